@@ -1,0 +1,55 @@
+# Vigil: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= governance.settings
+
+.PHONY: run test lint format bench install install-dev migrate seed browser clean
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PIP) install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Web app, Celery worker and beat on embedded defaults (SQLite, SQLite-file broker), with demo data.
+run: export DJANGO_DEBUG ?= true
+run: $(VENV)/.installed
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@PORT=$(PORT) PY=$(PY) ./scripts/run-dev.sh
+
+# The whole test suite. On PostgreSQL when DATABASE_URL is set, on SQLite otherwise.
+test: $(VENV)/.installed-dev
+	@mkdir -p var
+	$(VENV)/bin/python -m playwright --version >/dev/null
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(VENV)/.installed-dev
+	$(PY) bench/inventory_list.py
+
+# Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+clean:
+	rm -rf var staticfiles .pytest_cache

@@ -1,0 +1,27 @@
+"""Authentication events go to the audit trail (ESIG-04): successful logins, logouts and failed attempts."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from governance.audit import audit_record
+
+
+@receiver(user_logged_in)
+def audit_login(sender, request, user, **kwargs):
+    audit_record(user, "auth.login", user, object_type="auth.user", object_repr=user.get_username())
+
+
+@receiver(user_logged_out)
+def audit_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(user, "auth.logout", user, object_type="auth.user", object_repr=user.get_username())
+
+
+@receiver(user_login_failed)
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    # Record the name that was tried, never the password; link the account when it exists.
+    username = str(credentials.get("username", ""))[:150]
+    account = get_user_model().objects.filter(username=username).first()
+    audit_record(None, "auth.login_failed", None, object_type="auth.user",
+                 object_id=str(account.pk) if account else "", object_repr=username or "(blank)")

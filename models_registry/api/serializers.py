@@ -1,0 +1,185 @@
+"""API shapes of the inventory. Output serializers read; input serializers validate and hand a dict to a service.
+
+Related objects are addressed as people and trading systems know them: users by username, desks by code,
+models by key, data sources by id. Choices for models and data sources are limited to what the caller may
+see, so an invisible object is reported exactly like an absent one.
+"""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from governance import permissions as perms
+from governance.models import Desk
+from models_registry.choices import AssetClass, DataUsage
+from models_registry.models import DataSource, Model, ModelVersion
+from models_registry.validators import validate_metric_map
+
+User = get_user_model()
+
+
+class UsernameField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs)
+
+
+class VisibleChoicesMixin:
+    """Limit relational choices to the objects the requesting user may see."""
+
+    visible_fields: dict[str, type] = {}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        for name, model_class in self.visible_fields.items():
+            field = fields[name]
+            target = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
+            target.queryset = perms.restrict(model_class.objects.all(), user)
+        return fields
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    desk = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    validator = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    developers = serializers.SlugRelatedField(slug_field="username", read_only=True, many=True)
+    asset_classes = serializers.ListField(child=serializers.ChoiceField(choices=AssetClass.choices), read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:model-detail", lookup_field="key")
+
+    class Meta:
+        model = Model
+        fields = [
+            "url", "key", "name", "description", "purpose", "desk", "asset_classes", "model_type", "is_vendor",
+            "vendor_name", "owner", "developers", "validator", "intended_use", "known_limitations",
+            "use_restrictions", "notional_at_stake", "downstream_consumers", "complexity_rating",
+            "explainability_rating", "computed_tier", "tier_rule_version", "tier_override",
+            "tier_override_justification", "risk_tier", "status", "last_validated_at", "next_validation_due",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ModelDetailSerializer(ModelSerializer):
+    upstream_models = serializers.SerializerMethodField()
+    downstream_models = serializers.SerializerMethodField()
+
+    class Meta(ModelSerializer.Meta):
+        fields = [*ModelSerializer.Meta.fields, "upstream_models", "downstream_models"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_upstream_models(self, obj):
+        return self.context["upstream"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_downstream_models(self, obj):
+        return self.context["downstream"]
+
+
+class ModelWriteSerializer(VisibleChoicesMixin, serializers.ModelSerializer):
+    visible_fields = {"upstream_models": Model}
+
+    desk = serializers.SlugRelatedField(slug_field="code", queryset=Desk.objects.all())
+    owner = UsernameField(required=False)
+    validator = UsernameField(required=False, allow_null=True)
+    developers = UsernameField(many=True, required=False)
+    upstream_models = serializers.SlugRelatedField(slug_field="key", many=True, required=False,
+                                                   queryset=Model.objects.none())
+    asset_classes = serializers.ListField(child=serializers.ChoiceField(choices=AssetClass.choices), required=False,
+                                          max_length=len(AssetClass.choices))
+
+    class Meta:
+        model = Model
+        fields = [
+            "key", "name", "description", "purpose", "desk", "asset_classes", "model_type", "is_vendor",
+            "vendor_name", "owner", "developers", "validator", "intended_use", "known_limitations",
+            "use_restrictions", "notional_at_stake", "downstream_consumers", "complexity_rating",
+            "explainability_rating", "tier_override", "tier_override_justification", "last_validated_at",
+            "next_validation_due", "upstream_models",
+        ]
+
+
+class ModelUpdateSerializer(ModelWriteSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, write_only=True,
+                                   help_text="Why the record changes; kept in the audit trail.")
+
+    class Meta(ModelWriteSerializer.Meta):
+        fields = [f for f in ModelWriteSerializer.Meta.fields if f != "key"] + ["reason"]
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    model = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    training_sources = serializers.SerializerMethodField()
+    inference_sources = serializers.SerializerMethodField()
+    is_frozen = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ModelVersion
+        fields = ["model", "version", "status", "is_frozen", "artifact_uri", "artifact_sha256", "code_revision",
+                  "training_data_ref", "hyperparameters", "claimed_performance", "notes", "training_sources",
+                  "inference_sources", "created_by", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def _sources(self, obj, usage):
+        visible = self.context.get("visible_source_ids")
+        return [link.data_source_id for link in obj.data_links.all()
+                if link.usage == usage and (visible is None or link.data_source_id in visible)]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_training_sources(self, obj):
+        return self._sources(obj, DataUsage.TRAINING)
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_inference_sources(self, obj):
+        return self._sources(obj, DataUsage.INFERENCE)
+
+
+class ModelVersionWriteSerializer(VisibleChoicesMixin, serializers.ModelSerializer):
+    visible_fields = {"training_sources": DataSource, "inference_sources": DataSource}
+
+    training_sources = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=DataSource.objects.none())
+    inference_sources = serializers.PrimaryKeyRelatedField(many=True, required=False,
+                                                           queryset=DataSource.objects.none())
+    hyperparameters = serializers.DictField(required=False)
+    claimed_performance = serializers.DictField(child=serializers.FloatField(), required=False,
+                                                validators=[validate_metric_map])
+
+    class Meta:
+        model = ModelVersion
+        fields = ["version", "artifact_uri", "artifact_sha256", "code_revision", "training_data_ref",
+                  "hyperparameters", "claimed_performance", "notes", "training_sources", "inference_sources"]
+
+
+class ModelVersionUpdateSerializer(ModelVersionWriteSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, write_only=True)
+
+    class Meta(ModelVersionWriteSerializer.Meta):
+        fields = [f for f in ModelVersionWriteSerializer.Meta.fields if f != "version"] + ["reason"]
+
+
+class DataSourceSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = DataSource
+        fields = ["id", "name", "description", "kind", "collection_method", "storage_location", "classification",
+                  "owner", "retention_days", "quality_rules", "is_active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class DataSourceWriteSerializer(serializers.ModelSerializer):
+    owner = UsernameField(required=False)
+
+    class Meta:
+        model = DataSource
+        fields = ["name", "description", "kind", "collection_method", "storage_location", "classification",
+                  "owner", "retention_days", "quality_rules", "is_active"]
+
+
+class DataSourceUpdateSerializer(DataSourceWriteSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, write_only=True)
+
+    class Meta(DataSourceWriteSerializer.Meta):
+        fields = [*DataSourceWriteSerializer.Meta.fields, "reason"]

@@ -1,0 +1,173 @@
+"""Forms of the inventory pages. They validate fields; business rules stay in services."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from governance import permissions as perms
+from governance.roles import Role, user_roles, users_with_role
+from models_registry.choices import AssetClass
+from models_registry.models import DataSource, Model, ModelVersion
+from models_registry.services import MODEL_COMPLIANCE_FIELDS
+
+User = get_user_model()
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        full = obj.get_full_name()
+        return f"{full} ({obj.username})" if full else obj.username
+
+
+class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        full = obj.get_full_name()
+        return f"{full} ({obj.username})" if full else obj.username
+
+
+class ModelRecordForm(forms.ModelForm):
+    """Create or edit a model. Fields reserved to compliance are left out for everyone else."""
+
+    asset_classes = forms.MultipleChoiceField(choices=AssetClass.choices, required=False,
+                                              widget=forms.CheckboxSelectMultiple)
+    developers = UserMultipleChoiceField(queryset=User.objects.none(), required=False,
+                                         widget=forms.SelectMultiple(attrs={"size": 5}))
+    upstream_models = forms.ModelMultipleChoiceField(queryset=Model.objects.none(), required=False,
+                                                     to_field_name="key", label="Fed by (upstream models)",
+                                                     widget=forms.SelectMultiple(attrs={"size": 6}))
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text="Why the record changes; kept in the audit trail.")
+
+    class Meta:
+        model = Model
+        fields = [
+            "key", "name", "description", "purpose", "desk", "model_type", "asset_classes", "is_vendor",
+            "vendor_name", "owner", "developers", "validator", "intended_use", "known_limitations",
+            "use_restrictions", "notional_at_stake", "downstream_consumers", "complexity_rating",
+            "explainability_rating", "tier_override", "tier_override_justification", "last_validated_at",
+            "next_validation_due", "upstream_models",
+        ]
+        field_classes = {"owner": UserChoiceField, "validator": UserChoiceField}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "intended_use": forms.Textarea(attrs={"rows": 3}),
+            "known_limitations": forms.Textarea(attrs={"rows": 3}),
+            "use_restrictions": forms.Textarea(attrs={"rows": 2}),
+            "tier_override_justification": forms.Textarea(attrs={"rows": 2}),
+            "last_validated_at": forms.DateInput(attrs={"type": "date"}),
+            "next_validation_due": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        editing = self.instance.pk is not None
+        compliance = user.is_superuser or Role.COMPLIANCE in user_roles(user)
+        self.fields["developers"].queryset = users_with_role(Role.DEVELOPER)
+        self.fields["owner"].queryset = users_with_role(Role.OWNER)
+        self.fields["validator"].queryset = users_with_role(Role.VALIDATOR)
+        visible = perms.restrict(Model.objects.all(), user).order_by("key")
+        self.fields["upstream_models"].queryset = visible.exclude(pk=self.instance.pk) if editing else visible
+        if editing:
+            del self.fields["key"]
+            self.initial["developers"] = list(self.instance.developers.all())
+            self.initial["upstream_models"] = list(Model.objects.filter(downstream_links__downstream=self.instance))
+        else:
+            del self.fields["reason"]
+        if not compliance:
+            for name in MODEL_COMPLIANCE_FIELDS:
+                if name == "owner" and not editing and Role.OWNER not in user_roles(user):
+                    continue  # a developer registering a model must name its owner
+                self.fields.pop(name, None)
+        if "owner" in self.fields and not editing and Role.OWNER in user_roles(user):
+            self.fields["owner"].required = False
+            self.fields["owner"].help_text = "Leave empty to own the model yourself."
+
+    def _post_clean(self):
+        # Uniqueness of the key is checked here; every other rule is the service's, on save.
+        if "key" in self.fields and self.cleaned_data.get("key"):
+            if Model.objects.filter(key=self.cleaned_data["key"]).exists():
+                self.add_error("key", "A model with this key already exists.")
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        if self.instance.pk is None:
+            data.pop("reason", None)
+        return data
+
+
+class ModelVersionForm(forms.ModelForm):
+    training_sources = forms.ModelMultipleChoiceField(queryset=DataSource.objects.none(), required=False,
+                                                      widget=forms.SelectMultiple(attrs={"size": 5}))
+    inference_sources = forms.ModelMultipleChoiceField(queryset=DataSource.objects.none(), required=False,
+                                                       widget=forms.SelectMultiple(attrs={"size": 5}))
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    class Meta:
+        model = ModelVersion
+        fields = ["version", "artifact_uri", "artifact_sha256", "code_revision", "training_data_ref",
+                  "hyperparameters", "claimed_performance", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3}),
+                   "hyperparameters": forms.Textarea(attrs={"rows": 4, "class": "mono"}),
+                   "claimed_performance": forms.Textarea(attrs={"rows": 4, "class": "mono"})}
+        help_texts = {
+            "hyperparameters": 'JSON object, e.g. {"max_depth": 6, "learning_rate": 0.05}.',
+            "claimed_performance": 'JSON object of metric name to number, e.g. {"sharpe": 1.4, "auc": 0.61}.',
+        }
+
+    def __init__(self, *args, user, links=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        visible = perms.restrict(DataSource.objects.all(), user).order_by("name")
+        self.fields["training_sources"].queryset = visible
+        self.fields["inference_sources"].queryset = visible
+        if self.instance.pk is not None:
+            del self.fields["version"]
+            links = links or []
+            self.initial["training_sources"] = [ln.data_source_id for ln in links if ln.usage == "training"]
+            self.initial["inference_sources"] = [ln.data_source_id for ln in links if ln.usage == "inference"]
+        else:
+            del self.fields["reason"]
+
+    def _post_clean(self):
+        """Field validators only; uniqueness and freezing are checked by the service."""
+        for name in ("hyperparameters", "claimed_performance", "artifact_sha256"):
+            if name in self.cleaned_data:
+                field = ModelVersion._meta.get_field(name)
+                try:
+                    field.run_validators(self.cleaned_data[name])
+                except forms.ValidationError as exc:
+                    self.add_error(name, exc)
+
+
+class DataSourceForm(forms.ModelForm):
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    class Meta:
+        model = DataSource
+        fields = ["name", "description", "kind", "collection_method", "storage_location", "classification",
+                  "owner", "retention_days", "quality_rules", "is_active"]
+        field_classes = {"owner": UserChoiceField}
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "quality_rules": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = User.objects.filter(is_active=True).order_by("username")
+        self.fields["owner"].required = False
+        self.fields["owner"].help_text = "Leave empty to own it yourself."
+        if self.instance.pk is None:
+            del self.fields["reason"]
+        elif not (user.is_superuser or Role.COMPLIANCE in user_roles(user)):
+            del self.fields["owner"]
+
+    def _post_clean(self):
+        pass  # the service runs full_clean and reports duplicates by field
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        if data.get("owner") is None:
+            data.pop("owner", None)
+        return data
+
+
+class AccessGrantForm(forms.Form):
+    user = UserChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

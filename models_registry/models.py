@@ -1,0 +1,272 @@
+"""The model inventory: models, their versions, data sources and the links between them (INV-01..06)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from models_registry.validators import validate_asset_classes, validate_json_object, validate_metric_map
+from models_registry.choices import (
+    AssetClass,
+    Classification,
+    CollectionMethod,
+    DataSourceKind,
+    DataUsage,
+    LifecycleStatus,
+    ModelType,
+    Purpose,
+    Rating,
+    RiskTier,
+)
+
+User = settings.AUTH_USER_MODEL
+
+sha256_validator = RegexValidator(r"^[0-9a-f]{64}$", "Enter a SHA-256 digest: 64 lower-case hexadecimal characters.")
+version_label_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, dots, hyphens and underscores, starting with a letter or digit."
+)
+model_key_validator = RegexValidator(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lower-case letters, digits and single hyphens, e.g. eq-momentum-us."
+)
+
+RESERVED_KEYS = {"new"}
+
+
+def validate_not_reserved(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if value in RESERVED_KEYS:
+        raise ValidationError(f"'{value}' is reserved; choose another key.")
+
+
+class Model(models.Model):
+    """A model in the inventory, addressed by trading systems through its stable `key`.
+
+    Never hard-deleted: a model leaves use by being retired. The risk tier is computed from materiality
+    and complexity by models_registry.tiering; an override needs a written justification.
+    """
+
+    key = models.CharField(max_length=80, unique=True, validators=[model_key_validator, validate_not_reserved])
+    name = models.CharField(max_length=200)
+    description = models.TextField(max_length=10000, blank=True)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    desk = models.ForeignKey("governance.Desk", on_delete=models.PROTECT, related_name="models")
+    asset_classes = models.JSONField(default=list, blank=True, validators=[validate_asset_classes],
+                                     help_text="List of asset class codes.")
+    model_type = models.CharField(max_length=30, choices=ModelType.choices)
+    is_vendor = models.BooleanField(default=False)
+    vendor_name = models.CharField(max_length=200, blank=True)
+
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_models")
+    developers = models.ManyToManyField(User, related_name="developed_models", blank=True)
+    validator = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="validated_models")
+
+    intended_use = models.TextField(max_length=5000)
+    known_limitations = models.TextField(max_length=5000, blank=True)
+    use_restrictions = models.TextField(max_length=5000, blank=True)
+
+    notional_at_stake = models.DecimalField(
+        max_digits=20, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))],
+        help_text="Notional or capital at stake, in the firm's reporting currency.",
+    )
+    downstream_consumers = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(100000)])
+    complexity_rating = models.CharField(max_length=10, choices=Rating.choices, default=Rating.MEDIUM)
+    explainability_rating = models.CharField(max_length=10, choices=Rating.choices, default=Rating.MEDIUM)
+    computed_tier = models.PositiveSmallIntegerField(choices=RiskTier.choices)
+    tier_rule_version = models.CharField(max_length=20)
+    tier_override = models.PositiveSmallIntegerField(choices=RiskTier.choices, null=True, blank=True)
+    tier_override_justification = models.TextField(max_length=5000, blank=True)
+    risk_tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, db_index=True)
+
+    status = models.CharField(max_length=30, choices=LifecycleStatus.choices, default=LifecycleStatus.DRAFT,
+                              db_index=True)
+    last_validated_at = models.DateField(null=True, blank=True)
+    next_validation_due = models.DateField(null=True, blank=True)
+
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    upstream_models = models.ManyToManyField(
+        "self", symmetrical=False, through="ModelDependency", through_fields=("downstream", "upstream"),
+        related_name="downstream_models", blank=True,
+    )
+
+    class Meta:
+        ordering = ["key"]
+        permissions = [
+            ("add_version_model", "Can add versions to the model"),
+            ("validate_model", "Can validate the model"),
+        ]
+        indexes = [
+            models.Index(fields=["purpose", "key"], name="model_purpose_idx"),
+            models.Index(fields=["desk", "status", "key"], name="model_desk_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def asset_class_labels(self) -> list[str]:
+        labels = dict(AssetClass.choices)
+        return [labels.get(code, code) for code in self.asset_classes]
+
+
+class ModelUserObjectPermission(UserObjectPermissionBase):
+    """guardian's per-user grants on models, with a real foreign key (indexed, no text casts)."""
+
+    content_object = models.ForeignKey(Model, on_delete=models.CASCADE)
+
+
+class ModelGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Model, on_delete=models.CASCADE)
+
+
+class ModelAccessGrant(models.Model):
+    """Read access to a model given by hand by compliance (beyond owner, developers and validator).
+
+    Revoking keeps the row (revoked_at/by) so an auditor can see who could see what, and when.
+    """
+
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="access_grants")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="model_access_grants")
+    reason = models.TextField(max_length=2000)
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "user"], condition=models.Q(revoked_at__isnull=True),
+                                    name="one_active_model_grant_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} may view {self.model}"
+
+
+class ModelDependency(models.Model):
+    """A feeder -> consumer edge: `downstream` consumes the output of `upstream` (INV-05)."""
+
+    upstream = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="downstream_links")
+    downstream = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="upstream_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["upstream", "downstream"], name="unique_model_dependency"),
+            models.CheckConstraint(condition=~models.Q(upstream=models.F("downstream")), name="no_self_dependency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.upstream} -> {self.downstream}"
+
+
+class DataSource(models.Model):
+    """An entry of the data governance register (DEV-02). Restricted sources are visible only by grant."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(max_length=5000, blank=True)
+    kind = models.CharField(max_length=20, choices=DataSourceKind.choices)
+    collection_method = models.CharField(max_length=20, choices=CollectionMethod.choices)
+    storage_location = models.CharField(max_length=500)
+    classification = models.CharField(max_length=20, choices=Classification.choices, db_index=True)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_data_sources")
+    retention_days = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(36500)],
+                                                 help_text="How long records from this source are kept, in days.")
+    quality_rules = models.TextField(max_length=10000, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.classification == Classification.RESTRICTED
+
+
+class DataSourceUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(DataSource, on_delete=models.CASCADE)
+
+
+class DataSourceGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(DataSource, on_delete=models.CASCADE)
+
+
+class DataSourceAccessGrant(models.Model):
+    """Access to a restricted data source given by hand by compliance; revocation keeps the row."""
+
+    data_source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="access_grants")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="data_source_access_grants")
+    reason = models.TextField(max_length=2000)
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(auto_now_add=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["data_source", "user"], condition=models.Q(revoked_at__isnull=True),
+                                    name="one_active_data_source_grant_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} may use {self.data_source}"
+
+
+class ModelVersion(models.Model):
+    """One trained, versioned artefact of a model. Frozen once it leaves draft (INV-06): edits get 409."""
+
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="versions")
+    version = models.CharField(max_length=40, validators=[version_label_validator])
+    status = models.CharField(max_length=30, choices=LifecycleStatus.choices, default=LifecycleStatus.DRAFT,
+                              db_index=True)
+    artifact_uri = models.CharField(max_length=500)
+    artifact_sha256 = models.CharField(max_length=64, validators=[sha256_validator])
+    code_revision = models.CharField(max_length=80)
+    training_data_ref = models.CharField(max_length=500, blank=True)
+    hyperparameters = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
+    claimed_performance = models.JSONField(default=dict, blank=True, validators=[validate_metric_map])
+    notes = models.TextField(max_length=5000, blank=True)
+    data_sources = models.ManyToManyField(DataSource, through="VersionDataSource", related_name="versions")
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["model", "version"], name="unique_version_per_model")]
+
+    def __str__(self) -> str:
+        return f"{self.model.key}@{self.version}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status != LifecycleStatus.DRAFT
+
+
+class VersionDataSource(models.Model):
+    """Which data a version uses, and for what: training or inference."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="data_links")
+    data_source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="version_links")
+    usage = models.CharField(max_length=20, choices=DataUsage.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "data_source", "usage"], name="unique_version_data_usage")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} uses {self.data_source} for {self.usage}"

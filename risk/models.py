@@ -1,0 +1,1 @@
+"""Validation evidence, monitoring, incidents and the model gate arrive with their issues."""

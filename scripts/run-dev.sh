@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Start the web app, a Celery worker with embedded beat, and stop them all on Ctrl-C.
+set -euo pipefail
+PY=${PY:-.venv/bin/python}
+PORT=${PORT:-8000}
+CELERY=$(dirname "$PY")/celery
+
+pids=()
+cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup INT TERM EXIT
+
+# One worker with beat inside: right for the embedded broker. In production run beat once and workers anywhere.
+"$CELERY" -A governance worker --beat --loglevel=INFO --concurrency=2 &
+pids+=($!)
+"$PY" manage.py runserver "127.0.0.1:${PORT}" --noreload &
+pids+=($!)
+
+echo
+echo "Vigil is running at http://127.0.0.1:${PORT}/  (API docs at /api/docs/, health at /health/)"
+echo "Press Ctrl-C to stop the web app, the worker and the scheduler."
+wait -n "${pids[@]}"
