@@ -60,18 +60,26 @@ def compute_hash(event: AuditEvent) -> str:
 
 
 def diff(before: dict, after: dict) -> dict:
-    """Changed fields as {field: [old, new]}, both made JSON-safe."""
+    """Changed fields as {field: [old, new]}, both made JSON-safe. Blank-to-blank is no change."""
     out = {}
     for key in sorted(set(before) | set(after)):
         old, new = _jsonable(before.get(key)), _jsonable(after.get(key))
-        if old != new:
+        if old != new and not (old in (None, "", [], {}) and new in (None, "", [], {})):
             out[key] = [old, new]
     return out
 
 
-def audit_record(actor, action: str, obj=None, *, changes: dict | None = None, reason: str = "",
-                 object_type: str | None = None, object_id: str | None = None,
-                 object_repr: str | None = None) -> AuditEvent:
+def audit_record(
+    actor,
+    action: str,
+    obj=None,
+    *,
+    changes: dict | None = None,
+    reason: str = "",
+    object_type: str | None = None,
+    object_id: str | None = None,
+    object_repr: str | None = None,
+) -> AuditEvent:
     """Append one event to the chain. Must run inside the caller's transaction (atomic is nested here)."""
     ctx = request_context.current()
     with transaction.atomic():
@@ -140,7 +148,9 @@ def snapshot(obj, fields) -> dict:
         if field.many_to_many:
             out[name] = sorted(str(related) for related in getattr(obj, name).all()) if obj.pk else []
         elif field.is_relation:
-            out[name] = getattr(obj, field.attname)
+            # The related object's name, not its id: auditors read this years later.
+            related = getattr(obj, name)
+            out[name] = str(related) if related is not None else None
         else:
             out[name] = getattr(obj, name)
     return out

@@ -27,8 +27,9 @@ def check_broker() -> str | None:
 
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
-                                   timeout=settings.HEALTH_BROKER_TIMEOUT_SECONDS)
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=settings.HEALTH_BROKER_TIMEOUT_SECONDS
+            )
     except Exception as exc:
         logger.warning("health: broker check failed: %s", exc)
         return "unreachable"
@@ -38,8 +39,11 @@ def check_broker() -> str | None:
 @never_cache
 @require_GET
 def health(request):
-    problems = {name: problem for name, problem in (("database", check_database()), ("broker", check_broker()))
-                if problem}
-    body = {"status": "ok" if not problems else "unavailable",
-            "checks": {name: problems.get(name, "ok") for name in ("database", "broker")}}
+    problems = {
+        name: problem for name, problem in (("database", check_database()), ("broker", check_broker())) if problem
+    }
+    body = {
+        "status": "ok" if not problems else "unavailable",
+        "checks": {name: problems.get(name, "ok") for name in ("database", "broker")},
+    }
     return JsonResponse(body, status=200 if not problems else 503)

@@ -18,8 +18,12 @@ from governance.roles import CREATES_DATA_SOURCES, CREATES_MODELS, Role, user_ro
 VIEW, CHANGE, ADD_VERSION, VALIDATE = "view", "change", "add_version", "validate"
 
 # Object permissions given automatically by a person's part in a model.
-MODEL_CODENAMES = {VIEW: "view_model", CHANGE: "change_model", ADD_VERSION: "add_version_model",
-                   VALIDATE: "validate_model"}
+MODEL_CODENAMES = {
+    VIEW: "view_model",
+    CHANGE: "change_model",
+    ADD_VERSION: "add_version_model",
+    VALIDATE: "validate_model",
+}
 PART_GRANTS = {
     "owner": (VIEW, CHANGE, ADD_VERSION),
     "developer": (VIEW, CHANGE, ADD_VERSION),
@@ -75,8 +79,9 @@ def data_source_scope_q(user, action: str) -> Q | None:
     roles = user_roles(user)
     if user.is_superuser or Role.COMPLIANCE in roles:
         return None
-    grants = _grant_q(user, (DataSourceUserObjectPermission, DataSourceGroupObjectPermission),
-                      DATA_SOURCE_CODENAMES[action], "")
+    grants = _grant_q(
+        user, (DataSourceUserObjectPermission, DataSourceGroupObjectPermission), DATA_SOURCE_CODENAMES[action], ""
+    )
     if action == VIEW:
         if Role.AUDITOR in roles:
             return None
@@ -141,6 +146,7 @@ def can_manage_access(user) -> bool:
 
 # --- Writing grants ---------------------------------------------------------------------------------
 
+
 def _permissions(model_class, codenames) -> dict[str, Permission]:
     ct = ContentType.objects.get_for_model(model_class)
     return {p.codename: p for p in Permission.objects.filter(content_type=ct, codename__in=set(codenames))}
@@ -168,9 +174,12 @@ def sync_model_grants(model) -> tuple[set, set]:
     from models_registry.models import ModelUserObjectPermission
 
     desired: set[tuple[int, str]] = set()
-    parts = [("owner", [model.owner_id]), ("developer", list(model.developers.values_list("pk", flat=True))),
-             ("validator", [model.validator_id] if model.validator_id else []),
-             ("granted", list(model.access_grants.filter(revoked_at__isnull=True).values_list("user_id", flat=True)))]
+    parts = [
+        ("owner", [model.owner_id]),
+        ("developer", list(model.developers.values_list("pk", flat=True))),
+        ("validator", [model.validator_id] if model.validator_id else []),
+        ("granted", list(model.access_grants.filter(revoked_at__isnull=True).values_list("user_id", flat=True))),
+    ]
     for part, user_ids in parts:
         desired |= {(uid, action) for uid in user_ids for action in PART_GRANTS[part]}
     return _sync(ModelUserObjectPermission, model, desired, MODEL_CODENAMES)
@@ -179,6 +188,8 @@ def sync_model_grants(model) -> tuple[set, set]:
 def sync_data_source_grants(data_source) -> tuple[set, set]:
     from models_registry.models import DataSourceUserObjectPermission
 
-    desired = {(uid, VIEW) for uid in data_source.access_grants.filter(revoked_at__isnull=True)
-               .values_list("user_id", flat=True)}
+    desired = {
+        (uid, VIEW)
+        for uid in data_source.access_grants.filter(revoked_at__isnull=True).values_list("user_id", flat=True)
+    }
     return _sync(DataSourceUserObjectPermission, data_source, desired, {VIEW: DATA_SOURCE_CODENAMES[VIEW]})

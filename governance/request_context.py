@@ -10,7 +10,7 @@ class RequestContext:
     ip_address: str | None = None
 
 
-_current = contextvars.ContextVar("vigil_request_context", default=RequestContext())
+_current = contextvars.ContextVar("vigil_request_context", default=RequestContext())  # noqa: B039 (frozen)
 
 
 def current() -> RequestContext:

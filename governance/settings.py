@@ -18,7 +18,10 @@ VAR_DIR = Path(env_str("VIGIL_VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("VIGIL_TESTING", False):
+    # The web process (wsgi/asgi) must be given a key outside DEBUG. manage.py commands run from a
+    # checkout (migrate, makemigrations, seed_demo) sign nothing a user holds, so they may use the
+    # development key; manage.py says so through VIGIL_MANAGEMENT_COMMAND.
+    if not (DEBUG or env_bool("VIGIL_TESTING", False) or env_bool("VIGIL_MANAGEMENT_COMMAND", False)):
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
     SECRET_KEY = "vigil-insecure-development-key-never-use-in-production"
 
@@ -168,6 +171,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "governance.api.schema.add_error_responses",
+    ],
 }
 
 # Celery: an SQLite-file broker needs no server; CELERY_BROKER_URL=redis://... or amqp://... in production.

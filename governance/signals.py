@@ -23,5 +23,11 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     # Record the name that was tried, never the password; link the account when it exists.
     username = str(credentials.get("username", ""))[:150]
     account = get_user_model().objects.filter(username=username).first()
-    audit_record(None, "auth.login_failed", None, object_type="auth.user",
-                 object_id=str(account.pk) if account else "", object_repr=username or "(blank)")
+    audit_record(
+        None,
+        "auth.login_failed",
+        None,
+        object_type="auth.user",
+        object_id=str(account.pk) if account else "",
+        object_repr=username or "(blank)",
+    )

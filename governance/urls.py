@@ -17,3 +17,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("models_registry.urls")),
 ]
+
+handler404 = "governance.views.not_found"
+handler500 = "governance.views.error"

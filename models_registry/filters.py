@@ -8,17 +8,36 @@ from models_registry.choices import Classification, DataSourceKind, LifecycleSta
 from models_registry.models import DataSource, Model
 
 
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Ordering that always ends on the primary key, so pages never overlap or skip rows."""
+
+    def filter(self, qs, value):
+        fields = [self.get_ordering_value(v) for v in (value or []) if v]
+        return qs.order_by(*fields, "pk") if fields else qs
+
+
 class ModelFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label="Search", max_length=100)
-    risk_tier = django_filters.TypedChoiceFilter(choices=RiskTier.choices, coerce=int, label="Tier")
+    risk_tier = django_filters.ChoiceFilter(choices=RiskTier.choices, label="Tier")
     status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices)
     purpose = django_filters.ChoiceFilter(choices=Purpose.choices)
     model_type = django_filters.ChoiceFilter(choices=ModelType.choices, label="Model type")
     desk = django_filters.ModelChoiceFilter(queryset=Desk.objects.all(), to_field_name="code")
-    is_vendor = django_filters.BooleanFilter(label="Vendor model")
-    ordering = django_filters.OrderingFilter(
-        fields=(("key", "key"), ("name", "name"), ("risk_tier", "risk_tier"), ("status", "status"),
-                ("next_validation_due", "next_validation_due"), ("updated_at", "updated_at")),
+    is_vendor = django_filters.ChoiceFilter(
+        choices=[("true", "Vendor models"), ("false", "In-house models")],
+        method="filter_vendor",
+        label="Source",
+        empty_label="Any",
+    )
+    ordering = StableOrderingFilter(
+        fields=(
+            ("key", "key"),
+            ("name", "name"),
+            ("risk_tier", "risk_tier"),
+            ("status", "status"),
+            ("next_validation_due", "next_validation_due"),
+            ("updated_at", "updated_at"),
+        ),
         label="Sort by",
     )
 
@@ -32,14 +51,18 @@ class ModelFilterSet(django_filters.FilterSet):
             return queryset
         return queryset.filter(Q(key__icontains=value) | Q(name__icontains=value) | Q(description__icontains=value))
 
+    def filter_vendor(self, queryset, name, value):
+        return queryset.filter(is_vendor=(value == "true"))
+
 
 class DataSourceFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label="Search", max_length=100)
     kind = django_filters.ChoiceFilter(choices=DataSourceKind.choices)
     classification = django_filters.ChoiceFilter(choices=Classification.choices)
-    is_active = django_filters.BooleanFilter(label="Active")
-    ordering = django_filters.OrderingFilter(fields=(("name", "name"), ("kind", "kind"),
-                                                     ("classification", "classification")))
+    is_active = django_filters.ChoiceFilter(
+        choices=[("true", "Active"), ("false", "Inactive")], method="filter_active", label="State", empty_label="Any"
+    )
+    ordering = StableOrderingFilter(fields=(("name", "name"), ("kind", "kind"), ("classification", "classification")))
 
     class Meta:
         model = DataSource
@@ -50,3 +73,6 @@ class DataSourceFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(is_active=(value == "true"))

@@ -27,24 +27,53 @@ class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
 class ModelRecordForm(forms.ModelForm):
     """Create or edit a model. Fields reserved to compliance are left out for everyone else."""
 
-    asset_classes = forms.MultipleChoiceField(choices=AssetClass.choices, required=False,
-                                              widget=forms.CheckboxSelectMultiple)
-    developers = UserMultipleChoiceField(queryset=User.objects.none(), required=False,
-                                         widget=forms.SelectMultiple(attrs={"size": 5}))
-    upstream_models = forms.ModelMultipleChoiceField(queryset=Model.objects.none(), required=False,
-                                                     to_field_name="key", label="Fed by (upstream models)",
-                                                     widget=forms.SelectMultiple(attrs={"size": 6}))
-    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text="Why the record changes; kept in the audit trail.")
+    asset_classes = forms.MultipleChoiceField(
+        choices=AssetClass.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    developers = UserMultipleChoiceField(
+        queryset=User.objects.none(), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
+    )
+    upstream_models = forms.ModelMultipleChoiceField(
+        queryset=Model.objects.none(),
+        required=False,
+        to_field_name="key",
+        label="Fed by (upstream models)",
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why the record changes; kept in the audit trail.",
+    )
 
     class Meta:
         model = Model
         fields = [
-            "key", "name", "description", "purpose", "desk", "model_type", "asset_classes", "is_vendor",
-            "vendor_name", "owner", "developers", "validator", "intended_use", "known_limitations",
-            "use_restrictions", "notional_at_stake", "downstream_consumers", "complexity_rating",
-            "explainability_rating", "tier_override", "tier_override_justification", "last_validated_at",
-            "next_validation_due", "upstream_models",
+            "key",
+            "name",
+            "description",
+            "purpose",
+            "desk",
+            "model_type",
+            "asset_classes",
+            "is_vendor",
+            "vendor_name",
+            "owner",
+            "developers",
+            "validator",
+            "intended_use",
+            "known_limitations",
+            "use_restrictions",
+            "notional_at_stake",
+            "downstream_consumers",
+            "complexity_rating",
+            "explainability_rating",
+            "tier_override",
+            "tier_override_justification",
+            "last_validated_at",
+            "next_validation_due",
+            "upstream_models",
         ]
         field_classes = {"owner": UserChoiceField, "validator": UserChoiceField}
         widgets = {
@@ -96,19 +125,31 @@ class ModelRecordForm(forms.ModelForm):
 
 
 class ModelVersionForm(forms.ModelForm):
-    training_sources = forms.ModelMultipleChoiceField(queryset=DataSource.objects.none(), required=False,
-                                                      widget=forms.SelectMultiple(attrs={"size": 5}))
-    inference_sources = forms.ModelMultipleChoiceField(queryset=DataSource.objects.none(), required=False,
-                                                       widget=forms.SelectMultiple(attrs={"size": 5}))
+    training_sources = forms.ModelMultipleChoiceField(
+        queryset=DataSource.objects.none(), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
+    )
+    inference_sources = forms.ModelMultipleChoiceField(
+        queryset=DataSource.objects.none(), required=False, widget=forms.SelectMultiple(attrs={"size": 5})
+    )
     reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     class Meta:
         model = ModelVersion
-        fields = ["version", "artifact_uri", "artifact_sha256", "code_revision", "training_data_ref",
-                  "hyperparameters", "claimed_performance", "notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 3}),
-                   "hyperparameters": forms.Textarea(attrs={"rows": 4, "class": "mono"}),
-                   "claimed_performance": forms.Textarea(attrs={"rows": 4, "class": "mono"})}
+        fields = [
+            "version",
+            "artifact_uri",
+            "artifact_sha256",
+            "code_revision",
+            "training_data_ref",
+            "hyperparameters",
+            "claimed_performance",
+            "notes",
+        ]
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "hyperparameters": forms.Textarea(attrs={"rows": 4, "class": "mono"}),
+            "claimed_performance": forms.Textarea(attrs={"rows": 4, "class": "mono"}),
+        }
         help_texts = {
             "hyperparameters": 'JSON object, e.g. {"max_depth": 6, "learning_rate": 0.05}.',
             "claimed_performance": 'JSON object of metric name to number, e.g. {"sharpe": 1.4, "auc": 0.61}.',
@@ -143,8 +184,18 @@ class DataSourceForm(forms.ModelForm):
 
     class Meta:
         model = DataSource
-        fields = ["name", "description", "kind", "collection_method", "storage_location", "classification",
-                  "owner", "retention_days", "quality_rules", "is_active"]
+        fields = [
+            "name",
+            "description",
+            "kind",
+            "collection_method",
+            "storage_location",
+            "classification",
+            "owner",
+            "retention_days",
+            "quality_rules",
+            "is_active",
+        ]
         field_classes = {"owner": UserChoiceField}
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "quality_rules": forms.Textarea(attrs={"rows": 4})}
 

@@ -7,7 +7,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from models_registry.validators import validate_asset_classes, validate_json_object, validate_metric_map
 from models_registry.choices import (
     AssetClass,
     Classification,
@@ -20,12 +19,14 @@ from models_registry.choices import (
     Rating,
     RiskTier,
 )
+from models_registry.validators import validate_asset_classes, validate_json_object, validate_metric_map
 
 User = settings.AUTH_USER_MODEL
 
 sha256_validator = RegexValidator(r"^[0-9a-f]{64}$", "Enter a SHA-256 digest: 64 lower-case hexadecimal characters.")
 version_label_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]*$", "Use letters, digits, dots, hyphens and underscores, starting with a letter or digit."
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    "Use letters, digits, dots, hyphens and underscores, starting with a letter or digit.",
 )
 model_key_validator = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lower-case letters, digits and single hyphens, e.g. eq-momentum-us."
@@ -53,22 +54,28 @@ class Model(models.Model):
     description = models.TextField(max_length=10000, blank=True)
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     desk = models.ForeignKey("governance.Desk", on_delete=models.PROTECT, related_name="models")
-    asset_classes = models.JSONField(default=list, blank=True, validators=[validate_asset_classes],
-                                     help_text="List of asset class codes.")
+    asset_classes = models.JSONField(
+        default=list, blank=True, validators=[validate_asset_classes], help_text="List of asset class codes."
+    )
     model_type = models.CharField(max_length=30, choices=ModelType.choices)
     is_vendor = models.BooleanField(default=False)
     vendor_name = models.CharField(max_length=200, blank=True)
 
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_models")
     developers = models.ManyToManyField(User, related_name="developed_models", blank=True)
-    validator = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="validated_models")
+    validator = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="validated_models"
+    )
 
     intended_use = models.TextField(max_length=5000)
     known_limitations = models.TextField(max_length=5000, blank=True)
     use_restrictions = models.TextField(max_length=5000, blank=True)
 
     notional_at_stake = models.DecimalField(
-        max_digits=20, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))],
+        max_digits=20,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
         help_text="Notional or capital at stake, in the firm's reporting currency.",
     )
     downstream_consumers = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(100000)])
@@ -80,8 +87,9 @@ class Model(models.Model):
     tier_override_justification = models.TextField(max_length=5000, blank=True)
     risk_tier = models.PositiveSmallIntegerField(choices=RiskTier.choices, db_index=True)
 
-    status = models.CharField(max_length=30, choices=LifecycleStatus.choices, default=LifecycleStatus.DRAFT,
-                              db_index=True)
+    status = models.CharField(
+        max_length=30, choices=LifecycleStatus.choices, default=LifecycleStatus.DRAFT, db_index=True
+    )
     last_validated_at = models.DateField(null=True, blank=True)
     next_validation_due = models.DateField(null=True, blank=True)
 
@@ -90,8 +98,12 @@ class Model(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     upstream_models = models.ManyToManyField(
-        "self", symmetrical=False, through="ModelDependency", through_fields=("downstream", "upstream"),
-        related_name="downstream_models", blank=True,
+        "self",
+        symmetrical=False,
+        through="ModelDependency",
+        through_fields=("downstream", "upstream"),
+        related_name="downstream_models",
+        blank=True,
     )
 
     class Meta:
@@ -141,8 +153,11 @@ class ModelAccessGrant(models.Model):
     class Meta:
         ordering = ["-granted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["model", "user"], condition=models.Q(revoked_at__isnull=True),
-                                    name="one_active_model_grant_per_user"),
+            models.UniqueConstraint(
+                fields=["model", "user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_model_grant_per_user",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -176,8 +191,10 @@ class DataSource(models.Model):
     storage_location = models.CharField(max_length=500)
     classification = models.CharField(max_length=20, choices=Classification.choices, db_index=True)
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_data_sources")
-    retention_days = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(36500)],
-                                                 help_text="How long records from this source are kept, in days.")
+    retention_days = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(36500)],
+        help_text="How long records from this source are kept, in days.",
+    )
     quality_rules = models.TextField(max_length=10000, blank=True)
     is_active = models.BooleanField(default=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -217,8 +234,11 @@ class DataSourceAccessGrant(models.Model):
     class Meta:
         ordering = ["-granted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["data_source", "user"], condition=models.Q(revoked_at__isnull=True),
-                                    name="one_active_data_source_grant_per_user"),
+            models.UniqueConstraint(
+                fields=["data_source", "user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_data_source_grant_per_user",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -230,8 +250,9 @@ class ModelVersion(models.Model):
 
     model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="versions")
     version = models.CharField(max_length=40, validators=[version_label_validator])
-    status = models.CharField(max_length=30, choices=LifecycleStatus.choices, default=LifecycleStatus.DRAFT,
-                              db_index=True)
+    status = models.CharField(
+        max_length=30, choices=LifecycleStatus.choices, default=LifecycleStatus.DRAFT, db_index=True
+    )
     artifact_uri = models.CharField(max_length=500)
     artifact_sha256 = models.CharField(max_length=64, validators=[sha256_validator])
     code_revision = models.CharField(max_length=80)

@@ -27,8 +27,10 @@ def version_list(user, model: Model) -> QuerySet:
 
 
 def version_get_for_user(user, model: Model, version: str) -> ModelVersion:
-    qs = ModelVersion.objects.filter(model=model).select_related("model", "created_by").prefetch_related(
-        Prefetch("data_links", queryset=VersionDataSource.objects.select_related("data_source"))
+    qs = (
+        ModelVersion.objects.filter(model=model)
+        .select_related("model", "created_by")
+        .prefetch_related(Prefetch("data_links", queryset=VersionDataSource.objects.select_related("data_source")))
     )
     return perms.get_for_user(qs, user, version=version)
 

@@ -26,19 +26,63 @@ from models_registry.models import (
 
 # Inventory attributes that the model's own team edits.
 MODEL_TEAM_FIELDS = [
-    "name", "description", "purpose", "desk", "asset_classes", "model_type", "is_vendor", "vendor_name",
-    "intended_use", "known_limitations", "use_restrictions", "notional_at_stake", "downstream_consumers",
-    "complexity_rating", "explainability_rating",
+    "name",
+    "description",
+    "purpose",
+    "desk",
+    "asset_classes",
+    "model_type",
+    "is_vendor",
+    "vendor_name",
+    "intended_use",
+    "known_limitations",
+    "use_restrictions",
+    "notional_at_stake",
+    "downstream_consumers",
+    "complexity_rating",
+    "explainability_rating",
 ]
 # Decisions reserved to compliance (MRM): who validates, who owns, tier overrides, validation dates.
-MODEL_COMPLIANCE_FIELDS = ["owner", "validator", "tier_override", "tier_override_justification",
-                           "last_validated_at", "next_validation_due"]
-MODEL_AUDITED_FIELDS = ["key", *MODEL_TEAM_FIELDS, *MODEL_COMPLIANCE_FIELDS, "developers", "upstream_models",
-                        "computed_tier", "risk_tier", "tier_rule_version", "status"]
-VERSION_FIELDS = ["artifact_uri", "artifact_sha256", "code_revision", "training_data_ref", "hyperparameters",
-                  "claimed_performance", "notes"]
-DATA_SOURCE_FIELDS = ["name", "description", "kind", "collection_method", "storage_location", "classification",
-                      "owner", "retention_days", "quality_rules", "is_active"]
+MODEL_COMPLIANCE_FIELDS = [
+    "owner",
+    "validator",
+    "tier_override",
+    "tier_override_justification",
+    "last_validated_at",
+    "next_validation_due",
+]
+MODEL_AUDITED_FIELDS = [
+    "key",
+    *MODEL_TEAM_FIELDS,
+    *MODEL_COMPLIANCE_FIELDS,
+    "developers",
+    "upstream_models",
+    "computed_tier",
+    "risk_tier",
+    "tier_rule_version",
+    "status",
+]
+VERSION_FIELDS = [
+    "artifact_uri",
+    "artifact_sha256",
+    "code_revision",
+    "training_data_ref",
+    "hyperparameters",
+    "claimed_performance",
+    "notes",
+]
+DATA_SOURCE_FIELDS = [
+    "name",
+    "description",
+    "kind",
+    "collection_method",
+    "storage_location",
+    "classification",
+    "owner",
+    "retention_days",
+    "quality_rules",
+    "is_active",
+]
 
 
 def _is_compliance(user) -> bool:
@@ -50,8 +94,9 @@ def _holds(user, role: str) -> bool:
 
 
 def _apply_tier(model: Model) -> None:
-    assessment = tiering.assess(model.notional_at_stake, model.downstream_consumers, model.complexity_rating,
-                                model.explainability_rating)
+    assessment = tiering.assess(
+        model.notional_at_stake, model.downstream_consumers, model.complexity_rating, model.explainability_rating
+    )
     model.computed_tier = assessment.tier
     model.tier_rule_version = assessment.rule_version
     model.risk_tier = model.tier_override or assessment.tier
@@ -98,9 +143,9 @@ def _creates_cycle(model: Model, upstream: list) -> bool:
         if model.pk in frontier:
             return True
         seen |= frontier
-        frontier = set(
-            ModelDependency.objects.filter(downstream_id__in=frontier).values_list("upstream_id", flat=True)
-        ) - seen
+        frontier = (
+            set(ModelDependency.objects.filter(downstream_id__in=frontier).values_list("upstream_id", flat=True)) - seen
+        )
     return False
 
 
@@ -126,7 +171,10 @@ def model_create(actor, *, developers=None, upstream_models=None, **fields) -> M
     developers = list(developers or [])
     if Role.DEVELOPER in roles and actor not in developers:
         developers.append(actor)
-    if fields.get("owner") is None and Role.OWNER in roles:
+    if Role.OWNER in roles and Role.DEVELOPER not in roles and not _is_compliance(actor):
+        # An owner registers models they own; registering for another owner is compliance's job.
+        if fields.get("owner") not in (None, actor):
+            raise ValidationError({"owner": "You register models that you own; leave the owner empty."})
         fields["owner"] = actor
     if fields.get("owner") is None:
         raise ValidationError({"owner": "Name the model's owner."})
@@ -152,8 +200,11 @@ def model_create(actor, *, developers=None, upstream_models=None, **fields) -> M
 def _check_visible(actor, objects, field) -> None:
     if not objects:
         return
-    visible = set(perms.restrict(type(objects[0]).objects.filter(pk__in=[o.pk for o in objects]), actor)
-                  .values_list("pk", flat=True))
+    visible = set(
+        perms.restrict(type(objects[0]).objects.filter(pk__in=[o.pk for o in objects]), actor).values_list(
+            "pk", flat=True
+        )
+    )
     missing = [str(o) for o in objects if o.pk not in visible]
     if missing:
         raise ValidationError({field: f"Unknown: {', '.join(missing)}."})
@@ -195,8 +246,9 @@ def model_update(actor, model: Model, *, developers=None, upstream_models=None, 
 
 def _set_upstream(model, current, new, actor) -> None:
     # A user may only add or remove links to feeders they can see; links to others stay as they are.
-    visible = set(perms.restrict(Model.objects.all(), actor).filter(pk__in=[m.pk for m in current])
-                  .values_list("pk", flat=True))
+    visible = set(
+        perms.restrict(Model.objects.all(), actor).filter(pk__in=[m.pk for m in current]).values_list("pk", flat=True)
+    )
     removed = [m for m in current if m not in new and m.pk in visible]
     ModelDependency.objects.filter(downstream=model, upstream__in=removed).delete()
     for feeder in new:
@@ -231,12 +283,14 @@ def model_revoke_access(actor, grant: ModelAccessGrant, reason: str = "") -> Mod
     grant.revoked_at, grant.revoked_by = timezone.now(), actor
     grant.save(update_fields=["revoked_at", "revoked_by"])
     perms.sync_model_grants(grant.model)
-    audit_record(actor, "model.access_revoked", grant.model, changes={"granted_to": [grant.user.username, None]},
-                 reason=reason)
+    audit_record(
+        actor, "model.access_revoked", grant.model, changes={"granted_to": [grant.user.username, None]}, reason=reason
+    )
     return grant
 
 
 # --- Versions ------------------------------------------------------------------------------------------
+
 
 def _version_sources(version, training, inference) -> None:
     VersionDataSource.objects.filter(version=version).delete()
@@ -276,14 +330,17 @@ def version_create(actor, model: Model, *, training_sources=(), inference_source
 
 
 @transaction.atomic
-def version_update(actor, version: ModelVersion, *, training_sources=None, inference_sources=None,
-                   reason: str = "", **fields) -> ModelVersion:
+def version_update(
+    actor, version: ModelVersion, *, training_sources=None, inference_sources=None, reason: str = "", **fields
+) -> ModelVersion:
     """Edit a draft version. Once a version leaves draft it is frozen: a new version is needed (409)."""
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
     perms.require(actor, perms.ADD_VERSION, version.model)
     if version.is_frozen:
-        raise Conflict(f"Version {version.version} is {version.get_status_display().lower()} and frozen; "
-                       "register a new version instead.")
+        raise Conflict(
+            f"Version {version.version} is {version.get_status_display().lower()} and frozen; "
+            "register a new version instead."
+        )
     unknown = set(fields) - set(VERSION_FIELDS)
     if unknown:
         raise ValidationError({k: "This field cannot be changed here." for k in sorted(unknown)})
@@ -292,10 +349,16 @@ def version_update(actor, version: ModelVersion, *, training_sources=None, infer
         setattr(version, name, value)
     _full_clean(version)
     current = list(VersionDataSource.objects.filter(version=version).select_related("data_source"))
-    training = list(training_sources) if training_sources is not None else [
-        link.data_source for link in current if link.usage == DataUsage.TRAINING]
-    inference = list(inference_sources) if inference_sources is not None else [
-        link.data_source for link in current if link.usage == DataUsage.INFERENCE]
+    training = (
+        list(training_sources)
+        if training_sources is not None
+        else [link.data_source for link in current if link.usage == DataUsage.TRAINING]
+    )
+    inference = (
+        list(inference_sources)
+        if inference_sources is not None
+        else [link.data_source for link in current if link.usage == DataUsage.INFERENCE]
+    )
     _check_visible(actor, [d for d in training if d not in {c.data_source for c in current}], "training_sources")
     _check_visible(actor, [d for d in inference if d not in {c.data_source for c in current}], "inference_sources")
     version.save()
@@ -306,6 +369,7 @@ def version_update(actor, version: ModelVersion, *, training_sources=None, infer
 
 
 # --- Data sources --------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def data_source_create(actor, **fields) -> DataSource:
@@ -358,8 +422,9 @@ def data_source_grant_access(actor, source: DataSource, user, reason: str) -> Da
         raise Conflict(f"{user} already holds a grant on {source}.")
     grant = DataSourceAccessGrant.objects.create(data_source=source, user=user, reason=reason, granted_by=actor)
     perms.sync_data_source_grants(source)
-    audit_record(actor, "data_source.access_granted", source, changes={"granted_to": [None, user.username]},
-                 reason=reason)
+    audit_record(
+        actor, "data_source.access_granted", source, changes={"granted_to": [None, user.username]}, reason=reason
+    )
     return grant
 
 
@@ -373,6 +438,11 @@ def data_source_revoke_access(actor, grant: DataSourceAccessGrant, reason: str =
     grant.revoked_at, grant.revoked_by = timezone.now(), actor
     grant.save(update_fields=["revoked_at", "revoked_by"])
     perms.sync_data_source_grants(grant.data_source)
-    audit_record(actor, "data_source.access_revoked", grant.data_source,
-                 changes={"granted_to": [grant.user.username, None]}, reason=reason)
+    audit_record(
+        actor,
+        "data_source.access_revoked",
+        grant.data_source,
+        changes={"granted_to": [grant.user.username, None]},
+        reason=reason,
+    )
     return grant

@@ -65,8 +65,9 @@ def complexity_level(complexity_rating: str, explainability_rating: str) -> str:
     return _raise(complexity_rating) if explainability_rating == "low" else complexity_rating
 
 
-def assess(notional_at_stake: Decimal, downstream_consumers: int, complexity_rating: str,
-           explainability_rating: str) -> TierAssessment:
+def assess(
+    notional_at_stake: Decimal, downstream_consumers: int, complexity_rating: str, explainability_rating: str
+) -> TierAssessment:
     materiality = materiality_level(Decimal(notional_at_stake), int(downstream_consumers))
     complexity = complexity_level(complexity_rating, explainability_rating)
     return TierAssessment(materiality, complexity, _MATRIX[materiality][complexity])

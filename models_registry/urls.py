@@ -4,7 +4,6 @@ from models_registry import views
 from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
 
 
-
 class IdConverter:
     """Database ids: at most 18 digits, so an absurd id is a 404 rather than a database range error."""
 
@@ -39,6 +38,5 @@ urlpatterns = [
     path("data-sources/<id:pk>/", views.data_source_detail, name="data-source-detail"),
     path("data-sources/<id:pk>/edit/", views.data_source_update, name="data-source-update"),
     path("data-sources/<id:pk>/access/", views.data_source_grant, name="data-source-grant"),
-    path("data-sources/<id:pk>/access/<id:grant_id>/revoke/", views.data_source_revoke,
-         name="data-source-revoke"),
+    path("data-sources/<id:pk>/access/<id:grant_id>/revoke/", views.data_source_revoke, name="data-source-revoke"),
 ]

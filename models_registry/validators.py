@@ -12,7 +12,7 @@ MAX_JSON_BYTES = 64 * 1024
 
 def validate_json_object(value) -> None:
     if not isinstance(value, dict):
-        raise ValidationError("Enter a JSON object, e.g. {\"max_depth\": 6}.")
+        raise ValidationError('Enter a JSON object, e.g. {"max_depth": 6}.')
     if len(json.dumps(value)) > MAX_JSON_BYTES:
         raise ValidationError(f"Keep this under {MAX_JSON_BYTES // 1024} KB of JSON.")
 
@@ -32,7 +32,8 @@ def validate_asset_classes(value) -> None:
         raise ValidationError("Enter a list of asset classes.")
     unknown = [v for v in value if v not in AssetClass.values]
     if unknown:
-        raise ValidationError(f"Unknown asset class: {', '.join(map(str, unknown))}. "
-                              f"Choose from {', '.join(AssetClass.values)}.")
+        raise ValidationError(
+            f"Unknown asset class: {', '.join(map(str, unknown))}. Choose from {', '.join(AssetClass.values)}."
+        )
     if len(set(value)) != len(value):
         raise ValidationError("Each asset class may appear once.")

@@ -38,10 +38,16 @@ def _timeline(obj, limit=50):
 def model_list(request):
     filterset = ModelFilterSet(request.GET or None, queryset=selectors.model_list(request.user), request=request)
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.model_list(request.user)
-    return render(request, "models_registry/model_list.html", {
-        "filter": filterset, "page": _page(request, queryset), "querystring": _querystring_without_page(request),
-        "filter_errors": filterset.errors if filterset.is_bound else {},
-    })
+    return render(
+        request,
+        "models_registry/model_list.html",
+        {
+            "filter": filterset,
+            "page": _page(request, queryset),
+            "querystring": _querystring_without_page(request),
+            "filter_errors": filterset.errors if filterset.is_bound else {},
+        },
+    )
 
 
 @login_required
@@ -49,19 +55,23 @@ def model_detail(request, key):
     user = request.user
     model = selectors.model_get_for_user(user, key)
     can_manage = perms.can_manage_access(user)
-    return render(request, "models_registry/model_detail.html", {
-        "model": model,
-        "versions": selectors.version_list(user, model),
-        "upstream": selectors.upstream_models(user, model),
-        "downstream": selectors.downstream_models(user, model),
-        "impact": selectors.impact_of_model(user, model),
-        "grants": selectors.model_access_grants(model) if can_manage else None,
-        "grant_form": AccessGrantForm() if can_manage else None,
-        "can_change": perms.can(user, perms.CHANGE, model),
-        "can_add_version": perms.can(user, perms.ADD_VERSION, model),
-        "can_manage_access": can_manage,
-        "timeline": _timeline(model),
-    })
+    return render(
+        request,
+        "models_registry/model_detail.html",
+        {
+            "model": model,
+            "versions": selectors.version_list(user, model),
+            "upstream": selectors.upstream_models(user, model),
+            "downstream": selectors.downstream_models(user, model),
+            "impact": selectors.impact_of_model(user, model),
+            "grants": selectors.model_access_grants(model) if can_manage else None,
+            "grant_form": AccessGrantForm() if can_manage else None,
+            "can_change": perms.can(user, perms.CHANGE, model),
+            "can_add_version": perms.can(user, perms.ADD_VERSION, model),
+            "can_manage_access": can_manage,
+            "timeline": _timeline(model),
+        },
+    )
 
 
 @login_required
@@ -77,8 +87,9 @@ def model_create(request):
         else:
             messages.success(request, f"Model {model.key} registered as Tier {model.risk_tier}.")
             return redirect("models_registry:model-detail", key=model.key)
-    return render(request, "models_registry/model_form.html", {"form": form, "creating": True},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "models_registry/model_form.html", {"form": form, "creating": True}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -95,8 +106,12 @@ def model_update(request, key):
             messages.success(request, f"Model {model.key} updated.")
             return redirect("models_registry:model-detail", key=model.key)
     model = selectors.model_get_for_user(request.user, key)  # the form may have touched the instance
-    return render(request, "models_registry/model_form.html", {"form": form, "model": model, "creating": False},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "models_registry/model_form.html",
+        {"form": form, "model": model, "creating": False},
+        status=400 if form.errors else 200,
+    )
 
 
 def _grant_action(request, obj, grant_service, detail_url):
@@ -147,17 +162,24 @@ def model_detail_url(model):
 
 # --- Versions -------------------------------------------------------------------------------------------
 
+
 @login_required
 def version_detail(request, key, version):
     model = selectors.model_get_for_user(request.user, key)
     obj = selectors.version_get_for_user(request.user, model, version)
     sources = selectors.version_sources(request.user, obj)
-    return render(request, "models_registry/version_detail.html", {
-        "model": model, "version": obj,
-        "training_sources": sources["training"], "inference_sources": sources["inference"],
-        "can_edit": not obj.is_frozen and perms.can(request.user, perms.ADD_VERSION, model),
-        "timeline": _timeline(obj),
-    })
+    return render(
+        request,
+        "models_registry/version_detail.html",
+        {
+            "model": model,
+            "version": obj,
+            "training_sources": sources["training"],
+            "inference_sources": sources["inference"],
+            "can_edit": not obj.is_frozen and perms.can(request.user, perms.ADD_VERSION, model),
+            "timeline": _timeline(obj),
+        },
+    )
 
 
 @login_required
@@ -173,8 +195,12 @@ def version_create(request, key):
         else:
             messages.success(request, f"Version {obj.version} registered as a draft.")
             return redirect("models_registry:version-detail", key=model.key, version=obj.version)
-    return render(request, "models_registry/version_form.html", {"form": form, "model": model, "creating": True},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "models_registry/version_form.html",
+        {"form": form, "model": model, "creating": True},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -183,8 +209,10 @@ def version_update(request, key, version):
     obj = selectors.version_get_for_user(request.user, model, version)
     perms.require(request.user, perms.ADD_VERSION, model)
     if obj.is_frozen:
-        messages.error(request, f"Version {obj.version} is {obj.get_status_display().lower()} and frozen; "
-                                "register a new version instead.")
+        messages.error(
+            request,
+            f"Version {obj.version} is {obj.get_status_display().lower()} and frozen; register a new version instead.",
+        )
         return redirect("models_registry:version-detail", key=model.key, version=obj.version)
     form = ModelVersionForm(request.POST or None, user=request.user, instance=obj, links=list(obj.data_links.all()))
     if request.method == "POST" and form.is_valid():
@@ -198,21 +226,31 @@ def version_update(request, key, version):
         else:
             messages.success(request, f"Version {obj.version} updated.")
             return redirect("models_registry:version-detail", key=model.key, version=obj.version)
-    return render(request, "models_registry/version_form.html",
-                  {"form": form, "model": model, "version": obj, "creating": False},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "models_registry/version_form.html",
+        {"form": form, "model": model, "version": obj, "creating": False},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- Data sources ---------------------------------------------------------------------------------------
+
 
 @login_required
 def data_source_list(request):
     base = selectors.data_source_list(request.user)
     filterset = DataSourceFilterSet(request.GET or None, queryset=base, request=request)
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else base
-    return render(request, "models_registry/datasource_list.html", {
-        "filter": filterset, "page": _page(request, queryset), "querystring": _querystring_without_page(request),
-    })
+    return render(
+        request,
+        "models_registry/datasource_list.html",
+        {
+            "filter": filterset,
+            "page": _page(request, queryset),
+            "querystring": _querystring_without_page(request),
+        },
+    )
 
 
 def _data_source(request, pk):
@@ -227,15 +265,19 @@ def _data_source(request, pk):
 def data_source_detail(request, pk):
     source = _data_source(request, pk)
     can_manage = perms.can_manage_access(request.user)
-    return render(request, "models_registry/datasource_detail.html", {
-        "source": source,
-        "models": selectors.models_using_data_source(request.user, source),
-        "can_change": perms.can(request.user, perms.CHANGE, source),
-        "can_manage_access": can_manage and source.is_restricted,
-        "grants": source.access_grants.select_related("user", "granted_by", "revoked_by") if can_manage else None,
-        "grant_form": AccessGrantForm() if can_manage else None,
-        "timeline": _timeline(source),
-    })
+    return render(
+        request,
+        "models_registry/datasource_detail.html",
+        {
+            "source": source,
+            "models": selectors.models_using_data_source(request.user, source),
+            "can_change": perms.can(request.user, perms.CHANGE, source),
+            "can_manage_access": can_manage and source.is_restricted,
+            "grants": source.access_grants.select_related("user", "granted_by", "revoked_by") if can_manage else None,
+            "grant_form": AccessGrantForm() if can_manage else None,
+            "timeline": _timeline(source),
+        },
+    )
 
 
 @login_required
@@ -251,8 +293,12 @@ def data_source_create(request):
         else:
             messages.success(request, f"Data source {source.name} registered.")
             return redirect("models_registry:data-source-detail", pk=source.pk)
-    return render(request, "models_registry/datasource_form.html", {"form": form, "creating": True},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "models_registry/datasource_form.html",
+        {"form": form, "creating": True},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -269,8 +315,12 @@ def data_source_update(request, pk):
             messages.success(request, "Data source updated.")
             return redirect("models_registry:data-source-detail", pk=source.pk)
     source = _data_source(request, pk)
-    return render(request, "models_registry/datasource_form.html", {"form": form, "source": source, "creating": False},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "models_registry/datasource_form.html",
+        {"form": form, "source": source, "creating": False},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -281,8 +331,12 @@ def data_source_grant(request, pk):
         raise PermissionDenied("Only compliance may grant access.")
     from django.urls import reverse
 
-    return _grant_action(request, source, services.data_source_grant_access,
-                         reverse("models_registry:data-source-detail", kwargs={"pk": source.pk}))
+    return _grant_action(
+        request,
+        source,
+        services.data_source_grant_access,
+        reverse("models_registry:data-source-detail", kwargs={"pk": source.pk}),
+    )
 
 
 @login_required

@@ -23,6 +23,11 @@ class TokenObtainView(ObtainAuthToken):
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
         token, created = Token.objects.get_or_create(user=user)
-        audit_record(user, "auth.token_issued" if created else "auth.token_reused", user,
-                     object_type="auth.user", object_repr=user.get_username())
+        audit_record(
+            user,
+            "auth.token_issued" if created else "auth.token_reused",
+            user,
+            object_type="auth.user",
+            object_repr=user.get_username(),
+        )
         return Response({"token": token.key})

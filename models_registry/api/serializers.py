@@ -23,6 +23,15 @@ class UsernameField(serializers.SlugRelatedField):
         super().__init__(slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs)
 
 
+class FiniteNumberField(serializers.FloatField):
+    """A JSON number: booleans and numeric strings are refused rather than coerced."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class VisibleChoicesMixin:
     """Limit relational choices to the objects the requesting user may see."""
 
@@ -50,12 +59,36 @@ class ModelSerializer(serializers.ModelSerializer):
     class Meta:
         model = Model
         fields = [
-            "url", "key", "name", "description", "purpose", "desk", "asset_classes", "model_type", "is_vendor",
-            "vendor_name", "owner", "developers", "validator", "intended_use", "known_limitations",
-            "use_restrictions", "notional_at_stake", "downstream_consumers", "complexity_rating",
-            "explainability_rating", "computed_tier", "tier_rule_version", "tier_override",
-            "tier_override_justification", "risk_tier", "status", "last_validated_at", "next_validation_due",
-            "created_at", "updated_at",
+            "url",
+            "key",
+            "name",
+            "description",
+            "purpose",
+            "desk",
+            "asset_classes",
+            "model_type",
+            "is_vendor",
+            "vendor_name",
+            "owner",
+            "developers",
+            "validator",
+            "intended_use",
+            "known_limitations",
+            "use_restrictions",
+            "notional_at_stake",
+            "downstream_consumers",
+            "complexity_rating",
+            "explainability_rating",
+            "computed_tier",
+            "tier_rule_version",
+            "tier_override",
+            "tier_override_justification",
+            "risk_tier",
+            "status",
+            "last_validated_at",
+            "next_validation_due",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -84,25 +117,51 @@ class ModelWriteSerializer(VisibleChoicesMixin, serializers.ModelSerializer):
     owner = UsernameField(required=False)
     validator = UsernameField(required=False, allow_null=True)
     developers = UsernameField(many=True, required=False)
-    upstream_models = serializers.SlugRelatedField(slug_field="key", many=True, required=False,
-                                                   queryset=Model.objects.none())
-    asset_classes = serializers.ListField(child=serializers.ChoiceField(choices=AssetClass.choices), required=False,
-                                          max_length=len(AssetClass.choices))
+    upstream_models = serializers.SlugRelatedField(
+        slug_field="key", many=True, required=False, queryset=Model.objects.none()
+    )
+    asset_classes = serializers.ListField(
+        child=serializers.ChoiceField(choices=AssetClass.choices), required=False, max_length=len(AssetClass.choices)
+    )
 
     class Meta:
         model = Model
         fields = [
-            "key", "name", "description", "purpose", "desk", "asset_classes", "model_type", "is_vendor",
-            "vendor_name", "owner", "developers", "validator", "intended_use", "known_limitations",
-            "use_restrictions", "notional_at_stake", "downstream_consumers", "complexity_rating",
-            "explainability_rating", "tier_override", "tier_override_justification", "last_validated_at",
-            "next_validation_due", "upstream_models",
+            "key",
+            "name",
+            "description",
+            "purpose",
+            "desk",
+            "asset_classes",
+            "model_type",
+            "is_vendor",
+            "vendor_name",
+            "owner",
+            "developers",
+            "validator",
+            "intended_use",
+            "known_limitations",
+            "use_restrictions",
+            "notional_at_stake",
+            "downstream_consumers",
+            "complexity_rating",
+            "explainability_rating",
+            "tier_override",
+            "tier_override_justification",
+            "last_validated_at",
+            "next_validation_due",
+            "upstream_models",
         ]
 
 
 class ModelUpdateSerializer(ModelWriteSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, write_only=True,
-                                   help_text="Why the record changes; kept in the audit trail.")
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        write_only=True,
+        help_text="Why the record changes; kept in the audit trail.",
+    )
 
     class Meta(ModelWriteSerializer.Meta):
         fields = [f for f in ModelWriteSerializer.Meta.fields if f != "key"] + ["reason"]
@@ -117,15 +176,33 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ModelVersion
-        fields = ["model", "version", "status", "is_frozen", "artifact_uri", "artifact_sha256", "code_revision",
-                  "training_data_ref", "hyperparameters", "claimed_performance", "notes", "training_sources",
-                  "inference_sources", "created_by", "created_at", "updated_at"]
+        fields = [
+            "model",
+            "version",
+            "status",
+            "is_frozen",
+            "artifact_uri",
+            "artifact_sha256",
+            "code_revision",
+            "training_data_ref",
+            "hyperparameters",
+            "claimed_performance",
+            "notes",
+            "training_sources",
+            "inference_sources",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     def _sources(self, obj, usage):
         visible = self.context.get("visible_source_ids")
-        return [link.data_source_id for link in obj.data_links.all()
-                if link.usage == usage and (visible is None or link.data_source_id in visible)]
+        return [
+            link.data_source_id
+            for link in obj.data_links.all()
+            if link.usage == usage and (visible is None or link.data_source_id in visible)
+        ]
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_training_sources(self, obj):
@@ -140,16 +217,28 @@ class ModelVersionWriteSerializer(VisibleChoicesMixin, serializers.ModelSerializ
     visible_fields = {"training_sources": DataSource, "inference_sources": DataSource}
 
     training_sources = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=DataSource.objects.none())
-    inference_sources = serializers.PrimaryKeyRelatedField(many=True, required=False,
-                                                           queryset=DataSource.objects.none())
+    inference_sources = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=DataSource.objects.none()
+    )
     hyperparameters = serializers.DictField(required=False)
-    claimed_performance = serializers.DictField(child=serializers.FloatField(), required=False,
-                                                validators=[validate_metric_map])
+    claimed_performance = serializers.DictField(
+        child=FiniteNumberField(), required=False, validators=[validate_metric_map]
+    )
 
     class Meta:
         model = ModelVersion
-        fields = ["version", "artifact_uri", "artifact_sha256", "code_revision", "training_data_ref",
-                  "hyperparameters", "claimed_performance", "notes", "training_sources", "inference_sources"]
+        fields = [
+            "version",
+            "artifact_uri",
+            "artifact_sha256",
+            "code_revision",
+            "training_data_ref",
+            "hyperparameters",
+            "claimed_performance",
+            "notes",
+            "training_sources",
+            "inference_sources",
+        ]
 
 
 class ModelVersionUpdateSerializer(ModelVersionWriteSerializer):
@@ -164,8 +253,21 @@ class DataSourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DataSource
-        fields = ["id", "name", "description", "kind", "collection_method", "storage_location", "classification",
-                  "owner", "retention_days", "quality_rules", "is_active", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "description",
+            "kind",
+            "collection_method",
+            "storage_location",
+            "classification",
+            "owner",
+            "retention_days",
+            "quality_rules",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -174,8 +276,18 @@ class DataSourceWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DataSource
-        fields = ["name", "description", "kind", "collection_method", "storage_location", "classification",
-                  "owner", "retention_days", "quality_rules", "is_active"]
+        fields = [
+            "name",
+            "description",
+            "kind",
+            "collection_method",
+            "storage_location",
+            "classification",
+            "owner",
+            "retention_days",
+            "quality_rules",
+            "is_active",
+        ]
 
 
 class DataSourceUpdateSerializer(DataSourceWriteSerializer):

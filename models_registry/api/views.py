@@ -51,8 +51,9 @@ class ModelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def partial_update(self, request, key=None):
         model = selectors.model_get_for_user(request.user, key)
         perms.require(request.user, perms.CHANGE, model)
-        serializer = s.ModelUpdateSerializer(model, data=request.data, partial=True,
-                                             context=self.get_serializer_context())
+        serializer = s.ModelUpdateSerializer(
+            model, data=request.data, partial=True, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         services.model_update(request.user, model, **serializer.validated_data)
         return self._detail(selectors.model_get_for_user(request.user, key))
@@ -105,8 +106,9 @@ class ModelVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def partial_update(self, request, model_key=None, version=None):
         obj = selectors.version_get_for_user(request.user, self._model(), version)
         perms.require(request.user, perms.ADD_VERSION, obj.model)
-        serializer = s.ModelVersionUpdateSerializer(obj, data=request.data, partial=True,
-                                                    context=self.get_serializer_context())
+        serializer = s.ModelVersionUpdateSerializer(
+            obj, data=request.data, partial=True, context=self.get_serializer_context()
+        )
         serializer.is_valid(raise_exception=True)
         return self._render(services.version_update(request.user, obj, **serializer.validated_data))
 
@@ -139,5 +141,6 @@ class DataSourceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         perms.require(request.user, perms.CHANGE, source)
         serializer = s.DataSourceUpdateSerializer(source, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        return Response(self.get_serializer(services.data_source_update(request.user, source,
-                                                                        **serializer.validated_data)).data)
+        return Response(
+            self.get_serializer(services.data_source_update(request.user, source, **serializer.validated_data)).data
+        )

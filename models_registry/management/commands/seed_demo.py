@@ -57,6 +57,7 @@ class Command(BaseCommand):
             self._data_sources()
             self._grants(system)
             self._models()
+            self._dependencies(system)
         self._report(created_logins, password)
 
     # --- people ---
@@ -67,8 +68,9 @@ class Command(BaseCommand):
         specs = [*USERS, ("admin", "Site", "Administrator", [], None, "Site administrator")]
         for username, first, last, roles, _desk, _title in specs:
             user, created = User.objects.get_or_create(
-                username=username, defaults={"first_name": first, "last_name": last,
-                                             "email": f"{username}@vigil.example"})
+                username=username,
+                defaults={"first_name": first, "last_name": last, "email": f"{username}@vigil.example"},
+            )
             if username == "admin" and not user.is_superuser:
                 user.is_superuser = user.is_staff = True
                 user.save(update_fields=["is_superuser", "is_staff"])
@@ -79,8 +81,14 @@ class Command(BaseCommand):
                 logins[username] = secret
             user.groups.add(*Group.objects.filter(name__in=roles))
             if created:
-                audit_record(None, "user.create", user, object_type="auth.user", reason="seed_demo",
-                             changes={"roles": [None, roles]})
+                audit_record(
+                    None,
+                    "user.create",
+                    user,
+                    object_type="auth.user",
+                    reason="seed_demo",
+                    changes={"roles": [None, roles]},
+                )
         return logins
 
     def _desks_and_profiles(self):
@@ -98,48 +106,106 @@ class Command(BaseCommand):
                 continue
             owner_user = User.objects.get(username=owner)
             services.data_source_create(
-                owner_user, name=name, kind=kind, collection_method=method, classification=classification,
-                retention_days=retention, storage_location=storage, quality_rules=rules,
-                description=f"{name}: registered by the demo seed.", owner=owner_user)
+                owner_user,
+                name=name,
+                kind=kind,
+                collection_method=method,
+                classification=classification,
+                retention_days=retention,
+                storage_location=storage,
+                quality_rules=rules,
+                description=f"{name}: registered by the demo seed.",
+                owner=owner_user,
+            )
 
     def _models(self):
         compliance = User.objects.get(username="compliance")
         today = timezone.now().date()
-        for (key, name, purpose, desk, mtype, assets, notional, consumers, complexity, explain, status, team,
-             validator, vendor, feeders) in MODELS:
+        for (
+            key,
+            name,
+            purpose,
+            desk,
+            mtype,
+            assets,
+            notional,
+            consumers,
+            complexity,
+            explain,
+            status,
+            team,
+            validator,
+            vendor,
+            _feeders,
+        ) in MODELS:
             if Model.objects.filter(key=key).exists():
                 continue
             owner_name, developer_names = TEAMS[team]
             devs = list(User.objects.filter(username__in=developer_names).order_by("username"))
             owner = User.objects.get(username=owner_name)
             model = services.model_create(
-                compliance, key=key, name=name, purpose=purpose, desk=Desk.objects.get(code=desk), model_type=mtype,
-                asset_classes=assets, notional_at_stake=notional, downstream_consumers=consumers,
-                complexity_rating=complexity, explainability_rating=explain, owner=owner, developers=devs,
+                compliance,
+                key=key,
+                name=name,
+                purpose=purpose,
+                desk=Desk.objects.get(code=desk),
+                model_type=mtype,
+                asset_classes=assets,
+                notional_at_stake=notional,
+                downstream_consumers=consumers,
+                complexity_rating=complexity,
+                explainability_rating=explain,
+                owner=owner,
+                developers=devs,
                 validator=User.objects.get(username=validator) if validator else None,
-                is_vendor=bool(vendor), vendor_name=vendor or "",
+                is_vendor=bool(vendor),
+                vendor_name=vendor or "",
                 description=f"{name}. Demo record of a {purpose} model on the {desk} desk.",
                 intended_use=f"{name} for the {desk} desk's own trading within its approved limits.",
                 known_limitations="Trained on post-2010 data; behaviour in regimes absent from it is unknown.",
-                upstream_models=list(Model.objects.filter(key__in=feeders)),
             )
             self._versions(model, devs[0], status)
             dates = {}
             if status in VALIDATED_STATUSES:
                 last = today - dt.timedelta(days=30 + (len(key) * 17) % 300)
-                dates = {"last_validated_at": last,
-                         "next_validation_due": last + dt.timedelta(days=30 * REVALIDATION_MONTHS[model.risk_tier])}
+                dates = {
+                    "last_validated_at": last,
+                    "next_validation_due": last + dt.timedelta(days=30 * REVALIDATION_MONTHS[model.risk_tier]),
+                }
             Model.objects.filter(pk=model.pk).update(status=status, **dates)
-            audit_record(compliance, "model.status_seeded", model, reason="demo data (before lifecycle workflows)",
-                         changes={"status": [S.DRAFT, status], **{k: [None, v] for k, v in dates.items()}})
+            audit_record(
+                compliance,
+                "model.status_seeded",
+                model,
+                reason="demo data (before lifecycle workflows)",
+                changes={"status": [S.DRAFT, status], **{k: [None, v] for k, v in dates.items()}},
+            )
+
+    def _dependencies(self, compliance):
+        """Feeder links, after every model exists (a feeder may be listed after its consumer)."""
+        for key, *_rest, feeders in MODELS:
+            model = Model.objects.get(key=key)
+            current = set(Model.objects.filter(downstream_links__downstream=model).values_list("key", flat=True))
+            if feeders and current != set(feeders):
+                services.model_update(
+                    compliance,
+                    model,
+                    upstream_models=list(Model.objects.filter(key__in=feeders)),
+                    reason="demo data: feeder models",
+                )
 
     def _versions(self, model, developer, status):
         training, inference = MODEL_DATA.get(model.key, ([], []))
         for label, version_status in HISTORY[status]:
             digest = hashlib.sha256(f"{model.key}:{label}".encode()).hexdigest()
             version = services.version_create(
-                developer, model, version=label, artifact_uri=f"s3://vigil-artifacts/{model.key}/{label}/model.bin",
-                artifact_sha256=digest, code_revision=digest[:12], training_data_ref=f"snapshot-{digest[:8]}",
+                developer,
+                model,
+                version=label,
+                artifact_uri=f"s3://vigil-artifacts/{model.key}/{label}/model.bin",
+                artifact_sha256=digest,
+                code_revision=digest[:12],
+                training_data_ref=f"snapshot-{digest[:8]}",
                 hyperparameters={"seed": 7, "lookback_days": 60 + 5 * len(model.key)},
                 claimed_performance={"sharpe": round(0.8 + (len(model.key) % 7) / 10, 2), "hit_rate": 0.53},
                 training_sources=list(DataSource.objects.filter(name__in=training)),
@@ -147,15 +213,21 @@ class Command(BaseCommand):
             )
             if version_status != S.DRAFT:
                 ModelVersion.objects.filter(pk=version.pk).update(status=version_status)
-                audit_record(developer, "version.status_seeded", version, reason="demo data",
-                             changes={"status": [S.DRAFT, version_status]})
+                audit_record(
+                    developer,
+                    "version.status_seeded",
+                    version,
+                    reason="demo data",
+                    changes={"status": [S.DRAFT, version_status]},
+                )
 
     def _grants(self, compliance):
         panel = DataSource.objects.get(name="Consumer card transaction panel")
         developer = User.objects.get(username="developer")
         if not DataSourceAccessGrant.objects.filter(data_source=panel, user=developer).exists():
-            services.data_source_grant_access(compliance, panel, developer,
-                                              "Builds the consumer spend nowcast (eq-card-spend).")
+            services.data_source_grant_access(
+                compliance, panel, developer, "Builds the consumer spend nowcast (eq-card-spend)."
+            )
 
     def _report(self, logins, password):
         path = Path(settings.VAR_DIR) / LOGINS_FILE
@@ -165,8 +237,11 @@ class Command(BaseCommand):
             kept = [line for line in previous if line.split(" ", 1)[0] not in logins]
             path.write_text("\n".join(kept + [f"{u} {p}" for u, p in logins.items()]) + "\n")
             os.chmod(path, 0o600)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo firm ready: {Model.objects.count()} models, {DataSource.objects.count()} data sources."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo firm ready: {Model.objects.count()} models, {DataSource.objects.count()} data sources."
+            )
+        )
         if password:
             self.stdout.write("Every demo user's password is the one given with --password.")
         elif path.exists():

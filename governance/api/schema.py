@@ -1,0 +1,43 @@
+"""OpenAPI post-processing: document the error answers every endpoint can give (ARCHITECTURE.md, API contract)."""
+
+ERROR_SCHEMAS = {
+    "ValidationErrorBody": {
+        "type": "object",
+        "description": "Each invalid field (or non_field_errors) with its messages.",
+        "additionalProperties": {"oneOf": [{"type": "array", "items": {}}, {"type": "object"}, {"type": "string"}]},
+    },
+    "ErrorDetail": {
+        "type": "object",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    },
+    "ConflictBody": {
+        "type": "object",
+        "properties": {"detail": {"type": "string"}, "reasons": {"type": "array", "items": {"type": "string"}}},
+        "required": ["detail", "reasons"],
+    },
+}
+
+
+def _ref(name):
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+
+
+def add_error_responses(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {}).update(ERROR_SCHEMAS)
+    for path, methods in result.get("paths", {}).items():
+        for method, operation in methods.items():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("400", {"description": "Invalid input", "content": _ref("ValidationErrorBody")})
+            if path != "/api/v1/auth/token/":
+                responses.setdefault("401", {"description": "Not authenticated", "content": _ref("ErrorDetail")})
+                responses.setdefault("403", {"description": "Visible but not allowed", "content": _ref("ErrorDetail")})
+                responses.setdefault("404", {"description": "Absent or not visible", "content": _ref("ErrorDetail")})
+            if method in ("post", "patch", "put"):
+                responses.setdefault(
+                    "409", {"description": "Conflicts with the current state", "content": _ref("ConflictBody")}
+                )
+            responses.setdefault("405", {"description": "Method not allowed", "content": _ref("ErrorDetail")})
+            responses.setdefault("406", {"description": "Not acceptable", "content": _ref("ErrorDetail")})
+            responses.setdefault("415", {"description": "Unsupported media type", "content": _ref("ErrorDetail")})
+    return result

@@ -1,0 +1,32 @@
+import pytest
+from rest_framework.test import APIClient
+
+from tests.base import world  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(u)` authenticates with u's token, as trading systems do."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+
+    def as_user(user):
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+@pytest.fixture
+def browser_client(client):
+    """Django's test client logged in through the session, as a person in a browser."""
+
+    def as_user(user):
+        client.force_login(user)
+        return client
+
+    client.as_user = as_user
+    return client

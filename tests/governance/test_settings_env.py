@@ -1,0 +1,58 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from governance.env import env_bool, env_int, env_list
+
+
+@pytest.mark.parametrize("raw,expected", [("true", True), ("1", True), ("YES", True), ("off", False), ("0", False)])
+def test_it_reads_booleans(monkeypatch, raw, expected):
+    monkeypatch.setenv("X_FLAG", raw)
+    assert env_bool("X_FLAG", not expected) is expected
+
+
+@pytest.mark.parametrize("raw", ["flase", "2", "tru", "enabled"])
+def test_it_rejects_malformed_booleans(monkeypatch, raw):
+    monkeypatch.setenv("X_FLAG", raw)
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG"):
+        env_bool("X_FLAG", False)
+
+
+def test_it_uses_defaults_and_rejects_bad_numbers_and_lists(monkeypatch):
+    monkeypatch.delenv("X_NUM", raising=False)
+    assert env_int("X_NUM", 7) == 7
+    monkeypatch.setenv("X_NUM", "seven")
+    with pytest.raises(ImproperlyConfigured):
+        env_int("X_NUM", 7)
+    monkeypatch.setenv("X_NUM", "-1")
+    with pytest.raises(ImproperlyConfigured):
+        env_int("X_NUM", 7, minimum=0)
+    monkeypatch.setenv("X_HOSTS", "a.example, b.example")
+    assert env_list("X_HOSTS", []) == ["a.example", "b.example"]
+    monkeypatch.setenv("X_HOSTS", "a.example,,b")
+    with pytest.raises(ImproperlyConfigured):
+        env_list("X_HOSTS", [])
+
+
+def test_it_refuses_to_start_without_a_secret_key_outside_debug(tmp_path):
+    import subprocess
+    import sys
+
+    # As gunicorn would load it: the WSGI application, without manage.py's development allowance.
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "governance.settings", "DJANGO_DEBUG": "false"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import governance.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+    )
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+    env["DJANGO_DEBUG"] = "flase"
+    result = subprocess.run(
+        [sys.executable, "-c", "import governance.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
+    )
+    assert result.returncode != 0 and "DJANGO_DEBUG" in result.stderr

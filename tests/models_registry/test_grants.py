@@ -1,0 +1,110 @@
+"""Object grants follow the model's people automatically, and compliance can grant and revoke by hand."""
+
+import pytest
+
+from governance import permissions as perms
+from governance.models import AuditEvent
+from models_registry import services
+from models_registry.models import ModelAccessGrant, ModelUserObjectPermission
+
+
+def visible_keys(user):
+    from models_registry.models import Model
+
+    return set(perms.restrict(Model.objects.all(), user).values_list("key", flat=True))
+
+
+@pytest.mark.django_db
+def test_it_moves_grants_when_developers_and_validator_change(world):
+    assert "mine" not in visible_keys(world.developer2)
+    services.model_update(world.compliance, world.mine, developers=[world.developer2], validator=world.validator2)
+    assert "mine" in visible_keys(world.developer2) and "mine" not in visible_keys(world.developer)
+    assert "mine" in visible_keys(world.validator2) and "mine" not in visible_keys(world.validator)
+    assert perms.can(world.validator2, perms.VALIDATE, world.mine)
+    assert not perms.can(world.validator, perms.VALIDATE, world.mine)
+    event = AuditEvent.objects.filter(action="model.update").latest("id")
+    assert event.changes["developers"] == [["developer"], ["developer2"]]
+    assert event.changes["validator"] == ["validator", "validator2"]
+
+
+@pytest.mark.django_db
+def test_it_writes_grants_in_bulk_without_duplicates(world):
+    before = ModelUserObjectPermission.objects.filter(content_object=world.mine).count()
+    services.model_update(world.compliance, world.mine, name="Same people")
+    assert ModelUserObjectPermission.objects.filter(content_object=world.mine).count() == before
+    # owner 3 + developer 3 + validator 2
+    assert before == 8
+
+
+@pytest.mark.django_db
+def test_it_grants_and_revokes_access_by_hand_and_keeps_history(world):
+    assert "theirs" not in visible_keys(world.trader)
+    grant = services.model_grant_access(world.compliance, world.theirs, world.trader, "Consumes its rates signal.")
+    assert "theirs" in visible_keys(world.trader)
+    assert not perms.can(world.trader, perms.CHANGE, world.theirs)
+    services.model_revoke_access(world.compliance, grant, "No longer on the desk.")
+    assert "theirs" not in visible_keys(world.trader)
+    grant.refresh_from_db()
+    assert grant.revoked_by == world.compliance and ModelAccessGrant.objects.filter(pk=grant.pk).exists()
+    actions = list(
+        AuditEvent.objects.filter(object_id=str(world.theirs.pk), action__startswith="model.access").values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == ["model.access_granted", "model.access_revoked"]
+
+
+@pytest.mark.django_db
+def test_it_keeps_hand_grants_when_roles_change(world):
+    services.model_grant_access(world.compliance, world.mine, world.developer2, "Peer review.")
+    services.model_update(world.compliance, world.mine, developers=[world.developer2])
+    services.model_update(world.compliance, world.mine, developers=[world.developer])
+    assert "mine" in visible_keys(world.developer2)
+    assert not perms.can(world.developer2, perms.CHANGE, world.mine)
+
+
+@pytest.mark.django_db
+def test_it_lets_only_compliance_grant_by_hand(world):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.model_grant_access(world.owner, world.mine, world.developer2, "Please")
+    with pytest.raises(PermissionDenied):
+        services.model_grant_access(world.auditor, world.mine, world.developer2, "Please")
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_second_active_grant_with_conflict(world):
+    from governance.exceptions import Conflict
+
+    services.model_grant_access(world.compliance, world.mine, world.developer2, "Peer review.")
+    with pytest.raises(Conflict):
+        services.model_grant_access(world.compliance, world.mine, world.developer2, "Again.")
+
+
+@pytest.mark.django_db
+def test_it_grants_restricted_data_sources_by_hand_but_never_to_traders(world, api):
+    from django.core.exceptions import ValidationError
+
+    url = f"/api/v1/data-sources/{world.restricted_source.pk}/"
+    assert api.as_user(world.developer).get(url).status_code == 404
+    services.data_source_grant_access(world.compliance, world.restricted_source, world.developer, "eq-card-spend")
+    assert api.as_user(world.developer).get(url).status_code == 200
+    with pytest.raises(ValidationError):
+        services.data_source_grant_access(world.compliance, world.restricted_source, world.trader, "curious")
+
+
+@pytest.mark.django_db
+def test_it_manages_grants_from_the_model_page(world, browser_client):
+    client = browser_client.as_user(world.compliance)
+    page = client.get("/models/theirs/")
+    assert b"Access granted by hand" in page.content
+    response = client.post("/models/theirs/access/", {"user": world.trader.pk, "reason": "Reads its output."})
+    assert response.status_code == 302
+    assert "theirs" in visible_keys(world.trader)
+    grant = ModelAccessGrant.objects.get(model=world.theirs, user=world.trader)
+    client.post(f"/models/theirs/access/{grant.pk}/revoke/", {"reason": "done"})
+    assert "theirs" not in visible_keys(world.trader)
+    developer = browser_client.as_user(world.developer)
+    assert developer.post("/models/mine/access/", {"user": world.trader.pk, "reason": "x"}).status_code == 403
+    assert developer.post("/models/theirs/access/", {"user": world.trader.pk, "reason": "x"}).status_code == 404

@@ -1,0 +1,95 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from governance import permissions as perms
+from governance.audit import verify_chain
+from governance.models import AuditEvent
+from models_registry.models import DataSource, Model, ModelVersion
+
+User = get_user_model()
+DEMO_USERS = [
+    "developer",
+    "developer2",
+    "owner",
+    "validator",
+    "validator2",
+    "compliance",
+    "compliance2",
+    "auditor",
+    "trader",
+    "admin",
+]
+
+
+@pytest.mark.django_db
+def test_it_builds_a_believable_firm_and_is_idempotent(capsys, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", password="demo-password-123")
+    counts = (
+        Model.objects.count(),
+        ModelVersion.objects.count(),
+        DataSource.objects.count(),
+        User.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    call_command("seed_demo", password="demo-password-123")
+    assert (
+        Model.objects.count(),
+        ModelVersion.objects.count(),
+        DataSource.objects.count(),
+        User.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
+    assert 20 <= counts[0] <= 30
+    assert set(DEMO_USERS) <= set(User.objects.values_list("username", flat=True))
+    assert User.objects.get(username="admin").is_superuser
+    assert User.objects.get(username="trader").check_password("demo-password-123")
+    assert set(Model.objects.values_list("purpose", flat=True)) >= {"alpha", "execution", "risk", "pricing"}
+    assert set(Model.objects.values_list("risk_tier", flat=True)) == {1, 2, 3}
+    assert DataSource.objects.filter(kind="alternative", classification="restricted").exists()
+    assert verify_chain().intact
+
+
+@pytest.mark.django_db
+def test_it_gives_every_role_something_to_see(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", password="demo-password-123")
+    visible = {u.username: perms.restrict(Model.objects.all(), u).count() for u in User.objects.all()}
+    total = Model.objects.count()
+    assert visible["compliance"] == visible["auditor"] == visible["admin"] == total
+    for name in ["developer", "developer2", "owner", "validator", "validator2", "trader"]:
+        assert 0 < visible[name] < total, name
+    restricted = DataSource.objects.get(classification="restricted")
+    developer, developer2 = User.objects.get(username="developer"), User.objects.get(username="developer2")
+    assert perms.can(developer, perms.VIEW, restricted) and not perms.can(developer2, perms.VIEW, restricted)
+
+
+@pytest.mark.django_db
+def test_it_prints_generated_passwords_that_work(capsys, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    logins = dict(line.split() for line in out.splitlines() if line.startswith("  "))
+    assert set(DEMO_USERS) <= set(logins)
+    assert User.objects.get(username="validator").check_password(logins["validator"])
+    call_command("seed_demo")  # a second run keeps the passwords and prints them again
+    again = dict(line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  "))
+    assert again == logins
+
+
+@pytest.mark.django_db
+def test_it_links_feeder_models_and_shows_what_breaks(settings, tmp_path):
+    from models_registry import selectors
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", password="demo-password-123")
+    compliance = User.objects.get(username="compliance")
+    vwap = Model.objects.get(key="exec-vwap-eq")
+    assert [m.key for m in selectors.upstream_models(compliance, vwap)] == ["exec-impact-model"]
+    var = Model.objects.get(key="risk-var-hs")
+    impact = {m.key for m in selectors.impact_of_model(compliance, var)}
+    assert impact == {"exec-impact-model", "exec-vwap-eq", "exec-smart-router", "risk-stress-ml"}
+    # A trader sees only the part of the blast radius that is on their desk and tradeable.
+    trader = User.objects.get(username="trader")
+    assert {m.key for m in selectors.impact_of_model(trader, var)} <= impact
