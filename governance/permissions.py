@@ -10,7 +10,9 @@ Object grants live in guardian's direct foreign-key tables; this is the only mod
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 from django.http import Http404
 
 from governance.roles import CREATES_DATA_SOURCES, CREATES_MODELS, Role, user_roles
@@ -37,14 +39,39 @@ def _active(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
 
 
+_permission_ids: dict[tuple[str, str], int] = {}
+
+
+def _permission_id(model_class, codename: str) -> int:
+    """The id of a permission, cached per process (cleared after migrate/flush, when ids may change).
+
+    A literal id, rather than a join on auth_permission, lets PostgreSQL estimate grant counts from the
+    index statistics and pick the right plan for lists of tens of thousands of models.
+    """
+    key = (model_class._meta.label_lower, codename)
+    if key not in _permission_ids:
+        ct = ContentType.objects.get_for_model(model_class)
+        _permission_ids[key] = Permission.objects.get(content_type=ct, codename=codename).pk
+    return _permission_ids[key]
+
+
+@receiver(post_migrate)
+def _forget_permission_ids(**kwargs):
+    _permission_ids.clear()
+
+
 def _grant_q(user, perm_models, codename: str, prefix: str) -> Q:
-    """Q matching objects on which the user, or one of the user's groups, holds `codename`."""
+    """Q matching objects on which the user, or one of the user's groups, holds `codename`.
+
+    Uncorrelated IN-subqueries on purpose: PostgreSQL hashes each granted-id set once ("hashed SubPlan")
+    and probes it per row, where correlated EXISTS clauses joined by OR were re-run for every row
+    (bench/inventory_list.py: 389 ms against 32 ms unfiltered on 50,000 models).
+    """
     user_perm, group_perm = perm_models
-    direct = user_perm.objects.filter(user=user, permission__codename=codename, content_object=OuterRef(f"{prefix}pk"))
-    via_group = group_perm.objects.filter(
-        group__user=user, permission__codename=codename, content_object=OuterRef(f"{prefix}pk")
-    )
-    return Q(Exists(direct)) | Q(Exists(via_group))
+    permission_id = _permission_id(user_perm._meta.get_field("content_object").related_model, codename)
+    direct = user_perm.objects.filter(user=user, permission_id=permission_id).values("content_object_id")
+    via_group = group_perm.objects.filter(group__user=user, permission_id=permission_id).values("content_object_id")
+    return Q(**{f"{prefix}pk__in": direct}) | Q(**{f"{prefix}pk__in": via_group})
 
 
 def model_scope_q(user, action: str, prefix: str = "") -> Q | None:

@@ -10,12 +10,8 @@ from models_registry.models import DataSource, Model, ModelAccessGrant, ModelVer
 
 
 def model_list(user) -> QuerySet:
-    """Visible models with what a list row shows; one query per page plus one prefetch of developers."""
-    return (
-        perms.restrict(Model.objects.all(), user)
-        .select_related("desk", "owner", "validator")
-        .prefetch_related("developers")
-    )
+    """Visible models with what a list row shows: one query for the count and one for the page."""
+    return perms.restrict(Model.objects.all(), user).select_related("desk", "owner", "validator")
 
 
 def model_get_for_user(user, key: str) -> Model:

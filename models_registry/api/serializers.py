@@ -48,6 +48,21 @@ class VisibleChoicesMixin:
         return fields
 
 
+class ModelSummarySerializer(serializers.ModelSerializer):
+    """One row of the inventory list: what a list shows. The full record is at the model's url."""
+
+    desk = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    validator = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:model-detail", lookup_field="key")
+
+    class Meta:
+        model = Model
+        fields = ["url", "key", "name", "purpose", "desk", "model_type", "is_vendor", "owner", "validator",
+                  "risk_tier", "status", "last_validated_at", "next_validation_due", "updated_at"]
+        read_only_fields = fields
+
+
 class ModelSerializer(serializers.ModelSerializer):
     desk = serializers.SlugRelatedField(slug_field="code", read_only=True)
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True)

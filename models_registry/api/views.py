@@ -20,12 +20,16 @@ class ModelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_field = "key"
     lookup_value_regex = MODEL_KEY_REGEX
     filterset_class = ModelFilterSet
-    serializer_class = s.ModelSerializer
+    serializer_class = s.ModelSummarySerializer
     queryset = Model.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         return selectors.model_list(self.request.user)
+
+    @extend_schema(responses=s.ModelSummarySerializer(many=True))
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def _detail(self, model, code=status.HTTP_200_OK):
         user = self.request.user
