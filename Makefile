@@ -4,7 +4,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= governance.settings
 
 .PHONY: run test lint format bench install install-dev migrate seed browser clean
 
