@@ -63,11 +63,23 @@ def populate():
     batch = []
     for i in range(N_MODELS):
         tier = 1 + i % 3
-        batch.append(Model(
-            key=f"bench-model-{i:06d}", name=f"Bench model {i}", purpose=purposes[i % 5], desk=desks[i % 8],
-            model_type="gradient_boosting", asset_classes=["equities"], owner=owner, intended_use="Benchmark.",
-            computed_tier=tier, risk_tier=tier, tier_rule_version="TIER-2026.1", status=statuses[i % 7],
-            created_by=owner))
+        batch.append(
+            Model(
+                key=f"bench-model-{i:06d}",
+                name=f"Bench model {i}",
+                purpose=purposes[i % 5],
+                desk=desks[i % 8],
+                model_type="gradient_boosting",
+                asset_classes=["equities"],
+                owner=owner,
+                intended_use="Benchmark.",
+                computed_tier=tier,
+                risk_tier=tier,
+                tier_rule_version="TIER-2026.1",
+                status=statuses[i % 7],
+                created_by=owner,
+            )
+        )
         if len(batch) == 5000:
             Model.objects.bulk_create(batch)
             batch = []
@@ -82,7 +94,8 @@ def populate():
             rows.append(ModelUserObjectPermission(user=developer, permission=perms[code], content_object=model))
     ModelUserObjectPermission.objects.bulk_create(rows, batch_size=5000)
     Model.developers.through.objects.bulk_create(
-        [Model.developers.through(model_id=m.pk, user_id=developer.pk) for m in granted.only("pk")], batch_size=5000)
+        [Model.developers.through(model_id=m.pk, user_id=developer.pk) for m in granted.only("pk")], batch_size=5000
+    )
     from django.db import connection
 
     if connection.vendor == "postgresql":
@@ -137,8 +150,10 @@ def main():
             print(f"{page:<24}{label:<12}{p50:>9.1f}{p95:>9.1f}")
     for page in ("API /api/v1/models/", "HTML /models/"):
         ratio = results[(page, "developer")][0] / results[(page, "superuser")][0]
-        print(f"{page}: filtered/unfiltered p50 ratio {ratio:.2f} (target <= 1.5); "
-              f"filtered p95 {results[(page, 'developer')][1]:.1f} ms (target < 50)")
+        print(
+            f"{page}: filtered/unfiltered p50 ratio {ratio:.2f} (target <= 1.5); "
+            f"filtered p95 {results[(page, 'developer')][1]:.1f} ms (target < 50)"
+        )
 
 
 if __name__ == "__main__":

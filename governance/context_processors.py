@@ -14,4 +14,5 @@ def navigation(request):
         "nav_can_create_model": perms.can_create_model(user),
         "nav_can_create_data_source": perms.can_create_data_source(user),
         "nav_is_admin": user.is_staff,
+        "nav_unread": user.notifications.filter(read_at__isnull=True).count(),
     }

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("governance.api.urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("governance.urls_web")),
     path("", include("models_registry.urls")),
 ]
 

@@ -168,6 +168,8 @@ def version_detail(request, key, version):
     model = selectors.model_get_for_user(request.user, key)
     obj = selectors.version_get_for_user(request.user, model, version)
     sources = selectors.version_sources(request.user, obj)
+    from governance.web import lifecycle_context  # the lifecycle is governance's; this page shows it
+
     return render(
         request,
         "models_registry/version_detail.html",
@@ -178,6 +180,7 @@ def version_detail(request, key, version):
             "inference_sources": sources["inference"],
             "can_edit": not obj.is_frozen and perms.can(request.user, perms.ADD_VERSION, model),
             "timeline": _timeline(obj),
+            **lifecycle_context(request.user, obj),
         },
     )
 

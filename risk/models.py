@@ -1,1 +1,40 @@
-"""Validation evidence, monitoring, incidents and the model gate arrive with their issues."""
+"""Validation evidence. Files are stored through Django's storage API, hashed, and never executed."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+def evidence_path(instance, filename):
+    # A random name on disk: the uploader's file name is kept as data, never trusted as a path.
+    return f"evidence/{instance.version.model_id}/{instance.version_id}/{uuid.uuid4().hex}"
+
+
+class Evidence(models.Model):
+    """A file attached to a model version: documents, datasets, validation reports, pilot results."""
+
+    class Kind(models.TextChoices):
+        DOCUMENTATION = "documentation", "Model documentation"
+        DATASET = "dataset", "Dataset"
+        BACKTEST = "backtest", "Backtest results"
+        VALIDATION_REPORT = "validation_report", "Validation report"
+        PILOT_RESULTS = "pilot_results", "Pilot results"
+        OTHER = "other", "Other"
+
+    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="evidence")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    description = models.CharField(max_length=500, blank=True)
+    file = models.FileField(upload_to=evidence_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"

@@ -1,10 +1,23 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
+from rest_framework.routers import SimpleRouter
 
+from governance.api.lifecycle import AuditEventViewSet, FindingViewSet, VersionTransitionView
 from governance.api.views import TokenObtainView
+from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
 
 app_name = "api"
 
+router = SimpleRouter()
+router.register("findings", FindingViewSet, basename="finding")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+
 urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
+    re_path(
+        rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})/transitions/$",
+        VersionTransitionView.as_view(),
+        name="version-transitions",
+    ),
+    path("", include(router.urls)),
     path("", include("models_registry.api.urls")),
 ]

@@ -58,8 +58,22 @@ class ModelSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Model
-        fields = ["url", "key", "name", "purpose", "desk", "model_type", "is_vendor", "owner", "validator",
-                  "risk_tier", "status", "last_validated_at", "next_validation_due", "updated_at"]
+        fields = [
+            "url",
+            "key",
+            "name",
+            "purpose",
+            "desk",
+            "model_type",
+            "is_vendor",
+            "owner",
+            "validator",
+            "risk_tier",
+            "status",
+            "last_validated_at",
+            "next_validation_due",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 

@@ -1,0 +1,28 @@
+import django_filters
+
+from governance.models import AuditEvent, Finding
+
+
+class AuditEventFilterSet(django_filters.FilterSet):
+    object_type = django_filters.CharFilter(max_length=60)
+    object_id = django_filters.CharFilter(max_length=64)
+    actor = django_filters.CharFilter(field_name="actor_username", max_length=150)
+    action = django_filters.CharFilter(max_length=60)
+    action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith", max_length=60)
+    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["object_type", "object_id", "actor", "action", "action_prefix", "since", "until"]
+
+
+class FindingFilterSet(django_filters.FilterSet):
+    model = django_filters.CharFilter(field_name="version__model__key", max_length=80)
+    severity = django_filters.ChoiceFilter(choices=Finding.Severity.choices)
+    status = django_filters.ChoiceFilter(choices=Finding.Status.choices)
+    owner = django_filters.CharFilter(field_name="owner__username", max_length=150)
+
+    class Meta:
+        model = Finding
+        fields = ["model", "severity", "status", "owner"]
