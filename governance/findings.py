@@ -32,8 +32,10 @@ def finding_raise(actor, version, *, severity, title, description, owner, due_da
         errors["severity"] = f"Choose one of: {', '.join(Finding.Severity.values)}."
     if not isinstance(due_date, dt.date) or due_date < timezone.now().date():
         errors["due_date"] = "Give a due date that is today or later."
-    if owner is None or not owner.is_active or not perms.can(owner, perms.VIEW, version.model):
-        errors["owner"] = "The owner must be an active person who can see this model."
+    model = version.model
+    team = {model.owner_id, *model.developers.values_list("pk", flat=True)}
+    if owner is None or not owner.is_active or owner.pk not in team:
+        errors["owner"] = "The owner must be the model's owner or one of its developers."
     if errors:
         raise ValidationError(errors)
     finding = Finding(

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from governance.models import Finding
+from governance.models import Finding, ModelRisk
 from governance.workflow import ELEMENTS
 from risk.models import Evidence
 
@@ -127,4 +127,50 @@ class FindingActionForm(forms.Form):
     )
     comment = forms.CharField(max_length=10000, widget=forms.Textarea(attrs={"rows": 2}))
     password = forms.CharField(required=False, widget=forms.PasswordInput)
+    otp_token = forms.CharField(required=False, max_length=12)
+
+
+class ModelRiskForm(forms.ModelForm):
+    class Meta:
+        model = ModelRisk
+        fields = [
+            "kind",
+            "title",
+            "description",
+            "likelihood",
+            "impact",
+            "mitigations",
+            "residual_likelihood",
+            "residual_impact",
+            "owner",
+            "next_review",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "mitigations": forms.Textarea(attrs={"rows": 2}),
+            "next_review": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {
+            "likelihood": "Inherent likelihood (1-5)",
+            "impact": "Inherent impact (1-5)",
+            "residual_likelihood": "Residual likelihood (1-5)",
+            "residual_impact": "Residual impact (1-5)",
+        }
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+    def _post_clean(self):
+        pass  # the service runs full_clean
+
+
+class AttestationForm(forms.Form):
+    statement = forms.CharField(
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial="I attest that this model is used as approved, within its limits and "
+        "restrictions, and that its monitoring has raised no unreported issue.",
+    )
+    password = forms.CharField(widget=forms.PasswordInput)
     otp_token = forms.CharField(required=False, max_length=12)

@@ -1,6 +1,7 @@
 """Governance core models: organisational reference data, user profiles and the audit trail."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -246,3 +247,59 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.message}"
+
+
+class Attestation(models.Model):
+    """The yearly attestation a production model's owner signs (MiFID II RTS 6 Art. 9 style self-assessment)."""
+
+    model = models.ForeignKey("models_registry.Model", on_delete=models.PROTECT, related_name="attestations")
+    year = models.PositiveIntegerField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attestations")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    due_date = models.DateField()
+    statement = models.TextField(max_length=10000, blank=True)
+    signature = models.ForeignKey(Signature, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-year", "model_id"]
+        constraints = [models.UniqueConstraint(fields=["model", "year"], name="one_attestation_per_model_year")]
+
+    def __str__(self) -> str:
+        return f"{self.year} attestation of {self.model}"
+
+
+class ModelRisk(models.Model):
+    """An entry of a model's risk register: likelihood and impact (1-5) before and after mitigation."""
+
+    class Kind(models.TextChoices):
+        MODEL = "model", "Model risk"
+        OPERATIONAL = "operational", "Operational risk"
+        REGULATORY = "regulatory", "Regulatory risk"
+
+    model = models.ForeignKey("models_registry.Model", on_delete=models.PROTECT, related_name="risks")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=5000, blank=True)
+    likelihood = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    impact = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    mitigations = models.TextField(max_length=5000, blank=True)
+    residual_likelihood = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    residual_impact = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    next_review = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-likelihood", "-impact", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+    @property
+    def inherent_score(self) -> int:
+        return self.likelihood * self.impact
+
+    @property
+    def residual_score(self) -> int:
+        return self.residual_likelihood * self.residual_impact

@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
 from governance.audit import audit_record
@@ -30,4 +31,25 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
         object_type="auth.user",
         object_id=str(account.pk) if account else "",
         object_repr=username or "(blank)",
+    )
+
+
+@receiver(m2m_changed, sender=get_user_model().groups.through)
+def audit_role_change(sender, instance, action, pk_set, reverse, **kwargs):
+    """Role grants and removals (from the admin or a shell) are permission changes: audit them."""
+    if reverse or action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if action != "post_clear" and not pk_set:
+        return  # adding roles the user already holds changes nothing
+    from django.contrib.auth.models import Group
+
+    names = sorted(Group.objects.filter(pk__in=pk_set or []).values_list("name", flat=True))
+    change = {"post_add": [None, names], "post_remove": [names, None], "post_clear": ["all", None]}[action]
+    audit_record(
+        None,
+        "user.roles_changed",
+        instance,
+        object_type="auth.user",
+        object_repr=instance.get_username(),
+        changes={"roles": change},
     )

@@ -15,9 +15,20 @@ from governance import findings as finding_services
 from governance import permissions as perms
 from governance import workflow
 from governance.exceptions import Conflict
-from governance.forms import EvidenceForm, FindingActionForm, FindingForm, PilotForm, SignOffForm, TransitionForm
-from governance.models import AuditEvent, Finding, GovernancePolicy, Notification, PilotPlan, Signature
+from governance.forms import (
+    AttestationForm,
+    EvidenceForm,
+    FindingActionForm,
+    FindingForm,
+    ModelRiskForm,
+    PilotForm,
+    SignOffForm,
+    TransitionForm,
+)
+from governance.models import Attestation, AuditEvent, Finding, GovernancePolicy, Notification, PilotPlan, Signature
 from governance.policy import policy_in_force, policy_publish
+from governance.revalidation import attestation_sign
+from governance.risk_register import risk_add, risk_summary
 from governance.roles import Role, user_roles
 from governance.signatures import verify as verify_signature
 from models_registry import selectors as registry
@@ -302,3 +313,59 @@ def policy(request):
             "is_compliance": is_compliance,
         },
     )
+
+
+def model_governance_context(user, model) -> dict:
+    """What the model page shows of governance: the risk register and the yearly attestations."""
+    owners = get_user_model().objects.filter(
+        pk__in={model.owner_id, *model.developers.values_list("pk", flat=True)}, is_active=True
+    )
+    return {
+        **risk_summary(model),
+        "risk_form": ModelRiskForm(owners=owners),
+        "attestations": Attestation.objects.filter(model=model).select_related("owner", "signature"),
+        "attestation_form": AttestationForm(),
+    }
+
+
+@login_required
+@require_POST
+def model_risk_add(request, key):
+    model = registry.model_get_for_user(request.user, key)
+    owners = get_user_model().objects.filter(
+        pk__in={model.owner_id, *model.developers.values_list("pk", flat=True)}, is_active=True
+    )
+    form = ModelRiskForm(request.POST, owners=owners)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    else:
+        try:
+            risk_add(request.user, model, **form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+        else:
+            messages.success(request, "Risk recorded.")
+    return redirect("models_registry:model-detail", key=key)
+
+
+@login_required
+@require_POST
+def attestation_sign_view(request, key, pk):
+    model = registry.model_get_for_user(request.user, key)
+    attestation = Attestation.objects.filter(pk=pk, model=model).first()
+    if attestation is None:
+        raise Http404("Not found.")
+    form = AttestationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write the statement and enter your password.")
+    else:
+        try:
+            attestation_sign(request.user, attestation, **form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+        except Conflict as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{attestation.year} attestation signed.")
+    return redirect("models_registry:model-detail", key=key)

@@ -92,6 +92,13 @@ class Model(models.Model):
     )
     last_validated_at = models.DateField(null=True, blank=True)
     next_validation_due = models.DateField(null=True, blank=True)
+    revalidation_flag = models.CharField(
+        max_length=10,
+        default="",
+        blank=True,
+        db_index=True,
+        help_text="Set by the daily revalidation sweep: due_soon or overdue; empty when in date.",
+    )
 
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -52,6 +52,8 @@ def model_list(request):
 
 @login_required
 def model_detail(request, key):
+    from governance.web import model_governance_context  # risk register and attestations are governance's
+
     user = request.user
     model = selectors.model_get_for_user(user, key)
     can_manage = perms.can_manage_access(user)
@@ -70,6 +72,7 @@ def model_detail(request, key):
             "can_add_version": perms.can(user, perms.ADD_VERSION, model),
             "can_manage_access": can_manage,
             "timeline": _timeline(model),
+            **model_governance_context(user, model),
         },
     )
 
