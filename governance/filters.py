@@ -1,6 +1,27 @@
+import datetime as dt
+
 import django_filters
+from django import forms
+from django_filters.fields import IsoDateTimeField
 
 from governance.models import AuditEvent, Finding
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, normalised to UTC before it reaches the database (which refuses odd offsets)."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None or parsed.tzinfo is None:
+            return parsed
+        try:
+            return parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("Give a time between the years 1 and 9999.") from None
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
@@ -9,8 +30,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_username", max_length=150)
     action = django_filters.CharFilter(max_length=60)
     action_prefix = django_filters.CharFilter(field_name="action", lookup_expr="startswith", max_length=60)
-    since = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
+    since = UTCIsoDateTimeFilter(field_name="timestamp", lookup_expr="gte")
+    until = UTCIsoDateTimeFilter(field_name="timestamp", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

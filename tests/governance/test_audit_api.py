@@ -40,3 +40,11 @@ def test_it_verifies_the_chain_for_auditors_only(world, api):
 def test_it_never_accepts_writes_to_the_trail(world, api):
     client = api.as_user(world.compliance)
     assert client.post("/api/v1/audit-events/", {"action": "x"}, format="json").status_code == 405
+
+
+@pytest.mark.django_db
+def test_it_normalises_odd_time_offsets_instead_of_failing(world, api):
+    client = api.as_user(world.auditor)
+    response = client.get("/api/v1/audit-events/", {"since": "0375-01-08T18:49:28-19:17"})
+    assert response.status_code in (200, 400)
+    assert client.get("/api/v1/audit-events/", {"since": "2026-01-01T00:00:00+05:30"}).status_code == 200
