@@ -146,6 +146,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("VIGIL_TESTING", False)
 MEDIA_ROOT = Path(env_str("VIGIL_MEDIA_ROOT", str(VAR_DIR / "media")))
+VIGIL_EVIDENCE_MAX_MB = env_int("VIGIL_EVIDENCE_MAX_MB", 200, minimum=1)
+# Uploads above this size stream to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG and not env_bool("VIGIL_TESTING", False))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

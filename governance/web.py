@@ -148,9 +148,7 @@ def evidence_upload(request, key, version):
 @login_required
 def evidence_download(request, pk):
     evidence = Evidence.objects.select_related("version__model").filter(pk=pk).first()
-    if evidence is None or not perms.can(request.user, perms.VIEW, evidence.version):
-        raise Http404("Not found.")
-    if Role.TRADER in user_roles(request.user) and not (user_roles(request.user) - {Role.TRADER}):
+    if evidence is None or not evidence_services.can_read_evidence(request.user, evidence.version):
         raise Http404("Not found.")
     # Always an attachment with a neutral type: evidence is never rendered or executed by the browser.
     return FileResponse(

@@ -10,24 +10,11 @@ from django.db import transaction
 from governance import permissions as perms
 from governance.audit import audit_record
 from risk.models import Evidence
-
-# Extension -> content type recorded. The evidence issue adds sniffing of the bytes themselves.
-ALLOWED_TYPES = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".md": "text/markdown",
-    ".txt": "text/plain",
-    ".ipynb": "application/x-ipynb+json",
-    ".csv": "text/csv",
-    ".parquet": "application/vnd.apache.parquet",
-    ".json": "application/json",
-    ".html": "text/html",
-}
+from risk.sniffing import SniffError, sniff
 
 
 def max_evidence_bytes() -> int:
-    return getattr(settings, "VIGIL_EVIDENCE_MAX_BYTES", 200 * 1024 * 1024)
+    return settings.VIGIL_EVIDENCE_MAX_MB * 1024 * 1024
 
 
 @transaction.atomic
@@ -41,12 +28,16 @@ def evidence_add(actor, version, *, file, kind: str, description: str = "") -> E
         errors["kind"] = f"Choose one of: {', '.join(Evidence.Kind.values)}."
     name = PurePath(getattr(file, "name", "") or "").name[:255]
     suffix = PurePath(name).suffix.lower()
-    if suffix not in ALLOWED_TYPES:
-        errors["file"] = f"Files of type '{suffix or 'none'}' are not accepted; allowed: {', '.join(ALLOWED_TYPES)}."
-    elif file.size == 0:
+    content_type = None
+    if file.size == 0:
         errors["file"] = "The file is empty."
     elif file.size > max_evidence_bytes():
         errors["file"] = f"The file is larger than the limit of {max_evidence_bytes() // (1024 * 1024)} MB."
+    else:
+        try:
+            content_type = sniff(file, suffix)
+        except SniffError as exc:
+            errors["file"] = f"{name}: {exc}."
     if len(description) > 500:
         errors["description"] = "Keep the description under 500 characters."
     if errors:
@@ -62,7 +53,7 @@ def evidence_add(actor, version, *, file, kind: str, description: str = "") -> E
         original_name=name,
         sha256=digest.hexdigest(),
         size=file.size,
-        content_type=ALLOWED_TYPES[suffix],
+        content_type=content_type,
         uploaded_by=actor,
     )
     evidence.file.save(name, file, save=False)
@@ -79,3 +70,13 @@ def evidence_add(actor, version, *, file, kind: str, description: str = "") -> E
         changes={"evidence": [None, {"kind": kind, "name": name, "sha256": evidence.sha256, "size": evidence.size}]},
     )
     return evidence
+
+
+def can_read_evidence(user, version) -> bool:
+    """Everyone who may see the version except traders, who see no validation work (ARCHITECTURE.md roles)."""
+    from governance.roles import Role, user_roles
+
+    roles = user_roles(user)
+    if roles and roles <= {Role.TRADER} and not user.is_superuser:
+        return False
+    return perms.can(user, perms.VIEW, version)

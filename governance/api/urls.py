@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from governance.api.lifecycle import AuditEventViewSet, FindingViewSet, VersionTransitionView
 from governance.api.views import TokenObtainView
 from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
+from risk.api.views import EvidenceFileView, EvidenceListView
 
 app_name = "api"
 
@@ -17,6 +18,17 @@ urlpatterns = [
         rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})/transitions/$",
         VersionTransitionView.as_view(),
         name="version-transitions",
+    ),
+    re_path(
+        rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})/evidence/$",
+        EvidenceListView.as_view(),
+        name="evidence-list",
+    ),
+    re_path(
+        rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})/evidence/"
+        r"(?P<pk>[0-9]{1,18})/$",
+        EvidenceFileView.as_view(),
+        name="evidence-file",
     ),
     path("", include(router.urls)),
     path("", include("models_registry.api.urls")),
