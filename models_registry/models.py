@@ -143,14 +143,10 @@ class ModelGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Model, on_delete=models.CASCADE)
 
 
-class ModelAccessGrant(models.Model):
-    """Read access to a model given by hand by compliance (beyond owner, developers and validator).
+class AccessGrantBase(models.Model):
+    """Access given by hand by compliance. Revoking keeps the row (revoked_at/by), so an auditor can see who
+    could see what, and when."""
 
-    Revoking keeps the row (revoked_at/by) so an auditor can see who could see what, and when.
-    """
-
-    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="access_grants")
-    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="model_access_grants")
     reason = models.TextField(max_length=2000)
     granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     granted_at = models.DateTimeField(auto_now_add=True)
@@ -158,7 +154,17 @@ class ModelAccessGrant(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-granted_at"]
+
+
+class ModelAccessGrant(AccessGrantBase):
+    """Read access to a model beyond its owner, developers and validator."""
+
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="access_grants")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="model_access_grants")
+
+    class Meta(AccessGrantBase.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["model", "user"],
@@ -227,19 +233,13 @@ class DataSourceGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(DataSource, on_delete=models.CASCADE)
 
 
-class DataSourceAccessGrant(models.Model):
-    """Access to a restricted data source given by hand by compliance; revocation keeps the row."""
+class DataSourceAccessGrant(AccessGrantBase):
+    """Access to a restricted data source."""
 
     data_source = models.ForeignKey(DataSource, on_delete=models.PROTECT, related_name="access_grants")
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="data_source_access_grants")
-    reason = models.TextField(max_length=2000)
-    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    granted_at = models.DateTimeField(auto_now_add=True)
-    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-granted_at"]
+    class Meta(AccessGrantBase.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["data_source", "user"],

@@ -256,37 +256,47 @@ def _set_upstream(model, current, new, actor) -> None:
             ModelDependency.objects.create(upstream=feeder, downstream=model)
 
 
-@transaction.atomic
-def model_grant_access(actor, model: Model, user, reason: str) -> ModelAccessGrant:
-    """Compliance lets one more person read a model (e.g. a risk manager consuming its output)."""
+def _grant(actor, grant_class, target_field: str, target, user, reason: str, sync, action: str):
+    """Shared by models and data sources: compliance grants one person access, with a reason, audited."""
     if not perms.can_manage_access(actor):
         raise PermissionDenied("Only compliance may grant access by hand.")
     if not reason.strip():
         raise ValidationError({"reason": "Say why this person needs access."})
     if not user.is_active:
         raise ValidationError({"user": "This user is inactive."})
-    if ModelAccessGrant.objects.filter(model=model, user=user, revoked_at__isnull=True).exists():
-        raise Conflict(f"{user} already holds a grant on {model}.")
-    grant = ModelAccessGrant.objects.create(model=model, user=user, reason=reason, granted_by=actor)
-    perms.sync_model_grants(model)
-    audit_record(actor, "model.access_granted", model, changes={"granted_to": [None, user.username]}, reason=reason)
+    if grant_class.objects.filter(**{target_field: target}, user=user, revoked_at__isnull=True).exists():
+        raise Conflict(f"{user} already holds a grant on {target}.")
+    grant = grant_class.objects.create(**{target_field: target}, user=user, reason=reason, granted_by=actor)
+    sync(target)
+    audit_record(actor, action, target, changes={"granted_to": [None, user.username]}, reason=reason)
     return grant
 
 
-@transaction.atomic
-def model_revoke_access(actor, grant: ModelAccessGrant, reason: str = "") -> ModelAccessGrant:
+def _revoke(actor, grant_class, grant, target_field: str, sync, action: str, reason: str):
     if not perms.can_manage_access(actor):
         raise PermissionDenied("Only compliance may revoke access.")
-    grant = ModelAccessGrant.objects.select_for_update().get(pk=grant.pk)
+    grant = grant_class.objects.select_for_update().get(pk=grant.pk)
     if grant.revoked_at is not None:
         raise Conflict("This grant was already revoked.")
     grant.revoked_at, grant.revoked_by = timezone.now(), actor
     grant.save(update_fields=["revoked_at", "revoked_by"])
-    perms.sync_model_grants(grant.model)
-    audit_record(
-        actor, "model.access_revoked", grant.model, changes={"granted_to": [grant.user.username, None]}, reason=reason
-    )
+    target = getattr(grant, target_field)
+    sync(target)
+    audit_record(actor, action, target, changes={"granted_to": [grant.user.username, None]}, reason=reason)
     return grant
+
+
+@transaction.atomic
+def model_grant_access(actor, model: Model, user, reason: str) -> ModelAccessGrant:
+    """Compliance lets one more person read a model (e.g. a risk manager consuming its output)."""
+    return _grant(
+        actor, ModelAccessGrant, "model", model, user, reason, perms.sync_model_grants, "model.access_granted"
+    )
+
+
+@transaction.atomic
+def model_revoke_access(actor, grant: ModelAccessGrant, reason: str = "") -> ModelAccessGrant:
+    return _revoke(actor, ModelAccessGrant, grant, "model", perms.sync_model_grants, "model.access_revoked", reason)
 
 
 # --- Versions ------------------------------------------------------------------------------------------
@@ -412,37 +422,28 @@ def data_source_update(actor, source: DataSource, *, reason: str = "", **fields)
 
 @transaction.atomic
 def data_source_grant_access(actor, source: DataSource, user, reason: str) -> DataSourceAccessGrant:
-    if not perms.can_manage_access(actor):
-        raise PermissionDenied("Only compliance may grant access to data sources.")
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why this person needs access."})
-    if Role.TRADER in user_roles(user) and source.is_restricted:
+    if perms.can_manage_access(actor) and source.is_restricted and Role.TRADER in user_roles(user):
         raise ValidationError({"user": "Traders may not be given restricted data."})
-    if DataSourceAccessGrant.objects.filter(data_source=source, user=user, revoked_at__isnull=True).exists():
-        raise Conflict(f"{user} already holds a grant on {source}.")
-    grant = DataSourceAccessGrant.objects.create(data_source=source, user=user, reason=reason, granted_by=actor)
-    perms.sync_data_source_grants(source)
-    audit_record(
-        actor, "data_source.access_granted", source, changes={"granted_to": [None, user.username]}, reason=reason
+    return _grant(
+        actor,
+        DataSourceAccessGrant,
+        "data_source",
+        source,
+        user,
+        reason,
+        perms.sync_data_source_grants,
+        "data_source.access_granted",
     )
-    return grant
 
 
 @transaction.atomic
 def data_source_revoke_access(actor, grant: DataSourceAccessGrant, reason: str = "") -> DataSourceAccessGrant:
-    if not perms.can_manage_access(actor):
-        raise PermissionDenied("Only compliance may revoke access to data sources.")
-    grant = DataSourceAccessGrant.objects.select_for_update().get(pk=grant.pk)
-    if grant.revoked_at is not None:
-        raise Conflict("This grant was already revoked.")
-    grant.revoked_at, grant.revoked_by = timezone.now(), actor
-    grant.save(update_fields=["revoked_at", "revoked_by"])
-    perms.sync_data_source_grants(grant.data_source)
-    audit_record(
+    return _revoke(
         actor,
+        DataSourceAccessGrant,
+        grant,
+        "data_source",
+        perms.sync_data_source_grants,
         "data_source.access_revoked",
-        grant.data_source,
-        changes={"granted_to": [grant.user.username, None]},
-        reason=reason,
+        reason,
     )
-    return grant
