@@ -58,6 +58,7 @@ class Command(BaseCommand):
             self._grants(system)
             self._models()
             self._dependencies(system)
+            self._governance_examples()
         self._report(created_logins, password)
 
     # --- people ---
@@ -193,6 +194,77 @@ class Command(BaseCommand):
                     upstream_models=list(Model.objects.filter(key__in=feeders)),
                     reason="demo data: feeder models",
                 )
+
+    def _governance_examples(self):
+        """A few risk-register entries and findings, so the governance pages have something to show."""
+        from governance.findings import finding_raise
+        from governance.models import Finding, ModelRisk
+        from governance.risk_register import risk_add
+
+        today = timezone.now().date()
+        risks = [
+            (
+                "eq-momentum-us",
+                "developer",
+                "model",
+                "Momentum crash in sharp reversals",
+                3,
+                5,
+                "Volatility-scaled sizing; drawdown stop at 8%",
+                2,
+                4,
+            ),
+            (
+                "eq-momentum-us",
+                "compliance",
+                "regulatory",
+                "RTS 6 pre-trade limits not versioned",
+                2,
+                4,
+                "Limits held in the OMS and attested yearly",
+                1,
+                3,
+            ),
+            (
+                "exec-vwap-eq",
+                "developer",
+                "operational",
+                "Stale market data feed",
+                3,
+                4,
+                "Feed heartbeat halts the algo after 2 s",
+                1,
+                4,
+            ),
+        ]
+        for key, actor, kind, title, lik, imp, mitigations, rlik, rimp in risks:
+            model = Model.objects.get(key=key)
+            if not ModelRisk.objects.filter(model=model, title=title).exists():
+                risk_add(
+                    User.objects.get(username=actor),
+                    model,
+                    kind=kind,
+                    title=title,
+                    likelihood=lik,
+                    impact=imp,
+                    mitigations=mitigations,
+                    residual_likelihood=rlik,
+                    residual_impact=rimp,
+                    owner=model.owner,
+                    next_review=today + dt.timedelta(days=90),
+                )
+        version = ModelVersion.objects.get(model__key="rates-swap-spread", version="2.0")
+        if not Finding.objects.filter(version=version).exists():
+            finding_raise(
+                User.objects.get(username="validator"),
+                version,
+                severity="high",
+                title="Spread model breaks in the 2026 regime",
+                description="Out-of-sample residuals trend since March; the mean-reversion assumption "
+                "fails in the new funding regime.",
+                owner=User.objects.get(username="developer2"),
+                due_date=today + dt.timedelta(days=30),
+            )
 
     def _versions(self, model, developer, status):
         training, inference = MODEL_DATA.get(model.key, ([], []))
