@@ -110,6 +110,7 @@ AXES_COOLOFF_TIME = env_int("VIGIL_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("VIGIL_LOGIN_THROTTLING", True)
+AXES_VERBOSE = False  # lockouts are in the audit trail and axes' tables; no INFO line per login
 
 # Vigil has no anonymous access: guardian need not create an anonymous user.
 ANONYMOUS_USER_NAME = None
