@@ -38,3 +38,51 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class ValidationPlan(models.Model):
+    """The tests a validator will run on a version, with pass / warn / fail thresholds (editable by them)."""
+
+    version = models.OneToOneField(
+        "models_registry.ModelVersion", on_delete=models.PROTECT, related_name="validation_plan"
+    )
+    template = models.CharField(max_length=30)
+    tests = models.JSONField()
+    options = models.JSONField(default=dict)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.template} plan for {self.version}"
+
+
+class ValidationRun(models.Model):
+    """One execution of a plan on an evidence dataset. Results are written once, all together, at the end."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    version = models.ForeignKey(
+        "models_registry.ModelVersion", on_delete=models.PROTECT, related_name="validation_runs"
+    )
+    dataset = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="+")
+    plan_snapshot = models.JSONField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    results = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+    input_sha256 = models.CharField(max_length=64)
+    attempts = models.PositiveIntegerField(default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Validation run {self.pk} of {self.version}"

@@ -4,7 +4,13 @@ from rest_framework.routers import SimpleRouter
 from governance.api.lifecycle import AuditEventViewSet, FindingViewSet, VersionTransitionView
 from governance.api.views import TokenObtainView
 from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
-from risk.api.views import EvidenceFileView, EvidenceListView
+from risk.api.views import (
+    EvidenceFileView,
+    EvidenceListView,
+    ValidationPlanView,
+    ValidationRunDetailView,
+    ValidationRunListView,
+)
 
 app_name = "api"
 
@@ -30,6 +36,17 @@ urlpatterns = [
         EvidenceFileView.as_view(),
         name="evidence-file",
     ),
+    re_path(
+        rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})/validation-plan/$",
+        ValidationPlanView.as_view(),
+        name="validation-plan",
+    ),
+    re_path(
+        rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})/validation-runs/$",
+        ValidationRunListView.as_view(),
+        name="validation-run-list",
+    ),
+    re_path(r"^validation-runs/(?P<pk>[0-9]{1,18})/$", ValidationRunDetailView.as_view(), name="validation-run"),
     path("", include(router.urls)),
     path("", include("models_registry.api.urls")),
 ]

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance import permissions as perms
+from governance.api.fields import SafeSlugRelatedField
 from governance.models import Desk
 from models_registry.choices import AssetClass, DataUsage
 from models_registry.models import DataSource, Model, ModelVersion
@@ -18,7 +19,7 @@ from models_registry.validators import validate_metric_map
 User = get_user_model()
 
 
-class UsernameField(serializers.SlugRelatedField):
+class UsernameField(SafeSlugRelatedField):
     def __init__(self, **kwargs):
         super().__init__(slug_field="username", queryset=User.objects.filter(is_active=True), **kwargs)
 
@@ -142,13 +143,11 @@ class ModelDetailSerializer(ModelSerializer):
 class ModelWriteSerializer(VisibleChoicesMixin, serializers.ModelSerializer):
     visible_fields = {"upstream_models": Model}
 
-    desk = serializers.SlugRelatedField(slug_field="code", queryset=Desk.objects.all())
+    desk = SafeSlugRelatedField(slug_field="code", queryset=Desk.objects.all())
     owner = UsernameField(required=False)
     validator = UsernameField(required=False, allow_null=True)
     developers = UsernameField(many=True, required=False)
-    upstream_models = serializers.SlugRelatedField(
-        slug_field="key", many=True, required=False, queryset=Model.objects.none()
-    )
+    upstream_models = SafeSlugRelatedField(slug_field="key", many=True, required=False, queryset=Model.objects.none())
     asset_classes = serializers.ListField(
         child=serializers.ChoiceField(choices=AssetClass.choices), required=False, max_length=len(AssetClass.choices)
     )

@@ -4,14 +4,14 @@ from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from models_registry import selectors as registry
-from risk import services
-from risk.models import Evidence
+from risk import plans, services, validation
+from risk.models import Evidence, ValidationPlan, ValidationRun
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -83,3 +83,99 @@ class EvidenceFileView(APIView):
             filename=evidence.original_name,
             content_type="application/octet-stream",
         )
+
+
+# --- Validation plans and runs ------------------------------------------------------------------------
+
+
+class ValidationPlanSerializer(serializers.Serializer):
+    template = serializers.ChoiceField(choices=sorted(plans.TEMPLATES))
+    tests = serializers.JSONField()
+    options = serializers.JSONField(required=False)
+
+
+class ValidationRunSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="version.model.key", read_only=True)
+    version = serializers.CharField(source="version.version", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ValidationRun
+        fields = [
+            "id",
+            "model",
+            "version",
+            "dataset",
+            "status",
+            "progress",
+            "results",
+            "error",
+            "input_sha256",
+            "attempts",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "plan_snapshot",
+        ]
+        read_only_fields = fields
+
+
+class RunRequestSerializer(serializers.Serializer):
+    dataset = serializers.IntegerField(min_value=1, max_value=10**18, help_text="Id of an attached dataset.")
+
+
+class ValidationPlanView(APIView):
+    """The version's validation plan: the saved one, or the template library's proposal."""
+
+    @extend_schema(responses=ValidationPlanSerializer)
+    def get(self, request, model_key, version):
+        obj = _version(request, model_key, version)
+        if not services.can_read_evidence(request.user, obj):
+            raise PermissionDenied("Your role does not read validation work.")
+        plan = ValidationPlan.objects.filter(version=obj).first()
+        data = (
+            {"template": plan.template, "tests": plan.tests, "options": plan.options}
+            if plan
+            else plans.proposed_plan(obj.model)
+        )
+        return Response(data)
+
+    @extend_schema(request=ValidationPlanSerializer, responses=ValidationPlanSerializer)
+    def put(self, request, model_key, version):
+        obj = _version(request, model_key, version)
+        serializer = ValidationPlanSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = validation.plan_save(request.user, obj, **serializer.validated_data)
+        return Response({"template": plan.template, "tests": plan.tests, "options": plan.options})
+
+
+class ValidationRunListView(APIView):
+    @extend_schema(responses=ValidationRunSerializer(many=True))
+    def get(self, request, model_key, version):
+        obj = _version(request, model_key, version)
+        if not services.can_read_evidence(request.user, obj):
+            raise PermissionDenied("Your role does not read validation work.")
+        runs = ValidationRun.objects.filter(version=obj).select_related("version__model", "requested_by")
+        return Response(ValidationRunSerializer(runs, many=True).data)
+
+    @extend_schema(request=RunRequestSerializer, responses={202: ValidationRunSerializer})
+    def post(self, request, model_key, version):
+        obj = _version(request, model_key, version)
+        serializer = RunRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        dataset = Evidence.objects.filter(pk=serializer.validated_data["dataset"], version=obj).first()
+        if dataset is None:
+            raise ValidationError({"dataset": ["No such file is attached to this version."]})
+        run = validation.run_start(request.user, obj, dataset)
+        run = ValidationRun.objects.select_related("version__model", "requested_by").get(pk=run.pk)
+        return Response(ValidationRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ValidationRunDetailView(APIView):
+    @extend_schema(responses=ValidationRunSerializer)
+    def get(self, request, pk):
+        run = ValidationRun.objects.select_related("version__model", "requested_by").filter(pk=pk).first()
+        if run is None or not services.can_read_evidence(request.user, run.version):
+            raise Http404
+        return Response(ValidationRunSerializer(run).data)

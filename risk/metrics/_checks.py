@@ -27,5 +27,5 @@ def as_binary(name: str, values) -> np.ndarray:
     array = as_float(name, values)
     if not np.isin(array, (0.0, 1.0)).all():
         bad = int(np.flatnonzero(~np.isin(array, (0.0, 1.0)))[0])
-        raise MetricInputError(f"{name} must be 0 or 1; position {bad} holds {array[bad]!r}")
+        raise MetricInputError(f"{name} must be 0 or 1; position {bad} holds {float(array[bad]):g}")
     return array.astype(bool)

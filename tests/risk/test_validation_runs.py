@@ -1,0 +1,166 @@
+"""Validation plans and runs: proposed plans, graded results, re-performance, and bad input that fails cleanly."""
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from sklearn import metrics as sk
+
+from models_registry.models import Model, ModelVersion
+from risk import services, validation
+from risk.models import ValidationRun
+
+RNG = np.random.default_rng(7)
+
+
+def csv_bytes(header, rows):
+    return (",".join(header) + "\n" + "\n".join(",".join(str(v) for v in row) for row in rows) + "\n").encode()
+
+
+def predictions_csv(n=400):
+    y_true = RNG.integers(0, 2, n)
+    score = np.clip(0.3 * y_true + RNG.normal(0.35, 0.2, n), 0, 1).round(4)
+    rows = [(f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}", y_true[i], int(score[i] > 0.5), score[i]) for i in range(n)]
+    return csv_bytes(["timestamp", "y_true", "y_pred", "y_score"], rows), y_true, (score > 0.5).astype(int), score
+
+
+@pytest.fixture
+def classifier_version(world):
+    Model.objects.filter(pk=world.mine.pk).update(purpose="risk", model_type="random_forest")
+    version = ModelVersion.objects.get(pk=world.mine_v1.pk)
+    version.model.refresh_from_db()
+    return version
+
+
+def attach(world, version, name, content):
+    return services.evidence_add(world.developer, version, file=SimpleUploadedFile(name, content), kind="dataset")
+
+
+@pytest.mark.django_db
+def test_it_proposes_a_plan_by_model_type_and_runs_it(
+    world, api, classifier_version, django_capture_on_commit_callbacks
+):
+    content, y_true, y_pred, y_score = predictions_csv()
+    dataset = attach(world, classifier_version, "preds.csv", content)
+    client = api.as_user(world.validator)
+    proposal = client.get("/api/v1/models/mine/versions/1.0/validation-plan/").json()
+    assert proposal["template"] == "classifier" and {t["metric"] for t in proposal["tests"]} >= {"roc_auc", "f1"}
+    ModelVersion.objects.filter(pk=classifier_version.pk).update(
+        claimed_performance={"roc_auc": round(sk.roc_auc_score(y_true, y_score), 6), "accuracy": 0.99}
+    )
+    assert client.put("/api/v1/models/mine/versions/1.0/validation-plan/", proposal, format="json").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/models/mine/versions/1.0/validation-runs/", {"dataset": dataset.pk}, format="json"
+        )
+    assert response.status_code == 202
+    run = client.get(f"/api/v1/validation-runs/{response.json()['id']}/").json()
+    assert run["status"] == "succeeded" and run["progress"] == 100
+    by_test = {r["test"]: r for r in run["results"]}
+    assert by_test["roc_auc"]["value"] == pytest.approx(sk.roc_auc_score(y_true, y_score), abs=1e-12)
+    assert by_test["accuracy"]["value"] == pytest.approx(sk.accuracy_score(y_true, y_pred), abs=1e-12)
+    assert by_test["re-perform roc_auc"]["outcome"] == "pass"
+    assert by_test["re-perform accuracy"]["outcome"] == "fail"  # the developer over-claimed
+    assert all(r["outcome"] in ("pass", "warn", "fail") for r in run["results"])
+
+
+@pytest.mark.django_db
+def test_it_gives_the_same_results_for_the_same_inputs(world, classifier_version):
+    content, *_ = predictions_csv()
+    dataset = attach(world, classifier_version, "preds.csv", content)
+    validation.plan_save(world.validator, classifier_version)
+    runs = [validation.run_start(world.validator, classifier_version, dataset) for _ in range(2)]
+    statuses = [validation.run_execute(run.pk) for run in runs]
+    assert statuses == ["succeeded", "succeeded"]
+    first, second = (ValidationRun.objects.get(pk=r.pk) for r in runs)
+    assert first.results == second.results and first.input_sha256 == second.input_sha256
+    assert validation.run_execute(first.pk) == "succeeded"  # a redelivered message does not redo a finished run
+    assert ValidationRun.objects.get(pk=first.pk).attempts == 1
+
+
+BAD = [
+    ("missing.csv", csv_bytes(["timestamp", "y_true"], [("2026-01-01", 1)]), "missing column(s) y_pred"),
+    (
+        "text.csv",
+        csv_bytes(["timestamp", "y_true", "y_pred"], [("2026-01-01", 1, 0), ("2026-01-02", "x", 1)]),
+        "column y_true, row 3",
+    ),
+    (
+        "nan.csv",
+        csv_bytes(["timestamp", "y_true", "y_pred"], [("2026-01-01", 1, 0), ("2026-01-02", 1, "")]),
+        "column y_pred, row 3",
+    ),
+    (
+        "order.csv",
+        csv_bytes(["timestamp", "y_true", "y_pred"], [("2026-01-02", 1, 0), ("2026-01-01", 1, 1)]),
+        "row 3: timestamps go backwards",
+    ),
+    (
+        "labels.csv",
+        csv_bytes(["timestamp", "y_true", "y_pred"], [("2026-01-01", 2, 0), ("2026-01-02", 1, 1)]),
+        "y_true must be 0 or 1",
+    ),
+    ("header-only.csv", b"timestamp,y_true,y_pred\n", "no rows"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name,content,message", BAD)
+def test_it_fails_bad_input_with_a_precise_reason_and_no_results(name, content, message, world, classifier_version):
+    dataset = attach(world, classifier_version, name, content)
+    validation.plan_save(world.validator, classifier_version)
+    run = validation.run_start(world.validator, classifier_version, dataset)
+    assert validation.run_execute(run.pk) == "failed"
+    run.refresh_from_db()
+    assert message in run.error and name in run.error and run.results == []
+
+
+@pytest.mark.django_db
+def test_it_runs_the_strategy_template_on_returns(world):
+    version = ModelVersion.objects.get(pk=world.mine_v1.pk)  # mine is an alpha model: strategy template
+    returns = RNG.normal(0.0008, 0.01, 500)
+    rows = [(f"2025-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}T{i // 336:02d}:00:00", r) for i, r in enumerate(returns)]
+    rows.sort()
+    dataset = attach(world, version, "returns.csv", csv_bytes(["timestamp", "return"], rows))
+    plan = validation.plan_save(world.validator, version)
+    assert plan.template == "strategy"
+    run = validation.run_start(world.validator, version, dataset)
+    assert validation.run_execute(run.pk) == "succeeded"
+    run.refresh_from_db()
+    sharpe = next(r for r in run.results if r["metric"] == "sharpe")
+    ordered = np.array([r for _, r in rows])
+    assert sharpe["value"] == pytest.approx(ordered.mean() / ordered.std(ddof=1) * np.sqrt(252), abs=1e-9)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona,expected", [("developer", 403), ("compliance", 403), ("validator2", 404)])
+def test_it_lets_only_the_validator_set_up_and_start_runs(persona, expected, world, api):
+    response = api.as_user(getattr(world, persona)).put(
+        "/api/v1/models/mine/versions/1.0/validation-plan/",
+        {"template": "strategy", "tests": [{"test": "s", "metric": "sharpe", "pass": 1, "fail": 0}]},
+        format="json",
+    )
+    assert response.status_code == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "plan,field",
+    [
+        ({"template": "astrology", "tests": []}, "template"),
+        ({"template": "strategy", "tests": [{"metric": "sharpe", "pass": 0.1, "fail": 1.0}]}, "tests"),
+        ({"template": "strategy", "tests": [{"metric": "sharpe", "pass": "high", "fail": 1.0}]}, "tests"),
+        (
+            {
+                "template": "strategy",
+                "tests": [{"metric": "sharpe", "pass": 1, "fail": 0}],
+                "options": {"periods_per_year": 0},
+            },
+            "options",
+        ),
+    ],
+)
+def test_it_rejects_plans_that_cannot_run(plan, field, world, api):
+    response = api.as_user(world.validator).put(
+        "/api/v1/models/mine/versions/1.0/validation-plan/", plan, format="json"
+    )
+    assert response.status_code == 400 and field in response.json()
