@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from governance.models import Finding, ModelRisk
+from governance.risk_register import FIELDS as RISK_FIELDS
 from governance.workflow import ELEMENTS
 from risk.models import Evidence
 
@@ -133,18 +134,7 @@ class FindingActionForm(forms.Form):
 class ModelRiskForm(forms.ModelForm):
     class Meta:
         model = ModelRisk
-        fields = [
-            "kind",
-            "title",
-            "description",
-            "likelihood",
-            "impact",
-            "mitigations",
-            "residual_likelihood",
-            "residual_impact",
-            "owner",
-            "next_review",
-        ]
+        fields = RISK_FIELDS
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "mitigations": forms.Textarea(attrs={"rows": 2}),
