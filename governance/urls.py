@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("governance.urls_web")),
+    path("", include("risk.urls")),
     path("", include("models_registry.urls")),
 ]
 

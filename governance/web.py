@@ -35,6 +35,7 @@ from models_registry import selectors as registry
 from models_registry.models import ModelVersion
 from risk import services as evidence_services
 from risk.models import Evidence
+from risk.web import validation_context
 
 
 def _errors_to_messages(request, exc: ValidationError) -> None:
@@ -72,6 +73,7 @@ def lifecycle_context(user, version) -> dict:
         "finding_form": FindingForm(owners=_finding_owners(version)),
         "pilot": PilotPlan.objects.filter(version=version).first(),
         "today": timezone.now().date(),
+        **validation_context(user, version),
     }
 
 

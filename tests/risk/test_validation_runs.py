@@ -164,3 +164,28 @@ def test_it_rejects_plans_that_cannot_run(plan, field, world, api):
         "/api/v1/models/mine/versions/1.0/validation-plan/", plan, format="json"
     )
     assert response.status_code == 400 and field in response.json()
+
+
+@pytest.mark.django_db
+def test_it_sets_up_runs_and_shows_validation_on_the_pages(
+    world, browser_client, classifier_version, django_capture_on_commit_callbacks
+):
+    content, *_ = predictions_csv()
+    dataset = attach(world, classifier_version, "preds.csv", content)
+    client = browser_client.as_user(world.validator)
+    assert client.post("/models/mine/versions/1.0/validation-plan/").status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/models/mine/versions/1.0/validation-runs/", {"dataset": dataset.pk})
+    run = ValidationRun.objects.get()
+    assert response["Location"] == f"/validation-runs/{run.pk}/"
+    page = client.get(f"/validation-runs/{run.pk}/")
+    assert page.context["run"].status == "succeeded" and b"roc_auc" in page.content
+    assert b'http-equiv="refresh"' not in page.content
+    version_page = client.get("/models/mine/versions/1.0/")
+    assert b"Validation plan and runs" in version_page.content and b"preds.csv" in version_page.content
+    assert browser_client.as_user(world.trader).get(f"/validation-runs/{run.pk}/").status_code == 404
+    assert (
+        b"Validation plan and runs"
+        not in browser_client.as_user(world.trader).get("/models/mine/versions/1.0/").content
+    )
+    assert browser_client.as_user(world.developer).post("/models/mine/versions/1.0/validation-plan/").status_code == 403
