@@ -194,7 +194,21 @@ def model_create(actor, *, developers=None, upstream_models=None, **fields) -> M
         ModelDependency.objects.create(upstream=feeder, downstream=model)
     perms.sync_model_grants(model)
     audit_record(actor, "model.create", model, changes=diff({}, snapshot(model, MODEL_AUDITED_FIELDS)))
+    _notify_assignment(model, previous_validator_id=None)
     return model
+
+
+def _notify_assignment(model, previous_validator_id) -> None:
+    """Tell a newly assigned validator that the model is theirs to validate."""
+    from governance.notifications import notify
+
+    if model.validator_id and model.validator_id != previous_validator_id:
+        notify(
+            [model.validator],
+            "assignment",
+            f"You were assigned to validate {model.key} ({model.name}).",
+            f"/models/{model.key}/",
+        )
 
 
 def _check_visible(actor, objects, field) -> None:
@@ -223,6 +237,7 @@ def model_update(actor, model: Model, *, developers=None, upstream_models=None, 
         if forbidden:
             raise ValidationError({k: "Only compliance may change this." for k in forbidden})
     before = snapshot(model, MODEL_AUDITED_FIELDS)
+    previous_validator_id = model.validator_id
     for name, value in fields.items():
         setattr(model, name, value)
     if not model.tier_override:
@@ -241,6 +256,7 @@ def model_update(actor, model: Model, *, developers=None, upstream_models=None, 
         _set_upstream(model, current_upstream, new_upstream, actor)
     perms.sync_model_grants(model)
     _audit_changes(actor, "model.update", model, before, reason)
+    _notify_assignment(model, previous_validator_id=previous_validator_id)
     return model
 
 

@@ -24,6 +24,9 @@ def test_it_moves_grants_when_developers_and_validator_change(world):
     assert not perms.can(world.validator, perms.VALIDATE, world.mine)
     event = AuditEvent.objects.filter(action="model.update").latest("id")
     assert event.changes["developers"] == [["developer"], ["developer2"]]
+    from governance.models import Notification
+
+    assert Notification.objects.filter(user=world.validator2, kind="assignment", message__contains="mine").exists()
     assert event.changes["validator"] == ["validator", "validator2"]
 
 
