@@ -7,7 +7,7 @@ from governance import permissions as perms
 from governance.roles import Role, user_roles, users_with_role
 from models_registry.choices import AssetClass
 from models_registry.models import DataSource, Model, ModelVersion
-from models_registry.services import MODEL_COMPLIANCE_FIELDS
+from models_registry.services import DATA_SOURCE_FIELDS, MODEL_COMPLIANCE_FIELDS
 
 User = get_user_model()
 
@@ -184,18 +184,7 @@ class DataSourceForm(forms.ModelForm):
 
     class Meta:
         model = DataSource
-        fields = [
-            "name",
-            "description",
-            "kind",
-            "collection_method",
-            "storage_location",
-            "classification",
-            "owner",
-            "retention_days",
-            "quality_rules",
-            "is_active",
-        ]
+        fields = DATA_SOURCE_FIELDS
         field_classes = {"owner": UserChoiceField}
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "quality_rules": forms.Textarea(attrs={"rows": 4})}
 

@@ -14,6 +14,7 @@ from governance.api.fields import SafeSlugRelatedField
 from governance.models import Desk
 from models_registry.choices import AssetClass, DataUsage
 from models_registry.models import DataSource, Model, ModelVersion
+from models_registry.services import DATA_SOURCE_FIELDS
 from models_registry.validators import validate_metric_map
 
 User = get_user_model()
@@ -281,21 +282,7 @@ class DataSourceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DataSource
-        fields = [
-            "id",
-            "name",
-            "description",
-            "kind",
-            "collection_method",
-            "storage_location",
-            "classification",
-            "owner",
-            "retention_days",
-            "quality_rules",
-            "is_active",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *DATA_SOURCE_FIELDS, "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -304,18 +291,7 @@ class DataSourceWriteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = DataSource
-        fields = [
-            "name",
-            "description",
-            "kind",
-            "collection_method",
-            "storage_location",
-            "classification",
-            "owner",
-            "retention_days",
-            "quality_rules",
-            "is_active",
-        ]
+        fields = DATA_SOURCE_FIELDS
 
 
 class DataSourceUpdateSerializer(DataSourceWriteSerializer):
