@@ -7,7 +7,7 @@ from governance import permissions as perms
 from governance.roles import Role, user_roles, users_with_role
 from models_registry.choices import AssetClass
 from models_registry.models import DataSource, Model, ModelVersion
-from models_registry.services import DATA_SOURCE_FIELDS, MODEL_COMPLIANCE_FIELDS
+from models_registry.services import DATA_SOURCE_FIELDS, MODEL_COMPLIANCE_FIELDS, MODEL_INPUT_FIELDS
 
 User = get_user_model()
 
@@ -49,32 +49,7 @@ class ModelRecordForm(forms.ModelForm):
 
     class Meta:
         model = Model
-        fields = [
-            "key",
-            "name",
-            "description",
-            "purpose",
-            "desk",
-            "model_type",
-            "asset_classes",
-            "is_vendor",
-            "vendor_name",
-            "owner",
-            "developers",
-            "validator",
-            "intended_use",
-            "known_limitations",
-            "use_restrictions",
-            "notional_at_stake",
-            "downstream_consumers",
-            "complexity_rating",
-            "explainability_rating",
-            "tier_override",
-            "tier_override_justification",
-            "last_validated_at",
-            "next_validation_due",
-            "upstream_models",
-        ]
+        fields = MODEL_INPUT_FIELDS
         field_classes = {"owner": UserChoiceField, "validator": UserChoiceField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),

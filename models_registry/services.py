@@ -51,6 +51,16 @@ MODEL_COMPLIANCE_FIELDS = [
     "last_validated_at",
     "next_validation_due",
 ]
+# What a person may submit when registering or editing a model, in the order forms show it.
+MODEL_INPUT_FIELDS = [
+    "key",
+    *MODEL_TEAM_FIELDS,
+    "owner",
+    "developers",
+    "validator",
+    *[f for f in MODEL_COMPLIANCE_FIELDS if f not in ("owner", "validator")],
+    "upstream_models",
+]
 MODEL_AUDITED_FIELDS = [
     "key",
     *MODEL_TEAM_FIELDS,

@@ -14,7 +14,7 @@ from governance.api.fields import SafeSlugRelatedField
 from governance.models import Desk
 from models_registry.choices import AssetClass, DataUsage
 from models_registry.models import DataSource, Model, ModelVersion
-from models_registry.services import DATA_SOURCE_FIELDS
+from models_registry.services import DATA_SOURCE_FIELDS, MODEL_INPUT_FIELDS
 from models_registry.validators import validate_metric_map
 
 User = get_user_model()
@@ -155,32 +155,7 @@ class ModelWriteSerializer(VisibleChoicesMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Model
-        fields = [
-            "key",
-            "name",
-            "description",
-            "purpose",
-            "desk",
-            "asset_classes",
-            "model_type",
-            "is_vendor",
-            "vendor_name",
-            "owner",
-            "developers",
-            "validator",
-            "intended_use",
-            "known_limitations",
-            "use_restrictions",
-            "notional_at_stake",
-            "downstream_consumers",
-            "complexity_rating",
-            "explainability_rating",
-            "tier_override",
-            "tier_override_justification",
-            "last_validated_at",
-            "next_validation_due",
-            "upstream_models",
-        ]
+        fields = MODEL_INPUT_FIELDS
 
 
 class ModelUpdateSerializer(ModelWriteSerializer):
