@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
 
-.PHONY: run test lint format bench install install-dev migrate seed browser clean
+.PHONY: run test lint format bench install install-dev migrate seed browser system-deps clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -23,7 +23,7 @@ install-dev: $(VENV)/.installed-dev
 
 # Web app, Celery worker and beat on embedded defaults (SQLite, SQLite-file broker), with demo data.
 run: export DJANGO_DEBUG ?= true
-run: $(VENV)/.installed
+run: system-deps $(VENV)/.installed
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -46,8 +46,13 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(PY) bench/inventory_list.py
 
-# Debian's Chromium for the browser tests (Playwright's own browser download cannot work here).
-browser:
+# System packages (Debian): WeasyPrint's Pango, HarfBuzz and fonts for PDF reports (web and workers);
+# Chromium for the browser tests (Playwright's own browser download cannot work here).
+SYSTEM_PACKAGES = libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+system-deps:
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $(SYSTEM_PACKAGES); }
+
+browser: system-deps
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 clean:

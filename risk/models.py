@@ -20,6 +20,7 @@ class Evidence(models.Model):
         BACKTEST = "backtest", "Backtest results"
         VALIDATION_REPORT = "validation_report", "Validation report"
         PILOT_RESULTS = "pilot_results", "Pilot results"
+        TRIAL_RETURNS = "trial_returns", "Trial returns (one column per configuration tried)"
         OTHER = "other", "Other"
 
     version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="evidence")
@@ -69,10 +70,17 @@ class ValidationRun(models.Model):
         "models_registry.ModelVersion", on_delete=models.PROTECT, related_name="validation_runs"
     )
     dataset = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="+")
+    reference = models.ForeignKey(
+        Evidence, on_delete=models.PROTECT, related_name="+", null=True, blank=True, help_text="Training sample."
+    )
+    trial_returns = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     plan_snapshot = models.JSONField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)
     results = models.JSONField(default=list, blank=True)
+    charts = models.JSONField(default=dict, blank=True)
+    fingerprints = models.JSONField(default=list, blank=True, help_text="What each input file was: hash, rows.")
+    report = models.OneToOneField(Evidence, on_delete=models.PROTECT, related_name="report_of", null=True, blank=True)
     error = models.TextField(blank=True)
     input_sha256 = models.CharField(max_length=64)
     attempts = models.PositiveIntegerField(default=0)

@@ -13,11 +13,25 @@ def _t(metric, higher, passing, failing):
     return {"test": metric, "metric": metric, "higher_is_better": higher, "pass": passing, "fail": failing}
 
 
+# Shared by every template: overfitting (in-sample vs out-of-sample gap of the headline metric at the plan's
+# split date) and stability (PSI and KS per feature and score against the training sample; the headline
+# metric in the low- and high-volatility halves).
+def _common(headline, gap_pass, gap_fail, floor_pass, floor_fail):
+    return [
+        _t(f"{headline}_gap", False, gap_pass, gap_fail),
+        _t(f"{headline}_low_vol", True, floor_pass, floor_fail),
+        _t(f"{headline}_high_vol", True, floor_pass, floor_fail),
+    ]
+
+
+STABILITY = [_t("psi", False, 0.10, 0.25), _t("ks", False, 0.10, 0.20)]
+
 TEMPLATES = {
     "classifier": {
         "input": "predictions",
+        "headline": "accuracy",
         "columns": ["timestamp", "y_true", "y_pred"],
-        "optional_columns": ["y_score"],
+        "optional_columns": ["y_score", "volatility"],
         "tests": [
             _t("accuracy", True, 0.55, 0.50),
             _t("precision", True, 0.55, 0.50),
@@ -25,25 +39,49 @@ TEMPLATES = {
             _t("f1", True, 0.52, 0.45),
             _t("roc_auc", True, 0.60, 0.52),
             _t("calibration_error", False, 0.05, 0.10),
+            *_common("accuracy", 0.03, 0.08, 0.55, 0.50),
+            *STABILITY,
         ],
     },
     "regressor": {
         "input": "predictions",
+        "headline": "directional_accuracy",
         "columns": ["timestamp", "y_true", "y_pred"],
-        "optional_columns": [],
-        "tests": [_t("r2", True, 0.05, 0.0), _t("directional_accuracy", True, 0.53, 0.50)],
+        "optional_columns": ["volatility"],
+        "tests": [
+            _t("r2", True, 0.05, 0.0),
+            _t("directional_accuracy", True, 0.53, 0.50),
+            *_common("directional_accuracy", 0.03, 0.08, 0.53, 0.50),
+            *STABILITY,
+        ],
     },
     "strategy": {
         "input": "returns",
+        "headline": "sharpe",
         "columns": ["timestamp", "return"],
-        "optional_columns": ["position"],
+        "optional_columns": ["position", "benchmark"],
         "tests": [
             _t("sharpe", True, 1.0, 0.5),
             _t("sortino", True, 1.2, 0.6),
             _t("max_drawdown", False, 0.15, 0.30),
             _t("hit_rate", True, 0.52, 0.48),
+            *_common("sharpe", 0.5, 1.0, 0.5, 0.0),
+            _t("deflated_sharpe", True, 0.95, 0.50),
+            _t("pbo", False, 0.20, 0.50),
         ],
     },
+}
+# Metrics a test may name beyond each template's own report (computed by risk.engine).
+PER_FEATURE_METRICS = {"psi", "ks"}
+DEFAULT_OPTIONS = {
+    "periods_per_year": PERIODS_PER_YEAR,
+    "risk_free": 0.0,
+    "split_date": None,
+    "trials": None,
+    "trials_sharpe_variance": None,
+    "pbo_blocks": 16,
+    "regime_window": 21,
+    "features": None,
 }
 CLASSIFIER_TYPES = {
     "logistic_regression",
@@ -70,7 +108,7 @@ def proposed_plan(model) -> dict:
     return {
         "template": name,
         "tests": [dict(t) for t in TEMPLATES[name]["tests"]],
-        "options": {"periods_per_year": PERIODS_PER_YEAR, "risk_free": 0.0, "tolerance": tolerance},
+        "options": {**DEFAULT_OPTIONS, "tolerance": tolerance},
     }
 
 
@@ -97,14 +135,61 @@ def check_plan(template: str, tests, options) -> None:
     if not isinstance(options, dict):
         errors["options"] = "Give the options as an object."
     else:
-        ppy = options.get("periods_per_year", PERIODS_PER_YEAR)
-        if isinstance(ppy, bool) or not isinstance(ppy, int) or not 1 <= ppy <= 100000:
-            errors["options"] = "periods_per_year must be a whole number between 1 and 100000."
-        tolerance = options.get("tolerance", 1e-3)
-        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
-            errors["options"] = "tolerance must be a number between 0 and 1."
+        problem = _option_problem(options)
+        if problem:
+            errors["options"] = problem
     if errors:
         raise ValidationError(errors)
+
+
+def _whole(value, low, high) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def _number(value, low, high) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high
+
+
+def _option_problem(options: dict) -> str | None:
+    """The first option that cannot work, said in words; None when all can."""
+    o = {**DEFAULT_OPTIONS, "tolerance": 1e-3, **options}
+    if not _whole(o["periods_per_year"], 1, 100000):
+        return "periods_per_year must be a whole number between 1 and 100000."
+    if not _number(o["tolerance"], 0, 0.999999):
+        return "tolerance must be a number between 0 and 1."
+    if not _number(o["risk_free"], -1, 1):
+        return "risk_free must be an annual rate between -1 and 1."
+    if o["split_date"] is not None and parse_split_date(o["split_date"]) is None:
+        return "split_date must be a date such as 2025-01-01, or null."
+    if o["trials"] is not None and not _whole(o["trials"], 2, 10**7):
+        return "trials must be a whole number of at least 2, or null."
+    if o["trials_sharpe_variance"] is not None and not _number(o["trials_sharpe_variance"], 0, 1e6):
+        return "trials_sharpe_variance must be a non-negative number, or null."
+    if (o["trials"] is None) != (o["trials_sharpe_variance"] is None):
+        return "Give trials and trials_sharpe_variance together (or neither, to take them from a trial matrix)."
+    if not _whole(o["pbo_blocks"], 2, 20) or o["pbo_blocks"] % 2:
+        return "pbo_blocks must be an even whole number between 2 and 20."
+    if not _whole(o["regime_window"], 2, 10000):
+        return "regime_window must be a whole number between 2 and 10000."
+    features = o["features"]
+    if features is not None and not (
+        isinstance(features, list) and features and all(isinstance(f, str) and 0 < len(f) <= 200 for f in features)
+    ):
+        return "features must be a list of column names, or null to compare every shared column."
+    return None
+
+
+def parse_split_date(value):
+    """The split date as a UTC datetime (a date means its midnight), or None when it is not one."""
+    from datetime import UTC, datetime
+
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def outcome(test: dict, value: float) -> str:

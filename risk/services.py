@@ -5,6 +5,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from governance import permissions as perms
@@ -42,6 +43,36 @@ def evidence_add(actor, version, *, file, kind: str, description: str = "") -> E
         errors["description"] = "Keep the description under 500 characters."
     if errors:
         raise ValidationError(errors)
+    return _store(
+        version,
+        file,
+        kind=kind,
+        name=name,
+        content_type=content_type,
+        description=description,
+        uploaded_by=actor,
+        audit_actor=actor,
+    )
+
+
+@transaction.atomic
+def evidence_store_generated(version, *, content: bytes, name: str, kind: str, description: str, on_behalf_of):
+    """Store a file Vigil generated itself (a validation report): no upload checks, audited as the system's."""
+    content_type = sniff(ContentFile(content), PurePath(name).suffix.lower())
+    return _store(
+        version,
+        ContentFile(content, name=name),
+        kind=kind,
+        name=name,
+        content_type=content_type,
+        description=description,
+        uploaded_by=on_behalf_of,
+        audit_actor=None,
+    )
+
+
+def _store(version, file, *, kind, name, content_type, description, uploaded_by, audit_actor) -> Evidence:
+    """Hash while reading, save through the storage API, then the row; a failed insert removes the file."""
     digest = hashlib.sha256()
     for chunk in file.chunks():
         digest.update(chunk)
@@ -54,7 +85,7 @@ def evidence_add(actor, version, *, file, kind: str, description: str = "") -> E
         sha256=digest.hexdigest(),
         size=file.size,
         content_type=content_type,
-        uploaded_by=actor,
+        uploaded_by=uploaded_by,
     )
     evidence.file.save(name, file, save=False)
     try:
@@ -63,7 +94,7 @@ def evidence_add(actor, version, *, file, kind: str, description: str = "") -> E
         evidence.file.delete(save=False)
         raise
     audit_record(
-        actor,
+        audit_actor,
         "evidence.add",
         version,
         reason=description,

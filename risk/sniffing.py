@@ -71,6 +71,8 @@ def sniff(file, suffix: str) -> str:
         "json": lambda: _json(file) is not None,
         "notebook": lambda: isinstance(_json(file), dict) and "cells" in _json(file),
     }[kind]()
+    if not ok and kind == "text":
+        raise SniffError("the file is not UTF-8 text (save it as UTF-8)")
     if not ok:
         raise SniffError(f"the file's content is not a valid {suffix[1:].upper()} file")
     return content_type

@@ -1,12 +1,12 @@
 """Validation plans and runs: who may set them up, and the run itself (called by the Celery task).
 
-A run is claimed with a conditional UPDATE, works from the immutable evidence file, and writes all of
-its results in one transaction at the end: a worker that dies mid-run leaves no partial results, and
-the redelivered message (acks_late) simply runs it again with the same inputs and the same answers.
+A run is claimed with a conditional UPDATE, works from immutable evidence files (risk.engine), renders its
+report, and writes results, charts and the report evidence in one transaction at the end: a worker that
+dies mid-run leaves no partial results, and the redelivered message (acks_late) simply runs it again with
+the same inputs and the same answers. Whichever delivery finishes first wins; a later one changes nothing.
 """
 
 import logging
-import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -16,9 +16,8 @@ from django.utils import timezone
 from governance.audit import audit_record
 from governance.exceptions import Conflict
 from governance.roles import Role, user_roles
-from risk import plans
-from risk.datasets import DatasetError, read_columns
-from risk.metrics import backtest, classification, regression
+from risk import engine, plans, report, services
+from risk.datasets import DatasetError
 from risk.metrics._checks import MetricInputError
 from risk.models import Evidence, ValidationPlan, ValidationRun
 
@@ -54,18 +53,38 @@ def plan_save(actor, version, *, template=None, tests=None, options=None) -> Val
     return plan
 
 
+RUN_INPUT_KINDS = {
+    "dataset": (Evidence.Kind.DATASET, Evidence.Kind.BACKTEST),
+    "reference": (Evidence.Kind.DATASET,),
+    "trial_returns": (Evidence.Kind.TRIAL_RETURNS, Evidence.Kind.BACKTEST, Evidence.Kind.DATASET),
+}
+
+
 @transaction.atomic
-def run_start(actor, version, dataset: Evidence) -> ValidationRun:
-    """Queue a run of the version's plan on one of its datasets; the worker starts after commit."""
+def run_start(actor, version, dataset: Evidence, reference: Evidence = None, trial_returns: Evidence = None):
+    """Queue a run of the version's plan on its datasets; the worker starts after commit.
+
+    `reference` is the training sample (stability tests); `trial_returns` the matrix of every configuration
+    tried (probability of backtest overfitting).
+    """
     _require_validator(actor, version)
     plan = ValidationPlan.objects.filter(version=version).first()
     if plan is None:
         raise Conflict("Set up the validation plan first.")
-    if dataset.version_id != version.pk or dataset.kind not in (Evidence.Kind.DATASET, Evidence.Kind.BACKTEST):
-        raise ValidationError({"dataset": "Choose a dataset or backtest file attached to this version."})
+    errors = {}
+    for field, evidence in (("dataset", dataset), ("reference", reference), ("trial_returns", trial_returns)):
+        if evidence is None and field != "dataset":
+            continue
+        kinds = RUN_INPUT_KINDS[field]
+        if evidence is None or evidence.version_id != version.pk or evidence.kind not in kinds:
+            errors[field] = f"Choose a file of kind {' or '.join(kinds)} attached to this version."
+    if errors:
+        raise ValidationError(errors)
     run = ValidationRun.objects.create(
         version=version,
         dataset=dataset,
+        reference=reference,
+        trial_returns=trial_returns,
         requested_by=actor,
         input_sha256=dataset.sha256,
         plan_snapshot={
@@ -79,7 +98,10 @@ def run_start(actor, version, dataset: Evidence) -> ValidationRun:
         actor,
         "validation_run.start",
         version,
-        changes={"run": [None, run.pk], "dataset_sha256": [None, dataset.sha256]},
+        changes={
+            "run": [None, run.pk],
+            "inputs": [None, {e.original_name: e.sha256 for e in (dataset, reference, trial_returns) if e}],
+        },
     )
     from risk.tasks import run_validation
 
@@ -94,97 +116,86 @@ def run_execute(run_id: int) -> str:
     )
     if not claimed:
         return ValidationRun.objects.filter(pk=run_id).values_list("status", flat=True).first() or "missing"
-    run = ValidationRun.objects.select_related("dataset", "version__model").get(pk=run_id)
+    run = ValidationRun.objects.select_related(
+        "dataset", "reference", "trial_returns", "version__model__owner", "version__model__validator", "requested_by"
+    ).get(pk=run_id)
+
+    def progress(percent):
+        ValidationRun.objects.filter(pk=run_id, status=R.RUNNING).update(progress=percent)
+
     try:
-        results = compute_results(run, on_progress=lambda p: ValidationRun.objects.filter(pk=run_id).update(progress=p))
+        outcome = engine.compute(run, on_progress=progress)
     except (DatasetError, MetricInputError) as exc:
-        return _finish(run, R.FAILED, [], str(exc))
-    return _finish(run, R.SUCCEEDED, results, "")
+        return _finish(run, R.FAILED, error=str(exc))
+    finished_at = timezone.now()
+    parts = {
+        "results": outcome.results,
+        "charts": outcome.charts,
+        "fingerprints": outcome.fingerprints,
+        "finished_at": finished_at,
+    }
+    pdf = report.render_pdf(report.render_html(run, **parts))  # slow: outside any transaction or lock
+    progress(95)
+    return _finish(run, R.SUCCEEDED, pdf=pdf, **parts)
+
+
+def run_give_up(run_id, reason: str) -> None:
+    """Mark a run that could not be performed as failed (its task gave up), keeping no partial results."""
+    run = ValidationRun.objects.select_related("version").filter(pk=run_id).first()
+    if run is None or run.status not in (R.QUEUED, R.RUNNING):
+        return
+    ValidationRun.objects.filter(pk=run.pk, status=run.status).update(status=R.RUNNING)
+    logger.error("validation run %s gave up: %s", run_id, reason)
+    _finish(run, R.FAILED, error=f"The run could not be completed ({reason[:400]}); start it again.")
 
 
 @transaction.atomic
-def _finish(run, status, results, error) -> str:
-    updated = ValidationRun.objects.filter(pk=run.pk, status=R.RUNNING).update(
-        status=status, results=results, error=error, progress=100, finished_at=timezone.now()
-    )
-    if updated:
+def _finish(run, status, *, error="", results=(), charts=None, fingerprints=(), finished_at=None, pdf=None) -> str:
+    """Write the outcome once: results, charts and the report evidence together, or nothing at all."""
+    current = ValidationRun.objects.select_for_update(of=("self",)).filter(pk=run.pk).first()
+    if current is None or current.status != R.RUNNING:
+        return current.status if current else "missing"  # another delivery of the same run finished it first
+    evidence = None
+    try:
+        if pdf is not None:
+            evidence = services.evidence_store_generated(
+                run.version,
+                content=pdf,
+                name=report.file_name(run),
+                kind=Evidence.Kind.VALIDATION_REPORT,
+                description=f"Generated by validation run #{run.pk}",
+                on_behalf_of=run.requested_by,
+            )
+        ValidationRun.objects.filter(pk=run.pk).update(
+            status=status,
+            results=list(results),
+            charts=charts or {},
+            fingerprints=list(fingerprints),
+            report=evidence,
+            error=error,
+            progress=100,
+            finished_at=finished_at or timezone.now(),
+        )
         audit_record(
             None,
             f"validation_run.{status}",
             run.version,
             reason=error[:500],
-            changes={"run": [None, run.pk], "outcomes": [None, _summary(results)]},
+            changes={
+                "run": [None, run.pk],
+                "outcomes": [None, _summary(results)],
+                "report_sha256": [None, evidence.sha256 if evidence else None],
+            },
         )
+    except Exception:
+        if evidence is not None:
+            evidence.file.delete(save=False)  # the row rolls back with the transaction; the file must go too
+        raise
     return status
 
 
 def _summary(results) -> dict:
-    counts = {"pass": 0, "warn": 0, "fail": 0}
+    counts = {"pass": 0, "warn": 0, "fail": 0, "skipped": 0}
     for row in results:
         counts[row["outcome"]] += 1
     return counts
-
-
-def compute_results(run, on_progress=lambda p: None) -> list[dict]:
-    """Read the dataset, compute every metric of the template, grade each test, re-perform the claims."""
-    try:
-        return _compute(run, on_progress)
-    except MetricInputError as exc:
-        # Kernels speak of array positions; people read file rows (1 is the header).
-        message = re.sub(r"position (\d+)", lambda m: f"row {int(m.group(1)) + 2}", str(exc))
-        name = run.dataset.original_name
-        raise MetricInputError(message if message.startswith(name) else f"{name}: {message}") from None
-
-
-def _compute(run, on_progress) -> list[dict]:
-    plan = run.plan_snapshot
-    template = plans.TEMPLATES[plan["template"]]
-    columns = read_columns(run.dataset, template["columns"], template["optional_columns"])
-    on_progress(40)
-    options = plan["options"]
-    if plan["template"] == "classifier":
-        values = classification.classifier_report(columns["y_true"], columns["y_pred"], columns.get("y_score"))
-    elif plan["template"] == "regressor":
-        values = regression.regression_report(columns["y_true"], columns["y_pred"])
-    else:
-        values = backtest.backtest_report(
-            columns["return"],
-            options.get("periods_per_year", 252),
-            options.get("risk_free", 0.0),
-            columns.get("position"),
-        )
-    on_progress(80)
-    results = []
-    for test in plan["tests"]:
-        if test["metric"] not in values:
-            raise MetricInputError(
-                f"{run.dataset.original_name}: the plan's metric {test['metric']} cannot be computed from this dataset"
-            )
-        value = values[test["metric"]]
-        results.append(
-            {
-                "test": test["test"],
-                "metric": test["metric"],
-                "value": value,
-                "threshold": {
-                    "pass": test["pass"],
-                    "fail": test["fail"],
-                    "higher_is_better": test.get("higher_is_better", True),
-                },
-                "outcome": plans.outcome(test, value),
-            }
-        )
-    tolerance = options.get("tolerance", 1e-3)
-    for name, claimed in sorted((plan.get("claimed_performance") or {}).items()):
-        if name in values:
-            difference = abs(values[name] - claimed)
-            results.append(
-                {
-                    "test": f"re-perform {name}",
-                    "metric": name,
-                    "value": values[name],
-                    "threshold": {"claimed": claimed, "tolerance": tolerance},
-                    "outcome": "pass" if difference <= tolerance else "fail",
-                }
-            )
-    return results

@@ -3,14 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from governance.exceptions import Conflict
 from governance.roles import Role, user_roles
 from models_registry import selectors as registry
-from risk import services, validation
+from risk import charts, report, services, validation
 from risk.models import Evidence, ValidationPlan, ValidationRun
 
 
@@ -21,7 +21,9 @@ def validation_context(user, version) -> dict:
         "show_validation": True,
         "plan": ValidationPlan.objects.filter(version=version).first(),
         "runs": ValidationRun.objects.filter(version=version).select_related("dataset")[:20],
-        "datasets": Evidence.objects.filter(version=version, kind__in=[Evidence.Kind.DATASET, Evidence.Kind.BACKTEST]),
+        "datasets": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["dataset"]),
+        "references": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["reference"]),
+        "trial_files": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["trial_returns"]),
         "is_validator": version.model.validator_id == user.pk and Role.VALIDATOR in user_roles(user),
     }
 
@@ -43,20 +45,26 @@ def plan_setup(request, key, version):
     return redirect("models_registry:version-detail", key=key, version=version)
 
 
+def _attached(version, value):
+    """The evidence file with this id on this version, or None (also for ids that are not numbers)."""
+    value = str(value or "")
+    return Evidence.objects.filter(pk=value, version=version).first() if value.isdigit() and len(value) < 19 else None
+
+
 @login_required
 @require_POST
 def run_start(request, key, version):
     obj = _version(request, key, version)
-    dataset = (
-        Evidence.objects.filter(pk=request.POST.get("dataset") or 0, version=obj).first()
-        if str(request.POST.get("dataset", "")).isdigit()
-        else None
-    )
-    if dataset is None:
-        messages.error(request, "Choose a dataset attached to this version.")
+    files = {"dataset": _attached(obj, request.POST.get("dataset"))}
+    for optional in ("reference", "trial_returns"):
+        if request.POST.get(optional):
+            files[optional] = _attached(obj, request.POST.get(optional))
+    missing = [name for name, evidence in files.items() if evidence is None]
+    if missing:
+        messages.error(request, f"Choose files attached to this version ({', '.join(missing)}).")
         return redirect("models_registry:version-detail", key=key, version=version)
     try:
-        run = validation.run_start(request.user, obj, dataset)
+        run = validation.run_start(request.user, obj, **files)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except Conflict as exc:
@@ -66,9 +74,38 @@ def run_start(request, key, version):
     return redirect("models_registry:version-detail", key=key, version=version)
 
 
-@login_required
-def run_detail(request, pk):
-    run = ValidationRun.objects.select_related("version__model", "dataset", "requested_by").filter(pk=pk).first()
+def _readable_run(request, pk) -> ValidationRun:
+    run = (
+        ValidationRun.objects.select_related("version__model", "dataset", "reference", "trial_returns", "requested_by")
+        .filter(pk=pk)
+        .first()
+    )
     if run is None or not services.can_read_evidence(request.user, run.version):
         raise Http404("Not found.")
-    return render(request, "risk/run_detail.html", {"run": run, "running": run.status in ("queued", "running")})
+    return run
+
+
+@login_required
+def run_detail(request, pk):
+    run = _readable_run(request, pk)
+    return render(
+        request,
+        "risk/run_detail.html",
+        {
+            "run": run,
+            "running": run.status in ("queued", "running"),
+            "charts": charts.plotly_divs(run.charts) if run.charts else [],
+        },
+    )
+
+
+@login_required
+def run_report(request, pk):
+    """The validation report as a page: the same document the stored PDF was printed from."""
+    run = _readable_run(request, pk)
+    if run.status != ValidationRun.Status.SUCCEEDED:
+        raise Http404("This run has no report.")
+    html = report.render_html(
+        run, results=run.results, charts=run.charts, fingerprints=run.fingerprints, finished_at=run.finished_at
+    )
+    return HttpResponse(html)

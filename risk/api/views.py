@@ -98,6 +98,7 @@ class ValidationRunSerializer(serializers.ModelSerializer):
     model = serializers.CharField(source="version.model.key", read_only=True)
     version = serializers.CharField(source="version.version", read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    report_url = serializers.SerializerMethodField(help_text="Download of the PDF report once the run succeeded.")
 
     class Meta:
         model = ValidationRun
@@ -106,6 +107,8 @@ class ValidationRunSerializer(serializers.ModelSerializer):
             "model",
             "version",
             "dataset",
+            "reference",
+            "trial_returns",
             "status",
             "progress",
             "results",
@@ -117,12 +120,28 @@ class ValidationRunSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "plan_snapshot",
+            "fingerprints",
+            "charts",
+            "report",
+            "report_url",
         ]
         read_only_fields = fields
+
+    def get_report_url(self, obj) -> str | None:
+        if obj.report_id is None:
+            return None
+        v = obj.version
+        return f"/api/v1/models/{v.model.key}/versions/{v.version}/evidence/{obj.report_id}/"
 
 
 class RunRequestSerializer(serializers.Serializer):
     dataset = serializers.IntegerField(min_value=1, max_value=10**18, help_text="Id of an attached dataset.")
+    reference = serializers.IntegerField(
+        min_value=1, max_value=10**18, required=False, help_text="Id of the training sample (stability tests)."
+    )
+    trial_returns = serializers.IntegerField(
+        min_value=1, max_value=10**18, required=False, help_text="Id of the trial-returns matrix (PBO)."
+    )
 
 
 class ValidationPlanView(APIView):
@@ -164,10 +183,12 @@ class ValidationRunListView(APIView):
         obj = _version(request, model_key, version)
         serializer = RunRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        dataset = Evidence.objects.filter(pk=serializer.validated_data["dataset"], version=obj).first()
-        if dataset is None:
-            raise ValidationError({"dataset": ["No such file is attached to this version."]})
-        run = validation.run_start(request.user, obj, dataset)
+        files = {}
+        for field, pk in serializer.validated_data.items():
+            files[field] = Evidence.objects.filter(pk=pk, version=obj).first()
+            if files[field] is None:
+                raise ValidationError({field: ["No such file is attached to this version."]})
+        run = validation.run_start(request.user, obj, **files)
         run = ValidationRun.objects.select_related("version__model", "requested_by").get(pk=run.pk)
         return Response(ValidationRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 

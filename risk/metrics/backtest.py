@@ -28,21 +28,50 @@ def sortino_ratio(returns, periods_per_year: int = PERIODS_PER_YEAR, risk_free: 
     return float(r.mean() / downside * np.sqrt(periods_per_year))
 
 
-def drawdown(returns) -> tuple[float, int]:
-    """Maximum drawdown as a positive fraction of the running peak of the compounded equity curve (starting
-    at 1), and the longest run of periods spent below a previous peak."""
+def equity_and_drawdown(returns) -> tuple[np.ndarray, np.ndarray]:
+    """The compounded equity curve starting at 1 (one point longer than the returns) and its drawdown depth."""
     r = as_float("returns", returns)
     if (r <= -1).any():
         raise MetricInputError(f"a return of -100% or worse at position {int(np.flatnonzero(r <= -1)[0])}")
     equity = np.concatenate(([1.0], np.cumprod(1.0 + r)))
-    peak = np.maximum.accumulate(equity)
-    depth = 1.0 - equity / peak
+    return equity, 1.0 - equity / np.maximum.accumulate(equity)
+
+
+def drawdown(returns) -> tuple[float, int]:
+    """Maximum drawdown as a positive fraction of the running peak of the compounded equity curve (starting
+    at 1), and the longest run of periods spent below a previous peak."""
+    _, depth = equity_and_drawdown(returns)
     under = depth > 0
     # Longest run of consecutive True values in `under`.
     edges = np.diff(np.concatenate(([0], under.astype(np.int8), [0])))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     longest = int((ends - starts).max()) if starts.size else 0
     return float(depth.max()), longest
+
+
+def rolling_volatility(returns, window: int = 21) -> np.ndarray:
+    """Trailing sample standard deviation over `window` periods ending at each period (fewer at the start;
+    the first period borrows the second's). Computed from running sums, O(n)."""
+    r = as_float("returns", returns)
+    if r.size < 3 or window < 2:
+        raise MetricInputError("volatility regimes need at least three periods and a window of two or more")
+    shifted = r - r.mean()  # running sums of centred values lose less precision
+    c1 = np.concatenate(([0.0], np.cumsum(shifted)))
+    c2 = np.concatenate(([0.0], np.cumsum(shifted**2)))
+    end = np.arange(1, r.size + 1)
+    start = np.maximum(end - window, 0)
+    n = (end - start).astype(np.float64)
+    s1, s2 = c1[end] - c1[start], c2[end] - c2[start]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = np.where(n > 1, (s2 - s1**2 / n) / (n - 1), np.nan)
+    variance[0] = variance[1]
+    return np.sqrt(np.clip(variance, 0.0, None))
+
+
+def high_volatility(volatility) -> np.ndarray:
+    """True for periods above the median volatility: the high-volatility half; the rest is the low half."""
+    v = as_float("volatility", volatility)
+    return v > np.median(v)
 
 
 def backtest_report(

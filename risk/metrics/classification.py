@@ -44,8 +44,8 @@ def roc_auc(y_true, y_score) -> float:
     return float((ranks[t].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
-def calibration_error(y_true, y_score, bins: int = 10) -> float:
-    """Expected calibration error: sum over equal-width score bins of share x |mean score - hit rate|."""
+def calibration_bins(y_true, y_score, bins: int = 10) -> dict[str, list[float]]:
+    """Per non-empty equal-width score bin: mean score, hit rate and row count (a reliability diagram)."""
     t, s = as_binary("y_true", y_true), as_float("y_score", y_score)
     same_length(y_true=t, y_score=s)
     if ((s < 0) | (s > 1)).any():
@@ -55,8 +55,35 @@ def calibration_error(y_true, y_score, bins: int = 10) -> float:
     score_sum = np.bincount(index, weights=s, minlength=bins)
     hit_sum = np.bincount(index, weights=t.astype(np.float64), minlength=bins)
     used = count > 0
-    gaps = np.abs(score_sum[used] - hit_sum[used]) / count[used]
-    return float((count[used] / s.size * gaps).sum())
+    return {
+        "mean_score": (score_sum[used] / count[used]).tolist(),
+        "hit_rate": (hit_sum[used] / count[used]).tolist(),
+        "count": count[used].astype(np.float64).tolist(),
+    }
+
+
+def calibration_error(y_true, y_score, bins: int = 10) -> float:
+    """Expected calibration error: sum over equal-width score bins of share x |mean score - hit rate|."""
+    b = calibration_bins(y_true, y_score, bins)
+    count = np.asarray(b["count"])
+    gaps = np.abs(np.asarray(b["mean_score"]) - np.asarray(b["hit_rate"]))
+    return float((count / count.sum() * gaps).sum())
+
+
+def roc_curve(y_true, y_score) -> tuple[np.ndarray, np.ndarray]:
+    """False and true positive rates at every distinct score used as a threshold (highest first), from (0, 0)."""
+    t, s = as_binary("y_true", y_true), as_float("y_score", y_score)
+    same_length(y_true=t, y_score=s)
+    n_pos = int(t.sum())
+    n_neg = t.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise MetricInputError("the ROC curve needs both classes in y_true")
+    order = np.argsort(-s, kind="mergesort")
+    sorted_scores, hits = s[order], t[order]
+    last_of_run = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]
+    tps = np.cumsum(hits)[last_of_run]
+    fps = np.cumsum(~hits)[last_of_run]
+    return np.r_[0.0, fps / n_neg], np.r_[0.0, tps / n_pos]
 
 
 def classifier_report(y_true, y_pred, y_score=None) -> dict[str, float]:

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from governance.env import env_bool, env_int, env_list
+from governance.env import env_bool, env_int, env_json_object, env_list
 
 
 @pytest.mark.parametrize("raw,expected", [("true", True), ("1", True), ("YES", True), ("off", False), ("0", False)])
@@ -31,6 +31,21 @@ def test_it_uses_defaults_and_rejects_bad_numbers_and_lists(monkeypatch):
     monkeypatch.setenv("X_HOSTS", "a.example,,b")
     with pytest.raises(ImproperlyConfigured):
         env_list("X_HOSTS", [])
+
+
+@pytest.mark.parametrize(
+    "raw,expected", [("", {}), ('{"unacked_restore_interval": 2}', {"unacked_restore_interval": 2})]
+)
+def test_it_reads_json_objects(monkeypatch, raw, expected):
+    monkeypatch.setenv("X_JSON", raw)
+    assert env_json_object("X_JSON") == expected
+
+
+@pytest.mark.parametrize("raw", ["{unquoted: 1}", "[1, 2]", "3"])
+def test_it_rejects_json_that_is_not_an_object(monkeypatch, raw):
+    monkeypatch.setenv("X_JSON", raw)
+    with pytest.raises(ImproperlyConfigured, match="X_JSON"):
+        env_json_object("X_JSON")
 
 
 def test_it_refuses_to_start_without_a_secret_key_outside_debug(tmp_path):

@@ -60,7 +60,12 @@ def test_it_proposes_a_plan_by_model_type_and_runs_it(
     assert by_test["accuracy"]["value"] == pytest.approx(sk.accuracy_score(y_true, y_pred), abs=1e-12)
     assert by_test["re-perform roc_auc"]["outcome"] == "pass"
     assert by_test["re-perform accuracy"]["outcome"] == "fail"  # the developer over-claimed
-    assert all(r["outcome"] in ("pass", "warn", "fail") for r in run["results"])
+    assert all(r["outcome"] in ("pass", "warn", "fail", "skipped") for r in run["results"])
+    skipped = {r["metric"]: r["reason"] for r in run["results"] if r["outcome"] == "skipped"}
+    # Nothing was given for the overfitting and stability tests, and the report says so instead of hiding it.
+    assert "split date" in skipped["accuracy_gap"] and "training sample" in skipped["psi"]
+    assert "volatility" in skipped["accuracy_high_vol"]
+    assert run["report_url"] and run["charts"]["roc"]["auc"] == pytest.approx(by_test["roc_auc"]["value"])
 
 
 @pytest.mark.django_db
@@ -77,6 +82,9 @@ def test_it_gives_the_same_results_for_the_same_inputs(world, classifier_version
     assert ValidationRun.objects.get(pk=first.pk).attempts == 1
 
 
+LATIN1_LATE = (
+    "timestamp,y_true,y_pred,note\n" + "2026-01-01T00:00:00,1,0,ok\n" * 4000 + "2026-01-02,1,1,caf\xe9\n"
+).encode("latin-1")
 BAD = [
     ("missing.csv", csv_bytes(["timestamp", "y_true"], [("2026-01-01", 1)]), "missing column(s) y_pred"),
     (
@@ -100,6 +108,11 @@ BAD = [
         "y_true must be 0 or 1",
     ),
     ("header-only.csv", b"timestamp,y_true,y_pred\n", "no rows"),
+    # Past the upload sniffer's 64 KiB probe, so only the run's full read can catch it.
+    ("latin1.csv", LATIN1_LATE, "row 4002: the file is not UTF-8 text"),
+    ("short-row.csv", b"timestamp,y_true,y_pred\n2026-01-01,1,0\n2026-01-02,1\n", "row 3: Expected 3 columns, got 2"),
+    ("inf.csv", b"timestamp,y_true,y_pred,y_score\n2026-01-01,1,0,0.2\n2026-01-02,1,1,inf\n", "column y_score, row 3"),
+    ("not-a-time.csv", b"timestamp,y_true,y_pred\nyesterday,1,0\n", "not timestamps"),
 ]
 
 

@@ -1,6 +1,8 @@
-"""A validation run through a real Celery worker process on Redis (acks_late, results written once)."""
+"""Validation runs through real Celery worker processes on Redis: acks_late, a worker killed mid-run,
+a transient database error, and a task that gives up."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,13 +14,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from governance.celery import app
+from governance.models import AuditEvent
 from models_registry.models import Model, ModelVersion
 from risk import services, validation
-from risk.models import ValidationRun
+from risk.models import Evidence, ValidationRun
 from tests.base import build_world
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
+VISIBILITY_TIMEOUT = 4  # seconds before Redis hands an unacknowledged message to another worker
 
 
 def redis_up() -> bool:
@@ -41,72 +45,132 @@ def _drop_connections():
     app.amqp._producer_pool = None
 
 
+class Workers:
+    """Starts worker processes (each in its own process group, so a kill takes all of it) and stops them."""
+
+    def __init__(self):
+        self.processes = []
+
+    def start(self, fault: str = "") -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "governance.test_settings",
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": REDIS_URL,
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            # Look for unacknowledged messages every second (production: every 100 s).
+            "CELERY_BROKER_TRANSPORT_OPTIONS": '{"unacked_restore_interval": 1, "unacked_restore_throttle": 1}',
+            "VIGIL_TEST_FAULT": fault,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.risk.worker_harness"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
+    @staticmethod
+    def kill(process) -> None:
+        os.killpg(process.pid, signal.SIGKILL)  # no warm shutdown: the message stays unacknowledged
+        process.wait(timeout=20)
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+
+
 @pytest.fixture
-def worker():
+def workers():
     if not redis_up():
         if os.environ.get("CI"):
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     redis.Redis.from_url(REDIS_URL).flushdb()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "governance.test_settings",
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": REDIS_URL,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "governance",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "-Q",
-            "celery",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
     original = (app.conf.broker_url, app.conf.task_always_eager)
     app.conf.broker_url, app.conf.task_always_eager = REDIS_URL, False
     _drop_connections()  # producers cached for the embedded broker must not be reused for Redis
+    pool = Workers()
     try:
-        yield process
+        yield pool
     finally:
+        pool.stop_all()
         app.conf.broker_url, app.conf.task_always_eager = original
         _drop_connections()
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_it_runs_validation_in_a_real_worker(worker):
+def start_classifier_run(rows=60):
     world = build_world()
     Model.objects.filter(pk=world.mine.pk).update(purpose="risk", model_type="random_forest")
+    ModelVersion.objects.filter(pk=world.mine_v1.pk).update(claimed_performance={})
     version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
-    rows = "\n".join(f"2026-01-01T00:00:{i:02d},{i % 2},{(i // 2) % 2},{(i % 7) / 7:.4f}" for i in range(60))
+    lines = "\n".join(
+        f"2026-01-01T00:{i // 60:02d}:{i % 60:02d},{i % 2},{(i // 2) % 2},{(i % 7) / 7:.4f}" for i in range(rows)
+    )
     dataset = services.evidence_add(
         world.developer,
         version,
         kind="dataset",
-        file=SimpleUploadedFile("preds.csv", f"timestamp,y_true,y_pred,y_score\n{rows}\n".encode()),
+        file=SimpleUploadedFile("preds.csv", f"timestamp,y_true,y_pred,y_score\n{lines}\n".encode()),
     )
     validation.plan_save(world.validator, version)
-    run = validation.run_start(world.validator, version, dataset)  # committed: the task is sent on commit
-    deadline = time.monotonic() + 60
+    return validation.run_start(world.validator, version, dataset)  # committed: the task is sent on commit
+
+
+def wait_for(run, condition, seconds=90):
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         run.refresh_from_db()
-        if run.status in ("succeeded", "failed"):
-            break
-        time.sleep(0.5)
-    assert run.status == "succeeded", (run.status, run.error)
-    assert run.attempts == 1 and run.results
+        if condition(run):
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"run {run.pk} stayed {run.status} (progress {run.progress}, attempts {run.attempts})")
+
+
+def finished(run) -> bool:
+    return run.status in ("succeeded", "failed")
+
+
+def assert_written_once(run):
+    assert run.status == "succeeded", run.error
+    assert run.results and run.report_id
     assert ValidationRun.objects.count() == 1
+    assert Evidence.objects.filter(kind="validation_report").count() == 1
+    assert AuditEvent.objects.filter(action="validation_run.succeeded").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_validation_in_a_real_worker(workers):
+    workers.start()
+    run = wait_for(start_classifier_run(), finished)
+    assert run.attempts == 1
+    assert_written_once(run)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_whose_worker_is_killed_is_redone_by_another_not_duplicated(workers):
+    first = workers.start(fault="hang")
+    run = wait_for(start_classifier_run(), lambda r: r.status == "running" and r.progress == 30)
+    workers.kill(first)  # mid-run, message unacknowledged (acks_late)
+    run.refresh_from_db()
+    assert run.status == "running" and run.results == [] and run.report_id is None
+    workers.start(fault="hang")  # the fault only hits first attempts; this one completes the redelivered run
+    run = wait_for(run, finished, seconds=120)
+    assert run.attempts == 2
+    assert_written_once(run)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transient_database_error_is_retried(workers):
+    workers.start(fault="database")
+    run = wait_for(start_classifier_run(), finished)
+    assert run.attempts == 2
+    assert_written_once(run)

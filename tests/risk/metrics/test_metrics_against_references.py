@@ -127,3 +127,72 @@ def test_it_refuses_input_it_cannot_measure_with_a_reason(call):
     with pytest.raises(MetricInputError) as error:
         call()
     assert str(error.value)
+
+
+def test_it_draws_the_roc_curve_scikit_learn_draws(classifier_data):
+    y_true, _, y_score = classifier_data
+    fpr, tpr = classification.roc_curve(y_true, y_score)
+    sk_fpr, sk_tpr, _ = sk.roc_curve(y_true, y_score, drop_intermediate=False)
+    np.testing.assert_allclose(fpr, sk_fpr, atol=1e-12)
+    np.testing.assert_allclose(tpr, sk_tpr, atol=1e-12)
+    assert np.trapezoid(tpr, fpr) == pytest.approx(sk.roc_auc_score(y_true, y_score), abs=1e-9)
+
+
+def test_it_bins_calibration_as_scikit_learn_does():
+    from sklearn.calibration import calibration_curve
+
+    y_true = RNG.integers(0, 2, 5000)
+    y_score = RNG.uniform(0, 1, 5000)  # continuous: no score sits exactly on a bin edge
+    bins = classification.calibration_bins(y_true, y_score)
+    hit_rate, mean_score = calibration_curve(y_true, y_score, n_bins=10, strategy="uniform")
+    np.testing.assert_allclose(bins["hit_rate"], hit_rate, atol=1e-12)
+    np.testing.assert_allclose(bins["mean_score"], mean_score, atol=1e-12)
+    assert sum(bins["count"]) == 5000
+
+
+def test_it_computes_rolling_volatility_as_a_plain_loop_would():
+    r = RNG.normal(0.0005, 0.01, 300)
+    vol = backtest.rolling_volatility(r, window=21)
+    expected = [np.std(r[max(0, t - 20) : t + 1], ddof=1) for t in range(1, r.size)]
+    np.testing.assert_allclose(vol[1:], expected, rtol=1e-9)
+    assert vol[0] == vol[1]
+    high = backtest.high_volatility(vol)
+    assert high.sum() == r.size // 2 and (vol[high].min() > vol[~high].max())
+
+
+def _pbo_by_the_paper(m, blocks):
+    """Bailey et al. (2017) CSCV written as plainly as possible: one pass over the matrix per split."""
+    from itertools import combinations
+
+    parts = np.array_split(np.arange(m.shape[0]), blocks)
+    logits = []
+    for chosen in combinations(range(blocks), blocks // 2):
+        inside = np.concatenate([parts[i] for i in chosen])
+        outside = np.concatenate([parts[i] for i in range(blocks) if i not in chosen])
+        is_sr = m[inside].mean(0) / m[inside].std(0, ddof=1)
+        oos_sr = m[outside].mean(0) / m[outside].std(0, ddof=1)
+        best = int(np.argmax(is_sr))
+        omega = (1 + np.count_nonzero(oos_sr < oos_sr[best])) / (m.shape[1] + 1)
+        logits.append(np.log(omega / (1 - omega)))
+    return float(np.mean(np.asarray(logits) <= 0)), float(np.mean(logits))
+
+
+def test_it_computes_pbo_as_the_paper_defines_it():
+    m = RNG.normal(0.0002, 0.01, (640, 12))
+    m[:, 5] += 0.0008
+    result = overfitting.pbo_cscv(m, blocks=10)
+    pbo, mean_logit = _pbo_by_the_paper(m, 10)
+    assert result["pbo"] == pbo
+    assert result["mean_logit"] == pytest.approx(mean_logit, abs=1e-9)
+
+
+def test_it_matches_scipy_ks_with_ties_and_shares_sorting_with_psi():
+    x = RNG.integers(0, 40, 5000).astype(float)  # heavy ties inside and across samples
+    y = RNG.integers(3, 45, 4000).astype(float)
+    psi, ks = drift.psi_and_ks(x, y)
+    assert ks == pytest.approx(stats.ks_2samp(x, y).statistic, abs=1e-12)
+    assert psi == pytest.approx(drift.psi(x, y), abs=1e-12)
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, 11)[1:-1]))
+    expected = np.bincount(np.searchsorted(edges, x, side="right"), minlength=edges.size + 1) / x.size
+    actual = np.bincount(np.searchsorted(edges, y, side="right"), minlength=edges.size + 1) / y.size
+    assert psi == pytest.approx(drift.psi_from_shares(expected, actual), abs=1e-12)

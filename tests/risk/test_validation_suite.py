@@ -1,0 +1,308 @@
+"""Overfitting and stability tests inside runs, the generated report (HTML and PDF evidence) and the charts."""
+
+import hashlib
+
+import numpy as np
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.files.uploadedfile import SimpleUploadedFile
+from scipy import stats
+from sklearn import metrics as sk
+
+from governance import workflow
+from governance.models import Finding, Signature
+from models_registry.models import Model, ModelVersion
+from risk import services, validation
+from risk.metrics import overfitting
+from risk.models import Evidence, ValidationRun
+from tests.factories import PASSWORD
+from tests.governance.lifecycle_helpers import new_draft, signoff_for
+
+RNG = np.random.default_rng(2026)
+
+
+def csv_bytes(header, rows):
+    return (",".join(header) + "\n" + "\n".join(",".join(str(v) for v in row) for row in rows) + "\n").encode()
+
+
+def attach(world, version, name, content, kind="dataset"):
+    return services.evidence_add(world.developer, version, file=SimpleUploadedFile(name, content), kind=kind)
+
+
+def days(n, start="2024-01-01"):
+    return np.datetime64(start) + np.arange(n)
+
+
+@pytest.fixture
+def classifier_version(world):
+    Model.objects.filter(pk=world.mine.pk).update(purpose="risk", model_type="gradient_boosting")
+    ModelVersion.objects.filter(pk=world.mine_v1.pk).update(claimed_performance={})  # its claims were a strategy's
+    return ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+
+
+def classifier_files(world, version, n=600):
+    """A prediction log with a volatility column and two features, and a training sample of the features."""
+    y_true = RNG.integers(0, 2, n)
+    y_score = np.clip(0.3 * y_true + RNG.normal(0.35, 0.2, n), 0, 1).round(4)
+    y_pred = (y_score > 0.5).astype(int)
+    volatility = RNG.uniform(0.05, 0.4, n).round(5)
+    momentum, carry = RNG.normal(0.2, 1, n).round(5), RNG.normal(0, 1, n).round(5)
+    stamps = days(n)
+    log = csv_bytes(
+        ["timestamp", "y_true", "y_pred", "y_score", "volatility", "momentum", "carry"],
+        zip(stamps, y_true, y_pred, y_score, volatility, momentum, carry, strict=True),
+    )
+    train_momentum, train_carry = RNG.normal(0, 1, 900).round(5), RNG.normal(0, 1, 900).round(5)
+    train_score = RNG.uniform(0, 1, 900).round(4)
+    training = csv_bytes(["momentum", "carry", "y_score"], zip(train_momentum, train_carry, train_score, strict=True))
+    data = {
+        "y_true": y_true,
+        "y_pred": y_pred,
+        "y_score": y_score,
+        "volatility": volatility,
+        "stamps": stamps,
+        "features": {"momentum": (train_momentum, momentum), "carry": (train_carry, carry)},
+        "score": (train_score, y_score),
+    }
+    return attach(world, version, "log.csv", log), attach(world, version, "training.csv", training), data
+
+
+@pytest.mark.django_db
+def test_it_runs_overfitting_and_stability_tests_on_a_classifier(world, classifier_version):
+    dataset, training, d = classifier_files(world, classifier_version)
+    validation.plan_save(world.validator, classifier_version, options={"split_date": "2025-01-01"})
+    run = validation.run_start(world.validator, classifier_version, dataset, reference=training)
+    assert validation.run_execute(run.pk) == "succeeded", ValidationRun.objects.get(pk=run.pk).error
+    run.refresh_from_db()
+    by_test = {r["test"]: r for r in run.results}
+
+    inside = d["stamps"] < np.datetime64("2025-01-01")
+    gap = sk.accuracy_score(d["y_true"][inside], d["y_pred"][inside]) - sk.accuracy_score(
+        d["y_true"][~inside], d["y_pred"][~inside]
+    )
+    assert by_test["accuracy_gap"]["value"] == pytest.approx(gap, abs=1e-12)
+
+    high = d["volatility"] > np.median(d["volatility"])
+    assert by_test["accuracy_high_vol"]["value"] == pytest.approx(
+        sk.accuracy_score(d["y_true"][high], d["y_pred"][high]), abs=1e-12
+    )
+    assert by_test["accuracy_low_vol"]["value"] == pytest.approx(
+        sk.accuracy_score(d["y_true"][~high], d["y_pred"][~high]), abs=1e-12
+    )
+
+    for feature, (train, current) in d["features"].items():
+        assert by_test[f"ks {feature}"]["value"] == pytest.approx(stats.ks_2samp(train, current).statistic, abs=1e-12)
+        assert by_test[f"psi {feature}"]["outcome"] in ("pass", "warn", "fail")
+    assert by_test["ks y_score"]["value"] == pytest.approx(stats.ks_2samp(*d["score"]).statistic, abs=1e-12)
+    # momentum moved by 0.2 standard deviations: PSI sees it, carry did not move.
+    assert by_test["psi momentum"]["value"] > by_test["psi carry"]["value"]
+    assert [r["test"] for r in run.results if r["outcome"] == "skipped"] == []
+    assert [f["role"] for f in run.fingerprints] == ["dataset", "training sample"]
+    assert run.fingerprints[1]["sha256"] == training.sha256 and run.fingerprints[0]["rows"] == 600
+    assert set(run.charts) == {"confusion", "roc", "calibration", "psi"}
+
+
+def strategy_files(world, version, n=756, trials=8):
+    returns = RNG.normal(0.0006, 0.01, n).round(7)
+    stamps = days(n, "2022-01-03")
+    dataset = attach(
+        world, version, "returns.csv", csv_bytes(["timestamp", "return"], zip(stamps, returns, strict=True))
+    )
+    matrix = RNG.normal(0.0002, 0.01, (n, trials)).round(7)
+    header = ["timestamp", *(f"config_{i}" for i in range(trials))]
+    trial_file = attach(
+        world,
+        version,
+        "trials.csv",
+        csv_bytes(header, ([s, *row] for s, row in zip(stamps, matrix, strict=True))),
+        kind="trial_returns",
+    )
+    return dataset, trial_file, returns, stamps, matrix
+
+
+def deflated_sharpe_by_hand(r, trials, variance):
+    """Bailey and Lopez de Prado (2014), eq. for DSR, with SciPy's moments and normal distribution."""
+    sr = r.mean() / r.std(ddof=1)
+    g = 0.5772156649015329
+    sr0 = np.sqrt(variance) * ((1 - g) * stats.norm.ppf(1 - 1 / trials) + g * stats.norm.ppf(1 - 1 / (trials * np.e)))
+    skew, kurt = stats.skew(r), stats.kurtosis(r, fisher=False)
+    return stats.norm.cdf((sr - sr0) * np.sqrt(r.size - 1) / np.sqrt(1 - skew * sr + (kurt - 1) / 4 * sr**2))
+
+
+@pytest.mark.django_db
+def test_it_runs_overfitting_tests_on_a_strategy(world):
+    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+    dataset, trial_file, returns, stamps, matrix = strategy_files(world, version)
+    options = {"split_date": "2023-06-01", "trials": 40, "trials_sharpe_variance": 0.5, "pbo_blocks": 8}
+    validation.plan_save(world.validator, version, options=options)
+    run = validation.run_start(world.validator, version, dataset, trial_returns=trial_file)
+    assert validation.run_execute(run.pk) == "succeeded", run.error
+    run.refresh_from_db()
+    by_test = {r["test"]: r for r in run.results}
+
+    # The plan states the variance of annualised Sharpe ratios; the DSR works per period.
+    expected = deflated_sharpe_by_hand(returns, 40, 0.5 / 252)
+    assert by_test["deflated_sharpe"]["value"] == pytest.approx(expected, abs=1e-9)
+    assert by_test["pbo"]["value"] == overfitting.pbo_cscv(matrix, blocks=8)["pbo"]
+    inside = stamps < np.datetime64("2023-06-01")
+
+    def sharpe(x):
+        return x.mean() / x.std(ddof=1) * np.sqrt(252)
+
+    assert by_test["sharpe_gap"]["value"] == pytest.approx(sharpe(returns[inside]) - sharpe(returns[~inside]), abs=1e-9)
+    assert {"sharpe_low_vol", "sharpe_high_vol"} <= set(by_test)
+    assert set(run.charts) == {"equity"} and len(run.charts["equity"]["time"]) == returns.size + 1
+    assert min(run.charts["equity"]["drawdown"]) < 0
+
+
+@pytest.mark.django_db
+def test_it_takes_the_trial_count_and_variance_from_the_matrix_when_the_plan_gives_none(world):
+    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+    dataset, trial_file, returns, _, matrix = strategy_files(world, version, trials=6)
+    validation.plan_save(world.validator, version, options={"pbo_blocks": 8})
+    run = validation.run_start(world.validator, version, dataset, trial_returns=trial_file)
+    validation.run_execute(run.pk)
+    run.refresh_from_db()
+    value = next(r["value"] for r in run.results if r["metric"] == "deflated_sharpe")
+    column_sharpes = matrix.mean(0) / matrix.std(0, ddof=1)
+    assert value == pytest.approx(deflated_sharpe_by_hand(returns, 6, np.var(column_sharpes, ddof=1)), abs=1e-9)
+
+
+BAD_STRATEGY = [
+    ({"split_date": "2030-01-01"}, None, "leaves 756 rows in-sample and 0 out-of-sample"),
+    ({"features": ["nope"]}, None, None),  # strategies have no stability tests: features are simply unused
+    ({}, b"timestamp,only\n2024-01-01,0.1\n2024-01-02,0.2\n", "the trial matrix needs one column per trial"),
+    ({"pbo_blocks": 20}, b"a,b\n0.1,0.2\n0.2,0.1\n", "each with at least two rows"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("options,trials,message", BAD_STRATEGY)
+def test_it_fails_strategy_runs_it_cannot_perform_with_the_reason(options, trials, message, world):
+    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+    dataset, *_ = strategy_files(world, version)
+    trial_file = attach(world, version, "t.csv", trials, kind="trial_returns") if trials else None
+    validation.plan_save(world.validator, version, options=options)
+    run = validation.run_start(world.validator, version, dataset, trial_returns=trial_file)
+    status = validation.run_execute(run.pk)
+    run.refresh_from_db()
+    if message is None:
+        assert status == "succeeded"
+        return
+    assert status == "failed" and message in run.error and run.results == [] and run.report is None
+    assert not Evidence.objects.filter(version=version, kind="validation_report").exists()
+
+
+@pytest.mark.django_db
+def test_it_fails_a_returns_series_too_short_for_the_requested_test(world):
+    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+    dataset = attach(world, version, "two.csv", b"timestamp,return\n2024-01-01,0.01\n2024-01-02,-0.02\n")
+    validation.plan_save(world.validator, version)
+    run = validation.run_start(world.validator, version, dataset)
+    assert validation.run_execute(run.pk) == "failed"
+    run.refresh_from_db()
+    assert "two.csv" in run.error and "at least three periods" in run.error
+
+
+@pytest.mark.django_db
+def test_it_refuses_run_inputs_of_the_wrong_kind_or_version(world, api, classifier_version):
+    dataset, training, _ = classifier_files(world, classifier_version)
+    validation.plan_save(world.validator, classifier_version)
+    report = attach(world, classifier_version, "r.pdf", b"%PDF-1.4 x", kind="validation_report")
+    client = api.as_user(world.validator)
+    url = "/api/v1/models/mine/versions/1.0/validation-runs/"
+    response = client.post(url, {"dataset": dataset.pk, "reference": report.pk}, format="json")
+    assert response.status_code == 400 and "reference" in response.json()
+    other = services.evidence_add(
+        world.developer2, world.theirs_v1, file=SimpleUploadedFile("x.csv", b"a\n1\n"), kind="dataset"
+    )
+    response = client.post(url, {"dataset": dataset.pk, "trial_returns": other.pk}, format="json")
+    assert response.status_code == 400 and "trial_returns" in response.json()
+    assert ValidationRun.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_finished_run_stores_its_pdf_report_as_evidence_and_shows_it(
+    world, browser_client, classifier_version, django_capture_on_commit_callbacks
+):
+    dataset, training, _ = classifier_files(world, classifier_version)
+    validation.plan_save(world.validator, classifier_version, options={"split_date": "2025-01-01"})
+    Finding.objects.create(
+        version=classifier_version,
+        severity="medium",
+        title="Calibration drifts in the tails",
+        description="Scores above 0.9 are over-confident.",
+        owner=world.owner,
+        due_date="2027-01-31",
+        raised_by=world.validator,
+    )
+    client = browser_client.as_user(world.validator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/models/mine/versions/1.0/validation-runs/", {"dataset": dataset.pk, "reference": training.pk})
+    run = ValidationRun.objects.select_related("report").get()
+    assert run.status == "succeeded" and run.report.kind == "validation_report"
+    with run.report.file.open("rb") as handle:
+        pdf = handle.read()
+    assert pdf.startswith(b"%PDF-") and hashlib.sha256(pdf).hexdigest() == run.report.sha256
+    assert run.report.uploaded_by == world.validator and run.report.size == len(pdf)
+
+    page = client.get(f"/validation-runs/{run.pk}/report/").content.decode()
+    for expected in (dataset.sha256, training.sha256, "Calibration drifts in the tails", "accuracy_gap", "<svg"):
+        assert expected in page
+    assert "ks momentum" in page and "split_date = 2025-01-01" in page
+
+    detail = client.get(f"/validation-runs/{run.pk}/").content.decode()
+    assert "plotly/plotly.min.js" in detail and 'id="chart-roc"' in detail and 'id="chart-psi"' in detail
+    assert "cdn" not in detail.lower()
+    assert finders.find("plotly/plotly.min.js")
+    api_run = client.get(f"/api/v1/validation-runs/{run.pk}/").json()
+    assert api_run["report_url"].endswith(f"/evidence/{run.report_id}/")
+    assert client.get(api_run["report_url"]).status_code == 200
+    assert browser_client.as_user(world.trader).get(f"/validation-runs/{run.pk}/report/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_generated_report_is_the_evidence_a_validation_signature_needs(world):
+    version = new_draft(world)
+    returns = RNG.normal(0.0007, 0.01, 300).round(7)
+    dataset = attach(
+        world, version, "returns.csv", csv_bytes(["timestamp", "return"], zip(days(300), returns, strict=True))
+    )
+    version = workflow.version_transition(world.developer, version, "submit")
+    version = workflow.version_transition(world.validator, version, "start_validation")
+    validation.plan_save(world.validator, version)
+    run = validation.run_start(world.validator, version, dataset)
+    validation.run_execute(run.pk)
+    run.refresh_from_db()
+    version = workflow.version_transition(
+        world.validator,
+        version,
+        "validate",
+        password=PASSWORD,
+        signoff=signoff_for(version, run.report),
+        comment="Re-performed in Vigil.",
+    )
+    assert version.status == "validated"
+    signature = Signature.objects.get(
+        object_type="models_registry.modelversion", object_id=str(version.pk), meaning="validated"
+    )
+    assert run.report.sha256 in str(signature.payload)
+
+
+@pytest.mark.django_db
+def test_a_run_that_cannot_complete_is_marked_failed_not_left_running(
+    world, classifier_version, monkeypatch, django_capture_on_commit_callbacks
+):
+    from risk import engine
+
+    def broken(run, on_progress):
+        raise RuntimeError("the storage backend returned garbage")
+
+    monkeypatch.setattr(engine, "compute", broken)
+    dataset, *_ = classifier_files(world, classifier_version)
+    validation.plan_save(world.validator, classifier_version)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = validation.run_start(world.validator, classifier_version, dataset)
+    run.refresh_from_db()
+    assert run.status == "failed" and "storage backend returned garbage" in run.error
+    assert run.results == [] and run.report is None

@@ -1,0 +1,38 @@
+"""A real Celery worker for the worker tests, with one fault injected into the first attempt of a run.
+
+VIGIL_TEST_FAULT=hang: the first attempt stops mid-run (the test kills the worker there);
+VIGIL_TEST_FAULT=database: the first attempt loses its database connection (a transient error).
+"""
+
+import os
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.test_settings")
+django.setup()
+
+from django.db import OperationalError  # noqa: E402
+
+from governance.celery import app  # noqa: E402
+from risk import engine  # noqa: E402
+from risk.models import ValidationRun  # noqa: E402
+
+real_compute = engine.compute
+
+
+def compute_with_fault(run, on_progress=lambda p: None):
+    first_attempt = ValidationRun.objects.filter(pk=run.pk).values_list("attempts", flat=True).get() == 1
+    fault = os.environ.get("VIGIL_TEST_FAULT")
+    if first_attempt and fault == "hang":
+        on_progress(30)
+        time.sleep(300)
+    if first_attempt and fault == "database":
+        raise OperationalError("server closed the connection unexpectedly")
+    return real_compute(run, on_progress)
+
+
+engine.compute = compute_with_fault
+
+if __name__ == "__main__":
+    app.worker_main(["worker", "--pool=solo", "--loglevel=WARNING", "-Q", "celery", "--without-heartbeat"])
