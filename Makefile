@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
 
-.PHONY: run test lint format bench install install-dev migrate seed browser system-deps clean
+.PHONY: run test lint format bench bench-venv bench-validation install install-dev migrate seed browser system-deps clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -45,6 +45,18 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/inventory_list.py
+
+# Evidently (the comparison in the validation benchmark) lives in its own virtualenv: it pins a plotly
+# version Vigil does not use, so it is never installed beside Vigil.
+.venv-bench/.installed:
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install --quiet evidently==0.7.23 pyarrow==26.0.1
+	@touch $@
+
+bench-venv: .venv-bench/.installed
+
+bench-validation: $(VENV)/.installed-dev bench-venv
+	$(PY) bench/validation_metrics.py
 
 # System packages (Debian): WeasyPrint's Pango, HarfBuzz and fonts for PDF reports (web and workers);
 # Chromium for the browser tests (Playwright's own browser download cannot work here).

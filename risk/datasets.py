@@ -137,5 +137,31 @@ def timestamps(evidence, table: pa.Table, column: str = "timestamp") -> np.ndarr
     return values
 
 
+class ColumnReader:
+    """Columns of one file on demand, each as float64: Parquet reads a column only when asked (so a run
+    holds one feature at a time); CSV has no column access, so the asked-for columns are read in one pass."""
+
+    def __init__(self, evidence, names: list[str]):
+        self.evidence, self.names = evidence, list(names)
+        if is_parquet(evidence):
+            header = column_names(evidence)
+            missing = [c for c in self.names if c not in header]
+            if missing:
+                raise DatasetError(f"{evidence.original_name}: missing column(s) {', '.join(missing)}")
+            with evidence.file.open("rb") as handle:
+                self.rows = pq.read_metadata(handle).num_rows
+            self._table = None
+        else:
+            self._table = read_table(evidence, self.names)
+            self.rows = self._table.num_rows
+
+    def get(self, name: str) -> np.ndarray:
+        if self._table is not None:
+            return numbers(self.evidence, self._table, name)
+        with self.evidence.file.open("rb") as handle:
+            table = pq.read_table(handle, columns=[name])
+        return numbers(self.evidence, table, name)
+
+
 def _first_line(exc) -> str:
     return str(exc).strip().splitlines()[0][:200]

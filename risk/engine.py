@@ -7,19 +7,22 @@ A test whose optional input was not given (no split date, no training sample, no
 volatility column) is reported as "skipped" with the reason, so a report never hides what was not tested.
 """
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from risk import plans
-from risk.datasets import DatasetError, column_names, numbers, read_table, timestamps
+from risk.datasets import ColumnReader, DatasetError, column_names, numbers, read_table, timestamps
 from risk.metrics import backtest, classification, drift, overfitting, regression
 from risk.metrics._checks import MetricInputError
 
 # Columns with a role in a prediction log or returns series; every other shared column is a feature.
 ROLE_COLUMNS = {"timestamp", "y_true", "y_pred", "y_score", "return", "position", "benchmark", "volatility"}
 MAX_CHART_POINTS = 1000
+STABILITY_THREADS = min(4, os.cpu_count() or 1)
 
 
 @dataclass
@@ -59,28 +62,25 @@ def _compute(run, on_progress) -> Outcome:
     options = {**plans.DEFAULT_OPTIONS, **plan["options"]}
     dataset = run.dataset
     features = _features(run, options) if _wants(plan, plans.PER_FEATURE_METRICS) else []
-    table = read_table(dataset, template["columns"], [*template["optional_columns"], *features])
-    roles = {*template["columns"], *template["optional_columns"]}
+    table = read_table(dataset, template["columns"], template["optional_columns"])
     columns = {
-        c: timestamps(dataset, table, c) if c == "timestamp" else numbers(dataset, table, c)
-        for c in table.column_names
-        if c in roles
+        c: timestamps(dataset, table, c) if c == "timestamp" else numbers(dataset, table, c) for c in table.column_names
     }
-    fingerprints = [_fingerprint("dataset", dataset, table)]
+    fingerprints = [_fingerprint("dataset", dataset, table.num_rows, table.column_names + features)]
+    del table  # the run works from the float arrays from here on
     on_progress(20)
     work = _Work(plan["template"], options, columns)
-    work.values.update(_report(work, np.ones(table.num_rows, dtype=bool)))
+    work.values.update(_report(work))
     _charts_of_report(work)
     on_progress(35)
     _in_and_out_of_sample(work, template["headline"])
     _regimes(work, template["headline"])
     on_progress(50)
     if features:
-        fingerprints.append(_stability(work, run.reference, dataset, table, features))
+        fingerprints.append(_stability(work, run.reference, dataset, features))
     elif _wants(plan, plans.PER_FEATURE_METRICS):
         reason = "no training sample was chosen for this run" if run.reference is None else "no shared feature"
         work.skipped.update(dict.fromkeys(plans.PER_FEATURE_METRICS, reason))
-    del table
     on_progress(70)
     if plan["template"] == "strategy":
         fingerprints.extend(_overfitting(work, run.trial_returns))
@@ -93,17 +93,15 @@ def _wants(plan, metrics) -> bool:
     return any(t["metric"] in metrics for t in plan["tests"])
 
 
-def _report(work: _Work, mask: np.ndarray) -> dict[str, float]:
-    """The template's metrics on the rows in `mask`."""
-    c = work.columns
+def _report(work: _Work, mask: np.ndarray | None = None) -> dict[str, float]:
+    """The template's metrics on the rows in `mask` (all rows, without copying them, when None)."""
+    c = work.columns if mask is None else {name: values[mask] for name, values in work.columns.items()}
     if work.template == "classifier":
-        score = c["y_score"][mask] if "y_score" in c else None
-        return classification.classifier_report(c["y_true"][mask], c["y_pred"][mask], score)
+        return classification.classifier_report(c["y_true"], c["y_pred"], c.get("y_score"))
     if work.template == "regressor":
-        return regression.regression_report(c["y_true"][mask], c["y_pred"][mask])
-    positions = c["position"][mask] if "position" in c else None
+        return regression.regression_report(c["y_true"], c["y_pred"])
     return backtest.backtest_report(
-        c["return"][mask], work.options["periods_per_year"], work.options["risk_free"], positions
+        c["return"], work.options["periods_per_year"], work.options["risk_free"], c.get("position")
     )
 
 
@@ -161,17 +159,21 @@ def _features(run, options) -> list[str]:
     return chosen
 
 
-def _stability(work: _Work, reference, dataset, table, features) -> dict:
+def _stability(work: _Work, reference, dataset, features) -> dict:
     """PSI and exact KS of each feature (and the score), training sample against validation sample."""
-    ref_table = read_table(reference, features)
-    psi, ks = {}, {}
-    for feature in features:
-        expected = numbers(reference, ref_table, feature)
-        actual = numbers(dataset, table, feature)
-        psi[feature], ks[feature] = drift.psi_and_ks(expected, actual)
+    theirs, mine = ColumnReader(reference, features), ColumnReader(dataset, features)
+
+    def one(feature):
+        return drift.psi_and_ks(theirs.get(feature), mine.get(feature))
+
+    # Sorting and Arrow's casts release the GIL: features run side by side on the worker's cores.
+    with ThreadPoolExecutor(max_workers=STABILITY_THREADS) as pool:
+        pairs = dict(zip(features, pool.map(one, features), strict=True))
+    psi = {f: p for f, (p, _) in pairs.items()}
+    ks = {f: k for f, (_, k) in pairs.items()}
     work.per_feature.update({"psi": psi, "ks": ks})
     work.charts["psi"] = {"feature": list(psi), "psi": list(psi.values()), "ks": list(ks.values())}
-    return _fingerprint("training sample", reference, ref_table)
+    return _fingerprint("training sample", reference, theirs.rows, features)
 
 
 def _overfitting(work: _Work, trial_returns) -> list[dict]:
@@ -185,7 +187,7 @@ def _overfitting(work: _Work, trial_returns) -> list[dict]:
                 f"{trial_returns.original_name}: the trial matrix needs one column per trial, two or more"
             )
         matrix = np.column_stack([numbers(trial_returns, trial_table, c) for c in trial_columns])
-        fingerprints.append(_fingerprint("trial returns", trial_returns, trial_table))
+        fingerprints.append(_fingerprint("trial returns", trial_returns, trial_table.num_rows, trial_columns))
         result = overfitting.pbo_cscv(matrix, blocks=o["pbo_blocks"])
         work.values.update({"pbo": result["pbo"], "pbo_mean_logit": result["mean_logit"]})
         work.values["pbo_p_oos_loss"] = result["p_oos_loss"]
@@ -247,14 +249,14 @@ def _row(test, metric, value, threshold, outcome, reason="") -> dict:
     return row
 
 
-def _fingerprint(role, evidence, table) -> dict:
+def _fingerprint(role, evidence, rows, columns) -> dict:
     return {
         "role": role,
         "evidence": evidence.pk,
         "name": evidence.original_name,
         "sha256": evidence.sha256,
-        "rows": table.num_rows,
-        "columns": table.column_names,
+        "rows": rows,
+        "columns": list(columns),
     }
 
 

@@ -306,3 +306,48 @@ def test_a_run_that_cannot_complete_is_marked_failed_not_left_running(
     run.refresh_from_db()
     assert run.status == "failed" and "storage backend returned garbage" in run.error
     assert run.results == [] and run.report is None
+
+
+def parquet_bytes(columns: dict) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.django_db
+def test_it_reads_parquet_inputs_column_by_column(world, classifier_version):
+    n = 500
+    y_true = RNG.integers(0, 2, n)
+    score = np.clip(0.3 * y_true + RNG.normal(0.35, 0.2, n), 0, 1)
+    log = {
+        "timestamp": np.datetime64("2026-01-01T00:00:00", "ns") + np.arange(n).astype("timedelta64[m]"),
+        "y_true": y_true,
+        "y_pred": (score > 0.5).astype(np.int64),
+        "y_score": score,
+        "spread": RNG.normal(0.1, 1, n),
+    }
+    training = {"spread": RNG.normal(0, 1, 800), "y_score": RNG.uniform(0, 1, 800)}
+    dataset = attach(world, classifier_version, "log.parquet", parquet_bytes(log))
+    reference = attach(world, classifier_version, "training.parquet", parquet_bytes(training))
+    validation.plan_save(world.validator, classifier_version)
+    run = validation.run_start(world.validator, classifier_version, dataset, reference=reference)
+    assert validation.run_execute(run.pk) == "succeeded", ValidationRun.objects.get(pk=run.pk).error
+    run.refresh_from_db()
+    by_test = {r["test"]: r for r in run.results}
+    assert by_test["ks spread"]["value"] == pytest.approx(
+        stats.ks_2samp(training["spread"], log["spread"]).statistic, abs=1e-12
+    )
+    assert by_test["roc_auc"]["value"] == pytest.approx(sk.roc_auc_score(y_true, score), abs=1e-12)
+    assert run.fingerprints[1] == {
+        "role": "training sample",
+        "evidence": reference.pk,
+        "name": "training.parquet",
+        "sha256": reference.sha256,
+        "rows": 800,
+        "columns": ["spread", "y_score"],
+    }
