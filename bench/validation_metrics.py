@@ -193,15 +193,15 @@ def main():
                 print(f"  Evidently: skipped ({why})")
             else:
                 print(f"  {'Evidently ' + ev['version'] + ' drift report, PSI':<44} {ev['psi_seconds']:8.3f} s")
-                print(
-                    f"  {'Evidently drift report, KS':<44} {ev['ks_seconds']:8.3f} s   peak {ev['peak_rss_mb']:8.1f} MB RSS"
-                )
+                peak = ev["peak_rss_mb"]
+                print(f"  {'Evidently drift report, KS':<44} {ev['ks_seconds']:8.3f} s   peak {peak:8.1f} MB RSS")
         del d
         with tempfile.TemporaryDirectory() as tmp:
             run = whole_run(n, Path(tmp))
         print(
             f" whole run (Parquet in, classifier plan + stability on {FEATURES} features + charts): "
-            f"{run['seconds']:.2f} s, peak RSS {run['peak_rss_mb']:.0f} MB ({run['rss_before_mb']:.0f} MB before reading)"
+            f"{run['seconds']:.2f} s, peak RSS {run['peak_rss_mb']:.0f} MB "
+            f"({run['rss_before_mb']:.0f} MB before reading)"
         )
     print(f"\n(max RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
 
