@@ -50,7 +50,7 @@ bench: $(VENV)/.installed-dev
 # version Vigil does not use, so it is never installed beside Vigil.
 .venv-bench/.installed:
 	$(PYTHON) -m venv .venv-bench
-	.venv-bench/bin/pip install --quiet evidently==0.7.23 pyarrow==26.0.1
+	.venv-bench/bin/pip install --quiet evidently==0.7.23 "pandas<3" pyarrow==26.0.1
 	@touch $@
 
 bench-venv: .venv-bench/.installed
