@@ -93,3 +93,25 @@ def test_it_links_feeder_models_and_shows_what_breaks(settings, tmp_path):
     # A trader sees only the part of the blast radius that is on their desk and tradeable.
     trader = User.objects.get(username="trader")
     assert {m.key for m in selectors.impact_of_model(trader, var)} <= impact
+
+
+@pytest.mark.django_db
+def test_the_demo_validation_path_runs_end_to_end(settings, tmp_path):
+    from governance import workflow
+    from risk import validation
+    from risk.models import Evidence
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", password="demo-password-123")
+    version = ModelVersion.objects.select_related("model").get(model__key="eq-card-spend", version="1.0")
+    validator = User.objects.get(username="validator")
+    version = workflow.version_transition(validator, version, "start_validation")
+    files = {e.kind: e for e in Evidence.objects.filter(version=version)}
+    validation.plan_save(validator, version, options={"split_date": "2025-01-01", "pbo_blocks": 8})
+    run = validation.run_start(validator, version, files["backtest"], trial_returns=files["trial_returns"])
+    assert validation.run_execute(run.pk) == "succeeded"
+    run.refresh_from_db()
+    outcomes = {r["test"]: r["outcome"] for r in run.results}
+    assert {"sharpe", "sharpe_gap", "deflated_sharpe", "pbo", "sharpe_high_vol"} <= set(outcomes)
+    assert "skipped" not in {outcomes[t] for t in ("sharpe_gap", "deflated_sharpe", "pbo")}
+    assert run.report.kind == "validation_report"

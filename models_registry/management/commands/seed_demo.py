@@ -59,6 +59,7 @@ class Command(BaseCommand):
             self._models()
             self._dependencies(system)
             self._governance_examples()
+            self._validation_examples()
         self._report(created_logins, password)
 
     # --- people ---
@@ -194,6 +195,26 @@ class Command(BaseCommand):
                     upstream_models=list(Model.objects.filter(key__in=feeders)),
                     reason="demo data: feeder models",
                 )
+
+    def _validation_examples(self):
+        """eq-card-spend 1.0 waits for its validator with a backtest and the configurations tried for it."""
+        from django.core.files.base import ContentFile
+
+        from risk import demo_files
+        from risk import services as evidence_services
+
+        version = ModelVersion.objects.filter(model__key="eq-card-spend", version="1.0").select_related("model").first()
+        if version is None or version.evidence.exists():
+            return
+        developer = User.objects.get(username="developer")
+        files = [
+            ("eq-card-spend-backtest.csv", demo_files.backtest_csv(), "backtest", "Daily backtest 2023-2025"),
+            ("eq-card-spend-trials.csv", demo_files.trials_csv(), "trial_returns", "All 24 configurations tried"),
+        ]
+        for name, content, kind, description in files:
+            evidence_services.evidence_add(
+                developer, version, file=ContentFile(content, name=name), kind=kind, description=description
+            )
 
     def _governance_examples(self):
         """A few risk-register entries and findings, so the governance pages have something to show."""
