@@ -17,7 +17,7 @@ class FileEvidence:
 
     def __init__(self, path: Path, pk: int):
         self.pk, self.original_name, self.sha256 = pk, path.name, "-"
-        self.file = SimpleNamespace(open=lambda mode="rb": open(path, mode))
+        self.file = SimpleNamespace(name=str(path), storage=SimpleNamespace(open=open))
 
 
 def rss_mb() -> float:

@@ -116,22 +116,33 @@ def _mpl_equity(d):
     return figure
 
 
-def _mpl_roc(d):
+def _mpl_against_diagonal(x, y, label, diagonal_label, xlabel, ylabel, legend_at, marker=None):
+    """A curve against the y = x line: ROC (chance) and calibration (perfect) read the same way."""
     figure, axis = plt.subplots(figsize=(3.6, 3.4))
-    axis.plot(d["fpr"], d["tpr"], label=f"AUC {d['auc']:.3f}")
-    axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="Chance")
-    axis.set(xlabel="False positive rate", ylabel="True positive rate")
-    axis.legend(loc="lower right")
+    axis.plot(x, y, marker=marker, label=label)
+    axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label=diagonal_label)
+    axis.set(xlabel=xlabel, ylabel=ylabel)
+    axis.legend(loc=legend_at)
     return figure
+
+
+def _mpl_roc(d):
+    return _mpl_against_diagonal(
+        d["fpr"], d["tpr"], f"AUC {d['auc']:.3f}", "Chance", "False positive rate", "True positive rate", "lower right"
+    )
 
 
 def _mpl_calibration(d):
-    figure, axis = plt.subplots(figsize=(3.6, 3.4))
-    axis.plot(d["mean_score"], d["hit_rate"], marker="o", label="Model")
-    axis.plot([0, 1], [0, 1], linestyle="--", color="grey", label="Perfect")
-    axis.set(xlabel="Mean predicted probability", ylabel="Observed frequency")
-    axis.legend(loc="upper left")
-    return figure
+    return _mpl_against_diagonal(
+        d["mean_score"],
+        d["hit_rate"],
+        "Model",
+        "Perfect",
+        "Mean predicted probability",
+        "Observed frequency",
+        "upper left",
+        marker="o",
+    )
 
 
 def _mpl_confusion(d):

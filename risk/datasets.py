@@ -22,6 +22,12 @@ class DatasetError(ValueError):
     """A dataset that cannot be validated; the message names the file, and where known the column and row."""
 
 
+def _open(evidence):
+    """A file object of its own: Django's FieldFile.open hands every caller the same one, and the stability
+    tests read columns from several threads."""
+    return evidence.file.storage.open(evidence.file.name, "rb")
+
+
 def is_parquet(evidence) -> bool:
     return evidence.original_name.lower().endswith(".parquet")
 
@@ -30,7 +36,7 @@ def column_names(evidence) -> list[str]:
     """The header, without reading the data."""
     name = evidence.original_name
     try:
-        with evidence.file.open("rb") as handle:
+        with _open(evidence) as handle:
             if is_parquet(evidence):
                 return list(pq.read_schema(handle).names)
             first = handle.readline(CHUNK).decode("utf-8-sig")
@@ -54,7 +60,7 @@ def read_table(evidence, required: list[str], optional: list[str] = ()) -> pa.Ta
     wanted = list(dict.fromkeys([*required, *(c for c in optional if c in header)]))
     if is_parquet(evidence):
         try:
-            with evidence.file.open("rb") as handle:
+            with _open(evidence) as handle:
                 table = pq.read_table(handle, columns=wanted or None)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
             raise DatasetError(f"{name}: cannot be read as Parquet ({_first_line(exc)})") from None
@@ -69,7 +75,7 @@ def read_table(evidence, required: list[str], optional: list[str] = ()) -> pa.Ta
 def _read_csv(evidence, wanted, use_threads=True) -> pa.Table:
     name = evidence.original_name
     try:
-        with evidence.file.open("rb") as handle:
+        with _open(evidence) as handle:
             return pacsv.read_csv(
                 handle,
                 read_options=pacsv.ReadOptions(encoding="utf8", use_threads=use_threads),
@@ -89,7 +95,7 @@ def _check_utf8(evidence) -> None:
     """Stream the file through a UTF-8 decoder; a file in another encoding is named with its first bad line."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1
-    with evidence.file.open("rb") as handle:
+    with _open(evidence) as handle:
         while chunk := handle.read(CHUNK):
             try:
                 decoder.decode(chunk)
@@ -148,7 +154,7 @@ class ColumnReader:
             missing = [c for c in self.names if c not in header]
             if missing:
                 raise DatasetError(f"{evidence.original_name}: missing column(s) {', '.join(missing)}")
-            with evidence.file.open("rb") as handle:
+            with _open(evidence) as handle:
                 self.rows = pq.read_metadata(handle).num_rows
             self._table = None
         else:
@@ -158,7 +164,7 @@ class ColumnReader:
     def get(self, name: str) -> np.ndarray:
         if self._table is not None:
             return numbers(self.evidence, self._table, name)
-        with self.evidence.file.open("rb") as handle:
+        with _open(self.evidence) as handle:
             table = pq.read_table(handle, columns=[name])
         return numbers(self.evidence, table, name)
 

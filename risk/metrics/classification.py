@@ -25,14 +25,21 @@ def scores_from_confusion(c: dict[str, int]) -> dict[str, float]:
     return {"accuracy": (tp + tn) / total, "precision": precision, "recall": recall, "f1": f1}
 
 
-def roc_auc(y_true, y_score) -> float:
-    """Area under the ROC curve as the Mann-Whitney statistic with average ranks for ties (O(n log n))."""
+def _labels_and_scores(y_true, y_score, needs_both: str = ""):
+    """Checked labels and scores, with the counts of positives and negatives; `needs_both` names the
+    metric that is undefined unless both classes occur."""
     t, s = as_binary("y_true", y_true), as_float("y_score", y_score)
     same_length(y_true=t, y_score=s)
     n_pos = int(t.sum())
     n_neg = t.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise MetricInputError("ROC AUC needs both classes in y_true")
+    if needs_both and (n_pos == 0 or n_neg == 0):
+        raise MetricInputError(f"{needs_both} needs both classes in y_true")
+    return t, s, n_pos, n_neg
+
+
+def roc_auc(y_true, y_score) -> float:
+    """Area under the ROC curve as the Mann-Whitney statistic with average ranks for ties (O(n log n))."""
+    t, s, n_pos, n_neg = _labels_and_scores(y_true, y_score, "ROC AUC")
     order = np.argsort(s, kind="mergesort")
     sorted_scores = s[order]
     # Average rank of each run of tied scores.
@@ -46,8 +53,7 @@ def roc_auc(y_true, y_score) -> float:
 
 def calibration_bins(y_true, y_score, bins: int = 10) -> dict[str, list[float]]:
     """Per non-empty equal-width score bin: mean score, hit rate and row count (a reliability diagram)."""
-    t, s = as_binary("y_true", y_true), as_float("y_score", y_score)
-    same_length(y_true=t, y_score=s)
+    t, s, _, _ = _labels_and_scores(y_true, y_score)
     if ((s < 0) | (s > 1)).any():
         raise MetricInputError("y_score must lie between 0 and 1")
     index = np.minimum((s * bins).astype(np.int64), bins - 1)
@@ -72,12 +78,7 @@ def calibration_error(y_true, y_score, bins: int = 10) -> float:
 
 def roc_curve(y_true, y_score) -> tuple[np.ndarray, np.ndarray]:
     """False and true positive rates at every distinct score used as a threshold (highest first), from (0, 0)."""
-    t, s = as_binary("y_true", y_true), as_float("y_score", y_score)
-    same_length(y_true=t, y_score=s)
-    n_pos = int(t.sum())
-    n_neg = t.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        raise MetricInputError("the ROC curve needs both classes in y_true")
+    t, s, n_pos, n_neg = _labels_and_scores(y_true, y_score, "the ROC curve")
     order = np.argsort(-s, kind="mergesort")
     sorted_scores, hits = s[order], t[order]
     last_of_run = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]
