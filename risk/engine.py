@@ -22,6 +22,7 @@ from risk.metrics._checks import MetricInputError
 # Columns with a role in a prediction log or returns series; every other shared column is a feature.
 ROLE_COLUMNS = {"timestamp", "y_true", "y_pred", "y_score", "return", "position", "benchmark", "volatility"}
 MAX_CHART_POINTS = 1000
+NEEDS_COLUMN = {"roc_auc": "y_score", "calibration_error": "y_score", "turnover": "position"}
 STABILITY_THREADS = min(4, os.cpu_count() or 1)
 
 
@@ -71,6 +72,9 @@ def _compute(run, on_progress) -> Outcome:
     on_progress(20)
     work = _Work(plan["template"], options, columns)
     work.values.update(_report(work))
+    for metric, column in NEEDS_COLUMN.items():
+        if metric not in work.values:
+            work.skipped[metric] = f"the dataset has no {column} column"
     _charts_of_report(work)
     on_progress(35)
     _in_and_out_of_sample(work, template["headline"])

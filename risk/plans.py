@@ -71,6 +71,42 @@ TEMPLATES = {
         ],
     },
 }
+
+
+def _derived(headline):
+    return {f"{headline}_{suffix}" for suffix in ("is", "oos", "gap", "low_vol", "high_vol")}
+
+
+# Every metric a plan's test may name, by template (what risk.engine computes).
+METRICS = {
+    "classifier": {"accuracy", "precision", "recall", "f1", "roc_auc", "calibration_error", "psi", "ks"}
+    | {f"confusion_{c}" for c in ("tn", "fp", "fn", "tp")}
+    | _derived("accuracy"),
+    "regressor": {"rmse", "mae", "r2", "directional_accuracy", "psi", "ks"} | _derived("directional_accuracy"),
+    "strategy": {
+        "total_return",
+        "annualised_return",
+        "annualised_volatility",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "max_drawdown_duration",
+        "hit_rate",
+        "turnover",
+        "deflated_sharpe",
+        "pbo",
+        "pbo_mean_logit",
+        "pbo_p_oos_loss",
+    }
+    | _derived("sharpe"),
+}
+
+# Validation rigour commensurate with model risk (SR 11-7): a Tier 1 plan may retune, never drop, these.
+TIER_1_REQUIRED = {
+    "classifier": {"accuracy_gap", "psi", "ks"},
+    "regressor": {"directional_accuracy_gap", "psi", "ks"},
+    "strategy": {"sharpe_gap", "deflated_sharpe", "pbo"},
+}
 # Metrics a test may name beyond each template's own report (computed by risk.engine).
 PER_FEATURE_METRICS = {"psi", "ks"}
 DEFAULT_OPTIONS = {
@@ -112,8 +148,9 @@ def proposed_plan(model) -> dict:
     }
 
 
-def check_plan(template: str, tests, options) -> None:
-    """Refuse a plan that cannot run: unknown template or metric, thresholds on the wrong side, bad options."""
+def check_plan(template: str, tests, options, tier: int | None = None) -> None:
+    """Refuse a plan that cannot run (unknown template, thresholds on the wrong side, bad options), and a
+    Tier 1 plan that drops the overfitting or stability tests its template requires."""
     errors = {}
     if template not in TEMPLATES:
         errors["template"] = f"Choose one of: {', '.join(TEMPLATES)}."
@@ -124,6 +161,10 @@ def check_plan(template: str, tests, options) -> None:
             if not isinstance(test, dict) or not isinstance(test.get("metric"), str):
                 errors["tests"] = f"Test {i + 1} needs a metric name."
                 break
+            if template in METRICS and test["metric"] not in METRICS[template]:
+                known = ", ".join(sorted(METRICS[template]))
+                errors["tests"] = f"Test {i + 1}: {template} plans have no metric {test['metric'][:60]!r}; use {known}."
+                break
             numbers = [test.get("pass"), test.get("fail")]
             if any(isinstance(n, bool) or not isinstance(n, (int, float)) for n in numbers):
                 errors["tests"] = f"Test {i + 1} ({test['metric']}) needs numeric pass and fail thresholds."
@@ -132,6 +173,10 @@ def check_plan(template: str, tests, options) -> None:
             if (higher and test["pass"] < test["fail"]) or (not higher and test["pass"] > test["fail"]):
                 errors["tests"] = f"Test {i + 1} ({test['metric']}): the pass threshold is on the failing side."
                 break
+    if "tests" not in errors and template in TEMPLATES and tier == 1:
+        dropped = sorted(TIER_1_REQUIRED[template] - {t["metric"] for t in tests})
+        if dropped:
+            errors["tests"] = f"Tier 1 plans keep the overfitting and stability tests; add back: {', '.join(dropped)}."
     if not isinstance(options, dict):
         errors["options"] = "Give the options as an object."
     else:

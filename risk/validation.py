@@ -39,7 +39,7 @@ def plan_save(actor, version, *, template=None, tests=None, options=None) -> Val
     template = template or (plan.template if plan else proposal["template"])
     tests = tests if tests is not None else (plan.tests if plan else proposal["tests"])
     options = {**proposal["options"], **(plan.options if plan else {}), **(options or {})}
-    plans.check_plan(template, tests, options)
+    plans.check_plan(template, tests, options, tier=version.model.risk_tier)
     before = {"template": plan.template, "tests": plan.tests, "options": plan.options} if plan else None
     plan, _ = ValidationPlan.objects.update_or_create(
         version=version, defaults={"template": template, "tests": tests, "options": options, "updated_by": actor}

@@ -162,6 +162,7 @@ def test_it_lets_only_the_validator_set_up_and_start_runs(persona, expected, wor
         ({"template": "astrology", "tests": []}, "template"),
         ({"template": "strategy", "tests": [{"metric": "sharpe", "pass": 0.1, "fail": 1.0}]}, "tests"),
         ({"template": "strategy", "tests": [{"metric": "sharpe", "pass": "high", "fail": 1.0}]}, "tests"),
+        ({"template": "strategy", "tests": [{"metric": "roc_auc", "pass": 0.6, "fail": 0.5}]}, "tests"),
         (
             {
                 "template": "strategy",
@@ -202,3 +203,16 @@ def test_it_sets_up_runs_and_shows_validation_on_the_pages(
         not in browser_client.as_user(world.trader).get("/models/mine/versions/1.0/").content
     )
     assert browser_client.as_user(world.developer).post("/models/mine/versions/1.0/validation-plan/").status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("tier,expected", [(1, 400), (3, 200)])
+def test_it_keeps_overfitting_tests_in_tier_1_plans(tier, expected, world, api):
+    Model.objects.filter(pk=world.mine.pk).update(risk_tier=tier)
+    plan = {"template": "strategy", "tests": [{"test": "s", "metric": "sharpe", "pass": 1, "fail": 0}]}
+    response = api.as_user(world.validator).put(
+        "/api/v1/models/mine/versions/1.0/validation-plan/", plan, format="json"
+    )
+    assert response.status_code == expected
+    if expected == 400:
+        assert "deflated_sharpe, pbo, sharpe_gap" in str(response.json()["tests"])

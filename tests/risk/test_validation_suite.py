@@ -351,3 +351,17 @@ def test_it_reads_parquet_inputs_column_by_column(world, classifier_version):
         "rows": 800,
         "columns": ["spread", "y_score"],
     }
+
+
+@pytest.mark.django_db
+def test_score_metrics_are_skipped_with_the_reason_when_the_log_has_no_scores(world, classifier_version):
+    rows = [(f"2026-01-{1 + i % 28:02d}T{i // 28:02d}:00:00", i % 2, (i // 3) % 2) for i in range(200)]
+    rows.sort()
+    dataset = attach(world, classifier_version, "labels.csv", csv_bytes(["timestamp", "y_true", "y_pred"], rows))
+    validation.plan_save(world.validator, classifier_version)
+    run = validation.run_start(world.validator, classifier_version, dataset)
+    assert validation.run_execute(run.pk) == "succeeded"
+    run.refresh_from_db()
+    by_test = {r["test"]: r for r in run.results}
+    assert by_test["roc_auc"]["outcome"] == "skipped" and "no y_score column" in by_test["roc_auc"]["reason"]
+    assert by_test["accuracy"]["outcome"] in ("pass", "warn", "fail") and "roc" not in run.charts
