@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -11,6 +11,7 @@ from governance.exceptions import Conflict
 from governance.roles import Role, user_roles
 from models_registry import selectors as registry
 from risk import charts, report, services, validation
+from risk.forms import PlanOptionsForm, PlanTestForm, PlanTestFormSet
 from risk.models import Evidence, ValidationPlan, ValidationRun
 
 
@@ -30,6 +31,33 @@ def validation_context(user, version) -> dict:
 
 def _version(request, key, version):
     return registry.version_get_for_user(request.user, registry.model_get_for_user(request.user, key), version)
+
+
+@login_required
+def plan_edit(request, key, version):
+    """The validator retunes thresholds, drops tests (not the ones Tier 1 requires) and sets the options."""
+    obj = _version(request, key, version)
+    plan = ValidationPlan.objects.filter(version=obj).first()
+    if not validation_context(request.user, obj).get("is_validator"):
+        raise PermissionDenied("Only the model's validator edits the validation plan.")
+    if plan is None:
+        return redirect("models_registry:version-detail", key=key, version=version)
+    tests = PlanTestFormSet(
+        request.POST or None, prefix="tests", initial=[PlanTestForm.initial_from(t) for t in plan.tests]
+    )
+    options = PlanOptionsForm(request.POST or None, initial=PlanOptionsForm.initial_from(plan.options))
+    plan_errors = []
+    if request.method == "POST" and tests.is_valid() and options.is_valid():
+        kept = [form.as_test() for form in tests if form.cleaned_data.get("keep")]
+        try:
+            validation.plan_save(request.user, obj, tests=kept, options=options.as_options())
+        except ValidationError as exc:
+            plan_errors = exc.messages
+        else:
+            messages.success(request, "Validation plan saved.")
+            return redirect("models_registry:version-detail", key=key, version=version)
+    context = {"version": obj, "model": obj.model, "plan": plan, "tests": tests, "options": options}
+    return render(request, "risk/plan_form.html", {**context, "plan_errors": plan_errors})
 
 
 @login_required

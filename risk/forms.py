@@ -1,0 +1,69 @@
+"""The validator's plan editor: one row per test (keep it, retune its thresholds) and the plan's options."""
+
+from django import forms
+
+from risk import plans
+
+
+class PlanTestForm(forms.Form):
+    keep = forms.BooleanField(required=False, initial=True)
+    test = forms.CharField(max_length=120, widget=forms.HiddenInput)
+    metric = forms.CharField(max_length=60, widget=forms.HiddenInput)
+    higher_is_better = forms.TypedChoiceField(
+        choices=[("true", "higher"), ("false", "lower")], coerce=lambda v: v == "true", label="Better"
+    )
+    pass_at = forms.FloatField(label="Pass at")
+    fail_at = forms.FloatField(label="Fail at")
+
+    @classmethod
+    def initial_from(cls, test: dict) -> dict:
+        return {
+            "keep": True,
+            "test": test["test"],
+            "metric": test["metric"],
+            "higher_is_better": "true" if test.get("higher_is_better", True) else "false",
+            "pass_at": test["pass"],
+            "fail_at": test["fail"],
+        }
+
+    def as_test(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "test": d["test"],
+            "metric": d["metric"],
+            "higher_is_better": d["higher_is_better"],
+            "pass": d["pass_at"],
+            "fail": d["fail_at"],
+        }
+
+
+PlanTestFormSet = forms.formset_factory(PlanTestForm, extra=0, max_num=200, validate_max=True)
+
+
+class PlanOptionsForm(forms.Form):
+    split_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="In-sample before this date."
+    )
+    trials = forms.IntegerField(required=False, min_value=2, help_text="Configurations tried (deflated Sharpe).")
+    trials_sharpe_variance = forms.FloatField(
+        required=False, min_value=0, help_text="Variance of their annualised Sharpe ratios."
+    )
+    pbo_blocks = forms.IntegerField(min_value=2, max_value=20, help_text="Even; CSCV blocks for PBO.")
+    regime_window = forms.IntegerField(min_value=2, max_value=10000, help_text="Periods of trailing volatility.")
+    features = forms.CharField(
+        required=False, max_length=2000, help_text="Comma-separated; empty compares every shared column."
+    )
+    tolerance = forms.FloatField(min_value=0, max_value=0.999999, help_text="Re-performance tolerance.")
+    periods_per_year = forms.IntegerField(min_value=1, max_value=100000)
+    risk_free = forms.FloatField(min_value=-1, max_value=1, help_text="Annual rate.")
+
+    @classmethod
+    def initial_from(cls, options: dict) -> dict:
+        o = {**plans.DEFAULT_OPTIONS, **options}
+        return {**o, "features": ", ".join(o["features"] or [])}
+
+    def as_options(self) -> dict:
+        d = dict(self.cleaned_data)
+        d["split_date"] = d["split_date"].isoformat() if d["split_date"] else None
+        d["features"] = [f.strip() for f in d["features"].split(",") if f.strip()] or None
+        return d
