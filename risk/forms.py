@@ -46,16 +46,19 @@ class PlanOptionsForm(forms.Form):
     )
     trials = forms.IntegerField(required=False, min_value=2, help_text="Configurations tried (deflated Sharpe).")
     trials_sharpe_variance = forms.FloatField(
-        required=False, min_value=0, help_text="Variance of their annualised Sharpe ratios."
+        required=False,
+        min_value=0,
+        label="Trials' Sharpe variance",
+        help_text="Variance of their annualised Sharpe ratios.",
     )
-    pbo_blocks = forms.IntegerField(min_value=2, max_value=20, help_text="Even; CSCV blocks for PBO.")
+    pbo_blocks = forms.IntegerField(min_value=2, max_value=20, label="PBO blocks", help_text="Even; CSCV blocks.")
     regime_window = forms.IntegerField(min_value=2, max_value=10000, help_text="Periods of trailing volatility.")
     features = forms.CharField(
         required=False, max_length=2000, help_text="Comma-separated; empty compares every shared column."
     )
     tolerance = forms.FloatField(min_value=0, max_value=0.999999, help_text="Re-performance tolerance.")
     periods_per_year = forms.IntegerField(min_value=1, max_value=100000)
-    risk_free = forms.FloatField(min_value=-1, max_value=1, help_text="Annual rate.")
+    risk_free = forms.FloatField(min_value=-1, max_value=1, label="Risk-free rate", help_text="Annual.")
 
     @classmethod
     def initial_from(cls, options: dict) -> dict:

@@ -365,3 +365,14 @@ def test_score_metrics_are_skipped_with_the_reason_when_the_log_has_no_scores(wo
     by_test = {r["test"]: r for r in run.results}
     assert by_test["roc_auc"]["outcome"] == "skipped" and "no y_score column" in by_test["roc_auc"]["reason"]
     assert by_test["accuracy"]["outcome"] in ("pass", "warn", "fail") and "roc" not in run.charts
+
+
+@pytest.mark.django_db
+def test_thresholds_read_as_inequalities_on_the_run_page(world, browser_client, classifier_version):
+    dataset, *_ = classifier_files(world, classifier_version)
+    validation.plan_save(world.validator, classifier_version)
+    run = validation.run_start(world.validator, classifier_version, dataset)
+    validation.run_execute(run.pk)
+    page = browser_client.as_user(world.validator).get(f"/validation-runs/{run.pk}/").content.decode()
+    assert "pass ≥ 0.55 · fail &lt; 0.5" in page  # accuracy: higher is better
+    assert "pass ≤ 0.05 · fail &gt; 0.1" in page  # calibration error: lower is better
