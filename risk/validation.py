@@ -23,6 +23,7 @@ from risk.models import Evidence, ValidationPlan, ValidationRun
 
 logger = logging.getLogger(__name__)
 R = ValidationRun.Status
+MAX_ATTEMPTS = 3  # deliveries of one run before Vigil stops retrying a run that keeps killing its worker
 
 
 def _require_validator(actor, version) -> None:
@@ -119,6 +120,14 @@ def run_execute(run_id: int) -> str:
     run = ValidationRun.objects.select_related(
         "dataset", "reference", "trial_returns", "version__model__owner", "version__model__validator", "requested_by"
     ).get(pk=run_id)
+    if run.attempts > MAX_ATTEMPTS:
+        # Each earlier attempt died with its worker (a redelivered message): out of memory, most likely.
+        return _finish(
+            run,
+            R.FAILED,
+            error=f"Stopped after {MAX_ATTEMPTS} attempts: the worker was lost each time (out of memory?). "
+            "Give the workers more memory or split the dataset, then start a new run.",
+        )
 
     def progress(percent):
         ValidationRun.objects.filter(pk=run_id, status=R.RUNNING).update(progress=percent)

@@ -376,3 +376,14 @@ def test_thresholds_read_as_inequalities_on_the_run_page(world, browser_client, 
     page = browser_client.as_user(world.validator).get(f"/validation-runs/{run.pk}/").content.decode()
     assert "pass ≥ 0.55 · fail &lt; 0.5" in page  # accuracy: higher is better
     assert "pass ≤ 0.05 · fail &gt; 0.1" in page  # calibration error: lower is better
+
+
+@pytest.mark.django_db
+def test_a_run_that_keeps_killing_its_worker_stops_after_three_attempts(world, classifier_version):
+    dataset, *_ = classifier_files(world, classifier_version)
+    validation.plan_save(world.validator, classifier_version)
+    run = validation.run_start(world.validator, classifier_version, dataset)
+    ValidationRun.objects.filter(pk=run.pk).update(status="running", attempts=validation.MAX_ATTEMPTS)
+    assert validation.run_execute(run.pk) == "failed"  # the fourth delivery
+    run.refresh_from_db()
+    assert "Stopped after 3 attempts" in run.error and run.results == [] and run.attempts == 4
