@@ -139,8 +139,27 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # plotly.js comes from the plotly package itself (no CDN, no vendored copy to keep in step).
 STATICFILES_DIRS = [BASE_DIR / "static", ("plotly", Path(plotly.__file__).parent / "package_data")]
+# Evidence files: a local folder (MEDIA_ROOT) by default; any S3-compatible object store (AWS S3, MinIO,
+# Ceph) by settings alone. Credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID/..., instance role).
+EVIDENCE_S3_BUCKET = env_str("VIGIL_EVIDENCE_S3_BUCKET")
+DEFAULT_FILE_STORAGE_SETTINGS = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": EVIDENCE_S3_BUCKET,
+            "endpoint_url": env_str("VIGIL_EVIDENCE_S3_ENDPOINT_URL"),
+            "region_name": env_str("VIGIL_EVIDENCE_S3_REGION"),
+            "location": env_str("VIGIL_EVIDENCE_S3_PREFIX", ""),
+            "file_overwrite": False,  # evidence is never replaced in place
+            "default_acl": None,  # the bucket's policy decides; objects are never public
+            "querystring_auth": True,
+        },
+    }
+    if EVIDENCE_S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_FILE_STORAGE_SETTINGS,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG and not env_bool("VIGIL_TESTING", False)

@@ -71,3 +71,32 @@ def test_it_refuses_to_start_without_a_secret_key_outside_debug(tmp_path):
         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
     )
     assert result.returncode != 0 and "DJANGO_DEBUG" in result.stderr
+
+
+def test_an_s3_bucket_setting_moves_evidence_to_object_storage():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "from django.conf import settings; import json; print(json.dumps(settings.STORAGES['default']))"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "governance.settings",
+        "DJANGO_DEBUG": "true",
+        "VIGIL_EVIDENCE_S3_BUCKET": "evidence",
+        "VIGIL_EVIDENCE_S3_ENDPOINT_URL": "https://minio.internal:9000",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    storage = json.loads(out.stdout)
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "evidence"
+    assert storage["OPTIONS"]["endpoint_url"] == "https://minio.internal:9000"
+    assert storage["OPTIONS"]["file_overwrite"] is False
