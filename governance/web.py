@@ -53,8 +53,9 @@ def _version(request, key, version):
     return registry.version_get_for_user(request.user, model, version)
 
 
-def lifecycle_context(user, version) -> dict:
-    """What the version page shows about the lifecycle: history, signatures, actions with their reasons."""
+def lifecycle_context(user, version, finding_initial=None) -> dict:
+    """What the version page shows about the lifecycle: history, signatures, actions with their reasons.
+    `finding_initial` pre-fills the finding form (a validator raising a finding from a failed test)."""
     actions = workflow.available_actions(user, version)
     signatures = Signature.objects.filter(object_type="models_registry.modelversion", object_id=str(version.pk))
     return {
@@ -70,7 +71,8 @@ def lifecycle_context(user, version) -> dict:
         "evidence_form": EvidenceForm(),
         "findings": Finding.objects.filter(version=version).select_related("owner"),
         "can_raise_finding": version.model.validator_id == user.pk and Role.VALIDATOR in user_roles(user),
-        "finding_form": FindingForm(owners=_finding_owners(version)),
+        "finding_form": FindingForm(owners=_finding_owners(version), initial=finding_initial or {}),
+        "finding_open": bool(finding_initial),
         "pilot": PilotPlan.objects.filter(version=version).first(),
         "today": timezone.now().date(),
         **validation_context(user, version),

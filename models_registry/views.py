@@ -167,6 +167,12 @@ def model_detail_url(model):
 
 
 @login_required
+def _finding_from_query(request) -> dict | None:
+    """Title and description handed over by a validation run's "raise a finding" link (plain text, capped)."""
+    title = request.GET.get("finding_title", "")[:200]
+    return {"title": title, "description": request.GET.get("finding_description", "")[:2000]} if title else None
+
+
 def version_detail(request, key, version):
     model = selectors.model_get_for_user(request.user, key)
     obj = selectors.version_get_for_user(request.user, model, version)
@@ -183,7 +189,7 @@ def version_detail(request, key, version):
             "inference_sources": sources["inference"],
             "can_edit": not obj.is_frozen and perms.can(request.user, perms.ADD_VERSION, model),
             "timeline": _timeline(obj),
-            **lifecycle_context(request.user, obj),
+            **lifecycle_context(request.user, obj, finding_initial=_finding_from_query(request)),
         },
     )
 

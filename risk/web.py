@@ -5,6 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from governance.exceptions import Conflict
@@ -121,10 +123,39 @@ def run_detail(request, pk):
         "risk/run_detail.html",
         {
             "run": run,
+            "results": _with_finding_links(request.user, run),
             "running": run.status in ("queued", "running"),
             "charts": charts.plotly_divs(run.charts) if run.charts else [],
         },
     )
+
+
+def _with_finding_links(user, run) -> list[dict]:
+    """Result rows; for the validator, failed and warned rows link to a finding form filled in from them."""
+    if not validation_context(user, run.version).get("is_validator"):
+        return run.results
+    page = reverse("models_registry:version-detail", args=[run.version.model.key, run.version.version])
+    rows = []
+    for row in run.results:
+        if row["outcome"] in ("fail", "warn"):
+            query = urlencode(
+                {
+                    "finding_title": f"Validation run #{run.pk}: {row['test']} {row['outcome']}",
+                    "finding_description": f"{row['metric']} = {row['value']:.6g} against {_threshold_text(row)} "
+                    f"in validation run #{run.pk} on {run.dataset.original_name} (SHA-256 {run.input_sha256}).",
+                }
+            )
+            row = {**row, "finding_url": f"{page}?{query}#raise-finding"}
+        rows.append(row)
+    return rows
+
+
+def _threshold_text(row) -> str:
+    t = row["threshold"]
+    if "claimed" in t:
+        return f"the claimed {t['claimed']} (tolerance {t['tolerance']})"
+    good, bad = (">=", "<") if t["higher_is_better"] else ("<=", ">")
+    return f"pass {good} {t['pass']}, fail {bad} {t['fail']}"
 
 
 @login_required

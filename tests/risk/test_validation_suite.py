@@ -387,3 +387,24 @@ def test_a_run_that_keeps_killing_its_worker_stops_after_three_attempts(world, c
     assert validation.run_execute(run.pk) == "failed"  # the fourth delivery
     run.refresh_from_db()
     assert "Stopped after 3 attempts" in run.error and run.results == [] and run.attempts == 4
+
+
+@pytest.mark.django_db
+def test_a_failed_test_links_the_validator_to_a_prefilled_finding(world, browser_client, classifier_version):
+    import html
+    import re
+
+    dataset, *_ = classifier_files(world, classifier_version)
+    validation.plan_save(world.validator, classifier_version)
+    run = validation.run_start(world.validator, classifier_version, dataset)
+    validation.run_execute(run.pk)
+    client = browser_client.as_user(world.validator)
+    page = client.get(f"/validation-runs/{run.pk}/").content.decode()
+    links = re.findall(r'data-testid="raise-finding" href="([^"]+)"', page)
+    failed = [r for r in ValidationRun.objects.get(pk=run.pk).results if r["outcome"] in ("fail", "warn")]
+    assert failed and len(links) == len(failed)
+    form = client.get(html.unescape(links[0])).content.decode()
+    assert f"Validation run #{run.pk}: {failed[0]['test']} {failed[0]['outcome']}" in html.unescape(form)
+    assert 'id="raise-finding" open' in form and dataset.sha256 in form
+    compliance_page = browser_client.as_user(world.compliance).get(f"/validation-runs/{run.pk}/").content.decode()
+    assert "raise-finding" not in compliance_page
