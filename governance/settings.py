@@ -229,8 +229,13 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # harmless: the first to finish writes, the other changes nothing).
 # Further broker options (JSON) merge over it, e.g. how often Redis looks for such messages:
 # CELERY_BROKER_TRANSPORT_OPTIONS='{"unacked_restore_interval": 10, "unacked_restore_throttle": 10}'.
+# Only Redis and SQS know a visibility timeout (the SQLAlchemy transport would hand it to create_engine).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    **(
+        {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
+        if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "sentinel://", "sqs://"))
+        else {}
+    ),
     **env_json_object("CELERY_BROKER_TRANSPORT_OPTIONS"),
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -48,18 +48,21 @@ def _drop_connections():
 class Workers:
     """Starts worker processes (each in its own process group, so a kill takes all of it) and stops them."""
 
-    def __init__(self):
+    def __init__(self, broker_url=REDIS_URL):
         self.processes = []
+        self.broker_url = broker_url
 
     def start(self, fault: str = "") -> subprocess.Popen:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "governance.test_settings",
             "DATABASE_URL": database_url(),
-            "CELERY_BROKER_URL": REDIS_URL,
+            "CELERY_BROKER_URL": self.broker_url,
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-            # Look for unacknowledged messages every second (production: every 100 s).
-            "CELERY_BROKER_TRANSPORT_OPTIONS": '{"unacked_restore_interval": 1, "unacked_restore_throttle": 1}',
+            # Redis: look for unacknowledged messages every second (production: every 100 s).
+            "CELERY_BROKER_TRANSPORT_OPTIONS": '{"unacked_restore_interval": 1, "unacked_restore_throttle": 1}'
+            if self.broker_url.startswith("redis")
+            else "",
             "VIGIL_TEST_FAULT": fault,
         }
         process = subprocess.Popen(
@@ -145,6 +148,30 @@ def assert_written_once(run):
     assert ValidationRun.objects.count() == 1
     assert Evidence.objects.filter(kind="validation_report").count() == 1
     assert AuditEvent.objects.filter(action="validation_run.succeeded").count() == 1
+
+
+@pytest.fixture
+def embedded_broker_workers(tmp_path):
+    """Workers on the SQLite-file broker that `make run` uses (no server at all)."""
+    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    original = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url, app.conf.task_always_eager = url, False
+    _drop_connections()
+    pool = Workers(url)
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+        app.conf.broker_url, app.conf.task_always_eager = original
+        _drop_connections()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_validation_on_the_embedded_broker_of_make_run(embedded_broker_workers):
+    embedded_broker_workers.start()
+    run = wait_for(start_classifier_run(), finished)
+    assert run.attempts == 1
+    assert_written_once(run)
 
 
 @pytest.mark.django_db(transaction=True)
