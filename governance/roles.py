@@ -30,10 +30,27 @@ def user_roles(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_vigil_roles", None)
     if cached is None:
-        valid = set(Role.values)
-        cached = frozenset(name for name in user.groups.values_list("name", flat=True) if name in valid)
-        user._vigil_roles = cached
+        _load_memberships(user)
+        cached = user._vigil_roles
     return cached
+
+
+def _load_memberships(user) -> None:
+    """Cache on the user, in one query: their role names, and whether any of their groups holds object
+    grants (governance.permissions leaves the group clause out of its filters when none does)."""
+    from django.db.models import Exists, OuterRef
+
+    from models_registry.models import DataSourceGroupObjectPermission, ModelGroupObjectPermission
+
+    grant_tables = (ModelGroupObjectPermission, DataSourceGroupObjectPermission)
+    rows = list(
+        user.groups.annotate(
+            **{f"holds_{i}": Exists(t.objects.filter(group=OuterRef("pk"))) for i, t in enumerate(grant_tables)}
+        ).values_list("name", *(f"holds_{i}" for i in range(len(grant_tables))))
+    )
+    valid = set(Role.values)
+    user._vigil_roles = frozenset(row[0] for row in rows if row[0] in valid)
+    user._vigil_group_grants = {t._meta.label: any(row[i + 1] for row in rows) for i, t in enumerate(grant_tables)}
 
 
 def has_role(user, *roles: str) -> bool:

@@ -111,3 +111,28 @@ def test_it_manages_grants_from_the_model_page(world, browser_client):
     developer = browser_client.as_user(world.developer)
     assert developer.post("/models/mine/access/", {"user": world.trader.pk, "reason": "x"}).status_code == 403
     assert developer.post("/models/theirs/access/", {"user": world.trader.pk, "reason": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_it_honours_object_grants_held_by_a_group(world):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from models_registry.models import DataSourceGroupObjectPermission, ModelGroupObjectPermission
+
+    analysts = Group.objects.create(name="desk-analysts")
+    member = get_user_model().objects.get(pk=world.developer2.pk)
+    assert "mine" not in visible_keys(member)
+    member.groups.add(analysts)
+    ModelGroupObjectPermission.objects.create(
+        group=analysts, permission_id=perms._permission_id(type(world.mine), "view_model"), content_object=world.mine
+    )
+    source = world.restricted_source
+    DataSourceGroupObjectPermission.objects.create(
+        group=analysts, permission_id=perms._permission_id(type(source), "view_datasource"), content_object=source
+    )
+    member = get_user_model().objects.get(pk=world.developer2.pk)  # roles and grant flags are cached per user
+    assert "mine" in visible_keys(member) and perms.can(member, perms.VIEW, world.mine)
+    assert perms.restrict(type(source).objects.all(), member).filter(pk=source.pk).exists()
+    outsider = get_user_model().objects.get(pk=world.developer.pk)
+    assert "theirs" not in visible_keys(outsider)  # the group clause only ever widens for its members
