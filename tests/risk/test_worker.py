@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,21 @@ class Workers:
                     os.killpg(process.pid, signal.SIGKILL)
 
 
+@contextmanager
+def workers_on(broker_url):
+    """This process sends to `broker_url` (not eagerly) while the test's workers consume from it."""
+    original = (app.conf.broker_url, app.conf.task_always_eager)
+    app.conf.broker_url, app.conf.task_always_eager = broker_url, False
+    _drop_connections()  # producers cached for another broker must not be reused
+    pool = Workers(broker_url)
+    try:
+        yield pool
+    finally:
+        pool.stop_all()
+        app.conf.broker_url, app.conf.task_always_eager = original
+        _drop_connections()
+
+
 @pytest.fixture
 def workers():
     if not redis_up():
@@ -98,16 +114,15 @@ def workers():
             pytest.fail(f"Redis is not reachable at {REDIS_URL}")
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     redis.Redis.from_url(REDIS_URL).flushdb()
-    original = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url, app.conf.task_always_eager = REDIS_URL, False
-    _drop_connections()  # producers cached for the embedded broker must not be reused for Redis
-    pool = Workers()
-    try:
+    with workers_on(REDIS_URL) as pool:
         yield pool
-    finally:
-        pool.stop_all()
-        app.conf.broker_url, app.conf.task_always_eager = original
-        _drop_connections()
+
+
+@pytest.fixture
+def embedded_broker_workers(tmp_path):
+    """Workers on the SQLite-file broker that `make run` uses (no server at all)."""
+    with workers_on(f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}") as pool:
+        yield pool
 
 
 def start_classifier_run(rows=60):
@@ -150,33 +165,10 @@ def assert_written_once(run):
     assert AuditEvent.objects.filter(action="validation_run.succeeded").count() == 1
 
 
-@pytest.fixture
-def embedded_broker_workers(tmp_path):
-    """Workers on the SQLite-file broker that `make run` uses (no server at all)."""
-    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
-    original = (app.conf.broker_url, app.conf.task_always_eager)
-    app.conf.broker_url, app.conf.task_always_eager = url, False
-    _drop_connections()
-    pool = Workers(url)
-    try:
-        yield pool
-    finally:
-        pool.stop_all()
-        app.conf.broker_url, app.conf.task_always_eager = original
-        _drop_connections()
-
-
 @pytest.mark.django_db(transaction=True)
-def test_it_runs_validation_on_the_embedded_broker_of_make_run(embedded_broker_workers):
-    embedded_broker_workers.start()
-    run = wait_for(start_classifier_run(), finished)
-    assert run.attempts == 1
-    assert_written_once(run)
-
-
-@pytest.mark.django_db(transaction=True)
-def test_it_runs_validation_in_a_real_worker(workers):
-    workers.start()
+@pytest.mark.parametrize("broker", ["workers", "embedded_broker_workers"], ids=["redis", "embedded-sqlite"])
+def test_it_runs_validation_in_a_real_worker(broker, request):
+    request.getfixturevalue(broker).start()
     run = wait_for(start_classifier_run(), finished)
     assert run.attempts == 1
     assert_written_once(run)
