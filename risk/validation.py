@@ -26,8 +26,13 @@ R = ValidationRun.Status
 MAX_ATTEMPTS = 3  # deliveries of one run before Vigil stops retrying a run that keeps killing its worker
 
 
+def is_validator_of(user, version) -> bool:
+    """The one rule for validation work: the model's assigned validator, holding the validator role."""
+    return version.model.validator_id == user.pk and Role.VALIDATOR in user_roles(user)
+
+
 def _require_validator(actor, version) -> None:
-    if not (version.model.validator_id == actor.pk and Role.VALIDATOR in user_roles(actor)):
+    if not is_validator_of(actor, version):
         raise PermissionDenied("Only the model's validator sets up and runs validation.")
 
 

@@ -10,7 +10,6 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from governance.exceptions import Conflict
-from governance.roles import Role, user_roles
 from models_registry import selectors as registry
 from risk import charts, report, services, validation
 from risk.forms import PlanOptionsForm, PlanTestForm, PlanTestFormSet
@@ -27,7 +26,7 @@ def validation_context(user, version) -> dict:
         "datasets": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["dataset"]),
         "references": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["reference"]),
         "trial_files": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["trial_returns"]),
-        "is_validator": version.model.validator_id == user.pk and Role.VALIDATOR in user_roles(user),
+        "is_validator": validation.is_validator_of(user, version),
     }
 
 
@@ -40,7 +39,7 @@ def plan_edit(request, key, version):
     """The validator retunes thresholds, drops tests (not the ones Tier 1 requires) and sets the options."""
     obj = _version(request, key, version)
     plan = ValidationPlan.objects.filter(version=obj).first()
-    if not validation_context(request.user, obj).get("is_validator"):
+    if not validation.is_validator_of(request.user, obj):
         raise PermissionDenied("Only the model's validator edits the validation plan.")
     if plan is None:
         return redirect("models_registry:version-detail", key=key, version=version)
@@ -132,7 +131,7 @@ def run_detail(request, pk):
 
 def _with_finding_links(user, run) -> list[dict]:
     """Result rows; for the validator, failed and warned rows link to a finding form filled in from them."""
-    if not validation_context(user, run.version).get("is_validator"):
+    if not validation.is_validator_of(user, run.version):
         return run.results
     page = reverse("models_registry:version-detail", args=[run.version.model.key, run.version.version])
     rows = []
