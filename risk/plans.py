@@ -169,7 +169,13 @@ def check_plan(template: str, tests, options, tier: int | None = None) -> None:
             if any(isinstance(n, bool) or not isinstance(n, (int, float)) for n in numbers):
                 errors["tests"] = f"Test {i + 1} ({test['metric']}) needs numeric pass and fail thresholds."
                 break
-            higher = bool(test.get("higher_is_better", True))
+            name, higher = test.get("test", test["metric"]), test.get("higher_is_better", True)
+            if not isinstance(name, str) or not 0 < len(name) <= 120:
+                errors["tests"] = f"Test {i + 1} ({test['metric']}): give it a name of up to 120 characters."
+                break
+            if not isinstance(higher, bool):
+                errors["tests"] = f"Test {i + 1} ({test['metric']}): higher_is_better must be true or false."
+                break
             if (higher and test["pass"] < test["fail"]) or (not higher and test["pass"] > test["fail"]):
                 errors["tests"] = f"Test {i + 1} ({test['metric']}): the pass threshold is on the failing side."
                 break
@@ -235,6 +241,14 @@ def parse_split_date(value):
     except ValueError:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def normalized_tests(tests) -> list[dict]:
+    """A checked plan's tests with exactly the keys runs read (the name defaults to the metric)."""
+    return [
+        _t(t["metric"], t.get("higher_is_better", True), t["pass"], t["fail"]) | {"test": t.get("test", t["metric"])}
+        for t in tests
+    ]
 
 
 def outcome(test: dict, value: float) -> str:

@@ -46,6 +46,7 @@ def plan_save(actor, version, *, template=None, tests=None, options=None) -> Val
     tests = tests if tests is not None else (plan.tests if plan else proposal["tests"])
     options = {**proposal["options"], **(plan.options if plan else {}), **(options or {})}
     plans.check_plan(template, tests, options, tier=version.model.risk_tier)
+    tests = plans.normalized_tests(tests)
     before = {"template": plan.template, "tests": plan.tests, "options": plan.options} if plan else None
     plan, _ = ValidationPlan.objects.update_or_create(
         version=version, defaults={"template": template, "tests": tests, "options": options, "updated_by": actor}

@@ -166,6 +166,14 @@ def test_it_lets_only_the_validator_set_up_and_start_runs(persona, expected, wor
         (
             {
                 "template": "strategy",
+                "tests": [{"metric": "sharpe", "pass": 1, "fail": 0, "higher_is_better": "false"}],
+            },
+            "tests",
+        ),
+        ({"template": "strategy", "tests": [{"test": 7, "metric": "sharpe", "pass": 1, "fail": 0}]}, "tests"),
+        (
+            {
+                "template": "strategy",
                 "tests": [{"metric": "sharpe", "pass": 1, "fail": 0}],
                 "options": {"periods_per_year": 0},
             },
@@ -216,3 +224,16 @@ def test_it_keeps_overfitting_tests_in_tier_1_plans(tier, expected, world, api):
     assert response.status_code == expected
     if expected == 400:
         assert "deflated_sharpe, pbo, sharpe_gap" in str(response.json()["tests"])
+
+
+@pytest.mark.django_db
+def test_it_names_unnamed_tests_after_their_metric_and_drops_unknown_keys(world, api):
+    Model.objects.filter(pk=world.mine.pk).update(risk_tier=3)
+    plan = {"template": "strategy", "tests": [{"metric": "sharpe", "pass": 1, "fail": 0, "colour": "red"}]}
+    response = api.as_user(world.validator).put(
+        "/api/v1/models/mine/versions/1.0/validation-plan/", plan, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["tests"] == [
+        {"test": "sharpe", "metric": "sharpe", "higher_is_better": True, "pass": 1, "fail": 0}
+    ]
