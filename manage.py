@@ -6,7 +6,7 @@ import sys
 
 
 def main():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigil.settings")
     os.environ.setdefault("VIGIL_MANAGEMENT_COMMAND", "1")
     from django.core.management import execute_from_command_line
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/vigil_bench")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigil.settings")
 os.environ.setdefault("VIGIL_TESTING", "1")
 os.environ.setdefault("VIGIL_FAST_PASSWORD_HASHER", "1")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1")
@@ -43,7 +43,7 @@ def populate():
     from django.contrib.auth.models import Group, Permission
     from django.contrib.contenttypes.models import ContentType
 
-    from governance.models import Desk, UserProfile
+    from governance.core.models import Desk, UserProfile
     from models_registry.models import Model, ModelUserObjectPermission
 
     User = get_user_model()
@@ -128,7 +128,7 @@ def main():
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
-    from governance import permissions as perms
+    from governance.core import access as perms
     from models_registry.models import Model
 
     User = get_user_model()

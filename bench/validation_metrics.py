@@ -87,7 +87,7 @@ def sklearn_classifier(d):
 def vigil_drift(d):
     from concurrent.futures import ThreadPoolExecutor
 
-    from risk.engine import STABILITY_THREADS
+    from risk.validation.engine import STABILITY_THREADS
 
     with ThreadPoolExecutor(max_workers=STABILITY_THREADS) as pool:
         return list(pool.map(drift.psi_and_ks, d["ref"], d["cur"]))
@@ -131,7 +131,7 @@ def evidently_drift(d, workdir: Path) -> dict | None:
 
 
 def whole_run(n: int, workdir: Path) -> dict:
-    """risk.engine.compute on Parquet inputs in a fresh process: wall time and peak RSS."""
+    """risk.validation.engine.compute on Parquet inputs in a fresh process: wall time and peak RSS."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -29,7 +29,7 @@ def rss_mb() -> float:
 
 
 def main(folder: Path):
-    from risk import engine, plans
+    from risk.validation import engine, plans
 
     before = rss_mb()
     plan = {

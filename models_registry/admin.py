@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from governance.admin import ReadOnlyAdmin
+from governance.core.admin import ReadOnlyAdmin
 from models_registry.models import DataSource, Model, ModelVersion
 
 

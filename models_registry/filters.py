@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from governance.models import Desk
+from governance.core.models import Desk
 from models_registry.choices import Classification, DataSourceKind, LifecycleStatus, ModelType, Purpose, RiskTier
 from models_registry.models import DataSource, Model
 

@@ -3,10 +3,12 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from governance import permissions as perms
-from governance.roles import Role, user_roles, users_with_role
+from governance.core import access as perms
+from governance.core.models import ModelRisk
+from governance.core.roles import Role, user_roles, users_with_role
 from models_registry.choices import AssetClass
 from models_registry.models import DataSource, Model, ModelVersion
+from models_registry.risk_register import FIELDS as RISK_FIELDS
 from models_registry.services import DATA_SOURCE_FIELDS, MODEL_COMPLIANCE_FIELDS, MODEL_INPUT_FIELDS
 
 User = get_user_model()
@@ -186,3 +188,27 @@ class DataSourceForm(forms.ModelForm):
 class AccessGrantForm(forms.Form):
     user = UserChoiceField(queryset=User.objects.filter(is_active=True).order_by("username"))
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ModelRiskForm(forms.ModelForm):
+    class Meta:
+        model = ModelRisk
+        fields = RISK_FIELDS
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "mitigations": forms.Textarea(attrs={"rows": 2}),
+            "next_review": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {
+            "likelihood": "Inherent likelihood (1-5)",
+            "impact": "Inherent impact (1-5)",
+            "residual_likelihood": "Residual likelihood (1-5)",
+            "residual_impact": "Residual impact (1-5)",
+        }
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+    def _post_clean(self):
+        pass  # the service runs full_clean

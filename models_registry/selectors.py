@@ -4,9 +4,9 @@ from collections import deque
 
 from django.db.models import Prefetch, QuerySet
 
-from governance import permissions as perms
+from governance.core import access as perms
 from models_registry.choices import DataUsage
-from models_registry.models import DataSource, Model, ModelAccessGrant, ModelVersion, VersionDataSource
+from models_registry.models import DataSource, Model, ModelAccessGrant, ModelDependency, ModelVersion, VersionDataSource
 
 
 def model_list(user) -> QuerySet:
@@ -55,8 +55,6 @@ def impact_of_model(user, model: Model, limit: int = 500) -> list[Model]:
     Breadth-first, one query per level; only models the user may see are returned, but the walk goes
     through all of them so that a hidden intermediate model does not hide a visible consumer.
     """
-    from models_registry.models import ModelDependency
-
     seen: set[int] = {model.pk}
     frontier = deque([model.pk])
     order: list[int] = []

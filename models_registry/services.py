@@ -8,10 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from governance import permissions as perms
-from governance.audit import audit_record, diff, snapshot
-from governance.exceptions import Conflict
-from governance.roles import Role, user_roles
+from governance.core import access as perms
+from governance.core.audit import audit_record, diff, snapshot
+from governance.core.exceptions import Conflict
+from governance.core.notifications import notify
+from governance.core.roles import Role, user_roles
+from models_registry import access as inventory_access
 from models_registry import tiering
 from models_registry.choices import DataUsage
 from models_registry.models import (
@@ -171,7 +173,7 @@ def _audit_changes(actor, action, obj, before, reason=""):
 @transaction.atomic
 def model_create(actor, *, developers=None, upstream_models=None, **fields) -> Model:
     """Register a model. A developer who creates a model is one of its developers; an owner, its owner."""
-    if not perms.can_create_model(actor):
+    if not inventory_access.can_create_model(actor):
         raise PermissionDenied("Your role may not register models.")
     roles = user_roles(actor)
     if not _is_compliance(actor):
@@ -202,7 +204,7 @@ def model_create(actor, *, developers=None, upstream_models=None, **fields) -> M
     model.developers.set(developers)
     for feeder in upstream:
         ModelDependency.objects.create(upstream=feeder, downstream=model)
-    perms.sync_model_grants(model)
+    inventory_access.sync_model_grants(model)
     audit_record(actor, "model.create", model, changes=diff({}, snapshot(model, MODEL_AUDITED_FIELDS)))
     _notify_assignment(model, previous_validator_id=None)
     return model
@@ -210,8 +212,6 @@ def model_create(actor, *, developers=None, upstream_models=None, **fields) -> M
 
 def _notify_assignment(model, previous_validator_id) -> None:
     """Tell a newly assigned validator that the model is theirs to validate."""
-    from governance.notifications import notify
-
     if model.validator_id and model.validator_id != previous_validator_id:
         notify(
             [model.validator],
@@ -264,7 +264,7 @@ def model_update(actor, model: Model, *, developers=None, upstream_models=None, 
     model.developers.set(new_developers)
     if upstream_models is not None:
         _set_upstream(model, current_upstream, new_upstream, actor)
-    perms.sync_model_grants(model)
+    inventory_access.sync_model_grants(model)
     _audit_changes(actor, "model.update", model, before, reason)
     _notify_assignment(model, previous_validator_id=previous_validator_id)
     return model
@@ -316,13 +316,22 @@ def _revoke(actor, grant_class, grant, target_field: str, sync, action: str, rea
 def model_grant_access(actor, model: Model, user, reason: str) -> ModelAccessGrant:
     """Compliance lets one more person read a model (e.g. a risk manager consuming its output)."""
     return _grant(
-        actor, ModelAccessGrant, "model", model, user, reason, perms.sync_model_grants, "model.access_granted"
+        actor,
+        ModelAccessGrant,
+        "model",
+        model,
+        user,
+        reason,
+        inventory_access.sync_model_grants,
+        "model.access_granted",
     )
 
 
 @transaction.atomic
 def model_revoke_access(actor, grant: ModelAccessGrant, reason: str = "") -> ModelAccessGrant:
-    return _revoke(actor, ModelAccessGrant, grant, "model", perms.sync_model_grants, "model.access_revoked", reason)
+    return _revoke(
+        actor, ModelAccessGrant, grant, "model", inventory_access.sync_model_grants, "model.access_revoked", reason
+    )
 
 
 # --- Versions ------------------------------------------------------------------------------------------
@@ -409,7 +418,7 @@ def version_update(
 
 @transaction.atomic
 def data_source_create(actor, **fields) -> DataSource:
-    if not perms.can_create_data_source(actor):
+    if not inventory_access.can_create_data_source(actor):
         raise PermissionDenied("Your role may not register data sources.")
     fields.setdefault("owner", actor)
     source = DataSource(created_by=actor, **fields)
@@ -419,7 +428,7 @@ def data_source_create(actor, **fields) -> DataSource:
             source.save(force_insert=True)
     except IntegrityError:
         raise ValidationError({"name": "A data source with this name already exists."}) from None
-    perms.sync_data_source_grants(source)
+    inventory_access.sync_data_source_grants(source)
     audit_record(actor, "data_source.create", source, changes=diff({}, snapshot(source, DATA_SOURCE_FIELDS)))
     return source
 
@@ -457,7 +466,7 @@ def data_source_grant_access(actor, source: DataSource, user, reason: str) -> Da
         source,
         user,
         reason,
-        perms.sync_data_source_grants,
+        inventory_access.sync_data_source_grants,
         "data_source.access_granted",
     )
 
@@ -469,7 +478,7 @@ def data_source_revoke_access(actor, grant: DataSourceAccessGrant, reason: str =
         DataSourceAccessGrant,
         grant,
         "data_source",
-        perms.sync_data_source_grants,
+        inventory_access.sync_data_source_grants,
         "data_source.access_revoked",
         reason,
     )

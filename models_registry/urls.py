@@ -30,6 +30,7 @@ urlpatterns = [
     re_path(rf"^models/{K}/edit/$", views.model_update, name="model-update"),
     re_path(rf"^models/{K}/access/$", views.model_grant, name="model-grant"),
     re_path(rf"^models/{K}/access/(?P<grant_id>[0-9]{{1,18}})/revoke/$", views.model_revoke, name="model-revoke"),
+    re_path(rf"^models/{K}/risks/$", views.model_risk_add, name="risk-add"),
     re_path(rf"^models/{K}/versions/new/$", views.version_create, name="version-create"),
     re_path(rf"^models/{K}/versions/{V}/$", views.version_detail, name="version-detail"),
     re_path(rf"^models/{K}/versions/{V}/edit/$", views.version_update, name="version-update"),

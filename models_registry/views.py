@@ -1,21 +1,25 @@
 """Inventory pages. Thin: read through selectors, write through services, show errors by field."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from governance import permissions as perms
-from governance.exceptions import Conflict
-from governance.forms_utils import add_service_errors
-from governance.models import AuditEvent
+from governance.core import access as perms
+from governance.core import panels
+from governance.core.exceptions import Conflict
+from governance.core.forms_utils import add_service_errors, errors_to_messages
+from governance.core.selectors import object_timeline
+from models_registry import access as inventory_access
 from models_registry import selectors, services
 from models_registry.filters import DataSourceFilterSet, ModelFilterSet
-from models_registry.forms import AccessGrantForm, DataSourceForm, ModelRecordForm, ModelVersionForm
+from models_registry.forms import AccessGrantForm, DataSourceForm, ModelRecordForm, ModelRiskForm, ModelVersionForm
 from models_registry.models import DataSourceAccessGrant, ModelAccessGrant
+from models_registry.risk_register import risk_add, risk_summary
 
 PAGE_SIZE = 25
 
@@ -31,10 +35,15 @@ def _querystring_without_page(request) -> str:
 
 
 def _timeline(obj, limit=50):
-    return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).order_by("-id")[:limit]
+    return object_timeline(obj, limit)
 
 
-@login_required
+def _risk_team(model):
+    return get_user_model().objects.filter(
+        pk__in={model.owner_id, *model.developers.values_list("pk", flat=True)}, is_active=True
+    )
+
+
 def model_list(request):
     filterset = ModelFilterSet(request.GET or None, queryset=selectors.model_list(request.user), request=request)
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.model_list(request.user)
@@ -50,10 +59,7 @@ def model_list(request):
     )
 
 
-@login_required
 def model_detail(request, key):
-    from governance.web import model_governance_context  # risk register and attestations are governance's
-
     user = request.user
     model = selectors.model_get_for_user(user, key)
     can_manage = perms.can_manage_access(user)
@@ -72,14 +78,15 @@ def model_detail(request, key):
             "can_add_version": perms.can(user, perms.ADD_VERSION, model),
             "can_manage_access": can_manage,
             "timeline": _timeline(model),
-            **model_governance_context(user, model),
+            **risk_summary(model),
+            "risk_form": ModelRiskForm(owners=_risk_team(model)),
+            "panels": panels.build(panels.MODEL_PAGE, request, model),
         },
     )
 
 
-@login_required
 def model_create(request):
-    if not perms.can_create_model(request.user):
+    if not inventory_access.can_create_model(request.user):
         raise PermissionDenied("Your role may not register models.")
     form = ModelRecordForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -95,7 +102,6 @@ def model_create(request):
     )
 
 
-@login_required
 def model_update(request, key):
     model = selectors.model_get_for_user(request.user, key)
     perms.require(request.user, perms.CHANGE, model)
@@ -133,7 +139,6 @@ def _grant_action(request, obj, grant_service, detail_url):
     return redirect(detail_url)
 
 
-@login_required
 @require_POST
 def model_grant(request, key):
     model = selectors.model_get_for_user(request.user, key)
@@ -142,7 +147,6 @@ def model_grant(request, key):
     return _grant_action(request, model, services.model_grant_access, model_detail_url(model))
 
 
-@login_required
 @require_POST
 def model_revoke(request, key, grant_id):
     model = selectors.model_get_for_user(request.user, key)
@@ -158,27 +162,16 @@ def model_revoke(request, key, grant_id):
 
 
 def model_detail_url(model):
-    from django.urls import reverse
-
     return reverse("models_registry:model-detail", kwargs={"key": model.key})
 
 
 # --- Versions -------------------------------------------------------------------------------------------
 
 
-@login_required
-def _finding_from_query(request) -> dict | None:
-    """Title and description handed over by a validation run's "raise a finding" link (plain text, capped)."""
-    title = request.GET.get("finding_title", "")[:200]
-    return {"title": title, "description": request.GET.get("finding_description", "")[:2000]} if title else None
-
-
 def version_detail(request, key, version):
     model = selectors.model_get_for_user(request.user, key)
     obj = selectors.version_get_for_user(request.user, model, version)
     sources = selectors.version_sources(request.user, obj)
-    from governance.web import lifecycle_context  # the lifecycle is governance's; this page shows it
-
     return render(
         request,
         "models_registry/version_detail.html",
@@ -189,12 +182,12 @@ def version_detail(request, key, version):
             "inference_sources": sources["inference"],
             "can_edit": not obj.is_frozen and perms.can(request.user, perms.ADD_VERSION, model),
             "timeline": _timeline(obj),
-            **lifecycle_context(request.user, obj, finding_initial=_finding_from_query(request)),
+            # Lifecycle, evidence, findings, validation (and later monitoring, incidents): registered by their apps.
+            "panels": panels.build(panels.VERSION_PAGE, request, obj),
         },
     )
 
 
-@login_required
 def version_create(request, key):
     model = selectors.model_get_for_user(request.user, key)
     perms.require(request.user, perms.ADD_VERSION, model)
@@ -215,7 +208,6 @@ def version_create(request, key):
     )
 
 
-@login_required
 def version_update(request, key, version):
     model = selectors.model_get_for_user(request.user, key)
     obj = selectors.version_get_for_user(request.user, model, version)
@@ -249,7 +241,6 @@ def version_update(request, key, version):
 # --- Data sources ---------------------------------------------------------------------------------------
 
 
-@login_required
 def data_source_list(request):
     base = selectors.data_source_list(request.user)
     filterset = DataSourceFilterSet(request.GET or None, queryset=base, request=request)
@@ -273,7 +264,6 @@ def _data_source(request, pk):
     return selectors.data_source_get_for_user(request.user, pk)
 
 
-@login_required
 def data_source_detail(request, pk):
     source = _data_source(request, pk)
     can_manage = perms.can_manage_access(request.user)
@@ -292,9 +282,8 @@ def data_source_detail(request, pk):
     )
 
 
-@login_required
 def data_source_create(request):
-    if not perms.can_create_data_source(request.user):
+    if not inventory_access.can_create_data_source(request.user):
         raise PermissionDenied("Your role may not register data sources.")
     form = DataSourceForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -313,7 +302,6 @@ def data_source_create(request):
     )
 
 
-@login_required
 def data_source_update(request, pk):
     source = _data_source(request, pk)
     perms.require(request.user, perms.CHANGE, source)
@@ -335,14 +323,11 @@ def data_source_update(request, pk):
     )
 
 
-@login_required
 @require_POST
 def data_source_grant(request, pk):
     source = _data_source(request, pk)
     if not perms.can_manage_access(request.user):
         raise PermissionDenied("Only compliance may grant access.")
-    from django.urls import reverse
-
     return _grant_action(
         request,
         source,
@@ -351,7 +336,6 @@ def data_source_grant(request, pk):
     )
 
 
-@login_required
 @require_POST
 def data_source_revoke(request, pk, grant_id):
     source = _data_source(request, pk)
@@ -364,3 +348,20 @@ def data_source_revoke(request, pk, grant_id):
     except Conflict as exc:
         messages.error(request, str(exc))
     return redirect("models_registry:data-source-detail", pk=source.pk)
+
+
+@require_POST
+def model_risk_add(request, key):
+    model = selectors.model_get_for_user(request.user, key)
+    form = ModelRiskForm(request.POST, owners=_risk_team(model))
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    else:
+        try:
+            risk_add(request.user, model, **form.cleaned_data)
+        except ValidationError as exc:
+            errors_to_messages(request, exc)
+        else:
+            messages.success(request, "Risk recorded.")
+    return redirect("models_registry:model-detail", key=key)

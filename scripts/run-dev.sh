@@ -10,7 +10,7 @@ cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>
 trap cleanup INT TERM EXIT
 
 # One worker with beat inside: right for the embedded broker. In production run beat once and workers anywhere.
-"$CELERY" -A governance worker --beat --loglevel=INFO --concurrency=2 &
+"$CELERY" -A vigil worker --beat --loglevel=INFO --concurrency=2 &
 pids+=($!)
 "$PY" manage.py runserver "127.0.0.1:${PORT}" --noreload &
 pids+=($!)

@@ -7,7 +7,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from governance.models import Desk, UserProfile
+from governance.core.models import Desk, UserProfile
 from models_registry import services
 from models_registry.models import DataSource, Model, ModelVersion
 

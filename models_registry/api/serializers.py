@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from governance import permissions as perms
-from governance.api.fields import SafeSlugRelatedField
-from governance.models import Desk
+from governance.core import access as perms
+from governance.core.api.fields import SafeSlugRelatedField
+from governance.core.models import Desk
 from models_registry.choices import AssetClass, DataUsage
 from models_registry.models import DataSource, Model, ModelVersion
 from models_registry.services import DATA_SOURCE_FIELDS, MODEL_INPUT_FIELDS

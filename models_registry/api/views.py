@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from governance import permissions as perms
+from governance.core import access as perms
 from models_registry import selectors, services
 from models_registry.api import serializers as s
 from models_registry.filters import DataSourceFilterSet, ModelFilterSet

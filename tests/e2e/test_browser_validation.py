@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from models_registry.models import Model, ModelVersion
-from risk import services
+from risk.validation import services
 from tests.base import build_world
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD

@@ -4,9 +4,9 @@ import datetime as dt
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from governance import workflow
+from governance.lifecycle import workflow
 from models_registry.models import Model
-from risk import services as evidence_services
+from risk.validation import services as evidence_services
 from tests.factories import PASSWORD, make_version
 
 SIGNOFF = {

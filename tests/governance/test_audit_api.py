@@ -1,6 +1,6 @@
 import pytest
 
-from governance.audit import audit_record
+from governance.core.audit import audit_record
 
 
 @pytest.mark.django_db

@@ -5,8 +5,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from governance.audit import audit_record, verify_chain
-from governance.models import AuditEvent
+from governance.core.audit import audit_record, verify_chain
+from governance.core.models import AuditEvent
 from tests.factories import UserFactory
 
 

@@ -5,9 +5,9 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
-from governance import workflow
-from governance.exceptions import Conflict
-from governance.models import VersionTransition
+from governance.core.exceptions import Conflict
+from governance.core.models import VersionTransition
+from governance.lifecycle import workflow
 from models_registry.models import ModelVersion
 from tests.base import build_world
 from tests.factories import UserFactory

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from governance.models import AuditEvent, Finding, Notification
+from governance.core.models import AuditEvent, Finding, Notification
 from tests.factories import PASSWORD
 from tests.governance.lifecycle_helpers import new_draft
 

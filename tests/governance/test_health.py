@@ -1,6 +1,6 @@
 import pytest
 
-from governance.celery import app
+from vigil.celery import app
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_it_answers_503_naming_the_broker_when_it_is_down(client, broker_url):
 
 @pytest.mark.django_db
 def test_it_answers_503_naming_the_database_when_it_is_down(client, monkeypatch):
-    from governance import health
+    from vigil import health
 
     monkeypatch.setattr(health, "check_broker", lambda: None)
 

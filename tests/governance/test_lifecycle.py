@@ -3,10 +3,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance import workflow
-from governance.exceptions import Conflict
-from governance.models import AuditEvent, Notification, Signature, VersionTransition
-from governance.signatures import verify
+from governance.core.exceptions import Conflict
+from governance.core.models import AuditEvent, Notification, Signature, VersionTransition
+from governance.core.signatures import verify
+from governance.lifecycle import workflow
 from models_registry.models import Model, ModelVersion
 from tests.factories import PASSWORD, UserFactory
 from tests.governance.lifecycle_helpers import attach, new_draft, signoff_for, to_production, to_validated
@@ -178,7 +178,7 @@ def test_it_requires_two_distinct_approvers_for_tier_1(world):
 
 @pytest.mark.django_db
 def test_it_blocks_approval_on_an_open_high_finding_until_risk_is_accepted(world):
-    from governance import findings
+    from risk.validation import findings
 
     version = new_draft(world)
     workflow.version_transition(world.developer, version, "submit")

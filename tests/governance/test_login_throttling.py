@@ -1,6 +1,6 @@
 import pytest
 
-from governance.models import AuditEvent
+from governance.core.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 
 

@@ -1,8 +1,8 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance.models import GovernancePolicy
-from governance.policy import policy_in_force, policy_publish
+from governance.core.models import GovernancePolicy
+from governance.core.policy import policy_in_force, policy_publish
 
 
 @pytest.mark.django_db

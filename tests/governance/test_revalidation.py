@@ -3,12 +3,12 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from governance.exceptions import Conflict
-from governance.models import Attestation, AuditEvent, Notification
-from governance.revalidation import attestation_sign, revalidation_sweep
-from governance.risk_register import risk_add, risk_summary
-from governance.tasks import daily_revalidation_sweep
+from governance.core.exceptions import Conflict
+from governance.core.models import Attestation, AuditEvent, Notification
+from governance.lifecycle.revalidation import attestation_sign, revalidation_sweep
+from governance.lifecycle.tasks import daily_revalidation_sweep
 from models_registry.models import Model
+from models_registry.risk_register import risk_add, risk_summary
 from tests.factories import PASSWORD
 
 TODAY = dt.date(2026, 11, 21)

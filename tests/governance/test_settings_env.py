@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from governance.env import env_bool, env_int, env_json_object, env_list
+from vigil.env import env_bool, env_int, env_json_object, env_list
 
 
 @pytest.mark.parametrize("raw,expected", [("true", True), ("1", True), ("YES", True), ("off", False), ("0", False)])
@@ -53,9 +53,9 @@ def test_it_refuses_to_start_without_a_secret_key_outside_debug(tmp_path):
     import sys
 
     # As gunicorn would load it: the WSGI application, without manage.py's development allowance.
-    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "governance.settings", "DJANGO_DEBUG": "false"}
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "vigil.settings", "DJANGO_DEBUG": "false"}
     result = subprocess.run(
-        [sys.executable, "-c", "import governance.wsgi"],
+        [sys.executable, "-c", "import vigil.wsgi"],
         env=env,
         capture_output=True,
         text=True,
@@ -64,7 +64,7 @@ def test_it_refuses_to_start_without_a_secret_key_outside_debug(tmp_path):
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
     env["DJANGO_DEBUG"] = "flase"
     result = subprocess.run(
-        [sys.executable, "-c", "import governance.wsgi"],
+        [sys.executable, "-c", "import vigil.wsgi"],
         env=env,
         capture_output=True,
         text=True,
@@ -82,7 +82,7 @@ def test_an_s3_bucket_setting_moves_evidence_to_object_storage():
     code = "from django.conf import settings; import json; print(json.dumps(settings.STORAGES['default']))"
     env = {
         "PATH": "/usr/bin:/bin",
-        "DJANGO_SETTINGS_MODULE": "governance.settings",
+        "DJANGO_SETTINGS_MODULE": "vigil.settings",
         "DJANGO_DEBUG": "true",
         "VIGIL_EVIDENCE_S3_BUCKET": "evidence",
         "VIGIL_EVIDENCE_S3_ENDPOINT_URL": "https://minio.internal:9000",

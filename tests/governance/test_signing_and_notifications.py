@@ -4,9 +4,9 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from governance import workflow
-from governance.models import AuditEvent, Finding, Notification, Signature
-from governance.revalidation import revalidation_sweep
+from governance.core.models import AuditEvent, Finding, Notification, Signature
+from governance.lifecycle import workflow
+from governance.lifecycle.revalidation import revalidation_sweep
 from tests.factories import PASSWORD, UserFactory
 from tests.governance.lifecycle_helpers import attach, new_draft, signoff_for
 
@@ -54,7 +54,7 @@ def test_it_emails_notifications_after_commit(world, django_capture_on_commit_ca
 
 @pytest.mark.django_db
 def test_it_reminds_owners_of_overdue_findings(world):
-    from governance import findings
+    from risk.validation import findings
 
     finding = findings.finding_raise(
         world.validator,

@@ -1,6 +1,6 @@
 import pytest
 
-from governance.models import AuditEvent
+from governance.core.models import AuditEvent
 from models_registry.models import DataSource
 
 SOURCE = {

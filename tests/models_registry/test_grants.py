@@ -2,8 +2,8 @@
 
 import pytest
 
-from governance import permissions as perms
-from governance.models import AuditEvent
+from governance.core import access as perms
+from governance.core.models import AuditEvent
 from models_registry import services
 from models_registry.models import ModelAccessGrant, ModelUserObjectPermission
 
@@ -24,7 +24,7 @@ def test_it_moves_grants_when_developers_and_validator_change(world):
     assert not perms.can(world.validator, perms.VALIDATE, world.mine)
     event = AuditEvent.objects.filter(action="model.update").latest("id")
     assert event.changes["developers"] == [["developer"], ["developer2"]]
-    from governance.models import Notification
+    from governance.core.models import Notification
 
     assert Notification.objects.filter(user=world.validator2, kind="assignment", message__contains="mine").exists()
     assert event.changes["validator"] == ["validator", "validator2"]
@@ -78,7 +78,7 @@ def test_it_lets_only_compliance_grant_by_hand(world):
 
 @pytest.mark.django_db
 def test_it_refuses_a_second_active_grant_with_conflict(world):
-    from governance.exceptions import Conflict
+    from governance.core.exceptions import Conflict
 
     services.model_grant_access(world.compliance, world.mine, world.developer2, "Peer review.")
     with pytest.raises(Conflict):
@@ -125,11 +125,11 @@ def test_it_honours_object_grants_held_by_a_group(world):
     assert "mine" not in visible_keys(member)
     member.groups.add(analysts)
     ModelGroupObjectPermission.objects.create(
-        group=analysts, permission_id=perms._permission_id(type(world.mine), "view_model"), content_object=world.mine
+        group=analysts, permission_id=perms.permission_id(type(world.mine), "view_model"), content_object=world.mine
     )
     source = world.restricted_source
     DataSourceGroupObjectPermission.objects.create(
-        group=analysts, permission_id=perms._permission_id(type(source), "view_datasource"), content_object=source
+        group=analysts, permission_id=perms.permission_id(type(source), "view_datasource"), content_object=source
     )
     member = get_user_model().objects.get(pk=world.developer2.pk)  # roles and grant flags are cached per user
     assert "mine" in visible_keys(member) and perms.can(member, perms.VIEW, world.mine)

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from governance.models import AuditEvent
+from governance.core.models import AuditEvent
 from models_registry.models import Model
 
 ALL = {"mine", "theirs", "draft-on-desk"}

@@ -2,9 +2,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from governance import permissions as perms
-from governance.audit import verify_chain
-from governance.models import AuditEvent
+from governance.core import access as perms
+from governance.core.audit import verify_chain
+from governance.core.models import AuditEvent
 from models_registry.models import DataSource, Model, ModelVersion
 
 User = get_user_model()
@@ -97,9 +97,9 @@ def test_it_links_feeder_models_and_shows_what_breaks(settings, tmp_path):
 
 @pytest.mark.django_db
 def test_the_demo_validation_path_runs_end_to_end(settings, tmp_path):
-    from governance import workflow
-    from risk import validation
-    from risk.models import Evidence
+    from governance.lifecycle import workflow
+    from risk.validation import runs as validation
+    from risk.validation.models import Evidence
 
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", password="demo-password-123")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from governance.models import AuditEvent
+from governance.core.models import AuditEvent
 from models_registry.models import Model, ModelVersion
 
 

@@ -7,8 +7,8 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from governance.models import AuditEvent
-from risk.models import Evidence
+from governance.core.models import AuditEvent
+from risk.validation.models import Evidence
 
 PDF = b"%PDF-1.4\n% validation report\n"
 

@@ -6,7 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from moto import mock_aws
 
 from models_registry.models import Model, ModelVersion
-from risk import services, validation
+from risk.validation import runs as validation
+from risk.validation import services
 
 BUCKET = "vigil-evidence-test"
 

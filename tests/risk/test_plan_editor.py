@@ -3,8 +3,8 @@
 import pytest
 
 from models_registry.models import Model
-from risk import validation
-from risk.models import ValidationPlan
+from risk.validation import runs as validation
+from risk.validation.models import ValidationPlan
 
 URL = "/models/mine/versions/1.0/validation-plan/edit/"
 

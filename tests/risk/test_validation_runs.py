@@ -6,8 +6,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from sklearn import metrics as sk
 
 from models_registry.models import Model, ModelVersion
-from risk import services, validation
-from risk.models import ValidationRun
+from risk.validation import runs as validation
+from risk.validation import services
+from risk.validation.models import ValidationRun
 
 RNG = np.random.default_rng(7)
 

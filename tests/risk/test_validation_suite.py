@@ -9,12 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from scipy import stats
 from sklearn import metrics as sk
 
-from governance import workflow
-from governance.models import Finding, Signature
+from governance.core.models import Finding, Signature
+from governance.lifecycle import workflow
 from models_registry.models import Model, ModelVersion
-from risk import services, validation
 from risk.metrics import overfitting
-from risk.models import Evidence, ValidationRun
+from risk.validation import runs as validation
+from risk.validation import services
+from risk.validation.models import Evidence, ValidationRun
 from tests.factories import PASSWORD
 from tests.governance.lifecycle_helpers import new_draft, signoff_for
 
@@ -293,7 +294,7 @@ def test_the_generated_report_is_the_evidence_a_validation_signature_needs(world
 def test_a_run_that_cannot_complete_is_marked_failed_not_left_running(
     world, classifier_version, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from risk import engine
+    from risk.validation import engine
 
     def broken(run, on_progress):
         raise RuntimeError("the storage backend returned garbage")

@@ -14,12 +14,13 @@ import redis
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from governance.celery import app
-from governance.models import AuditEvent
+from governance.core.models import AuditEvent
 from models_registry.models import Model, ModelVersion
-from risk import services, validation
-from risk.models import Evidence, ValidationRun
+from risk.validation import runs as validation
+from risk.validation import services
+from risk.validation.models import Evidence, ValidationRun
 from tests.base import build_world
+from vigil.celery import app
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ class Workers:
     def start(self, fault: str = "") -> subprocess.Popen:
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "governance.test_settings",
+            "DJANGO_SETTINGS_MODULE": "vigil.test_settings",
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": self.broker_url,
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),

@@ -9,14 +9,14 @@ import time
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.test_settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vigil.test_settings")
 django.setup()
 
 from django.db import OperationalError  # noqa: E402
 
-from governance.celery import app  # noqa: E402
-from risk import engine  # noqa: E402
-from risk.models import ValidationRun  # noqa: E402
+from risk.validation import engine  # noqa: E402
+from risk.validation.models import ValidationRun  # noqa: E402
+from vigil.celery import app  # noqa: E402
 
 real_compute = engine.compute
 

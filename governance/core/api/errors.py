@@ -1,0 +1,27 @@
+"""One translation of domain errors into HTTP for the whole API.
+
+- django ValidationError from a service -> 400 with {field: [messages]} (never a 500);
+- governance.exceptions.Conflict -> 409 with {"detail", "reasons"};
+- PermissionDenied -> 403, Http404 -> 404 (DRF's own handling).
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from governance.core.exceptions import Conflict
+
+
+def validation_error_body(error: DjangoValidationError) -> dict:
+    if hasattr(error, "error_dict"):
+        return {("non_field_errors" if k == "__all__" else k): v for k, v in error.message_dict.items()}
+    return {"non_field_errors": error.messages}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        return Response(validation_error_body(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Conflict):
+        return Response({"detail": str(exc), "reasons": exc.reasons}, status=status.HTTP_409_CONFLICT)
+    return drf_exception_handler(exc, context)

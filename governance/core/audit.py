@@ -1,0 +1,156 @@
+"""The tamper-evident audit trail: audit_record() appends, verify_chain() proves.
+
+Hand-written on purpose: the hash chain is evidence Vigil gives to supervisors, so its canonical form
+must be stable and documented (docs/architecture.md), not an implementation detail of a library.
+Services call audit_record() explicitly inside their transaction; nothing is captured by signals,
+because bulk updates bypass signals and an auditor must be able to rely on completeness.
+"""
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance.core import request_context
+from governance.core.models import AuditChainHead, AuditEvent
+
+GENESIS_HASH = "0" * 64
+
+
+def _jsonable(value):
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def canonical_content(event: AuditEvent) -> bytes:
+    """The bytes that an event's hash covers: every recorded fact, in a fixed key order."""
+    content = {
+        "timestamp": event.timestamp.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "actor_username": event.actor_username,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "changes": event.changes,
+        "reason": event.reason,
+        "request_id": event.request_id,
+        "ip_address": event.ip_address,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(canonical_content(event)).hexdigest()
+
+
+def diff(before: dict, after: dict) -> dict:
+    """Changed fields as {field: [old, new]}, both made JSON-safe. Blank-to-blank is no change."""
+    out = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = _jsonable(before.get(key)), _jsonable(after.get(key))
+        if old != new and not (old in (None, "", [], {}) and new in (None, "", [], {})):
+            out[key] = [old, new]
+    return out
+
+
+def audit_record(
+    actor,
+    action: str,
+    obj=None,
+    *,
+    changes: dict | None = None,
+    reason: str = "",
+    object_type: str | None = None,
+    object_id: str | None = None,
+    object_repr: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain. Must run inside the caller's transaction (atomic is nested here)."""
+    ctx = request_context.current()
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            singleton=1, defaults={"last_hash": GENESIS_HASH, "length": 0}
+        )
+        authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+        event = AuditEvent(
+            timestamp=timezone.now(),
+            actor=actor if authenticated else None,
+            actor_username=actor.get_username() if authenticated else (str(actor) if actor else "system"),
+            action=action,
+            object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
+            object_id=object_id if object_id is not None else (str(obj.pk) if obj is not None else ""),
+            object_repr=(object_repr if object_repr is not None else (str(obj) if obj is not None else ""))[:300],
+            changes=_jsonable(changes or {}),
+            reason=reason,
+            request_id=ctx.request_id,
+            ip_address=ctx.ip_address,
+            prev_hash=head.last_hash,
+        )
+        event.hash = compute_hash(event)
+        event.save(force_insert=True)
+        head.last_hash = event.hash
+        head.length += 1
+        head.save(update_fields=["last_hash", "length"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    intact: bool
+    checked: int
+    first_broken_id: int | None = None
+    problem: str = ""
+
+
+def verify_chain(batch_size: int = 5000) -> ChainReport:
+    """Walk the chain in id order, recomputing every hash; report the first event that does not match."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    last_id = 0
+    while True:
+        batch = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch_size])
+        if not batch:
+            break
+        for event in batch:
+            if event.prev_hash != expected_prev:
+                return ChainReport(False, checked, event.id, "previous-hash link does not match the event before it")
+            if compute_hash(event) != event.hash:
+                return ChainReport(False, checked, event.id, "content does not match its stored hash")
+            expected_prev = event.hash
+            checked += 1
+            last_id = event.id
+    head = AuditChainHead.objects.filter(singleton=1).first()
+    if head is not None and (head.last_hash != expected_prev or head.length != checked):
+        return ChainReport(False, checked, None, "events are missing from the end of the chain")
+    return ChainReport(True, checked)
+
+
+def snapshot(obj, fields) -> dict:
+    """Field values of obj for diff(); many-to-many fields as sorted lists of primary keys."""
+    out = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        if field.many_to_many:
+            out[name] = sorted(str(related) for related in getattr(obj, name).all()) if obj.pk else []
+        elif field.is_relation:
+            # The related object's name, not its id: auditors read this years later.
+            related = getattr(obj, name)
+            out[name] = str(related) if related is not None else None
+        else:
+            out[name] = getattr(obj, name)
+    return out

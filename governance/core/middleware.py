@@ -1,0 +1,33 @@
+"""Middleware that gives every request an id (echoed as X-Request-ID) for the audit trail and logs."""
+
+import uuid
+
+from django.conf import settings
+
+from governance.core import request_context
+
+
+def client_ip(request) -> str | None:
+    # Behind a TLS proxy the client is the first X-Forwarded-For entry; otherwise trust only REMOTE_ADDR.
+    if settings.SECURE_PROXY_SSL_HEADER:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_context.set_current(request_context.RequestContext(request_id, client_ip(request)))
+        try:
+            response = self.get_response(request)
+        finally:
+            request_context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response

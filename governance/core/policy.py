@@ -1,0 +1,70 @@
+"""The governance policy in force, and publishing a new version of it (compliance only)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from governance.core.audit import audit_record
+from governance.core.models import GovernancePolicy
+from governance.core.roles import Role, user_roles
+
+DEFAULTS = {
+    "profile": "SR 26-2",
+    "tiering_rule_version": "TIER-2026.1",
+    "revalidation_months": {"1": 12, "2": 24, "3": 36},
+    "approvals_required": {"1": 2, "2": 1, "3": 1},
+    "required_evidence": {
+        "validate": ["validation_report"],
+        "validate_with_conditions": ["validation_report"],
+        "reject": ["validation_report"],
+        "promote": ["pilot_results"],
+    },
+    "due_soon_days": 30,
+}
+TIERS = ("1", "2", "3")
+
+
+def policy_in_force() -> GovernancePolicy:
+    """The newest published policy. Migration 0005 publishes version 1 with the defaults; if the table was
+    emptied since (a restored or flushed database), version 1 is published again so no decision is ever
+    taken without a recorded policy."""
+    policy = GovernancePolicy.objects.order_by("-version").first()
+    if policy is None:
+        policy, _ = GovernancePolicy.objects.get_or_create(
+            version=1, defaults={**DEFAULTS, "published_at": timezone.now(), "notes": "Vigil defaults."}
+        )
+    return policy
+
+
+def _check(fields: dict) -> None:
+    errors = {}
+    for name in ("revalidation_months", "approvals_required"):
+        value = fields.get(name)
+        if not isinstance(value, dict) or set(value) != set(TIERS):
+            errors[name] = f"Give a whole number for each tier {', '.join(TIERS)}."
+            continue
+        if any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 120 for v in value.values()):
+            errors[name] = "Each value must be a whole number between 1 and 120."
+    evidence = fields.get("required_evidence")
+    if not isinstance(evidence, dict) or any(
+        not isinstance(v, list) or not all(isinstance(k, str) for k in v) for v in evidence.values()
+    ):
+        errors["required_evidence"] = "Map each action to a list of evidence kinds."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def policy_publish(actor, **fields) -> GovernancePolicy:
+    """Publish the next policy version. Earlier versions stay as they were, forever."""
+    if Role.COMPLIANCE not in user_roles(actor):
+        raise PermissionDenied("Only compliance publishes governance policy.")
+    merged = {**DEFAULTS, **{k: v for k, v in fields.items() if v is not None}}
+    _check(merged)
+    current = GovernancePolicy.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0
+    policy = GovernancePolicy(version=current + 1, published_by=actor, published_at=timezone.now(), **merged)
+    policy.full_clean()
+    policy.save(force_insert=True)
+    audit_record(actor, "policy.publish", policy, changes={k: [None, v] for k, v in merged.items()})
+    return policy

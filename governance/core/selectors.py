@@ -1,0 +1,27 @@
+"""Reads of core records (the audit trail), restricted to what the user may see."""
+
+from django.db.models import QuerySet
+
+from governance.core import access
+from governance.core.models import AuditEvent
+from governance.core.roles import Role, user_roles
+
+
+def audit_event_list(user) -> QuerySet:
+    """Compliance, auditors and administrators read the whole trail; others the events of what they can see
+    (each app registered which of its object types count), and their own."""
+    roles = user_roles(user)
+    if access.sees_everything(user):
+        return AuditEvent.objects.all()
+    if not roles or roles == {Role.TRADER}:
+        return AuditEvent.objects.filter(actor=user)  # their own logins and actions only
+    return AuditEvent.objects.filter(access.audit_scope_q(user))
+
+
+def object_timeline(obj, limit: int = 50) -> QuerySet:
+    """The newest audit events about one object (shown on its page, to people who may see the object)."""
+    return AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk)).order_by("-id")[:limit]
+
+
+def can_verify_chain(user) -> bool:
+    return access.sees_everything(user)

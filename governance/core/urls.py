@@ -1,0 +1,9 @@
+from django.urls import path
+
+from governance.core import views
+
+app_name = "governance"
+
+urlpatterns = [
+    path("policy/", views.policy, name="policy"),
+]

@@ -1,0 +1,342 @@
+"""Build the demo trading firm. Idempotent: a second run changes nothing that exists already."""
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from governance.core.audit import audit_record
+from governance.core.models import Desk, Finding, ModelRisk, UserProfile
+from governance.demo import demo_files
+from governance.demo.demo_data import DATA_SOURCES, DESKS, MODEL_DATA, MODELS, TEAMS, USERS
+from models_registry import services
+from models_registry.choices import LifecycleStatus as S
+from models_registry.models import DataSource, DataSourceAccessGrant, Model, ModelVersion
+from models_registry.risk_register import risk_add
+from risk.validation import services as evidence_services
+from risk.validation.findings import finding_raise
+
+User = get_user_model()
+
+# Version history that leads to each model status (label, version status), oldest first.
+HISTORY = {
+    S.DRAFT: [("0.1", S.DRAFT)],
+    S.SUBMITTED: [("1.0", S.SUBMITTED)],
+    S.IN_VALIDATION: [("1.0", S.IN_VALIDATION)],
+    S.VALIDATED: [("1.0", S.VALIDATED)],
+    S.VALIDATED_WITH_CONDITIONS: [("1.0", S.VALIDATED_WITH_CONDITIONS)],
+    S.REJECTED: [("1.0", S.REJECTED), ("1.1", S.DRAFT)],
+    S.APPROVED: [("1.0", S.APPROVED)],
+    S.PILOT: [("1.0", S.PILOT)],
+    S.PRODUCTION: [("1.0", S.RETIRED), ("1.1", S.PRODUCTION)],
+    S.SUSPENDED: [("2.0", S.SUSPENDED)],
+    S.RETIRED: [("1.0", S.RETIRED)],
+}
+VALIDATED_STATUSES = {S.VALIDATED, S.VALIDATED_WITH_CONDITIONS, S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED}
+REVALIDATION_MONTHS = {1: 12, 2: 24, 3: 36}
+LOGINS_FILE = "demo-logins.txt"
+
+
+class Command(BaseCommand):
+    help = "Create demo users, desks, data sources and about 25 models. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="Password for every demo user (otherwise generated and printed).")
+
+    def handle(self, *args, password=None, **options):
+        if password is not None and len(password) < 10:
+            raise CommandError("--password must be at least 10 characters.")
+        with transaction.atomic():
+            created_logins = self._users(password)
+            self._desks_and_profiles()
+            system = User.objects.get(username="compliance")
+            self._data_sources()
+            self._grants(system)
+            self._models()
+            self._dependencies(system)
+            self._governance_examples()
+            self._validation_examples()
+        self._report(created_logins, password)
+
+    # --- people ---
+    def _users(self, password):
+        logins = {}
+        for group in ("developer", "owner", "validator", "compliance", "auditor", "trader"):
+            Group.objects.get_or_create(name=group)
+        specs = [*USERS, ("admin", "Site", "Administrator", [], None, "Site administrator")]
+        for username, first, last, roles, _desk, _title in specs:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"first_name": first, "last_name": last, "email": f"{username}@vigil.example"},
+            )
+            if username == "admin" and not user.is_superuser:
+                user.is_superuser = user.is_staff = True
+                user.save(update_fields=["is_superuser", "is_staff"])
+            if created or password:
+                secret = password or secrets.token_urlsafe(12)
+                user.set_password(secret)
+                user.save(update_fields=["password"])
+                logins[username] = secret
+            user.groups.add(*Group.objects.filter(name__in=roles))
+            if created:
+                audit_record(
+                    None,
+                    "user.create",
+                    user,
+                    object_type="auth.user",
+                    reason="seed_demo",
+                    changes={"roles": [None, roles]},
+                )
+        return logins
+
+    def _desks_and_profiles(self):
+        for code, name, line in DESKS:
+            Desk.objects.get_or_create(code=code, defaults={"name": name, "business_line": line})
+        for username, _f, _l, _r, desk_code, title in USERS:
+            user = User.objects.get(username=username)
+            desk = Desk.objects.get(code=desk_code) if desk_code else None
+            UserProfile.objects.get_or_create(user=user, defaults={"desk": desk, "title": title})
+
+    # --- data ---
+    def _data_sources(self):
+        for name, kind, method, classification, owner, retention, storage, rules in DATA_SOURCES:
+            if DataSource.objects.filter(name=name).exists():
+                continue
+            owner_user = User.objects.get(username=owner)
+            services.data_source_create(
+                owner_user,
+                name=name,
+                kind=kind,
+                collection_method=method,
+                classification=classification,
+                retention_days=retention,
+                storage_location=storage,
+                quality_rules=rules,
+                description=f"{name}: registered by the demo seed.",
+                owner=owner_user,
+            )
+
+    def _models(self):
+        compliance = User.objects.get(username="compliance")
+        today = timezone.now().date()
+        for (
+            key,
+            name,
+            purpose,
+            desk,
+            mtype,
+            assets,
+            notional,
+            consumers,
+            complexity,
+            explain,
+            status,
+            team,
+            validator,
+            vendor,
+            _feeders,
+        ) in MODELS:
+            if Model.objects.filter(key=key).exists():
+                continue
+            owner_name, developer_names = TEAMS[team]
+            devs = list(User.objects.filter(username__in=developer_names).order_by("username"))
+            owner = User.objects.get(username=owner_name)
+            model = services.model_create(
+                compliance,
+                key=key,
+                name=name,
+                purpose=purpose,
+                desk=Desk.objects.get(code=desk),
+                model_type=mtype,
+                asset_classes=assets,
+                notional_at_stake=notional,
+                downstream_consumers=consumers,
+                complexity_rating=complexity,
+                explainability_rating=explain,
+                owner=owner,
+                developers=devs,
+                validator=User.objects.get(username=validator) if validator else None,
+                is_vendor=bool(vendor),
+                vendor_name=vendor or "",
+                description=f"{name}. Demo record of a {purpose} model on the {desk} desk.",
+                intended_use=f"{name} for the {desk} desk's own trading within its approved limits.",
+                known_limitations="Trained on post-2010 data; behaviour in regimes absent from it is unknown.",
+            )
+            self._versions(model, devs[0], status)
+            dates = {}
+            if status in VALIDATED_STATUSES:
+                last = today - dt.timedelta(days=30 + (len(key) * 17) % 300)
+                dates = {
+                    "last_validated_at": last,
+                    "next_validation_due": last + dt.timedelta(days=30 * REVALIDATION_MONTHS[model.risk_tier]),
+                }
+            Model.objects.filter(pk=model.pk).update(status=status, **dates)
+            audit_record(
+                compliance,
+                "model.status_seeded",
+                model,
+                reason="demo data (before lifecycle workflows)",
+                changes={"status": [S.DRAFT, status], **{k: [None, v] for k, v in dates.items()}},
+            )
+
+    def _dependencies(self, compliance):
+        """Feeder links, after every model exists (a feeder may be listed after its consumer)."""
+        for key, *_rest, feeders in MODELS:
+            model = Model.objects.get(key=key)
+            current = set(Model.objects.filter(downstream_links__downstream=model).values_list("key", flat=True))
+            if feeders and current != set(feeders):
+                services.model_update(
+                    compliance,
+                    model,
+                    upstream_models=list(Model.objects.filter(key__in=feeders)),
+                    reason="demo data: feeder models",
+                )
+
+    def _validation_examples(self):
+        """eq-card-spend 1.0 waits for its validator with a backtest and the configurations tried for it."""
+
+        version = ModelVersion.objects.filter(model__key="eq-card-spend", version="1.0").select_related("model").first()
+        if version is None or version.evidence.exists():
+            return
+        developer = User.objects.get(username="developer")
+        files = [
+            ("eq-card-spend-backtest.csv", demo_files.backtest_csv(), "backtest", "Daily backtest 2023-2025"),
+            ("eq-card-spend-trials.csv", demo_files.trials_csv(), "trial_returns", "All 24 configurations tried"),
+        ]
+        for name, content, kind, description in files:
+            evidence_services.evidence_add(
+                developer, version, file=ContentFile(content, name=name), kind=kind, description=description
+            )
+
+    def _governance_examples(self):
+        """A few risk-register entries and findings, so the governance pages have something to show."""
+
+        today = timezone.now().date()
+        risks = [
+            (
+                "eq-momentum-us",
+                "developer",
+                "model",
+                "Momentum crash in sharp reversals",
+                3,
+                5,
+                "Volatility-scaled sizing; drawdown stop at 8%",
+                2,
+                4,
+            ),
+            (
+                "eq-momentum-us",
+                "compliance",
+                "regulatory",
+                "RTS 6 pre-trade limits not versioned",
+                2,
+                4,
+                "Limits held in the OMS and attested yearly",
+                1,
+                3,
+            ),
+            (
+                "exec-vwap-eq",
+                "developer",
+                "operational",
+                "Stale market data feed",
+                3,
+                4,
+                "Feed heartbeat halts the algo after 2 s",
+                1,
+                4,
+            ),
+        ]
+        for key, actor, kind, title, lik, imp, mitigations, rlik, rimp in risks:
+            model = Model.objects.get(key=key)
+            if not ModelRisk.objects.filter(model=model, title=title).exists():
+                risk_add(
+                    User.objects.get(username=actor),
+                    model,
+                    kind=kind,
+                    title=title,
+                    likelihood=lik,
+                    impact=imp,
+                    mitigations=mitigations,
+                    residual_likelihood=rlik,
+                    residual_impact=rimp,
+                    owner=model.owner,
+                    next_review=today + dt.timedelta(days=90),
+                )
+        version = ModelVersion.objects.get(model__key="rates-swap-spread", version="2.0")
+        if not Finding.objects.filter(version=version).exists():
+            finding_raise(
+                User.objects.get(username="validator"),
+                version,
+                severity="high",
+                title="Spread model breaks in the 2026 regime",
+                description="Out-of-sample residuals trend since March; the mean-reversion assumption "
+                "fails in the new funding regime.",
+                owner=User.objects.get(username="developer2"),
+                due_date=today + dt.timedelta(days=30),
+            )
+
+    def _versions(self, model, developer, status):
+        training, inference = MODEL_DATA.get(model.key, ([], []))
+        for label, version_status in HISTORY[status]:
+            digest = hashlib.sha256(f"{model.key}:{label}".encode()).hexdigest()
+            version = services.version_create(
+                developer,
+                model,
+                version=label,
+                artifact_uri=f"s3://vigil-artifacts/{model.key}/{label}/model.bin",
+                artifact_sha256=digest,
+                code_revision=digest[:12],
+                training_data_ref=f"snapshot-{digest[:8]}",
+                hyperparameters={"seed": 7, "lookback_days": 60 + 5 * len(model.key)},
+                claimed_performance={"sharpe": round(0.8 + (len(model.key) % 7) / 10, 2), "hit_rate": 0.53},
+                training_sources=list(DataSource.objects.filter(name__in=training)),
+                inference_sources=list(DataSource.objects.filter(name__in=inference)),
+            )
+            if version_status != S.DRAFT:
+                ModelVersion.objects.filter(pk=version.pk).update(status=version_status)
+                audit_record(
+                    developer,
+                    "version.status_seeded",
+                    version,
+                    reason="demo data",
+                    changes={"status": [S.DRAFT, version_status]},
+                )
+
+    def _grants(self, compliance):
+        panel = DataSource.objects.get(name="Consumer card transaction panel")
+        developer = User.objects.get(username="developer")
+        if not DataSourceAccessGrant.objects.filter(data_source=panel, user=developer).exists():
+            services.data_source_grant_access(
+                compliance, panel, developer, "Builds the consumer spend nowcast (eq-card-spend)."
+            )
+
+    def _report(self, logins, password):
+        path = Path(settings.VAR_DIR) / LOGINS_FILE
+        if logins and not password:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            previous = path.read_text().splitlines() if path.exists() else []
+            kept = [line for line in previous if line.split(" ", 1)[0] not in logins]
+            path.write_text("\n".join(kept + [f"{u} {p}" for u, p in logins.items()]) + "\n")
+            os.chmod(path, 0o600)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo firm ready: {Model.objects.count()} models, {DataSource.objects.count()} data sources."
+            )
+        )
+        if password:
+            self.stdout.write("Every demo user's password is the one given with --password.")
+        elif path.exists():
+            self.stdout.write(f"Demo logins (also in {path}):")
+            for line in path.read_text().splitlines():
+                user, secret = line.split(" ", 1)
+                self.stdout.write(f"  {user:<12} {secret}")

@@ -1,0 +1,24 @@
+from django.apps import AppConfig
+
+
+class LifecycleConfig(AppConfig):
+    """The lifecycle of model versions: transitions, sign-offs, segregation of duties, revalidation."""
+
+    name = "governance.lifecycle"
+    label = "lifecycle"
+    verbose_name = "Lifecycle"
+
+    def ready(self):
+        from governance.core import panels
+        from governance.lifecycle import views
+
+        panels.register(
+            panels.Panel(
+                panels.VERSION_PAGE, "lifecycle", 10, "governance/panels/lifecycle.html", views.lifecycle_panel
+            )
+        )
+        panels.register(
+            panels.Panel(
+                panels.MODEL_PAGE, "attestations", 50, "governance/panels/attestations.html", views.attestations_panel
+            )
+        )

@@ -1,0 +1,106 @@
+"""Forms of the lifecycle pages. They shape input; the rules are in workflow and revalidation."""
+
+from django import forms
+
+from governance.lifecycle.workflow import ELEMENTS
+from risk.validation.models import Evidence
+
+ELEMENT_LABELS = {
+    "conceptual_soundness": "Conceptual soundness",
+    "ongoing_monitoring": "Ongoing monitoring",
+    "outcomes_analysis": "Outcomes analysis",
+}
+
+
+class TransitionForm(forms.Form):
+    """One lifecycle action; signing actions add the password (and sign-off or pilot fields)."""
+
+    action = forms.CharField(widget=forms.HiddenInput)
+    comment = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Your password again: this is an electronic signature.",
+    )
+    otp_token = forms.CharField(
+        required=False, max_length=12, label="One-time code", help_text="Only if you have an authenticator device."
+    )
+
+
+class SignOffForm(forms.Form):
+    """SR 11-7's three core elements, each with evidence or a justification, plus the tier."""
+
+    tier_confirmed = forms.TypedChoiceField(
+        choices=[(1, "Tier 1"), (2, "Tier 2"), (3, "Tier 3")], coerce=int, label="Tier confirmed"
+    )
+    no_findings_justification = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="If no findings: what was reviewed"
+    )
+    conditions = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Conditions of use (validated with conditions)"
+    )
+
+    def __init__(self, *args, version, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            (e.pk, f"{e.get_kind_display()}: {e.original_name}") for e in Evidence.objects.filter(version=version)
+        ]
+        for element in ELEMENTS:
+            self.fields[f"{element}_evidence"] = forms.TypedMultipleChoiceField(
+                choices=choices,
+                coerce=int,
+                required=False,
+                label=f"{ELEMENT_LABELS[element]}: evidence",
+                widget=forms.CheckboxSelectMultiple,
+            )
+            self.fields[f"{element}_na"] = forms.CharField(
+                required=False,
+                max_length=5000,
+                label=f"{ELEMENT_LABELS[element]}: not applicable because",
+                widget=forms.Textarea(attrs={"rows": 1}),
+            )
+        self.initial.setdefault("tier_confirmed", version.model.risk_tier)
+
+    def signoff(self) -> dict:
+        data = self.cleaned_data
+        out = {
+            element: {
+                "evidence": data.get(f"{element}_evidence") or [],
+                "not_applicable": data.get(f"{element}_na", ""),
+            }
+            for element in ELEMENTS
+        }
+        out.update(
+            tier_confirmed=data.get("tier_confirmed"),
+            conditions=data.get("conditions", ""),
+            no_findings_justification=data.get("no_findings_justification", ""),
+        )
+        return out
+
+
+class PilotForm(forms.Form):
+    max_notional = forms.DecimalField(max_digits=20, decimal_places=2, min_value=0)
+    instruments = forms.CharField(required=False, help_text="Comma-separated identifiers.")
+    venues = forms.CharField(required=False, help_text="Comma-separated venue codes (MIC).")
+    end_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def pilot(self) -> dict:
+        data = self.cleaned_data
+        split = lambda text: [part.strip() for part in (text or "").split(",") if part.strip()]  # noqa: E731
+        return {
+            "max_notional": str(data["max_notional"]),
+            "instruments": split(data.get("instruments")),
+            "venues": split(data.get("venues")),
+            "end_date": data["end_date"].isoformat(),
+        }
+
+
+class AttestationForm(forms.Form):
+    statement = forms.CharField(
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial="I attest that this model is used as approved, within its limits and "
+        "restrictions, and that its monitoring has raised no unreported issue.",
+    )
+    password = forms.CharField(widget=forms.PasswordInput)
+    otp_token = forms.CharField(required=False, max_length=12)

@@ -1,0 +1,148 @@
+"""Periodic revalidation (VAL-05) and the yearly attestation of production models.
+
+The daily sweep flags models whose validation is overdue or falls due within the policy's window, tells
+the people concerned once per state, and opens this year's attestation for every production model.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from governance.core import signatures
+from governance.core.audit import audit_record
+from governance.core.exceptions import Conflict
+from governance.core.models import Attestation, Finding, Signature
+from governance.core.notifications import notify
+from governance.core.policy import policy_in_force
+from governance.core.roles import Role, users_with_role
+from models_registry.choices import LifecycleStatus as S
+from models_registry.models import Model
+
+DUE_SOON, OVERDUE = "due_soon", "overdue"
+IN_USE = (S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED)
+
+
+def flag_for(model, today: dt.date, window_days: int) -> str:
+    if model.next_validation_due is None:
+        return ""
+    if model.next_validation_due < today:
+        return OVERDUE
+    if model.next_validation_due <= today + dt.timedelta(days=window_days):
+        return DUE_SOON
+    return ""
+
+
+@transaction.atomic
+def revalidation_sweep(today: dt.date | None = None) -> dict:
+    """Idempotent: a second run on the same day changes nothing and notifies nobody again."""
+    today = today or timezone.now().date()
+    policy = policy_in_force()
+    compliance = list(users_with_role(Role.COMPLIANCE))
+    changed = {DUE_SOON: 0, OVERDUE: 0, "cleared": 0}
+    candidates = (
+        Model.objects.filter(Q(next_validation_due__isnull=False) | ~Q(revalidation_flag=""))
+        .exclude(status=S.RETIRED)
+        .select_related("owner", "validator")
+        .select_for_update(of=("self",))  # lock the models only; the validator join is an outer join
+    )
+    for model in candidates:
+        flag = flag_for(model, today, policy.due_soon_days)
+        if flag == model.revalidation_flag:
+            continue
+        audit_record(
+            None,
+            "model.revalidation_flag",
+            model,
+            reason=f"daily sweep under policy v{policy.version}",
+            changes={"revalidation_flag": [model.revalidation_flag, flag]},
+        )
+        Model.objects.filter(pk=model.pk).update(revalidation_flag=flag)
+        changed[flag or "cleared"] += 1
+        if flag:
+            text = (
+                f"Validation of {model.key} is overdue since {model.next_validation_due}."
+                if flag == OVERDUE
+                else f"Validation of {model.key} is due on {model.next_validation_due}."
+            )
+            notify(
+                [model.owner, model.validator, *compliance],
+                "validation_" + flag,
+                text,
+                reverse("models_registry:model-detail", kwargs={"key": model.key}),
+                dedupe_key=f"reval:{model.pk}:{flag}:{model.next_validation_due}",
+            )
+    opened = open_attestations(today)
+    return {**changed, "attestations_opened": opened, "overdue_findings": notify_overdue_findings(today)}
+
+
+def notify_overdue_findings(today: dt.date) -> int:
+    """Remind the owner and the validator of each active finding past its due date (once per finding)."""
+    overdue = Finding.objects.filter(
+        status__in=[Finding.Status.OPEN, Finding.Status.IN_REMEDIATION], due_date__lt=today
+    ).select_related("owner", "version__model__validator")
+    count = 0
+    for finding in overdue:
+        created = notify(
+            [finding.owner, finding.version.model.validator],
+            "finding_overdue",
+            f"{finding} on {finding.version} was due on {finding.due_date}.",
+            reverse("validation:finding-detail", kwargs={"pk": finding.pk}),
+            dedupe_key=f"finding-overdue:{finding.pk}",
+        )
+        count += bool(created)
+    return count
+
+
+def open_attestations(today: dt.date) -> int:
+    """Open this year's attestation for each production model that has none; its owner must sign it."""
+    opened = 0
+    for model in (
+        Model.objects.filter(status=S.PRODUCTION).exclude(attestations__year=today.year).select_related("owner")
+    ):
+        attestation = Attestation.objects.create(
+            model=model, year=today.year, owner=model.owner, due_date=dt.date(today.year, 12, 31)
+        )
+        audit_record(None, "attestation.open", attestation, changes={"owner": [None, model.owner.username]})
+        notify(
+            [model.owner],
+            "signature_request",
+            f"Sign the {today.year} attestation of {model.key}.",
+            reverse("models_registry:model-detail", kwargs={"key": model.key}),
+            dedupe_key=f"attest:{model.pk}:{today.year}",
+        )
+        opened += 1
+    return opened
+
+
+def attestation_sign(actor, attestation, *, statement: str, password: str, otp_token: str = "") -> Attestation:
+    """The owner attests, with an electronic signature, that the model is used as approved and within limits."""
+    if actor.pk != attestation.owner_id:
+        raise PermissionDenied("Only the model's owner signs its attestation.")
+    if len(statement.strip()) < 20:
+        raise ValidationError({"statement": "Write the attestation (at least 20 characters)."})
+    signatures.check_credentials(actor, password, otp_token)
+    return _sign(actor, attestation, statement.strip())
+
+
+@transaction.atomic
+def _sign(actor, attestation, statement) -> Attestation:
+    attestation = Attestation.objects.select_for_update().select_related("model").get(pk=attestation.pk)
+    if attestation.signature_id:
+        raise Conflict("This attestation is already signed.")
+    payload = {
+        "object": f"governance.attestation:{attestation.pk}",
+        "model": attestation.model.key,
+        "year": attestation.year,
+        "statement": statement,
+        "meaning": Signature.Meaning.ATTESTED,
+    }
+    attestation.statement = statement
+    attestation.signature = signatures.sign(
+        actor, Signature.Meaning.ATTESTED, attestation, payload, policy_in_force(), statement
+    )
+    attestation.save(update_fields=["statement", "signature"])
+    return attestation

@@ -1,0 +1,17 @@
+from django.urls import path, re_path
+
+from governance.lifecycle import views
+from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
+
+app_name = "lifecycle"
+KV = rf"models/(?P<key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})"
+
+urlpatterns = [
+    re_path(rf"^{KV}/transition/$", views.version_transition, name="version-transition"),
+    re_path(
+        rf"^models/(?P<key>{MODEL_KEY_REGEX})/attestations/(?P<pk>[0-9]{{1,18}})/sign/$",
+        views.attestation_sign_view,
+        name="attestation-sign",
+    ),
+    path("inbox/", views.inbox, name="inbox"),
+]

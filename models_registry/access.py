@@ -1,0 +1,126 @@
+"""Who may see and change the inventory: the scope rules this app registers with the core's access registry.
+
+Models: compliance, auditors and administrators see all; everyone else sees the models on which they hold
+a guardian grant (derived from their part in the model: owner, developer, validator, or a hand grant),
+and a trader also sees the tradeable models (approved, pilot, production) of their desk. A trader sees
+only tradeable versions. Restricted data sources: compliance, auditors, their owner and grantees only.
+"""
+
+from django.db.models import Q
+
+from governance.core import access
+from governance.core.access import ADD_VERSION, CHANGE, VALIDATE, VIEW
+from governance.core.roles import CREATES_DATA_SOURCES, CREATES_MODELS, Role, user_roles
+from models_registry.choices import TRADEABLE_STATUSES, Classification
+from models_registry.models import (
+    DataSource,
+    DataSourceGroupObjectPermission,
+    DataSourceUserObjectPermission,
+    Model,
+    ModelGroupObjectPermission,
+    ModelUserObjectPermission,
+    ModelVersion,
+)
+
+# Object permissions given automatically by a person's part in a model.
+MODEL_CODENAMES = {
+    VIEW: "view_model",
+    CHANGE: "change_model",
+    ADD_VERSION: "add_version_model",
+    VALIDATE: "validate_model",
+}
+PART_GRANTS = {
+    "owner": (VIEW, CHANGE, ADD_VERSION),
+    "developer": (VIEW, CHANGE, ADD_VERSION),
+    "validator": (VIEW, VALIDATE),
+    "granted": (VIEW,),
+}
+DATA_SOURCE_CODENAMES = {VIEW: "view_datasource", CHANGE: "change_datasource"}
+MODEL_GRANT_TABLES = (ModelUserObjectPermission, ModelGroupObjectPermission)
+DATA_SOURCE_GRANT_TABLES = (DataSourceUserObjectPermission, DataSourceGroupObjectPermission)
+
+
+def model_scope_q(user, action: str, prefix: str = "") -> Q | None:
+    """The models `user` may perform `action` on, as a Q over Model (or over `prefix` + model).
+
+    None means "no restriction" (every model).
+    """
+    roles = user_roles(user)
+    if action == VIEW and access.sees_everything(user):
+        return None
+    if action == CHANGE and (user.is_superuser or Role.COMPLIANCE in roles):
+        return None
+    q = access.grant_q(user, MODEL_GRANT_TABLES, MODEL_CODENAMES[action], prefix)
+    if action == VIEW and Role.TRADER in roles:
+        desk_id = getattr(getattr(user, "profile", None), "desk_id", None)
+        if desk_id is not None:
+            q |= Q(**{f"{prefix}desk_id": desk_id, f"{prefix}status__in": TRADEABLE_STATUSES})
+    return q
+
+
+def version_scope_q(user, action: str) -> Q | None:
+    q = model_scope_q(user, action, prefix="model__")
+    if action == VIEW and q is not None and Role.TRADER in user_roles(user):
+        # A trader sees only versions cleared for trading, never work in progress.
+        q &= Q(status__in=TRADEABLE_STATUSES)
+    return q
+
+
+def data_source_scope_q(user, action: str) -> Q | None:
+    roles = user_roles(user)
+    if user.is_superuser or Role.COMPLIANCE in roles:
+        return None
+    grants = access.grant_q(user, DATA_SOURCE_GRANT_TABLES, DATA_SOURCE_CODENAMES[action])
+    if action == VIEW:
+        if Role.AUDITOR in roles:
+            return None
+        if Role.TRADER in roles:
+            return ~Q(classification=Classification.RESTRICTED)
+        return ~Q(classification=Classification.RESTRICTED) | Q(owner=user) | grants
+    return Q(owner=user) | grants
+
+
+def can_create_model(user) -> bool:
+    return access.is_active(user) and (user.is_superuser or bool(user_roles(user) & CREATES_MODELS))
+
+
+def can_create_data_source(user) -> bool:
+    return access.is_active(user) and (user.is_superuser or bool(user_roles(user) & CREATES_DATA_SOURCES))
+
+
+def sync_model_grants(model) -> tuple[set, set]:
+    """Recompute the guardian grants of a model from its owner, developers, validator and hand grants."""
+    desired: set[tuple[int, str]] = set()
+    parts = [
+        ("owner", [model.owner_id]),
+        ("developer", list(model.developers.values_list("pk", flat=True))),
+        ("validator", [model.validator_id] if model.validator_id else []),
+        ("granted", list(model.access_grants.filter(revoked_at__isnull=True).values_list("user_id", flat=True))),
+    ]
+    for part, user_ids in parts:
+        desired |= {(uid, action) for uid in user_ids for action in PART_GRANTS[part]}
+    return access.sync_grants(ModelUserObjectPermission, model, desired, MODEL_CODENAMES)
+
+
+def sync_data_source_grants(data_source) -> tuple[set, set]:
+    desired = {
+        (uid, VIEW)
+        for uid in data_source.access_grants.filter(revoked_at__isnull=True).values_list("user_id", flat=True)
+    }
+    return access.sync_grants(DataSourceUserObjectPermission, data_source, desired, {VIEW: DATA_SOURCE_CODENAMES[VIEW]})
+
+
+def register() -> None:
+    """Called from the app's ready(): this app's rules join the core's registry."""
+    access.register(Model, model_scope_q)
+    access.register(ModelVersion, version_scope_q)
+    access.register(DataSource, data_source_scope_q)
+    access.register_group_grant_table(ModelGroupObjectPermission)
+    access.register_group_grant_table(DataSourceGroupObjectPermission)
+    access.register_audit_scope("models_registry.model", lambda user: access.restrict(Model.objects.all(), user))
+    access.register_audit_scope(
+        "models_registry.modelversion", lambda user: access.restrict(ModelVersion.objects.all(), user)
+    )
+    access.register_audit_scope(
+        "models_registry.datasource", lambda user: access.restrict(DataSource.objects.all(), user)
+    )

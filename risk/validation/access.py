@@ -1,0 +1,50 @@
+"""Who may see and do validation work: the rules this app registers with the core's access registry.
+
+Validation work (evidence, plans, runs, findings) is readable by everyone who may see the version except
+traders, who see no validation work (ARCHITECTURE.md roles). It is done by the model's assigned
+validator, holding the validator role: `is_validator_of` is that one rule, used by every service and page.
+"""
+
+from django.db.models import Q
+
+from governance.core import access
+from governance.core.models import Finding
+from governance.core.roles import Role, user_roles
+from models_registry.models import ModelVersion
+from risk.validation.models import Evidence, ValidationRun
+
+
+def is_validator_of(user, version_or_model) -> bool:
+    """The model's assigned validator, holding the validator role (superusers get nothing extra)."""
+    model = getattr(version_or_model, "model", version_or_model)
+    return access.is_active(user) and model.validator_id == user.pk and Role.VALIDATOR in user_roles(user)
+
+
+def _sees_validation_work(user) -> bool:
+    roles = user_roles(user)
+    return user.is_superuser or not (roles and roles <= {Role.TRADER})
+
+
+def can_read_evidence(user, version) -> bool:
+    """Everyone who may see the version except traders."""
+    return _sees_validation_work(user) and access.can(user, access.VIEW, version)
+
+
+def can_add_evidence(user, version) -> bool:
+    """The model's team (who may add versions) and its validator attach evidence."""
+    model = version.model
+    return access.can(user, access.ADD_VERSION, model) or access.can(user, access.VALIDATE, model)
+
+
+def _on_visible_versions(user, action: str) -> Q | None:
+    if not _sees_validation_work(user):
+        return Q(pk__in=[])
+    if access.sees_everything(user):
+        return None
+    return Q(version__in=access.restrict(ModelVersion.objects.all(), user))
+
+
+def register() -> None:
+    for model_class in (Finding, Evidence, ValidationRun):
+        access.register(model_class, _on_visible_versions)
+    access.register_audit_scope("governance.finding", lambda user: access.restrict(Finding.objects.all(), user))

@@ -1,0 +1,295 @@
+"""The computation of one validation run: read its inputs, compute every metric, grade the plan's tests.
+
+Pure with respect to the database: it reads evidence files and returns results, chart data and the
+fingerprints of what it read. The caller (risk.validation) writes them, all at once.
+
+A test whose optional input was not given (no split date, no training sample, no trial matrix, no
+volatility column) is reported as "skipped" with the reason, so a report never hides what was not tested.
+"""
+
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from risk.metrics import backtest, classification, drift, overfitting, regression
+from risk.metrics._checks import MetricInputError
+from risk.validation import plans
+from risk.validation.datasets import ColumnReader, DatasetError, column_names, numbers, read_table, timestamps
+
+# Columns with a role in a prediction log or returns series; every other shared column is a feature.
+ROLE_COLUMNS = {"timestamp", "y_true", "y_pred", "y_score", "return", "position", "benchmark", "volatility"}
+MAX_CHART_POINTS = 1000
+NEEDS_COLUMN = {"roc_auc": "y_score", "calibration_error": "y_score", "turnover": "position"}
+STABILITY_THREADS = min(4, os.cpu_count() or 1)
+
+
+@dataclass
+class Outcome:
+    results: list[dict]
+    charts: dict
+    fingerprints: list[dict]
+
+
+@dataclass
+class _Work:
+    """What the metric steps share: options, columns of the validation dataset, values and skip reasons."""
+
+    template: str
+    options: dict
+    columns: dict[str, np.ndarray]
+    values: dict[str, float] = field(default_factory=dict)
+    per_feature: dict[str, dict[str, float]] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    charts: dict = field(default_factory=dict)
+
+
+def compute(run, on_progress=lambda p: None) -> Outcome:
+    """Everything a run reports. Raises DatasetError or MetricInputError (naming file, column and row)."""
+    try:
+        return _compute(run, on_progress)
+    except MetricInputError as exc:
+        # Kernels speak of array positions; people read file lines (1 is the header).
+        message = re.sub(r"position (\d+)", lambda m: f"row {int(m.group(1)) + 2}", str(exc))
+        name = run.dataset.original_name
+        raise MetricInputError(message if message.startswith(name) else f"{name}: {message}") from None
+
+
+def _compute(run, on_progress) -> Outcome:
+    plan = run.plan_snapshot
+    template = plans.TEMPLATES[plan["template"]]
+    options = {**plans.DEFAULT_OPTIONS, **plan["options"]}
+    dataset = run.dataset
+    features = _features(run, options) if _wants(plan, plans.PER_FEATURE_METRICS) else []
+    table = read_table(dataset, template["columns"], template["optional_columns"])
+    columns = {
+        c: timestamps(dataset, table, c) if c == "timestamp" else numbers(dataset, table, c) for c in table.column_names
+    }
+    fingerprints = [_fingerprint("dataset", dataset, table.num_rows, table.column_names + features)]
+    del table  # the run works from the float arrays from here on
+    on_progress(20)
+    work = _Work(plan["template"], options, columns)
+    work.values.update(_report(work))
+    for metric, column in NEEDS_COLUMN.items():
+        if metric not in work.values:
+            work.skipped[metric] = f"the dataset has no {column} column"
+    _charts_of_report(work)
+    on_progress(35)
+    _in_and_out_of_sample(work, template["headline"])
+    _regimes(work, template["headline"])
+    on_progress(50)
+    if features:
+        fingerprints.append(_stability(work, run.reference, dataset, features))
+    elif _wants(plan, plans.PER_FEATURE_METRICS):
+        reason = "no training sample was chosen for this run" if run.reference is None else "no shared feature"
+        work.skipped.update(dict.fromkeys(plans.PER_FEATURE_METRICS, reason))
+    on_progress(70)
+    if plan["template"] == "strategy":
+        fingerprints.extend(_overfitting(work, run.trial_returns))
+    on_progress(85)
+    results = _grade(plan, work) + _reperform(plan, work)
+    return Outcome(results=results, charts=work.charts, fingerprints=fingerprints)
+
+
+def _wants(plan, metrics) -> bool:
+    return any(t["metric"] in metrics for t in plan["tests"])
+
+
+def _report(work: _Work, mask: np.ndarray | None = None) -> dict[str, float]:
+    """The template's metrics on the rows in `mask` (all rows, without copying them, when None)."""
+    c = work.columns if mask is None else {name: values[mask] for name, values in work.columns.items()}
+    if work.template == "classifier":
+        return classification.classifier_report(c["y_true"], c["y_pred"], c.get("y_score"))
+    if work.template == "regressor":
+        return regression.regression_report(c["y_true"], c["y_pred"])
+    return backtest.backtest_report(
+        c["return"], work.options["periods_per_year"], work.options["risk_free"], c.get("position")
+    )
+
+
+def _in_and_out_of_sample(work: _Work, headline: str) -> None:
+    split = plans.parse_split_date(work.options["split_date"]) if work.options["split_date"] else None
+    names = [f"{headline}_is", f"{headline}_oos", f"{headline}_gap"]
+    if split is None:
+        work.skipped.update(dict.fromkeys(names, "the plan names no split date (options.split_date)"))
+        return
+    inside = work.columns["timestamp"] < int(split.timestamp() * 1e9)
+    if inside.sum() < 3 or (~inside).sum() < 3:
+        raise MetricInputError(
+            f"the split date {work.options['split_date']} leaves {int(inside.sum())} rows in-sample and "
+            f"{int((~inside).sum())} out-of-sample; each side needs at least 3"
+        )
+    is_value = _report(work, inside)[headline]
+    oos_value = _report(work, ~inside)[headline]
+    work.values.update(dict(zip(names, [is_value, oos_value, is_value - oos_value], strict=True)))
+
+
+def _regimes(work: _Work, headline: str) -> None:
+    names = [f"{headline}_low_vol", f"{headline}_high_vol"]
+    c = work.columns
+    if work.template == "strategy":
+        driver = c.get("benchmark", c["return"])
+        volatility = backtest.rolling_volatility(driver, work.options["regime_window"])
+    elif "volatility" in c:
+        volatility = c["volatility"]
+    else:
+        work.skipped.update(dict.fromkeys(names, "the dataset has no volatility column"))
+        return
+    high = backtest.high_volatility(volatility)
+    if high.all() or not high.any():
+        work.skipped.update(dict.fromkeys(names, "volatility is constant: there are no regimes to compare"))
+        return
+    work.values[names[0]] = _report(work, ~high)[headline]
+    work.values[names[1]] = _report(work, high)[headline]
+
+
+def _features(run, options) -> list[str]:
+    """The features to compare: the plan's list, or every non-role column both samples share."""
+    if run.reference is None:
+        return []
+    mine, theirs = column_names(run.dataset), column_names(run.reference)
+    if options["features"]:
+        for header, evidence in ((mine, run.dataset), (theirs, run.reference)):
+            missing = [f for f in options["features"] if f not in header]
+            if missing:
+                raise DatasetError(f"{evidence.original_name}: missing feature column(s) {', '.join(missing)}")
+        chosen = list(options["features"])
+    else:
+        chosen = [c for c in mine if c in theirs and c not in ROLE_COLUMNS]
+    if "y_score" in mine and "y_score" in theirs:
+        chosen.append("y_score")
+    return chosen
+
+
+def _stability(work: _Work, reference, dataset, features) -> dict:
+    """PSI and exact KS of each feature (and the score), training sample against validation sample."""
+    theirs, mine = ColumnReader(reference, features), ColumnReader(dataset, features)
+
+    def one(feature):
+        return drift.psi_and_ks(theirs.get(feature), mine.get(feature))
+
+    # Sorting and Arrow's casts release the GIL: features run side by side on the worker's cores.
+    with ThreadPoolExecutor(max_workers=STABILITY_THREADS) as pool:
+        pairs = dict(zip(features, pool.map(one, features), strict=True))
+    psi = {f: p for f, (p, _) in pairs.items()}
+    ks = {f: k for f, (_, k) in pairs.items()}
+    work.per_feature.update({"psi": psi, "ks": ks})
+    work.charts["psi"] = {"feature": list(psi), "psi": list(psi.values()), "ks": list(ks.values())}
+    return _fingerprint("training sample", reference, theirs.rows, features)
+
+
+def _overfitting(work: _Work, trial_returns) -> list[dict]:
+    """Deflated Sharpe (trials from the plan, else from the matrix) and PBO (from an attached matrix)."""
+    o, fingerprints, matrix = work.options, [], None
+    if trial_returns is not None:
+        trial_table = read_table(trial_returns, [])
+        trial_columns = [c for c in trial_table.column_names if c != "timestamp"]
+        if len(trial_columns) < 2:
+            raise DatasetError(
+                f"{trial_returns.original_name}: the trial matrix needs one column per trial, two or more"
+            )
+        matrix = np.column_stack([numbers(trial_returns, trial_table, c) for c in trial_columns])
+        fingerprints.append(_fingerprint("trial returns", trial_returns, trial_table.num_rows, trial_columns))
+        result = overfitting.pbo_cscv(matrix, blocks=o["pbo_blocks"])
+        work.values.update({"pbo": result["pbo"], "pbo_mean_logit": result["mean_logit"]})
+        work.values["pbo_p_oos_loss"] = result["p_oos_loss"]
+    else:
+        work.skipped["pbo"] = "no trial-returns matrix was chosen for this run"
+    if o["trials"] is not None:
+        # The plan states the variance of the trials' annualised Sharpe ratios; DSR works per period.
+        trials, variance = o["trials"], o["trials_sharpe_variance"] / o["periods_per_year"]
+    elif matrix is not None:
+        trials = matrix.shape[1]
+        variance = float(np.var(overfitting.per_period_sharpe(matrix), ddof=1))
+    else:
+        work.skipped["deflated_sharpe"] = "the plan gives no trial count and no trial matrix was chosen"
+        return fingerprints
+    work.values["deflated_sharpe"] = overfitting.deflated_sharpe_from_returns(work.columns["return"], trials, variance)
+    work.values["trials"] = float(trials)
+    return fingerprints
+
+
+def _grade(plan, work: _Work) -> list[dict]:
+    rows = []
+    for test in plan["tests"]:
+        metric = test["metric"]
+        threshold = {"pass": test["pass"], "fail": test["fail"], "higher_is_better": test.get("higher_is_better", True)}
+        if metric in work.skipped:
+            rows.append(_row(test["test"], metric, None, threshold, "skipped", work.skipped[metric]))
+        elif metric in work.per_feature:
+            for feature, value in work.per_feature[metric].items():
+                rows.append(_row(f"{test['test']} {feature}", metric, value, threshold, plans.outcome(test, value)))
+        elif metric in work.values:
+            value = work.values[metric]
+            rows.append(_row(test["test"], metric, value, threshold, plans.outcome(test, value)))
+        else:
+            raise MetricInputError(f"the plan's metric {metric} cannot be computed from this dataset")
+    return rows
+
+
+def _reperform(plan, work: _Work) -> list[dict]:
+    """Every claimed metric recomputed; a difference beyond the tolerance fails, a claim Vigil cannot
+    recompute from this dataset is listed as skipped rather than silently passed over."""
+    tolerance = work.options.get("tolerance", 1e-3)
+    rows = []
+    for name, claimed in sorted((plan.get("claimed_performance") or {}).items()):
+        threshold = {"claimed": claimed, "tolerance": tolerance}
+        if name in work.values and isinstance(claimed, (int, float)) and not isinstance(claimed, bool):
+            value = work.values[name]
+            verdict = "pass" if abs(value - claimed) <= tolerance else "fail"
+            rows.append(_row(f"re-perform {name}", name, value, threshold, verdict))
+        else:
+            reason = "not a metric Vigil computes from this dataset"
+            rows.append(_row(f"re-perform {name}", name, None, threshold, "skipped", reason))
+    return rows
+
+
+def _row(test, metric, value, threshold, outcome, reason="") -> dict:
+    row = {"test": test, "metric": metric, "value": value, "threshold": threshold, "outcome": outcome}
+    if reason:
+        row["reason"] = reason
+    return row
+
+
+def _fingerprint(role, evidence, rows, columns) -> dict:
+    return {
+        "role": role,
+        "evidence": evidence.pk,
+        "name": evidence.original_name,
+        "sha256": evidence.sha256,
+        "rows": rows,
+        "columns": list(columns),
+    }
+
+
+# --- chart data (small, stored with the run; drawn by risk.charts) -----------------------------------------
+
+
+def _charts_of_report(work: _Work) -> None:
+    c = work.columns
+    if work.template == "classifier":
+        v = work.values
+        work.charts["confusion"] = {k: v[f"confusion_{k}"] for k in ("tn", "fp", "fn", "tp")}
+        if "y_score" in c:
+            fpr, tpr = classification.roc_curve(c["y_true"], c["y_score"])
+            keep = _thin(fpr.size)
+            work.charts["roc"] = {"fpr": fpr[keep].tolist(), "tpr": tpr[keep].tolist(), "auc": v["roc_auc"]}
+            work.charts["calibration"] = classification.calibration_bins(c["y_true"], c["y_score"])
+    elif work.template == "strategy":
+        equity, depth = backtest.equity_and_drawdown(c["return"])
+        stamps = c["timestamp"]
+        # The equity curve starts one period before the first return; label it with the first timestamp.
+        keep = np.union1d(_thin(equity.size), [int(np.argmax(depth))])
+        labels = np.concatenate(([stamps[0]], stamps)).astype("datetime64[ns]").astype("datetime64[s]")
+        work.charts["equity"] = {
+            "time": [str(t) for t in labels[keep]],
+            "equity": equity[keep].tolist(),
+            "drawdown": (-depth[keep]).tolist(),
+        }
+
+
+def _thin(n: int) -> np.ndarray:
+    """Indices of at most MAX_CHART_POINTS evenly spaced points, always with the first and last."""
+    return np.unique(np.linspace(0, n - 1, min(n, MAX_CHART_POINTS)).round().astype(np.int64))

@@ -1,0 +1,107 @@
+"""Validation forms: evidence upload, findings, and the validator's plan editor (one row per test: keep it,
+retune its thresholds) with the plan's options."""
+
+from django import forms
+
+from governance.core.models import Finding
+from risk.validation import plans
+from risk.validation.models import Evidence
+
+
+class PlanTestForm(forms.Form):
+    keep = forms.BooleanField(required=False, initial=True)
+    test = forms.CharField(max_length=120, widget=forms.HiddenInput)
+    metric = forms.CharField(max_length=60, widget=forms.HiddenInput)
+    higher_is_better = forms.TypedChoiceField(
+        choices=[("true", "higher"), ("false", "lower")], coerce=lambda v: v == "true", label="Better"
+    )
+    pass_at = forms.FloatField(label="Pass at")
+    fail_at = forms.FloatField(label="Fail at")
+
+    @classmethod
+    def initial_from(cls, test: dict) -> dict:
+        return {
+            "keep": True,
+            "test": test["test"],
+            "metric": test["metric"],
+            "higher_is_better": "true" if test.get("higher_is_better", True) else "false",
+            "pass_at": test["pass"],
+            "fail_at": test["fail"],
+        }
+
+    def as_test(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "test": d["test"],
+            "metric": d["metric"],
+            "higher_is_better": d["higher_is_better"],
+            "pass": d["pass_at"],
+            "fail": d["fail_at"],
+        }
+
+
+PlanTestFormSet = forms.formset_factory(PlanTestForm, extra=0, max_num=200, validate_max=True)
+
+
+class PlanOptionsForm(forms.Form):
+    split_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="In-sample before this date."
+    )
+    trials = forms.IntegerField(required=False, min_value=2, help_text="Configurations tried (deflated Sharpe).")
+    trials_sharpe_variance = forms.FloatField(
+        required=False,
+        min_value=0,
+        label="Trials' Sharpe variance",
+        help_text="Variance of their annualised Sharpe ratios.",
+    )
+    pbo_blocks = forms.IntegerField(min_value=2, max_value=20, label="PBO blocks", help_text="Even; CSCV blocks.")
+    regime_window = forms.IntegerField(min_value=2, max_value=10000, help_text="Periods of trailing volatility.")
+    features = forms.CharField(
+        required=False, max_length=2000, help_text="Comma-separated; empty compares every shared column."
+    )
+    tolerance = forms.FloatField(min_value=0, max_value=0.999999, help_text="Re-performance tolerance.")
+    periods_per_year = forms.IntegerField(min_value=1, max_value=100000)
+    risk_free = forms.FloatField(min_value=-1, max_value=1, label="Risk-free rate", help_text="Annual.")
+
+    @classmethod
+    def initial_from(cls, options: dict) -> dict:
+        o = {**plans.DEFAULT_OPTIONS, **options}
+        return {**o, "features": ", ".join(o["features"] or [])}
+
+    def as_options(self) -> dict:
+        d = dict(self.cleaned_data)
+        d["split_date"] = d["split_date"].isoformat() if d["split_date"] else None
+        d["features"] = [f.strip() for f in d["features"].split(",") if f.strip()] or None
+        return d
+
+
+class EvidenceForm(forms.Form):
+    kind = forms.ChoiceField(choices=Evidence.Kind.choices)
+    file = forms.FileField()
+    description = forms.CharField(required=False, max_length=500)
+
+
+class FindingForm(forms.ModelForm):
+    class Meta:
+        model = Finding
+        fields = ["severity", "title", "description", "owner", "due_date"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "due_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = owners
+
+    def _post_clean(self):
+        pass  # the service validates and reports by field
+
+
+class FindingActionForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("start_remediation", "Record remediation"), ("close", "Close"), ("accept_risk", "Accept risk")]
+    )
+    comment = forms.CharField(max_length=10000, widget=forms.Textarea(attrs={"rows": 2}))
+    password = forms.CharField(required=False, widget=forms.PasswordInput)
+    otp_token = forms.CharField(required=False, max_length=12)

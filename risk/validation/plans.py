@@ -1,0 +1,257 @@
+"""The template library of validation plans, and checking a validator's edits to a plan.
+
+A test is {"test", "metric", "higher_is_better", "pass", "fail"}: a value on the good side of `pass`
+passes, one on the bad side of `fail` fails, anything between warns.
+"""
+
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError
+
+from risk.metrics.backtest import PERIODS_PER_YEAR
+
+
+def _t(metric, higher, passing, failing):
+    return {"test": metric, "metric": metric, "higher_is_better": higher, "pass": passing, "fail": failing}
+
+
+# Shared by every template: overfitting (in-sample vs out-of-sample gap of the headline metric at the plan's
+# split date) and stability (PSI and KS per feature and score against the training sample; the headline
+# metric in the low- and high-volatility halves).
+def _common(headline, gap_pass, gap_fail, floor_pass, floor_fail):
+    return [
+        _t(f"{headline}_gap", False, gap_pass, gap_fail),
+        _t(f"{headline}_low_vol", True, floor_pass, floor_fail),
+        _t(f"{headline}_high_vol", True, floor_pass, floor_fail),
+    ]
+
+
+STABILITY = [_t("psi", False, 0.10, 0.25), _t("ks", False, 0.10, 0.20)]
+
+TEMPLATES = {
+    "classifier": {
+        "input": "predictions",
+        "headline": "accuracy",
+        "columns": ["timestamp", "y_true", "y_pred"],
+        "optional_columns": ["y_score", "volatility"],
+        "tests": [
+            _t("accuracy", True, 0.55, 0.50),
+            _t("precision", True, 0.55, 0.50),
+            _t("recall", True, 0.50, 0.40),
+            _t("f1", True, 0.52, 0.45),
+            _t("roc_auc", True, 0.60, 0.52),
+            _t("calibration_error", False, 0.05, 0.10),
+            *_common("accuracy", 0.03, 0.08, 0.55, 0.50),
+            *STABILITY,
+        ],
+    },
+    "regressor": {
+        "input": "predictions",
+        "headline": "directional_accuracy",
+        "columns": ["timestamp", "y_true", "y_pred"],
+        "optional_columns": ["volatility"],
+        "tests": [
+            _t("r2", True, 0.05, 0.0),
+            _t("directional_accuracy", True, 0.53, 0.50),
+            *_common("directional_accuracy", 0.03, 0.08, 0.53, 0.50),
+            *STABILITY,
+        ],
+    },
+    "strategy": {
+        "input": "returns",
+        "headline": "sharpe",
+        "columns": ["timestamp", "return"],
+        "optional_columns": ["position", "benchmark"],
+        "tests": [
+            _t("sharpe", True, 1.0, 0.5),
+            _t("sortino", True, 1.2, 0.6),
+            _t("max_drawdown", False, 0.15, 0.30),
+            _t("hit_rate", True, 0.52, 0.48),
+            *_common("sharpe", 0.5, 1.0, 0.5, 0.0),
+            _t("deflated_sharpe", True, 0.95, 0.50),
+            _t("pbo", False, 0.20, 0.50),
+        ],
+    },
+}
+
+
+def _derived(headline):
+    return {f"{headline}_{suffix}" for suffix in ("is", "oos", "gap", "low_vol", "high_vol")}
+
+
+# Every metric a plan's test may name, by template (what risk.engine computes).
+METRICS = {
+    "classifier": {"accuracy", "precision", "recall", "f1", "roc_auc", "calibration_error", "psi", "ks"}
+    | {f"confusion_{c}" for c in ("tn", "fp", "fn", "tp")}
+    | _derived("accuracy"),
+    "regressor": {"rmse", "mae", "r2", "directional_accuracy", "psi", "ks"} | _derived("directional_accuracy"),
+    "strategy": {
+        "total_return",
+        "annualised_return",
+        "annualised_volatility",
+        "sharpe",
+        "sortino",
+        "max_drawdown",
+        "max_drawdown_duration",
+        "hit_rate",
+        "turnover",
+        "deflated_sharpe",
+        "pbo",
+        "pbo_mean_logit",
+        "pbo_p_oos_loss",
+    }
+    | _derived("sharpe"),
+}
+
+# Validation rigour commensurate with model risk (SR 11-7): a Tier 1 plan may retune, never drop, these.
+TIER_1_REQUIRED = {
+    "classifier": {"accuracy_gap", "psi", "ks"},
+    "regressor": {"directional_accuracy_gap", "psi", "ks"},
+    "strategy": {"sharpe_gap", "deflated_sharpe", "pbo"},
+}
+# Metrics a test may name beyond each template's own report (computed by risk.engine).
+PER_FEATURE_METRICS = {"psi", "ks"}
+DEFAULT_OPTIONS = {
+    "periods_per_year": PERIODS_PER_YEAR,
+    "risk_free": 0.0,
+    "split_date": None,
+    "trials": None,
+    "trials_sharpe_variance": None,
+    "pbo_blocks": 16,
+    "regime_window": 21,
+    "features": None,
+}
+CLASSIFIER_TYPES = {
+    "logistic_regression",
+    "decision_tree",
+    "random_forest",
+    "gradient_boosting",
+    "svm",
+    "deep_learning",
+}
+
+
+def template_for(model) -> str:
+    if model.purpose in ("alpha", "execution"):
+        return "strategy"
+    if model.model_type == "linear_regression":
+        return "regressor"
+    return "classifier" if model.model_type in CLASSIFIER_TYPES else "regressor"
+
+
+def proposed_plan(model) -> dict:
+    """The template for the model's type and purpose; Tier 1 tightens re-performance tolerance."""
+    name = template_for(model)
+    tolerance = 1e-6 if model.risk_tier == 1 else 1e-3
+    return {
+        "template": name,
+        "tests": [dict(t) for t in TEMPLATES[name]["tests"]],
+        "options": {**DEFAULT_OPTIONS, "tolerance": tolerance},
+    }
+
+
+def check_plan(template: str, tests, options, tier: int | None = None) -> None:
+    """Refuse a plan that cannot run (unknown template, thresholds on the wrong side, bad options), and a
+    Tier 1 plan that drops the overfitting or stability tests its template requires."""
+    errors = {}
+    if template not in TEMPLATES:
+        errors["template"] = f"Choose one of: {', '.join(TEMPLATES)}."
+    if not isinstance(tests, list) or not tests:
+        errors["tests"] = "List at least one test."
+    else:
+        for i, test in enumerate(tests):
+            if not isinstance(test, dict) or not isinstance(test.get("metric"), str):
+                errors["tests"] = f"Test {i + 1} needs a metric name."
+                break
+            if template in METRICS and test["metric"] not in METRICS[template]:
+                known = ", ".join(sorted(METRICS[template]))
+                errors["tests"] = f"Test {i + 1}: {template} plans have no metric {test['metric'][:60]!r}; use {known}."
+                break
+            numbers = [test.get("pass"), test.get("fail")]
+            if any(isinstance(n, bool) or not isinstance(n, (int, float)) for n in numbers):
+                errors["tests"] = f"Test {i + 1} ({test['metric']}) needs numeric pass and fail thresholds."
+                break
+            name, higher = test.get("test", test["metric"]), test.get("higher_is_better", True)
+            if not isinstance(name, str) or not 0 < len(name) <= 120:
+                errors["tests"] = f"Test {i + 1} ({test['metric']}): give it a name of up to 120 characters."
+                break
+            if not isinstance(higher, bool):
+                errors["tests"] = f"Test {i + 1} ({test['metric']}): higher_is_better must be true or false."
+                break
+            if (higher and test["pass"] < test["fail"]) or (not higher and test["pass"] > test["fail"]):
+                errors["tests"] = f"Test {i + 1} ({test['metric']}): the pass threshold is on the failing side."
+                break
+    if "tests" not in errors and template in TEMPLATES and tier == 1:
+        dropped = sorted(TIER_1_REQUIRED[template] - {t["metric"] for t in tests})
+        if dropped:
+            errors["tests"] = f"Tier 1 plans keep the overfitting and stability tests; add back: {', '.join(dropped)}."
+    if not isinstance(options, dict):
+        errors["options"] = "Give the options as an object."
+    else:
+        problem = _option_problem(options)
+        if problem:
+            errors["options"] = problem
+    if errors:
+        raise ValidationError(errors)
+
+
+def _whole(value, low, high) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def _number(value, low, high) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high
+
+
+def _option_problem(options: dict) -> str | None:
+    """The first option that cannot work, said in words; None when all can."""
+    o = {**DEFAULT_OPTIONS, "tolerance": 1e-3, **options}
+    if not _whole(o["periods_per_year"], 1, 100000):
+        return "periods_per_year must be a whole number between 1 and 100000."
+    if not _number(o["tolerance"], 0, 0.999999):
+        return "tolerance must be a number between 0 and 1."
+    if not _number(o["risk_free"], -1, 1):
+        return "risk_free must be an annual rate between -1 and 1."
+    if o["split_date"] is not None and parse_split_date(o["split_date"]) is None:
+        return "split_date must be a date such as 2025-01-01, or null."
+    if o["trials"] is not None and not _whole(o["trials"], 2, 10**7):
+        return "trials must be a whole number of at least 2, or null."
+    if o["trials_sharpe_variance"] is not None and not _number(o["trials_sharpe_variance"], 0, 1e6):
+        return "trials_sharpe_variance must be a non-negative number, or null."
+    if (o["trials"] is None) != (o["trials_sharpe_variance"] is None):
+        return "Give trials and trials_sharpe_variance together (or neither, to take them from a trial matrix)."
+    if not _whole(o["pbo_blocks"], 2, 20) or o["pbo_blocks"] % 2:
+        return "pbo_blocks must be an even whole number between 2 and 20."
+    if not _whole(o["regime_window"], 2, 10000):
+        return "regime_window must be a whole number between 2 and 10000."
+    features = o["features"]
+    if features is not None and not (
+        isinstance(features, list) and features and all(isinstance(f, str) and 0 < len(f) <= 200 for f in features)
+    ):
+        return "features must be a list of column names, or null to compare every shared column."
+    return None
+
+
+def parse_split_date(value):
+    """The split date as a UTC datetime (a date means its midnight), or None when it is not one."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def normalized_tests(tests) -> list[dict]:
+    """A checked plan's tests with exactly the keys runs read (the name defaults to the metric)."""
+    return [
+        _t(t["metric"], t.get("higher_is_better", True), t["pass"], t["fail"]) | {"test": t.get("test", t["metric"])}
+        for t in tests
+    ]
+
+
+def outcome(test: dict, value: float) -> str:
+    if test.get("higher_is_better", True):
+        return "pass" if value >= test["pass"] else "fail" if value < test["fail"] else "warn"
+    return "pass" if value <= test["pass"] else "fail" if value > test["fail"] else "warn"

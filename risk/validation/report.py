@@ -1,0 +1,43 @@
+"""The validation report of a finished run: one HTML document, shown as a page and printed to PDF.
+
+The PDF (WeasyPrint, no browser) is stored as validation-report evidence with its SHA-256, so the
+validator's signature pins exactly the report they read.
+"""
+
+from django.template.loader import render_to_string
+
+from governance.core.models import Finding
+from risk.validation import charts as run_charts
+
+
+def context(run, *, results, charts, fingerprints, finished_at) -> dict:
+    version = run.version
+    counts = {"pass": 0, "warn": 0, "fail": 0, "skipped": 0}
+    for row in results:
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+    return {
+        "run": run,
+        "version": version,
+        "model": version.model,
+        "plan": run.plan_snapshot,
+        "results": results,
+        "counts": counts,
+        "fingerprints": fingerprints,
+        "charts": run_charts.svg_charts(charts),
+        "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by").order_by("id"),
+        "finished_at": finished_at,
+    }
+
+
+def render_html(run, **parts) -> str:
+    return render_to_string("risk/report.html", context(run, **parts))
+
+
+def render_pdf(html: str) -> bytes:
+    from weasyprint import HTML  # imported here: only workers that finish runs need its system libraries
+
+    return HTML(string=html).write_pdf()
+
+
+def file_name(run) -> str:
+    return f"validation-report-{run.version.model.key}-{run.version.version}-run{run.pk}.pdf"

@@ -1,0 +1,41 @@
+"""What a signature on a model version covers: the frozen record and the evidence hashes it relied on.
+
+Validation owns it because the payload pins evidence; the lifecycle signs it, and the core's signature
+verification recomputes it through the builder registered here.
+"""
+
+from governance.core import signatures
+from models_registry.models import ModelVersion
+from risk.validation.models import Evidence
+
+VERSION_OBJECT_TYPE = "models_registry.modelversion"
+
+
+def version_payload(version, evidence_ids=None) -> dict:
+    """What a signature on a model version covers: the frozen record and the evidence hashes it relied on."""
+    evidence = Evidence.objects.filter(version=version)
+    if evidence_ids is not None:
+        evidence = evidence.filter(pk__in=evidence_ids)
+    links = sorted((link.usage, link.data_source_id) for link in version.data_links.all())
+    return {
+        "object": f"{VERSION_OBJECT_TYPE}:{version.pk}",
+        "model": version.model.key,
+        "version": version.version,
+        "artifact_sha256": version.artifact_sha256,
+        "artifact_uri": version.artifact_uri,
+        "code_revision": version.code_revision,
+        "training_data_ref": version.training_data_ref,
+        "hyperparameters": version.hyperparameters,
+        "claimed_performance": version.claimed_performance,
+        "data_sources": links,
+        "evidence": sorted([e.pk, e.sha256] for e in evidence),
+    }
+
+
+def _current_payload(version, signed_payload) -> dict:
+    evidence_ids = [pk for pk, _ in signed_payload.get("evidence", [])]
+    return version_payload(version, evidence_ids)
+
+
+def register() -> None:
+    signatures.register_payload(VERSION_OBJECT_TYPE, ModelVersion, _current_payload)

@@ -1,0 +1,334 @@
+"""Validation pages: evidence, findings, the plan and runs of a version, each run's progress and results,
+and the version-page panels this app registers (evidence, findings, validation)."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from governance.core.exceptions import Conflict
+from governance.core.forms_utils import errors_to_messages
+from governance.core.models import Finding
+from governance.core.selectors import object_timeline
+from models_registry import selectors as registry
+from risk.validation import access as validation_access
+from risk.validation import charts, report
+from risk.validation import findings as finding_services
+from risk.validation import runs as validation
+from risk.validation import services as evidence_services
+from risk.validation.forms import (
+    EvidenceForm,
+    FindingActionForm,
+    FindingForm,
+    PlanOptionsForm,
+    PlanTestForm,
+    PlanTestFormSet,
+)
+from risk.validation.models import Evidence, ValidationPlan, ValidationRun
+
+# --- Panels of the version page ------------------------------------------------------------------------
+
+
+def evidence_panel(request, version) -> dict | None:
+    user = request.user
+    if not validation_access.can_read_evidence(user, version):
+        return None  # traders see no validation evidence
+    return {
+        "evidence": Evidence.objects.filter(version=version).select_related("uploaded_by"),
+        "can_add_evidence": validation_access.can_add_evidence(user, version),
+        "evidence_form": EvidenceForm(),
+    }
+
+
+def _finding_from_query(request) -> dict | None:
+    """Title and description handed over by a validation run's "raise a finding" link (plain text, capped)."""
+    title = request.GET.get("finding_title", "")[:200]
+    return {"title": title, "description": request.GET.get("finding_description", "")[:2000]} if title else None
+
+
+def findings_panel(request, version) -> dict | None:
+    """Findings on the version; the validator's form to raise one, pre-filled from a failed test's link."""
+    user = request.user
+    if not validation_access.can_read_evidence(user, version):
+        return None
+    initial = _finding_from_query(request)
+    return {
+        "findings": Finding.objects.filter(version=version).select_related("owner"),
+        "can_raise_finding": validation_access.is_validator_of(user, version),
+        "finding_form": FindingForm(owners=_finding_owners(version), initial=initial or {}),
+        "finding_open": bool(initial),
+        "today": timezone.now().date(),
+    }
+
+
+def _finding_owners(version):
+    model = version.model
+    ids = {model.owner_id, *model.developers.values_list("pk", flat=True)}
+    return get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("username")
+
+
+def validation_panel(request, version) -> dict | None:
+    user = request.user
+    if not validation_access.can_read_evidence(user, version):
+        return None
+    return {
+        "plan": ValidationPlan.objects.filter(version=version).first(),
+        "runs": ValidationRun.objects.filter(version=version).select_related("dataset")[:20],
+        "datasets": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["dataset"]),
+        "references": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["reference"]),
+        "trial_files": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["trial_returns"]),
+        "is_validator": validation_access.is_validator_of(user, version),
+    }
+
+
+def _version(request, key, version):
+    return registry.version_get_for_user(request.user, registry.model_get_for_user(request.user, key), version)
+
+
+def plan_edit(request, key, version):
+    """The validator retunes thresholds, drops tests (not the ones Tier 1 requires) and sets the options."""
+    obj = _version(request, key, version)
+    plan = ValidationPlan.objects.filter(version=obj).first()
+    if not validation_access.is_validator_of(request.user, obj):
+        raise PermissionDenied("Only the model's validator edits the validation plan.")
+    if plan is None:
+        return redirect("models_registry:version-detail", key=key, version=version)
+    tests = PlanTestFormSet(
+        request.POST or None, prefix="tests", initial=[PlanTestForm.initial_from(t) for t in plan.tests]
+    )
+    options = PlanOptionsForm(request.POST or None, initial=PlanOptionsForm.initial_from(plan.options))
+    plan_errors = []
+    if request.method == "POST" and tests.is_valid() and options.is_valid():
+        kept = [form.as_test() for form in tests if form.cleaned_data.get("keep")]
+        try:
+            validation.plan_save(request.user, obj, tests=kept, options=options.as_options())
+        except ValidationError as exc:
+            plan_errors = exc.messages
+        else:
+            messages.success(request, "Validation plan saved.")
+            return redirect("models_registry:version-detail", key=key, version=version)
+    context = {"version": obj, "model": obj.model, "plan": plan, "tests": tests, "options": options}
+    return render(request, "risk/plan_form.html", {**context, "plan_errors": plan_errors})
+
+
+@require_POST
+def plan_setup(request, key, version):
+    obj = _version(request, key, version)
+    try:
+        plan = validation.plan_save(request.user, obj)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Validation plan set up from the {plan.template} template.")
+    return redirect("models_registry:version-detail", key=key, version=version)
+
+
+def _attached(version, value):
+    """The evidence file with this id on this version, or None (also for ids that are not numbers)."""
+    value = str(value or "")
+    return Evidence.objects.filter(pk=value, version=version).first() if value.isdigit() and len(value) < 19 else None
+
+
+@require_POST
+def run_start(request, key, version):
+    obj = _version(request, key, version)
+    files = {"dataset": _attached(obj, request.POST.get("dataset"))}
+    for optional in ("reference", "trial_returns"):
+        if request.POST.get(optional):
+            files[optional] = _attached(obj, request.POST.get(optional))
+    missing = [name for name, evidence in files.items() if evidence is None]
+    if missing:
+        messages.error(request, f"Choose files attached to this version ({', '.join(missing)}).")
+        return redirect("models_registry:version-detail", key=key, version=version)
+    try:
+        run = validation.run_start(request.user, obj, **files)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        return redirect("validation:run-detail", pk=run.pk)
+    return redirect("models_registry:version-detail", key=key, version=version)
+
+
+def _readable_run(request, pk) -> ValidationRun:
+    run = (
+        ValidationRun.objects.select_related("version__model", "dataset", "reference", "trial_returns", "requested_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if run is None or not validation_access.can_read_evidence(request.user, run.version):
+        raise Http404("Not found.")
+    return run
+
+
+def run_detail(request, pk):
+    run = _readable_run(request, pk)
+    return render(
+        request,
+        "risk/run_detail.html",
+        {
+            "run": run,
+            "results": _with_finding_links(request.user, run),
+            "running": run.status in ("queued", "running"),
+            "charts": charts.plotly_divs(run.charts) if run.charts else [],
+        },
+    )
+
+
+def _with_finding_links(user, run) -> list[dict]:
+    """Result rows; for the validator, failed and warned rows link to a finding form filled in from them."""
+    if not validation_access.is_validator_of(user, run.version):
+        return run.results
+    page = reverse("models_registry:version-detail", args=[run.version.model.key, run.version.version])
+    rows = []
+    for row in run.results:
+        if row["outcome"] in ("fail", "warn"):
+            query = urlencode(
+                {
+                    "finding_title": f"Validation run #{run.pk}: {row['test']} {row['outcome']}",
+                    "finding_description": f"{row['metric']} = {row['value']:.6g} against {_threshold_text(row)} "
+                    f"in validation run #{run.pk} on {run.dataset.original_name} (SHA-256 {run.input_sha256}).",
+                }
+            )
+            row = {**row, "finding_url": f"{page}?{query}#raise-finding"}
+        rows.append(row)
+    return rows
+
+
+def _threshold_text(row) -> str:
+    t = row["threshold"]
+    if "claimed" in t:
+        return f"the claimed {t['claimed']} (tolerance {t['tolerance']})"
+    good, bad = (">=", "<") if t["higher_is_better"] else ("<=", ">")
+    return f"pass {good} {t['pass']}, fail {bad} {t['fail']}"
+
+
+def run_report(request, pk):
+    """The validation report as a page: the same document the stored PDF was printed from."""
+    run = _readable_run(request, pk)
+    if run.status != ValidationRun.Status.SUCCEEDED:
+        raise Http404("This run has no report.")
+    html = report.render_html(
+        run, results=run.results, charts=run.charts, fingerprints=run.fingerprints, finished_at=run.finished_at
+    )
+    return HttpResponse(html)
+
+
+@require_POST
+def evidence_upload(request, key, version):
+    obj = _version(request, key, version)
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    else:
+        try:
+            evidence = evidence_services.evidence_add(request.user, obj, **form.cleaned_data)
+        except ValidationError as exc:
+            errors_to_messages(request, exc)
+        else:
+            messages.success(request, f"{evidence.original_name} attached (SHA-256 {evidence.sha256[:16]}…).")
+    return redirect("models_registry:version-detail", key=key, version=version)
+
+
+def evidence_download(request, pk):
+    evidence = Evidence.objects.select_related("version__model").filter(pk=pk).first()
+    if evidence is None or not validation_access.can_read_evidence(request.user, evidence.version):
+        raise Http404("Not found.")
+    # Always an attachment with a neutral type: evidence is never rendered or executed by the browser.
+    return FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type="application/octet-stream",
+    )
+
+
+@require_POST
+def finding_raise(request, key, version):
+    obj = _version(request, key, version)
+    form = FindingForm(request.POST, owners=_finding_owners(obj))
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    else:
+        try:
+            finding_services.finding_raise(request.user, obj, **form.cleaned_data)
+        except ValidationError as exc:
+            errors_to_messages(request, exc)
+        else:
+            messages.success(request, "Finding raised; its owner was notified.")
+    return redirect("models_registry:version-detail", key=key, version=version)
+
+
+def finding_list(request):
+    findings = finding_services.finding_list(request.user).order_by("status", "due_date", "id")
+    status = request.GET.get("status")
+    if status in Finding.Status.values:
+        findings = findings.filter(status=status)
+    page = Paginator(findings, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "governance/finding_list.html",
+        {"page": page, "today": timezone.now().date(), "statuses": Finding.Status.choices, "status": status},
+    )
+
+
+def _finding(request, pk) -> Finding:
+    finding = finding_services.finding_list(request.user).filter(pk=pk).first()
+    if finding is None:
+        raise Http404("Not found.")
+    return finding
+
+
+def finding_detail(request, pk):
+    finding = _finding(request, pk)
+    if request.method == "POST":
+        form = FindingActionForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["action"] == "start_remediation":
+                    finding_services.finding_start_remediation(request.user, finding, data["comment"])
+                elif data["action"] == "close":
+                    finding_services.finding_close(request.user, finding, data["comment"])
+                else:
+                    finding_services.finding_accept_risk(
+                        request.user,
+                        finding,
+                        justification=data["comment"],
+                        password=data["password"],
+                        otp_token=data["otp_token"],
+                    )
+            except ValidationError as exc:
+                errors_to_messages(request, exc)
+            except Conflict as exc:
+                for reason in exc.reasons:
+                    messages.error(request, reason)
+            else:
+                messages.success(request, "Finding updated.")
+                return redirect("validation:finding-detail", pk=finding.pk)
+        else:
+            messages.error(request, "Give a comment for the action.")
+    timeline = object_timeline(finding)
+    return render(
+        request,
+        "governance/finding_detail.html",
+        {
+            "finding": finding,
+            "form": FindingActionForm(),
+            "timeline": timeline,
+            "today": timezone.now().date(),
+            "version_url": reverse(
+                "models_registry:version-detail",
+                kwargs={"key": finding.version.model.key, "version": finding.version.version},
+            ),
+        },
+    )

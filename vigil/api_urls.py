@@ -1,0 +1,12 @@
+"""The API root: each app owns its api/urls.py; all of them share the "api" namespace under /api/v1/."""
+
+from django.urls import include, path
+
+app_name = "api"
+
+urlpatterns = [
+    path("", include("governance.core.api.urls")),
+    path("", include("governance.lifecycle.api.urls")),
+    path("", include("risk.validation.api.urls")),
+    path("", include("models_registry.api.urls")),
+]

@@ -1,0 +1,18 @@
+from governance.core.roles import Role, user_roles
+from models_registry import access as inventory_access
+
+
+def navigation(request):
+    """Role facts the base layout needs to draw navigation; computed once per request."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    roles = user_roles(user)
+    labels = dict(Role.choices)
+    return {
+        "nav_roles": [labels[r] for r in Role.values if r in roles] + (["Administrator"] if user.is_superuser else []),
+        "nav_can_create_model": inventory_access.can_create_model(user),
+        "nav_can_create_data_source": inventory_access.can_create_data_source(user),
+        "nav_is_admin": user.is_staff,
+        "nav_unread": user.notifications.filter(read_at__isnull=True).count(),
+    }

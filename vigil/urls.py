@@ -1,0 +1,27 @@
+"""Root URLs: the project's own few (login, health, schema) and each app's pages and API."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from vigil.health import health
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="models_registry:model-list", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", health, name="health"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("vigil.api_urls", namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("governance.core.urls")),
+    path("", include("governance.lifecycle.urls")),
+    path("", include("risk.validation.urls")),
+    path("", include("models_registry.urls")),
+]
+
+handler404 = "vigil.views.not_found"
+handler500 = "vigil.views.error"
