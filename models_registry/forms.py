@@ -4,10 +4,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from governance.core import access as perms
-from governance.core.models import ModelRisk
 from governance.core.roles import Role, user_roles, users_with_role
 from models_registry.choices import AssetClass
-from models_registry.models import DataSource, Model, ModelVersion
+from models_registry.models import DataSource, Model, ModelRisk, ModelVersion
 from models_registry.risk_register import FIELDS as RISK_FIELDS
 from models_registry.services import DATA_SOURCE_FIELDS, MODEL_COMPLIANCE_FIELDS, MODEL_INPUT_FIELDS
 

@@ -297,3 +297,41 @@ class VersionDataSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} uses {self.data_source} for {self.usage}"
+
+
+class ModelRisk(models.Model):
+    """An entry of a model's risk register: likelihood and impact (1-5) before and after mitigation."""
+
+    class Kind(models.TextChoices):
+        MODEL = "model", "Model risk"
+        OPERATIONAL = "operational", "Operational risk"
+        REGULATORY = "regulatory", "Regulatory risk"
+
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="risks")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=5000, blank=True)
+    likelihood = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    impact = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    mitigations = models.TextField(max_length=5000, blank=True)
+    residual_likelihood = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    residual_impact = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    next_review = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "governance_modelrisk"  # created by the governance app before the layers were split
+        ordering = ["-likelihood", "-impact", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.title}"
+
+    @property
+    def inherent_score(self) -> int:
+        return self.likelihood * self.impact
+
+    @property
+    def residual_score(self) -> int:
+        return self.residual_likelihood * self.residual_impact

@@ -5,7 +5,7 @@ from django.db.models import Max
 
 from governance.core import access as perms
 from governance.core.audit import audit_record, diff, snapshot
-from governance.core.models import ModelRisk
+from models_registry.models import ModelRisk
 
 FIELDS = [
     "kind",

@@ -34,8 +34,8 @@ def _querystring_without_page(request) -> str:
     return params.urlencode()
 
 
-def _timeline(obj, limit=50):
-    return object_timeline(obj, limit)
+def _timeline(request, obj, limit=50):
+    return object_timeline(request.user, obj, limit)
 
 
 def _risk_team(model):
@@ -77,7 +77,7 @@ def model_detail(request, key):
             "can_change": perms.can(user, perms.CHANGE, model),
             "can_add_version": perms.can(user, perms.ADD_VERSION, model),
             "can_manage_access": can_manage,
-            "timeline": _timeline(model),
+            "timeline": _timeline(request, model),
             **risk_summary(model),
             "risk_form": ModelRiskForm(owners=_risk_team(model)),
             "panels": panels.build(panels.MODEL_PAGE, request, model),
@@ -181,7 +181,7 @@ def version_detail(request, key, version):
             "training_sources": sources["training"],
             "inference_sources": sources["inference"],
             "can_edit": not obj.is_frozen and perms.can(request.user, perms.ADD_VERSION, model),
-            "timeline": _timeline(obj),
+            "timeline": _timeline(request, obj),
             # Lifecycle, evidence, findings, validation (and later monitoring, incidents): registered by their apps.
             "panels": panels.build(panels.VERSION_PAGE, request, obj),
         },
@@ -277,7 +277,7 @@ def data_source_detail(request, pk):
             "can_manage_access": can_manage and source.is_restricted,
             "grants": source.access_grants.select_related("user", "granted_by", "revoked_by") if can_manage else None,
             "grant_form": AccessGrantForm() if can_manage else None,
-            "timeline": _timeline(source),
+            "timeline": _timeline(request, source),
         },
     )
 

@@ -66,8 +66,7 @@ def build_world() -> World:
     mine_v1 = make_version(u["developer"], mine, label="1.0", status="production")
     theirs_v1 = make_version(u["developer2"], theirs, label="1.0", status="production")
     for model in (mine, theirs):
-        type(model).objects.filter(pk=model.pk).update(status="production")
-        model.refresh_from_db()
+        model.refresh_from_db()  # its status followed its version's into production
     public = make_data_source(c, name="Public feed", owner=u["owner"])
     restricted = make_data_source(c, name="Card panel", classification="restricted", owner=u["owner2"])
     return World(

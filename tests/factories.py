@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from governance.core.models import Desk, UserProfile
+from governance.demo.walk import walk
 from models_registry import services
 from models_registry.models import DataSource, Model, ModelVersion
 
@@ -49,8 +50,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         UserProfile.objects.get_or_create(user=self, defaults={"desk": extracted})
 
 
-def make_model(actor, *, owner, developers, validator=None, desk=None, key=None, status=None, **overrides) -> Model:
-    """A model registered through model_create, optionally moved to `status` (as the demo seed does)."""
+def make_model(actor, *, owner, developers, validator=None, desk=None, key=None, **overrides) -> Model:
+    """A model registered through model_create; its status follows its versions."""
     n = next(_seq)
     fields = {
         "key": key or f"model-{n}",
@@ -60,6 +61,7 @@ def make_model(actor, *, owner, developers, validator=None, desk=None, key=None,
         "model_type": "gradient_boosting",
         "asset_classes": ["equities"],
         "intended_use": "Intraday signal for the desk's own book.",
+        "known_limitations": "Untested in crises.",
         "notional_at_stake": "50000000",
         "downstream_consumers": 1,
         "complexity_rating": "medium",
@@ -68,11 +70,7 @@ def make_model(actor, *, owner, developers, validator=None, desk=None, key=None,
         "validator": validator,
         **overrides,
     }
-    model = services.model_create(actor, developers=list(developers), **fields)
-    if status:
-        Model.objects.filter(pk=model.pk).update(status=status)
-        model.refresh_from_db()
-    return model
+    return services.model_create(actor, developers=list(developers), **fields)
 
 
 def make_version(actor, model, *, label=None, status=None, **overrides) -> ModelVersion:
@@ -89,8 +87,10 @@ def make_version(actor, model, *, label=None, status=None, **overrides) -> Model
     }
     version = services.version_create(actor, model, **fields)
     if status:
-        ModelVersion.objects.filter(pk=version.pk).update(status=status)
-        version.refresh_from_db()
+        # Through the real lifecycle (submission, signed validation, approvals, pilot, promotion), as the demo
+        # seed does: every test version in production has its history and can be rolled back.
+        version = walk(version, status, lambda user: PASSWORD)
+        version = ModelVersion.objects.select_related("model").get(pk=version.pk)
     return version
 
 

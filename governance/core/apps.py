@@ -13,4 +13,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Governance core"
 
     def ready(self):
-        from governance.core import signals  # noqa: F401  (connects the audit receivers)
+        from governance.core import notifications, signals, tasks  # noqa: F401  (signals, tasks: registered on import)
+
+        notifications.register()

@@ -21,19 +21,25 @@ from governance.core.models import AuditChainHead, AuditEvent
 GENESIS_HASH = "0" * 64
 
 
-def _jsonable(value):
+def jsonable(value):
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_jsonable(v) for v in value]
+        items = [jsonable(v) for v in value]
         return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+def audit_type(obj) -> str:
+    """The name under which the audit trail and signatures record an object: "app_label.model", unless the
+    model keeps the name it was first recorded under (AUDIT_TYPE) after moving between apps."""
+    return getattr(type(obj), "AUDIT_TYPE", None) or obj._meta.label_lower
 
 
 def canonical_content(event: AuditEvent) -> bytes:
@@ -63,7 +69,7 @@ def diff(before: dict, after: dict) -> dict:
     """Changed fields as {field: [old, new]}, both made JSON-safe. Blank-to-blank is no change."""
     out = {}
     for key in sorted(set(before) | set(after)):
-        old, new = _jsonable(before.get(key)), _jsonable(after.get(key))
+        old, new = jsonable(before.get(key)), jsonable(after.get(key))
         if old != new and not (old in (None, "", [], {}) and new in (None, "", [], {})):
             out[key] = [old, new]
     return out
@@ -82,7 +88,8 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event to the chain. Must run inside the caller's transaction (atomic is nested here)."""
     ctx = request_context.current()
-    with transaction.atomic():
+    # No savepoint: inside a service's transaction the event stands or falls with the change it records.
+    with transaction.atomic(savepoint=False):
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             singleton=1, defaults={"last_hash": GENESIS_HASH, "length": 0}
         )
@@ -92,10 +99,10 @@ def audit_record(
             actor=actor if authenticated else None,
             actor_username=actor.get_username() if authenticated else (str(actor) if actor else "system"),
             action=action,
-            object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
+            object_type=object_type or (audit_type(obj) if obj is not None else ""),
             object_id=object_id if object_id is not None else (str(obj.pk) if obj is not None else ""),
             object_repr=(object_repr if object_repr is not None else (str(obj) if obj is not None else ""))[:300],
-            changes=_jsonable(changes or {}),
+            changes=jsonable(changes or {}),
             reason=reason,
             request_id=ctx.request_id,
             ip_address=ctx.ip_address,

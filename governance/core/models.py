@@ -1,7 +1,6 @@
-"""Governance core models: organisational reference data, user profiles and the audit trail."""
+"""Core models: reference data (desks), user profiles, the audit trail, the policy, signatures, notifications."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -154,83 +153,6 @@ class Signature(models.Model):
         return f"Signed by {self.full_name_snapshot} at {when} UTC: {self.get_meaning_display()}"
 
 
-class VersionTransition(models.Model):
-    """One lifecycle step of a model version, with who, when, why, and the policy in force."""
-
-    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="transitions")
-    action = models.CharField(max_length=40)
-    from_status = models.CharField(max_length=30)
-    to_status = models.CharField(max_length=30)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField()
-    comment = models.TextField(max_length=5000, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-    signature = models.ForeignKey(Signature, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    policy = models.ForeignKey(GovernancePolicy, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.version}: {self.action} {self.from_status} -> {self.to_status}"
-
-
-class PilotPlan(models.Model):
-    """The limits of a phased deployment (the model gate enforces them in a later issue)."""
-
-    version = models.OneToOneField("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="pilot")
-    max_notional = models.DecimalField(max_digits=20, decimal_places=2)
-    instruments = models.JSONField(default=list, blank=True)
-    venues = models.JSONField(default=list, blank=True)
-    end_date = models.DateField()
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"Pilot of {self.version} until {self.end_date}"
-
-
-class Finding(models.Model):
-    """A validation finding on a version (VAL-07): tracked until a validator closes it or compliance accepts it."""
-
-    class Severity(models.TextChoices):
-        HIGH = "high", "High"
-        MEDIUM = "medium", "Medium"
-        LOW = "low", "Low"
-
-    class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_REMEDIATION = "in_remediation", "In remediation"
-        CLOSED = "closed", "Closed"
-        RISK_ACCEPTED = "risk_accepted", "Risk accepted"
-
-    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="findings")
-    severity = models.CharField(max_length=10, choices=Severity.choices)
-    title = models.CharField(max_length=200)
-    description = models.TextField(max_length=10000)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_findings")
-    due_date = models.DateField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    raised_at = models.DateTimeField(auto_now_add=True)
-    remediation_note = models.TextField(max_length=10000, blank=True)
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    closed_at = models.DateTimeField(null=True, blank=True)
-    risk_acceptance = models.ForeignKey(Signature, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        ordering = ["status", "due_date", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.get_severity_display()} finding: {self.title}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in (self.Status.OPEN, self.Status.IN_REMEDIATION)
-
-
 class Notification(models.Model):
     """Something that waits on a person: an assignment, a signature request, an overdue item."""
 
@@ -249,57 +171,70 @@ class Notification(models.Model):
         return f"{self.user}: {self.message}"
 
 
-class Attestation(models.Model):
-    """The yearly attestation a production model's owner signs (MiFID II RTS 6 Art. 9 style self-assessment)."""
+class Event(models.Model):
+    """The outbox: an effect that leaves the transaction (a notification, an e-mail, later a webhook).
 
-    model = models.ForeignKey("models_registry.Model", on_delete=models.PROTECT, related_name="attestations")
-    year = models.PositiveIntegerField()
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attestations")
-    opened_at = models.DateTimeField(auto_now_add=True)
-    due_date = models.DateField()
-    statement = models.TextField(max_length=10000, blank=True)
-    signature = models.ForeignKey(Signature, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    Written in the same transaction as the change that causes it, so a rolled-back action leaves no event;
+    delivered after commit by a worker (governance.core.events), so a crashed worker or a broker that was
+    down at commit loses nothing: the periodic sweep delivers what is still pending.
+    """
 
-    class Meta:
-        ordering = ["-year", "model_id"]
-        constraints = [models.UniqueConstraint(fields=["model", "year"], name="one_attestation_per_model_year")]
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
 
-    def __str__(self) -> str:
-        return f"{self.year} attestation of {self.model}"
-
-
-class ModelRisk(models.Model):
-    """An entry of a model's risk register: likelihood and impact (1-5) before and after mitigation."""
-
-    class Kind(models.TextChoices):
-        MODEL = "model", "Model risk"
-        OPERATIONAL = "operational", "Operational risk"
-        REGULATORY = "regulatory", "Regulatory risk"
-
-    model = models.ForeignKey("models_registry.Model", on_delete=models.PROTECT, related_name="risks")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    title = models.CharField(max_length=200)
-    description = models.TextField(max_length=5000, blank=True)
-    likelihood = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    impact = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    mitigations = models.TextField(max_length=5000, blank=True)
-    residual_likelihood = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    residual_impact = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    next_review = models.DateField()
+    kind = models.CharField(max_length=60)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-likelihood", "-impact", "id"]
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "id"], name="event_pending_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.title}"
+        return f"{self.kind} event {self.pk} ({self.status})"
 
-    @property
-    def inherent_score(self) -> int:
-        return self.likelihood * self.impact
 
-    @property
-    def residual_score(self) -> int:
-        return self.residual_likelihood * self.residual_impact
+class Job(models.Model):
+    """One piece of background work of any kind (a validation run, later a monitor run, an alert delivery, an
+    export): who asked, on what, its status and progress, its attempts, its error, its timings.
+
+    Claimed by a conditional UPDATE (governance.core.jobs), so of two workers handed the same job one runs it.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=60)
+    subject_type = models.CharField(max_length=60, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=3)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["kind", "status"], name="job_kind_status_idx"),
+            models.Index(fields=["subject_type", "subject_id"], name="job_subject_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} job {self.pk} ({self.status})"

@@ -50,4 +50,3 @@ def build(page: str, request, obj) -> list[RenderedPanel]:
         if context is not None:
             out.append(RenderedPanel(panel.name, panel.template, context))
     return out
-

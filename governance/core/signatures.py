@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_otp import devices_for_user, match_token
 
-from governance.core.audit import audit_record
+from governance.core.audit import audit_record, audit_type
 from governance.core.models import Signature
 
 
@@ -55,7 +55,7 @@ def sign(signer, meaning: str, obj, payload: dict, policy, comment: str = "") ->
         signed_at=timezone.now(),
         meaning=meaning,
         comment=comment,
-        object_type=obj._meta.label_lower,
+        object_type=audit_type(obj),
         object_id=str(obj.pk),
         payload=payload,
         content_hash=canonical_hash(payload),

@@ -2,8 +2,10 @@
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
 
+from governance.core import events, jobs
 from governance.core.audit import verify_chain
 
 logger = logging.getLogger(__name__)
@@ -16,3 +18,39 @@ def verify_audit_chain_task():
     if not report.intact:
         logger.error("AUDIT CHAIN BROKEN at event %s: %s", report.first_broken_id, report.problem)
     return report.__dict__
+
+
+@shared_task(name=events.DELIVER_TASK, acks_late=True)
+def deliver_event(event_id: int) -> str:
+    """Deliver one outbox event (handed over when its transaction committed)."""
+    return events.deliver(event_id)
+
+
+@shared_task(name="governance.deliver_pending_events", acks_late=True)
+def deliver_pending_events() -> int:
+    """The sweep: deliver what a lost worker or a broker that was down at commit left pending."""
+    return events.deliver_pending()
+
+
+class JobTask(Task):
+    """When a job cannot be finished (retries spent, or a bug), say so on the job and its subject instead of
+    leaving them 'running' for ever."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        jobs.give_up(args[0] if args else kwargs.get("job_id"), f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(
+    base=JobTask,
+    name=jobs.RUN_JOB_TASK,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def run_job(job_id: int) -> str:
+    """Run one job of any kind. A lost worker's message is redelivered and the job claimed again; a lost
+    database connection is retried with backoff."""
+    return jobs.execute(job_id)

@@ -12,15 +12,17 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.core import signatures
+from governance.core import access, signatures
 from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
-from governance.core.models import Attestation, Finding, Signature
+from governance.core.models import Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role, users_with_role
+from governance.core.roles import Role
+from governance.lifecycle.models import Attestation
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model
+from risk.validation.models import Finding
 
 DUE_SOON, OVERDUE = "due_soon", "overdue"
 IN_USE = (S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED)
@@ -41,7 +43,6 @@ def revalidation_sweep(today: dt.date | None = None) -> dict:
     """Idempotent: a second run on the same day changes nothing and notifies nobody again."""
     today = today or timezone.now().date()
     policy = policy_in_force()
-    compliance = list(users_with_role(Role.COMPLIANCE))
     changed = {DUE_SOON: 0, OVERDUE: 0, "cleared": 0}
     candidates = (
         Model.objects.filter(Q(next_validation_due__isnull=False) | ~Q(revalidation_flag=""))
@@ -69,11 +70,12 @@ def revalidation_sweep(today: dt.date | None = None) -> dict:
                 else f"Validation of {model.key} is due on {model.next_validation_due}."
             )
             notify(
-                [model.owner, model.validator, *compliance],
+                [model.owner_id, model.validator_id],
                 "validation_" + flag,
                 text,
                 reverse("models_registry:model-detail", kwargs={"key": model.key}),
                 dedupe_key=f"reval:{model.pk}:{flag}:{model.next_validation_due}",
+                roles=[Role.COMPLIANCE],
             )
     opened = open_attestations(today)
     return {**changed, "attestations_opened": opened, "overdue_findings": notify_overdue_findings(today)}
@@ -120,7 +122,7 @@ def open_attestations(today: dt.date) -> int:
 
 def attestation_sign(actor, attestation, *, statement: str, password: str, otp_token: str = "") -> Attestation:
     """The owner attests, with an electronic signature, that the model is used as approved and within limits."""
-    if actor.pk != attestation.owner_id:
+    if actor.pk != attestation.owner_id or not access.is_active(actor):
         raise PermissionDenied("Only the model's owner signs its attestation.")
     if len(statement.strip()) < 20:
         raise ValidationError({"statement": "Write the attestation (at least 20 characters)."})

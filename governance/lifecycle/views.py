@@ -3,21 +3,18 @@ panels this app adds to the version page (signatures, history, actions) and the 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from governance.core import access as perms
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import errors_to_messages
-from governance.core.models import Attestation, Finding, Notification, PilotPlan, Signature
-from governance.core.signatures import verify as verify_signature
-from governance.lifecycle import workflow
+from governance.core.notifications import notifications_mark_read
+from governance.lifecycle import access as lifecycle_access
+from governance.lifecycle import selectors, workflow
 from governance.lifecycle.forms import AttestationForm, PilotForm, SignOffForm, TransitionForm
 from governance.lifecycle.revalidation import attestation_sign
 from models_registry import selectors as registry
-from models_registry.models import ModelVersion
 
 
 def _version(request, key, version):
@@ -31,23 +28,22 @@ def _version(request, key, version):
 def lifecycle_panel(request, version) -> dict:
     """Signatures (verified), the transition history, the pilot limits, and the actions open to the viewer
     with the reasons each closed one is closed."""
-    signatures = Signature.objects.filter(
-        object_type=version._meta.label_lower, object_id=str(version.pk)
-    ).select_related("policy")
     return {
-        "history": workflow.version_history(version),
-        "signatures": [(s, verify_signature(s)) for s in signatures],
+        "history": selectors.version_history(version),
+        "signatures": selectors.version_signatures(version),
         "actions": workflow.available_actions(request.user, version),
         "transition_form": TransitionForm(),
         "signoff_form": SignOffForm(version=version),
         "pilot_form": PilotForm(),
-        "pilot": PilotPlan.objects.filter(version=version).first(),
+        "pilot": selectors.pilot_of(version),
     }
 
 
 def attestations_panel(request, model) -> dict:
+    attestations = list(selectors.attestations_of(model))
     return {
-        "attestations": Attestation.objects.filter(model=model).select_related("owner", "signature"),
+        "attestations": attestations,
+        "signable": {a.pk for a in attestations if lifecycle_access.can_sign_attestation(request.user, a)},
         "attestation_form": AttestationForm(),
     }
 
@@ -101,26 +97,20 @@ def inbox(request):
     """What waits on me: notifications, and versions where I have an open action."""
     user = request.user
     if request.method == "POST":
-        Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+        notifications_mark_read(user)
         return redirect("lifecycle:inbox")
-    candidates = (
-        perms.restrict(ModelVersion.objects.all(), user)
-        .exclude(status__in=["draft", "retired"])
-        .select_related("model")[:200]
-    )
+    candidates = selectors.queue_candidates(user)
     waiting = []
     for version in candidates:
         open_actions = [a for a in workflow.available_actions(user, version) if a.allowed]
         if open_actions:
             waiting.append((version, open_actions))
-    my_findings = Finding.objects.filter(owner=user, status__in=["open", "in_remediation"]).select_related(
-        "version__model"
-    )
+    my_findings = selectors.findings_owned_by(user)
     return render(
         request,
         "governance/inbox.html",
         {
-            "notifications": Notification.objects.filter(user=user)[:50],
+            "notifications": selectors.notifications_of(user),
             "waiting": waiting,
             "my_findings": my_findings,
             "today": timezone.now().date(),
@@ -131,9 +121,7 @@ def inbox(request):
 @require_POST
 def attestation_sign_view(request, key, pk):
     model = registry.model_get_for_user(request.user, key)
-    attestation = Attestation.objects.filter(pk=pk, model=model).first()
-    if attestation is None:
-        raise Http404("Not found.")
+    attestation = selectors.attestation_get(model, pk)
     form = AttestationForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Write the statement and enter your password.")

@@ -1,103 +1,74 @@
-"""The lifecycle of a model version: who may move it, from where to where, and on what conditions.
+"""The lifecycle of a model version, as data: who may move it, from where to where, on what conditions,
+and with what effects.
 
 Hand-written as a table rather than with django-fsm-2: a refused transition must answer with *every*
 unmet condition (409), tell a forbidden role apart (403) from an invisible object (404), require
 re-authentication for signing actions, and take a row lock so concurrent requests cannot both win;
-a library's boolean conditions would still need all of that around them. The table below is the
-single place these rules live; the UI, the API and tests all read it.
+a library's boolean conditions would still need all of that around them.
+
+Each Rule lists its checks (functions answering the reasons they are unmet) and its effects (functions
+run in the transaction after the version moved). The UI, the API and the tests all read RULES; nothing
+else branches on an action. Notifications leave the transaction as one outbox event (governance.core).
 """
 
 import datetime as dt
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.core import access as perms
-from governance.core import signatures
+from governance.core import access, signatures
 from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
-from governance.core.models import Finding, PilotPlan, Signature, VersionTransition
+from governance.core.models import GovernancePolicy, Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role, user_roles, users_with_role
+from governance.core.roles import Role, user_roles
+from governance.lifecycle.inputs import ELEMENTS, PilotSerializer, SignOffSerializer, clean
+from governance.lifecycle.models import PilotPlan, VersionTransition
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model, ModelVersion
-from risk.validation.models import Evidence
-from risk.validation.signed_content import version_payload
+from risk.validation.access import is_validator_of
+from risk.validation.models import Evidence, Finding
+from risk.validation.signed_content import VERSION_OBJECT_TYPE, version_payload
 
 M = Signature.Meaning
+__all__ = ["ELEMENTS", "RULES", "SIGNOFF_ACTIONS", "Action", "available_actions", "version_transition"]
 
 
-@dataclass(frozen=True)
-class Rule:
-    action: str
-    label: str
-    sources: tuple[str, ...]
-    target: str | None  # None: decided at run time (resume, rollback)
-    actor: str  # team | validator | compliance | owner_or_compliance
-    signing: str | None = None  # the meaning of the signature the action records
-    needs_comment: bool = False
+class Action(models.TextChoices):
+    SUBMIT = "submit", "Submit for validation"
+    START_VALIDATION = "start_validation", "Start validation"
+    VALIDATE = "validate", "Sign: validated"
+    VALIDATE_WITH_CONDITIONS = "validate_with_conditions", "Sign: validated with conditions"
+    REJECT = "reject", "Sign: rejected"
+    APPROVE_DEPLOYMENT = "approve_deployment", "Sign: approve for deployment"
+    START_PILOT = "start_pilot", "Start pilot"
+    PROMOTE = "promote", "Promote to production"
+    SUSPEND = "suspend", "Suspend (kill switch)"
+    RESUME = "resume", "Resume"
+    ROLLBACK = "rollback", "Roll back to the previous version"
+    RETIRE = "retire", "Retire"
 
 
-RULES = {
-    r.action: r
-    for r in [
-        Rule("submit", "Submit for validation", (S.DRAFT,), S.SUBMITTED, "team"),
-        Rule("start_validation", "Start validation", (S.SUBMITTED,), S.IN_VALIDATION, "validator"),
-        Rule("validate", "Sign: validated", (S.IN_VALIDATION,), S.VALIDATED, "validator", M.VALIDATED),
-        Rule(
-            "validate_with_conditions",
-            "Sign: validated with conditions",
-            (S.IN_VALIDATION,),
-            S.VALIDATED_WITH_CONDITIONS,
-            "validator",
-            M.VALIDATED_WITH_CONDITIONS,
-        ),
-        Rule("reject", "Sign: rejected", (S.IN_VALIDATION,), S.REJECTED, "validator", M.REJECTED, needs_comment=True),
-        Rule(
-            "approve_deployment",
-            "Sign: approve for deployment",
-            (S.VALIDATED, S.VALIDATED_WITH_CONDITIONS),
-            S.APPROVED,
-            "compliance",
-            M.APPROVED,
-        ),
-        Rule("start_pilot", "Start pilot", (S.APPROVED,), S.PILOT, "owner_or_compliance"),
-        Rule("promote", "Promote to production", (S.PILOT,), S.PRODUCTION, "compliance"),
-        Rule(
-            "suspend",
-            "Suspend (kill switch)",
-            (S.PILOT, S.PRODUCTION),
-            S.SUSPENDED,
-            "owner_or_compliance",
-            needs_comment=True,
-        ),
-        Rule("resume", "Resume", (S.SUSPENDED,), None, "compliance", needs_comment=True),
-        Rule(
-            "rollback",
-            "Roll back to the previous version",
-            (S.PRODUCTION, S.SUSPENDED),
-            S.RETIRED,
-            "compliance",
-            needs_comment=True,
-        ),
-        Rule(
-            "retire",
-            "Retire",
-            (S.VALIDATED, S.VALIDATED_WITH_CONDITIONS, S.REJECTED, S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED),
-            S.RETIRED,
-            "owner_or_compliance",
-            needs_comment=True,
-        ),
-    ]
-}
-SIGNOFF_ACTIONS = ("validate", "validate_with_conditions", "reject")
-ELEMENTS = ("conceptual_soundness", "ongoing_monitoring", "outcomes_analysis")
+# Steps the system records on other versions as a consequence of an action (not requested by anyone).
+SUPERSEDED = "superseded"
+
+
+class Actor(models.TextChoices):
+    TEAM = "team", "the model's developers or owner"
+    VALIDATOR = "validator", "the model's assigned validator"
+    COMPLIANCE = "compliance", "compliance"
+    OWNER_OR_COMPLIANCE = "owner_or_compliance", "the model's owner or compliance"
+
+
+SIGNOFF_ACTIONS = (Action.VALIDATE, Action.VALIDATE_WITH_CONDITIONS, Action.REJECT)
+IN_USE = (S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED)
 # Which version status the model shows, most significant first.
 MODEL_STATUS_ORDER = [
     S.PRODUCTION,
@@ -114,104 +85,337 @@ MODEL_STATUS_ORDER = [
 ]
 
 
-# --- Who may act ------------------------------------------------------------------------------------
+# --- One step in progress: what every check and effect reads, each fact loaded once -------------------
 
 
-def _is_compliance(user) -> bool:
-    return Role.COMPLIANCE in user_roles(user)
+@dataclass
+class Step:
+    rule: "Rule"
+    user: object
+    version: ModelVersion
+    model: Model
+    policy: GovernancePolicy
+    comment: str = ""
+    signoff: dict | None = None
+    pilot: dict | None = None
+    signature: Signature | None = None
+    target: str | None = None
+    details: dict = field(default_factory=dict)
+
+    @cached_property
+    def team_ids(self) -> set[int]:
+        return {self.model.owner_id, *self.model.developers.values_list("pk", flat=True)}
+
+    @cached_property
+    def evidence(self) -> list[Evidence]:
+        return list(Evidence.objects.filter(version=self.version).only("pk", "kind", "sha256"))
+
+    @cached_property
+    def submitter_id(self) -> int | None:
+        return (
+            VersionTransition.objects.filter(version=self.version, action=Action.SUBMIT)
+            .order_by("-at")
+            .values_list("actor_id", flat=True)
+            .first()
+        )
+
+    @cached_property
+    def approvers(self) -> dict[int, Signature]:
+        return approvers(self.version)
+
+    @cached_property
+    def previous_production(self) -> ModelVersion | None:
+        return previous_production(self.version)
 
 
-def _role_allows(rule: Rule, user, model: Model) -> bool:
-    """Role-based permission to attempt the action (403 when false). Superusers get nothing extra."""
-    if rule.actor == "team":
-        return perms.can(user, perms.ADD_VERSION, model) and bool(user_roles(user) & {Role.DEVELOPER, Role.OWNER})
-    if rule.actor == "validator":
-        return model.validator_id == user.pk and Role.VALIDATOR in user_roles(user)
-    if rule.actor == "compliance":
-        return _is_compliance(user)
-    if rule.actor == "owner_or_compliance":
-        return model.owner_id == user.pk or _is_compliance(user)
+Check = Callable[[Step], list[str]]
+Effect = Callable[[Step], None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: Action
+    sources: tuple[str, ...]
+    target: str | None  # None: decided by an effect at run time (resume, rollback)
+    actor: Actor
+    signing: str | None = None  # the meaning of the signature the action records
+    needs_comment: bool = False
+    checks: tuple[Check, ...] = ()
+    effects: tuple[Effect, ...] = ()  # in order, after the checks passed and the signature was recorded
+
+    @property
+    def label(self) -> str:
+        return self.action.label
+
+
+# --- Who may act (403 when not) ------------------------------------------------------------------------
+
+
+def role_allows(rule: Rule, user, model: Model) -> bool:
+    """Role-based permission to attempt the action. Superusers get nothing extra."""
+    roles = user_roles(user)
+    if rule.actor == Actor.TEAM:
+        return access.can(user, access.ADD_VERSION, model) and bool(roles & {Role.DEVELOPER, Role.OWNER})
+    if rule.actor == Actor.VALIDATOR:
+        return is_validator_of(user, model)
+    if rule.actor == Actor.COMPLIANCE:
+        return Role.COMPLIANCE in roles
+    if rule.actor == Actor.OWNER_OR_COMPLIANCE:
+        return model.owner_id == user.pk or Role.COMPLIANCE in roles
     raise ValueError(rule.actor)
 
 
-# --- Conditions: each returns the reasons it is unmet ------------------------------------------------
+# --- Checks: each answers the reasons it is unmet --------------------------------------------------------
 
 
-def _submitter_id(version) -> int | None:
-    return (
-        VersionTransition.objects.filter(version=version, action="submit")
-        .order_by("-at")
-        .values_list("actor_id", flat=True)
-        .first()
-    )
+def independent_of_the_team(step: Step) -> list[str]:
+    """Segregation of duties (VAL-01, GOV-02): nobody validates or approves a model they develop or own."""
+    if step.user.pk in step.team_ids:
+        return ["You develop or own this model, so you cannot validate or approve it."]
+    return []
 
 
-def _segregation(rule: Rule, user, version, model) -> list[str]:
-    """Segregation of duties, the same for everyone including superusers (VAL-01, GOV-02)."""
+def not_the_registrant(step: Step) -> list[str]:
+    if step.version.created_by_id == step.user.pk:
+        return ["You registered this version, so you cannot validate it."]
+    return []
+
+
+def not_the_submitter(step: Step) -> list[str]:
+    if step.submitter_id == step.user.pk:
+        return ["You submitted this version, so you cannot approve it."]
+    return []
+
+
+def not_the_validator(step: Step) -> list[str]:
+    if step.model.validator_id == step.user.pk:
+        return ["You are this model's validator, so you cannot also approve its deployment."]
+    return []
+
+
+def ready_for_validation(step: Step) -> list[str]:
     reasons = []
-    team = set(model.developers.values_list("pk", flat=True)) | {model.owner_id}
-    independent = rule.actor in ("validator", "compliance") and rule.action != "resume"
-    if independent and user.pk in team:
-        reasons.append("You develop or own this model, so you cannot validate or approve it.")
-    if rule.action in SIGNOFF_ACTIONS + ("start_validation",) and version.created_by_id == user.pk:
-        reasons.append("You registered this version, so you cannot validate it.")
-    if rule.action == "approve_deployment":
-        if _submitter_id(version) == user.pk:
-            reasons.append("You submitted this version, so you cannot approve it.")
-        if model.validator_id == user.pk:
-            reasons.append("You are this model's validator, so you cannot also approve its deployment.")
+    if not step.model.validator_id:
+        reasons.append("Compliance must assign a validator to the model first.")
+    if not step.model.intended_use.strip():
+        reasons.append("The model's intended use is empty.")
+    if not step.model.known_limitations.strip():
+        reasons.append("The model's known limitations are empty.")
     return reasons
 
 
-def _evidence_reasons(action, version, policy) -> list[str]:
-    required = policy.evidence_for(action)
-    have = set(Evidence.objects.filter(version=version, kind__in=required).values_list("kind", flat=True))
+def required_evidence(step: Step) -> list[str]:
+    """The evidence the policy in force asks of this action."""
+    have = {e.kind for e in step.evidence}
     labels = dict(Evidence.Kind.choices)
     return [
-        f"Attach {labels.get(kind, kind).lower()} evidence first (policy v{policy.version})."
-        for kind in required
+        f"Attach {labels.get(kind, kind).lower()} evidence first (policy v{step.policy.version})."
+        for kind in step.policy.evidence_for(step.rule.action)
         if kind not in have
     ]
 
 
-def _conditions(rule: Rule, user, version, model, policy) -> list[str]:
-    reasons = []
-    if rule.action == "submit":
-        if not model.validator_id:
-            reasons.append("Compliance must assign a validator to the model first.")
-        if not model.intended_use.strip():
-            reasons.append("The model's intended use is empty.")
-        if not model.known_limitations.strip():
-            reasons.append("The model's known limitations are empty.")
-    if rule.action in SIGNOFF_ACTIONS + ("promote",):
-        reasons += _evidence_reasons(rule.action, version, policy)
-    if rule.action == "approve_deployment":
-        if not Signature.objects.filter(
-            object_type="models_registry.modelversion",
-            object_id=str(version.pk),
-            meaning__in=[M.VALIDATED, M.VALIDATED_WITH_CONDITIONS],
-        ).exists():
-            reasons.append("The validator has not signed this version.")
-        open_high = Finding.objects.filter(
-            version=version,
-            severity=Finding.Severity.HIGH,
-            status__in=[Finding.Status.OPEN, Finding.Status.IN_REMEDIATION],
-        ).count()
-        if open_high:
-            reasons.append(
-                f"{open_high} high-severity finding(s) are open; close them or have compliance accept "
-                "the risk in writing."
-            )
-        if _approvers(version).get(user.pk):
-            reasons.append("You already approved this version; a second, different approver is needed.")
-    if rule.action == "promote" and not PilotPlan.objects.filter(version=version).exists():
-        reasons.append("The version has no pilot on record.")
-    if rule.action == "rollback" and _previous_production(version) is None:
-        reasons.append("There is no earlier production version of this model to roll back to.")
-    return reasons
+def validator_signed(step: Step) -> list[str]:
+    signed = Signature.objects.filter(
+        object_type=VERSION_OBJECT_TYPE,
+        object_id=str(step.version.pk),
+        meaning__in=[M.VALIDATED, M.VALIDATED_WITH_CONDITIONS],
+    ).exists()
+    return [] if signed else ["The validator has not signed this version."]
 
 
-def _approvers(version) -> dict[int, Signature]:
+def no_open_high_findings(step: Step) -> list[str]:
+    open_high = Finding.objects.filter(
+        version=step.version,
+        severity=Finding.Severity.HIGH,
+        status__in=[Finding.Status.OPEN, Finding.Status.IN_REMEDIATION],
+    ).count()
+    if open_high:
+        return [
+            f"{open_high} high-severity finding(s) are open; close them or have compliance accept the risk in writing."
+        ]
+    return []
+
+
+def not_approved_twice_by_one_person(step: Step) -> list[str]:
+    if step.user.pk in step.approvers:
+        return ["You already approved this version; a second, different approver is needed."]
+    return []
+
+
+def pilot_on_record(step: Step) -> list[str]:
+    return [] if PilotPlan.objects.filter(version=step.version).exists() else ["The version has no pilot on record."]
+
+
+def earlier_production_exists(step: Step) -> list[str]:
+    if step.previous_production is None:
+        return ["There is no earlier production version of this model to roll back to."]
+    return []
+
+
+# --- Effects: what an action changes beyond the version's status, in the same transaction ----------------
+
+
+def four_eyes(step: Step) -> None:
+    """Tier by tier, the policy says how many distinct compliance approvals deployment needs; until the last
+    one is given the status waits (the first approval is recorded as a step that stays in place)."""
+    needed = step.policy.approvals_for(step.model.risk_tier)
+    given = len(approvers(step.version))  # includes the signature just recorded
+    step.details = {"approval": given, "of": needed}
+    if given < needed:
+        step.target = step.version.status
+
+
+def resume_where_suspended(step: Step) -> None:
+    last = step.version.transitions.filter(action=Action.SUSPEND).order_by("-at").first()
+    step.target = last.from_status if last else S.PRODUCTION
+
+
+def record_pilot(step: Step) -> None:
+    PilotPlan.objects.update_or_create(version=step.version, defaults={**step.pilot, "created_by": step.user})
+    step.details = {k: v if isinstance(v, list) else str(v) for k, v in step.pilot.items()}
+
+
+def restore_previous_production(step: Step) -> None:
+    previous = step.previous_production
+    _move(step, previous, S.PRODUCTION, Action.ROLLBACK, {"rolled_back_from": step.version.pk})
+    step.details = {"restored": previous.version}
+
+
+def supersede_production(step: Step) -> None:
+    """Promotion retires the version in production as superseded; that is what rollback restores."""
+    older = ModelVersion.objects.filter(model=step.model, status=S.PRODUCTION).exclude(pk=step.version.pk)
+    for version in older:
+        _move(
+            step,
+            version,
+            S.RETIRED,
+            SUPERSEDED,
+            {"superseded_by": step.version.pk},
+            f"Superseded by {step.version.version}.",
+        )
+    step.details = {"superseded_by": step.version.pk}
+
+
+def date_the_validation(step: Step) -> None:
+    """A validation signature dates the model's validation and confirms or changes its tier."""
+    model = step.model
+    before = {k: getattr(model, k) for k in ("last_validated_at", "next_validation_due", "risk_tier")}
+    tier = step.signoff["tier_confirmed"]
+    if tier != model.risk_tier:
+        model.tier_override = tier
+        model.tier_override_justification = f"Tier set to {tier} by the validator at sign-off."
+        model.risk_tier = tier
+    today = timezone.now().date()
+    model.last_validated_at = today
+    model.next_validation_due = add_months(today, step.policy.months_for(model.risk_tier))
+    Model.objects.filter(pk=model.pk).update(
+        last_validated_at=model.last_validated_at,
+        next_validation_due=model.next_validation_due,
+        risk_tier=model.risk_tier,
+        tier_override=model.tier_override,
+        tier_override_justification=model.tier_override_justification,
+        updated_at=timezone.now(),
+    )
+    after = {k: getattr(model, k) for k in before}
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    audit_record(step.user, "model.validation_dated", model, changes=changes)
+
+
+SEGREGATED = (independent_of_the_team,)
+SIGNOFF_CHECKS = (*SEGREGATED, not_the_registrant, required_evidence)
+RETIRABLE = (S.VALIDATED, S.VALIDATED_WITH_CONDITIONS, S.REJECTED, S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED)
+
+RULES: dict[str, Rule] = {
+    r.action: r
+    for r in [
+        Rule(Action.SUBMIT, (S.DRAFT,), S.SUBMITTED, Actor.TEAM, checks=(ready_for_validation,)),
+        Rule(
+            Action.START_VALIDATION,
+            (S.SUBMITTED,),
+            S.IN_VALIDATION,
+            Actor.VALIDATOR,
+            checks=(*SEGREGATED, not_the_registrant),
+        ),
+        Rule(
+            Action.VALIDATE,
+            (S.IN_VALIDATION,),
+            S.VALIDATED,
+            Actor.VALIDATOR,
+            M.VALIDATED,
+            checks=SIGNOFF_CHECKS,
+            effects=(date_the_validation,),
+        ),
+        Rule(
+            Action.VALIDATE_WITH_CONDITIONS,
+            (S.IN_VALIDATION,),
+            S.VALIDATED_WITH_CONDITIONS,
+            Actor.VALIDATOR,
+            M.VALIDATED_WITH_CONDITIONS,
+            checks=SIGNOFF_CHECKS,
+            effects=(date_the_validation,),
+        ),
+        Rule(
+            Action.REJECT,
+            (S.IN_VALIDATION,),
+            S.REJECTED,
+            Actor.VALIDATOR,
+            M.REJECTED,
+            needs_comment=True,
+            checks=SIGNOFF_CHECKS,
+        ),
+        Rule(
+            Action.APPROVE_DEPLOYMENT,
+            (S.VALIDATED, S.VALIDATED_WITH_CONDITIONS),
+            S.APPROVED,
+            Actor.COMPLIANCE,
+            M.APPROVED,
+            checks=(
+                *SEGREGATED,
+                not_the_submitter,
+                not_the_validator,
+                validator_signed,
+                no_open_high_findings,
+                not_approved_twice_by_one_person,
+            ),
+            effects=(four_eyes,),
+        ),
+        Rule(Action.START_PILOT, (S.APPROVED,), S.PILOT, Actor.OWNER_OR_COMPLIANCE, effects=(record_pilot,)),
+        Rule(
+            Action.PROMOTE,
+            (S.PILOT,),
+            S.PRODUCTION,
+            Actor.COMPLIANCE,
+            checks=(required_evidence, pilot_on_record),
+            effects=(supersede_production,),
+        ),
+        Rule(Action.SUSPEND, (S.PILOT, S.PRODUCTION), S.SUSPENDED, Actor.OWNER_OR_COMPLIANCE, needs_comment=True),
+        Rule(
+            Action.RESUME,
+            (S.SUSPENDED,),
+            None,
+            Actor.COMPLIANCE,
+            needs_comment=True,
+            effects=(resume_where_suspended,),
+        ),
+        Rule(
+            Action.ROLLBACK,
+            (S.PRODUCTION, S.SUSPENDED),
+            S.RETIRED,
+            Actor.COMPLIANCE,
+            needs_comment=True,
+            checks=(earlier_production_exists,),
+            effects=(restore_previous_production,),
+        ),
+        Rule(Action.RETIRE, RETIRABLE, S.RETIRED, Actor.OWNER_OR_COMPLIANCE, needs_comment=True),
+    ]
+}
+
+
+# --- Lookups shared by checks and pages ------------------------------------------------------------------
+
+
+def approvers(version) -> dict[int, Signature]:
     """Approval signatures given since the version last entered validated status."""
     entered = (
         VersionTransition.objects.filter(version=version, to_status__in=[S.VALIDATED, S.VALIDATED_WITH_CONDITIONS])
@@ -220,21 +424,19 @@ def _approvers(version) -> dict[int, Signature]:
         .values_list("at", flat=True)
         .first()
     )
-    qs = Signature.objects.filter(
-        object_type="models_registry.modelversion", object_id=str(version.pk), meaning=M.APPROVED
-    )
+    qs = Signature.objects.filter(object_type=VERSION_OBJECT_TYPE, object_id=str(version.pk), meaning=M.APPROVED)
     if entered:
         qs = qs.filter(signed_at__gte=entered)
     return {s.signer_id: s for s in qs}
 
 
-def _previous_production(version):
+def previous_production(version):
     """The version this one superseded in production, if any."""
     return (
         ModelVersion.objects.filter(
             model=version.model,
             status=S.RETIRED,
-            transitions__action="superseded",
+            transitions__action=SUPERSEDED,
             transitions__details__superseded_by=version.pk,
         )
         .order_by("-created_at")
@@ -242,7 +444,7 @@ def _previous_production(version):
     )
 
 
-# --- What a person may do now (for the UI and the API) ------------------------------------------------
+# --- What a person may do now (for the UI and the API) ----------------------------------------------------
 
 
 @dataclass
@@ -254,102 +456,24 @@ class Availability:
     signing: bool
 
 
+def _reasons(step: Step) -> list[str]:
+    return [reason for check in step.rule.checks for reason in check(step)]
+
+
 def available_actions(user, version) -> list[Availability]:
     """Every action that leaves the current status, with why it is or is not open to this user."""
     model = version.model
     policy = policy_in_force()
     out = []
     for rule in RULES.values():
-        if version.status not in rule.sources:
-            continue
-        if not _role_allows(rule, user, model):
+        if version.status not in rule.sources or not role_allows(rule, user, model):
             continue  # not this person's action at all: the page need not offer it
-        reasons = _segregation(rule, user, version, model) + _conditions(rule, user, version, model, policy)
+        reasons = _reasons(Step(rule, user, version, model, policy))
         out.append(Availability(rule.action, rule.label, not reasons, reasons, bool(rule.signing)))
     return out
 
 
-# --- Input of signing actions ----------------------------------------------------------------------------
-
-
-def _clean_signoff(rule: Rule, version, model, data) -> dict:
-    """Validation sign-off content (SR 11-7 core elements); errors are raised by field (400)."""
-    if not isinstance(data, dict):
-        raise ValidationError({"signoff": "Give the sign-off: the three core elements and the tier."})
-    errors: dict[str, str] = {}
-    clean: dict = {}
-    evidence_ids = set(Evidence.objects.filter(version=version).values_list("pk", flat=True))
-    for element in ELEMENTS:
-        part = data.get(element)
-        if not isinstance(part, dict):
-            errors[f"signoff.{element}"] = "Link evidence or justify why it is not applicable."
-            continue
-        linked = part.get("evidence") or []
-        justification = str(part.get("not_applicable", "") or "").strip()
-        if not isinstance(linked, list) or not all(isinstance(i, int) and i in evidence_ids for i in linked):
-            errors[f"signoff.{element}"] = "Link evidence attached to this version."
-        elif not linked and not justification:
-            errors[f"signoff.{element}"] = "Link evidence or justify why it is not applicable."
-        elif not linked and element == "outcomes_analysis" and model.risk_tier == 1:
-            errors[f"signoff.{element}"] = "A Tier 1 model cannot mark outcomes analysis not applicable."
-        else:
-            clean[element] = {"evidence": sorted(linked), "not_applicable": justification if not linked else ""}
-    tier = data.get("tier_confirmed")
-    if tier not in (1, 2, 3):
-        errors["signoff.tier_confirmed"] = "Confirm the tier (1, 2 or 3)."
-    clean["tier_confirmed"] = tier
-    has_findings = Finding.objects.filter(version=version).exists()
-    no_findings = str(data.get("no_findings_justification", "") or "").strip()
-    if not has_findings and len(no_findings) < 20:
-        errors["signoff.no_findings_justification"] = (
-            "With no findings raised, list what was reviewed (at least 20 characters)."
-        )
-    clean["no_findings_justification"] = no_findings
-    conditions = str(data.get("conditions", "") or "").strip()
-    if rule.action == "validate_with_conditions" and not conditions:
-        errors["signoff.conditions"] = "State the conditions of use."
-    clean["conditions"] = conditions
-    if errors:
-        raise ValidationError(errors)
-    return clean
-
-
-def _clean_pilot(data) -> dict:
-    if not isinstance(data, dict):
-        raise ValidationError({"pilot": "Give the pilot limits: max_notional, instruments or venues, end_date."})
-    errors = {}
-    try:
-        notional = Decimal(str(data.get("max_notional")))
-        if not notional.is_finite() or notional <= 0 or notional >= Decimal("1e18"):
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        errors["pilot.max_notional"] = "Give a positive maximum notional."
-        notional = None
-    lists = {}
-    for name in ("instruments", "venues"):
-        value = data.get(name) or []
-        if (
-            not isinstance(value, list)
-            or not all(isinstance(v, str) and 0 < len(v) <= 50 for v in value)
-            or len(value) > 500
-        ):
-            errors[f"pilot.{name}"] = "Give a list of identifiers (text, at most 50 characters each)."
-        lists[name] = value if isinstance(value, list) else []
-    if not errors and not (lists["instruments"] or lists["venues"]):
-        errors["pilot.instruments"] = "Limit the pilot to some instruments or venues."
-    try:
-        end = dt.date.fromisoformat(str(data.get("end_date")))
-        if end <= timezone.now().date():
-            errors["pilot.end_date"] = "The pilot must end in the future."
-    except ValueError:
-        errors["pilot.end_date"] = "Give the end date as YYYY-MM-DD."
-        end = None
-    if errors:
-        raise ValidationError(errors)
-    return {"max_notional": notional, "end_date": end, **lists}
-
-
-# --- The transition itself -----------------------------------------------------------------------------
+# --- The transition itself ---------------------------------------------------------------------------------
 
 
 def version_transition(
@@ -361,85 +485,63 @@ def version_transition(
         raise ValidationError({"action": f"Unknown action. Choose one of: {', '.join(RULES)}."})
     if rule.signing:
         # Re-authenticate before the transaction: a refused attempt must stay in the audit trail even
-        # though nothing else is written. Role and state are checked first so a wrong role still gets 403.
-        model = Model.objects.get(pk=version.model_id)
-        if not _role_allows(rule, user, model):
+        # though nothing else is written. Role is checked first so a wrong role still gets 403.
+        model = version.model
+        if not role_allows(rule, user, model):
             raise PermissionDenied(f"Your role may not {rule.label.lower()} this version.")
         signatures.check_credentials(user, password, otp_token)
     return _transition(user, version, rule, comment, signoff, pilot)
 
 
 @transaction.atomic
-def _transition(user, version, rule, comment, signoff, pilot) -> ModelVersion:
-    action = rule.action
-    # The row lock makes concurrent transitions take turns: the second sees the first's result (409).
-    version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version.pk)
+def _transition(user, version, rule: Rule, comment, signoff, pilot) -> ModelVersion:
+    # The row locks make concurrent transitions take turns: the second sees the first's result (409).
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     model = Model.objects.select_for_update().get(pk=version.model_id)
-    if not _role_allows(rule, user, model):
+    version.model = model
+    if not role_allows(rule, user, model):
         raise PermissionDenied(f"Your role may not {rule.label.lower()} this version.")
     if version.status not in rule.sources:
-        raise Conflict(f"A version that is {version.get_status_display().lower()} cannot be moved by '{action}'.")
+        raise Conflict(f"A version that is {version.get_status_display().lower()} cannot be moved by '{rule.action}'.")
     comment = (comment or "").strip()
     if rule.needs_comment and not comment:
         raise ValidationError({"comment": "Give the reason; it is kept in the audit trail."})
     if len(comment) > 5000:
         raise ValidationError({"comment": "Keep the comment under 5,000 characters."})
-    clean_signoff = _clean_signoff(rule, version, model, signoff) if action in SIGNOFF_ACTIONS else None
-    clean_pilot = _clean_pilot(pilot) if action == "start_pilot" else None
-    policy = policy_in_force()
-    reasons = _segregation(rule, user, version, model) + _conditions(rule, user, version, model, policy)
+    step = Step(rule, user, version, model, policy_in_force(), comment, target=rule.target)
+    if rule.action in SIGNOFF_ACTIONS:
+        step.signoff = clean(
+            SignOffSerializer,
+            signoff,
+            "signoff",
+            {
+                "evidence_ids": {e.pk for e in step.evidence},
+                "tier": model.risk_tier,
+                "has_findings": Finding.objects.filter(version=version).exists(),
+                "action": rule.action,
+            },
+        )
+    if rule.action == Action.START_PILOT:
+        step.pilot = clean(PilotSerializer, pilot, "pilot")
+    reasons = _reasons(step)
     if reasons:
         raise Conflict(reasons)
-    signature = None
     if rule.signing:
-        payload = version_payload(version)
+        payload = version_payload(version, evidence=step.evidence)
         payload["meaning"] = rule.signing
-        if clean_signoff is not None:
-            payload["signoff"] = clean_signoff
-        signature = signatures.sign(user, rule.signing, version, payload, policy, comment)
-    return _apply(rule, user, version, model, policy, comment, signature, clean_signoff, clean_pilot)
-
-
-def _apply(rule, user, version, model, policy, comment, signature, signoff, pilot):
-    from_status = version.status
-    target = rule.target
-    details: dict = {}
-    if rule.action == "approve_deployment":
-        needed = policy.approvals_for(model.risk_tier)
-        given = len(_approvers(version))  # includes the signature just recorded
-        details = {"approval": given, "of": needed}
-        if given < needed:
-            target = from_status  # four eyes: the first approval is recorded, the status waits for the second
-    if rule.action == "resume":
-        last = version.transitions.filter(action="suspend").order_by("-at").first()
-        target = last.from_status if last else S.PRODUCTION
-    if rule.action == "start_pilot":
-        PilotPlan.objects.update_or_create(version=version, defaults={**pilot, "created_by": user})
-        details = {k: str(v) if not isinstance(v, list) else v for k, v in pilot.items()}
-    if rule.action == "rollback":
-        previous = _previous_production(version)
-        _move(previous, S.PRODUCTION, "rollback", user, policy, comment, {"rolled_back_from": version.pk})
-        details = {"restored": previous.version}
-    if rule.action == "promote":
-        for older in ModelVersion.objects.filter(model=model, status__in=[S.PRODUCTION]).exclude(pk=version.pk):
-            _move(
-                older,
-                S.RETIRED,
-                "superseded",
-                user,
-                policy,
-                f"Superseded by {version.version}.",
-                {"superseded_by": version.pk},
-            )
-        details = {"superseded_by": version.pk}
-    transition = _move(version, target, rule.action, user, policy, comment, details, signature)
-    _after_validation(rule, user, model, policy, signoff)
+        if step.signoff is not None:
+            payload["signoff"] = step.signoff
+        step.signature = signatures.sign(user, rule.signing, version, payload, step.policy, comment)
+    for effect in rule.effects:
+        effect(step)
+    transition = _move(step, version, step.target, rule.action, step.details, comment, step.signature)
     sync_model_status(model, user)
-    _notify(rule, version, model, transition)
-    return ModelVersion.objects.select_related("model").get(pk=version.pk)
+    _notify(step, transition)
+    return version
 
 
-def _move(version, target, action, user, policy, comment, details, signature=None) -> VersionTransition:
+def _move(step: Step, version, target, action, details, comment="", signature=None) -> VersionTransition:
+    """Record one step of one version: conditional status update, transition row, audit event."""
     from_status = version.status
     if target != from_status:
         # Conditional update as a second guard behind the row lock: zero rows means someone moved it.
@@ -454,64 +556,28 @@ def _move(version, target, action, user, policy, comment, details, signature=Non
         action=action,
         from_status=from_status,
         to_status=target,
-        actor=user,
+        actor=step.user,
         at=timezone.now(),
         comment=comment,
         details=details,
         signature=signature,
-        policy=policy,
+        policy=step.policy,
     )
     audit_record(
-        user,
+        step.user,
         f"version.{action}",
         version,
         reason=comment,
         changes={
             "status": [from_status, target],
-            "policy_version": [None, policy.version],
+            "policy_version": [None, step.policy.version],
             **({"details": [None, details]} if details else {}),
         },
     )
     return transition
 
 
-def _after_validation(rule, user, model, policy, signoff) -> None:
-    """A validation signature dates the model's validation and confirms or changes its tier."""
-    if rule.action not in ("validate", "validate_with_conditions"):
-        return
-    before = {
-        "last_validated_at": model.last_validated_at,
-        "next_validation_due": model.next_validation_due,
-        "risk_tier": model.risk_tier,
-    }
-    tier = signoff["tier_confirmed"]
-    if tier != model.risk_tier:
-        model.tier_override = tier
-        model.tier_override_justification = f"Tier set to {tier} by the validator at sign-off."
-        model.risk_tier = tier
-    today = timezone.now().date()
-    model.last_validated_at = today
-    model.next_validation_due = _add_months(today, policy.months_for(model.risk_tier))
-    model.save(
-        update_fields=[
-            "last_validated_at",
-            "next_validation_due",
-            "risk_tier",
-            "tier_override",
-            "tier_override_justification",
-            "updated_at",
-        ]
-    )
-    after = {k: getattr(model, k) for k in before}
-    audit_record(
-        user,
-        "model.validation_dated",
-        model,
-        changes={k: [before[k], after[k]] for k in before if before[k] != after[k]},
-    )
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
+def add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     for candidate in (31, 30, 29, 28):
@@ -533,34 +599,32 @@ def sync_model_status(model, actor) -> None:
         audit_record(actor, "model.status_followed_versions", model, changes={"status": [old, new]})
 
 
-def _notify(rule, version, model, transition) -> None:
+# Who hears of each action (an outbox event, resolved to people by a worker after commit).
+def _notify(step: Step, transition) -> None:
+    model, version = step.model, step.version
     url = reverse("models_registry:version-detail", kwargs={"key": model.key, "version": version.version})
     name = f"{model.key} {version.version}"
-    team = [model.owner, *model.developers.all()]
-    compliance = list(users_with_role(Role.COMPLIANCE))
-    messages = {
-        "submit": ([model.validator], "signature_request", f"{name} was submitted for your validation."),
-        "validate": (compliance, "signature_request", f"{name} was validated and awaits deployment approval."),
-        "validate_with_conditions": (
-            compliance,
-            "signature_request",
-            f"{name} was validated with conditions and awaits deployment approval.",
-        ),
-        "reject": (team, "decision", f"{name} was rejected by its validator."),
-        "approve_deployment": (
-            team if transition.to_status == S.APPROVED else [u for u in compliance if u.pk != transition.actor_id],
-            "decision" if transition.to_status == S.APPROVED else "signature_request",
-            f"{name} was approved for deployment."
-            if transition.to_status == S.APPROVED
-            else f"{name} needs a second deployment approval (four eyes).",
-        ),
-        "suspend": (team + compliance, "alert", f"{name} was suspended: {transition.comment}"),
-        "rollback": (team + compliance, "alert", f"{name} was rolled back: {transition.comment}"),
-    }
-    if rule.action in messages:
-        users, kind, text = messages[rule.action]
-        notify(users, kind, text, url)
-
-
-def version_history(version):
-    return version.transitions.select_related("actor", "signature", "policy").order_by("at", "id")
+    compliance = {"roles": [Role.COMPLIANCE]}
+    action = step.rule.action
+    if action == Action.SUBMIT:
+        notify([model.validator_id], "signature_request", f"{name} was submitted for your validation.", url)
+    elif action in (Action.VALIDATE, Action.VALIDATE_WITH_CONDITIONS):
+        how = "validated with conditions" if action == Action.VALIDATE_WITH_CONDITIONS else "validated"
+        notify(
+            kind="signature_request", message=f"{name} was {how} and awaits deployment approval.", url=url, **compliance
+        )
+    elif action == Action.REJECT:
+        notify(step.team_ids, "decision", f"{name} was rejected by its validator.", url)
+    elif action == Action.APPROVE_DEPLOYMENT and transition.to_status == S.APPROVED:
+        notify(step.team_ids, "decision", f"{name} was approved for deployment.", url)
+    elif action == Action.APPROVE_DEPLOYMENT:
+        notify(
+            kind="signature_request",
+            message=f"{name} needs a second deployment approval (four eyes).",
+            url=url,
+            exclude=[step.user.pk],
+            **compliance,
+        )
+    elif action in (Action.SUSPEND, Action.ROLLBACK):
+        what = "suspended" if action == Action.SUSPEND else "rolled back"
+        notify(step.team_ids, "alert", f"{name} was {what}: {step.comment}", url, **compliance)

@@ -8,10 +8,9 @@ validator, holding the validator role: `is_validator_of` is that one rule, used 
 from django.db.models import Q
 
 from governance.core import access
-from governance.core.models import Finding
 from governance.core.roles import Role, user_roles
 from models_registry.models import ModelVersion
-from risk.validation.models import Evidence, ValidationRun
+from risk.validation.models import Evidence, Finding, ValidationRun
 
 
 def is_validator_of(user, version_or_model) -> bool:

@@ -10,10 +10,11 @@ class ValidationConfig(AppConfig):
 
     def ready(self):
         from governance.core import panels
-        from risk.validation import access, signed_content, tasks, views  # noqa: F401  (tasks: registers them)
+        from risk.validation import access, runs, signed_content, tasks, views  # noqa: F401  (tasks: registers them)
 
         access.register()
         signed_content.register()
+        runs.register_job_runner()
         for name, order, template, context in (
             ("evidence", 20, "risk/panels/evidence.html", views.evidence_panel),
             ("findings", 30, "risk/panels/findings.html", views.findings_panel),

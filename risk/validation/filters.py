@@ -1,6 +1,6 @@
 import django_filters
 
-from governance.core.models import Finding
+from risk.validation.models import Finding
 
 
 class FindingFilterSet(django_filters.FilterSet):

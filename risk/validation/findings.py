@@ -6,15 +6,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from governance.core import access as perms
 from governance.core import signatures
 from governance.core.audit import audit_record, diff, snapshot
 from governance.core.exceptions import Conflict
-from governance.core.models import Finding, Signature
+from governance.core.models import Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
 from governance.core.roles import Role, user_roles
 from risk.validation.access import is_validator_of
+from risk.validation.models import Finding
 
 F = Finding.Status
 
@@ -154,8 +154,3 @@ def _accept_risk(actor, finding, justification: str) -> Finding:
         actor, "finding.risk_accepted", finding, reason=justification, changes=diff(before, snapshot(finding, before))
     )
     return finding
-
-
-def finding_list(user):
-    """Findings on versions the user may see, overdue ones first within each status."""
-    return perms.restrict(Finding.objects.all(), user).select_related("version__model", "owner", "raised_by")

@@ -3,9 +3,8 @@ retune its thresholds) with the plan's options."""
 
 from django import forms
 
-from governance.core.models import Finding
 from risk.validation import plans
-from risk.validation.models import Evidence
+from risk.validation.models import Evidence, Finding
 
 
 class PlanTestForm(forms.Form):

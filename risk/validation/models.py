@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from governance.core.models import Job, Signature
+
 
 def evidence_path(instance, filename):
     # A random name on disk: the uploader's file name is kept as data, never trusted as a path.
@@ -84,6 +86,7 @@ class ValidationRun(models.Model):
     error = models.TextField(blank=True)
     input_sha256 = models.CharField(max_length=64)
     attempts = models.PositiveIntegerField(default=0)
+    job = models.OneToOneField(Job, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -94,3 +97,50 @@ class ValidationRun(models.Model):
 
     def __str__(self) -> str:
         return f"Validation run {self.pk} of {self.version}"
+
+
+class Finding(models.Model):
+    """A validation finding on a version (VAL-07): tracked until a validator closes it or compliance accepts it."""
+
+    # The name the audit trail and signatures have always used for it (auditors filter on it).
+    AUDIT_TYPE = "governance.finding"
+
+    class Severity(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_REMEDIATION = "in_remediation", "In remediation"
+        CLOSED = "closed", "Closed"
+        RISK_ACCEPTED = "risk_accepted", "Risk accepted"
+
+    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="findings")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=10000)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_findings")
+    due_date = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    remediation_note = models.TextField(max_length=10000, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    risk_acceptance = models.ForeignKey(Signature, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "governance_finding"  # created by the governance app before the layers were split
+        ordering = ["status", "due_date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()} finding: {self.title}"
+
+    ACTIVE = (Status.OPEN, Status.IN_REMEDIATION)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.IN_REMEDIATION)

@@ -6,8 +6,8 @@ validator's signature pins exactly the report they read.
 
 from django.template.loader import render_to_string
 
-from governance.core.models import Finding
 from risk.validation import charts as run_charts
+from risk.validation.models import Finding
 
 
 def context(run, *, results, charts, fingerprints, finished_at) -> dict:

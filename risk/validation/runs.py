@@ -8,23 +8,24 @@ the same inputs and the same answers. Whichever delivery finishes first wins; a 
 
 import logging
 
-from celery import current_app
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from governance.core.audit import audit_record
+from governance.core import jobs
+from governance.core.audit import audit_record, audit_type
 from governance.core.exceptions import Conflict
+from governance.core.models import Job
 from risk.metrics._checks import MetricInputError
 from risk.validation import engine, plans, report, services
 from risk.validation.access import is_validator_of
 from risk.validation.datasets import DatasetError
 from risk.validation.models import Evidence, ValidationPlan, ValidationRun
+from risk.validation.selectors import RUN_INPUT_KINDS
 
 logger = logging.getLogger(__name__)
 R = ValidationRun.Status
-RUN_TASK = "risk.run_validation"
+JOB_KIND = "validation_run"
 MAX_ATTEMPTS = 3  # deliveries of one run before Vigil stops retrying a run that keeps killing its worker
 
 
@@ -55,13 +56,6 @@ def plan_save(actor, version, *, template=None, tests=None, options=None) -> Val
         changes={"plan": [before, {"template": template, "tests": tests, "options": options}]},
     )
     return plan
-
-
-RUN_INPUT_KINDS = {
-    "dataset": (Evidence.Kind.DATASET, Evidence.Kind.BACKTEST),
-    "reference": (Evidence.Kind.DATASET,),
-    "trial_returns": (Evidence.Kind.TRIAL_RETURNS, Evidence.Kind.BACKTEST, Evidence.Kind.DATASET),
-}
 
 
 @transaction.atomic
@@ -107,37 +101,61 @@ def run_start(actor, version, dataset: Evidence, reference: Evidence = None, tri
             "inputs": [None, {e.original_name: e.sha256 for e in (dataset, reference, trial_returns) if e}],
         },
     )
-    # By name: the task module imports this one, and Celery finds its tasks when the app is finalised.
-    transaction.on_commit(lambda: current_app.tasks[RUN_TASK].delay(run.pk))
+    run.job = jobs.enqueue(JOB_KIND, subject=run, requested_by=actor, max_attempts=MAX_ATTEMPTS)
+    run.save(update_fields=["job"])
     return run
 
 
 def run_execute(run_id: int) -> str:
-    """Claim and perform a run. Returns its final status; safe to call again for the same run."""
-    claimed = ValidationRun.objects.filter(pk=run_id, status__in=[R.QUEUED, R.RUNNING]).update(
-        status=R.RUNNING, attempts=F("attempts") + 1, started_at=timezone.now(), progress=5
+    """Perform a run now, in this process, through its job (what a worker does); returns the run's status.
+    Safe to call again for the same run."""
+    job_id = ValidationRun.objects.filter(pk=run_id).values_list("job_id", flat=True).first()
+    if job_id is None:
+        job_id = _attach_job(run_id)
+    if job_id is not None:
+        jobs.execute(job_id)
+    return ValidationRun.objects.filter(pk=run_id).values_list("status", flat=True).first() or "missing"
+
+
+@transaction.atomic
+def _attach_job(run_id: int) -> int | None:
+    """A run queued before runs moved onto the job backbone gets its job on first execution."""
+    run = ValidationRun.objects.select_for_update().filter(pk=run_id).first()
+    if run is None:
+        return None
+    if run.job_id is None:
+        run.job = Job.objects.create(
+            kind=JOB_KIND,
+            subject_type=audit_type(run),
+            subject_id=str(run.pk),
+            requested_by_id=run.requested_by_id,
+            max_attempts=MAX_ATTEMPTS,
+        )
+        run.save(update_fields=["job"])
+    return run.job_id
+
+
+def perform(job, progress) -> dict:
+    """The job runner of validation runs: mark the run running, compute, report, and write it once."""
+    run_id = int(job.subject_id)
+    started = ValidationRun.objects.filter(pk=run_id, status__in=[R.QUEUED, R.RUNNING]).update(
+        status=R.RUNNING, attempts=job.attempts, started_at=timezone.now(), progress=5
     )
-    if not claimed:
-        return ValidationRun.objects.filter(pk=run_id).values_list("status", flat=True).first() or "missing"
+    if not started:
+        return {"run": run_id, "status": "already finished"}  # another delivery of the same run finished it
     run = ValidationRun.objects.select_related(
         "dataset", "reference", "trial_returns", "version__model__owner", "version__model__validator", "requested_by"
     ).get(pk=run_id)
-    if run.attempts > MAX_ATTEMPTS:
-        # Each earlier attempt died with its worker (a redelivered message): out of memory, most likely.
-        return _finish(
-            run,
-            R.FAILED,
-            error=f"Stopped after {MAX_ATTEMPTS} attempts: the worker was lost each time (out of memory?). "
-            "Give the workers more memory or split the dataset, then start a new run.",
-        )
 
-    def progress(percent):
+    def run_progress(percent):
         ValidationRun.objects.filter(pk=run_id, status=R.RUNNING).update(progress=percent)
+        progress(percent)
 
     try:
-        outcome = engine.compute(run, on_progress=progress)
+        outcome = engine.compute(run, on_progress=run_progress)
     except (DatasetError, MetricInputError) as exc:
-        return _finish(run, R.FAILED, error=str(exc))
+        _finish(run, R.FAILED, error=str(exc))
+        raise jobs.JobFailed(str(exc)) from exc
     finished_at = timezone.now()
     parts = {
         "results": outcome.results,
@@ -146,25 +164,31 @@ def run_execute(run_id: int) -> str:
         "finished_at": finished_at,
     }
     pdf = report.render_pdf(report.render_html(run, **parts))  # slow: outside any transaction or lock
-    progress(95)
-    return _finish(run, R.SUCCEEDED, pdf=pdf, **parts)
+    run_progress(95)
+    status = _finish(run, R.SUCCEEDED, pdf=pdf, **parts)
+    return {"run": run_id, "status": status}
 
 
-def run_give_up(run_id, reason: str) -> None:
-    """Mark a run that could not be performed as failed (its task gave up), keeping no partial results."""
-    run = ValidationRun.objects.select_related("version").filter(pk=run_id).first()
+def run_give_up(job, reason: str) -> None:
+    """Its job gave up (retries spent, a worker lost on every delivery, a bug): the run fails with the reason,
+    keeping no partial results."""
+    run = ValidationRun.objects.select_related("version").filter(pk=int(job.subject_id)).first()
     if run is None or run.status not in (R.QUEUED, R.RUNNING):
         return
-    ValidationRun.objects.filter(pk=run.pk, status=run.status).update(status=R.RUNNING)
-    logger.error("validation run %s gave up: %s", run_id, reason)
-    _finish(run, R.FAILED, error=f"The run could not be completed ({reason[:400]}); start it again.")
+    logger.error("validation run %s gave up: %s", run.pk, reason)
+    ValidationRun.objects.filter(pk=run.pk).update(attempts=job.attempts)
+    _finish(run, R.FAILED, error=f"{reason[:1000]} Start a new run once the cause is fixed.")
+
+
+def register_job_runner() -> None:
+    jobs.register(JOB_KIND, perform, on_give_up=run_give_up)
 
 
 @transaction.atomic
 def _finish(run, status, *, error="", results=(), charts=None, fingerprints=(), finished_at=None, pdf=None) -> str:
     """Write the outcome once: results, charts and the report evidence together, or nothing at all."""
     current = ValidationRun.objects.select_for_update(of=("self",)).filter(pk=run.pk).first()
-    if current is None or current.status != R.RUNNING:
+    if current is None or current.status not in (R.QUEUED, R.RUNNING):
         return current.status if current else "missing"  # another delivery of the same run finished it first
     evidence = None
     try:

@@ -1,30 +1,12 @@
-"""Celery tasks of the risk app: thin, they take ids and call services."""
+"""Celery tasks of validation. Runs are jobs on the core's backbone (governance.run_job); this task only
+takes over messages queued under its old name before runs moved onto the backbone."""
 
-from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
+from celery import shared_task
 
-from risk.validation.runs import RUN_TASK, run_execute, run_give_up
-
-
-class ValidationTask(Task):
-    """When a run cannot be finished (retries spent, or a bug), say so on the run instead of leaving it
-    'running' for ever."""
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        run_give_up(args[0] if args else kwargs.get("run_id"), f"{type(exc).__name__}: {exc}")
+from risk.validation.runs import run_execute
 
 
-@shared_task(
-    base=ValidationTask,
-    name=RUN_TASK,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=5,
-)
+@shared_task(name="risk.run_validation", acks_late=True, reject_on_worker_lost=True)
 def run_validation(run_id: int) -> str:
-    """Perform one validation run. A lost worker's message is redelivered and the run redone, not duplicated;
-    a lost database connection is retried with backoff."""
+    """A run queued by an earlier release: perform it through its job (created on first use)."""
     return run_execute(run_id)

@@ -2,7 +2,6 @@
 and the version-page panels this app registers (evidence, findings, validation)."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -14,11 +13,10 @@ from django.views.decorators.http import require_POST
 
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import errors_to_messages
-from governance.core.models import Finding
 from governance.core.selectors import object_timeline
 from models_registry import selectors as registry
 from risk.validation import access as validation_access
-from risk.validation import charts, report
+from risk.validation import charts, report, selectors
 from risk.validation import findings as finding_services
 from risk.validation import runs as validation
 from risk.validation import services as evidence_services
@@ -30,7 +28,7 @@ from risk.validation.forms import (
     PlanTestForm,
     PlanTestFormSet,
 )
-from risk.validation.models import Evidence, ValidationPlan, ValidationRun
+from risk.validation.models import Finding, ValidationRun
 
 # --- Panels of the version page ------------------------------------------------------------------------
 
@@ -40,7 +38,7 @@ def evidence_panel(request, version) -> dict | None:
     if not validation_access.can_read_evidence(user, version):
         return None  # traders see no validation evidence
     return {
-        "evidence": Evidence.objects.filter(version=version).select_related("uploaded_by"),
+        "evidence": selectors.evidence_of(version),
         "can_add_evidence": validation_access.can_add_evidence(user, version),
         "evidence_form": EvidenceForm(),
     }
@@ -59,18 +57,12 @@ def findings_panel(request, version) -> dict | None:
         return None
     initial = _finding_from_query(request)
     return {
-        "findings": Finding.objects.filter(version=version).select_related("owner"),
+        "findings": selectors.findings_of(version),
         "can_raise_finding": validation_access.is_validator_of(user, version),
-        "finding_form": FindingForm(owners=_finding_owners(version), initial=initial or {}),
+        "finding_form": FindingForm(owners=selectors.finding_owners(version), initial=initial or {}),
         "finding_open": bool(initial),
         "today": timezone.now().date(),
     }
-
-
-def _finding_owners(version):
-    model = version.model
-    ids = {model.owner_id, *model.developers.values_list("pk", flat=True)}
-    return get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("username")
 
 
 def validation_panel(request, version) -> dict | None:
@@ -78,11 +70,9 @@ def validation_panel(request, version) -> dict | None:
     if not validation_access.can_read_evidence(user, version):
         return None
     return {
-        "plan": ValidationPlan.objects.filter(version=version).first(),
-        "runs": ValidationRun.objects.filter(version=version).select_related("dataset")[:20],
-        "datasets": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["dataset"]),
-        "references": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["reference"]),
-        "trial_files": Evidence.objects.filter(version=version, kind__in=validation.RUN_INPUT_KINDS["trial_returns"]),
+        "plan": selectors.plan_of(version),
+        "runs": selectors.runs_of(version, limit=20),
+        **selectors.run_inputs(version),
         "is_validator": validation_access.is_validator_of(user, version),
     }
 
@@ -94,7 +84,7 @@ def _version(request, key, version):
 def plan_edit(request, key, version):
     """The validator retunes thresholds, drops tests (not the ones Tier 1 requires) and sets the options."""
     obj = _version(request, key, version)
-    plan = ValidationPlan.objects.filter(version=obj).first()
+    plan = selectors.plan_of(obj)
     if not validation_access.is_validator_of(request.user, obj):
         raise PermissionDenied("Only the model's validator edits the validation plan.")
     if plan is None:
@@ -129,19 +119,13 @@ def plan_setup(request, key, version):
     return redirect("models_registry:version-detail", key=key, version=version)
 
 
-def _attached(version, value):
-    """The evidence file with this id on this version, or None (also for ids that are not numbers)."""
-    value = str(value or "")
-    return Evidence.objects.filter(pk=value, version=version).first() if value.isdigit() and len(value) < 19 else None
-
-
 @require_POST
 def run_start(request, key, version):
     obj = _version(request, key, version)
-    files = {"dataset": _attached(obj, request.POST.get("dataset"))}
+    files = {"dataset": selectors.evidence_on_version(obj, request.POST.get("dataset"))}
     for optional in ("reference", "trial_returns"):
         if request.POST.get(optional):
-            files[optional] = _attached(obj, request.POST.get(optional))
+            files[optional] = selectors.evidence_on_version(obj, request.POST.get(optional))
     missing = [name for name, evidence in files.items() if evidence is None]
     if missing:
         messages.error(request, f"Choose files attached to this version ({', '.join(missing)}).")
@@ -157,19 +141,8 @@ def run_start(request, key, version):
     return redirect("models_registry:version-detail", key=key, version=version)
 
 
-def _readable_run(request, pk) -> ValidationRun:
-    run = (
-        ValidationRun.objects.select_related("version__model", "dataset", "reference", "trial_returns", "requested_by")
-        .filter(pk=pk)
-        .first()
-    )
-    if run is None or not validation_access.can_read_evidence(request.user, run.version):
-        raise Http404("Not found.")
-    return run
-
-
 def run_detail(request, pk):
-    run = _readable_run(request, pk)
+    run = selectors.run_get_for_user(request.user, pk)
     return render(
         request,
         "risk/run_detail.html",
@@ -212,7 +185,7 @@ def _threshold_text(row) -> str:
 
 def run_report(request, pk):
     """The validation report as a page: the same document the stored PDF was printed from."""
-    run = _readable_run(request, pk)
+    run = selectors.run_get_for_user(request.user, pk)
     if run.status != ValidationRun.Status.SUCCEEDED:
         raise Http404("This run has no report.")
     html = report.render_html(
@@ -239,9 +212,7 @@ def evidence_upload(request, key, version):
 
 
 def evidence_download(request, pk):
-    evidence = Evidence.objects.select_related("version__model").filter(pk=pk).first()
-    if evidence is None or not validation_access.can_read_evidence(request.user, evidence.version):
-        raise Http404("Not found.")
+    evidence = selectors.evidence_get_for_user(request.user, pk)
     # Always an attachment with a neutral type: evidence is never rendered or executed by the browser.
     return FileResponse(
         evidence.file.open("rb"),
@@ -254,7 +225,7 @@ def evidence_download(request, pk):
 @require_POST
 def finding_raise(request, key, version):
     obj = _version(request, key, version)
-    form = FindingForm(request.POST, owners=_finding_owners(obj))
+    form = FindingForm(request.POST, owners=selectors.finding_owners(obj))
     if not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {' '.join(errors)}")
@@ -269,7 +240,7 @@ def finding_raise(request, key, version):
 
 
 def finding_list(request):
-    findings = finding_services.finding_list(request.user).order_by("status", "due_date", "id")
+    findings = selectors.finding_list(request.user).order_by("status", "due_date", "id")
     status = request.GET.get("status")
     if status in Finding.Status.values:
         findings = findings.filter(status=status)
@@ -281,15 +252,8 @@ def finding_list(request):
     )
 
 
-def _finding(request, pk) -> Finding:
-    finding = finding_services.finding_list(request.user).filter(pk=pk).first()
-    if finding is None:
-        raise Http404("Not found.")
-    return finding
-
-
 def finding_detail(request, pk):
-    finding = _finding(request, pk)
+    finding = selectors.finding_get_for_user(request.user, pk)
     if request.method == "POST":
         form = FindingActionForm(request.POST)
         if form.is_valid():
@@ -317,7 +281,7 @@ def finding_detail(request, pk):
                 return redirect("validation:finding-detail", pk=finding.pk)
         else:
             messages.error(request, "Give a comment for the action.")
-    timeline = object_timeline(finding)
+    timeline = object_timeline(request.user, finding)
     return render(
         request,
         "governance/finding_detail.html",

@@ -6,8 +6,8 @@ import pytest
 from django.db import close_old_connections, connection
 
 from governance.core.exceptions import Conflict
-from governance.core.models import VersionTransition
 from governance.lifecycle import workflow
+from governance.lifecycle.models import VersionTransition
 from models_registry.models import ModelVersion
 from tests.base import build_world
 from tests.factories import UserFactory

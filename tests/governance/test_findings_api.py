@@ -2,9 +2,11 @@ import datetime as dt
 
 import pytest
 
-from governance.core.models import AuditEvent, Finding, Notification
+from governance.core.models import AuditEvent, Notification
+from risk.validation.models import Finding
 from tests.factories import PASSWORD
 from tests.governance.lifecycle_helpers import new_draft
+from tests.outbox import deliver
 
 TODAY = dt.date.today()
 
@@ -28,6 +30,7 @@ def test_it_lets_the_validator_raise_and_notifies_the_owner(world, api):
     response = raise_finding(api, world)
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "open" and response.json()["owner"] == "developer"
+    deliver()
     assert Notification.objects.filter(user=world.developer, kind="assignment").exists()
     assert AuditEvent.objects.filter(action="finding.raise").count() == 1
 

@@ -4,12 +4,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.core.exceptions import Conflict
-from governance.core.models import AuditEvent, Notification, Signature, VersionTransition
+from governance.core.models import AuditEvent, Notification, Signature
 from governance.core.signatures import verify
 from governance.lifecycle import workflow
+from governance.lifecycle.models import VersionTransition
 from models_registry.models import Model, ModelVersion
 from tests.factories import PASSWORD, UserFactory
 from tests.governance.lifecycle_helpers import attach, new_draft, signoff_for, to_production, to_validated
+from tests.outbox import deliver
 
 
 def events(action):
@@ -23,6 +25,7 @@ def test_it_walks_a_version_from_draft_to_production(world):
     version = workflow.version_transition(world.developer, version, "submit", comment="Ready.")
     assert version.status == "submitted"
     assert events("version.submit") == before + 1
+    deliver()
     assert Notification.objects.filter(user=world.validator, kind="signature_request").exists()
 
     version = workflow.version_transition(world.validator, version, "start_validation")
@@ -33,9 +36,10 @@ def test_it_walks_a_version_from_draft_to_production(world):
     assert version.status == "validated"
     model = Model.objects.get(pk=world.mine.pk)
     assert model.last_validated_at is not None and model.next_validation_due is not None
-    signature = Signature.objects.get(meaning="validated")
+    signature = Signature.objects.get(meaning="validated", object_id=str(version.pk))
     assert signature.full_name_snapshot == world.validator.get_full_name()
     assert verify(signature) == (True, "intact")
+    deliver()
     assert Notification.objects.filter(user=world.compliance, kind="signature_request").exists()
 
     # mine is Tier 2 (50m notional, medium complexity): one approval is enough under policy v1.
@@ -99,7 +103,7 @@ def test_it_refuses_a_wrong_password_audits_it_and_signs_nothing(world):
             world.validator, version, "validate", password="not-my-password", signoff=signoff_for(version, report)
         )
     assert "password" in error.value.message_dict
-    assert not Signature.objects.exists()
+    assert not Signature.objects.filter(object_type="models_registry.modelversion", object_id=str(version.pk)).exists()
     assert ModelVersion.objects.get(pk=version.pk).status == "in_validation"
     refused = AuditEvent.objects.get(action="signature.refused")
     assert refused.actor == world.validator
@@ -142,7 +146,7 @@ def test_it_checks_signoff_content(world):
     with pytest.raises(ValidationError) as error:
         workflow.version_transition(world.validator, version, "validate", password=PASSWORD, signoff=tier1)
     assert "Tier 1" in error.value.message_dict["signoff.outcomes_analysis"][0]
-    assert not Signature.objects.exists()
+    assert not Signature.objects.filter(object_type="models_registry.modelversion", object_id=str(version.pk)).exists()
 
 
 @pytest.mark.django_db
@@ -167,13 +171,14 @@ def test_it_requires_two_distinct_approvers_for_tier_1(world):
     version = to_validated(world, new_draft(world))
     version = workflow.version_transition(world.compliance, version, "approve_deployment", password=PASSWORD)
     assert version.status == "validated"
+    deliver()
     assert Notification.objects.filter(user=compliance2, message__contains="second").exists()
     with pytest.raises(Conflict) as refused:
         workflow.version_transition(world.compliance, version, "approve_deployment", password=PASSWORD)
     assert any("already approved" in r for r in refused.value.reasons)
     version = workflow.version_transition(compliance2, version, "approve_deployment", password=PASSWORD)
     assert version.status == "approved"
-    assert Signature.objects.filter(meaning="approved").count() == 2
+    assert Signature.objects.filter(meaning="approved", object_id=str(version.pk)).count() == 2
 
 
 @pytest.mark.django_db
@@ -293,7 +298,7 @@ def test_it_suspends_and_resumes(world):
 @pytest.mark.django_db
 def test_it_detects_edits_and_transplants_of_signatures(world):
     version = to_validated(world, new_draft(world))
-    signature = Signature.objects.get(meaning="validated")
+    signature = Signature.objects.get(meaning="validated", object_id=str(version.pk))
     assert verify(signature)[0]
     ModelVersion.objects.filter(pk=version.pk).update(artifact_uri="s3://swapped")
     assert verify(signature) == (False, "the signed record or its evidence changed after signing")

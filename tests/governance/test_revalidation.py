@@ -4,12 +4,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from governance.core.exceptions import Conflict
-from governance.core.models import Attestation, AuditEvent, Notification
+from governance.core.models import AuditEvent, Notification
+from governance.lifecycle.models import Attestation
 from governance.lifecycle.revalidation import attestation_sign, revalidation_sweep
 from governance.lifecycle.tasks import daily_revalidation_sweep
 from models_registry.models import Model
 from models_registry.risk_register import risk_add, risk_summary
 from tests.factories import PASSWORD
+from tests.outbox import deliver
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -23,12 +25,14 @@ def test_it_flags_overdue_and_due_soon_models_once(world):
     assert result["overdue"] == 1 and result["due_soon"] == 1
     flags = dict(Model.objects.values_list("key", "revalidation_flag"))
     assert flags == {"mine": "overdue", "theirs": "due_soon", "draft-on-desk": ""}
+    deliver()
     assert Notification.objects.filter(user=world.owner, kind="validation_overdue").count() == 1
     assert Notification.objects.filter(user=world.compliance, kind="validation_due_soon").count() == 1
     events = AuditEvent.objects.filter(action="model.revalidation_flag").count()
     again = revalidation_sweep(TODAY)
     assert again["overdue"] == again["due_soon"] == again["attestations_opened"] == 0
     assert AuditEvent.objects.filter(action="model.revalidation_flag").count() == events
+    deliver()
     assert Notification.objects.filter(user=world.owner, kind="validation_overdue").count() == 1
     # Revalidated: the flag clears on the next sweep.
     Model.objects.filter(key="mine").update(next_validation_due=TODAY + dt.timedelta(days=365))

@@ -4,11 +4,13 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from governance.core.models import AuditEvent, Finding, Notification, Signature
+from governance.core.models import AuditEvent, Notification, Signature
 from governance.lifecycle import workflow
 from governance.lifecycle.revalidation import revalidation_sweep
+from risk.validation.models import Finding
 from tests.factories import PASSWORD, UserFactory
 from tests.governance.lifecycle_helpers import attach, new_draft, signoff_for
+from tests.outbox import deliver
 
 
 def totp_for(device):
@@ -33,7 +35,7 @@ def test_it_asks_for_a_one_time_code_when_the_signer_has_an_authenticator(world)
                 world.validator, version, "validate", password=PASSWORD, otp_token=token, signoff=signoff
             )
         assert "otp_token" in error.value.message_dict
-    assert not Signature.objects.exists()
+    assert not Signature.objects.filter(object_type="models_registry.modelversion", object_id=str(version.pk)).exists()
     device.refresh_from_db()
     assert device.throttling_failure_count == 1  # django-otp throttles guessing after a wrong code
     device.throttle_reset()  # the throttle window (1 s) has passed, as it would for a person retyping
@@ -68,6 +70,7 @@ def test_it_reminds_owners_of_overdue_findings(world):
     Finding.objects.filter(pk=finding.pk).update(due_date=dt.date.today() - dt.timedelta(days=2))
     assert revalidation_sweep()["overdue_findings"] == 1
     assert revalidation_sweep()["overdue_findings"] == 0  # once per finding
+    deliver()
     assert Notification.objects.filter(user=world.developer, kind="finding_overdue").count() == 1
 
 
@@ -75,6 +78,7 @@ def test_it_reminds_owners_of_overdue_findings(world):
 def test_it_shows_each_person_their_queue(world, browser_client):
     version = new_draft(world)
     workflow.version_transition(world.developer, version, "submit")
+    deliver()
     page = browser_client.as_user(world.validator).get("/inbox/")
     waiting = page.context["waiting"]
     assert [(v.version, [a.action for a in actions]) for v, actions in waiting] == [("2.0", ["start_validation"])]

@@ -6,6 +6,7 @@ from governance.core import access as perms
 from governance.core.models import AuditEvent
 from models_registry import services
 from models_registry.models import ModelAccessGrant, ModelUserObjectPermission
+from tests.outbox import deliver
 
 
 def visible_keys(user):
@@ -26,6 +27,7 @@ def test_it_moves_grants_when_developers_and_validator_change(world):
     assert event.changes["developers"] == [["developer"], ["developer2"]]
     from governance.core.models import Notification
 
+    deliver()
     assert Notification.objects.filter(user=world.validator2, kind="assignment", message__contains="mine").exists()
     assert event.changes["validator"] == ["validator", "validator2"]
 

@@ -80,7 +80,9 @@ def test_it_prints_generated_passwords_that_work(capsys, settings, tmp_path):
 
 @pytest.mark.django_db
 def test_it_links_feeder_models_and_shows_what_breaks(settings, tmp_path):
+    from governance.core.models import Desk
     from models_registry import selectors
+    from tests.factories import UserFactory
 
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", password="demo-password-123")
@@ -90,9 +92,17 @@ def test_it_links_feeder_models_and_shows_what_breaks(settings, tmp_path):
     var = Model.objects.get(key="risk-var-hs")
     impact = {m.key for m in selectors.impact_of_model(compliance, var)}
     assert impact == {"exec-impact-model", "exec-vwap-eq", "exec-smart-router", "risk-stress-ml"}
-    # A trader sees only the part of the blast radius that is on their desk and tradeable.
+    # A trader sees only the part of the blast radius that is on their desk and tradeable: the demo trader
+    # (Systematic Equities) none of it; a trader of the execution desk its three tradeable execution models,
+    # not the stress generator (another desk, still in validation).
     trader = User.objects.get(username="trader")
-    assert {m.key for m in selectors.impact_of_model(trader, var)} <= impact
+    assert {m.key for m in selectors.impact_of_model(trader, var)} == set()
+    exec_trader = UserFactory(username="exec-trader", roles=["trader"], desk=Desk.objects.get(code="exec"))
+    assert {m.key for m in selectors.impact_of_model(exec_trader, var)} == {
+        "exec-impact-model",
+        "exec-vwap-eq",
+        "exec-smart-router",
+    }
 
 
 @pytest.mark.django_db
@@ -115,3 +125,44 @@ def test_the_demo_validation_path_runs_end_to_end(settings, tmp_path):
     assert {"sharpe", "sharpe_gap", "deflated_sharpe", "pbo", "sharpe_high_vol"} <= set(outcomes)
     assert "skipped" not in {outcomes[t] for t in ("sharpe_gap", "deflated_sharpe", "pbo")}
     assert run.report.kind == "validation_report"
+
+
+@pytest.mark.django_db
+def test_every_demo_version_got_where_it_is_through_the_lifecycle(settings, tmp_path):
+    from governance.core.policy import policy_in_force
+    from governance.core.signatures import verify
+    from governance.lifecycle import workflow
+    from governance.lifecycle.models import PilotPlan
+
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", password="demo-password-123")
+    assert not AuditEvent.objects.filter(action__endswith="status_seeded").exists()  # no status set by hand
+    moved = ModelVersion.objects.exclude(status="draft").prefetch_related("transitions")
+    assert moved.count() >= 20
+    for version in moved:
+        steps = sorted(version.transitions.all(), key=lambda t: (t.at, t.id))
+        assert steps[0].action == "submit" and steps[0].from_status == "draft", version
+        assert all(a.to_status == b.from_status for a, b in zip(steps, steps[1:], strict=False)), version
+        assert steps[-1].to_status == version.status, version
+    policy = policy_in_force()
+    production = ModelVersion.objects.filter(status="production").select_related("model")
+    assert production.count() >= 5
+    for version in production:
+        signed = version_signatures(version)
+        meanings = [s.meaning for s in signed]
+        assert meanings.count("validated") + meanings.count("validated_with_conditions") == 1, version
+        assert meanings.count("approved") == policy.approvals_for(version.model.risk_tier), version
+        assert all(verify(s)[0] for s in signed), version
+        assert PilotPlan.objects.filter(version=version).exists(), version
+    # A production model with an earlier production version rolls back to it, as compliance would.
+    current = production.filter(version="1.1").first()
+    assert current is not None
+    compliance = User.objects.get(username="compliance")
+    workflow.version_transition(compliance, current, "rollback", comment="Demo rollback.")
+    assert ModelVersion.objects.get(model=current.model, version="1.0").status == "production"
+
+
+def version_signatures(version):
+    from governance.core.models import Signature
+
+    return list(Signature.objects.filter(object_type="models_registry.modelversion", object_id=str(version.pk)))

@@ -9,13 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from scipy import stats
 from sklearn import metrics as sk
 
-from governance.core.models import Finding, Signature
+from governance.core.models import Job, Signature
 from governance.lifecycle import workflow
 from models_registry.models import Model, ModelVersion
 from risk.metrics import overfitting
 from risk.validation import runs as validation
 from risk.validation import services
-from risk.validation.models import Evidence, ValidationRun
+from risk.validation.models import Evidence, Finding, ValidationRun
 from tests.factories import PASSWORD
 from tests.governance.lifecycle_helpers import new_draft, signoff_for
 
@@ -191,7 +191,7 @@ def test_it_fails_strategy_runs_it_cannot_perform_with_the_reason(options, trial
         assert status == "succeeded"
         return
     assert status == "failed" and message in run.error and run.results == [] and run.report is None
-    assert not Evidence.objects.filter(version=version, kind="validation_report").exists()
+    assert not Evidence.objects.filter(version=version, kind="validation_report", report_of__isnull=False).exists()
 
 
 @pytest.mark.django_db
@@ -384,7 +384,7 @@ def test_a_run_that_keeps_killing_its_worker_stops_after_three_attempts(world, c
     dataset, *_ = classifier_files(world, classifier_version)
     validation.plan_save(world.validator, classifier_version)
     run = validation.run_start(world.validator, classifier_version, dataset)
-    ValidationRun.objects.filter(pk=run.pk).update(status="running", attempts=validation.MAX_ATTEMPTS)
+    Job.objects.filter(pk=run.job_id).update(status="running", attempts=validation.MAX_ATTEMPTS)
     assert validation.run_execute(run.pk) == "failed"  # the fourth delivery
     run.refresh_from_db()
     assert "Stopped after 3 attempts" in run.error and run.results == [] and run.attempts == 4

@@ -162,7 +162,7 @@ def assert_written_once(run):
     assert run.status == "succeeded", run.error
     assert run.results and run.report_id
     assert ValidationRun.objects.count() == 1
-    assert Evidence.objects.filter(kind="validation_report").count() == 1
+    assert Evidence.objects.filter(kind="validation_report", report_of__isnull=False).count() == 1
     assert AuditEvent.objects.filter(action="validation_run.succeeded").count() == 1
 
 
@@ -194,3 +194,41 @@ def test_a_transient_database_error_is_retried(workers):
     run = wait_for(start_classifier_run(), finished)
     assert run.attempts == 2
     assert_written_once(run)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_delivers_outbox_events_after_commit_and_the_sweep_catches_what_was_never_sent(workers):
+    from django.db import transaction
+
+    from governance.core import events
+    from governance.core.models import Event, Notification
+    from governance.core.notifications import notify
+
+    world = build_world()
+    workers.start()
+    with transaction.atomic():
+        notify([world.owner], "decision", "Delivered by a worker.", "/models/mine/")
+    deadline = time.monotonic() + 60
+    while not Notification.objects.filter(user=world.owner, message="Delivered by a worker.").exists():
+        assert time.monotonic() < deadline, "no worker delivered the event"
+        time.sleep(0.3)
+    # An event whose nudge never reached a broker (down at commit) stays pending until the sweep runs.
+    app.conf.task_always_eager = True  # this process runs the sweep task itself, as beat would ask a worker to
+    try:
+        event = Event.objects.create(
+            kind="notification",
+            payload={
+                "user_ids": [world.owner.pk],
+                "roles": [],
+                "kind": "decision",
+                "message": "Found by the sweep.",
+                "url": "",
+                "dedupe_key": "",
+            },
+        )
+        app.tasks["governance.deliver_pending_events"].delay()
+    finally:
+        app.conf.task_always_eager = False
+    event.refresh_from_db()
+    assert event.status == "delivered" and events.deliver(event.pk) == "delivered"
+    assert Notification.objects.filter(user=world.owner, message="Found by the sweep.").count() == 1

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from governance.core.api.serializers import SignatureSerializer
-from governance.core.models import VersionTransition
+from governance.lifecycle.models import VersionTransition
 from governance.lifecycle.workflow import RULES
 
 

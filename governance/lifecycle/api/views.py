@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.lifecycle import workflow
+from governance.lifecycle import selectors, workflow
 from governance.lifecycle.api import serializers as gs
 from models_registry import selectors as registry
 
@@ -14,7 +14,7 @@ def _state(user, version) -> dict:
         "model": version.model.key,
         "version": version.version,
         "status": version.status,
-        "history": gs.TransitionSerializer(workflow.version_history(version), many=True).data,
+        "history": gs.TransitionSerializer(selectors.version_history(version), many=True).data,
         "available_actions": gs.AvailableActionSerializer(workflow.available_actions(user, version), many=True).data,
     }
 

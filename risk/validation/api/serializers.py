@@ -3,7 +3,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from governance.core.models import Finding
+from risk.validation.models import Finding
 
 
 class FindingSerializer(serializers.ModelSerializer):

@@ -11,15 +11,14 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.core.models import Finding
 from models_registry import selectors as registry
 from risk.validation import access as validation_access
 from risk.validation import findings as finding_services
-from risk.validation import plans, services
+from risk.validation import plans, selectors, services
 from risk.validation import runs as validation
 from risk.validation.api import serializers as gs
 from risk.validation.filters import FindingFilterSet
-from risk.validation.models import Evidence, ValidationPlan, ValidationRun
+from risk.validation.models import Evidence, Finding, ValidationRun
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
@@ -66,7 +65,7 @@ class EvidenceListView(APIView):
         obj = _version(request, model_key, version)
         if not validation_access.can_read_evidence(request.user, obj):
             raise PermissionDenied("Your role does not read validation evidence.")
-        items = Evidence.objects.filter(version=obj).select_related("uploaded_by", "version__model")
+        items = selectors.evidence_of(obj)
         return Response(EvidenceSerializer(items, many=True).data)
 
     @extend_schema(request={"multipart/form-data": EvidenceUploadSerializer}, responses={201: EvidenceSerializer})
@@ -82,7 +81,7 @@ class EvidenceFileView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, model_key, version, pk):
         obj = _version(request, model_key, version)
-        evidence = Evidence.objects.filter(pk=pk, version=obj).first()
+        evidence = selectors.evidence_on_version(obj, pk)
         if evidence is None or not validation_access.can_read_evidence(request.user, obj):
             raise Http404
         return FileResponse(
@@ -160,7 +159,7 @@ class ValidationPlanView(APIView):
         obj = _version(request, model_key, version)
         if not validation_access.can_read_evidence(request.user, obj):
             raise PermissionDenied("Your role does not read validation work.")
-        plan = ValidationPlan.objects.filter(version=obj).first()
+        plan = selectors.plan_of(obj)
         data = (
             {"template": plan.template, "tests": plan.tests, "options": plan.options}
             if plan
@@ -183,7 +182,7 @@ class ValidationRunListView(APIView):
         obj = _version(request, model_key, version)
         if not validation_access.can_read_evidence(request.user, obj):
             raise PermissionDenied("Your role does not read validation work.")
-        runs = ValidationRun.objects.filter(version=obj).select_related("version__model", "requested_by")
+        runs = selectors.runs_of(obj)
         return Response(ValidationRunSerializer(runs, many=True).data)
 
     @extend_schema(request=RunRequestSerializer, responses={202: ValidationRunSerializer})
@@ -193,21 +192,18 @@ class ValidationRunListView(APIView):
         serializer.is_valid(raise_exception=True)
         files = {}
         for field, pk in serializer.validated_data.items():
-            files[field] = Evidence.objects.filter(pk=pk, version=obj).first()
+            files[field] = selectors.evidence_on_version(obj, pk)
             if files[field] is None:
                 raise ValidationError({field: ["No such file is attached to this version."]})
         run = validation.run_start(request.user, obj, **files)
-        run = ValidationRun.objects.select_related("version__model", "requested_by").get(pk=run.pk)
+        run = selectors.runs_of(obj).get(pk=run.pk)
         return Response(ValidationRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ValidationRunDetailView(APIView):
     @extend_schema(responses=ValidationRunSerializer)
     def get(self, request, pk):
-        run = ValidationRun.objects.select_related("version__model", "requested_by").filter(pk=pk).first()
-        if run is None or not validation_access.can_read_evidence(request.user, run.version):
-            raise Http404
-        return Response(ValidationRunSerializer(run).data)
+        return Response(ValidationRunSerializer(selectors.run_get_for_user(request.user, pk)).data)
 
 
 class FindingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -221,7 +217,7 @@ class FindingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     search_fields = ["title", "description"]
 
     def get_queryset(self):
-        return finding_services.finding_list(self.request.user).order_by("due_date", "id")
+        return selectors.finding_list(self.request.user).order_by("due_date", "id")
 
     def _get(self, pk):
         try:

@@ -15,15 +15,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.core.audit import audit_record
-from governance.core.models import Desk, Finding, ModelRisk, UserProfile
+from governance.core.models import Desk, UserProfile
 from governance.demo import demo_files
 from governance.demo.demo_data import DATA_SOURCES, DESKS, MODEL_DATA, MODELS, TEAMS, USERS
+from governance.demo.walk import CannotWalk, walk
 from models_registry import services
 from models_registry.choices import LifecycleStatus as S
-from models_registry.models import DataSource, DataSourceAccessGrant, Model, ModelVersion
+from models_registry.models import DataSource, DataSourceAccessGrant, Model, ModelRisk, ModelVersion
 from models_registry.risk_register import risk_add
 from risk.validation import services as evidence_services
 from risk.validation.findings import finding_raise
+from risk.validation.models import Finding
 
 User = get_user_model()
 
@@ -37,7 +39,8 @@ HISTORY = {
     S.REJECTED: [("1.0", S.REJECTED), ("1.1", S.DRAFT)],
     S.APPROVED: [("1.0", S.APPROVED)],
     S.PILOT: [("1.0", S.PILOT)],
-    S.PRODUCTION: [("1.0", S.RETIRED), ("1.1", S.PRODUCTION)],
+    # 1.1's promotion supersedes 1.0, so the demo can show a rollback.
+    S.PRODUCTION: [("1.0", S.PRODUCTION), ("1.1", S.PRODUCTION)],
     S.SUSPENDED: [("2.0", S.SUSPENDED)],
     S.RETIRED: [("1.0", S.RETIRED)],
 }
@@ -61,7 +64,7 @@ class Command(BaseCommand):
             system = User.objects.get(username="compliance")
             self._data_sources()
             self._grants(system)
-            self._models()
+            self._models(lambda user: password or created_logins.get(user.username))
             self._dependencies(system)
             self._governance_examples()
             self._validation_examples()
@@ -125,7 +128,7 @@ class Command(BaseCommand):
                 owner=owner_user,
             )
 
-    def _models(self):
+    def _models(self, password_for):
         compliance = User.objects.get(username="compliance")
         today = timezone.now().date()
         for (
@@ -171,7 +174,7 @@ class Command(BaseCommand):
                 intended_use=f"{name} for the {desk} desk's own trading within its approved limits.",
                 known_limitations="Trained on post-2010 data; behaviour in regimes absent from it is unknown.",
             )
-            self._versions(model, devs[0], status)
+            self._versions(model, devs[0], status, password_for)
             dates = {}
             if status in VALIDATED_STATUSES:
                 last = today - dt.timedelta(days=30 + (len(key) * 17) % 300)
@@ -179,14 +182,19 @@ class Command(BaseCommand):
                     "last_validated_at": last,
                     "next_validation_due": last + dt.timedelta(days=30 * REVALIDATION_MONTHS[model.risk_tier]),
                 }
-            Model.objects.filter(pk=model.pk).update(status=status, **dates)
-            audit_record(
-                compliance,
-                "model.status_seeded",
-                model,
-                reason="demo data (before lifecycle workflows)",
-                changes={"status": [S.DRAFT, status], **{k: [None, v] for k, v in dates.items()}},
-            )
+            if dates:
+                # The lifecycle dated the validation today; the demo spreads past validations over the year so
+                # that the revalidation sweep has due and overdue models to show. Recorded as what it is.
+                model.refresh_from_db()
+                before = {k: getattr(model, k) for k in dates}
+                Model.objects.filter(pk=model.pk).update(**dates)
+                audit_record(
+                    compliance,
+                    "model.validation_dates_seeded",
+                    model,
+                    reason="demo data: a validation signed earlier in the year",
+                    changes={k: [before[k], v] for k, v in dates.items()},
+                )
 
     def _dependencies(self, compliance):
         """Feeder links, after every model exists (a feeder may be listed after its consumer)."""
@@ -285,7 +293,7 @@ class Command(BaseCommand):
                 due_date=today + dt.timedelta(days=30),
             )
 
-    def _versions(self, model, developer, status):
+    def _versions(self, model, developer, status, password_for):
         training, inference = MODEL_DATA.get(model.key, ([], []))
         for label, version_status in HISTORY[status]:
             digest = hashlib.sha256(f"{model.key}:{label}".encode()).hexdigest()
@@ -302,15 +310,10 @@ class Command(BaseCommand):
                 training_sources=list(DataSource.objects.filter(name__in=training)),
                 inference_sources=list(DataSource.objects.filter(name__in=inference)),
             )
-            if version_status != S.DRAFT:
-                ModelVersion.objects.filter(pk=version.pk).update(status=version_status)
-                audit_record(
-                    developer,
-                    "version.status_seeded",
-                    version,
-                    reason="demo data",
-                    changes={"status": [S.DRAFT, version_status]},
-                )
+            try:
+                walk(version, version_status, password_for)
+            except CannotWalk as exc:
+                raise CommandError(f"Demo model {model.key} {label}: {exc}") from exc
 
     def _grants(self, compliance):
         panel = DataSource.objects.get(name="Consumer card transaction panel")

@@ -1,0 +1,82 @@
+"""The outbox: effects that leave a transaction are written as events inside it and delivered after commit.
+
+Hand-written (rather than a library) because it is a dozen lines over one table and must share the caller's
+transaction and the database's row locks; Celery only carries the "deliver event N" nudge.
+
+- emit(kind, payload) writes an Event row in the caller's transaction and, once it commits, asks a worker
+  to deliver it. A rolled-back action leaves no event and notifies nobody.
+- deliver(event_id) locks the event, runs every handler subscribed to its kind in a savepoint, and marks it
+  delivered, all in one transaction: a worker that dies mid-delivery leaves it pending, and a handler that
+  raises leaves it pending for the next sweep (failed after MAX_ATTEMPTS).
+- deliver_pending() is the sweep (Celery beat, every minute): whatever a lost worker or a broker that was
+  down at commit left behind is delivered then.
+Handlers are idempotent or deliver at least once (an e-mail may be sent twice after a crash, never lost).
+"""
+
+import logging
+from collections.abc import Callable
+
+from celery import current_app
+from django.db import transaction
+from django.utils import timezone
+
+from governance.core.audit import jsonable
+from governance.core.models import Event
+
+logger = logging.getLogger(__name__)
+DELIVER_TASK = "governance.deliver_event"
+MAX_ATTEMPTS = 5
+
+_handlers: dict[str, list[Callable[[Event], None]]] = {}
+
+
+def subscribe(kind: str, handler: Callable[[Event], None]) -> None:
+    """Run `handler(event)` for every event of `kind` (apps subscribe in their AppConfig.ready())."""
+    handlers = _handlers.setdefault(kind, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def emit(kind: str, payload: dict) -> Event:
+    """Record an event in the current transaction; a worker delivers it after commit."""
+    event = Event.objects.create(kind=kind, payload=jsonable(payload))
+    transaction.on_commit(lambda: _nudge(event.pk))
+    return event
+
+
+def _nudge(event_id: int) -> None:
+    try:
+        current_app.tasks[DELIVER_TASK].delay(event_id)
+    except Exception:  # noqa: BLE001 - a broker that is down must not fail a committed action
+        logger.warning("event %s not handed to a worker now; the periodic sweep will deliver it", event_id)
+
+
+def deliver(event_id: int) -> str:
+    """Deliver one event if it is still pending; safe to call twice and from several workers at once."""
+    with transaction.atomic():
+        event = Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
+        if event is None or event.status != Event.Status.PENDING:
+            return event.status if event else "locked or missing"
+        event.attempts += 1
+        try:
+            with transaction.atomic():  # a failing handler rolls back its own writes only
+                for handler in _handlers.get(event.kind, []):
+                    handler(event)
+        except Exception as exc:  # noqa: BLE001 - recorded on the event and retried by the sweep
+            logger.exception("event %s (%s) failed on attempt %s", event.pk, event.kind, event.attempts)
+            event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if event.attempts >= MAX_ATTEMPTS:
+                event.status = Event.Status.FAILED
+            event.save(update_fields=["attempts", "last_error", "status"])
+            return event.status
+        event.status, event.delivered_at = Event.Status.DELIVERED, timezone.now()
+        event.save(update_fields=["attempts", "status", "delivered_at"])
+        return event.status
+
+
+def deliver_pending(limit: int = 1000) -> int:
+    """Deliver pending events, oldest first; returns how many were delivered now."""
+    delivered = 0
+    for event_id in Event.objects.filter(status=Event.Status.PENDING).values_list("pk", flat=True)[:limit]:
+        delivered += deliver(event_id) == Event.Status.DELIVERED
+    return delivered

@@ -1,0 +1,69 @@
+"""Lifecycle records: each step of a version's life, its pilot limits, and the yearly attestations."""
+
+from django.conf import settings
+from django.db import models
+
+from governance.core.models import GovernancePolicy, Signature
+
+
+class VersionTransition(models.Model):
+    """One lifecycle step of a model version, with who, when, why, and the policy in force."""
+
+    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="transitions")
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=30)
+    to_status = models.CharField(max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    comment = models.TextField(max_length=5000, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    signature = models.ForeignKey(Signature, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    policy = models.ForeignKey(GovernancePolicy, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "governance_versiontransition"  # created by the governance app before the layers were split
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.action} {self.from_status} -> {self.to_status}"
+
+
+class PilotPlan(models.Model):
+    """The limits of a phased deployment (the model gate enforces them in a later issue)."""
+
+    version = models.OneToOneField("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="pilot")
+    max_notional = models.DecimalField(max_digits=20, decimal_places=2)
+    instruments = models.JSONField(default=list, blank=True)
+    venues = models.JSONField(default=list, blank=True)
+    end_date = models.DateField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "governance_pilotplan"  # created by the governance app before the layers were split
+
+    def __str__(self) -> str:
+        return f"Pilot of {self.version} until {self.end_date}"
+
+
+class Attestation(models.Model):
+    """The yearly attestation a production model's owner signs (MiFID II RTS 6 Art. 9 style self-assessment)."""
+
+    # The name the audit trail and signatures have always used for it (auditors filter on it).
+    AUDIT_TYPE = "governance.attestation"
+
+    model = models.ForeignKey("models_registry.Model", on_delete=models.PROTECT, related_name="attestations")
+    year = models.PositiveIntegerField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attestations")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    due_date = models.DateField()
+    statement = models.TextField(max_length=10000, blank=True)
+    signature = models.ForeignKey(Signature, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        db_table = "governance_attestation"  # created by the governance app before the layers were split
+        ordering = ["-year", "model_id"]
+        constraints = [models.UniqueConstraint(fields=["model", "year"], name="one_attestation_per_model_year")]
+
+    def __str__(self) -> str:
+        return f"{self.year} attestation of {self.model}"

@@ -1,0 +1,87 @@
+"""Reads of validation work (evidence, plans, runs, findings), always through the access rules of this app.
+
+Objects a person may not read answer 404 (Http404) exactly as absent ones.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.http import Http404
+
+from governance.core import access
+from risk.validation.access import can_read_evidence
+from risk.validation.models import Evidence, Finding, ValidationPlan, ValidationRun
+
+RUN_INPUT_KINDS = {
+    "dataset": (Evidence.Kind.DATASET, Evidence.Kind.BACKTEST),
+    "reference": (Evidence.Kind.DATASET,),
+    "trial_returns": (Evidence.Kind.TRIAL_RETURNS, Evidence.Kind.BACKTEST, Evidence.Kind.DATASET),
+}
+
+
+def evidence_of(version) -> QuerySet:
+    return Evidence.objects.filter(version=version).select_related("uploaded_by", "version__model")
+
+
+def evidence_on_version(version, pk) -> Evidence | None:
+    """The file with this id attached to this version, or None (also for ids that are not numbers)."""
+    value = str(pk or "")
+    return Evidence.objects.filter(pk=value, version=version).first() if value.isdigit() and len(value) < 19 else None
+
+
+def evidence_get_for_user(user, pk) -> Evidence:
+    evidence = Evidence.objects.select_related("version__model").filter(pk=pk).first()
+    if evidence is None or not can_read_evidence(user, evidence.version):
+        raise Http404("Not found.")
+    return evidence
+
+
+def run_inputs(version) -> dict[str, QuerySet]:
+    """The attached files a run may read, by role (dataset, training sample, trial matrix)."""
+    return {
+        "datasets": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["dataset"]),
+        "references": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["reference"]),
+        "trial_files": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["trial_returns"]),
+    }
+
+
+def plan_of(version) -> ValidationPlan | None:
+    return ValidationPlan.objects.filter(version=version).first()
+
+
+def runs_of(version, limit: int | None = None) -> QuerySet:
+    runs = ValidationRun.objects.filter(version=version).select_related("version__model", "dataset", "requested_by")
+    return runs[:limit] if limit else runs
+
+
+def run_get_for_user(user, pk) -> ValidationRun:
+    run = (
+        ValidationRun.objects.select_related("version__model", "dataset", "reference", "trial_returns", "requested_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if run is None or not can_read_evidence(user, run.version):
+        raise Http404("Not found.")
+    return run
+
+
+def finding_list(user) -> QuerySet:
+    """Findings on versions the user may see (traders see none)."""
+    return access.restrict(Finding.objects.all(), user).select_related("version__model", "owner", "raised_by")
+
+
+def finding_get_for_user(user, pk) -> Finding:
+    finding = finding_list(user).filter(pk=pk).first()
+    if finding is None:
+        raise Http404("Not found.")
+    return finding
+
+
+def findings_of(version) -> QuerySet:
+    return Finding.objects.filter(version=version).select_related("owner")
+
+
+def finding_owners(version) -> QuerySet:
+    """Who may own a finding's remediation: the model's owner and developers."""
+    model = version.model
+    ids = {model.owner_id, *model.developers.values_list("pk", flat=True)}
+    return get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("username")

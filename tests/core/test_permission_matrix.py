@@ -1,0 +1,496 @@
+"""The permission matrix, generated: every persona against every read and validation action, API and pages.
+
+Expectations are never written cell by cell: they come from the rule table below (README, "Who does what";
+tests/models_registry/test_permission_matrix.py's VISIBLE map), so a cell reads as the rule it follows.
+Out of scope answers 404, never 403, in the API and the pages; in scope but not allowed answers 403.
+After the generated families come the rules that each have a test of their own (segregation of duties).
+"""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from governance.core.audit import audit_type
+from governance.core.models import Signature
+from governance.lifecycle import workflow
+from models_registry import services as registry_services
+from models_registry.models import Model, ModelVersion
+from risk.validation import findings as finding_services
+from risk.validation import runs as validation_runs
+from risk.validation import services as evidence_services
+from risk.validation.models import Finding
+from tests.core.personas import EXTRA_PERSONAS, WORLD_PERSONAS, build_personas
+from tests.factories import PASSWORD, UserFactory
+from tests.governance.lifecycle_helpers import attach, new_draft, signoff_for, to_validated
+
+# --- The rule table -----------------------------------------------------------------------------------
+
+MODELS = ("mine", "theirs", "draft-on-desk")
+VERSIONED = ("mine", "theirs")  # each has version 1.0, in production; draft-on-desk has no version
+SEES_ALL = {"compliance", "auditor", "admin"}
+# Who sees a model by their part in it: owner, developers, assigned validator, or a hand grant.
+PART = {
+    "mine": {"developer", "owner", "validator", "validator_granted"},
+    "theirs": {"developer2", "owner2", "validator2"},
+    "draft-on-desk": {"developer", "owner"},
+}
+ASSIGNED_VALIDATOR = {"mine": "validator", "theirs": "validator2"}
+# Traders see the tradeable (approved, pilot, production) models and versions of their desk, and no
+# validation work (evidence, plans, runs, findings) nor anyone's audit trail but their own.
+TRADER_DESK = {"trader": "sys-eq", "trader_other_desk": "rates"}
+DESK = {"mine": "sys-eq", "theirs": "rates", "draft-on-desk": "sys-eq"}
+TRADEABLE = {"mine", "theirs"}
+# The restricted data source (the card panel) is owned by owner2.
+READS_RESTRICTED_SOURCE = SEES_ALL | {"owner2"}
+
+PERSONAS = sorted(WORLD_PERSONAS + EXTRA_PERSONAS)
+
+
+def sees(persona, key) -> bool:
+    """The model, and its tradeable (here: all) versions."""
+    if persona in SEES_ALL or persona in PART[key]:
+        return True
+    return TRADER_DESK.get(persona) == DESK[key] and key in TRADEABLE
+
+
+def sees_work_in_progress(persona, key) -> bool:
+    """A version that is not tradeable yet (submitted, in validation): traders never see one."""
+    return sees(persona, key) and persona not in TRADER_DESK
+
+
+def reads_validation_work(persona, key) -> bool:
+    return sees(persona, key) and persona not in TRADER_DESK
+
+
+def reads_audit_of(persona, key) -> bool:
+    return persona in SEES_ALL or (persona not in TRADER_DESK and sees(persona, key))
+
+
+# Expected status of a GET, by the kind of thing it reads.
+def in_scope(key):
+    return lambda persona: 200 if sees(persona, key) else 404
+
+
+def validation_work_on(key):
+    """Evidence list, plan, run list of a version: 404 out of scope, 403 to traders (visible, not theirs)."""
+    return lambda persona: 404 if not sees(persona, key) else 200 if reads_validation_work(persona, key) else 403
+
+
+def validation_object_on(key):
+    """A finding or a run is itself out of scope for whoever may not read the version's validation work."""
+    return lambda persona: 200 if reads_validation_work(persona, key) else 404
+
+
+def everyone(persona):
+    return 200
+
+
+def restricted_source(persona):
+    return 200 if persona in READS_RESTRICTED_SOURCE else 404
+
+
+def chain_verifiers(persona):
+    return 200 if persona in SEES_ALL else 403
+
+
+V = "versions/1.0"
+API_READS = [
+    *[(f"model-{k}", f"/api/v1/models/{k}/", in_scope(k)) for k in MODELS],
+    *[(f"versions-{k}", f"/api/v1/models/{k}/versions/", in_scope(k)) for k in MODELS],
+    *[(f"version-{k}", f"/api/v1/models/{k}/{V}/", in_scope(k)) for k in VERSIONED],
+    ("data-source-public", "/api/v1/data-sources/{source_public}/", everyone),
+    ("data-source-restricted", "/api/v1/data-sources/{source_restricted}/", restricted_source),
+    *[(f"evidence-{k}", f"/api/v1/models/{k}/{V}/evidence/", validation_work_on(k)) for k in VERSIONED],
+    *[(f"plan-{k}", f"/api/v1/models/{k}/{V}/validation-plan/", validation_work_on(k)) for k in VERSIONED],
+    *[(f"runs-{k}", f"/api/v1/models/{k}/{V}/validation-runs/", validation_work_on(k)) for k in VERSIONED],
+    *[
+        (f"evidence-file-{k}", f"/api/v1/models/{k}/{V}/evidence/{{evidence_{k}}}/", validation_object_on(k))
+        for k in VERSIONED
+    ],
+    *[(f"run-{k}", f"/api/v1/validation-runs/{{run_{k}}}/", validation_object_on(k)) for k in VERSIONED],
+    *[(f"finding-{k}", f"/api/v1/findings/{{finding_{k}}}/", validation_object_on(k)) for k in VERSIONED],
+    *[(f"transitions-{k}", f"/api/v1/models/{k}/{V}/transitions/", in_scope(k)) for k in VERSIONED],
+    ("audit-events", "/api/v1/audit-events/", everyone),
+    ("audit-verify", "/api/v1/audit-events/verify/", chain_verifiers),
+]
+PAGE_READS = [
+    *[(f"model-{k}", f"/models/{k}/", in_scope(k)) for k in MODELS],
+    *[(f"version-{k}", f"/models/{k}/{V}/", in_scope(k)) for k in VERSIONED],
+    ("data-source-public", "/data-sources/{source_public}/", everyone),
+    ("data-source-restricted", "/data-sources/{source_restricted}/", restricted_source),
+    *[(f"evidence-download-{k}", f"/evidence/{{evidence_{k}}}/download/", validation_object_on(k)) for k in VERSIONED],
+    ("findings", "/findings/", everyone),
+    *[(f"finding-{k}", f"/findings/{{finding_{k}}}/", validation_object_on(k)) for k in VERSIONED],
+    *[(f"run-{k}", f"/validation-runs/{{run_{k}}}/", validation_object_on(k)) for k in VERSIONED],
+    ("inbox", "/inbox/", everyone),
+    ("policy", "/policy/", everyone),
+]
+
+# Cells where the application itself is wrong, {(family, row, persona): reason}: strict xfails until fixed.
+# (The version page's audit timeline once showed traders validation work; it now reads the audit API's scope.)
+KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {}
+
+
+def matrix(family, table):
+    """Every row of `table` (name, what to request, expectation by persona) against every persona, one test each;
+    a cell listed in KNOWN_DEFECTS is a strict xfail."""
+    cells = []
+    for name, target, expect in table:
+        for persona in PERSONAS:
+            reason = KNOWN_DEFECTS.get((family, name, persona))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            cells.append(pytest.param(persona, target, expect(persona), id=f"{name}-{persona}", marks=marks))
+    return cells
+
+
+# --- The scene: world, the extra personas, and validation work on both production versions -------------
+
+TODAY = dt.date.today()
+RETURNS_CSV = b"timestamp,return\n2026-01-02,0.010\n2026-01-05,-0.004\n2026-01-06,0.007\n"
+
+
+class Scene:
+    def __init__(self, world):
+        self.world = world
+        self.people = build_personas(world)
+        self.ids = {"source_public": world.public_source.pk, "source_restricted": world.restricted_source.pk}
+        for key, version, team_member in (
+            ("mine", world.mine_v1, world.developer),
+            ("theirs", world.theirs_v1, world.developer2),
+        ):
+            validator = getattr(world, ASSIGNED_VALIDATOR[key])
+            finding = finding_services.finding_raise(
+                validator,
+                version,
+                severity="medium",
+                title=f"Stale features in {key}",
+                description="Two features lag by a day.",
+                owner=team_member,
+                due_date=TODAY + dt.timedelta(days=14),
+            )
+            dataset = evidence_services.evidence_add(
+                validator, version, file=SimpleUploadedFile("returns.csv", RETURNS_CSV), kind="dataset"
+            )
+            validation_runs.plan_save(validator, version)
+            # Queued only: the worker starts on commit, and a test's transaction never commits.
+            run = validation_runs.run_start(validator, version, dataset)
+            self.ids.update({f"finding_{key}": finding.pk, f"run_{key}": run.pk, f"evidence_{key}": dataset.pk})
+
+    def url(self, template):
+        return template.format(**self.ids)
+
+
+@pytest.fixture
+def scene(world):
+    return Scene(world)
+
+
+# --- Reads: status of every endpoint and page for every persona ----------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona,url,expected", matrix("api", API_READS))
+def test_it_answers_api_reads_in_scope_and_404_outside(persona, url, expected, scene, api):
+    response = api.as_user(scene.people[persona]).get(scene.url(url))
+    assert response.status_code == expected, response.content[:300]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona,url,expected", matrix("page", PAGE_READS))
+def test_it_answers_page_reads_in_scope_and_404_outside(persona, url, expected, scene, browser_client):
+    response = browser_client.as_user(scene.people[persona]).get(scene.url(url))
+    assert response.status_code == expected
+
+
+# --- Lists: exactly what is in scope, nothing more, nothing less ---------------------------------------
+
+
+def list_models(scene, api, pages):
+    return {row["key"] for row in api.get("/api/v1/models/?page_size=100").json()["results"]}
+
+
+def list_model_pages(scene, api, pages):
+    return {m.key for m in pages.get("/models/").context["page"]}
+
+
+def list_versions(scene, api, pages):
+    out = {}
+    for key in MODELS:
+        response = api.get(f"/api/v1/models/{key}/versions/")
+        out[key] = {row["version"] for row in response.json()["results"]} if response.status_code == 200 else 404
+    return out
+
+
+def list_data_sources(scene, api, pages):
+    return {row["name"] for row in api.get("/api/v1/data-sources/?page_size=100").json()["results"]}
+
+
+def list_findings(scene, api, pages):
+    return {row["model"] for row in api.get("/api/v1/findings/?page_size=100").json()["results"]}
+
+
+def list_finding_pages(scene, api, pages):
+    return {f.version.model.key for f in pages.get("/findings/").context["page"]}
+
+
+def list_audited_models(scene, api, pages):
+    """Models whose own audit events (their registration, at least) the persona may read."""
+    out = set()
+    for key in MODELS:
+        model = Model.objects.get(key=key)
+        query = f"object_type={audit_type(model)}&object_id={model.pk}"
+        if api.get(f"/api/v1/audit-events/?{query}").json()["count"]:
+            out.add(key)
+    return out
+
+
+def list_audited_findings(scene, api, pages):
+    out = set()
+    for key in VERSIONED:
+        finding = Finding.objects.get(pk=scene.ids[f"finding_{key}"])
+        query = f"object_type={audit_type(finding)}&object_id={finding.pk}"
+        if api.get(f"/api/v1/audit-events/?{query}").json()["count"]:
+            out.add(key)
+    return out
+
+
+def list_version_page_contents(scene, api, pages):
+    """What each visible version page shows of its validation work, and whether it offers to raise a finding."""
+    out = {}
+    for key in VERSIONED:
+        response = pages.get(f"/models/{key}/{V}/")
+        if response.status_code == 200:
+            html = response.content.decode()
+            shown = {"finding": f"Stale features in {key}", "evidence": "returns.csv", "raise-form": "Raise a finding"}
+            out[key] = {part for part, text in shown.items() if text in html}
+    return out
+
+
+def expected_version_page_contents(persona):
+    return {
+        k: ({"finding", "evidence"} if reads_validation_work(persona, k) else set())
+        | ({"raise-form"} if persona == ASSIGNED_VALIDATOR[k] else set())
+        for k in VERSIONED
+        if sees(persona, k)
+    }
+
+
+LISTS = [
+    ("api-models", list_models, lambda p: {k for k in MODELS if sees(p, k)}),
+    ("page-models", list_model_pages, lambda p: {k for k in MODELS if sees(p, k)}),
+    (
+        "api-versions",
+        list_versions,
+        lambda p: {k: ({"1.0"} if k in VERSIONED else set()) if sees(p, k) else 404 for k in MODELS},
+    ),
+    (
+        "api-data-sources",
+        list_data_sources,
+        lambda p: {"Public feed"} | ({"Card panel"} if p in READS_RESTRICTED_SOURCE else set()),
+    ),
+    ("api-findings", list_findings, lambda p: {k for k in VERSIONED if reads_validation_work(p, k)}),
+    ("page-findings", list_finding_pages, lambda p: {k for k in VERSIONED if reads_validation_work(p, k)}),
+    ("api-audit-models", list_audited_models, lambda p: {k for k in MODELS if reads_audit_of(p, k)}),
+    ("api-audit-findings", list_audited_findings, lambda p: {k for k in VERSIONED if reads_validation_work(p, k)}),
+    ("page-version-contents", list_version_page_contents, expected_version_page_contents),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona,read,expected", matrix("list", LISTS))
+def test_it_lists_exactly_what_is_in_scope(persona, read, expected, scene, api, browser_client):
+    user = scene.people[persona]
+    assert read(scene, api.as_user(user), browser_client.as_user(user)) == expected
+
+
+# --- Validation actions on `mine`: only its assigned validator; 403 in scope, 404 outside --------------
+
+
+def raise_finding(scene, client):
+    body = {
+        "model": "mine",
+        "version": "1.0",
+        "severity": "low",
+        "title": "Unstable hyperparameters",
+        "description": "Depth changes the sign of the signal.",
+        "owner": "developer",
+        "due_date": (TODAY + dt.timedelta(days=7)).isoformat(),
+    }
+    before = Finding.objects.count()
+    response = client.post("/api/v1/findings/", body, format="json")
+    return response, Finding.objects.count() == before + 1
+
+
+def close_finding(scene, client):
+    pk = scene.ids["finding_mine"]
+    response = client.post(
+        f"/api/v1/findings/{pk}/actions/", {"action": "close", "comment": "Verified."}, format="json"
+    )
+    return response, Finding.objects.get(pk=pk).status == "closed"
+
+
+def submitted_version(scene):
+    return workflow.version_transition(scene.world.developer, new_draft(scene.world), "submit")
+
+
+def start_validation(scene, client):
+    version = submitted_version(scene)
+    url = "/api/v1/models/mine/versions/2.0/transitions/"
+    response = client.post(url, {"action": "start_validation"}, format="json")
+    return response, ModelVersion.objects.get(pk=version.pk).status == "in_validation"
+
+
+def sign_validated(scene, client):
+    version = workflow.version_transition(scene.world.validator, submitted_version(scene), "start_validation")
+    body = {"action": "validate", "password": PASSWORD, "signoff": signoff_for(version, attach_report(scene, version))}
+    response = client.post("/api/v1/models/mine/versions/2.0/transitions/", body, format="json")
+    return response, ModelVersion.objects.get(pk=version.pk).status == "validated"
+
+
+def attach_report(scene, version):
+    return attach(scene.world.validator, version, "validation_report")
+
+
+def only_the_validator(in_scope_, success):
+    """The assigned validator succeeds; anyone else gets 403 when the target is in their scope, 404 otherwise."""
+    return lambda p: success if p == ASSIGNED_VALIDATOR["mine"] else 403 if in_scope_(p) else 404
+
+
+ACTIONS = [
+    ("raise-finding", raise_finding, only_the_validator(lambda p: sees(p, "mine"), 201)),
+    ("close-finding", close_finding, only_the_validator(lambda p: reads_validation_work(p, "mine"), 200)),
+    ("start-validation", start_validation, only_the_validator(lambda p: sees_work_in_progress(p, "mine"), 200)),
+    ("sign-validated", sign_validated, only_the_validator(lambda p: sees_work_in_progress(p, "mine"), 200)),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona,act,expected", matrix("action", ACTIONS))
+def test_it_lets_only_the_assigned_validator_do_validation_work(persona, act, expected, scene, api):
+    response, done = act(scene, api.as_user(scene.people[persona]))
+    assert response.status_code == expected, response.content[:300]
+    assert done is (expected < 300)
+
+
+# --- Rules with a test of their own ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_refuses_validation_work_to_a_validator_who_only_sees_the_model(scene, api):
+    """Rule 1: seeing a model (a hand grant) is not being its validator: no finding, closure, start or sign."""
+    granted = api.as_user(scene.people["validator_granted"])
+    assert granted.get("/api/v1/models/mine/").status_code == 200
+    assert granted.get(f"/api/v1/findings/{scene.ids['finding_mine']}/").status_code == 200
+    for act in (raise_finding, close_finding):
+        response, done = act(scene, granted)
+        assert response.status_code == 403 and not done, act.__name__
+    version = submitted_version(scene)
+    url = "/api/v1/models/mine/versions/2.0/transitions/"
+    assert granted.get(url).json()["available_actions"] == []
+    assert granted.post(url, {"action": "start_validation"}, format="json").status_code == 403
+    assert ModelVersion.objects.get(pk=version.pk).status == "submitted"
+    version = workflow.version_transition(scene.world.validator, version, "start_validation")
+    signoff = signoff_for(version, attach_report(scene, version))
+    for action in ("validate", "validate_with_conditions", "reject"):
+        body = {"action": action, "password": PASSWORD, "signoff": {**signoff, "conditions": "c"}, "comment": "c"}
+        assert granted.post(url, body, format="json").status_code == 403, action
+    assert ModelVersion.objects.get(pk=version.pk).status == "in_validation"
+    assert not Signature.objects.filter(signer=scene.people["validator_granted"]).exists()
+    # The same requests from the assigned validator go through: the role, not the request, was refused.
+    validator = api.as_user(scene.world.validator)
+    body = {"action": "validate", "password": PASSWORD, "signoff": signoff}
+    assert validator.post(url, body, format="json").status_code == 200
+    response, done = close_finding(scene, validator)
+    assert response.status_code == 200 and done
+
+
+@pytest.mark.django_db
+def test_it_never_lets_the_person_who_submitted_a_version_approve_it(world, api):
+    """Rule 2: submit is the team's, approval compliance's. A person holding both roles, who submitted as a
+    developer and has since left the team, is still refused the approval, with the reason (409)."""
+    both = UserFactory(username="dev_and_compliance", roles=["developer", "compliance"])
+    registry_services.model_update(world.compliance, world.mine, developers=[world.developer, both])
+    version = new_draft(world)
+    url = "/api/v1/models/mine/versions/2.0/transitions/"
+    assert api.as_user(both).post(url, {"action": "submit"}, format="json").status_code == 200
+    registry_services.model_update(world.compliance, Model.objects.get(pk=world.mine.pk), developers=[world.developer])
+    version = workflow.version_transition(world.validator, ModelVersion.objects.get(pk=version.pk), "start_validation")
+    report = attach(world.validator, version, "validation_report")
+    workflow.version_transition(
+        world.validator, version, "validate", password=PASSWORD, signoff=signoff_for(version, report)
+    )
+
+    response = api.as_user(both).post(url, {"action": "approve_deployment", "password": PASSWORD}, format="json")
+    assert response.status_code == 409, response.content
+    reasons = response.json()["reasons"]
+    assert len(reasons) == 1 and "You submitted this version" in reasons[0], reasons
+    assert ModelVersion.objects.get(pk=version.pk).status == "validated"
+    assert not Signature.objects.filter(signer=both, meaning="approved").exists()
+    # Tier 2 needs one approval: any other compliance officer gives it.
+    response = api.as_user(world.compliance).post(
+        url, {"action": "approve_deployment", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200 and response.json()["status"] == "approved"
+
+
+@pytest.mark.django_db
+def test_it_needs_two_different_approvers_on_a_tier_1_model(world, api):
+    """Rule 3: four eyes. The same officer cannot approve twice; the version waits in 'validated'."""
+    compliance2 = UserFactory(username="compliance2", roles=["compliance"])
+    registry_services.model_update(
+        world.compliance, world.mine, tier_override=1, tier_override_justification="Feeds the firm's VaR."
+    )
+    version = to_validated(world, new_draft(world))
+    assert Model.objects.get(pk=world.mine.pk).risk_tier == 1
+    url = "/api/v1/models/mine/versions/2.0/transitions/"
+    approve = {"action": "approve_deployment", "password": PASSWORD}
+
+    first = api.as_user(world.compliance).post(url, approve, format="json")
+    assert first.status_code == 200 and first.json()["status"] == "validated"
+    again = api.as_user(world.compliance).post(url, approve, format="json")
+    assert again.status_code == 409
+    assert any("already approved" in reason for reason in again.json()["reasons"])
+    assert ModelVersion.objects.get(pk=version.pk).status == "validated"
+    assert Signature.objects.filter(meaning="approved", object_id=str(version.pk)).count() == 1
+
+    second = api.as_user(compliance2).post(url, approve, format="json")
+    assert second.status_code == 200 and second.json()["status"] == "approved"
+    signers = Signature.objects.filter(meaning="approved", object_id=str(version.pk)).values_list("signer", flat=True)
+    assert sorted(signers) == sorted([world.compliance.pk, compliance2.pk])
+
+
+@pytest.mark.django_db
+def test_it_hides_all_of_mine_from_a_trader_of_another_desk(scene, api, browser_client):
+    """Rule 4: `mine` trades on sys-eq; a rates trader gets 404 everywhere on it, yet sees `theirs`."""
+    trader = scene.people["trader_other_desk"]
+    client, pages = api.as_user(trader), browser_client.as_user(trader)
+    for url in [
+        "/api/v1/models/mine/",
+        "/api/v1/models/mine/versions/",
+        "/api/v1/models/mine/versions/1.0/",
+        "/api/v1/models/mine/versions/1.0/transitions/",
+        "/api/v1/models/mine/versions/1.0/evidence/",
+    ]:
+        assert client.get(url).status_code == 404, url
+    for url in ["/models/mine/", "/models/mine/versions/1.0/"]:
+        assert pages.get(url).status_code == 404, url
+    assert {row["key"] for row in client.get("/api/v1/models/").json()["results"]} == {"theirs"}
+    assert client.get("/api/v1/models/theirs/").status_code == 200
+    assert pages.get("/models/theirs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_answers_404_on_mine_to_the_owner_of_another_model(scene, api, browser_client):
+    """Rule 5: owner2 owns `theirs` only; `mine` does not exist for them, not even to be refused (403)."""
+    owner_other = scene.people["owner_other"]
+    client, pages = api.as_user(owner_other), browser_client.as_user(owner_other)
+    assert client.get("/api/v1/models/mine/").status_code == 404
+    assert client.patch("/api/v1/models/mine/", {"name": "Taken over"}, format="json").status_code == 404
+    assert client.get("/api/v1/models/mine/versions/1.0/").status_code == 404
+    assert client.post("/api/v1/models/mine/versions/1.0/transitions/", {"action": "suspend"}).status_code == 404
+    assert client.get(f"/api/v1/findings/{scene.ids['finding_mine']}/").status_code == 404
+    assert pages.get("/models/mine/").status_code == 404
+    assert pages.get("/models/mine/edit/").status_code == 404
+    assert Model.objects.get(key="mine").name != "Taken over"
+    assert client.get("/api/v1/models/theirs/").status_code == 200
