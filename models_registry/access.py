@@ -8,7 +8,7 @@ only tradeable versions. Restricted data sources: compliance, auditors, their ow
 
 from django.db.models import Q
 
-from governance.core import access
+from governance.core import access, notifications, redaction
 from governance.core.access import ADD_VERSION, CHANGE, VALIDATE, VIEW
 from governance.core.roles import CREATES_DATA_SOURCES, CREATES_MODELS, Role, user_roles
 from models_registry.choices import TRADEABLE_STATUSES, Classification
@@ -110,8 +110,23 @@ def sync_data_source_grants(data_source) -> tuple[set, set]:
     return access.sync_grants(DataSourceUserObjectPermission, data_source, desired, {VIEW: DATA_SOURCE_CODENAMES[VIEW]})
 
 
+def hidden_data_source_names(user, names: set[str]) -> list[str]:
+    visible = access.restrict(DataSource.objects.all(), user).values("pk")
+    return list(DataSource.objects.filter(name__in=names).exclude(pk__in=visible).values_list("name", flat=True))
+
+
+def hidden_model_names(user, names: set[str]) -> list[str]:
+    """Models are named by key and by name in audit changes (feeders, dependencies)."""
+    visible = access.restrict(Model.objects.all(), user).values("pk")
+    hidden = Model.objects.filter(Q(key__in=names) | Q(name__in=names)).exclude(pk__in=visible)
+    return [n for pair in hidden.values_list("key", "name") for n in pair if n in names]
+
+
 def register() -> None:
     """Called from the app's ready(): this app's rules join the core's registry."""
+    notifications.register_kind("assignment", "Assigned to you")
+    redaction.register("data_source", "a restricted data source", hidden_data_source_names)
+    redaction.register("model", "a model outside your scope", hidden_model_names)
     access.register(Model, model_scope_q)
     access.register(ModelVersion, version_scope_q)
     access.register(DataSource, data_source_scope_q)

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from governance.core import access as perms
 from governance.core.roles import Role, user_roles, users_with_role
+from models_registry import services
 from models_registry.choices import AssetClass
 from models_registry.models import DataSource, Model, ModelRisk, ModelVersion
 from models_registry.risk_register import FIELDS as RISK_FIELDS
@@ -47,6 +48,12 @@ class ModelRecordForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Why the record changes; kept in the audit trail.",
     )
+    grant_training_data = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Grant the validator read access to the restricted training data",
+        help_text="Independent validation needs the data; each grant is recorded in the audit trail.",
+    )
 
     class Meta:
         model = Model
@@ -78,6 +85,8 @@ class ModelRecordForm(forms.ModelForm):
             self.initial["upstream_models"] = list(Model.objects.filter(downstream_links__downstream=self.instance))
         else:
             del self.fields["reason"]
+        if not (compliance and editing and services.has_restricted_training_data(self.instance)):
+            self.fields.pop("grant_training_data")  # only compliance grants, and only where there is such data
         if not compliance:
             for name in MODEL_COMPLIANCE_FIELDS:
                 if name == "owner" and not editing and Role.OWNER not in user_roles(user):

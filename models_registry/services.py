@@ -15,7 +15,7 @@ from governance.core.notifications import notify
 from governance.core.roles import Role, user_roles
 from models_registry import access as inventory_access
 from models_registry import tiering
-from models_registry.choices import DataUsage
+from models_registry.choices import Classification, DataUsage
 from models_registry.models import (
     DataSource,
     DataSourceAccessGrant,
@@ -234,9 +234,49 @@ def _check_visible(actor, objects, field) -> None:
         raise ValidationError({field: f"Unknown: {', '.join(missing)}."})
 
 
+def has_restricted_training_data(model: Model) -> bool:
+    return DataSource.objects.filter(
+        classification=Classification.RESTRICTED,
+        version_links__version__model=model,
+        version_links__usage=DataUsage.TRAINING,
+    ).exists()
+
+
+def training_sources_hidden_from(user, model: Model, version: ModelVersion | None = None) -> list[DataSource]:
+    """Training data sources of the model's versions (or of one version) that `user` may not see."""
+    if user is None:
+        return []
+    links = {"version_links__version": version} if version is not None else {"version_links__version__model": model}
+    sources = DataSource.objects.filter(**links, version_links__usage=DataUsage.TRAINING).distinct()
+    return list(sources.exclude(pk__in=perms.restrict(DataSource.objects.all(), user).values("pk")).order_by("name"))
+
+
+def _grant_training_data(actor, model: Model) -> list[DataSource]:
+    """Independent validation needs the data: compliance grants the validator read access to the model's
+    restricted training sources in the same step as the assignment (each grant audited)."""
+    granted = training_sources_hidden_from(model.validator, model)
+    for source in granted:
+        _grant(
+            actor,
+            DataSourceAccessGrant,
+            "data_source",
+            source,
+            model.validator,
+            f"Independent validation of {model.key} needs its training data.",
+            inventory_access.sync_data_source_grants,
+            "data_source.access_granted",
+        )
+    return granted
+
+
 @transaction.atomic
-def model_update(actor, model: Model, *, developers=None, upstream_models=None, reason: str = "", **fields) -> Model:
-    """Edit a model's inventory record. The key and status never change here."""
+def model_update(
+    actor, model: Model, *, developers=None, upstream_models=None, reason: str = "", grant_training_data=False, **fields
+) -> Model:
+    """Edit a model's inventory record. The key and status never change here.
+
+    With `grant_training_data`, compliance also gives the (new) validator read access to the model's restricted
+    training sources they cannot see yet: without it they cannot sign a validation."""
     model = Model.objects.select_for_update().get(pk=model.pk)
     perms.require(actor, perms.CHANGE, model)
     unknown = set(fields) - set(MODEL_TEAM_FIELDS) - set(MODEL_COMPLIANCE_FIELDS)
@@ -266,6 +306,8 @@ def model_update(actor, model: Model, *, developers=None, upstream_models=None, 
         _set_upstream(model, current_upstream, new_upstream, actor)
     inventory_access.sync_model_grants(model)
     _audit_changes(actor, "model.update", model, before, reason)
+    if grant_training_data and model.validator_id:
+        _grant_training_data(actor, model)
     _notify_assignment(model, previous_validator_id=previous_validator_id)
     return model
 

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from governance.core import access
 from governance.core.audit import audit_type
 from governance.core.models import AuditEvent
+from governance.core.redaction import redact_events
 from governance.core.roles import Role, user_roles
 
 
@@ -19,11 +20,12 @@ def audit_event_list(user) -> QuerySet:
     return AuditEvent.objects.filter(access.audit_scope_q(user))
 
 
-def object_timeline(user, obj, limit: int = 50) -> QuerySet:
+def object_timeline(user, obj, limit: int = 50) -> list[AuditEvent]:
     """The newest audit events about one object that `user` may read: the same scope as the audit API, so a
-    page never shows what /api/v1/audit-events/ would withhold (a trader reads only their own actions)."""
+    page never shows what /api/v1/audit-events/ would withhold (a trader reads only their own actions), with
+    the names of objects outside the user's scope redacted."""
     events = audit_event_list(user).filter(object_type=audit_type(obj), object_id=str(obj.pk))
-    return events.order_by("-id")[:limit]
+    return redact_events(user, events.order_by("-id")[:limit])
 
 
 def can_verify_chain(user) -> bool:

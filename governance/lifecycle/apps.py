@@ -9,8 +9,17 @@ class LifecycleConfig(AppConfig):
     verbose_name = "Lifecycle"
 
     def ready(self):
-        from governance.core import panels
+        from governance.core import notifications, panels
         from governance.lifecycle import views
+
+        for kind, label in (
+            ("signature_request", "Signature requested"),
+            ("decision", "Decision"),
+            ("alert", "Alert"),
+            ("validation_due_soon", "Validation due soon"),
+            ("validation_overdue", "Validation overdue"),
+        ):
+            notifications.register_kind(kind, label)
 
         panels.register(
             panels.Panel(

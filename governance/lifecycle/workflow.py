@@ -33,6 +33,7 @@ from governance.lifecycle.inputs import ELEMENTS, PilotSerializer, SignOffSerial
 from governance.lifecycle.models import PilotPlan, VersionTransition
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model, ModelVersion
+from models_registry.services import training_sources_hidden_from
 from risk.validation.access import is_validator_of
 from risk.validation.models import Evidence, Finding
 from risk.validation.signed_content import VERSION_OBJECT_TYPE, version_payload
@@ -193,6 +194,18 @@ def not_the_validator(step: Step) -> list[str]:
     return []
 
 
+def signer_sees_the_training_data(step: Step) -> list[str]:
+    """Independent validation needs the data: a validator signs only over training data they may read. The
+    sources are counted, not named: their names are exactly what the signer may not see."""
+    hidden = training_sources_hidden_from(step.user, step.model, step.version)
+    if hidden:
+        return [
+            f"{len(hidden)} training data source(s) of this version are outside your access; compliance must grant "
+            "you read access before you can sign."
+        ]
+    return []
+
+
 def ready_for_validation(step: Step) -> list[str]:
     reasons = []
     if not step.model.validator_id:
@@ -323,7 +336,7 @@ def date_the_validation(step: Step) -> None:
 
 
 SEGREGATED = (independent_of_the_team,)
-SIGNOFF_CHECKS = (*SEGREGATED, not_the_registrant, required_evidence)
+SIGNOFF_CHECKS = (*SEGREGATED, not_the_registrant, required_evidence, signer_sees_the_training_data)
 RETIRABLE = (S.VALIDATED, S.VALIDATED_WITH_CONDITIONS, S.REJECTED, S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED)
 
 RULES: dict[str, Rule] = {

@@ -166,9 +166,16 @@ class ModelUpdateSerializer(ModelWriteSerializer):
         write_only=True,
         help_text="Why the record changes; kept in the audit trail.",
     )
+    grant_training_data = serializers.BooleanField(
+        required=False,
+        default=False,
+        write_only=True,
+        help_text="Compliance: also grant the validator read access to the model's restricted training data "
+        "(independent validation needs it; each grant is audited).",
+    )
 
     class Meta(ModelWriteSerializer.Meta):
-        fields = [f for f in ModelWriteSerializer.Meta.fields if f != "key"] + ["reason"]
+        fields = [f for f in ModelWriteSerializer.Meta.fields if f != "key"] + ["reason", "grant_training_data"]
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):

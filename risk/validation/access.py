@@ -7,7 +7,7 @@ validator, holding the validator role: `is_validator_of` is that one rule, used 
 
 from django.db.models import Q
 
-from governance.core import access
+from governance.core import access, notifications
 from governance.core.roles import Role, user_roles
 from models_registry.models import ModelVersion
 from risk.validation.models import Evidence, Finding, ValidationRun
@@ -44,6 +44,8 @@ def _on_visible_versions(user, action: str) -> Q | None:
 
 
 def register() -> None:
+    notifications.register_kind("review_request", "Review requested")
+    notifications.register_kind("finding_overdue", "Finding overdue")
     for model_class in (Finding, Evidence, ValidationRun):
         access.register(model_class, _on_visible_versions)
     access.register_audit_scope("governance.finding", lambda user: access.restrict(Finding.objects.all(), user))

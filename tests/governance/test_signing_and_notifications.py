@@ -83,6 +83,7 @@ def test_it_shows_each_person_their_queue(world, browser_client):
     waiting = page.context["waiting"]
     assert [(v.version, [a.action for a in actions]) for v, actions in waiting] == [("2.0", ["start_validation"])]
     assert b"submitted for your validation" in page.content
+    assert b"Signature requested" in page.content  # the label the lifecycle registered for the kind
     assert browser_client.as_user(world.developer2).get("/inbox/").context["waiting"] == []
     browser_client.as_user(world.validator).post("/inbox/")
     assert not Notification.objects.filter(user=world.validator, read_at__isnull=True).exists()

@@ -8,20 +8,36 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from governance.core import selectors as gov_selectors
 from governance.core.api import serializers as gs
+from governance.core.api.parsers import SafeJSONParser
 from governance.core.audit import audit_record, verify_chain
 from governance.core.filters import AuditEventFilterSet
 from governance.core.models import AuditEvent
+from governance.core.redaction import redact_events
+
+
+class TokenRequestSerializer(AuthTokenSerializer):
+    """Usernames and passwords of sane length: an over-long username is a 400 before it reaches django-axes,
+    whose failed-attempt record would overflow its column (a 500 on PostgreSQL)."""
+
+    username = serializers.CharField(label="Username", write_only=True, max_length=150)
+    password = serializers.CharField(
+        label="Password", style={"input_type": "password"}, trim_whitespace=False, write_only=True, max_length=4096
+    )
 
 
 class TokenObtainView(ObtainAuthToken):
     """POST {username, password} -> {token}. Failed attempts are audited by the login-failed signal."""
 
+    serializer_class = TokenRequestSerializer
+    parser_classes = [FormParser, MultiPartParser, SafeJSONParser]
+
     @extend_schema(
-        request=AuthTokenSerializer,
+        request=TokenRequestSerializer,
         responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
         auth=[],
     )
@@ -50,6 +66,11 @@ class AuditEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return gov_selectors.audit_event_list(self.request.user).order_by("-id")
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        events = redact_events(request.user, page)  # names outside the reader's scope never leave Vigil
+        return self.get_paginated_response(self.get_serializer(events, many=True).data)
 
     @extend_schema(responses=gs.ChainReportSerializer)
     @action(detail=False, methods=["get"])

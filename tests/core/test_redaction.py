@@ -1,0 +1,84 @@
+"""Names outside a person's scope never reach them through the audit trail: a restricted data source or a model
+they may not see appears as a placeholder on pages and in the API, for every kind of object that can be out
+of scope, while compliance and auditors read the names as recorded."""
+
+import pytest
+
+from models_registry import services
+from tests.factories import make_model, make_version
+
+SECRET_SOURCE = "Card panel"  # world.restricted_source: restricted, owned by owner2
+
+
+@pytest.fixture
+def version_on_restricted_data(world):
+    """mine 3.0 trains on the restricted card panel (its developer was granted it) and is fed by `theirs`."""
+    services.data_source_grant_access(world.compliance, world.restricted_source, world.developer, "Builds mine.")
+    version = make_version(world.developer, world.mine, label="3.0", training_sources=[world.restricted_source])
+    services.model_update(world.compliance, world.mine, upstream_models=[world.theirs], reason="Fed by theirs.")
+    return version
+
+
+def _timeline_text(response) -> str:
+    return " ".join(str(e.changes) + e.object_repr for e in response.context["timeline"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["validator", "owner", "developer2"])
+def test_the_version_page_hides_a_restricted_source_from_people_who_may_not_see_it(
+    persona, world, browser_client, version_on_restricted_data
+):
+    user = getattr(world, persona)
+    response = browser_client.as_user(user).get("/models/mine/versions/3.0/")
+    if persona == "developer2":  # cannot see mine at all
+        assert response.status_code == 404
+        return
+    assert response.status_code == 200
+    text = _timeline_text(response)
+    assert "training_sources" in text  # the change is shown...
+    assert SECRET_SOURCE not in text and SECRET_SOURCE not in response.content.decode()  # ...without the name
+    assert "a restricted data source" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona,sees_name", [("developer", True), ("compliance", True), ("auditor", True)])
+def test_people_who_may_see_the_source_read_its_name(
+    persona, sees_name, world, browser_client, version_on_restricted_data
+):
+    response = browser_client.as_user(getattr(world, persona)).get("/models/mine/versions/3.0/")
+    assert (SECRET_SOURCE in _timeline_text(response)) is sees_name
+
+
+@pytest.mark.django_db
+def test_the_audit_api_hides_restricted_sources_and_models_outside_scope(world, api, version_on_restricted_data):
+    validator = api.as_user(world.validator)
+    body = validator.get("/api/v1/audit-events/?object_type=models_registry.modelversion&page_size=200").json()
+    texts = " ".join(str(e["changes"]) + e["object_repr"] for e in body["results"])
+    assert "training_sources" in texts and SECRET_SOURCE not in texts and "a restricted data source" in texts
+    model_events = validator.get("/api/v1/audit-events/?object_type=models_registry.model&page_size=200").json()
+    feeders = [e["changes"]["upstream_models"] for e in model_events["results"] if "upstream_models" in e["changes"]]
+    assert feeders and all("theirs" not in str(f) for f in feeders)  # validator of mine may not see theirs
+    assert any("a model outside your scope" in str(f) for f in feeders)
+    compliance = api.as_user(world.compliance).get("/api/v1/audit-events/?object_type=models_registry.model").json()
+    assert any("theirs" in str(e["changes"].get("upstream_models")) for e in compliance["results"])
+
+
+@pytest.mark.django_db
+def test_the_model_page_hides_feeder_models_outside_scope(world, browser_client, version_on_restricted_data):
+    text = _timeline_text(browser_client.as_user(world.owner).get("/models/mine/"))
+    assert "upstream_models" in text and "theirs" not in text and "a model outside your scope" in text
+    assert "theirs" in _timeline_text(browser_client.as_user(world.compliance).get("/models/mine/"))
+
+
+@pytest.mark.django_db
+def test_a_model_name_is_hidden_too_not_only_its_key(world, browser_client):
+    other = make_model(
+        world.compliance,
+        key="hidden-feeder",
+        name="Hidden feeder model",
+        owner=world.owner2,
+        developers=[world.developer2],
+    )
+    services.model_update(world.compliance, world.mine, upstream_models=[other], reason="Fed.")
+    text = _timeline_text(browser_client.as_user(world.developer).get("/models/mine/"))
+    assert "hidden-feeder" not in text and "Hidden feeder model" not in text
