@@ -20,9 +20,17 @@ def verify_audit_chain_task():
     return report.__dict__
 
 
-@shared_task(name=events.DELIVER_TASK, acks_late=True)
+@shared_task(
+    name=events.DELIVER_TASK,
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=5,
+)
 def deliver_event(event_id: int) -> str:
-    """Deliver one outbox event (handed over when its transaction committed)."""
+    """Deliver one outbox event (handed over when its transaction committed). A database that is briefly
+    unavailable is retried; past that, the event stays pending for the sweep."""
     return events.deliver(event_id)
 
 

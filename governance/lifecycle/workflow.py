@@ -31,9 +31,9 @@ from governance.core.policy import policy_in_force
 from governance.core.roles import Role, user_roles
 from governance.lifecycle.inputs import ELEMENTS, PilotSerializer, SignOffSerializer, clean
 from governance.lifecycle.models import PilotPlan, VersionTransition
+from models_registry.choices import Classification, DataUsage
 from models_registry.choices import LifecycleStatus as S
-from models_registry.models import Model, ModelVersion
-from models_registry.services import training_sources_hidden_from
+from models_registry.models import DataSource, Model, ModelVersion
 from risk.validation.access import is_validator_of
 from risk.validation.models import Evidence, Finding
 from risk.validation.signed_content import VERSION_OBJECT_TYPE, version_payload
@@ -110,6 +110,10 @@ class Step:
     @cached_property
     def evidence(self) -> list[Evidence]:
         return list(Evidence.objects.filter(version=self.version).only("pk", "kind", "sha256"))
+
+    @cached_property
+    def data_links(self) -> list:
+        return list(self.version.data_links.select_related("data_source"))
 
     @cached_property
     def submitter_id(self) -> int | None:
@@ -197,7 +201,19 @@ def not_the_validator(step: Step) -> list[str]:
 def signer_sees_the_training_data(step: Step) -> list[str]:
     """Independent validation needs the data: a validator signs only over training data they may read. The
     sources are counted, not named: their names are exactly what the signer may not see."""
-    hidden = training_sources_hidden_from(step.user, step.model, step.version)
+    restricted = [
+        link.data_source
+        for link in step.data_links
+        if link.usage == DataUsage.TRAINING and link.data_source.classification == Classification.RESTRICTED
+    ]
+    if not restricted:
+        return []  # only restricted sources can be out of a validator's reach: no query in the common case
+    visible = set(
+        access.restrict(DataSource.objects.filter(pk__in=[s.pk for s in restricted]), step.user).values_list(
+            "pk", flat=True
+        )
+    )
+    hidden = [s for s in restricted if s.pk not in visible]
     if hidden:
         return [
             f"{len(hidden)} training data source(s) of this version are outside your access; compliance must grant "
@@ -291,13 +307,13 @@ def record_pilot(step: Step) -> None:
 
 def restore_previous_production(step: Step) -> None:
     previous = step.previous_production
-    _move(step, previous, S.PRODUCTION, Action.ROLLBACK, {"rolled_back_from": step.version.pk})
+    _move(step, previous, S.PRODUCTION, Action.ROLLBACK, {"rolled_back_from": step.version.version}, step.comment)
     step.details = {"restored": previous.version}
 
 
 def supersede_production(step: Step) -> None:
     """Promotion retires the version in production as superseded; that is what rollback restores."""
-    older = ModelVersion.objects.filter(model=step.model, status=S.PRODUCTION).exclude(pk=step.version.pk)
+    older = list(ModelVersion.objects.filter(model=step.model, status=S.PRODUCTION).exclude(pk=step.version.pk))
     for version in older:
         _move(
             step,
@@ -307,7 +323,7 @@ def supersede_production(step: Step) -> None:
             {"superseded_by": step.version.pk},
             f"Superseded by {step.version.version}.",
         )
-    step.details = {"superseded_by": step.version.pk}
+    step.details = {"supersedes": [v.version for v in older]} if older else {}
 
 
 def date_the_validation(step: Step) -> None:
@@ -540,7 +556,7 @@ def _transition(user, version, rule: Rule, comment, signoff, pilot) -> ModelVers
     if reasons:
         raise Conflict(reasons)
     if rule.signing:
-        payload = version_payload(version, evidence=step.evidence)
+        payload = version_payload(version, evidence=step.evidence, data_links=step.data_links)
         payload["meaning"] = rule.signing
         if step.signoff is not None:
             payload["signoff"] = step.signoff

@@ -11,15 +11,18 @@ from risk.validation.models import Evidence
 VERSION_OBJECT_TYPE = "models_registry.modelversion"
 
 
-def version_payload(version, evidence_ids=None, evidence=None) -> dict:
+def version_payload(version, evidence_ids=None, evidence=None, data_links=None) -> dict:
     """What a signature on a model version covers: the frozen record and the evidence hashes it relied on.
 
-    `evidence`: the version's files when the caller already read them; `evidence_ids`: only those files."""
+    `evidence`, `data_links`: the version's files and data links when the caller already read them;
+    `evidence_ids`: only those files."""
     if evidence is None:
         evidence = Evidence.objects.filter(version=version)
         if evidence_ids is not None:
             evidence = evidence.filter(pk__in=evidence_ids)
-    links = sorted((link.usage, link.data_source_id) for link in version.data_links.all())
+    links = sorted(
+        (link.usage, link.data_source_id) for link in (version.data_links.all() if data_links is None else data_links)
+    )
     return {
         "object": f"{VERSION_OBJECT_TYPE}:{version.pk}",
         "model": version.model.key,

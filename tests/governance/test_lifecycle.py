@@ -280,7 +280,10 @@ def test_it_rolls_back_to_the_previous_production_version(world):
     assert ModelVersion.objects.get(pk=v2.pk).status == "production"
     assert ModelVersion.objects.get(pk=world.mine_v1.pk).status == "retired"
     assert Model.objects.get(pk=world.mine.pk).status == "production"
-    assert VersionTransition.objects.filter(version=v2, action="rollback", to_status="production").exists()
+    restored = VersionTransition.objects.get(version=v2, action="rollback", to_status="production")
+    assert restored.comment == "Back to 2.0." and restored.details == {"rolled_back_from": "3.0"}
+    promoted = VersionTransition.objects.get(version=v3, action="promote")
+    assert promoted.details == {"supersedes": ["2.0"]}  # names what it replaced, never itself
 
 
 @pytest.mark.django_db
