@@ -40,11 +40,32 @@ class SignOffForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Conditions of use (validated with conditions)"
     )
 
-    def __init__(self, *args, version, **kwargs):
+    def __init__(self, *args, version, runs=(), cited=None, failed=(), warned=(), **kwargs):
+        """`runs`: the version's succeeded runs; `cited`: the one the sign-off rests on (the latest by default);
+        `failed`, `warned`: that run's tests a finding does not cover yet, which the sign-off must address."""
         super().__init__(*args, **kwargs)
         choices = [
             (e.pk, f"{e.get_kind_display()}: {e.original_name}") for e in Evidence.objects.filter(version=version)
         ]
+        if runs:
+            self.fields["run"] = forms.TypedChoiceField(
+                choices=[(r.pk, _run_label(r)) for r in runs],
+                coerce=int,
+                initial=cited.pk if cited else None,
+                label="Validation run this sign-off rests on",
+            )
+        self.failed, self.warned = list(failed), list(warned)
+        for i, test in enumerate(self.failed):
+            self.fields[f"disposition_{i}"] = forms.CharField(
+                required=False,
+                max_length=5000,
+                label=f"{test} failed: why it does not stand in the way (or raise a finding from it)",
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        for i, test in enumerate(self.warned):
+            self.fields[f"acknowledge_{i}"] = forms.BooleanField(
+                required=False, label=f"I acknowledge the warning on {test}"
+            )
         for element in ELEMENTS:
             self.fields[f"{element}_evidence"] = forms.TypedMultipleChoiceField(
                 choices=choices,
@@ -74,8 +95,20 @@ class SignOffForm(forms.Form):
             tier_confirmed=data.get("tier_confirmed"),
             conditions=data.get("conditions", ""),
             no_findings_justification=data.get("no_findings_justification", ""),
+            run=data.get("run"),
+            dispositions={test: data.get(f"disposition_{i}", "") for i, test in enumerate(self.failed)},
+            acknowledged_warnings=[test for i, test in enumerate(self.warned) if data.get(f"acknowledge_{i}")],
         )
         return out
+
+
+def _run_label(run) -> str:
+    counts = {"fail": 0, "warn": 0}
+    for row in run.results:
+        if row["outcome"] in counts:
+            counts[row["outcome"]] += 1
+    when = run.finished_at.strftime("%Y-%m-%d %H:%M UTC") if run.finished_at else ""
+    return f"Run #{run.pk} on {run.dataset.original_name}, {when}: {counts['fail']} failed, {counts['warn']} warned"
 
 
 class PilotForm(forms.Form):

@@ -39,6 +39,28 @@ class SignOffSerializer(serializers.Serializer):
     )
     no_findings_justification = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     conditions = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    run = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=10**18,
+        help_text="The validation run the sign-off rests on; the latest succeeded run of the version by default.",
+    )
+    dispositions = serializers.DictField(
+        child=serializers.CharField(max_length=5000, allow_blank=True),
+        required=False,
+        default=dict,
+        help_text="For each failed test of the cited run without a finding: why it does not stand in the way.",
+    )
+    acknowledged_warnings = serializers.ListField(
+        child=serializers.CharField(max_length=120), required=False, default=list, max_length=200
+    )
+
+    def validate_dispositions(self, value):
+        if len(value) > 200 or any(len(key) > 120 for key in value):
+            raise serializers.ValidationError("Give at most 200 dispositions, keyed by test name.")
+        return {key: text.strip() for key, text in value.items() if text.strip()}
 
     def validate(self, data):
         errors = {}

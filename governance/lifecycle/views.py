@@ -15,6 +15,7 @@ from governance.lifecycle import selectors, workflow
 from governance.lifecycle.forms import AttestationForm, PilotForm, SignOffForm, TransitionForm
 from governance.lifecycle.revalidation import attestation_sign
 from models_registry import selectors as registry
+from risk.validation import selectors as validation_selectors
 
 
 def _version(request, key, version):
@@ -25,6 +26,20 @@ def _version(request, key, version):
 # --- Panels ---------------------------------------------------------------------------------------------
 
 
+def signoff_form(version, data=None, cited_id=None) -> SignOffForm:
+    """The validator's sign-off form over the cited run (the latest succeeded one unless another is named),
+    with a disposition for each failed test and an acknowledgement for each warning no finding covers."""
+    runs = list(validation_selectors.succeeded_runs(version))
+    cited = next((r for r in runs if r.pk == cited_id), runs[0] if runs else None)
+    failed, warned = validation_selectors.tests_needing_word(cited)
+    return SignOffForm(data, version=version, runs=runs, cited=cited, failed=failed, warned=warned)
+
+
+def _cited_id(value) -> int | None:
+    value = str(value or "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
 def lifecycle_panel(request, version) -> dict:
     """Signatures (verified), the transition history, the pilot limits, and the actions open to the viewer
     with the reasons each closed one is closed."""
@@ -33,7 +48,7 @@ def lifecycle_panel(request, version) -> dict:
         "signatures": selectors.version_signatures(version),
         "actions": workflow.available_actions(request.user, version),
         "transition_form": TransitionForm(),
-        "signoff_form": SignOffForm(version=version),
+        "signoff_form": signoff_form(version, cited_id=_cited_id(request.GET.get("signoff_run"))),
         "pilot_form": PilotForm(),
         "pilot": selectors.pilot_of(version),
     }
@@ -58,7 +73,7 @@ def version_transition(request, key, version):
     action = form.cleaned_data["action"]
     extra = {}
     if action in workflow.SIGNOFF_ACTIONS:
-        signoff = SignOffForm(request.POST, version=obj)
+        signoff = signoff_form(obj, request.POST, cited_id=_cited_id(request.POST.get("run")))
         if not signoff.is_valid():
             for field, errors in signoff.errors.items():
                 messages.error(request, f"{field}: {' '.join(errors)}")

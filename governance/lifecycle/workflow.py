@@ -35,8 +35,8 @@ from models_registry.choices import Classification, DataUsage
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import DataSource, Model, ModelVersion
 from risk.validation.access import is_validator_of
-from risk.validation.models import Evidence, Finding
-from risk.validation.signed_content import VERSION_OBJECT_TYPE, version_payload
+from risk.validation.models import Evidence, Finding, ValidationRun
+from risk.validation.signed_content import VERSION_OBJECT_TYPE, run_fingerprint, version_payload
 
 M = Signature.Meaning
 __all__ = ["ELEMENTS", "RULES", "SIGNOFF_ACTIONS", "Action", "available_actions", "version_transition"]
@@ -100,6 +100,7 @@ class Step:
     signoff: dict | None = None
     pilot: dict | None = None
     signature: Signature | None = None
+    run: ValidationRun | None = None  # the validation run a sign-off rests on
     target: str | None = None
     details: dict = field(default_factory=dict)
 
@@ -110,6 +111,10 @@ class Step:
     @cached_property
     def evidence(self) -> list[Evidence]:
         return list(Evidence.objects.filter(version=self.version).only("pk", "kind", "sha256"))
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        return list(Finding.objects.filter(version=self.version).only("pk", "run_id", "test", "severity", "status"))
 
     @cached_property
     def data_links(self) -> list:
@@ -220,6 +225,42 @@ def signer_sees_the_training_data(step: Step) -> list[str]:
             "you read access before you can sign."
         ]
     return []
+
+
+def cited_run_addressed(step: Step) -> list[str]:
+    """A validation rests on its cited run: every failed test has a finding raised from it or a written
+    disposition, and every warning is acknowledged one by one. (Checked on the signed input; the page
+    asks for the dispositions in the sign-off form itself.)"""
+    if step.signoff is None or step.run is None or step.rule.action == Action.REJECT:
+        return []
+    with_findings = {f.test for f in step.findings if f.run_id == step.run.pk}
+    dispositions, acknowledged = step.signoff["dispositions"], set(step.signoff["acknowledged_warnings"])
+    reasons = []
+    for row in step.run.results:
+        test = row["test"]
+        if row["outcome"] == "fail" and test not in with_findings and len(dispositions.get(test, "")) < 20:
+            reasons.append(
+                f"{test} failed in validation run #{step.run.pk}: raise a finding from it or write why it does not "
+                "stand in the way of this validation (at least 20 characters)."
+            )
+        if row["outcome"] == "warn" and test not in acknowledged and test not in with_findings:
+            reasons.append(f"Acknowledge the warning on {test} (validation run #{step.run.pk}).")
+    return reasons
+
+
+def cite_run(step: Step) -> None:
+    """The run a sign-off rests on: the one the validator names, or the version's latest succeeded run."""
+    runs = ValidationRun.objects.filter(version=step.version, status=ValidationRun.Status.SUCCEEDED)
+    requested = step.signoff.get("run")
+    run = runs.filter(pk=requested).first() if requested else runs.order_by("-finished_at", "-id").first()
+    if requested and run is None:
+        raise ValidationError({"signoff.run": "Cite a succeeded validation run of this version."})
+    step.run = run
+    step.signoff["run"] = run.pk if run else None
+    failed = {row["test"] for row in run.results if row["outcome"] == "fail"} if run else set()
+    warned = {row["test"] for row in run.results if row["outcome"] == "warn"} if run else set()
+    step.signoff["dispositions"] = {k: v for k, v in step.signoff["dispositions"].items() if k in failed}
+    step.signoff["acknowledged_warnings"] = sorted(set(step.signoff["acknowledged_warnings"]) & warned)
 
 
 def ready_for_validation(step: Step) -> list[str]:
@@ -352,7 +393,13 @@ def date_the_validation(step: Step) -> None:
 
 
 SEGREGATED = (independent_of_the_team,)
-SIGNOFF_CHECKS = (*SEGREGATED, not_the_registrant, required_evidence, signer_sees_the_training_data)
+SIGNOFF_CHECKS = (
+    *SEGREGATED,
+    not_the_registrant,
+    required_evidence,
+    signer_sees_the_training_data,
+    cited_run_addressed,
+)
 RETIRABLE = (S.VALIDATED, S.VALIDATED_WITH_CONDITIONS, S.REJECTED, S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED)
 
 RULES: dict[str, Rule] = {
@@ -546,10 +593,11 @@ def _transition(user, version, rule: Rule, comment, signoff, pilot) -> ModelVers
             {
                 "evidence_ids": {e.pk for e in step.evidence},
                 "tier": model.risk_tier,
-                "has_findings": Finding.objects.filter(version=version).exists(),
+                "has_findings": bool(step.findings),
                 "action": rule.action,
             },
         )
+        cite_run(step)
     if rule.action == Action.START_PILOT:
         step.pilot = clean(PilotSerializer, pilot, "pilot")
     reasons = _reasons(step)
@@ -560,13 +608,21 @@ def _transition(user, version, rule: Rule, comment, signoff, pilot) -> ModelVers
         payload["meaning"] = rule.signing
         if step.signoff is not None:
             payload["signoff"] = step.signoff
+        if step.run is not None:
+            payload["validation_run"] = run_fingerprint(step.run)
         step.signature = signatures.sign(user, rule.signing, version, payload, step.policy, comment)
     for effect in rule.effects:
         effect(step)
     transition = _move(step, version, step.target, rule.action, step.details, comment, step.signature)
-    sync_model_status(model, user)
+    # Effects that moved other versions (promotion, rollback) need the full read.
+    moved = (transition.from_status, transition.to_status) if not _moves_others(rule) else None
+    sync_model_status(model, user, moved)
     _notify(step, transition)
     return version
+
+
+def _moves_others(rule: Rule) -> bool:
+    return any(effect in (supersede_production, restore_previous_production) for effect in rule.effects)
 
 
 def _move(step: Step, version, target, action, details, comment="", signature=None) -> VersionTransition:
@@ -617,10 +673,17 @@ def add_months(day: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-def sync_model_status(model, actor) -> None:
-    """The model's status follows its versions: the most significant version status wins."""
-    statuses = set(ModelVersion.objects.filter(model=model).values_list("status", flat=True))
-    new = next((s for s in MODEL_STATUS_ORDER if s in statuses), S.DRAFT)
+def sync_model_status(model, actor, moved: tuple[str, str] | None = None) -> None:
+    """The model's status follows its versions: the most significant version status wins.
+
+    When the version that just `moved` (from, to) became more significant, the answer is known without
+    reading the other versions: the model shows the more significant of its status and the new one."""
+    rank = MODEL_STATUS_ORDER.index
+    if moved is not None and rank(moved[1]) <= rank(moved[0]) and model.status in MODEL_STATUS_ORDER:
+        new = min(model.status, moved[1], key=rank)
+    else:
+        statuses = set(ModelVersion.objects.filter(model=model).values_list("status", flat=True))
+        new = next((s for s in MODEL_STATUS_ORDER if s in statuses), S.DRAFT)
     if new != model.status:
         old = model.status
         Model.objects.filter(pk=model.pk).update(status=new, updated_at=timezone.now())

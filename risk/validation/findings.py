@@ -20,8 +20,9 @@ F = Finding.Status
 
 
 @transaction.atomic
-def finding_raise(actor, version, *, severity, title, description, owner, due_date) -> Finding:
-    """The model's validator raises a finding on a version; its owner is told."""
+def finding_raise(actor, version, *, severity, title, description, owner, due_date, run=None, test="") -> Finding:
+    """The model's validator raises a finding on a version, optionally from one test of one of its validation
+    runs (the sign-off then counts the failure as addressed); its owner is told."""
     if not is_validator_of(actor, version):
         raise PermissionDenied("Only the model's validator raises findings.")
     errors = {}
@@ -33,6 +34,12 @@ def finding_raise(actor, version, *, severity, title, description, owner, due_da
     team = {model.owner_id, *model.developers.values_list("pk", flat=True)}
     if owner is None or not owner.is_active or owner.pk not in team:
         errors["owner"] = "The owner must be the model's owner or one of its developers."
+    if run is not None and run.version_id != version.pk:
+        errors["run"] = "Choose a validation run of this version."
+    elif run is not None and test not in {row["test"] for row in run.results}:
+        errors["test"] = f"Validation run #{run.pk} has no test named {test!r}."
+    elif run is None and test:
+        errors["test"] = "Name the validation run the test belongs to."
     if errors:
         raise ValidationError(errors)
     finding = Finding(
@@ -43,6 +50,8 @@ def finding_raise(actor, version, *, severity, title, description, owner, due_da
         owner=owner,
         due_date=due_date,
         raised_by=actor,
+        run=run,
+        test=test if run is not None else "",
     )
     finding.full_clean()
     finding.save()
@@ -51,7 +60,10 @@ def finding_raise(actor, version, *, severity, title, description, owner, due_da
         "finding.raise",
         finding,
         changes=diff(
-            {}, snapshot(finding, ["version", "severity", "title", "description", "owner", "due_date", "status"])
+            {},
+            snapshot(
+                finding, ["version", "severity", "title", "description", "owner", "due_date", "status", "run", "test"]
+            ),
         ),
     )
     notify(

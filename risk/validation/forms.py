@@ -81,17 +81,23 @@ class EvidenceForm(forms.Form):
 
 
 class FindingForm(forms.ModelForm):
+    """A finding; raised from a run's failed or warned test, it carries the run and the test (hidden)."""
+
     class Meta:
         model = Finding
-        fields = ["severity", "title", "description", "owner", "due_date"]
+        fields = ["severity", "title", "description", "owner", "due_date", "run", "test"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "due_date": forms.DateInput(attrs={"type": "date"}),
+            "run": forms.HiddenInput,
+            "test": forms.HiddenInput,
         }
 
-    def __init__(self, *args, owners, **kwargs):
+    def __init__(self, *args, owners, runs, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
+        self.fields["run"].queryset = runs
+        self.fields["run"].required = False
 
     def _post_clean(self):
         pass  # the service validates and reports by field

@@ -117,6 +117,9 @@ class Finding(models.Model):
         RISK_ACCEPTED = "risk_accepted", "Risk accepted"
 
     version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="findings")
+    # Raised from a failed or warned test of a validation run: which run and which test (the sign-off counts it).
+    run = models.ForeignKey(ValidationRun, null=True, blank=True, on_delete=models.PROTECT, related_name="findings")
+    test = models.CharField(max_length=120, blank=True)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     title = models.CharField(max_length=200)
     description = models.TextField(max_length=10000)

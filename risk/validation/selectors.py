@@ -85,3 +85,22 @@ def finding_owners(version) -> QuerySet:
     model = version.model
     ids = {model.owner_id, *model.developers.values_list("pk", flat=True)}
     return get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("username")
+
+
+def succeeded_runs(version) -> QuerySet:
+    return (
+        ValidationRun.objects.filter(version=version, status=ValidationRun.Status.SUCCEEDED)
+        .select_related("dataset")
+        .order_by("-finished_at", "-id")
+    )
+
+
+def tests_needing_word(run) -> tuple[list[str], list[str]]:
+    """The failed tests of a run without a finding raised from them, and its warned tests without one: what
+    a sign-off over the run must address (a disposition, an acknowledgement)."""
+    if run is None:
+        return [], []
+    raised = set(Finding.objects.filter(run=run).values_list("test", flat=True))
+    failed = [r["test"] for r in run.results if r["outcome"] == "fail" and r["test"] not in raised]
+    warned = [r["test"] for r in run.results if r["outcome"] == "warn" and r["test"] not in raised]
+    return failed, warned

@@ -6,7 +6,7 @@ verification recomputes it through the builder registered here.
 
 from governance.core import signatures
 from models_registry.models import ModelVersion
-from risk.validation.models import Evidence
+from risk.validation.models import Evidence, ValidationRun
 
 VERSION_OBJECT_TYPE = "models_registry.modelversion"
 
@@ -38,9 +38,19 @@ def version_payload(version, evidence_ids=None, evidence=None, data_links=None) 
     }
 
 
+def run_fingerprint(run) -> dict:
+    """What a sign-off pins of the validation run it rests on: the run and the SHA-256 of its results."""
+    return {"id": run.pk, "results_sha256": signatures.canonical_hash(run.results)}
+
+
 def _current_payload(version, signed_payload) -> dict:
     evidence_ids = [pk for pk, _ in signed_payload.get("evidence", [])]
-    return version_payload(version, evidence_ids)
+    current = version_payload(version, evidence_ids)
+    cited = signed_payload.get("validation_run")
+    if cited:
+        run = ValidationRun.objects.filter(pk=cited.get("id"), version=version).first()
+        current["validation_run"] = run_fingerprint(run) if run else None
+    return current
 
 
 def register() -> None:

@@ -47,7 +47,13 @@ def evidence_panel(request, version) -> dict | None:
 def _finding_from_query(request) -> dict | None:
     """Title and description handed over by a validation run's "raise a finding" link (plain text, capped)."""
     title = request.GET.get("finding_title", "")[:200]
-    return {"title": title, "description": request.GET.get("finding_description", "")[:2000]} if title else None
+    if not title:
+        return None
+    initial = {"title": title, "description": request.GET.get("finding_description", "")[:2000]}
+    run = request.GET.get("finding_run", "")
+    if run.isdigit() and len(run) < 19:
+        initial.update(run=int(run), test=request.GET.get("finding_test", "")[:120])
+    return initial
 
 
 def findings_panel(request, version) -> dict | None:
@@ -59,7 +65,9 @@ def findings_panel(request, version) -> dict | None:
     return {
         "findings": selectors.findings_of(version),
         "can_raise_finding": validation_access.is_validator_of(user, version),
-        "finding_form": FindingForm(owners=selectors.finding_owners(version), initial=initial or {}),
+        "finding_form": FindingForm(
+            owners=selectors.finding_owners(version), runs=selectors.runs_of(version), initial=initial or {}
+        ),
         "finding_open": bool(initial),
         "today": timezone.now().date(),
     }
@@ -166,6 +174,8 @@ def _with_finding_links(user, run) -> list[dict]:
             query = urlencode(
                 {
                     "finding_title": f"Validation run #{run.pk}: {row['test']} {row['outcome']}",
+                    "finding_run": run.pk,
+                    "finding_test": row["test"],
                     "finding_description": f"{row['metric']} = {row['value']:.6g} against {_threshold_text(row)} "
                     f"in validation run #{run.pk} on {run.dataset.original_name} (SHA-256 {run.input_sha256}).",
                 }
@@ -225,7 +235,7 @@ def evidence_download(request, pk):
 @require_POST
 def finding_raise(request, key, version):
     obj = _version(request, key, version)
-    form = FindingForm(request.POST, owners=selectors.finding_owners(obj))
+    form = FindingForm(request.POST, owners=selectors.finding_owners(obj), runs=selectors.runs_of(obj))
     if not form.is_valid():
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {' '.join(errors)}")

@@ -58,7 +58,7 @@ def test_it_serialises_concurrent_requests_over_http(live_server):
     from rest_framework.authtoken.models import Token
 
     world = build_world()
-    new_draft(world)
+    version = new_draft(world)
     token = Token.objects.create(user=world.developer).key
     url = f"{live_server.url}/api/v1/models/mine/versions/2.0/transitions/"
     barrier = threading.Barrier(4)
@@ -78,4 +78,4 @@ def test_it_serialises_concurrent_requests_over_http(live_server):
     for t in threads:
         t.join(timeout=60)
     assert sorted(codes) == [200, 409, 409, 409], codes
-    assert VersionTransition.objects.filter(action="submit").count() == 1
+    assert VersionTransition.objects.filter(version=version, action="submit").count() == 1

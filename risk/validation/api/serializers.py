@@ -27,6 +27,8 @@ class FindingSerializer(serializers.ModelSerializer):
             "due_date",
             "status",
             "is_overdue",
+            "run",
+            "test",
             "raised_by",
             "raised_at",
             "remediation_note",
@@ -47,6 +49,10 @@ class FindingCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=10000)
     owner = serializers.CharField(max_length=150, help_text="Username of the person who remediates.")
     due_date = serializers.DateField()
+    run = serializers.IntegerField(
+        required=False, min_value=1, max_value=10**18, help_text="The validation run whose test the finding is about."
+    )
+    test = serializers.CharField(required=False, allow_blank=True, max_length=120, help_text="That test's name.")
 
 
 class FindingActionSerializer(serializers.Serializer):

@@ -236,7 +236,11 @@ class FindingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         model = registry.model_get_for_user(request.user, data.pop("model"))
         version = registry.version_get_for_user(request.user, model, data.pop("version"))
         owner = get_user_model().objects.filter(username=data.pop("owner"), is_active=True).first()
-        finding = finding_services.finding_raise(request.user, version, owner=owner, **data)
+        run_id = data.pop("run", None)
+        run = selectors.runs_of(version).filter(pk=run_id).first() if run_id else None
+        if run_id and run is None:
+            raise ValidationError({"run": "Choose a validation run of this version."})
+        finding = finding_services.finding_raise(request.user, version, owner=owner, run=run, **data)
         return Response(self.get_serializer(finding).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=gs.FindingActionSerializer, responses=gs.FindingSerializer)

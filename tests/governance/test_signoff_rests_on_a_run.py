@@ -1,0 +1,123 @@
+"""A validation sign-off rests on a validation run: it cites the run (the latest succeeded one unless the
+validator names another), the signature pins the run and the hash of its results, and "validated" is refused
+while a failed test has neither a finding raised from it nor a written disposition, or a warning is not
+acknowledged one by one."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from governance.core.exceptions import Conflict
+from governance.core.models import Signature
+from governance.core.signatures import verify
+from governance.lifecycle import workflow
+from models_registry.models import Model
+from risk.validation import findings, runs
+from risk.validation import services as evidence_services
+from risk.validation.models import ValidationRun
+from tests.factories import PASSWORD, make_version
+from tests.governance.lifecycle_helpers import attach, signoff_for
+
+RNG = np.random.default_rng(11)
+
+
+@pytest.fixture
+def graded(world):
+    """mine 5.0 (a classifier) in validation, with a succeeded run of a no-skill model: tests fail and warn."""
+    Model.objects.filter(pk=world.mine.pk).update(
+        purpose="risk", model_type="gradient_boosting", known_limitations="Untested in crises."
+    )
+    world.mine.refresh_from_db()
+    version = make_version(world.developer, world.mine, label="5.0", claimed_performance={})
+    version = workflow.version_transition(world.developer, version, "submit")
+    version = workflow.version_transition(world.validator, version, "start_validation")
+    n = 400
+    y_true, y_score = RNG.integers(0, 2, n), RNG.uniform(0, 1, n).round(4)
+    rows = "\n".join(
+        f"2026-01-{1 + i // 24:02d}T{i % 24:02d}:00:00,{t},{int(s > 0.5)},{s}"
+        for i, (t, s) in enumerate(zip(y_true, y_score, strict=True))
+    )
+    dataset = evidence_services.evidence_add(
+        world.validator,
+        version,
+        kind="dataset",
+        file=SimpleUploadedFile("preds.csv", f"timestamp,y_true,y_pred,y_score\n{rows}\n".encode()),
+    )
+    runs.plan_save(world.validator, version)
+    run = runs.run_start(world.validator, version, dataset)
+    assert runs.run_execute(run.pk) == "succeeded"
+    run.refresh_from_db()
+    failed = [r["test"] for r in run.results if r["outcome"] == "fail"]
+    warned = [r["test"] for r in run.results if r["outcome"] == "warn"]
+    assert failed, run.results
+    report = attach(world.validator, version, "validation_report")
+    return version, run, failed, warned, signoff_for(version, report)
+
+
+def sign(world, version, signoff):
+    return workflow.version_transition(world.validator, version, "validate", password=PASSWORD, signoff=signoff)
+
+
+@pytest.mark.django_db
+def test_it_refuses_validated_over_a_failed_test_nobody_addressed(world, graded):
+    version, run, failed, warned, signoff = graded
+    with pytest.raises(Conflict) as refused:
+        sign(world, version, signoff)
+    reasons = " ".join(refused.value.reasons)
+    for test in failed:
+        assert f"{test} failed in validation run #{run.pk}" in reasons
+    for test in warned:
+        assert f"Acknowledge the warning on {test}" in reasons
+    assert not Signature.objects.filter(object_id=str(version.pk), meaning="validated").exists()
+
+
+@pytest.mark.django_db
+def test_a_finding_raised_from_the_test_or_a_written_disposition_addresses_it(world, graded):
+    version, run, failed, warned, signoff = graded
+    first, *others = failed
+    findings.finding_raise(
+        world.validator,
+        version,
+        severity="medium",
+        title=f"{first} below threshold",
+        description="No skill.",
+        owner=world.developer,
+        due_date=dt.date.today() + dt.timedelta(days=30),
+        run=run,
+        test=first,
+    )
+    short = {**signoff, "dispositions": {t: "ok" for t in others}, "acknowledged_warnings": warned}
+    if others:
+        with pytest.raises(Conflict):  # a disposition must say something (20 characters at least)
+            sign(world, version, short)
+    written = {t: "Immaterial for the desk's use: the score only ranks, it does not size." for t in others}
+    moved = sign(world, version, {**signoff, "dispositions": written, "acknowledged_warnings": warned})
+    assert moved.status == "validated"
+    signature = Signature.objects.get(object_id=str(version.pk), meaning="validated")
+    assert signature.payload["validation_run"]["id"] == run.pk
+    assert signature.payload["signoff"]["run"] == run.pk
+    assert signature.payload["signoff"]["dispositions"] == written
+    assert verify(signature)[0]
+    # The signature pins the run's results: editing them afterwards breaks it.
+    ValidationRun.objects.filter(pk=run.pk).update(results=[{**run.results[0], "outcome": "pass"}])
+    assert verify(signature) == (False, "the signed record or its evidence changed after signing")
+
+
+@pytest.mark.django_db
+def test_it_cites_only_succeeded_runs_of_the_version(world, graded):
+    version, run, failed, warned, signoff = graded
+    with pytest.raises(Exception) as refused:
+        sign(world, version, {**signoff, "run": run.pk + 1000})
+    assert "signoff.run" in refused.value.message_dict
+
+
+@pytest.mark.django_db
+def test_the_sign_off_form_asks_for_each_failed_test_and_warning(world, browser_client, graded):
+    version, run, failed, warned, _ = graded
+    page = browser_client.as_user(world.validator).get(f"/models/mine/versions/{version.version}/")
+    form = next(p for p in page.context["panels"] if p.name == "lifecycle").context["signoff_form"]
+    labels = " ".join(str(f.label) for f in form)
+    assert all(f"{t} failed" in labels for t in failed) and all(f"warning on {t}" in labels for t in warned)
+    assert form.fields["run"].initial == run.pk
