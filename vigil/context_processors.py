@@ -1,4 +1,5 @@
 from governance.core.roles import Role, user_roles
+from governance.lifecycle import queue
 from models_registry import access as inventory_access
 
 
@@ -14,5 +15,5 @@ def navigation(request):
         "nav_can_create_model": inventory_access.can_create_model(user),
         "nav_can_create_data_source": inventory_access.can_create_data_source(user),
         "nav_is_admin": user.is_staff,
-        "nav_unread": user.notifications.filter(read_at__isnull=True).count(),
+        "nav_queue": queue.needs_me_count(user),
     }

@@ -130,6 +130,7 @@ class Signature(models.Model):
         VALIDATED_WITH_CONDITIONS = "validated_with_conditions", "Validated with conditions"
         REJECTED = "rejected", "Rejected"
         APPROVED = "approved", "Approved for deployment"
+        APPROVED_FOR_PRODUCTION = "approved_for_production", "Approved for production"
         RISK_ACCEPTED = "risk_accepted", "Risk accepted"
         ATTESTED = "attested", "Annual attestation"
 

@@ -81,8 +81,9 @@ def register_payload(object_type: str, model_class, builder) -> None:
     _payload_builders[object_type] = (model_class, builder)
 
 
-def verify(signature: Signature) -> tuple[bool, str]:
-    """Recompute the signed content from the database; any edit or transplant breaks it."""
+def verify(signature: Signature, obj=None) -> tuple[bool, str]:
+    """Recompute the signed content from the database; any edit or transplant breaks it. `obj`: the signed
+    record when the caller already holds it (a page verifying all of a version's signatures reads it once)."""
     if canonical_hash(signature.payload) != signature.content_hash:
         return False, "the stored payload does not match the signed hash"
     if signature.payload.get("object") != f"{signature.object_type}:{signature.object_id}":
@@ -90,7 +91,8 @@ def verify(signature: Signature) -> tuple[bool, str]:
     registered = _payload_builders.get(signature.object_type)
     if registered is not None:
         model_class, builder = registered
-        obj = model_class.objects.filter(pk=signature.object_id).first()
+        if obj is None or not isinstance(obj, model_class) or str(obj.pk) != signature.object_id:
+            obj = model_class.objects.filter(pk=signature.object_id).first()
         if obj is None:
             return False, "the signed record no longer exists"
         current = builder(obj, signature.payload)

@@ -34,7 +34,6 @@ PATHS = {
     S.SUSPENDED: [*TO_PRODUCTION, Action.SUSPEND],
     S.RETIRED: [*TO_PRODUCTION, Action.RETIRE],
 }
-SIGNING = {Action.VALIDATE, Action.VALIDATE_WITH_CONDITIONS, Action.REJECT, Action.APPROVE_DEPLOYMENT}
 
 
 class CannotWalk(Exception):
@@ -88,7 +87,9 @@ def _step(version, model, action, password_for, pilot_end):
         return workflow.version_transition(model.owner, version, action, pilot=limits, comment="Pilot started.")
     if action == Action.PROMOTE:
         _attach(model.owner, version, "pilot_results", "pilot-results.md", b"# Pilot results\n\nNo limit breaches.\n")
-        return workflow.version_transition(_approvers(version, model, 1)[0], version, action, comment="Pilot clean.")
+        approver = _approvers(version, model, 1)[0]
+        password = _password(approver, password_for)
+        return workflow.version_transition(approver, version, action, password=password, comment="Pilot clean.")
     if action in (Action.SUSPEND, Action.RETIRE):
         comment = (
             "Suspended pending review of live slippage." if action == Action.SUSPEND else "Replaced by a new model."

@@ -10,7 +10,7 @@ from governance.core.signatures import verify
 from governance.lifecycle.models import Attestation, PilotPlan, VersionTransition
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import ModelVersion
-from risk.validation.models import Finding
+from risk.validation.models import Finding, ValidationRun
 
 
 def version_history(version) -> QuerySet:
@@ -24,7 +24,7 @@ def version_history(version) -> QuerySet:
 def version_signatures(version) -> list[tuple[Signature, tuple[bool, str]]]:
     """The version's signatures, each with the outcome of verifying it against the database now."""
     signatures = Signature.objects.filter(object_type=audit_type(version), object_id=str(version.pk))
-    return [(s, verify(s)) for s in signatures.select_related("policy")]
+    return [(s, verify(s, version)) for s in signatures.select_related("policy")]
 
 
 def pilot_of(version) -> PilotPlan | None:
@@ -54,3 +54,68 @@ def notifications_of(user, limit: int = 50) -> QuerySet:
 
 def findings_owned_by(user) -> QuerySet:
     return Finding.objects.filter(owner=user, status__in=Finding.ACTIVE).select_related("version__model")
+
+
+def latest_validation_signature(version) -> Signature | None:
+    return (
+        Signature.objects.filter(
+            object_type=audit_type(version),
+            object_id=str(version.pk),
+            meaning__in=[Signature.Meaning.VALIDATED, Signature.Meaning.VALIDATED_WITH_CONDITIONS],
+        )
+        .order_by("-signed_at", "-id")
+        .first()
+    )
+
+
+def conditions_of_use(version) -> str:
+    """The conditions the validator set when validating with conditions ("" when there are none)."""
+    signature = latest_validation_signature(version)
+    return (signature.payload.get("signoff") or {}).get("conditions", "") if signature else ""
+
+
+def approval_summary(version, policy) -> dict:
+    """What a deployment approval approves: the validation it rests on (who, the cited run's outcomes, each
+    failed test with its finding or disposition), open findings by severity, conditions of use, the tier and
+    the policy version. Plain data: the approval signature pins it."""
+    validation = latest_validation_signature(version)
+    signoff = (validation.payload.get("signoff") or {}) if validation else {}
+    cited = (validation.payload.get("validation_run") or {}) if validation else {}
+    run = ValidationRun.objects.filter(pk=cited.get("id"), version=version).first() if cited else None
+    run_summary = None
+    if run is not None:
+        outcomes = {"pass": 0, "warn": 0, "fail": 0, "skipped": 0}
+        for row in run.results:
+            outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
+        raised = dict(Finding.objects.filter(run=run).values_list("test", "title"))
+        failed = [
+            {
+                "test": r["test"],
+                "finding": raised.get(r["test"], ""),
+                "disposition": signoff.get("dispositions", {}).get(r["test"], ""),
+            }
+            for r in run.results
+            if r["outcome"] == "fail"
+        ]
+        run_summary = {
+            "id": run.pk,
+            "outcomes": outcomes,
+            "failed": failed,
+            "results_sha256": cited.get("results_sha256"),
+        }
+    open_findings = {severity: 0 for severity in Finding.Severity.values}
+    for severity in Finding.objects.filter(version=version, status__in=Finding.ACTIVE).values_list(
+        "severity", flat=True
+    ):
+        open_findings[severity] += 1
+    return {
+        "validated_by": validation.full_name_snapshot if validation else "",
+        "validated_at": validation.signed_at.isoformat() if validation else "",
+        "validation": validation.get_meaning_display() if validation else "",
+        "run": run_summary,
+        "open_findings": open_findings,
+        "conditions": signoff.get("conditions", ""),
+        "tier": version.model.risk_tier,
+        "policy_version": policy.version,
+        "approvals_needed": policy.approvals_for(version.model.risk_tier),
+    }

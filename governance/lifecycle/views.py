@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import errors_to_messages
 from governance.core.notifications import notifications_mark_read
+from governance.core.policy import policy_in_force
 from governance.lifecycle import access as lifecycle_access
-from governance.lifecycle import selectors, workflow
+from governance.lifecycle import queue, selectors, workflow
 from governance.lifecycle.forms import AttestationForm, PilotForm, SignOffForm, TransitionForm
 from governance.lifecycle.revalidation import attestation_sign
 from models_registry import selectors as registry
@@ -42,15 +43,24 @@ def _cited_id(value) -> int | None:
 
 def lifecycle_panel(request, version) -> dict:
     """Signatures (verified), the transition history, the pilot limits, and the actions open to the viewer
-    with the reasons each closed one is closed."""
+    with the reasons each closed one is closed. The sign-off and pilot forms are built only for a viewer who
+    has that action in front of them."""
+    actions = workflow.available_actions(request.user, version)
+    open_actions = {a.action for a in actions if a.allowed}
+    signing_off = bool(open_actions & set(workflow.SIGNOFF_ACTIONS))
+    cited = _cited_id(request.GET.get("signoff_run"))
     return {
         "history": selectors.version_history(version),
         "signatures": selectors.version_signatures(version),
-        "actions": workflow.available_actions(request.user, version),
+        "actions": actions,
         "transition_form": TransitionForm(),
-        "signoff_form": signoff_form(version, cited_id=_cited_id(request.GET.get("signoff_run"))),
-        "pilot_form": PilotForm(),
+        "signoff_form": signoff_form(version, cited_id=cited) if signing_off else None,
+        "pilot_form": PilotForm() if workflow.Action.START_PILOT in open_actions else None,
         "pilot": selectors.pilot_of(version),
+        "conditions": selectors.conditions_of_use(version),
+        "approval_summary": selectors.approval_summary(version, policy_in_force())
+        if workflow.Action.APPROVE_DEPLOYMENT in open_actions
+        else None,
     }
 
 
@@ -109,25 +119,20 @@ def version_transition(request, key, version):
 
 
 def inbox(request):
-    """What waits on me: notifications, and versions where I have an open action."""
+    """My queue: what needs me (with what blocks it), what I wait on from others and why, by due date; then
+    my notifications."""
     user = request.user
     if request.method == "POST":
         notifications_mark_read(user)
         return redirect("lifecycle:inbox")
-    candidates = selectors.queue_candidates(user)
-    waiting = []
-    for version in candidates:
-        open_actions = [a for a in workflow.available_actions(user, version) if a.allowed]
-        if open_actions:
-            waiting.append((version, open_actions))
-    my_findings = selectors.findings_owned_by(user)
+    work = queue.build(user)
     return render(
         request,
         "governance/inbox.html",
         {
+            "needs_me": work.needs_me,
+            "waiting": work.waiting,
             "notifications": selectors.notifications_of(user),
-            "waiting": waiting,
-            "my_findings": my_findings,
             "today": timezone.now().date(),
         },
     )

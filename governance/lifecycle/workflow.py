@@ -31,6 +31,7 @@ from governance.core.policy import policy_in_force
 from governance.core.roles import Role, user_roles
 from governance.lifecycle.inputs import ELEMENTS, PilotSerializer, SignOffSerializer, clean
 from governance.lifecycle.models import PilotPlan, VersionTransition
+from governance.lifecycle.selectors import approval_summary
 from models_registry.choices import Classification, DataUsage
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import DataSource, Model, ModelVersion
@@ -50,7 +51,7 @@ class Action(models.TextChoices):
     REJECT = "reject", "Sign: rejected"
     APPROVE_DEPLOYMENT = "approve_deployment", "Sign: approve for deployment"
     START_PILOT = "start_pilot", "Start pilot"
-    PROMOTE = "promote", "Promote to production"
+    PROMOTE = "promote", "Sign: approve for production"
     SUSPEND = "suspend", "Suspend (kill switch)"
     RESUME = "resume", "Resume"
     ROLLBACK = "rollback", "Roll back to the previous version"
@@ -317,6 +318,19 @@ def pilot_on_record(step: Step) -> list[str]:
     return [] if PilotPlan.objects.filter(version=step.version).exists() else ["The version has no pilot on record."]
 
 
+def pilot_record(step: Step) -> dict:
+    """What an approval for production cites: the pilot's limits and the pilot results it rests on."""
+    pilot = PilotPlan.objects.get(version=step.version)
+    results = sorted([e.pk, e.sha256] for e in step.evidence if e.kind == Evidence.Kind.PILOT_RESULTS)
+    limits = {
+        "max_notional": str(pilot.max_notional),
+        "instruments": pilot.instruments,
+        "venues": pilot.venues,
+        "end_date": str(pilot.end_date),
+    }
+    return {"limits": limits, "results": results}
+
+
 def earlier_production_exists(step: Step) -> list[str]:
     if step.previous_production is None:
         return ["There is no earlier production version of this model to roll back to."]
@@ -462,6 +476,7 @@ RULES: dict[str, Rule] = {
             (S.PILOT,),
             S.PRODUCTION,
             Actor.COMPLIANCE,
+            M.APPROVED_FOR_PRODUCTION,
             checks=(required_evidence, pilot_on_record),
             effects=(supersede_production,),
         ),
@@ -610,6 +625,10 @@ def _transition(user, version, rule: Rule, comment, signoff, pilot) -> ModelVers
             payload["signoff"] = step.signoff
         if step.run is not None:
             payload["validation_run"] = run_fingerprint(step.run)
+        if rule.action == Action.PROMOTE:
+            payload["pilot"] = pilot_record(step)
+        if rule.action == Action.APPROVE_DEPLOYMENT:
+            payload["approval_summary"] = approval_summary(version, step.policy)  # what the approver saw
         step.signature = signatures.sign(user, rule.signing, version, payload, step.policy, comment)
     for effect in rule.effects:
         effect(step)

@@ -44,12 +44,21 @@ def run_fingerprint(run) -> dict:
 
 
 def _current_payload(version, signed_payload) -> dict:
-    evidence_ids = [pk for pk, _ in signed_payload.get("evidence", [])]
-    current = version_payload(version, evidence_ids)
+    """The signed content as the database has it now. The version's files, data links and cited runs are read
+    once per version object and reused for each of its signatures (a page verifies them all)."""
+    cache = version.__dict__.setdefault("_signed_content_cache", {})
+    if "evidence" not in cache:
+        cache["evidence"] = list(Evidence.objects.filter(version=version).only("pk", "sha256"))
+        cache["links"] = list(version.data_links.all())
+    evidence_ids = {pk for pk, _ in signed_payload.get("evidence", [])}
+    evidence = [e for e in cache["evidence"] if e.pk in evidence_ids]
+    current = version_payload(version, evidence=evidence, data_links=cache["links"])
     cited = signed_payload.get("validation_run")
     if cited:
-        run = ValidationRun.objects.filter(pk=cited.get("id"), version=version).first()
-        current["validation_run"] = run_fingerprint(run) if run else None
+        key = ("run", cited.get("id"))
+        if key not in cache:
+            cache[key] = ValidationRun.objects.filter(pk=cited.get("id"), version=version).first()
+        current["validation_run"] = run_fingerprint(cache[key]) if cache[key] else None
     return current
 
 

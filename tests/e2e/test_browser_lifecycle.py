@@ -84,6 +84,7 @@ def test_it_walks_a_version_from_draft_to_production(page, live_server, tmp_path
     page.goto(url)
     form = act(page, "promote")
     form.locator("textarea[name=comment]").fill("Pilot clean.")
+    form.locator("input[name=password]").fill(PASSWORD)
     form.locator("button[type=submit]").click()
     assert page.is_visible("text=the version is now production")
     page.screenshot(path=str(tmp_path / "production.png"), full_page=True)

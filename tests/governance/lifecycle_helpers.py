@@ -66,4 +66,4 @@ def to_production(world, version, approvers):
         },
     )
     attach(world.owner, version, "pilot_results", "pilot.md")
-    return workflow.version_transition(approvers[0], version, "promote", comment="Pilot clean.")
+    return workflow.version_transition(approvers[0], version, "promote", password=PASSWORD, comment="Pilot clean.")

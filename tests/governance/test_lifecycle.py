@@ -54,11 +54,18 @@ def test_it_walks_a_version_from_draft_to_production(world):
     )
     assert version.status == "pilot" and version.pilot.max_notional == 1000000
     with pytest.raises(Conflict) as refused:
-        workflow.version_transition(world.compliance, version, "promote")
+        workflow.version_transition(world.compliance, version, "promote", password=PASSWORD)
     assert any("pilot results" in reason for reason in refused.value.reasons)
     attach(world.owner, version, "pilot_results", "pilot.md")
-    version = workflow.version_transition(world.compliance, version, "promote", comment="Clean pilot.")
+    with pytest.raises(ValidationError):  # approving for production is a signature: the password again
+        workflow.version_transition(world.compliance, version, "promote", comment="Clean pilot.")
+    version = workflow.version_transition(
+        world.compliance, version, "promote", password=PASSWORD, comment="Clean pilot."
+    )
     assert version.status == "production"
+    approval = Signature.objects.get(object_id=str(version.pk), meaning="approved_for_production")
+    assert approval.payload["pilot"]["limits"]["instruments"] == ["AAPL"]
+    assert approval.payload["pilot"]["results"] and verify(approval)[0]
     # The version it replaced is retired as superseded, and the model follows its versions.
     assert ModelVersion.objects.get(pk=world.mine_v1.pk).status == "retired"
     assert Model.objects.get(pk=world.mine.pk).status == "production"

@@ -80,11 +80,10 @@ def test_it_shows_each_person_their_queue(world, browser_client):
     workflow.version_transition(world.developer, version, "submit")
     deliver()
     page = browser_client.as_user(world.validator).get("/inbox/")
-    waiting = page.context["waiting"]
-    assert [(v.version, [a.action for a in actions]) for v, actions in waiting] == [("2.0", ["start_validation"])]
+    assert [(i.what, i.subject) for i in page.context["needs_me"]] == [("Start validation", "mine 2.0")]
     assert b"submitted for your validation" in page.content
     assert b"Signature requested" in page.content  # the label the lifecycle registered for the kind
-    assert browser_client.as_user(world.developer2).get("/inbox/").context["waiting"] == []
+    assert browser_client.as_user(world.developer2).get("/inbox/").context["needs_me"] == []
     browser_client.as_user(world.validator).post("/inbox/")
     assert not Notification.objects.filter(user=world.validator, read_at__isnull=True).exists()
 

@@ -121,3 +121,55 @@ def test_the_sign_off_form_asks_for_each_failed_test_and_warning(world, browser_
     labels = " ".join(str(f.label) for f in form)
     assert all(f"{t} failed" in labels for t in failed) and all(f"warning on {t}" in labels for t in warned)
     assert form.fields["run"].initial == run.pk
+
+
+@pytest.fixture
+def validated_with_conditions(world, graded):
+    version, run, failed, warned, signoff = graded
+    dispositions = {t: "Immaterial for the desk's use: the score only ranks, it does not size." for t in failed}
+    version = workflow.version_transition(
+        world.validator,
+        version,
+        "validate_with_conditions",
+        password=PASSWORD,
+        signoff={**signoff, "dispositions": dispositions, "acknowledged_warnings": warned, "conditions": "Rank only."},
+    )
+    return version, run, failed, dispositions
+
+
+@pytest.mark.django_db
+def test_the_approval_screen_shows_what_is_approved_and_the_signature_pins_it(
+    world, browser_client, validated_with_conditions
+):
+    version, run, failed, dispositions = validated_with_conditions
+    page = browser_client.as_user(world.compliance).get(f"/models/mine/versions/{version.version}/")
+    lifecycle = next(p for p in page.context["panels"] if p.name == "lifecycle").context
+    summary = lifecycle["approval_summary"]
+    assert summary["run"]["id"] == run.pk and summary["run"]["outcomes"]["fail"] == len(failed)
+    assert [f["disposition"] for f in summary["run"]["failed"]] == [dispositions[t] for t in failed]
+    assert summary["conditions"] == "Rank only." and summary["tier"] == world.mine.risk_tier
+    assert summary["policy_version"] == 1 and set(summary["open_findings"]) == {"high", "medium", "low"}
+    html = page.content.decode()
+    assert 'data-testid="approval-summary"' in html and "Rank only." in html and f"#{run.pk}:" in html
+    moved = workflow.version_transition(world.compliance, version, "approve_deployment", password=PASSWORD)
+    approval = Signature.objects.get(object_id=str(version.pk), meaning="approved")
+    assert approval.payload["approval_summary"] == summary and verify(approval)[0]
+    assert moved.status in ("approved", "validated_with_conditions")
+
+
+@pytest.mark.django_db
+def test_everyone_who_sees_the_version_reads_its_conditions_of_use(world, browser_client, validated_with_conditions):
+    version, *_ = validated_with_conditions
+    for persona in ("developer", "validator", "compliance", "auditor"):
+        page = browser_client.as_user(getattr(world, persona)).get(f"/models/mine/versions/{version.version}/")
+        assert "Conditions of use set at validation:</strong> Rank only." in page.content.decode(), persona
+    # Approvers are not shown the approval screen unless approving is theirs to do.
+    page = browser_client.as_user(world.developer).get(f"/models/mine/versions/{version.version}/")
+    assert 'data-testid="approval-summary"' not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_trader_reads_the_pilot_limits_in_plain_words(world, browser_client):
+    html = " ".join(browser_client.as_user(world.trader).get("/models/mine/versions/1.0/").content.decode().split())
+    assert "How this version may be used" in html
+    assert "a notional of at most 5,000,000.00; only ESZ6, NQZ6; on XCME; until" in html
