@@ -21,13 +21,20 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Web app, Celery worker and beat on embedded defaults (SQLite, SQLite-file broker), with demo data.
-run: export DJANGO_DEBUG ?= true
+# Web app, Celery worker and beat on embedded defaults (SQLite, SQLite-file broker), with demo data. The demo
+# runs as production does (DEBUG off, collected static files, the product's own error pages), over plain HTTP
+# on this machine (cookies not marked secure), with a secret key generated once into var/ and the e-mails it
+# sends written to var/mail/ instead of the console.
+run: export DJANGO_DEBUG ?= false
+run: export DJANGO_SECURE_COOKIES ?= false
+run: export DJANGO_EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend
 run: system-deps $(VENV)/.installed
 	@mkdir -p var
+	@test -s var/secret-key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret-key
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
-	@PORT=$(PORT) PY=$(PY) ./scripts/run-dev.sh
+	@DJANGO_SECRET_KEY=$$(cat var/secret-key) PORT=$(PORT) PY=$(PY) ./scripts/run-dev.sh
 
 # The whole test suite. On PostgreSQL when DATABASE_URL is set, on SQLite otherwise.
 test: $(VENV)/.installed-dev
