@@ -31,6 +31,7 @@ class Outcome:
     results: list[dict]
     charts: dict
     fingerprints: list[dict]
+    metrics: list[dict] = field(default_factory=list)  # every figure computed, headline figures first
 
 
 @dataclass
@@ -90,7 +91,19 @@ def _compute(run, on_progress) -> Outcome:
         fingerprints.extend(_overfitting(work, run.trial_returns))
     on_progress(85)
     results = _grade(plan, work) + _reperform(plan, work)
-    return Outcome(results=results, charts=work.charts, fingerprints=fingerprints)
+    return Outcome(results=results, charts=work.charts, fingerprints=fingerprints, metrics=_figures(template, work))
+
+
+def _figures(template: dict, work: _Work) -> list[dict]:
+    """Every scalar the template computed, graded or not (total return, annualised return and volatility,
+    drawdown duration, turnover...), the template's headline figures first, then by name."""
+    values = {k: v for k, v in work.values.items() if isinstance(v, float | int) and np.isfinite(v)}
+    headline = [m for m in template.get("figures", []) if m in values]
+    rest = sorted(set(values) - set(headline))
+    return [
+        {"metric": m, "label": plans.metric_label(m), "value": float(values[m]), "headline": m in headline}
+        for m in headline + rest
+    ]
 
 
 def _wants(plan, metrics) -> bool:

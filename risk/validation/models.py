@@ -80,6 +80,9 @@ class ValidationRun(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)
     results = models.JSONField(default=list, blank=True)
+    metrics = models.JSONField(
+        default=list, blank=True, help_text="Every figure the run computed, headline figures first."
+    )
     charts = models.JSONField(default=dict, blank=True)
     fingerprints = models.JSONField(default=list, blank=True, help_text="What each input file was: hash, rows.")
     report = models.OneToOneField(Evidence, on_delete=models.PROTECT, related_name="report_of", null=True, blank=True)

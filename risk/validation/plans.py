@@ -32,6 +32,7 @@ TEMPLATES = {
     "classifier": {
         "input": "predictions",
         "headline": "accuracy",
+        "figures": ["accuracy", "roc_auc", "f1"],
         "columns": ["timestamp", "y_true", "y_pred"],
         "optional_columns": ["y_score", "volatility"],
         "tests": [
@@ -48,6 +49,7 @@ TEMPLATES = {
     "regressor": {
         "input": "predictions",
         "headline": "directional_accuracy",
+        "figures": ["directional_accuracy", "rmse", "r2"],
         "columns": ["timestamp", "y_true", "y_pred"],
         "optional_columns": ["volatility"],
         "tests": [
@@ -60,6 +62,8 @@ TEMPLATES = {
     "strategy": {
         "input": "returns",
         "headline": "sharpe",
+        # The results the business reads first: what it made, per unit of risk, and the worst fall.
+        "figures": ["total_return", "sharpe", "max_drawdown"],
         "columns": ["timestamp", "return"],
         "optional_columns": ["position", "benchmark"],
         "tests": [
@@ -73,6 +77,37 @@ TEMPLATES = {
         ],
     },
 }
+
+
+# How each computed metric is named on the run page, in the API's labels and in the report.
+METRIC_LABELS = {
+    "total_return": "Total return",
+    "annualised_return": "Annualised return",
+    "annualised_volatility": "Annualised volatility",
+    "sharpe": "Sharpe ratio",
+    "sortino": "Sortino ratio",
+    "max_drawdown": "Maximum drawdown",
+    "max_drawdown_duration": "Longest drawdown (periods)",
+    "hit_rate": "Hit rate",
+    "turnover": "Turnover (mean absolute position change)",
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1 score",
+    "roc_auc": "ROC AUC",
+    "calibration_error": "Calibration error",
+    "rmse": "RMSE",
+    "mae": "Mean absolute error",
+    "r2": "R squared",
+    "directional_accuracy": "Directional accuracy",
+    "deflated_sharpe": "Deflated Sharpe ratio",
+    "pbo": "Probability of backtest overfitting",
+    "trials": "Configurations tried",
+}
+
+
+def metric_label(name: str) -> str:
+    return METRIC_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
 def _derived(headline):

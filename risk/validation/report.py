@@ -10,7 +10,7 @@ from risk.validation import charts as run_charts
 from risk.validation.models import Finding
 
 
-def context(run, *, results, charts, fingerprints, finished_at) -> dict:
+def context(run, *, results, charts, fingerprints, finished_at, metrics=()) -> dict:
     version = run.version
     counts = {"pass": 0, "warn": 0, "fail": 0, "skipped": 0}
     for row in results:
@@ -21,6 +21,8 @@ def context(run, *, results, charts, fingerprints, finished_at) -> dict:
         "model": version.model,
         "plan": run.plan_snapshot,
         "results": results,
+        "metrics": list(metrics),
+        "headline": [m for m in metrics if m.get("headline")],
         "counts": counts,
         "fingerprints": fingerprints,
         "charts": run_charts.svg_charts(charts),

@@ -159,6 +159,7 @@ def perform(job, progress) -> dict:
     finished_at = timezone.now()
     parts = {
         "results": outcome.results,
+        "metrics": outcome.metrics,
         "charts": outcome.charts,
         "fingerprints": outcome.fingerprints,
         "finished_at": finished_at,
@@ -185,7 +186,9 @@ def register_job_runner() -> None:
 
 
 @transaction.atomic
-def _finish(run, status, *, error="", results=(), charts=None, fingerprints=(), finished_at=None, pdf=None) -> str:
+def _finish(
+    run, status, *, error="", results=(), metrics=(), charts=None, fingerprints=(), finished_at=None, pdf=None
+) -> str:
     """Write the outcome once: results, charts and the report evidence together, or nothing at all."""
     current = ValidationRun.objects.select_for_update(of=("self",)).filter(pk=run.pk).first()
     if current is None or current.status not in (R.QUEUED, R.RUNNING):
@@ -204,6 +207,7 @@ def _finish(run, status, *, error="", results=(), charts=None, fingerprints=(), 
         ValidationRun.objects.filter(pk=run.pk).update(
             status=status,
             results=list(results),
+            metrics=list(metrics),
             charts=charts or {},
             fingerprints=list(fingerprints),
             report=evidence,

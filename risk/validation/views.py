@@ -157,6 +157,8 @@ def run_detail(request, pk):
         {
             "run": run,
             "results": _with_finding_links(request.user, run),
+            "headline": [m for m in run.metrics if m.get("headline")],
+            "metrics": run.metrics,
             "running": run.status in ("queued", "running"),
             "charts": charts.plotly_divs(run.charts) if run.charts else [],
         },
@@ -199,7 +201,12 @@ def run_report(request, pk):
     if run.status != ValidationRun.Status.SUCCEEDED:
         raise Http404("This run has no report.")
     html = report.render_html(
-        run, results=run.results, charts=run.charts, fingerprints=run.fingerprints, finished_at=run.finished_at
+        run,
+        results=run.results,
+        metrics=run.metrics,
+        charts=run.charts,
+        fingerprints=run.fingerprints,
+        finished_at=run.finished_at,
     )
     return HttpResponse(html)
 

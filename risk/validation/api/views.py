@@ -101,7 +101,17 @@ class ValidationPlanSerializer(serializers.Serializer):
     options = serializers.JSONField(required=False)
 
 
+class RunFigureSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.FloatField()
+    headline = serializers.BooleanField(help_text="One of the template's headline figures (listed first).")
+
+
 class ValidationRunSerializer(serializers.ModelSerializer):
+    metrics = RunFigureSerializer(
+        many=True, read_only=True, help_text="Every figure the run computed, graded or not; headline figures first."
+    )
     model = serializers.CharField(source="version.model.key", read_only=True)
     version = serializers.CharField(source="version.version", read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -118,6 +128,7 @@ class ValidationRunSerializer(serializers.ModelSerializer):
             "trial_returns",
             "status",
             "progress",
+            "metrics",
             "results",
             "error",
             "input_sha256",

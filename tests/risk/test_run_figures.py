@@ -1,0 +1,62 @@
+"""A run reports every figure its template computes beside the graded tests, the headline figures first: for a
+strategy, total return, the Sharpe ratio and the maximum drawdown, as the business reads them."""
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from models_registry.models import ModelVersion
+from risk.metrics import backtest
+from risk.validation import runs
+from risk.validation import services as evidence_services
+
+RNG = np.random.default_rng(5)
+
+
+@pytest.fixture
+def strategy_run(world):
+    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+    n = 260
+    returns = RNG.normal(0.0006, 0.01, n).round(7)
+    positions = RNG.choice([-1.0, 0.0, 1.0], n)
+    lines = "\n".join(
+        f"2025-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}T00:00:{i // 336:02d},{r},{p}"
+        for i, (r, p) in enumerate(zip(returns, positions, strict=True))
+    )
+    dataset = evidence_services.evidence_add(
+        world.validator,
+        version,
+        kind="backtest",
+        file=SimpleUploadedFile("bt.csv", f"timestamp,return,position\n{lines}\n".encode()),
+    )
+    runs.plan_save(world.validator, version)
+    run = runs.run_start(world.validator, version, dataset)
+    assert runs.run_execute(run.pk) == "succeeded"
+    run.refresh_from_db()
+    return run, returns, positions
+
+
+@pytest.mark.django_db
+def test_a_strategy_run_reports_every_figure_headline_first(strategy_run):
+    run, returns, positions = strategy_run
+    figures = {m["metric"]: m for m in run.metrics}
+    assert [m["metric"] for m in run.metrics[:3]] == ["total_return", "sharpe", "max_drawdown"]
+    assert all(m["headline"] for m in run.metrics[:3]) and not any(m["headline"] for m in run.metrics[3:])
+    expected = backtest.backtest_report(returns, 252, 0.0, positions)
+    for name in ("total_return", "annualised_return", "annualised_volatility", "max_drawdown_duration", "turnover"):
+        assert figures[name]["value"] == pytest.approx(expected[name]), name
+    assert figures["total_return"]["value"] == pytest.approx(np.prod(1 + returns) - 1)
+    assert figures["total_return"]["label"] == "Total return"
+
+
+@pytest.mark.django_db
+def test_the_run_page_api_and_report_show_the_headline_figures_first(strategy_run, world, api, browser_client):
+    run, *_ = strategy_run
+    body = api.as_user(world.validator).get(f"/api/v1/validation-runs/{run.pk}/").json()
+    assert [m["metric"] for m in body["metrics"][:3]] == ["total_return", "sharpe", "max_drawdown"]
+    page = browser_client.as_user(world.validator).get(f"/validation-runs/{run.pk}/").content.decode()
+    assert page.index('data-testid="headline-figures"') < page.index('data-testid="results"')
+    assert "Total return" in page and "Annualised volatility" in page and "Turnover" in page
+    report = browser_client.as_user(world.validator).get(f"/validation-runs/{run.pk}/report/").content.decode()
+    assert report.index('data-testid="report-headline"') < report.index('data-testid="report-results"')
+    assert "Longest drawdown (periods)" in report
