@@ -25,7 +25,7 @@ def object_timeline(user, obj, limit: int = 50) -> list[AuditEvent]:
     page never shows what /api/v1/audit-events/ would withhold (a trader reads only their own actions), with
     the names of objects outside the user's scope redacted."""
     events = audit_event_list(user).filter(object_type=audit_type(obj), object_id=str(obj.pk))
-    return redact_events(user, events.order_by("-id")[:limit])
+    return redact_events(user, events.select_related("actor").order_by("-id")[:limit])
 
 
 def can_verify_chain(user) -> bool:

@@ -119,3 +119,31 @@ def approval_summary(version, policy) -> dict:
         "policy_version": policy.version,
         "approvals_needed": policy.approvals_for(version.model.risk_tier),
     }
+
+
+ACTION_LABELS = {
+    "submit": "Submitted for validation",
+    "start_validation": "Validation started",
+    "validate": "Signed: validated",
+    "validate_with_conditions": "Signed: validated with conditions",
+    "reject": "Signed: rejected",
+    "approve_deployment": "Signed: approved for deployment",
+    "start_pilot": "Pilot started",
+    "promote": "Signed: approved for production",
+    "suspend": "Suspended",
+    "resume": "Resumed",
+    "rollback": "Rolled back",
+    "retire": "Retired",
+    "superseded": "Superseded in production",
+}
+
+
+def version_history_for_people(version) -> list[VersionTransition]:
+    """The history with its actions and statuses in words, as the version page shows it."""
+    labels = dict(S.choices)
+    rows = list(version_history(version))
+    for row in rows:
+        row.action_label = ACTION_LABELS.get(row.action, row.action.replace("_", " ").capitalize())
+        row.from_label = labels.get(row.from_status, row.from_status)
+        row.to_label = labels.get(row.to_status, row.to_status)
+    return rows

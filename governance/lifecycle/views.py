@@ -50,7 +50,7 @@ def lifecycle_panel(request, version) -> dict:
     signing_off = bool(open_actions & set(workflow.SIGNOFF_ACTIONS))
     cited = _cited_id(request.GET.get("signoff_run"))
     return {
-        "history": selectors.version_history(version),
+        "history": selectors.version_history_for_people(version),
         "signatures": selectors.version_signatures(version),
         "actions": actions,
         "transition_form": TransitionForm(),

@@ -19,3 +19,36 @@ def render_panel(context, panel):
 def notification_kind(kind: str) -> str:
     """The label an app registered for a kind of notification."""
     return kind_label(kind)
+
+
+def _words(name: str) -> str:
+    return str(name).replace("_", " ").replace(".", ": ").strip().capitalize()
+
+
+@register.filter
+def audit_field(name: str) -> str:
+    """A changed field's name as words ("training_sources" -> "Training sources")."""
+    return _words(name)
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    """An audit action as words ("version.start_validation" -> "Version: start validation")."""
+    subject, _, verb = str(action).partition(".")
+    return f"{_words(subject)}: {verb.replace('_', ' ')}" if verb else _words(subject)
+
+
+@register.filter
+def audit_value(value) -> str:
+    """A recorded value as a person reads it: no Python lists, dicts or booleans."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    if isinstance(value, list):
+        return ", ".join(audit_value(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_words(k)}: {audit_value(v)}" for k, v in value.items())
+    return str(value)
