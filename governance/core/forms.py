@@ -1,0 +1,18 @@
+"""Forms of the core: the login form."""
+
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, with the username's length enforced before authentication.
+
+    AuthenticationForm sets the field's max_length after the field is built, so no validator enforces it: an
+    over-long username reached authenticate() and django-axes, whose failed-attempt record overflowed its
+    255-character column on PostgreSQL (a 500). It is now a form error and nothing is recorded but the refusal.
+    """
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        limit = self.fields["username"].max_length or 150
+        self.fields["username"].validators.append(MaxLengthValidator(limit))
