@@ -20,7 +20,13 @@ from models_registry.choices import (
     Rating,
     RiskTier,
 )
-from models_registry.validators import validate_asset_classes, validate_json_object, validate_metric_map
+from models_registry.validators import (
+    validate_artifact_uri,
+    validate_asset_classes,
+    validate_code_revision,
+    validate_json_object,
+    validate_metric_map,
+)
 
 User = settings.AUTH_USER_MODEL
 
@@ -259,9 +265,9 @@ class ModelVersion(models.Model):
     status = models.CharField(
         max_length=30, choices=LifecycleStatus.choices, default=LifecycleStatus.DRAFT, db_index=True
     )
-    artifact_uri = models.CharField(max_length=500)
+    artifact_uri = models.CharField(max_length=500, validators=[validate_artifact_uri])
     artifact_sha256 = models.CharField(max_length=64, validators=[sha256_validator])
-    code_revision = models.CharField(max_length=80)
+    code_revision = models.CharField(max_length=80, validators=[validate_code_revision])
     training_data_ref = models.CharField(max_length=500, blank=True)
     hyperparameters = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
     claimed_performance = models.JSONField(default=dict, blank=True, validators=[validate_metric_map])

@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 from django.core.exceptions import ValidationError
 
@@ -37,3 +38,19 @@ def validate_asset_classes(value) -> None:
         )
     if len(set(value)) != len(value):
         raise ValidationError("Each asset class may appear once.")
+
+
+URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^\s]+$")
+REVISION = re.compile(r"^(?:[0-9a-fA-F]{7,64}|[A-Za-z0-9][A-Za-z0-9._+/-]{0,79})$")
+
+
+def validate_artifact_uri(value) -> None:
+    """Where the artifact lives, as a URI with its scheme (s3://, gs://, https://, file://...)."""
+    if not URI.match(str(value)):
+        raise ValidationError("Give the artifact's URI with its scheme, e.g. s3://models/eq-momentum/1.2/model.bin.")
+
+
+def validate_code_revision(value) -> None:
+    """A commit hash (7 to 64 hexadecimal characters) or a tag such as v1.4.2 or release-2026.11."""
+    if not REVISION.match(str(value)):
+        raise ValidationError("Give a commit hash (7 to 64 hexadecimal characters) or a tag such as v1.4.2.")

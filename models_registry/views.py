@@ -44,9 +44,20 @@ def _risk_team(model):
     )
 
 
+def _filtered(filterset, base):
+    """The filtered list, or nothing at all when a filter value is unknown: a list that silently ignored a
+    filter would show a compliance officer more than they asked for (the page says which value is wrong)."""
+    if not filterset.is_bound:
+        return base, {}
+    if filterset.is_valid():
+        return filterset.qs, {}
+    return base.none(), filterset.errors
+
+
 def model_list(request):
-    filterset = ModelFilterSet(request.GET or None, queryset=selectors.model_list(request.user), request=request)
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.model_list(request.user)
+    base = selectors.model_list(request.user)
+    filterset = ModelFilterSet(request.GET or None, queryset=base, request=request)
+    queryset, errors = _filtered(filterset, base)
     return render(
         request,
         "models_registry/model_list.html",
@@ -54,8 +65,9 @@ def model_list(request):
             "filter": filterset,
             "page": _page(request, queryset),
             "querystring": _querystring_without_page(request),
-            "filter_errors": filterset.errors if filterset.is_bound else {},
+            "filter_errors": errors,
         },
+        status=400 if errors else 200,
     )
 
 
@@ -244,7 +256,7 @@ def version_update(request, key, version):
 def data_source_list(request):
     base = selectors.data_source_list(request.user)
     filterset = DataSourceFilterSet(request.GET or None, queryset=base, request=request)
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    queryset, errors = _filtered(filterset, base)
     return render(
         request,
         "models_registry/datasource_list.html",
@@ -252,7 +264,9 @@ def data_source_list(request):
             "filter": filterset,
             "page": _page(request, queryset),
             "querystring": _querystring_without_page(request),
+            "filter_errors": errors,
         },
+        status=400 if errors else 200,
     )
 
 

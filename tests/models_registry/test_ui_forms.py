@@ -118,4 +118,4 @@ def test_it_filters_the_inventory_page(world, browser_client):
     page = client.get("/models/?search=draft&ordering=-key")
     assert [m.key for m in page.context["page"]] == ["draft-on-desk"]
     page = client.get("/models/?risk_tier=9")
-    assert page.status_code == 200 and page.context["filter_errors"]
+    assert page.status_code == 400 and page.context["filter_errors"] and list(page.context["page"]) == []
