@@ -27,13 +27,13 @@ def _version(request, key, version):
 # --- Panels ---------------------------------------------------------------------------------------------
 
 
-def signoff_form(version, data=None, cited_id=None) -> SignOffForm:
+def signoff_form(version, data=None, cited_id=None, auto_id="id_%s") -> SignOffForm:
     """The validator's sign-off form over the cited run (the latest succeeded one unless another is named),
     with a disposition for each failed test and an acknowledgement for each warning no finding covers."""
     runs = list(validation_selectors.succeeded_runs(version))
     cited = next((r for r in runs if r.pk == cited_id), runs[0] if runs else None)
     failed, warned = validation_selectors.tests_needing_word(cited)
-    return SignOffForm(data, version=version, runs=runs, cited=cited, failed=failed, warned=warned)
+    return SignOffForm(data, version=version, runs=runs, cited=cited, failed=failed, warned=warned, auto_id=auto_id)
 
 
 def _cited_id(value) -> int | None:
@@ -43,19 +43,25 @@ def _cited_id(value) -> int | None:
 
 def lifecycle_panel(request, version) -> dict:
     """Signatures (verified), the transition history, the pilot limits, and the actions open to the viewer
-    with the reasons each closed one is closed. The sign-off and pilot forms are built only for a viewer who
-    has that action in front of them."""
+    with the reasons each closed one is closed. Each open action gets its own forms (ids prefixed by the
+    action, so no two controls on the page share an id); the sign-off and pilot forms only where they belong."""
     actions = workflow.available_actions(request.user, version)
-    open_actions = {a.action for a in actions if a.allowed}
-    signing_off = bool(open_actions & set(workflow.SIGNOFF_ACTIONS))
     cited = _cited_id(request.GET.get("signoff_run"))
+    for a in actions:
+        if not a.allowed:
+            continue
+        auto_id = f"id_{a.action}_%s"
+        a.transition_form = TransitionForm(auto_id=auto_id)
+        a.needs_comment = workflow.RULES[a.action].needs_comment
+        if a.action in workflow.SIGNOFF_ACTIONS:
+            a.signoff_form = signoff_form(version, cited_id=cited, auto_id=auto_id)
+        if a.action == workflow.Action.START_PILOT:
+            a.pilot_form = PilotForm(auto_id=auto_id)
+    open_actions = {a.action for a in actions if a.allowed}
     return {
         "history": selectors.version_history_for_people(version),
         "signatures": selectors.version_signatures(version),
         "actions": actions,
-        "transition_form": TransitionForm(),
-        "signoff_form": signoff_form(version, cited_id=cited) if signing_off else None,
-        "pilot_form": PilotForm() if workflow.Action.START_PILOT in open_actions else None,
         "pilot": selectors.pilot_of(version),
         "conditions": selectors.conditions_of_use(version),
         "approval_summary": selectors.approval_summary(version, policy_in_force())

@@ -40,7 +40,7 @@ def evidence_panel(request, version) -> dict | None:
     return {
         "evidence": selectors.evidence_of(version),
         "can_add_evidence": validation_access.can_add_evidence(user, version),
-        "evidence_form": EvidenceForm(),
+        "evidence_form": EvidenceForm(auto_id="id_evidence_%s"),
     }
 
 
@@ -66,7 +66,10 @@ def findings_panel(request, version) -> dict | None:
         "findings": selectors.findings_of(version),
         "can_raise_finding": validation_access.is_validator_of(user, version),
         "finding_form": FindingForm(
-            owners=selectors.finding_owners(version), runs=selectors.runs_of(version), initial=initial or {}
+            owners=selectors.finding_owners(version),
+            runs=selectors.runs_of(version),
+            initial=initial or {},
+            auto_id="id_finding_%s",
         ),
         "finding_open": bool(initial),
         "today": timezone.now().date(),

@@ -117,7 +117,8 @@ def test_it_cites_only_succeeded_runs_of_the_version(world, graded):
 def test_the_sign_off_form_asks_for_each_failed_test_and_warning(world, browser_client, graded):
     version, run, failed, warned, _ = graded
     page = browser_client.as_user(world.validator).get(f"/models/mine/versions/{version.version}/")
-    form = next(p for p in page.context["panels"] if p.name == "lifecycle").context["signoff_form"]
+    actions = next(p for p in page.context["panels"] if p.name == "lifecycle").context["actions"]
+    form = next(a for a in actions if a.action == "validate").signoff_form
     labels = " ".join(str(f.label) for f in form)
     assert all(f"{t} failed" in labels for t in failed) and all(f"warning on {t}" in labels for t in warned)
     assert form.fields["run"].initial == run.pk

@@ -1,0 +1,123 @@
+"""In a browser: a validator's sign-off over a run with a failed test is refused, then accepted once a finding
+is raised from the test (and the rest are disposed of); compliance then reads what it approves."""
+
+import datetime as dt
+import re
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from governance.lifecycle import workflow
+from models_registry.models import Model
+from risk.validation import runs
+from risk.validation import services as evidence_services
+from tests.base import build_world
+from tests.e2e.conftest import login
+from tests.factories import PASSWORD, make_version
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def graded_version(world):
+    Model.objects.filter(pk=world.mine.pk).update(
+        purpose="risk", model_type="gradient_boosting", known_limitations="Untested in crises."
+    )
+    world.mine.refresh_from_db()
+    version = make_version(world.developer, world.mine, label="5.0", claimed_performance={})
+    version = workflow.version_transition(world.developer, version, "submit")
+    version = workflow.version_transition(world.validator, version, "start_validation")
+    rng = np.random.default_rng(11)
+    y_true, y_score = rng.integers(0, 2, 400), rng.uniform(0, 1, 400).round(4)
+    rows = "\n".join(
+        f"2026-01-{1 + i // 24:02d}T{i % 24:02d}:00:00,{t},{int(s > 0.5)},{s}"
+        for i, (t, s) in enumerate(zip(y_true, y_score, strict=True))
+    )
+    dataset = evidence_services.evidence_add(
+        world.validator,
+        version,
+        kind="dataset",
+        file=SimpleUploadedFile("preds.csv", f"timestamp,y_true,y_pred,y_score\n{rows}\n".encode()),
+    )
+    runs.plan_save(world.validator, version)
+    run = runs.run_start(world.validator, version, dataset)
+    runs.run_execute(run.pk)
+    run.refresh_from_db()
+    report = evidence_services.evidence_add(
+        world.validator,
+        version,
+        kind="validation_report",
+        file=SimpleUploadedFile("report.pdf", b"%PDF-1.4 validation report"),
+    )
+    return version, run, report
+
+
+CONTROLS_WITHOUT_A_LABEL = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(e => e.type !== 'hidden' && !(e.id && document.querySelector(`label[for="${e.id}"]`))
+               && !e.closest('label') && !e.getAttribute('aria-label'))
+  .map(e => e.name)"""
+DUPLICATE_IDS = """() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+  return ids.filter((id, i) => ids.indexOf(id) !== i); }"""
+
+
+def assert_page_is_accessible(page):
+    assert page.evaluate(DUPLICATE_IDS) == []
+    assert page.evaluate(CONTROLS_WITHOUT_A_LABEL) == []
+
+
+def fill_signoff(form, report, password):
+    for element in ("conceptual_soundness", "ongoing_monitoring", "outcomes_analysis"):
+        form.locator(f"input[name={element}_evidence][value='{report.pk}']").check()
+    form.locator("textarea[name=no_findings_justification]").fill("Reviewed the data, the code and the run.")
+    form.locator("input[name=password]").fill(password)
+
+
+def test_a_failed_test_blocks_the_signoff_until_a_finding_is_raised_from_it(page, live_server):
+    world = build_world()
+    version, run, report = graded_version(world)
+    failed = [r["test"] for r in run.results if r["outcome"] == "fail"]
+    assert failed
+    url = f"{live_server.url}/models/mine/versions/5.0/"
+
+    login(page, live_server, "validator", PASSWORD)
+    page.goto(url)
+    assert_page_is_accessible(page)  # three sign-off forms on one page, and not one shared id
+    page.click("details[data-action=validate] summary")
+    form = page.locator("details[data-action=validate] form")
+    fill_signoff(form, report, PASSWORD)
+    form.locator("button[type=submit]").click()
+    assert page.is_visible(f"text={failed[0]} failed in validation run #{run.pk}")
+    assert Model.objects.get(pk=world.mine.pk).versions.get(version="5.0").status == "in_validation"
+
+    # Raise a finding from the failed test on the run page: the form arrives filled in with the run and test.
+    page.goto(f"{live_server.url}/validation-runs/{run.pk}/")
+    row = page.locator("[data-testid=results] tbody tr").filter(
+        has=page.locator("td:first-child", has_text=re.compile(f"^{re.escape(failed[0])}$"))
+    )
+    row.locator("[data-testid=raise-finding]").click()
+    finding = page.locator("#raise-finding form")
+    finding.locator("select[name=severity]").select_option("medium")
+    finding.locator("select[name=owner]").select_option(label=world.developer.username)
+    finding.locator("input[name=due_date]").fill((dt.date.today() + dt.timedelta(days=30)).isoformat())
+    finding.locator("button[type=submit]").click()
+    assert page.is_visible("text=Finding raised")
+
+    page.goto(url)
+    page.click("details[data-action=validate] summary")
+    form = page.locator("details[data-action=validate] form")
+    fill_signoff(form, report, PASSWORD)
+    for textarea in form.locator("textarea[name^=disposition_]").all():
+        textarea.fill("Immaterial for the desk's use: the score only ranks positions.")
+    for box in form.locator("input[name^=acknowledge_]").all():
+        box.check()
+    form.locator("button[type=submit]").click()
+    assert page.is_visible("text=the version is now validated")
+    page.click("text=Log out")
+
+    login(page, live_server, "compliance", PASSWORD)
+    page.goto(url)
+    assert_page_is_accessible(page)
+    summary = page.locator("[data-testid=approval-summary]")
+    assert summary.is_visible()
+    text = summary.inner_text()
+    assert f"#{run.pk}:" in text and f"{failed[0]} failed: finding" in text and "Open findings" in text
