@@ -1,7 +1,7 @@
 """Filters shared by the inventory pages and the API, so a saved URL means the same in both."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 
 from governance.core.models import Desk
 from models_registry.choices import Classification, DataSourceKind, LifecycleStatus, ModelType, Purpose, RiskTier
@@ -9,11 +9,16 @@ from models_registry.models import DataSource, Model
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
-    """Ordering that always ends on the primary key, so pages never overlap or skip rows."""
+    """Ordering that always ends on the primary key, so pages never overlap or skip rows; blank values (a
+    model never validated has no due date) sort last whichever the direction."""
 
     def filter(self, qs, value):
         fields = [self.get_ordering_value(v) for v in (value or []) if v]
-        return qs.order_by(*fields, "pk") if fields else qs
+        ordering = [
+            F(name[1:]).desc(nulls_last=True) if name.startswith("-") else F(name).asc(nulls_last=True)
+            for name in fields
+        ]
+        return qs.order_by(*ordering, "pk") if ordering else qs
 
 
 class ModelFilterSet(django_filters.FilterSet):

@@ -58,3 +58,18 @@ def test_unknown_filter_values_are_refused_in_the_api_and_on_the_page(query, wor
     assert page.status_code == 400
     assert field in page.context["filter_errors"]
     assert list(page.context["page"]) == []  # nothing is listed as if the filter had been ignored
+
+
+@pytest.mark.django_db
+def test_column_headers_sort_the_inventory_and_blank_dates_sort_last_both_ways(world, browser_client):
+    from models_registry.models import Model
+
+    Model.objects.filter(key="theirs").update(next_validation_due="2027-01-01")
+    Model.objects.filter(key="mine").update(next_validation_due="2028-01-01")
+    Model.objects.filter(key="draft-on-desk").update(next_validation_due=None)
+    client = browser_client.as_user(world.compliance)
+    page = client.get("/models/?ordering=next_validation_due")
+    assert [m.key for m in page.context["page"]] == ["theirs", "mine", "draft-on-desk"]
+    assert 'href="?ordering=-next_validation_due"' in page.content.decode()  # the header reverses it
+    page = client.get("/models/?ordering=-next_validation_due")
+    assert [m.key for m in page.context["page"]] == ["mine", "theirs", "draft-on-desk"]

@@ -2,6 +2,7 @@
 plus the panel's own) and |notification_kind (the label an app registered)."""
 
 from django import template
+from django.utils.html import format_html
 
 from governance.core.notifications import kind_label
 
@@ -52,3 +53,15 @@ def audit_value(value) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{_words(k)}: {audit_value(v)}" for k, v in value.items())
     return str(value)
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context, field: str, label: str):
+    """A column header that sorts the list by `field`, and the other way round when it already does."""
+    request = context["request"]
+    params = request.GET.copy()
+    current = params.get("ordering", "")
+    params["ordering"] = f"-{field}" if current == field else field
+    params.pop("page", None)
+    arrow = " ▲" if current == field else " ▼" if current == f"-{field}" else ""
+    return format_html('<a class="sort" href="?{}">{}{}</a>', params.urlencode(), label, arrow)
