@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from governance.core import request_context
+from governance.core import request_context, work
 from governance.core.models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -113,6 +113,7 @@ def audit_record(
         head.last_hash = event.hash
         head.length += 1
         head.save(update_fields=["last_hash", "length"])
+    work.changed()  # every governed change is audited: whatever it moved, the queue badges recount
     return event
 
 

@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.urls import reverse
 
-from governance.core import access
+from governance.core import access, work
 from governance.core.policy import policy_in_force
 from governance.core.roles import Role, user_roles
 from governance.lifecycle import workflow
@@ -22,7 +22,7 @@ from governance.lifecycle.models import Attestation, PilotPlan
 from governance.lifecycle.workflow import Action
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model, ModelVersion
-from risk.validation.models import Finding
+from risk.validation.models import Evidence, Finding
 
 # The actions that are pending work for whoever may take them, and how the queue names them.
 WORK = {
@@ -170,6 +170,14 @@ def build(user, *, with_waiting: bool = True) -> Queue:
         if item is not None:
             needs.append(item)
     mine = {v.pk for v in versions}
+    # The pilot's results are the owner's to bring: compliance's approval for production waits on them.
+    piloting = access.restrict(ModelVersion.objects.filter(model__owner=user, status=S.PILOT), user)
+    for version in piloting.exclude(evidence__kind=Evidence.Kind.PILOT_RESULTS).select_related("model", "pilot"):
+        mine.add(version.pk)
+        end = version.pilot.end_date if hasattr(version, "pilot") else None
+        needs.append(
+            Item("Attach the pilot results", f"{version.model.key} {version.version}", _version_url(version), end)
+        )
     roles = user_roles(user)
     if Role.COMPLIANCE in roles:
         for model in Model.objects.filter(validator__isnull=True).exclude(status=S.RETIRED).order_by("key"):
@@ -234,13 +242,9 @@ def build(user, *, with_waiting: bool = True) -> Queue:
 
 def needs_me_count(user) -> int:
     """The badge: how much needs me, cached for a few seconds (it is on every page)."""
-    key = f"vigil:queue-count:{user.pk}"
+    key = f"vigil:queue-count:{user.pk}:{work.generation()}"
     count = cache.get(key)
     if count is None:
         count = len(build(user, with_waiting=False).needs_me)
         cache.set(key, count, BADGE_SECONDS)
     return count
-
-
-def forget_count(user) -> None:
-    cache.delete(f"vigil:queue-count:{user.pk}")

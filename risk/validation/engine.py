@@ -101,7 +101,13 @@ def _figures(template: dict, work: _Work) -> list[dict]:
     headline = [m for m in template.get("figures", []) if m in values]
     rest = sorted(set(values) - set(headline))
     return [
-        {"metric": m, "label": plans.metric_label(m), "value": float(values[m]), "headline": m in headline}
+        {
+            "metric": m,
+            "label": plans.metric_label(m),
+            "value": float(values[m]),
+            "unit": plans.metric_unit(m),
+            "headline": m in headline,
+        }
         for m in headline + rest
     ]
 

@@ -106,6 +106,15 @@ METRIC_LABELS = {
 }
 
 
+PERCENT_METRICS = {"total_return", "annualised_return", "annualised_volatility", "max_drawdown", "hit_rate"}
+COUNT_METRICS = {"max_drawdown_duration", "trials"} | {f"confusion_{c}" for c in ("tn", "fp", "fn", "tp")}
+
+
+def metric_unit(name: str) -> str:
+    """How a figure reads: a percentage, a count, or a plain ratio."""
+    return "percent" if name in PERCENT_METRICS else "count" if name in COUNT_METRICS else "ratio"
+
+
 def metric_label(name: str) -> str:
     return METRIC_LABELS.get(name, name.replace("_", " ").capitalize())
 

@@ -96,3 +96,37 @@ def test_the_badge_counts_what_needs_me_not_unread_notifications(world, browser_
     assert badge and int(badge.group(1)) == len(queue.build(world.validator).needs_me) == 1
     html = browser_client.as_user(world.developer2).get("/models/").content.decode()
     assert 'data-testid="queue-count"' not in html
+
+
+def badge(client) -> int:
+    html = client.get("/models/").content.decode()
+    found = re.search(r'data-testid="queue-count">(\d+)<', html)
+    return int(found.group(1)) if found else 0
+
+
+@pytest.mark.django_db
+def test_the_badge_recounts_as_soon_as_something_changes(world, browser_client, django_capture_on_commit_callbacks):
+    client = browser_client.as_user(world.validator)
+    assert badge(client) == 0
+    version = new_draft(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.version_transition(world.developer, version, "submit")
+    assert badge(browser_client.as_user(world.validator)) == 1  # not the cached 0
+
+
+@pytest.mark.django_db
+def test_the_owner_is_asked_for_the_pilot_results_compliance_waits_on(world):
+    from tests.governance.lifecycle_helpers import to_validated
+
+    version = to_validated(world, new_draft(world))
+    version = workflow.version_transition(
+        world.compliance, version, "approve_deployment", password="correct-horse-battery-staple"
+    )
+    version = workflow.version_transition(
+        world.owner,
+        version,
+        "start_pilot",
+        pilot={"max_notional": "1000000", "instruments": ["ESZ6"], "venues": [], "end_date": "2099-01-01"},
+    )
+    (item,) = [i for i in queue.build(world.owner).needs_me if i.subject == "mine 2.0"]
+    assert item.what == "Attach the pilot results" and str(item.due) == "2099-01-01"

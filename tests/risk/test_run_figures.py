@@ -46,7 +46,8 @@ def test_a_strategy_run_reports_every_figure_headline_first(strategy_run):
     for name in ("total_return", "annualised_return", "annualised_volatility", "max_drawdown_duration", "turnover"):
         assert figures[name]["value"] == pytest.approx(expected[name]), name
     assert figures["total_return"]["value"] == pytest.approx(np.prod(1 + returns) - 1)
-    assert figures["total_return"]["label"] == "Total return"
+    assert figures["total_return"]["label"] == "Total return" and figures["total_return"]["unit"] == "percent"
+    assert figures["max_drawdown_duration"]["unit"] == "count" and figures["sharpe"]["unit"] == "ratio"
 
 
 @pytest.mark.django_db
@@ -57,6 +58,8 @@ def test_the_run_page_api_and_report_show_the_headline_figures_first(strategy_ru
     page = browser_client.as_user(world.validator).get(f"/validation-runs/{run.pk}/").content.decode()
     assert page.index('data-testid="headline-figures"') < page.index('data-testid="results"')
     assert "Total return" in page and "Annualised volatility" in page and "Turnover" in page
+    total = next(m for m in run.metrics if m["metric"] == "total_return")["value"]
+    assert f"{total * 100:,.2f} %" in page  # returns read as percentages
     report = browser_client.as_user(world.validator).get(f"/validation-runs/{run.pk}/report/").content.decode()
     assert report.index('data-testid="report-headline"') < report.index('data-testid="report-results"')
     assert "Longest drawdown (periods)" in report

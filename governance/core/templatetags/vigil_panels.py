@@ -65,3 +65,16 @@ def sort_header(context, field: str, label: str):
     params.pop("page", None)
     arrow = " ▲" if current == field else " ▼" if current == f"-{field}" else ""
     return format_html('<a class="sort" href="?{}">{}{}</a>', params.urlencode(), label, arrow)
+
+
+@register.filter
+def figure(metric: dict) -> str:
+    """A run's figure in its unit: 96.14 %, 24, 1.2345."""
+    value, unit = metric.get("value"), metric.get("unit", "ratio")
+    if value is None:
+        return "—"
+    if unit == "percent":
+        return f"{value * 100:,.2f} %"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.4f}"

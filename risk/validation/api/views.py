@@ -105,6 +105,9 @@ class RunFigureSerializer(serializers.Serializer):
     metric = serializers.CharField()
     label = serializers.CharField()
     value = serializers.FloatField()
+    unit = serializers.ChoiceField(
+        choices=["percent", "count", "ratio"], required=False, help_text="percent: 0.12 is 12 %."
+    )
     headline = serializers.BooleanField(help_text="One of the template's headline figures (listed first).")
 
 
