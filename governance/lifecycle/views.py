@@ -3,6 +3,7 @@ panels this app adds to the version page (signatures, history, actions) and the 
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -47,16 +48,26 @@ def lifecycle_panel(request, version) -> dict:
     action, so no two controls on the page share an id); the sign-off and pilot forms only where they belong."""
     actions = workflow.available_actions(request.user, version)
     cited = _cited_id(request.GET.get("signoff_run"))
+    retry = request.session.pop(RETRY_KEY, None) if hasattr(request, "session") else None
+    if retry and retry.get("version") != f"{version.model.key}@{version.version}":
+        retry = None
     for a in actions:
         if not a.allowed:
             continue
         auto_id = f"id_{a.action}_%s"
-        a.transition_form = TransitionForm(auto_id=auto_id)
+        typed = None
+        if retry and retry["action"] == a.action:
+            typed = QueryDict(mutable=True)
+            for name, values in retry["data"].items():
+                typed.setlist(name, values)
+            a.problems, a.reopen = retry["problems"], True
+            cited = _cited_id(typed.get("run")) or cited
+        a.transition_form = TransitionForm(typed, auto_id=auto_id) if typed else TransitionForm(auto_id=auto_id)
         a.needs_comment = workflow.RULES[a.action].needs_comment
         if a.action in workflow.SIGNOFF_ACTIONS:
-            a.signoff_form = signoff_form(version, cited_id=cited, auto_id=auto_id)
+            a.signoff_form = signoff_form(version, typed, cited_id=cited, auto_id=auto_id)
         if a.action == workflow.Action.START_PILOT:
-            a.pilot_form = PilotForm(auto_id=auto_id)
+            a.pilot_form = PilotForm(typed, auto_id=auto_id) if typed else PilotForm(auto_id=auto_id)
     open_actions = {a.action for a in actions if a.allowed}
     return {
         "history": selectors.version_history_for_people(version),
@@ -79,6 +90,27 @@ def attestations_panel(request, model) -> dict:
     }
 
 
+RETRY_KEY = "vigil:lifecycle-retry"
+NEVER_KEPT = {"password", "otp_token", "csrfmiddlewaretoken"}
+
+
+def _plain(field: str) -> str:
+    """A service's error key as words: "signoff.no_findings_justification" -> "No findings justification"."""
+    return field.rpartition(".")[2].replace("_", " ").capitalize()
+
+
+def _refused(request, key, version, action, problems: list[str]):
+    """Back to the version page with the action's form open, filled in as it was typed (never the password),
+    and every problem listed above it in plain words."""
+    data = {k: request.POST.getlist(k) for k in request.POST if k not in NEVER_KEPT}
+    request.session[RETRY_KEY] = {"version": f"{key}@{version}", "action": action, "data": data, "problems": problems}
+    return redirect("models_registry:version-detail", key=key, version=version)
+
+
+def _form_problems(form) -> list[str]:
+    return [f"{form.fields[f].label if f in form.fields else _plain(f)}: {' '.join(e)}" for f, e in form.errors.items()]
+
+
 @require_POST
 def version_transition(request, key, version):
     obj = _version(request, key, version)
@@ -91,16 +123,12 @@ def version_transition(request, key, version):
     if action in workflow.SIGNOFF_ACTIONS:
         signoff = signoff_form(obj, request.POST, cited_id=_cited_id(request.POST.get("run")))
         if not signoff.is_valid():
-            for field, errors in signoff.errors.items():
-                messages.error(request, f"{field}: {' '.join(errors)}")
-            return redirect("models_registry:version-detail", key=key, version=version)
+            return _refused(request, key, version, action, _form_problems(signoff))
         extra["signoff"] = signoff.signoff()
     if action == "start_pilot":
         pilot = PilotForm(request.POST)
         if not pilot.is_valid():
-            for field, errors in pilot.errors.items():
-                messages.error(request, f"pilot {field}: {' '.join(errors)}")
-            return redirect("models_registry:version-detail", key=key, version=version)
+            return _refused(request, key, version, action, _form_problems(pilot))
         extra["pilot"] = pilot.pilot()
     try:
         moved = workflow.version_transition(
@@ -113,14 +141,16 @@ def version_transition(request, key, version):
             **extra,
         )
     except ValidationError as exc:
-        errors_to_messages(request, exc)
-    except Conflict as exc:
-        for reason in exc.reasons:
-            messages.error(request, reason)
-    else:
-        messages.success(
-            request, f"{workflow.RULES[action].label}: the version is now {moved.get_status_display().lower()}."
+        problems = (
+            [f"{_plain(f)}: {' '.join(m)}" for f, m in exc.message_dict.items()]
+            if hasattr(exc, "error_dict")
+            else list(exc.messages)
         )
+        return _refused(request, key, version, action, problems)
+    except Conflict as exc:
+        return _refused(request, key, version, action, exc.reasons)
+    status = moved.get_status_display().lower()
+    messages.success(request, f"{workflow.RULES[action].label}: the version is now {status}.")
     return redirect("models_registry:version-detail", key=key, version=version)
 
 
