@@ -132,7 +132,7 @@ def _in_and_out_of_sample(work: _Work, headline: str) -> None:
     split = plans.parse_split_date(work.options["split_date"]) if work.options["split_date"] else None
     names = [f"{headline}_is", f"{headline}_oos", f"{headline}_gap"]
     if split is None:
-        work.skipped.update(dict.fromkeys(names, "the plan names no split date (options.split_date)"))
+        work.skipped.update(dict.fromkeys(names, "the plan names no split date (set one in the plan's options)"))
         return
     inside = work.columns["timestamp"] < int(split.timestamp() * 1e9)
     if inside.sum() < 3 or (~inside).sum() < 3:
