@@ -49,6 +49,11 @@ def test_it_builds_a_believable_firm_and_is_idempotent(capsys, settings, tmp_pat
     assert set(Model.objects.values_list("risk_tier", flat=True)) == {1, 2, 3}
     assert DataSource.objects.filter(kind="alternative", classification="restricted").exists()
     assert verify_chain().intact
+    # What seeding told people is delivered and read: demo users start from their queue, not a backlog.
+    from governance.core.models import Event, Notification
+
+    assert Notification.objects.exists() and not Notification.objects.filter(read_at__isnull=True).exists()
+    assert not Event.objects.filter(status="pending").exists()
 
 
 @pytest.mark.django_db

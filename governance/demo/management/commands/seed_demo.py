@@ -14,8 +14,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from governance.core import events
 from governance.core.audit import audit_record
-from governance.core.models import Desk, UserProfile
+from governance.core.models import Desk, Notification, UserProfile
 from governance.demo import demo_files
 from governance.demo.demo_data import DATA_SOURCES, DESKS, MODEL_DATA, MODELS, TEAMS, USERS
 from governance.demo.walk import CannotWalk, walk
@@ -58,6 +59,7 @@ class Command(BaseCommand):
     def handle(self, *args, password=None, **options):
         if password is not None and len(password) < 10:
             raise CommandError("--password must be at least 10 characters.")
+        started = timezone.now()
         with transaction.atomic():
             created_logins = self._users(password)
             self._desks_and_profiles()
@@ -68,7 +70,15 @@ class Command(BaseCommand):
             self._dependencies(system)
             self._governance_examples()
             self._validation_examples()
+        self._settle_notifications(started)
         self._report(created_logins, password)
+
+    def _settle_notifications(self, since):
+        """What building the demo told people is history, not news: deliver it now (no wall of mail when the
+        worker starts) and mark it read, so each demo user starts from their queue, not from a backlog."""
+        while events.deliver_pending():
+            pass
+        Notification.objects.filter(created_at__gte=since, read_at__isnull=True).update(read_at=timezone.now())
 
     # --- people ---
     def _users(self, password):
