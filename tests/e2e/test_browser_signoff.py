@@ -4,52 +4,15 @@ is raised from the test (and the rest are disposed of); compliance then reads wh
 import datetime as dt
 import re
 
-import numpy as np
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
-from governance.lifecycle import workflow
 from models_registry.models import Model
-from risk.validation import runs
-from risk.validation import services as evidence_services
 from tests.base import build_world
 from tests.e2e.conftest import login
-from tests.factories import PASSWORD, make_version
+from tests.factories import PASSWORD
+from tests.governance.lifecycle_helpers import graded_in_validation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def graded_version(world):
-    Model.objects.filter(pk=world.mine.pk).update(
-        purpose="risk", model_type="gradient_boosting", known_limitations="Untested in crises."
-    )
-    world.mine.refresh_from_db()
-    version = make_version(world.developer, world.mine, label="5.0", claimed_performance={})
-    version = workflow.version_transition(world.developer, version, "submit")
-    version = workflow.version_transition(world.validator, version, "start_validation")
-    rng = np.random.default_rng(11)
-    y_true, y_score = rng.integers(0, 2, 400), rng.uniform(0, 1, 400).round(4)
-    rows = "\n".join(
-        f"2026-01-{1 + i // 24:02d}T{i % 24:02d}:00:00,{t},{int(s > 0.5)},{s}"
-        for i, (t, s) in enumerate(zip(y_true, y_score, strict=True))
-    )
-    dataset = evidence_services.evidence_add(
-        world.validator,
-        version,
-        kind="dataset",
-        file=SimpleUploadedFile("preds.csv", f"timestamp,y_true,y_pred,y_score\n{rows}\n".encode()),
-    )
-    runs.plan_save(world.validator, version)
-    run = runs.run_start(world.validator, version, dataset)
-    runs.run_execute(run.pk)
-    run.refresh_from_db()
-    report = evidence_services.evidence_add(
-        world.validator,
-        version,
-        kind="validation_report",
-        file=SimpleUploadedFile("report.pdf", b"%PDF-1.4 validation report"),
-    )
-    return version, run, report
 
 
 CONTROLS_WITHOUT_A_LABEL = """() => [...document.querySelectorAll('input, select, textarea')]
@@ -74,7 +37,7 @@ def fill_signoff(form, report, password):
 
 def test_a_failed_test_blocks_the_signoff_until_a_finding_is_raised_from_it(page, live_server):
     world = build_world()
-    version, run, report = graded_version(world)
+    version, run, report = graded_in_validation(world)
     failed = [r["test"] for r in run.results if r["outcome"] == "fail"]
     assert failed
     url = f"{live_server.url}/models/mine/versions/5.0/"

@@ -2,10 +2,12 @@
 
 import datetime as dt
 
+import numpy as np
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from governance.lifecycle import workflow
 from models_registry.models import Model
+from risk.validation import runs
 from risk.validation import services as evidence_services
 from tests.factories import PASSWORD, make_version
 
@@ -67,3 +69,34 @@ def to_production(world, version, approvers):
     )
     attach(world.owner, version, "pilot_results", "pilot.md")
     return workflow.version_transition(approvers[0], version, "promote", password=PASSWORD, comment="Pilot clean.")
+
+
+def graded_in_validation(world, label="5.0", seed=11):
+    """A classifier version of `mine` in validation with a succeeded run of a no-skill model (its tests fail
+    and warn) and a validation report attached: what a sign-off over a run is tested on.
+
+    Returns (version, run, report)."""
+    Model.objects.filter(pk=world.mine.pk).update(
+        purpose="risk", model_type="gradient_boosting", known_limitations="Untested in crises."
+    )
+    world.mine.refresh_from_db()
+    version = make_version(world.developer, world.mine, label=label, claimed_performance={})
+    version = workflow.version_transition(world.developer, version, "submit")
+    version = workflow.version_transition(world.validator, version, "start_validation")
+    rng = np.random.default_rng(seed)
+    y_true, y_score = rng.integers(0, 2, 400), rng.uniform(0, 1, 400).round(4)
+    rows = "\n".join(
+        f"2026-01-{1 + i // 24:02d}T{i % 24:02d}:00:00,{t},{int(s > 0.5)},{s}"
+        for i, (t, s) in enumerate(zip(y_true, y_score, strict=True))
+    )
+    dataset = evidence_services.evidence_add(
+        world.validator,
+        version,
+        kind="dataset",
+        file=SimpleUploadedFile("preds.csv", f"timestamp,y_true,y_pred,y_score\n{rows}\n".encode()),
+    )
+    runs.plan_save(world.validator, version)
+    run = runs.run_start(world.validator, version, dataset)
+    assert runs.run_execute(run.pk) == "succeeded"
+    run.refresh_from_db()
+    return version, run, attach(world.validator, version, "validation_report")

@@ -7,18 +7,15 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from governance.core.exceptions import Conflict
 from governance.core.models import Signature
 from governance.core.signatures import verify
 from governance.lifecycle import workflow
-from models_registry.models import Model
-from risk.validation import findings, runs
-from risk.validation import services as evidence_services
+from risk.validation import findings
 from risk.validation.models import ValidationRun
-from tests.factories import PASSWORD, make_version
-from tests.governance.lifecycle_helpers import attach, signoff_for
+from tests.factories import PASSWORD
+from tests.governance.lifecycle_helpers import graded_in_validation, signoff_for
 
 RNG = np.random.default_rng(11)
 
@@ -26,33 +23,10 @@ RNG = np.random.default_rng(11)
 @pytest.fixture
 def graded(world):
     """mine 5.0 (a classifier) in validation, with a succeeded run of a no-skill model: tests fail and warn."""
-    Model.objects.filter(pk=world.mine.pk).update(
-        purpose="risk", model_type="gradient_boosting", known_limitations="Untested in crises."
-    )
-    world.mine.refresh_from_db()
-    version = make_version(world.developer, world.mine, label="5.0", claimed_performance={})
-    version = workflow.version_transition(world.developer, version, "submit")
-    version = workflow.version_transition(world.validator, version, "start_validation")
-    n = 400
-    y_true, y_score = RNG.integers(0, 2, n), RNG.uniform(0, 1, n).round(4)
-    rows = "\n".join(
-        f"2026-01-{1 + i // 24:02d}T{i % 24:02d}:00:00,{t},{int(s > 0.5)},{s}"
-        for i, (t, s) in enumerate(zip(y_true, y_score, strict=True))
-    )
-    dataset = evidence_services.evidence_add(
-        world.validator,
-        version,
-        kind="dataset",
-        file=SimpleUploadedFile("preds.csv", f"timestamp,y_true,y_pred,y_score\n{rows}\n".encode()),
-    )
-    runs.plan_save(world.validator, version)
-    run = runs.run_start(world.validator, version, dataset)
-    assert runs.run_execute(run.pk) == "succeeded"
-    run.refresh_from_db()
+    version, run, report = graded_in_validation(world)
     failed = [r["test"] for r in run.results if r["outcome"] == "fail"]
     warned = [r["test"] for r in run.results if r["outcome"] == "warn"]
     assert failed, run.results
-    report = attach(world.validator, version, "validation_report")
     return version, run, failed, warned, signoff_for(version, report)
 
 
