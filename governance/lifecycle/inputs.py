@@ -118,10 +118,19 @@ class PilotSerializer(serializers.Serializer):
             raise serializers.ValidationError("The pilot must end in the future.")
         return value
 
-    def validate(self, data):
-        if not (data["instruments"] or data["venues"]):
-            raise serializers.ValidationError({"instruments": "Limit the pilot to some instruments or venues."})
-        return data
+    def to_internal_value(self, data):
+        # The scope check runs even when another field is wrong, so the form shows every error at once
+        # (DRF's validate() would only run once every field is valid).
+        errors, value = {}, None
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            errors = dict(exc.detail)
+        if not (data.get("instruments") or data.get("venues")) and "instruments" not in errors:
+            errors["instruments"] = ["Limit the pilot to some instruments or venues."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 def _first_messages(detail) -> str:

@@ -60,7 +60,7 @@ def lifecycle_panel(request, version) -> dict:
             typed = QueryDict(mutable=True)
             for name, values in retry["data"].items():
                 typed.setlist(name, values)
-            a.problems, a.reopen = retry["problems"], True
+            a.reopen = True
             cited = _cited_id(typed.get("run")) or cited
         a.transition_form = TransitionForm(typed, auto_id=auto_id) if typed else TransitionForm(auto_id=auto_id)
         a.needs_comment = workflow.RULES[a.action].needs_comment
@@ -68,6 +68,9 @@ def lifecycle_panel(request, version) -> dict:
             a.signoff_form = signoff_form(version, typed, cited_id=cited, auto_id=auto_id)
         if a.action == workflow.Action.START_PILOT:
             a.pilot_form = PilotForm(typed, auto_id=auto_id) if typed else PilotForm(auto_id=auto_id)
+        if typed is not None:
+            forms = [a.transition_form, getattr(a, "signoff_form", None), getattr(a, "pilot_form", None)]
+            a.problems = retry["problems"] + _place_errors(retry.get("fields", {}), forms)
     open_actions = {a.action for a in actions if a.allowed}
     return {
         "history": selectors.version_history_for_people(version),
@@ -99,16 +102,45 @@ def _plain(field: str) -> str:
     return field.rpartition(".")[2].replace("_", " ").capitalize()
 
 
-def _refused(request, key, version, action, problems: list[str]):
-    """Back to the version page with the action's form open, filled in as it was typed (never the password),
-    and every problem listed above it in plain words."""
+def _form_field(key: str) -> str:
+    """The form field that shows a service's error: "signoff.conditions" -> "conditions"; an element's error
+    ("signoff.outcomes_analysis") sits beside its "not applicable because" box."""
+    name = key.rpartition(".")[2]
+    return f"{name}_na" if name in workflow.ELEMENTS else name
+
+
+def _place_errors(fields: dict[str, list[str]], forms) -> list[str]:
+    """Put each service error beside its field on the re-shown forms; what belongs to no field is returned,
+    in plain words, for the list above the form."""
+    leftover = []
+    for key, messages_ in fields.items():
+        name = _form_field(key)
+        form = next((f for f in forms if f is not None and name in f.fields), None)
+        if form is None:
+            leftover.append(f"{_plain(key)}: {' '.join(messages_)}")
+        else:
+            form.add_error(name, messages_)
+    return leftover
+
+
+def _refused(request, key, version, action, problems: list[str], fields: dict | None = None):
+    """Back to the version page with the action's form open, filled in as it was typed (never the password):
+    each field's error beside it (`fields`, keyed as the service names them; a form's own errors come back
+    when the typed data is bound again), and what concerns no one field listed above it."""
     data = {k: request.POST.getlist(k) for k in request.POST if k not in NEVER_KEPT}
-    request.session[RETRY_KEY] = {"version": f"{key}@{version}", "action": action, "data": data, "problems": problems}
+    request.session[RETRY_KEY] = {
+        "version": f"{key}@{version}",
+        "action": action,
+        "data": data,
+        "problems": problems,
+        "fields": fields or {},
+    }
     return redirect("models_registry:version-detail", key=key, version=version)
 
 
 def _form_problems(form) -> list[str]:
-    return [f"{form.fields[f].label if f in form.fields else _plain(f)}: {' '.join(e)}" for f, e in form.errors.items()]
+    """Errors of a form that belong to no field (each field's own errors show beside it)."""
+    return list(form.non_field_errors())
 
 
 @require_POST
@@ -141,12 +173,9 @@ def version_transition(request, key, version):
             **extra,
         )
     except ValidationError as exc:
-        problems = (
-            [f"{_plain(f)}: {' '.join(m)}" for f, m in exc.message_dict.items()]
-            if hasattr(exc, "error_dict")
-            else list(exc.messages)
-        )
-        return _refused(request, key, version, action, problems)
+        if hasattr(exc, "error_dict"):
+            return _refused(request, key, version, action, [], fields=exc.message_dict)
+        return _refused(request, key, version, action, list(exc.messages))
     except Conflict as exc:
         return _refused(request, key, version, action, exc.reasons)
     status = moved.get_status_display().lower()
