@@ -1,4 +1,5 @@
-"""Seeded example inputs for the demo firm: a strategy backtest and the configurations tried for it."""
+"""Seeded example inputs for the demo firm: a strategy backtest, the configurations tried for it, and the
+prediction log and training sample of the classifier behind it."""
 
 import numpy as np
 
@@ -28,3 +29,34 @@ def trials_csv(seed: int = 12, trials: int = 24) -> bytes:
     header = "timestamp," + ",".join(f"config_{i + 1:02d}" for i in range(trials))
     lines = [f"{d}," + ",".join(f"{v:.7f}" for v in row) for d, row in zip(days, matrix, strict=True)]
     return (header + "\n" + "\n".join(lines) + "\n").encode()
+
+
+def _predictions(rng, n, shift=0.0):
+    """Two features, a label that depends on them weakly, and a classifier's score for it."""
+    spend = rng.normal(shift, 1.0, n)
+    momentum = rng.normal(0.0, 1.0, n)
+    signal = 0.35 * spend + 0.15 * momentum
+    y_true = (signal + rng.normal(0.0, 1.0, n) > 0).astype(int)
+    y_score = 1.0 / (1.0 + np.exp(-(signal + rng.normal(0.0, 0.4, n))))
+    return spend, momentum, y_true, y_score
+
+
+def prediction_log_csv(seed: int = 13) -> bytes:
+    """What the model predicted each day (will the next day's trade be profitable?) and what happened."""
+    rng = np.random.default_rng(seed)
+    days = _business_days()
+    spend, momentum, y_true, y_score = _predictions(rng, DAYS, shift=0.1)
+    volatility = np.abs(rng.normal(0.012, 0.004, DAYS))
+    lines = [
+        f"{d},{t},{int(s >= 0.5)},{s:.5f},{v:.5f},{a:.5f},{b:.5f}"
+        for d, t, s, v, a, b in zip(days, y_true, y_score, volatility, spend, momentum, strict=True)
+    ]
+    return ("timestamp,y_true,y_pred,y_score,volatility,card_spend_z,momentum_z\n" + "\n".join(lines) + "\n").encode()
+
+
+def training_sample_csv(seed: int = 14, rows: int = 2000) -> bytes:
+    """The features the model was trained on (for the stability tests: PSI and KS per feature)."""
+    rng = np.random.default_rng(seed)
+    spend, momentum, y_true, y_score = _predictions(rng, rows)
+    lines = [f"{a:.5f},{b:.5f},{t},{s:.5f}" for a, b, t, s in zip(spend, momentum, y_true, y_score, strict=True)]
+    return ("card_spend_z,momentum_z,y_true,y_score\n" + "\n".join(lines) + "\n").encode()

@@ -48,34 +48,67 @@ class _Work:
 
 
 def compute(run, on_progress=lambda p: None) -> Outcome:
-    """Everything a run reports. Raises DatasetError or MetricInputError (naming file, column and row)."""
-    try:
-        return _compute(run, on_progress)
-    except MetricInputError as exc:
-        # Kernels speak of array positions; people read file lines (1 is the header).
-        message = re.sub(r"position (\d+)", lambda m: f"row {int(m.group(1)) + 2}", str(exc))
-        name = run.dataset.original_name
-        raise MetricInputError(message if message.startswith(name) else f"{name}: {message}") from None
+    """Everything a run reports. Raises DatasetError or MetricInputError (naming file, column and row).
 
-
-def _compute(run, on_progress) -> Outcome:
+    A plan made of two parts (a trading model that is also a classifier or regressor) computes each part on
+    its own dataset: the strategy tests on the returns (`dataset`), the tests of its type on the prediction log
+    (`prediction_log`); their metrics do not overlap, so the results merge into one graded list."""
     plan = run.plan_snapshot
     template = plans.TEMPLATES[plan["template"]]
     options = {**plans.DEFAULT_OPTIONS, **plan["options"]}
-    dataset = run.dataset
-    features = _features(run, options) if _wants(plan, plans.PER_FEATURE_METRICS) else []
+    merged = _Work(plan["template"], options, {})
+    fingerprints = []
+    part_names = plans.parts(plan["template"])
+    for index, part in enumerate(part_names):
+        evidence = run.dataset if index == 0 else run.prediction_log
+        tests = [t for t in plan["tests"] if plans.part_of(plan["template"], t["metric"]) == part]
+        if evidence is None:
+            merged.skipped.update(
+                dict.fromkeys((t["metric"] for t in tests), "no prediction log was chosen for this run")
+            )
+            continue
+        share = (index * 85 // len(part_names), (index + 1) * 85 // len(part_names))
+        work, prints = _compute_part(run, part, evidence, options, tests, _scaled(on_progress, *share))
+        fingerprints.extend(prints)
+        for name in ("values", "per_feature", "skipped", "charts"):
+            getattr(merged, name).update(getattr(work, name))
+    results = _grade(plan, merged) + _reperform(plan, merged)
+    return Outcome(results=results, charts=merged.charts, fingerprints=fingerprints, metrics=_figures(template, merged))
+
+
+def _scaled(on_progress, low, high):
+    return lambda percent: on_progress(low + (high - low) * percent // 85)
+
+
+def _compute_part(run, part, dataset, options, tests, on_progress) -> tuple[_Work, list[dict]]:
+    try:
+        return _compute_on(run, part, dataset, options, tests, on_progress)
+    except MetricInputError as exc:
+        # Kernels speak of array positions; people read file lines (1 is the header).
+        message = re.sub(r"position (\d+)", lambda m: f"row {int(m.group(1)) + 2}", str(exc))
+        name = dataset.original_name
+        raise MetricInputError(message if message.startswith(name) else f"{name}: {message}") from None
+
+
+def _compute_on(run, part, dataset, options, tests, on_progress) -> tuple[_Work, list[dict]]:
+    """One single-dataset part of the plan: its metrics on `dataset`, stability against the training sample
+    (classifier and regressor), overfitting from the trial matrix (strategy)."""
+    template = plans.TEMPLATES[part]
+    wants_stability = any(t["metric"] in plans.PER_FEATURE_METRICS for t in tests)
+    features = _features(run.reference, dataset, options) if wants_stability else []
     table = read_table(dataset, template["columns"], template["optional_columns"])
     columns = {
         c: timestamps(dataset, table, c) if c == "timestamp" else numbers(dataset, table, c) for c in table.column_names
     }
-    fingerprints = [_fingerprint("dataset", dataset, table.num_rows, table.column_names + features)]
+    role = "dataset" if not plans.uses_prediction_log(run.plan_snapshot["template"]) else template["input"]
+    fingerprints = [_fingerprint(ROLE_NAMES[role], dataset, table.num_rows, table.column_names + features)]
     del table  # the run works from the float arrays from here on
     on_progress(20)
-    work = _Work(plan["template"], options, columns)
+    work = _Work(part, options, columns)
     work.values.update(_report(work))
     for metric, column in NEEDS_COLUMN.items():
-        if metric not in work.values:
-            work.skipped[metric] = f"the dataset has no {column} column"
+        if metric in plans.METRICS[part] and metric not in work.values:
+            work.skipped[metric] = f"{dataset.original_name} has no {column} column"
     _charts_of_report(work)
     on_progress(35)
     _in_and_out_of_sample(work, template["headline"])
@@ -83,15 +116,18 @@ def _compute(run, on_progress) -> Outcome:
     on_progress(50)
     if features:
         fingerprints.append(_stability(work, run.reference, dataset, features))
-    elif _wants(plan, plans.PER_FEATURE_METRICS):
+    elif wants_stability:
         reason = "no training sample was chosen for this run" if run.reference is None else "no shared feature"
         work.skipped.update(dict.fromkeys(plans.PER_FEATURE_METRICS, reason))
     on_progress(70)
-    if plan["template"] == "strategy":
+    if part == "strategy":
         fingerprints.extend(_overfitting(work, run.trial_returns))
     on_progress(85)
-    results = _grade(plan, work) + _reperform(plan, work)
-    return Outcome(results=results, charts=work.charts, fingerprints=fingerprints, metrics=_figures(template, work))
+    return work, fingerprints
+
+
+# How each input is named in the run's fingerprints and the report.
+ROLE_NAMES = {"dataset": "dataset", "returns": "returns", "predictions": "prediction log"}
 
 
 def _figures(template: dict, work: _Work) -> list[dict]:
@@ -110,10 +146,6 @@ def _figures(template: dict, work: _Work) -> list[dict]:
         }
         for m in headline + rest
     ]
-
-
-def _wants(plan, metrics) -> bool:
-    return any(t["metric"] in metrics for t in plan["tests"])
 
 
 def _report(work: _Work, mask: np.ndarray | None = None) -> dict[str, float]:
@@ -164,13 +196,13 @@ def _regimes(work: _Work, headline: str) -> None:
     work.values[names[1]] = _report(work, high)[headline]
 
 
-def _features(run, options) -> list[str]:
+def _features(reference, dataset, options) -> list[str]:
     """The features to compare: the plan's list, or every non-role column both samples share."""
-    if run.reference is None:
+    if reference is None:
         return []
-    mine, theirs = column_names(run.dataset), column_names(run.reference)
+    mine, theirs = column_names(dataset), column_names(reference)
     if options["features"]:
-        for header, evidence in ((mine, run.dataset), (theirs, run.reference)):
+        for header, evidence in ((mine, dataset), (theirs, reference)):
             missing = [f for f in options["features"] if f not in header]
             if missing:
                 raise DatasetError(f"{evidence.original_name}: missing feature column(s) {', '.join(missing)}")

@@ -76,6 +76,14 @@ class ValidationRun(models.Model):
         Evidence, on_delete=models.PROTECT, related_name="+", null=True, blank=True, help_text="Training sample."
     )
     trial_returns = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    prediction_log = models.ForeignKey(
+        Evidence,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The trading model's predictions, when its plan also tests it as a classifier or regressor.",
+    )
     plan_snapshot = models.JSONField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0)

@@ -79,6 +79,44 @@ TEMPLATES = {
 }
 
 
+def _combined(kind: str) -> dict:
+    """A trading model that is also a classifier or regressor: the strategy tests on its returns and the tests
+    of its type on its prediction log, each on its own dataset (the run's `dataset` and `prediction_log`)."""
+    strategy, other = TEMPLATES["strategy"], TEMPLATES[kind]
+    return {
+        "parts": ["strategy", kind],
+        "headline": strategy["headline"],
+        "figures": strategy["figures"] + other["figures"],
+        "tests": strategy["tests"] + other["tests"],
+    }
+
+
+TEMPLATES["strategy_classifier"] = _combined("classifier")
+TEMPLATES["strategy_regressor"] = _combined("regressor")
+
+TEMPLATE_LABELS = {
+    "strategy": "Strategy (returns)",
+    "classifier": "Classifier (prediction log)",
+    "regressor": "Regressor (prediction log)",
+    "strategy_classifier": "Strategy and classifier (returns and prediction log)",
+    "strategy_regressor": "Strategy and regressor (returns and prediction log)",
+}
+
+
+def parts(template: str) -> list[str]:
+    """The single-dataset templates a plan is made of, in the order of the run's datasets."""
+    return TEMPLATES[template].get("parts", [template])
+
+
+def template_label(template: str) -> str:
+    return TEMPLATE_LABELS.get(template, template)
+
+
+def uses_prediction_log(template: str) -> bool:
+    """Whether a run of this plan reads a prediction log besides its returns."""
+    return len(parts(template)) > 1
+
+
 # How each computed metric is named on the run page, in the API's labels and in the report.
 METRIC_LABELS = {
     "total_return": "Total return",
@@ -146,12 +184,22 @@ METRICS = {
     }
     | _derived("sharpe"),
 }
+METRICS |= {f"strategy_{kind}": METRICS["strategy"] | METRICS[kind] for kind in ("classifier", "regressor")}
+
+
+def part_of(template: str, metric: str) -> str:
+    """Which single-dataset part of a plan computes `metric` (the parts' metrics do not overlap)."""
+    return next((part for part in parts(template) if metric in METRICS[part]), parts(template)[0])
+
 
 # Validation rigour commensurate with model risk (SR 11-7): a Tier 1 plan may retune, never drop, these.
 TIER_1_REQUIRED = {
     "classifier": {"accuracy_gap", "psi", "ks"},
     "regressor": {"directional_accuracy_gap", "psi", "ks"},
     "strategy": {"sharpe_gap", "deflated_sharpe", "pbo"},
+}
+TIER_1_REQUIRED |= {
+    f"strategy_{kind}": TIER_1_REQUIRED["strategy"] | TIER_1_REQUIRED[kind] for kind in ("classifier", "regressor")
 }
 # Metrics a test may name beyond each template's own report (computed by risk.engine).
 PER_FEATURE_METRICS = {"psi", "ks"}
@@ -175,12 +223,17 @@ CLASSIFIER_TYPES = {
 }
 
 
+# Types with no prediction of their own to test (a trading rule is judged by its returns alone).
+NO_PREDICTION_TYPES = {"rule_based", "other"}
+
+
 def template_for(model) -> str:
+    """The plan for the model's purpose and type: a trading model (alpha, execution) is tested on its returns,
+    and, when it is a learned classifier or regressor, also on its prediction log."""
+    kind = "classifier" if model.model_type in CLASSIFIER_TYPES else "regressor"
     if model.purpose in ("alpha", "execution"):
-        return "strategy"
-    if model.model_type == "linear_regression":
-        return "regressor"
-    return "classifier" if model.model_type in CLASSIFIER_TYPES else "regressor"
+        return "strategy" if model.model_type in NO_PREDICTION_TYPES else f"strategy_{kind}"
+    return kind
 
 
 def proposed_plan(model) -> dict:

@@ -16,6 +16,7 @@ from governance.core import jobs
 from governance.core.audit import audit_record, audit_type
 from governance.core.exceptions import Conflict
 from governance.core.models import Job
+from models_registry.choices import LifecycleStatus
 from risk.metrics._checks import MetricInputError
 from risk.validation import engine, plans, report, services
 from risk.validation.access import is_validator_of
@@ -29,15 +30,28 @@ JOB_KIND = "validation_run"
 MAX_ATTEMPTS = 3  # deliveries of one run before Vigil stops retrying a run that keeps killing its worker
 
 
-def _require_validator(actor, version) -> None:
+def validation_open(version) -> bool:
+    """Plans and runs change only while the version is in validation: once it is signed, they are what was
+    signed (a revalidation is a new version)."""
+    return version.status == LifecycleStatus.IN_VALIDATION
+
+
+def closed_reason(version) -> str:
+    status = version.get_status_display().lower()
+    return f"The version is {status}: its validation plan and runs change only while it is in validation."
+
+
+def _require_open_validation(actor, version) -> None:
     if not is_validator_of(actor, version):
         raise PermissionDenied("Only the model's validator sets up and runs validation.")
+    if not validation_open(version):
+        raise Conflict(closed_reason(version))
 
 
 @transaction.atomic
 def plan_save(actor, version, *, template=None, tests=None, options=None) -> ValidationPlan:
     """Create the plan from the template library, or save the validator's edits to it."""
-    _require_validator(actor, version)
+    _require_open_validation(actor, version)
     proposal = plans.proposed_plan(version.model)
     plan = ValidationPlan.objects.select_for_update().filter(version=version).first()
     template = template or (plan.template if plan else proposal["template"])
@@ -59,18 +73,36 @@ def plan_save(actor, version, *, template=None, tests=None, options=None) -> Val
 
 
 @transaction.atomic
-def run_start(actor, version, dataset: Evidence, reference: Evidence = None, trial_returns: Evidence = None):
+def run_start(
+    actor,
+    version,
+    dataset: Evidence,
+    reference: Evidence = None,
+    trial_returns: Evidence = None,
+    prediction_log: Evidence = None,
+):
     """Queue a run of the version's plan on its datasets; the worker starts after commit.
 
     `reference` is the training sample (stability tests); `trial_returns` the matrix of every configuration
-    tried (probability of backtest overfitting).
+    tried (probability of backtest overfitting); `prediction_log` the predictions of a trading model whose plan
+    also tests it as a classifier or regressor (`dataset` then holds its returns).
     """
-    _require_validator(actor, version)
+    _require_open_validation(actor, version)
     plan = ValidationPlan.objects.filter(version=version).first()
     if plan is None:
         raise Conflict("Set up the validation plan first.")
     errors = {}
-    for field, evidence in (("dataset", dataset), ("reference", reference), ("trial_returns", trial_returns)):
+    if prediction_log is not None and not plans.uses_prediction_log(plan.template):
+        errors["prediction_log"] = "This plan tests one dataset; a prediction log is for a plan of a trading model."
+    inputs = (
+        ("dataset", dataset),
+        ("reference", reference),
+        ("trial_returns", trial_returns),
+        ("prediction_log", prediction_log),
+    )
+    for field, evidence in inputs:
+        if field in errors:
+            continue
         if evidence is None and field != "dataset":
             continue
         kinds = RUN_INPUT_KINDS[field]
@@ -83,6 +115,7 @@ def run_start(actor, version, dataset: Evidence, reference: Evidence = None, tri
         dataset=dataset,
         reference=reference,
         trial_returns=trial_returns,
+        prediction_log=prediction_log,
         requested_by=actor,
         input_sha256=dataset.sha256,
         plan_snapshot={
@@ -98,7 +131,10 @@ def run_start(actor, version, dataset: Evidence, reference: Evidence = None, tri
         version,
         changes={
             "run": [None, run.pk],
-            "inputs": [None, {e.original_name: e.sha256 for e in (dataset, reference, trial_returns) if e}],
+            "inputs": [
+                None,
+                {e.original_name: e.sha256 for e in (dataset, reference, trial_returns, prediction_log) if e},
+            ],
         },
     )
     run.job = jobs.enqueue(JOB_KIND, subject=run, requested_by=actor, max_attempts=MAX_ATTEMPTS)
@@ -144,7 +180,13 @@ def perform(job, progress) -> dict:
     if not started:
         return {"run": run_id, "status": "already finished"}  # another delivery of the same run finished it
     run = ValidationRun.objects.select_related(
-        "dataset", "reference", "trial_returns", "version__model__owner", "version__model__validator", "requested_by"
+        "dataset",
+        "reference",
+        "trial_returns",
+        "prediction_log",
+        "version__model__owner",
+        "version__model__validator",
+        "requested_by",
     ).get(pk=run_id)
 
     def run_progress(percent):

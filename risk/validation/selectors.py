@@ -15,6 +15,7 @@ RUN_INPUT_KINDS = {
     "dataset": (Evidence.Kind.DATASET, Evidence.Kind.BACKTEST),
     "reference": (Evidence.Kind.DATASET,),
     "trial_returns": (Evidence.Kind.TRIAL_RETURNS, Evidence.Kind.BACKTEST, Evidence.Kind.DATASET),
+    "prediction_log": (Evidence.Kind.DATASET, Evidence.Kind.BACKTEST),
 }
 
 
@@ -41,6 +42,7 @@ def run_inputs(version) -> dict[str, QuerySet]:
         "datasets": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["dataset"]),
         "references": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["reference"]),
         "trial_files": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["trial_returns"]),
+        "prediction_logs": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["prediction_log"]),
     }
 
 
@@ -55,7 +57,9 @@ def runs_of(version, limit: int | None = None) -> QuerySet:
 
 def run_get_for_user(user, pk) -> ValidationRun:
     run = (
-        ValidationRun.objects.select_related("version__model", "dataset", "reference", "trial_returns", "requested_by")
+        ValidationRun.objects.select_related(
+            "version__model", "dataset", "reference", "trial_returns", "prediction_log", "requested_by"
+        )
         .filter(pk=pk)
         .first()
     )

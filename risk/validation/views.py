@@ -16,7 +16,7 @@ from governance.core.forms_utils import errors_to_messages
 from governance.core.selectors import object_timeline
 from models_registry import selectors as registry
 from risk.validation import access as validation_access
-from risk.validation import charts, report, selectors
+from risk.validation import charts, plans, report, selectors
 from risk.validation import findings as finding_services
 from risk.validation import runs as validation
 from risk.validation import services as evidence_services
@@ -80,11 +80,15 @@ def validation_panel(request, version) -> dict | None:
     user = request.user
     if not validation_access.can_read_evidence(user, version):
         return None
+    plan = selectors.plan_of(version)
     return {
-        "plan": selectors.plan_of(version),
+        "plan": plan,
+        "tests_returns": plan is not None and "strategy" in plans.parts(plan.template),
+        "reads_prediction_log": plan is not None and plans.uses_prediction_log(plan.template),
         "runs": selectors.runs_of(version, limit=20),
         **selectors.run_inputs(version),
         "is_validator": validation_access.is_validator_of(user, version),
+        "validation_open": validation.validation_open(version),
     }
 
 
@@ -100,6 +104,9 @@ def plan_edit(request, key, version):
         raise PermissionDenied("Only the model's validator edits the validation plan.")
     if plan is None:
         return redirect("models_registry:version-detail", key=key, version=version)
+    if not validation.validation_open(obj):
+        messages.error(request, validation.closed_reason(obj))
+        return redirect("models_registry:version-detail", key=key, version=version)
     tests = PlanTestFormSet(
         request.POST or None, prefix="tests", initial=[PlanTestForm.initial_from(t) for t in plan.tests]
     )
@@ -111,6 +118,8 @@ def plan_edit(request, key, version):
             validation.plan_save(request.user, obj, tests=kept, options=options.as_options())
         except ValidationError as exc:
             plan_errors = exc.messages
+        except Conflict as exc:
+            plan_errors = [str(exc)]
         else:
             messages.success(request, "Validation plan saved.")
             return redirect("models_registry:version-detail", key=key, version=version)
@@ -125,8 +134,10 @@ def plan_setup(request, key, version):
         plan = validation.plan_save(request.user, obj)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, str(exc))
     else:
-        messages.success(request, f"Validation plan set up from the {plan.template} template.")
+        messages.success(request, f"Validation plan set up from the template {plans.template_label(plan.template)}.")
     return redirect("models_registry:version-detail", key=key, version=version)
 
 
@@ -134,7 +145,7 @@ def plan_setup(request, key, version):
 def run_start(request, key, version):
     obj = _version(request, key, version)
     files = {"dataset": selectors.evidence_on_version(obj, request.POST.get("dataset"))}
-    for optional in ("reference", "trial_returns"):
+    for optional in ("reference", "trial_returns", "prediction_log"):
         if request.POST.get(optional):
             files[optional] = selectors.evidence_on_version(obj, request.POST.get(optional))
     missing = [name for name, evidence in files.items() if evidence is None]
@@ -163,6 +174,7 @@ def run_detail(request, pk):
             "headline": [m for m in run.metrics if m.get("headline")],
             "metrics": run.metrics,
             "running": run.status in ("queued", "running"),
+            "reads_prediction_log": plans.uses_prediction_log(run.plan_snapshot["template"]),
             "charts": charts.plotly_divs(run.charts) if run.charts else [],
         },
     )

@@ -17,9 +17,9 @@ from governance.lifecycle import workflow
 from models_registry import services as registry_services
 from models_registry.models import Model, ModelVersion
 from risk.validation import findings as finding_services
-from risk.validation import runs as validation_runs
+from risk.validation import plans
 from risk.validation import services as evidence_services
-from risk.validation.models import Finding
+from risk.validation.models import Finding, ValidationRun
 from tests.core.personas import EXTRA_PERSONAS, WORLD_PERSONAS, build_personas
 from tests.factories import PASSWORD, UserFactory
 from tests.governance.lifecycle_helpers import attach, new_draft, signoff_for, to_validated
@@ -172,9 +172,16 @@ class Scene:
             dataset = evidence_services.evidence_add(
                 validator, version, file=SimpleUploadedFile("returns.csv", RETURNS_CSV), kind="dataset"
             )
-            validation_runs.plan_save(validator, version)
-            # Queued only: the worker starts on commit, and a test's transaction never commits.
-            run = validation_runs.run_start(validator, version, dataset)
+            # A run from the version's validation, before it was signed (the services refuse new plans and runs
+            # on a version in production, so the record is written as it stands in the database).
+            proposal = plans.proposed_plan(version.model)
+            run = ValidationRun.objects.create(
+                version=version,
+                dataset=dataset,
+                requested_by=validator,
+                input_sha256=dataset.sha256,
+                plan_snapshot={**proposal, "claimed_performance": version.claimed_performance},
+            )
             self.ids.update({f"finding_{key}": finding.pk, f"run_{key}": run.pk, f"evidence_{key}": dataset.pk})
 
     def url(self, template):

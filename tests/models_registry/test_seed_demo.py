@@ -121,14 +121,24 @@ def test_the_demo_validation_path_runs_end_to_end(settings, tmp_path):
     version = ModelVersion.objects.select_related("model").get(model__key="eq-card-spend", version="1.0")
     validator = User.objects.get(username="validator")
     version = workflow.version_transition(validator, version, "start_validation")
-    files = {e.kind: e for e in Evidence.objects.filter(version=version)}
-    validation.plan_save(validator, version, options={"split_date": "2025-01-01", "pbo_blocks": 8})
-    run = validation.run_start(validator, version, files["backtest"], trial_returns=files["trial_returns"])
+    files = {e.original_name.removeprefix("eq-card-spend-"): e for e in Evidence.objects.filter(version=version)}
+    plan = validation.plan_save(validator, version, options={"split_date": "2025-01-01", "pbo_blocks": 8})
+    assert plan.template == "strategy_classifier"  # a random-forest alpha signal: returns and predictions
+    run = validation.run_start(
+        validator,
+        version,
+        files["backtest.csv"],
+        trial_returns=files["trials.csv"],
+        prediction_log=files["predictions.csv"],
+        reference=files["training.csv"],
+    )
     assert validation.run_execute(run.pk) == "succeeded"
     run.refresh_from_db()
     outcomes = {r["test"]: r["outcome"] for r in run.results}
-    assert {"sharpe", "sharpe_gap", "deflated_sharpe", "pbo", "sharpe_high_vol"} <= set(outcomes)
-    assert "skipped" not in {outcomes[t] for t in ("sharpe_gap", "deflated_sharpe", "pbo")}
+    assert {"sharpe", "sharpe_gap", "deflated_sharpe", "pbo", "sharpe_high_vol", "precision", "recall"} <= set(outcomes)
+    assert {"psi card_spend_z", "ks momentum_z", "accuracy_gap", "accuracy_high_vol"} <= set(outcomes)
+    # Every test the demo's files can feed is graded: nothing the demo shows is skipped.
+    assert [t for t, o in outcomes.items() if o == "skipped" and not t.startswith("re-perform")] == []
     assert run.report.kind == "validation_report"
 
 

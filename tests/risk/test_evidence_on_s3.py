@@ -31,10 +31,10 @@ def s3_storage(settings, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_evidence_and_reports_live_in_the_bucket_and_runs_read_them(world, api, s3_storage):
+def test_evidence_and_reports_live_in_the_bucket_and_runs_read_them(world, validating, api, s3_storage):
     Model.objects.filter(pk=world.mine.pk).update(purpose="risk", model_type="random_forest")
-    ModelVersion.objects.filter(pk=world.mine_v1.pk).update(claimed_performance={})
-    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+    ModelVersion.objects.filter(pk=validating.pk).update(claimed_performance={})
+    version = ModelVersion.objects.select_related("model").get(pk=validating.pk)
     rows = "\n".join(
         f"2026-01-01T00:{i // 60:02d}:{i % 60:02d},{i % 2},{(i // 2) % 2},{(i % 7) / 7:.4f}" for i in range(120)
     )
@@ -52,5 +52,5 @@ def test_evidence_and_reports_live_in_the_bucket_and_runs_read_them(world, api, 
     report = s3_storage.get_object(Bucket=BUCKET, Key=run.report.file.name)["Body"].read()
     assert report.startswith(b"%PDF-")
 
-    response = api.as_user(world.validator).get(f"/api/v1/models/mine/versions/1.0/evidence/{dataset.pk}/")
+    response = api.as_user(world.validator).get(f"/api/v1/models/mine/versions/2.0/evidence/{dataset.pk}/")
     assert response.status_code == 200 and b"".join(response.streaming_content) == content

@@ -6,7 +6,7 @@ from models_registry.models import Model
 from risk.validation import runs as validation
 from risk.validation.models import ValidationPlan
 
-URL = "/models/mine/versions/1.0/validation-plan/edit/"
+URL = "/models/mine/versions/2.0/validation-plan/edit/"
 
 
 def form_data(plan, drop=(), retune=None, **options):
@@ -38,14 +38,14 @@ def form_data(plan, drop=(), retune=None, **options):
 
 
 @pytest.fixture
-def plan(world):
+def plan(world, validating):
     Model.objects.filter(pk=world.mine.pk).update(risk_tier=2)
     world.mine.refresh_from_db()
-    return validation.plan_save(world.validator, world.mine_v1)
+    return validation.plan_save(world.validator, validating)
 
 
 @pytest.mark.django_db
-def test_the_validator_retunes_drops_and_sets_options(world, browser_client, plan):
+def test_the_validator_retunes_drops_and_sets_options(world, validating, browser_client, plan):
     client = browser_client.as_user(world.validator)
     assert client.get(URL).status_code == 200
     response = client.post(
@@ -77,7 +77,9 @@ def test_the_validator_retunes_drops_and_sets_options(world, browser_client, pla
         (1, {"drop": {"pbo"}}, "Tier 1 plans keep the overfitting and stability tests"),
     ],
 )
-def test_it_shows_why_a_plan_cannot_be_saved_and_keeps_the_old_one(tier, change, message, world, browser_client, plan):
+def test_it_shows_why_a_plan_cannot_be_saved_and_keeps_the_old_one(
+    tier, change, message, world, validating, browser_client, plan
+):
     Model.objects.filter(pk=world.mine.pk).update(risk_tier=tier)
     before = ValidationPlan.objects.values("tests", "options").get(pk=plan.pk)
     drop, retune = change.pop("drop", ()), change.pop("retune", None)
@@ -88,9 +90,10 @@ def test_it_shows_why_a_plan_cannot_be_saved_and_keeps_the_old_one(tier, change,
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "persona,expected", [("developer", 403), ("compliance", 403), ("trader", 403), ("validator2", 404)]
+    "persona,expected", [("developer", 403), ("compliance", 403), ("trader", 404), ("validator2", 404)]
 )
-def test_only_the_validator_edits_the_plan(persona, expected, world, browser_client, plan):
+def test_only_the_validator_edits_the_plan(persona, expected, world, validating, browser_client, plan):
+    # A trader sees versions in use only: one in validation is not there for them (404).
     client = browser_client.as_user(getattr(world, persona))
     assert client.get(URL).status_code == expected
     assert client.post(URL, form_data(plan, drop={"sharpe"})).status_code == expected

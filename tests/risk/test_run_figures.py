@@ -14,8 +14,8 @@ RNG = np.random.default_rng(5)
 
 
 @pytest.fixture
-def strategy_run(world):
-    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+def strategy_run(world, validating):
+    version = ModelVersion.objects.select_related("model").get(pk=validating.pk)
     n = 260
     returns = RNG.normal(0.0006, 0.01, n).round(7)
     positions = RNG.choice([-1.0, 0.0, 1.0], n)

@@ -25,9 +25,9 @@ def predictions_csv(n=400):
 
 
 @pytest.fixture
-def classifier_version(world):
+def classifier_version(world, validating):
     Model.objects.filter(pk=world.mine.pk).update(purpose="risk", model_type="random_forest")
-    version = ModelVersion.objects.get(pk=world.mine_v1.pk)
+    version = ModelVersion.objects.get(pk=validating.pk)
     version.model.refresh_from_db()
     return version
 
@@ -38,20 +38,20 @@ def attach(world, version, name, content):
 
 @pytest.mark.django_db
 def test_it_proposes_a_plan_by_model_type_and_runs_it(
-    world, api, classifier_version, django_capture_on_commit_callbacks
+    world, validating, api, classifier_version, django_capture_on_commit_callbacks
 ):
     content, y_true, y_pred, y_score = predictions_csv()
     dataset = attach(world, classifier_version, "preds.csv", content)
     client = api.as_user(world.validator)
-    proposal = client.get("/api/v1/models/mine/versions/1.0/validation-plan/").json()
+    proposal = client.get("/api/v1/models/mine/versions/2.0/validation-plan/").json()
     assert proposal["template"] == "classifier" and {t["metric"] for t in proposal["tests"]} >= {"roc_auc", "f1"}
     ModelVersion.objects.filter(pk=classifier_version.pk).update(
         claimed_performance={"roc_auc": round(sk.roc_auc_score(y_true, y_score), 6), "accuracy": 0.99}
     )
-    assert client.put("/api/v1/models/mine/versions/1.0/validation-plan/", proposal, format="json").status_code == 200
+    assert client.put("/api/v1/models/mine/versions/2.0/validation-plan/", proposal, format="json").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/api/v1/models/mine/versions/1.0/validation-runs/", {"dataset": dataset.pk}, format="json"
+            "/api/v1/models/mine/versions/2.0/validation-runs/", {"dataset": dataset.pk}, format="json"
         )
     assert response.status_code == 202
     run = client.get(f"/api/v1/validation-runs/{response.json()['id']}/").json()
@@ -128,28 +128,89 @@ def test_it_fails_bad_input_with_a_precise_reason_and_no_results(name, content, 
     assert message in run.error and name in run.error and run.results == []
 
 
-@pytest.mark.django_db
-def test_it_runs_the_strategy_template_on_returns(world):
-    version = ModelVersion.objects.get(pk=world.mine_v1.pk)  # mine is an alpha model: strategy template
-    returns = RNG.normal(0.0008, 0.01, 500)
+def returns_rows(n=500):
+    returns = RNG.normal(0.0008, 0.01, n)
     rows = [(f"2025-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}T{i // 336:02d}:00:00", r) for i, r in enumerate(returns)]
-    rows.sort()
-    dataset = attach(world, version, "returns.csv", csv_bytes(["timestamp", "return"], rows))
+    return sorted(rows)
+
+
+@pytest.mark.django_db
+def test_a_trading_classifier_is_tested_on_its_returns_and_on_its_prediction_log(world, validating):
+    """mine is an alpha model that is a gradient-boosting classifier: its plan holds the strategy tests, run on
+    its returns, and the classifier tests, run on its prediction log; each result comes from its own file."""
+    version = ModelVersion.objects.get(pk=validating.pk)
+    rows = returns_rows()
+    returns = attach(world, version, "returns.csv", csv_bytes(["timestamp", "return"], rows))
+    content, y_true, y_pred, y_score = predictions_csv()
+    log = attach(world, version, "preds.csv", content)
     plan = validation.plan_save(world.validator, version)
-    assert plan.template == "strategy"
-    run = validation.run_start(world.validator, version, dataset)
+    assert plan.template == "strategy_classifier"
+    assert {"sharpe", "max_drawdown", "precision", "recall", "roc_auc"} <= {t["metric"] for t in plan.tests}
+
+    run = validation.run_start(world.validator, version, returns, prediction_log=log)
     assert validation.run_execute(run.pk) == "succeeded"
     run.refresh_from_db()
-    sharpe = next(r for r in run.results if r["metric"] == "sharpe")
+    by_metric = {r["metric"]: r for r in run.results}
     ordered = np.array([r for _, r in rows])
-    assert sharpe["value"] == pytest.approx(ordered.mean() / ordered.std(ddof=1) * np.sqrt(252), abs=1e-9)
+    assert by_metric["sharpe"]["value"] == pytest.approx(ordered.mean() / ordered.std(ddof=1) * np.sqrt(252), abs=1e-9)
+    assert by_metric["precision"]["value"] == pytest.approx(sk.precision_score(y_true, y_pred), abs=1e-12)
+    assert by_metric["recall"]["value"] == pytest.approx(sk.recall_score(y_true, y_pred), abs=1e-12)
+    assert by_metric["roc_auc"]["value"] == pytest.approx(sk.roc_auc_score(y_true, y_score), abs=1e-12)
+    assert [(f["role"], f["name"]) for f in run.fingerprints] == [
+        ("returns", "returns.csv"),
+        ("prediction log", "preds.csv"),
+    ]
+    headline = [m["metric"] for m in run.metrics if m["headline"]]
+    assert headline == ["total_return", "sharpe", "max_drawdown", "accuracy", "roc_auc", "f1"]
+    assert {"equity", "roc", "confusion"} <= set(run.charts)
+
+
+@pytest.mark.django_db
+def test_without_a_prediction_log_the_type_tests_are_skipped_with_the_reason(world, validating):
+    version = ModelVersion.objects.get(pk=validating.pk)
+    returns = attach(world, version, "returns.csv", csv_bytes(["timestamp", "return"], returns_rows()))
+    validation.plan_save(world.validator, version)
+    run = validation.run_start(world.validator, version, returns)
+    assert validation.run_execute(run.pk) == "succeeded"
+    run.refresh_from_db()
+    by_metric = {r["metric"]: r for r in run.results}
+    assert by_metric["sharpe"]["outcome"] in ("pass", "warn", "fail")
+    for metric in ("accuracy", "precision", "recall", "roc_auc"):
+        assert by_metric[metric]["outcome"] == "skipped"
+        assert by_metric[metric]["reason"] == "no prediction log was chosen for this run"
+
+
+@pytest.mark.django_db
+def test_a_bad_prediction_log_fails_the_run_naming_that_file(world, validating):
+    version = ModelVersion.objects.get(pk=validating.pk)
+    returns = attach(world, version, "returns.csv", csv_bytes(["timestamp", "return"], returns_rows()))
+    log = attach(world, version, "preds.csv", csv_bytes(["timestamp", "y_true"], [("2026-01-01", 1)] * 5))
+    validation.plan_save(world.validator, version)
+    run = validation.run_start(world.validator, version, returns, prediction_log=log)
+    assert validation.run_execute(run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.error.startswith("preds.csv") and "y_pred" in run.error and run.results == []
+
+
+@pytest.mark.django_db
+def test_a_single_dataset_plan_refuses_a_prediction_log(world, validating, api, classifier_version):
+    content, *_ = predictions_csv()
+    dataset = attach(world, classifier_version, "preds.csv", content)
+    validation.plan_save(world.validator, classifier_version)
+    response = api.as_user(world.validator).post(
+        "/api/v1/models/mine/versions/2.0/validation-runs/",
+        {"dataset": dataset.pk, "prediction_log": dataset.pk},
+        format="json",
+    )
+    assert response.status_code == 400 and "prediction_log" in response.json()
+    assert not ValidationRun.objects.filter(version=classifier_version).exists()
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona,expected", [("developer", 403), ("compliance", 403), ("validator2", 404)])
-def test_it_lets_only_the_validator_set_up_and_start_runs(persona, expected, world, api):
+def test_it_lets_only_the_validator_set_up_and_start_runs(persona, expected, world, validating, api):
     response = api.as_user(getattr(world, persona)).put(
-        "/api/v1/models/mine/versions/1.0/validation-plan/",
+        "/api/v1/models/mine/versions/2.0/validation-plan/",
         {"template": "strategy", "tests": [{"test": "s", "metric": "sharpe", "pass": 1, "fail": 0}]},
         format="json",
     )
@@ -182,45 +243,45 @@ def test_it_lets_only_the_validator_set_up_and_start_runs(persona, expected, wor
         ),
     ],
 )
-def test_it_rejects_plans_that_cannot_run(plan, field, world, api):
+def test_it_rejects_plans_that_cannot_run(plan, field, world, validating, api):
     response = api.as_user(world.validator).put(
-        "/api/v1/models/mine/versions/1.0/validation-plan/", plan, format="json"
+        "/api/v1/models/mine/versions/2.0/validation-plan/", plan, format="json"
     )
     assert response.status_code == 400 and field in response.json()
 
 
 @pytest.mark.django_db
 def test_it_sets_up_runs_and_shows_validation_on_the_pages(
-    world, browser_client, classifier_version, django_capture_on_commit_callbacks
+    world, validating, browser_client, classifier_version, django_capture_on_commit_callbacks
 ):
     content, *_ = predictions_csv()
     dataset = attach(world, classifier_version, "preds.csv", content)
     client = browser_client.as_user(world.validator)
-    assert client.post("/models/mine/versions/1.0/validation-plan/").status_code == 302
+    assert client.post("/models/mine/versions/2.0/validation-plan/").status_code == 302
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/models/mine/versions/1.0/validation-runs/", {"dataset": dataset.pk})
+        response = client.post("/models/mine/versions/2.0/validation-runs/", {"dataset": dataset.pk})
     run = ValidationRun.objects.get()
     assert response["Location"] == f"/validation-runs/{run.pk}/"
     page = client.get(f"/validation-runs/{run.pk}/")
     assert page.context["run"].status == "succeeded" and b"roc_auc" in page.content
     assert b'http-equiv="refresh"' not in page.content
-    version_page = client.get("/models/mine/versions/1.0/")
+    version_page = client.get("/models/mine/versions/2.0/")
     assert b"Validation plan and runs" in version_page.content and b"preds.csv" in version_page.content
     assert browser_client.as_user(world.trader).get(f"/validation-runs/{run.pk}/").status_code == 404
     assert (
         b"Validation plan and runs"
-        not in browser_client.as_user(world.trader).get("/models/mine/versions/1.0/").content
+        not in browser_client.as_user(world.trader).get("/models/mine/versions/2.0/").content
     )
-    assert browser_client.as_user(world.developer).post("/models/mine/versions/1.0/validation-plan/").status_code == 403
+    assert browser_client.as_user(world.developer).post("/models/mine/versions/2.0/validation-plan/").status_code == 403
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("tier,expected", [(1, 400), (3, 200)])
-def test_it_keeps_overfitting_tests_in_tier_1_plans(tier, expected, world, api):
+def test_it_keeps_overfitting_tests_in_tier_1_plans(tier, expected, world, validating, api):
     Model.objects.filter(pk=world.mine.pk).update(risk_tier=tier)
     plan = {"template": "strategy", "tests": [{"test": "s", "metric": "sharpe", "pass": 1, "fail": 0}]}
     response = api.as_user(world.validator).put(
-        "/api/v1/models/mine/versions/1.0/validation-plan/", plan, format="json"
+        "/api/v1/models/mine/versions/2.0/validation-plan/", plan, format="json"
     )
     assert response.status_code == expected
     if expected == 400:
@@ -228,13 +289,32 @@ def test_it_keeps_overfitting_tests_in_tier_1_plans(tier, expected, world, api):
 
 
 @pytest.mark.django_db
-def test_it_names_unnamed_tests_after_their_metric_and_drops_unknown_keys(world, api):
+def test_it_names_unnamed_tests_after_their_metric_and_drops_unknown_keys(world, validating, api):
     Model.objects.filter(pk=world.mine.pk).update(risk_tier=3)
     plan = {"template": "strategy", "tests": [{"metric": "sharpe", "pass": 1, "fail": 0, "colour": "red"}]}
     response = api.as_user(world.validator).put(
-        "/api/v1/models/mine/versions/1.0/validation-plan/", plan, format="json"
+        "/api/v1/models/mine/versions/2.0/validation-plan/", plan, format="json"
     )
     assert response.status_code == 200
     assert response.json()["tests"] == [
         {"test": "sharpe", "metric": "sharpe", "higher_is_better": True, "pass": 1, "fail": 0}
     ]
+
+
+@pytest.mark.django_db
+def test_once_signed_the_plan_and_runs_are_closed_to_the_validator(world, api, browser_client):
+    """mine 1.0 is in production: what its sign-off rests on can no longer change (409, nothing written)."""
+    version = world.mine_v1
+    dataset = attach(world, version, "returns.csv", csv_bytes(["timestamp", "return"], returns_rows()))
+    client = api.as_user(world.validator)
+    plan = {"template": "strategy", "tests": [{"metric": "sharpe", "pass": 1, "fail": 0}]}
+    response = client.put("/api/v1/models/mine/versions/1.0/validation-plan/", plan, format="json")
+    assert response.status_code == 409 and "in validation" in response.json()["detail"]
+    response = client.post("/api/v1/models/mine/versions/1.0/validation-runs/", {"dataset": dataset.pk}, format="json")
+    assert response.status_code == 409
+    assert not ValidationRun.objects.filter(version=version).exists()
+    page = browser_client.as_user(world.validator)
+    html = page.get("/models/mine/versions/1.0/").content.decode()
+    assert "Run validation" not in html and "Set up the plan" not in html
+    assert page.post("/models/mine/versions/1.0/validation-plan/").status_code == 302
+    assert page.get("/models/mine/versions/1.0/validation-plan/edit/").status_code == 302

@@ -35,10 +35,10 @@ def days(n, start="2024-01-01"):
 
 
 @pytest.fixture
-def classifier_version(world):
+def classifier_version(world, validating):
     Model.objects.filter(pk=world.mine.pk).update(purpose="risk", model_type="gradient_boosting")
-    ModelVersion.objects.filter(pk=world.mine_v1.pk).update(claimed_performance={})  # its claims were a strategy's
-    return ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+    ModelVersion.objects.filter(pk=validating.pk).update(claimed_performance={})  # its claims were a strategy's
+    return ModelVersion.objects.select_related("model").get(pk=validating.pk)
 
 
 def classifier_files(world, version, n=600):
@@ -131,8 +131,8 @@ def deflated_sharpe_by_hand(r, trials, variance):
 
 
 @pytest.mark.django_db
-def test_it_runs_overfitting_tests_on_a_strategy(world):
-    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+def test_it_runs_overfitting_tests_on_a_strategy(world, validating):
+    version = ModelVersion.objects.select_related("model").get(pk=validating.pk)
     dataset, trial_file, returns, stamps, matrix = strategy_files(world, version)
     options = {"split_date": "2023-06-01", "trials": 40, "trials_sharpe_variance": 0.5, "pbo_blocks": 8}
     validation.plan_save(world.validator, version, options=options)
@@ -157,8 +157,8 @@ def test_it_runs_overfitting_tests_on_a_strategy(world):
 
 
 @pytest.mark.django_db
-def test_it_takes_the_trial_count_and_variance_from_the_matrix_when_the_plan_gives_none(world):
-    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+def test_it_takes_the_trial_count_and_variance_from_the_matrix_when_the_plan_gives_none(world, validating):
+    version = ModelVersion.objects.select_related("model").get(pk=validating.pk)
     dataset, trial_file, returns, _, matrix = strategy_files(world, version, trials=6)
     validation.plan_save(world.validator, version, options={"pbo_blocks": 8})
     run = validation.run_start(world.validator, version, dataset, trial_returns=trial_file)
@@ -179,8 +179,8 @@ BAD_STRATEGY = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("options,trials,message", BAD_STRATEGY)
-def test_it_fails_strategy_runs_it_cannot_perform_with_the_reason(options, trials, message, world):
-    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+def test_it_fails_strategy_runs_it_cannot_perform_with_the_reason(options, trials, message, world, validating):
+    version = ModelVersion.objects.select_related("model").get(pk=validating.pk)
     dataset, *_ = strategy_files(world, version)
     trial_file = attach(world, version, "t.csv", trials, kind="trial_returns") if trials else None
     validation.plan_save(world.validator, version, options=options)
@@ -195,8 +195,8 @@ def test_it_fails_strategy_runs_it_cannot_perform_with_the_reason(options, trial
 
 
 @pytest.mark.django_db
-def test_it_fails_a_returns_series_too_short_for_the_requested_test(world):
-    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+def test_it_fails_a_returns_series_too_short_for_the_requested_test(world, validating):
+    version = ModelVersion.objects.select_related("model").get(pk=validating.pk)
     dataset = attach(world, version, "two.csv", b"timestamp,return\n2024-01-01,0.01\n2024-01-02,-0.02\n")
     validation.plan_save(world.validator, version)
     run = validation.run_start(world.validator, version, dataset)
@@ -206,12 +206,12 @@ def test_it_fails_a_returns_series_too_short_for_the_requested_test(world):
 
 
 @pytest.mark.django_db
-def test_it_refuses_run_inputs_of_the_wrong_kind_or_version(world, api, classifier_version):
+def test_it_refuses_run_inputs_of_the_wrong_kind_or_version(world, validating, api, classifier_version):
     dataset, training, _ = classifier_files(world, classifier_version)
     validation.plan_save(world.validator, classifier_version)
     report = attach(world, classifier_version, "r.pdf", b"%PDF-1.4 x", kind="validation_report")
     client = api.as_user(world.validator)
-    url = "/api/v1/models/mine/versions/1.0/validation-runs/"
+    url = "/api/v1/models/mine/versions/2.0/validation-runs/"
     response = client.post(url, {"dataset": dataset.pk, "reference": report.pk}, format="json")
     assert response.status_code == 400 and "reference" in response.json()
     other = services.evidence_add(
@@ -224,7 +224,7 @@ def test_it_refuses_run_inputs_of_the_wrong_kind_or_version(world, api, classifi
 
 @pytest.mark.django_db
 def test_a_finished_run_stores_its_pdf_report_as_evidence_and_shows_it(
-    world, browser_client, classifier_version, django_capture_on_commit_callbacks
+    world, validating, browser_client, classifier_version, django_capture_on_commit_callbacks
 ):
     dataset, training, _ = classifier_files(world, classifier_version)
     validation.plan_save(world.validator, classifier_version, options={"split_date": "2025-01-01"})
@@ -239,7 +239,7 @@ def test_a_finished_run_stores_its_pdf_report_as_evidence_and_shows_it(
     )
     client = browser_client.as_user(world.validator)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post("/models/mine/versions/1.0/validation-runs/", {"dataset": dataset.pk, "reference": training.pk})
+        client.post("/models/mine/versions/2.0/validation-runs/", {"dataset": dataset.pk, "reference": training.pk})
     run = ValidationRun.objects.select_related("report").get()
     assert run.status == "succeeded" and run.report.kind == "validation_report"
     with run.report.file.open("rb") as handle:

@@ -15,11 +15,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from governance.core.models import AuditEvent
-from models_registry.models import Model, ModelVersion
+from models_registry.models import Model
 from risk.validation import runs as validation
 from risk.validation import services
 from risk.validation.models import Evidence, ValidationRun
 from tests.base import build_world
+from tests.factories import make_version
 from vigil.celery import app
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -129,8 +130,7 @@ def embedded_broker_workers(tmp_path):
 def start_classifier_run(rows=60):
     world = build_world()
     Model.objects.filter(pk=world.mine.pk).update(purpose="risk", model_type="random_forest")
-    ModelVersion.objects.filter(pk=world.mine_v1.pk).update(claimed_performance={})
-    version = ModelVersion.objects.select_related("model").get(pk=world.mine_v1.pk)
+    version = make_version(world.developer, world.mine, label="2.0", status="in_validation", claimed_performance={})
     lines = "\n".join(
         f"2026-01-01T00:{i // 60:02d}:{i % 60:02d},{i % 2},{(i // 2) % 2},{(i % 7) / 7:.4f}" for i in range(rows)
     )

@@ -129,6 +129,7 @@ class ValidationRunSerializer(serializers.ModelSerializer):
             "dataset",
             "reference",
             "trial_returns",
+            "prediction_log",
             "status",
             "progress",
             "metrics",
@@ -162,6 +163,12 @@ class RunRequestSerializer(serializers.Serializer):
     )
     trial_returns = serializers.IntegerField(
         min_value=1, max_value=10**18, required=False, help_text="Id of the trial-returns matrix (PBO)."
+    )
+    prediction_log = serializers.IntegerField(
+        min_value=1,
+        max_value=10**18,
+        required=False,
+        help_text="Id of the prediction log, when the plan tests a trading model as a classifier or regressor too.",
     )
 
 

@@ -220,7 +220,8 @@ class Command(BaseCommand):
                 )
 
     def _validation_examples(self):
-        """eq-card-spend 1.0 waits for its validator with a backtest and the configurations tried for it."""
+        """eq-card-spend 1.0 (a random forest alpha signal) waits for its validator with a backtest, the configurations
+        tried for it, its prediction log and its training sample."""
 
         version = ModelVersion.objects.filter(model__key="eq-card-spend", version="1.0").select_related("model").first()
         if version is None or version.evidence.exists():
@@ -229,6 +230,13 @@ class Command(BaseCommand):
         files = [
             ("eq-card-spend-backtest.csv", demo_files.backtest_csv(), "backtest", "Daily backtest 2023-2025"),
             ("eq-card-spend-trials.csv", demo_files.trials_csv(), "trial_returns", "All 24 configurations tried"),
+            (
+                "eq-card-spend-predictions.csv",
+                demo_files.prediction_log_csv(),
+                "dataset",
+                "Daily predictions 2023-2025",
+            ),
+            ("eq-card-spend-training.csv", demo_files.training_sample_csv(), "dataset", "Training sample"),
         ]
         for name, content, kind, description in files:
             evidence_services.evidence_add(
