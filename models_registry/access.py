@@ -122,11 +122,17 @@ def hidden_model_names(user, names: set[str]) -> list[str]:
     return [n for pair in hidden.values_list("key", "name") for n in pair if n in names]
 
 
+def hidden_model_keys(user, keys: set[str]) -> set[str]:
+    """Which of these model keys (from notification links) the viewer may not see."""
+    return set(keys) - set(access.restrict(Model.objects.filter(key__in=keys), user).values_list("key", flat=True))
+
+
 def register() -> None:
     """Called from the app's ready(): this app's rules join the core's registry."""
     notifications.register_kind("assignment", "Assigned to you")
     redaction.register("data_source", "a restricted data source", hidden_data_source_names)
     redaction.register("model", "a model outside your scope", hidden_model_names)
+    redaction.register_link(r"^/models/([^/]+)/", "About a model no longer in your scope.", hidden_model_keys)
     access.register(Model, model_scope_q)
     access.register(ModelVersion, version_scope_q)
     access.register(DataSource, data_source_scope_q)

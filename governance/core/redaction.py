@@ -7,6 +7,7 @@ belong to objects of that kind the viewer may not see. A Redactor collects the n
 about to be shown, asks each registered kind once (one query per kind per page), and replaces the hidden ones.
 """
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -75,3 +76,39 @@ def redact_events(user, events) -> list:
         event.changes = redactor.value(event.changes)
         event.object_repr = redactor.value(event.object_repr)
     return events
+
+
+# --- Notifications ----------------------------------------------------------------------------------------
+# A notification names the object it links to (its model, its finding). People lose scope (a validator is
+# reassigned, a team changes), so what a notification may show is decided when it is shown: each app registers
+# the links of its objects (a URL pattern whose first group identifies the object) and which of some
+# identifiers the viewer may not see; a notification about one of those shows a placeholder and no link.
+
+
+@dataclass(frozen=True)
+class LinkScope:
+    pattern: re.Pattern
+    placeholder: str
+    hidden: HiddenNames  # (user, identifiers from matching links) -> the hidden ones
+
+
+_link_scopes: list[LinkScope] = []
+
+
+def register_link(pattern: str, placeholder: str, hidden: HiddenNames) -> None:
+    _link_scopes.append(LinkScope(re.compile(pattern), placeholder, hidden))
+
+
+def redact_notifications(user, notifications) -> list:
+    """The notifications as `user` may read them now (copies; rows are never edited). One query per
+    registered kind of link on the page."""
+    notifications = list(notifications)
+    if access.sees_everything(user):
+        return notifications
+    for scope in _link_scopes:
+        found = {n.pk: m.group(1) for n in notifications if (m := scope.pattern.match(n.url or ""))}
+        hidden = set(scope.hidden(user, set(found.values()))) if found else set()
+        for n in notifications:
+            if found.get(n.pk) in hidden:
+                n.message, n.url = scope.placeholder, ""
+    return notifications

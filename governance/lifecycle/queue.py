@@ -194,7 +194,9 @@ def build(user, *, with_waiting: bool = True) -> Queue:
                     model.next_validation_due,
                 )
             )
-    for finding in Finding.objects.filter(owner=user, status=Finding.Status.OPEN).select_related("version__model"):
+    # Only what the person may still open: one who left a model's team keeps no work on it in their queue.
+    owned = access.restrict(Finding.objects.filter(owner=user, status=Finding.Status.OPEN), user)
+    for finding in owned.select_related("version__model"):
         needs.append(
             Item(
                 "Remediate a finding",
@@ -215,7 +217,10 @@ def build(user, *, with_waiting: bool = True) -> Queue:
                 finding.due_date,
             )
         )
-    for attestation in Attestation.objects.filter(owner=user, signature__isnull=True).select_related("model"):
+    attestations = Attestation.objects.filter(
+        owner=user, signature__isnull=True, model__in=access.restrict(Model.objects.all(), user)
+    )
+    for attestation in attestations.select_related("model"):
         needs.append(
             Item(
                 f"Sign the {attestation.year} attestation",
@@ -227,7 +232,8 @@ def build(user, *, with_waiting: bool = True) -> Queue:
     if not with_waiting:
         return Queue(_by_due(needs), [])
     waiting += _waiting_versions(user, mine)
-    for finding in Finding.objects.filter(raised_by=user, status=Finding.Status.OPEN).select_related("owner"):
+    raised = access.restrict(Finding.objects.filter(raised_by=user, status=Finding.Status.OPEN), user)
+    for finding in raised.select_related("owner"):
         waiting.append(
             Item(
                 f"Waiting on {finding.owner.get_full_name() or finding.owner} to remediate",

@@ -6,6 +6,7 @@ from django.http import Http404
 from governance.core import access
 from governance.core.audit import audit_type
 from governance.core.models import Notification, Signature
+from governance.core.redaction import redact_notifications
 from governance.core.signatures import verify
 from governance.lifecycle.models import Attestation, PilotPlan, VersionTransition
 from models_registry.choices import LifecycleStatus as S
@@ -48,8 +49,9 @@ def queue_candidates(user, limit: int = 200) -> QuerySet:
     return versions.select_related("model")[:limit]
 
 
-def notifications_of(user, limit: int = 50) -> QuerySet:
-    return Notification.objects.filter(user=user)[:limit]
+def notifications_of(user, limit: int = 50) -> list:
+    """My latest notifications, each as I may read it now (one about a model I no longer see names nothing)."""
+    return redact_notifications(user, Notification.objects.filter(user=user)[:limit])
 
 
 def findings_owned_by(user) -> QuerySet:

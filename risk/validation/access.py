@@ -7,7 +7,7 @@ validator, holding the validator role: `is_validator_of` is that one rule, used 
 
 from django.db.models import Q
 
-from governance.core import access, notifications
+from governance.core import access, notifications, redaction
 from governance.core.roles import Role, user_roles
 from models_registry.models import ModelVersion
 from risk.validation.models import Evidence, Finding, ValidationRun
@@ -49,3 +49,10 @@ def register() -> None:
     for model_class in (Finding, Evidence, ValidationRun):
         access.register(model_class, _on_visible_versions)
     access.register_audit_scope("governance.finding", lambda user: access.restrict(Finding.objects.all(), user))
+    redaction.register_link(r"^/findings/([0-9]{1,18})/", "About a finding no longer in your scope.", hidden_findings)
+
+
+def hidden_findings(user, ids: set[str]) -> set[str]:
+    """Which of these finding ids (from notification links) the viewer may not see."""
+    visible = access.restrict(Finding.objects.filter(pk__in=ids), user).values_list("pk", flat=True)
+    return set(ids) - {str(pk) for pk in visible}

@@ -2,10 +2,14 @@
 they may not see appears as a placeholder on pages and in the API, for every kind of object that can be out
 of scope, while compliance and auditors read the names as recorded."""
 
+import datetime as dt
+
 import pytest
 
 from models_registry import services
+from risk.validation import findings as finding_services
 from tests.factories import make_model, make_version
+from tests.outbox import deliver
 
 SECRET_SOURCE = "Card panel"  # world.restricted_source: restricted, owned by owner2
 
@@ -82,3 +86,81 @@ def test_a_model_name_is_hidden_too_not_only_its_key(world, browser_client):
     services.model_update(world.compliance, world.mine, upstream_models=[other], reason="Fed.")
     text = _timeline_text(browser_client.as_user(world.developer).get("/models/mine/"))
     assert "hidden-feeder" not in text and "Hidden feeder model" not in text
+
+
+# --- Notifications: shown as the reader may read them now ----------------------------------------------------
+
+
+def _inbox_text(client) -> str:
+    return client.get("/inbox/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_notification_about_a_model_no_longer_in_scope_names_nothing(world, browser_client):
+    """validator2 was told of an assignment, then the model was given to another validator: validator2 no
+    longer sees the model, so the notification shows neither its key nor its name, and links nowhere."""
+    secret = make_model(
+        world.compliance,
+        key="eq-secret-alpha",
+        name="Secret alpha signal",
+        owner=world.owner,
+        developers=[world.developer],
+    )
+    services.model_update(world.compliance, secret, validator=world.validator2, reason="Assign.")
+    deliver()
+    html = _inbox_text(browser_client.as_user(world.validator2))
+    assert "eq-secret-alpha" in html and "Secret alpha signal" in html
+    services.model_update(world.compliance, secret, validator=world.validator, reason="Reassign.")
+    deliver()
+    html = _inbox_text(browser_client.as_user(world.validator2))
+    assert "eq-secret-alpha" not in html and "Secret alpha signal" not in html
+    assert "About a model no longer in your scope." in html
+    assert "eq-secret-alpha" in _inbox_text(browser_client.as_user(world.validator))  # the new validator reads it
+
+
+@pytest.mark.django_db
+def test_a_notification_about_a_finding_no_longer_in_scope_names_nothing(world, browser_client):
+    """developer owned a finding on mine and was told of it; once off mine's team, the finding is out of
+    their scope and the notification says only that."""
+    finding = finding_services.finding_raise(
+        world.validator,
+        world.mine_v1,
+        severity="medium",
+        title="Look-ahead in the spend feature",
+        description="The feature uses the same day's close.",
+        owner=world.developer,
+        due_date=dt.date.today() + dt.timedelta(days=10),
+    )
+    deliver()
+    assert finding.title in _inbox_text(browser_client.as_user(world.developer))
+    services.model_update(world.compliance, world.mine, developers=[world.developer2], reason="Team change.")
+    html = _inbox_text(browser_client.as_user(world.developer))
+    assert finding.title not in html and f"/findings/{finding.pk}/" not in html
+    assert "no longer in your scope" in html
+
+
+# --- Error messages: a refused input never names what the person may not see --------------------------------
+
+
+@pytest.mark.django_db
+def test_errors_on_inputs_out_of_scope_name_nothing_the_person_may_not_see(world, api):
+    """Naming a restricted data source or a model outside one's scope answers exactly as an unknown one would."""
+    developer = api.as_user(world.developer)  # may not see the card panel (restricted, owned by owner2) or theirs
+    hidden_source = developer.patch(
+        "/api/v1/models/mine/", {"upstream_models": ["theirs"], "reason": "x"}, format="json"
+    )
+    unknown = developer.patch("/api/v1/models/mine/", {"upstream_models": ["no-such-model"]}, format="json")
+    assert hidden_source.status_code == unknown.status_code == 400
+    # The key the developer typed is echoed; nothing else about the model (name, owner, status) is.
+    assert hidden_source.json()["upstream_models"][0].replace("theirs", "K") == unknown.json()["upstream_models"][
+        0
+    ].replace("no-such-model", "K")
+    draft = make_version(world.developer, world.mine, label="7.0")
+    url = f"/api/v1/models/mine/versions/{draft.version}/"
+    restricted = developer.patch(url, {"training_sources": [world.restricted_source.pk]}, format="json")
+    absent = developer.patch(url, {"training_sources": [10**9]}, format="json")
+    assert restricted.status_code == absent.status_code == 400
+    assert SECRET_SOURCE not in restricted.content.decode()
+    assert restricted.json()["training_sources"][0].replace(str(world.restricted_source.pk), "N") == absent.json()[
+        "training_sources"
+    ][0].replace(str(10**9), "N")
