@@ -141,6 +141,22 @@ METRIC_LABELS = {
     "deflated_sharpe": "Deflated Sharpe ratio",
     "pbo": "Probability of backtest overfitting",
     "trials": "Configurations tried",
+    "pbo_mean_logit": "PBO: mean logit of the best configuration's rank",
+    "pbo_p_oos_loss": "PBO: probability of an out-of-sample loss",
+    "psi": "Population stability index",
+    "ks": "Kolmogorov-Smirnov statistic",
+    "confusion_tp": "True positives",
+    "confusion_tn": "True negatives",
+    "confusion_fp": "False positives",
+    "confusion_fn": "False negatives",
+}
+# Figures derived from a headline metric: in and out of sample at the split date, and by volatility regime.
+DERIVED_LABELS = {
+    "is": "{} in sample",
+    "oos": "{} out of sample",
+    "gap": "{}: in-sample minus out-of-sample",
+    "low_vol": "{} in low volatility",
+    "high_vol": "{} in high volatility",
 }
 
 
@@ -154,7 +170,13 @@ def metric_unit(name: str) -> str:
 
 
 def metric_label(name: str) -> str:
-    return METRIC_LABELS.get(name, name.replace("_", " ").capitalize())
+    if name in METRIC_LABELS:
+        return METRIC_LABELS[name]
+    for suffix, pattern in DERIVED_LABELS.items():
+        base = name.removesuffix(f"_{suffix}")
+        if base != name and base in METRIC_LABELS:
+            return pattern.format(METRIC_LABELS[base])
+    return name.replace("_", " ").capitalize()
 
 
 def _derived(headline):

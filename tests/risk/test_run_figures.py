@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from models_registry.models import ModelVersion
 from risk.metrics import backtest
-from risk.validation import runs
+from risk.validation import plans, runs
 from risk.validation import services as evidence_services
 
 RNG = np.random.default_rng(5)
@@ -63,3 +63,16 @@ def test_the_run_page_api_and_report_show_the_headline_figures_first(strategy_ru
     report = browser_client.as_user(world.validator).get(f"/validation-runs/{run.pk}/report/").content.decode()
     assert report.index('data-testid="report-headline"') < report.index('data-testid="report-results"')
     assert "Longest drawdown (periods)" in report
+
+
+@pytest.mark.parametrize("template", sorted(plans.TEMPLATES))
+def test_every_metric_a_plan_may_name_reads_in_words(template):
+    """No figure falls back to its code name ("Pbo mean logit", "Accuracy is"): each has a label of its own."""
+
+    def named(metric):
+        base = metric.rsplit("_", 2 if metric.endswith("_vol") else 1)[0]
+        return metric in plans.METRIC_LABELS or base in plans.METRIC_LABELS
+
+    assert [m for m in plans.METRICS[template] if not named(m)] == []
+    assert plans.metric_label("accuracy_gap") == "Accuracy: in-sample minus out-of-sample"
+    assert plans.metric_label("sharpe_high_vol") == "Sharpe ratio in high volatility"
