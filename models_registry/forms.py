@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from governance.core import access as perms
+from governance.core.forms import UserChoiceField, UserMultipleChoiceField
 from governance.core.roles import Role, user_roles, users_with_role
 from models_registry import services
 from models_registry.choices import AssetClass
@@ -12,18 +13,6 @@ from models_registry.risk_register import FIELDS as RISK_FIELDS
 from models_registry.services import DATA_SOURCE_FIELDS, MODEL_COMPLIANCE_FIELDS, MODEL_INPUT_FIELDS
 
 User = get_user_model()
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        full = obj.get_full_name()
-        return f"{full} ({obj.username})" if full else obj.username
-
-
-class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        full = obj.get_full_name()
-        return f"{full} ({obj.username})" if full else obj.username
 
 
 class ModelRecordForm(forms.ModelForm):
@@ -202,6 +191,7 @@ class ModelRiskForm(forms.ModelForm):
     class Meta:
         model = ModelRisk
         fields = RISK_FIELDS
+        field_classes = {"owner": UserChoiceField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 2}),
             "mitigations": forms.Textarea(attrs={"rows": 2}),

@@ -31,13 +31,19 @@ def version_get_for_user(user, model: Model, version: str) -> ModelVersion:
     return perms.get_for_user(qs, user, version=version)
 
 
-def version_sources(user, version: ModelVersion) -> dict[str, list[DataSource]]:
-    """Data sources of a version that the user may see, by usage."""
-    visible = perms.restrict(DataSource.objects.all(), user)
-    links = VersionDataSource.objects.filter(version=version, data_source__in=visible).select_related("data_source")
-    out = {DataUsage.TRAINING: [], DataUsage.INFERENCE: []}
+def version_sources(user, version: ModelVersion) -> dict[str, list]:
+    """Data sources of a version by usage: those the user may see, and a placeholder (never the name) for each
+    they may not, so the page does not pretend the version uses none."""
+    visible = set(perms.restrict(DataSource.objects.all(), user).values_list("pk", flat=True))
+    links = (
+        VersionDataSource.objects.filter(version=version).select_related("data_source").order_by("data_source__name")
+    )
+    out = {DataUsage.TRAINING: [], DataUsage.INFERENCE: [], "hidden_training": 0, "hidden_inference": 0}
     for link in links:
-        out[link.usage].append(link.data_source)
+        if link.data_source_id in visible:
+            out[link.usage].append(link.data_source)
+        else:
+            out[f"hidden_{link.usage}"] += 1
     return out
 
 

@@ -192,6 +192,8 @@ def version_detail(request, key, version):
             "version": obj,
             "training_sources": sources["training"],
             "inference_sources": sources["inference"],
+            "hidden_training": sources["hidden_training"],
+            "hidden_inference": sources["hidden_inference"],
             "can_edit": not obj.is_frozen and perms.can(request.user, perms.ADD_VERSION, model),
             "timeline": _timeline(request, obj),
             # Lifecycle, evidence, findings, validation (and later monitoring, incidents): registered by their apps.

@@ -84,6 +84,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # People by full name, amounts in the reporting currency, on every page ({{ u|person }}, {{ x|money }}).
+            "builtins": ["governance.core.templatetags.display"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
@@ -183,6 +185,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("VIGIL_TESTING", False)
 MEDIA_ROOT = Path(env_str("VIGIL_MEDIA_ROOT", str(VAR_DIR / "media")))
+# The currency notionals and limits are recorded in (ISO 4217 code), shown beside every amount.
+VIGIL_REPORTING_CURRENCY = env_str("VIGIL_REPORTING_CURRENCY", "USD")
 VIGIL_EVIDENCE_MAX_MB = env_int("VIGIL_EVIDENCE_MAX_MB", 200, minimum=1)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

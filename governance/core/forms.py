@@ -1,5 +1,6 @@
-"""Forms of the core: the login form."""
+"""Forms of the core: the login form, and choosing a person (shown by full name)."""
 
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxLengthValidator
 
@@ -16,3 +17,19 @@ class LoginForm(AuthenticationForm):
         super().__init__(request, *args, **kwargs)
         limit = self.fields["username"].max_length or 150
         self.fields["username"].validators.append(MaxLengthValidator(limit))
+
+
+def person_label(user) -> str:
+    """A person in a choice list: full name, with the username to tell namesakes apart."""
+    full = user.get_full_name()
+    return f"{full} ({user.username})" if full else user.username
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return person_label(obj)
+
+
+class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return person_label(obj)

@@ -3,6 +3,7 @@ retune its thresholds) with the plan's options."""
 
 from django import forms
 
+from governance.core.forms import UserChoiceField
 from risk.validation import plans
 from risk.validation.models import Evidence, Finding
 
@@ -86,6 +87,7 @@ class FindingForm(forms.ModelForm):
     class Meta:
         model = Finding
         fields = ["severity", "title", "description", "owner", "due_date", "run", "test"]
+        field_classes = {"owner": UserChoiceField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "due_date": forms.DateInput(attrs={"type": "date"}),

@@ -164,3 +164,22 @@ def test_errors_on_inputs_out_of_scope_name_nothing_the_person_may_not_see(world
     assert restricted.json()["training_sources"][0].replace(str(world.restricted_source.pk), "N") == absent.json()[
         "training_sources"
     ][0].replace(str(10**9), "N")
+
+
+@pytest.mark.django_db
+def test_the_version_page_says_a_restricted_source_is_used_without_naming_it(
+    world, browser_client, version_on_restricted_data
+):
+    html = browser_client.as_user(world.validator).get("/models/mine/versions/3.0/").content.decode()
+    assert "1 restricted data source" in html and SECRET_SOURCE not in html
+    html = browser_client.as_user(world.developer).get("/models/mine/versions/3.0/").content.decode()
+    assert SECRET_SOURCE in html and "restricted data source <span" not in html
+
+
+@pytest.mark.django_db
+def test_amounts_carry_the_reporting_currency_and_people_their_names(world, browser_client, settings):
+    settings.VIGIL_REPORTING_CURRENCY = "EUR"
+    services.model_update(world.compliance, world.mine, notional_at_stake="250000000", reason="Sized.")
+    html = browser_client.as_user(world.compliance).get("/models/mine/").content.decode()
+    assert "EUR 250,000,000" in html
+    assert world.developer.get_full_name() in html  # who registered each version, by name

@@ -147,4 +147,4 @@ def test_everyone_who_sees_the_version_reads_its_conditions_of_use(world, browse
 def test_a_trader_reads_the_pilot_limits_in_plain_words(world, browser_client):
     html = " ".join(browser_client.as_user(world.trader).get("/models/mine/versions/1.0/").content.decode().split())
     assert "How this version may be used" in html
-    assert "a notional of at most 5,000,000.00; only ESZ6, NQZ6; on XCME; until" in html
+    assert "a notional of at most USD 5,000,000; only ESZ6, NQZ6; on XCME; until" in html

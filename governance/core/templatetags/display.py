@@ -1,0 +1,32 @@
+"""Built into every template (no {% load %} to forget): people and amounts as people read them.
+
+{{ user|person }}: by full name (the username only when no name is recorded); nothing for no one, so
+`|default:"Vigil"` can name the system. {{ amount|money }}: in the firm's reporting currency with thousands
+separators ("USD 250,000,000"; cents only when there are some).
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.conf import settings
+
+register = template.Library()
+
+
+@register.filter
+def person(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def money(amount) -> str:
+    if amount is None or amount == "":
+        return "—"
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        return str(amount)
+    digits = f"{value:,.2f}" if value != value.to_integral_value() else f"{value:,.0f}"
+    return f"{settings.VIGIL_REPORTING_CURRENCY} {digits}"
