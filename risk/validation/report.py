@@ -4,13 +4,22 @@ The PDF (WeasyPrint, no browser) is stored as validation-report evidence with it
 validator's signature pins exactly the report they read.
 """
 
+from django.core.cache import cache
 from django.template.loader import render_to_string
 
 from risk.validation import charts as run_charts
 from risk.validation.models import Finding
 
 
-def context(run, *, results, charts, fingerprints, finished_at, metrics=()) -> dict:
+def _svg_charts(run, charts) -> list:
+    """The charts drawn as SVG. A finished run's chart data never changes, so the page draws them once per web
+    process and reuses them (drawing takes most of the page's time); a run being written is drawn afresh."""
+    if run.status != run.Status.SUCCEEDED:
+        return run_charts.svg_charts(charts)
+    return cache.get_or_set(f"vigil:run-report-charts:{run.pk}", lambda: run_charts.svg_charts(charts), None)
+
+
+def context(run, *, results, charts, fingerprints, finished_at, metrics=(), on_screen=False) -> dict:
     version = run.version
     counts = {"pass": 0, "warn": 0, "fail": 0, "skipped": 0}
     for row in results:
@@ -25,13 +34,15 @@ def context(run, *, results, charts, fingerprints, finished_at, metrics=()) -> d
         "headline": [m for m in metrics if m.get("headline")],
         "counts": counts,
         "fingerprints": fingerprints,
-        "charts": run_charts.svg_charts(charts),
+        "charts": _svg_charts(run, charts),
+        "on_screen": on_screen,
         "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by").order_by("id"),
         "finished_at": finished_at,
     }
 
 
 def render_html(run, **parts) -> str:
+    """The report; `on_screen=True` adds the page's way back to Vigil (the PDF has none)."""
     return render_to_string("risk/report.html", context(run, **parts))
 
 

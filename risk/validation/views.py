@@ -222,6 +222,7 @@ def run_report(request, pk):
         charts=run.charts,
         fingerprints=run.fingerprints,
         finished_at=run.finished_at,
+        on_screen=True,
     )
     return HttpResponse(html)
 

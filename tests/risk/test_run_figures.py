@@ -76,3 +76,22 @@ def test_every_metric_a_plan_may_name_reads_in_words(template):
     assert [m for m in plans.METRICS[template] if not named(m)] == []
     assert plans.metric_label("accuracy_gap") == "Accuracy: in-sample minus out-of-sample"
     assert plans.metric_label("sharpe_high_vol") == "Sharpe ratio in high volatility"
+
+
+@pytest.mark.django_db
+def test_the_report_page_draws_its_charts_once_and_leads_back_to_vigil(
+    world, browser_client, strategy_run, monkeypatch
+):
+    from django.core.cache import cache
+
+    from risk.validation import charts
+
+    run, *_ = strategy_run
+    cache.clear()
+    drawn = []
+    original = charts.svg_charts
+    monkeypatch.setattr(charts, "svg_charts", lambda data: drawn.append(1) or original(data))
+    client = browser_client.as_user(world.validator)
+    pages = [client.get(f"/validation-runs/{run.pk}/report/").content.decode() for _ in range(3)]
+    assert len(drawn) == 1 and all("<svg" in page for page in pages)
+    assert f'href="/validation-runs/{run.pk}/"' in pages[0] and "back to run" in pages[0]
