@@ -19,17 +19,11 @@ from pathlib import Path
 from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.e2e.conftest import ARGS, CHROMIUM  # noqa: E402  (the browser tests' own Chromium and flags)
+
 PY = sys.executable
 PASSWORD = "bench-password-123"
-CHROMIUM = os.environ.get("VIGIL_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 RUN_DEMO_VALIDATION = """
 from django.contrib.auth import get_user_model

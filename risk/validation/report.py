@@ -11,12 +11,16 @@ from risk.validation import charts as run_charts
 from risk.validation.models import Finding
 
 
-def _svg_charts(run, charts) -> list:
-    """The charts drawn as SVG. A finished run's chart data never changes, so the page draws them once per web
-    process and reuses them (drawing takes most of the page's time); a run being written is drawn afresh."""
+def drawn_once(run, kind: str, draw):
+    """Charts of a run, drawn by `draw()`. A finished run's chart data never changes, so pages draw them once
+    per web process and reuse them (drawing takes most of a page's time); a run being written is drawn afresh."""
     if run.status != run.Status.SUCCEEDED:
-        return run_charts.svg_charts(charts)
-    return cache.get_or_set(f"vigil:run-report-charts:{run.pk}", lambda: run_charts.svg_charts(charts), None)
+        return draw()
+    return cache.get_or_set(f"vigil:run-charts:{kind}:{run.pk}", draw, None)
+
+
+def _svg_charts(run, charts) -> list:
+    return drawn_once(run, "svg", lambda: run_charts.svg_charts(charts))
 
 
 def context(run, *, results, charts, fingerprints, finished_at, metrics=(), on_screen=False) -> dict:

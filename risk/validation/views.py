@@ -175,7 +175,7 @@ def run_detail(request, pk):
             "metrics": run.metrics,
             "running": run.status in ("queued", "running"),
             "reads_prediction_log": plans.uses_prediction_log(run.plan_snapshot["template"]),
-            "charts": charts.plotly_divs(run.charts) if run.charts else [],
+            "charts": report.drawn_once(run, "plotly", lambda: charts.plotly_divs(run.charts)) if run.charts else [],
         },
     )
 

@@ -95,3 +95,8 @@ def test_the_report_page_draws_its_charts_once_and_leads_back_to_vigil(
     pages = [client.get(f"/validation-runs/{run.pk}/report/").content.decode() for _ in range(3)]
     assert len(drawn) == 1 and all("<svg" in page for page in pages)
     assert f'href="/validation-runs/{run.pk}/"' in pages[0] and "back to run" in pages[0]
+    plotted = []
+    original_plotly = charts.plotly_divs
+    monkeypatch.setattr(charts, "plotly_divs", lambda data: plotted.append(1) or original_plotly(data))
+    run_pages = [client.get(f"/validation-runs/{run.pk}/").content.decode() for _ in range(3)]
+    assert len(plotted) == 1 and all('id="chart-equity"' in page for page in run_pages)
