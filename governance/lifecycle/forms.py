@@ -4,6 +4,7 @@ from django import forms
 
 from governance.lifecycle.workflow import ELEMENTS
 from risk.validation.models import Evidence
+from risk.validation.plans import label_for_test
 
 ELEMENT_LABELS = {
     "conceptual_soundness": "Conceptual soundness",
@@ -40,7 +41,7 @@ class SignOffForm(forms.Form):
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Conditions of use (validated with conditions)"
     )
 
-    def __init__(self, *args, version, runs=(), cited=None, failed=(), warned=(), **kwargs):
+    def __init__(self, *args, version, runs=(), cited=None, failed=(), warned=(), action="", **kwargs):
         """`runs`: the version's succeeded runs; `cited`: the one the sign-off rests on (the latest by default);
         `failed`, `warned`: that run's tests a finding does not cover yet, which the sign-off must address."""
         super().__init__(*args, **kwargs)
@@ -59,12 +60,12 @@ class SignOffForm(forms.Form):
             self.fields[f"disposition_{i}"] = forms.CharField(
                 required=False,
                 max_length=5000,
-                label=f"{test} failed: why it does not stand in the way (or raise a finding from it)",
+                label=f"{label_for_test(test)} failed: why it does not stand in the way (or raise a finding from it)",
                 widget=forms.Textarea(attrs={"rows": 2}),
             )
         for i, test in enumerate(self.warned):
             self.fields[f"acknowledge_{i}"] = forms.BooleanField(
-                required=False, label=f"I acknowledge the warning on {test}"
+                required=False, label=f"I acknowledge the warning on {label_for_test(test)}"
             )
         for element in ELEMENTS:
             self.fields[f"{element}_evidence"] = forms.TypedMultipleChoiceField(
@@ -81,6 +82,8 @@ class SignOffForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 1}),
             )
         self.initial.setdefault("tier_confirmed", version.model.risk_tier)
+        if action and action != "validate_with_conditions":
+            del self.fields["conditions"]  # each signing form asks only for what its meaning needs
 
     def signoff(self) -> dict:
         data = self.cleaned_data

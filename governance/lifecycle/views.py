@@ -12,6 +12,7 @@ from governance.core.exceptions import Conflict
 from governance.core.forms_utils import errors_to_messages
 from governance.core.notifications import notifications_mark_read
 from governance.core.policy import policy_in_force
+from governance.core.signatures import check_credentials
 from governance.lifecycle import access as lifecycle_access
 from governance.lifecycle import queue, selectors, workflow
 from governance.lifecycle.forms import AttestationForm, PilotForm, SignOffForm, TransitionForm
@@ -28,13 +29,15 @@ def _version(request, key, version):
 # --- Panels ---------------------------------------------------------------------------------------------
 
 
-def signoff_form(version, data=None, cited_id=None, auto_id="id_%s") -> SignOffForm:
+def signoff_form(version, data=None, cited_id=None, auto_id="id_%s", action="") -> SignOffForm:
     """The validator's sign-off form over the cited run (the latest succeeded one unless another is named),
     with a disposition for each failed test and an acknowledgement for each warning no finding covers."""
     runs = list(validation_selectors.succeeded_runs(version))
     cited = next((r for r in runs if r.pk == cited_id), runs[0] if runs else None)
     failed, warned = validation_selectors.tests_needing_word(cited)
-    return SignOffForm(data, version=version, runs=runs, cited=cited, failed=failed, warned=warned, auto_id=auto_id)
+    return SignOffForm(
+        data, version=version, runs=runs, cited=cited, failed=failed, warned=warned, auto_id=auto_id, action=action
+    )
 
 
 def _cited_id(value) -> int | None:
@@ -65,7 +68,7 @@ def lifecycle_panel(request, version) -> dict:
         a.transition_form = TransitionForm(typed, auto_id=auto_id) if typed else TransitionForm(auto_id=auto_id)
         a.needs_comment = workflow.RULES[a.action].needs_comment
         if a.action in workflow.SIGNOFF_ACTIONS:
-            a.signoff_form = signoff_form(version, typed, cited_id=cited, auto_id=auto_id)
+            a.signoff_form = signoff_form(version, typed, cited_id=cited, auto_id=auto_id, action=a.action)
         if a.action == workflow.Action.START_PILOT:
             a.pilot_form = PilotForm(typed, auto_id=auto_id) if typed else PilotForm(auto_id=auto_id)
         if typed is not None:
@@ -128,6 +131,7 @@ def _refused(request, key, version, action, problems: list[str], fields: dict | 
     each field's error beside it (`fields`, keyed as the service names them; a form's own errors come back
     when the typed data is bound again), and what concerns no one field listed above it."""
     data = {k: request.POST.getlist(k) for k in request.POST if k not in NEVER_KEPT}
+    messages.error(request, f"{workflow.RULES[action].label}: not done. Each problem is shown below, by its field.")
     request.session[RETRY_KEY] = {
         "version": f"{key}@{version}",
         "action": action,
@@ -153,7 +157,7 @@ def version_transition(request, key, version):
     action = form.cleaned_data["action"]
     extra = {}
     if action in workflow.SIGNOFF_ACTIONS:
-        signoff = signoff_form(obj, request.POST, cited_id=_cited_id(request.POST.get("run")))
+        signoff = signoff_form(obj, request.POST, cited_id=_cited_id(request.POST.get("run")), action=action)
         if not signoff.is_valid():
             return _refused(request, key, version, action, _form_problems(signoff))
         extra["signoff"] = signoff.signoff()
@@ -162,6 +166,16 @@ def version_transition(request, key, version):
         if not pilot.is_valid():
             return _refused(request, key, version, action, _form_problems(pilot))
         extra["pilot"] = pilot.pilot()
+    fields, reasons = workflow.problems_before_acting(
+        request.user, obj, action, comment=form.cleaned_data["comment"], **extra
+    )
+    if fields or reasons:
+        if workflow.RULES[action].signing:
+            try:  # a wrong password is said in the same round (and audited, as every refused signature is)
+                check_credentials(request.user, form.cleaned_data["password"], form.cleaned_data["otp_token"])
+            except ValidationError as exc:
+                fields.update(exc.message_dict)
+        return _refused(request, key, version, action, reasons, fields=fields)
     try:
         moved = workflow.version_transition(
             request.user,

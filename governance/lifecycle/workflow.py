@@ -37,6 +37,7 @@ from models_registry.choices import LifecycleStatus as S
 from models_registry.models import DataSource, Model, ModelVersion
 from risk.validation.access import is_validator_of
 from risk.validation.models import Evidence, Finding, ValidationRun
+from risk.validation.plans import label_for_test
 from risk.validation.signed_content import VERSION_OBJECT_TYPE, run_fingerprint, version_payload
 
 M = Signature.Meaning
@@ -238,14 +239,14 @@ def cited_run_addressed(step: Step) -> list[str]:
     dispositions, acknowledged = step.signoff["dispositions"], set(step.signoff["acknowledged_warnings"])
     reasons = []
     for row in step.run.results:
-        test = row["test"]
+        test, label = row["test"], label_for_test(row["test"], row.get("metric"))
         if row["outcome"] == "fail" and test not in with_findings and len(dispositions.get(test, "")) < 20:
             reasons.append(
-                f"{test} failed in validation run #{step.run.pk}: raise a finding from it or write why it does not "
+                f"{label} failed in validation run #{step.run.pk}: raise a finding from it or write why it does not "
                 "stand in the way of this validation (at least 20 characters)."
             )
         if row["outcome"] == "warn" and test not in acknowledged and test not in with_findings:
-            reasons.append(f"Acknowledge the warning on {test} (validation run #{step.run.pk}).")
+            reasons.append(f"Acknowledge the warning on {label} (validation run #{step.run.pk}).")
     return reasons
 
 
@@ -582,6 +583,35 @@ def version_transition(
             raise PermissionDenied(f"Your role may not {rule.label.lower()} this version.")
         signatures.check_credentials(user, password, otp_token)
     return _transition(user, version, rule, comment, signoff, pilot)
+
+
+def problems_before_acting(user, version, action: str, *, comment="", signoff=None, pilot=None):
+    """What would refuse this action for its input and its conditions, all of it at once and without writing
+    anything (the page shows every problem in one round, beside its field). Returns (field errors keyed as the
+    service names them, reasons); both empty when only the signer's credentials remain to be checked."""
+    rule = RULES.get(action)
+    if rule is None or not role_allows(rule, user, version.model) or version.status not in rule.sources:
+        return {}, []  # the action itself answers these (403, 409) with its own message
+    fields, comment = {}, (comment or "").strip()
+    if rule.needs_comment and not comment:
+        fields["comment"] = ["Give the reason; it is kept in the audit trail."]
+    step = Step(rule, user, version, version.model, policy_in_force(), comment, target=rule.target)
+    try:
+        if rule.action in SIGNOFF_ACTIONS:
+            context = {
+                "evidence_ids": {e.pk for e in step.evidence},
+                "tier": version.model.risk_tier,
+                "has_findings": bool(step.findings),
+                "action": rule.action,
+            }
+            step.signoff = clean(SignOffSerializer, signoff, "signoff", context)
+            cite_run(step)
+        if rule.action == Action.START_PILOT:
+            step.pilot = clean(PilotSerializer, pilot, "pilot")
+    except ValidationError as exc:
+        fields.update(exc.message_dict)
+        return fields, []  # the conditions depend on the input: they are checked once it reads
+    return fields, _reasons(step)
 
 
 @transaction.atomic

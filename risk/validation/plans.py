@@ -179,6 +179,21 @@ def metric_label(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+def label_for_test(name: str, metric: str | None = None) -> str:
+    """A graded test as people read it. Tests are named by their metric unless the validator renamed them:
+    "sharpe_gap" -> "Sharpe ratio: in-sample minus out-of-sample", "psi card_spend_z" -> "Population
+    stability index: card_spend_z", "re-perform hit_rate" -> "Re-performance of the claimed Hit rate"."""
+    name = str(name)
+    if name.startswith("re-perform "):
+        return f"Re-performance of the claimed {metric_label(name.removeprefix('re-perform '))}"
+    metric = metric or name.split(" ", 1)[0]
+    if name == metric:
+        return metric_label(metric)
+    if name.startswith(f"{metric} "):
+        return f"{metric_label(metric)}: {name.removeprefix(f'{metric} ')}"
+    return name
+
+
 def _derived(headline):
     return {f"{headline}_{suffix}" for suffix in ("is", "oos", "gap", "low_vol", "high_vol")}
 

@@ -16,7 +16,9 @@ def drawn_once(run, kind: str, draw):
     per web process and reuse them (drawing takes most of a page's time); a run being written is drawn afresh."""
     if run.status != run.Status.SUCCEEDED:
         return draw()
-    return cache.get_or_set(f"vigil:run-charts:{kind}:{run.pk}", draw, None)
+    # Keyed by the run and when it finished: an id reused after a restore never serves another run's charts.
+    finished = run.finished_at.timestamp() if run.finished_at else 0
+    return cache.get_or_set(f"vigil:run-charts:{kind}:{run.pk}:{finished}", draw, None)
 
 
 def _svg_charts(run, charts) -> list:

@@ -2,11 +2,11 @@
 is raised from the test (and the rest are disposed of); compliance then reads what it approves."""
 
 import datetime as dt
-import re
 
 import pytest
 
 from models_registry.models import Model
+from risk.validation.plans import label_for_test
 from tests.base import build_world
 from tests.e2e.conftest import login
 from tests.factories import PASSWORD
@@ -49,7 +49,7 @@ def test_a_failed_test_blocks_the_signoff_until_a_finding_is_raised_from_it(page
     form = page.locator("details[data-action=validate] form")
     fill_signoff(form, report, PASSWORD)
     form.locator("button[type=submit]").click()
-    assert page.is_visible(f"text={failed[0]} failed in validation run #{run.pk}")
+    assert page.is_visible(f"text={label_for_test(failed[0])} failed in validation run #{run.pk}")
     # The form comes back open, as it was typed (never the password), with every problem above it.
     form = page.locator("details[data-action=validate] form")
     assert form.is_visible()
@@ -61,13 +61,12 @@ def test_a_failed_test_blocks_the_signoff_until_a_finding_is_raised_from_it(page
 
     # Raise a finding from the failed test on the run page: the form arrives filled in with the run and test.
     page.goto(f"{live_server.url}/validation-runs/{run.pk}/")
-    row = page.locator("[data-testid=results] tbody tr").filter(
-        has=page.locator("td:first-child", has_text=re.compile(f"^{re.escape(failed[0])}$"))
-    )
+    row = page.locator("[data-testid=results] tbody tr").filter(has=page.locator(f'td[data-test="{failed[0]}"]'))
     row.locator("[data-testid=raise-finding]").click()
     finding = page.locator("#raise-finding form")
     finding.locator("select[name=severity]").select_option("medium")
-    finding.locator("select[name=owner]").select_option(label=world.developer.username)
+    developer = world.developer
+    finding.locator("select[name=owner]").select_option(label=f"{developer.get_full_name()} ({developer.username})")
     finding.locator("input[name=due_date]").fill((dt.date.today() + dt.timedelta(days=30)).isoformat())
     finding.locator("button[type=submit]").click()
     assert page.is_visible("text=Finding raised")
@@ -90,4 +89,4 @@ def test_a_failed_test_blocks_the_signoff_until_a_finding_is_raised_from_it(page
     summary = page.locator("[data-testid=approval-summary]")
     assert summary.is_visible()
     text = summary.inner_text()
-    assert f"#{run.pk}:" in text and f"{failed[0]} failed: finding" in text and "Open findings" in text
+    assert f"#{run.pk}:" in text and f"{label_for_test(failed[0])} failed: finding" in text and "Open findings" in text

@@ -47,7 +47,7 @@ def test_a_validator_runs_validation_and_sees_plotly_charts_and_the_report(page,
     page.wait_for_selector("#chart-calibration .main-svg")
     assert page.locator("#chart-confusion .main-svg").count() >= 1
     results = page.locator("[data-testid=results]").inner_text()
-    assert "roc_auc" in results and "sharpe" in results
+    assert "ROC AUC" in results and "Sharpe ratio" in results
     headline = page.locator("[data-testid=headline-figures]").inner_text()
     assert "Total return" in headline and "ROC AUC" in headline
 

@@ -80,3 +80,26 @@ def test_a_wrong_signing_password_shows_beside_the_password(world, browser_clien
     assert "nothing was signed" in _errors_beside(html, "id_promote_password")
     assert "Pilot clean." in html and _problems(html) == ""
     assert ModelVersion.objects.get(pk=version.pk).status == "pilot"
+
+
+@pytest.mark.django_db
+def test_every_problem_of_a_signoff_shows_in_one_round_with_the_wrong_password(world, browser_client):
+    """An empty sign-off with a wrong password: the password's error and every content error at once, and a
+    message at the top that nothing was signed; the refused signature is audited."""
+    from governance.core.models import AuditEvent
+
+    version = new_draft(world)
+    version = workflow.version_transition(world.developer, version, "submit")
+    version = workflow.version_transition(world.validator, version, "start_validation")
+    attach(world.validator, version, "validation_report")
+    client = browser_client.as_user(world.validator)
+    url = f"/models/mine/versions/{version.version}/"
+    before = AuditEvent.objects.count()
+    client.post(f"{url}transition/", {"action": "validate", "tier_confirmed": "2", "password": "wrong"})
+    html = client.get(url).content.decode()
+    assert "nothing was signed" in _errors_beside(html, "id_validate_password")
+    assert "at least 20 characters" in _errors_beside(html, "id_validate_no_findings_justification")
+    assert "justify" in _errors_beside(html, "id_validate_outcomes_analysis_na").lower()
+    assert "Sign: validated: not done" in html
+    assert AuditEvent.objects.count() == before + 1  # the refused signature attempt, nothing else
+    assert ModelVersion.objects.get(pk=version.pk).status == "in_validation"

@@ -14,6 +14,7 @@ from governance.core.signatures import verify
 from governance.lifecycle import workflow
 from risk.validation import findings
 from risk.validation.models import ValidationRun
+from risk.validation.plans import label_for_test
 from tests.factories import PASSWORD
 from tests.governance.lifecycle_helpers import graded_in_validation, signoff_for
 
@@ -40,10 +41,11 @@ def test_it_refuses_validated_over_a_failed_test_nobody_addressed(world, graded)
     with pytest.raises(Conflict) as refused:
         sign(world, version, signoff)
     reasons = " ".join(refused.value.reasons)
-    for test in failed:
-        assert f"{test} failed in validation run #{run.pk}" in reasons
+    for test in failed:  # named in words: "Hit rate", "Re-performance of the claimed Sharpe ratio"
+        assert f"{label_for_test(test)} failed in validation run #{run.pk}" in reasons
     for test in warned:
-        assert f"Acknowledge the warning on {test}" in reasons
+        assert f"Acknowledge the warning on {label_for_test(test)}" in reasons
+    assert "re-perform" not in reasons and "_" not in reasons
     assert not Signature.objects.filter(object_id=str(version.pk), meaning="validated").exists()
 
 
@@ -94,7 +96,8 @@ def test_the_sign_off_form_asks_for_each_failed_test_and_warning(world, browser_
     actions = next(p for p in page.context["panels"] if p.name == "lifecycle").context["actions"]
     form = next(a for a in actions if a.action == "validate").signoff_form
     labels = " ".join(str(f.label) for f in form)
-    assert all(f"{t} failed" in labels for t in failed) and all(f"warning on {t}" in labels for t in warned)
+    assert all(f"{label_for_test(t)} failed" in labels for t in failed)
+    assert all(f"warning on {label_for_test(t)}" in labels for t in warned)
     assert form.fields["run"].initial == run.pk
 
 

@@ -248,9 +248,15 @@ def test_a_finished_run_stores_its_pdf_report_as_evidence_and_shows_it(
     assert run.report.uploaded_by == world.validator and run.report.size == len(pdf)
 
     page = client.get(f"/validation-runs/{run.pk}/report/").content.decode()
-    for expected in (dataset.sha256, training.sha256, "Calibration drifts in the tails", "accuracy_gap", "<svg"):
+    for expected in (
+        dataset.sha256,
+        training.sha256,
+        "Calibration drifts in the tails",
+        "Accuracy: in-sample minus out-of-sample",
+        "<svg",
+    ):
         assert expected in page
-    assert "ks momentum" in page and "split_date = 2025-01-01" in page
+    assert "Kolmogorov-Smirnov statistic: momentum" in page and "split_date = 2025-01-01" in page
 
     detail = client.get(f"/validation-runs/{run.pk}/").content.decode()
     assert "plotly/plotly.min.js" in detail and 'id="chart-roc"' in detail and 'id="chart-psi"' in detail

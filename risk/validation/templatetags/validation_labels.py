@@ -2,7 +2,10 @@
 
 from django import template
 
+from governance.core.templatetags.vigil_panels import figure
+from risk.validation.plans import label_for_test as label_for_test_of
 from risk.validation.plans import metric_label as label_of
+from risk.validation.plans import metric_unit
 from risk.validation.plans import template_label as template_label_of
 
 register = template.Library()
@@ -17,3 +20,17 @@ def metric_label(name: str) -> str:
 def template_label(name: str) -> str:
     """{{ plan.template|template_label }}: "strategy_classifier" -> "Strategy and classifier (...)"."""
     return template_label_of(str(name))
+
+
+@register.filter
+def test_label(row) -> str:
+    """{{ row|test_label }} for a result row or plan test ({"test", "metric"}), or a bare test name."""
+    if isinstance(row, dict):
+        return label_for_test_of(row.get("test", ""), row.get("metric"))
+    return label_for_test_of(str(row))
+
+
+@register.filter
+def result_value(row: dict) -> str:
+    """{{ row|result_value }}: a graded value in its metric's unit, as the figures above it read (10.54 %)."""
+    return figure({"value": row.get("value"), "unit": metric_unit(str(row.get("metric", "")))})
