@@ -27,7 +27,7 @@ class ModelFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=LifecycleStatus.choices)
     purpose = django_filters.ChoiceFilter(choices=Purpose.choices)
     model_type = django_filters.ChoiceFilter(choices=ModelType.choices, label="Model type")
-    desk = django_filters.ModelChoiceFilter(queryset=Desk.objects.all(), to_field_name="code")
+    desk = django_filters.ModelChoiceFilter(queryset=Desk.objects.all(), to_field_name="code", empty_label="Any")
     is_vendor = django_filters.ChoiceFilter(
         choices=[("true", "Vendor models"), ("false", "In-house models")],
         method="filter_vendor",

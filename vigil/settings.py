@@ -186,6 +186,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("VIGIL_TESTING", False)
 MEDIA_ROOT = Path(env_str("VIGIL_MEDIA_ROOT", str(VAR_DIR / "media")))
 # The currency notionals and limits are recorded in (ISO 4217 code), shown beside every amount.
+# List filters offer "Any" rather than a row of dashes.
+FILTERS_EMPTY_CHOICE_LABEL = "Any"
 VIGIL_REPORTING_CURRENCY = env_str("VIGIL_REPORTING_CURRENCY", "USD")
 VIGIL_EVIDENCE_MAX_MB = env_int("VIGIL_EVIDENCE_MAX_MB", 200, minimum=1)
 # Uploads above this size stream to a temporary file instead of memory.

@@ -1,5 +1,6 @@
 """Reads of core records (the audit trail), restricted to what the user may see."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from governance.core import access
@@ -25,7 +26,63 @@ def object_timeline(user, obj, limit: int = 50) -> list[AuditEvent]:
     page never shows what /api/v1/audit-events/ would withhold (a trader reads only their own actions), with
     the names of objects outside the user's scope redacted."""
     events = audit_event_list(user).filter(object_type=audit_type(obj), object_id=str(obj.pk))
-    return redact_events(user, events.select_related("actor").order_by("-id")[:limit])
+    return with_full_names(redact_events(user, events.select_related("actor").order_by("-id")[:limit]))
+
+
+# Audit changes name people by username (stable for auditors); pages show them by full name.
+PEOPLE_FIELDS = {
+    "owner",
+    "validator",
+    "developers",
+    "user",
+    "raised_by",
+    "closed_by",
+    "granted_by",
+    "revoked_by",
+    "created_by",
+    "uploaded_by",
+    "requested_by",
+    "published_by",
+}
+
+
+def _usernames(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _usernames(item)
+
+
+def _renamed(value, names):
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, list | tuple):
+        return [_renamed(item, names) for item in value]
+    return value
+
+
+def with_full_names(events: list) -> list:
+    """The events with the people in their changes named by full name (one query; rows are never edited)."""
+    found = {
+        name
+        for event in events
+        for field, values in (event.changes or {}).items()
+        if field in PEOPLE_FIELDS
+        for name in _usernames(values)
+    }
+    if not found:
+        return events
+    names = {
+        u.username: u.get_full_name() or u.username
+        for u in get_user_model().objects.filter(username__in=[n for n in found if len(n) <= 150])
+    }
+    for event in events:
+        event.changes = {
+            field: _renamed(values, names) if field in PEOPLE_FIELDS else values
+            for field, values in (event.changes or {}).items()
+        }
+    return events
 
 
 def can_verify_chain(user) -> bool:

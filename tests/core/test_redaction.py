@@ -183,3 +183,11 @@ def test_amounts_carry_the_reporting_currency_and_people_their_names(world, brow
     html = browser_client.as_user(world.compliance).get("/models/mine/").content.decode()
     assert "EUR 250,000,000" in html
     assert world.developer.get_full_name() in html  # who registered each version, by name
+
+
+@pytest.mark.django_db
+def test_the_timeline_names_people_by_full_name(world, browser_client):
+    services.model_update(world.compliance, world.mine, validator=world.validator2, reason="Reassigned.")
+    response = browser_client.as_user(world.compliance).get("/models/mine/")
+    changes = [e.changes for e in response.context["timeline"] if "validator" in e.changes]
+    assert changes and changes[0]["validator"] == [world.validator.get_full_name(), world.validator2.get_full_name()]

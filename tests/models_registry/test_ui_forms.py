@@ -119,3 +119,17 @@ def test_it_filters_the_inventory_page(world, browser_client):
     assert [m.key for m in page.context["page"]] == ["draft-on-desk"]
     page = client.get("/models/?risk_tier=9")
     assert page.status_code == 400 and page.context["filter_errors"] and list(page.context["page"]) == []
+
+
+@pytest.mark.django_db
+def test_list_filters_offer_any_and_retention_reads_in_years(world, browser_client):
+    client = browser_client.as_user(world.compliance)
+    models_page = client.get("/models/").content.decode()
+    assert "---------" not in models_page and ">Any</option>" in models_page
+    sources = client.get("/data-sources/").content.decode()
+    assert "---------" not in sources
+    from models_registry import services
+
+    source = services.data_source_update(world.compliance, world.public_source, retention_days=2555)
+    page = client.get(f"/data-sources/{source.pk}/").content.decode()
+    assert "7 years (2,555 days)" in page

@@ -2,7 +2,8 @@
 
 {{ user|person }}: by full name (the username only when no name is recorded); nothing for no one, so
 `|default:"Vigil"` can name the system. {{ amount|money }}: in the firm's reporting currency with thousands
-separators ("USD 250,000,000"; cents only when there are some).
+separators ("USD 250,000,000"; cents only when there are some). {{ n|days }}: a period in days, in years when
+it is whole years ("7 years (2,555 days)").
 """
 
 from decimal import Decimal, InvalidOperation
@@ -30,3 +31,14 @@ def money(amount) -> str:
         return str(amount)
     digits = f"{value:,.2f}" if value != value.to_integral_value() else f"{value:,.0f}"
     return f"{settings.VIGIL_REPORTING_CURRENCY} {digits}"
+
+
+@register.filter
+def days(value) -> str:
+    if value is None or value == "":
+        return "—"
+    n = int(value)
+    if n >= 365 and n % 365 == 0:
+        years = n // 365
+        return f"{years} year{'s' if years != 1 else ''} ({n:,} days)"
+    return f"{n:,} day{'s' if n != 1 else ''}"

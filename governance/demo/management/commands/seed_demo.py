@@ -163,6 +163,7 @@ class Command(BaseCommand):
             owner_name, developer_names = TEAMS[team]
             devs = list(User.objects.filter(username__in=developer_names).order_by("username"))
             owner = User.objects.get(username=owner_name)
+            article = "an" if purpose[0] in "aeiou" else "a"
             model = services.model_create(
                 compliance,
                 key=key,
@@ -180,7 +181,7 @@ class Command(BaseCommand):
                 validator=User.objects.get(username=validator) if validator else None,
                 is_vendor=bool(vendor),
                 vendor_name=vendor or "",
-                description=f"{name}. Demo record of a {purpose} model on the {desk} desk.",
+                description=f"{name}. Demo record of {article} {purpose} model on the {desk} desk.",
                 intended_use=f"{name} for the {desk} desk's own trading within its approved limits.",
                 known_limitations="Trained on post-2010 data; behaviour in regimes absent from it is unknown.",
             )
