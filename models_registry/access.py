@@ -8,10 +8,22 @@ only tradeable versions. Restricted data sources: compliance, auditors, their ow
 
 from django.db.models import Q
 
-from governance.core import access, notifications, redaction
+from governance.core import access, labels, notifications, redaction
 from governance.core.access import ADD_VERSION, CHANGE, VALIDATE, VIEW
 from governance.core.roles import CREATES_DATA_SOURCES, CREATES_MODELS, Role, user_roles
-from models_registry.choices import TRADEABLE_STATUSES, Classification
+from governance.core.templatetags.display import money
+from models_registry.choices import (
+    TRADEABLE_STATUSES,
+    AssetClass,
+    Classification,
+    CollectionMethod,
+    DataSourceKind,
+    DataUsage,
+    LifecycleStatus,
+    ModelType,
+    Purpose,
+    Rating,
+)
 from models_registry.models import (
     DataSource,
     DataSourceGroupObjectPermission,
@@ -127,8 +139,28 @@ def hidden_model_keys(user, keys: set[str]) -> set[str]:
     return set(keys) - set(access.restrict(Model.objects.filter(key__in=keys), user).values_list("key", flat=True))
 
 
+def _register_labels() -> None:
+    """How this app's coded values and amounts read in audit timelines."""
+    for field, choices in (
+        ("status", LifecycleStatus.choices),
+        ("purpose", Purpose.choices),
+        ("model_type", ModelType.choices),
+        ("asset_classes", AssetClass.choices),
+        ("complexity_rating", Rating.choices),
+        ("explainability_rating", Rating.choices),
+        ("kind", DataSourceKind.choices),
+        ("collection_method", CollectionMethod.choices),
+        ("classification", Classification.choices),
+        ("usage", DataUsage.choices),
+    ):
+        labels.register_choices(field, choices)
+    for field in ("notional_at_stake", "max_notional"):
+        labels.register_format(field, money)
+
+
 def register() -> None:
     """Called from the app's ready(): this app's rules join the core's registry."""
+    _register_labels()
     notifications.register_kind("assignment", "Assigned to you")
     redaction.register("data_source", "a restricted data source", hidden_data_source_names)
     redaction.register("model", "a model outside your scope", hidden_model_names)

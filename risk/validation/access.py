@@ -6,8 +6,9 @@ validator, holding the validator role: `is_validator_of` is that one rule, used 
 """
 
 from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
 
-from governance.core import access, notifications, redaction
+from governance.core import access, labels, notifications, redaction
 from governance.core.roles import Role, user_roles
 from models_registry.models import ModelVersion
 from risk.validation.models import Evidence, Finding, ValidationRun
@@ -43,7 +44,15 @@ def _on_visible_versions(user, action: str) -> Q | None:
     return Q(version__in=access.restrict(ModelVersion.objects.all(), user))
 
 
+def _register_labels() -> None:
+    labels.register_choices("kind", Evidence.Kind.choices)
+    labels.register_choices("severity", Finding.Severity.choices)
+    labels.register_choices("status", Finding.Status.choices)
+    labels.register_format("size", filesizeformat)
+
+
 def register() -> None:
+    _register_labels()
     notifications.register_kind("review_request", "Review requested")
     notifications.register_kind("finding_overdue", "Finding overdue")
     for model_class in (Finding, Evidence, ValidationRun):

@@ -191,3 +191,15 @@ def test_the_timeline_names_people_by_full_name(world, browser_client):
     response = browser_client.as_user(world.compliance).get("/models/mine/")
     changes = [e.changes for e in response.context["timeline"] if "validator" in e.changes]
     assert changes and changes[0]["validator"] == [world.validator.get_full_name(), world.validator2.get_full_name()]
+
+
+@pytest.mark.django_db
+def test_the_timeline_shows_coded_values_by_label_and_amounts_formatted(world, browser_client, settings):
+    settings.VIGIL_REPORTING_CURRENCY = "USD"
+    services.model_update(
+        world.compliance, world.mine, model_type="random_forest", notional_at_stake="250000000", reason="Resized."
+    )
+    html = browser_client.as_user(world.compliance).get("/models/mine/").content.decode()
+    assert "Random forest" in html and "USD 250,000,000" in html
+    timeline = html[html.index("Audit timeline") :]
+    assert "random_forest" not in timeline and "250000000" not in timeline

@@ -4,6 +4,7 @@ plus the panel's own) and |notification_kind (the label an app registered)."""
 from django import template
 from django.utils.html import format_html
 
+from governance.core import labels
 from governance.core.notifications import kind_label
 
 register = template.Library()
@@ -40,18 +41,22 @@ def audit_action(action: str) -> str:
 
 
 @register.filter
-def audit_value(value) -> str:
-    """A recorded value as a person reads it: no Python lists, dicts or booleans."""
+def audit_value(value, field=None) -> str:
+    """A recorded value as a person reads it: no Python lists, dicts or booleans; coded values by their label
+    and amounts in their format when the field's app registered them ({{ value|audit_value:field }})."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
         return "Yes" if value else "No"
+    readable = labels.label(field, value)
+    if readable is not None:
+        return readable
     if isinstance(value, float):
         return f"{value:,.6g}"
     if isinstance(value, list):
-        return ", ".join(audit_value(v) for v in value)
+        return ", ".join(audit_value(v, field) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{_words(k)}: {audit_value(v)}" for k, v in value.items())
+        return "; ".join(f"{_words(k)}: {audit_value(v, k)}" for k, v in value.items())
     return str(value)
 
 
