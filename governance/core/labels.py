@@ -23,7 +23,7 @@ def register_format(field: str, format_fn: Callable[[object], str]) -> None:
 
 def label(field: str | None, value) -> str | None:
     """The value as people read it, or None when nothing is registered for it."""
-    if field in _formats and value is not None and not isinstance(value, bool | list | dict):
+    if field in _formats and value is not None and not isinstance(value, bool):
         try:
             return _formats[field](value)
         except (TypeError, ValueError, ArithmeticError):

@@ -9,8 +9,11 @@ class LifecycleConfig(AppConfig):
     verbose_name = "Lifecycle"
 
     def ready(self):
-        from governance.core import notifications, panels
+        from governance.core import labels, notifications, panels
+        from governance.core.models import Signature
         from governance.lifecycle import views
+
+        labels.register_choices("meaning", Signature.Meaning.choices)
 
         for kind, label in (
             ("signature_request", "Signature requested"),

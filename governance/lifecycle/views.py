@@ -19,6 +19,7 @@ from governance.lifecycle.forms import AttestationForm, PilotForm, SignOffForm, 
 from governance.lifecycle.revalidation import attestation_sign
 from models_registry import selectors as registry
 from risk.validation import selectors as validation_selectors
+from risk.validation.plans import label_for_test
 
 
 def _version(request, key, version):
@@ -142,6 +143,24 @@ def _refused(request, key, version, action, problems: list[str], fields: dict | 
     return redirect("models_registry:version-detail", key=key, version=version)
 
 
+def _reasons_beside_their_fields(reasons: list[str], form, fields: dict) -> list[str]:
+    """A failed test without a word and a warning not acknowledged are said beside that test's box; the other
+    reasons stay in the list above the form."""
+    targets = {}
+    for i, test in enumerate(form.failed):
+        targets[f"{label_for_test(test)} failed in validation run"] = f"disposition_{i}"
+    for i, test in enumerate(form.warned):
+        targets[f"Acknowledge the warning on {label_for_test(test)} ("] = f"acknowledge_{i}"
+    left = []
+    for reason in reasons:
+        field = next((f for prefix, f in targets.items() if reason.startswith(prefix)), None)
+        if field is None:
+            left.append(reason)
+        else:
+            fields.setdefault(field, []).append(reason)
+    return left
+
+
 def _form_problems(form) -> list[str]:
     """Errors of a form that belong to no field (each field's own errors show beside it)."""
     return list(form.non_field_errors())
@@ -170,6 +189,8 @@ def version_transition(request, key, version):
         request.user, obj, action, comment=form.cleaned_data["comment"], **extra
     )
     if fields or reasons:
+        if "signoff" in extra:
+            reasons = _reasons_beside_their_fields(reasons, signoff, fields)
         if workflow.RULES[action].signing:
             try:  # a wrong password is said in the same round (and audited, as every refused signature is)
                 check_credentials(request.user, form.cleaned_data["password"], form.cleaned_data["otp_token"])

@@ -610,8 +610,31 @@ def problems_before_acting(user, version, action: str, *, comment="", signoff=No
             step.pilot = clean(PilotSerializer, pilot, "pilot")
     except ValidationError as exc:
         fields.update(exc.message_dict)
-        return fields, []  # the conditions depend on the input: they are checked once it reads
+        if rule.action not in SIGNOFF_ACTIONS or not isinstance(signoff, dict):
+            return fields, []  # the conditions depend on the input: they are checked once it reads
+        # The run's failed tests and warnings are judged on what was typed, so they show in the same round.
+        step.signoff = _typed_signoff(signoff, version.model.risk_tier)
+        try:
+            cite_run(step)
+        except ValidationError as cited:
+            fields.update(cited.message_dict)
+            return fields, []
     return fields, _reasons(step)
+
+
+def _typed_signoff(signoff: dict, tier: int) -> dict:
+    """A sign-off as typed, with every key the checks read, for judging it while some field is still wrong."""
+    dispositions = signoff.get("dispositions") if isinstance(signoff.get("dispositions"), dict) else {}
+    warnings = signoff.get("acknowledged_warnings")
+    return {
+        **{element: {"evidence": [], "not_applicable": ""} for element in ELEMENTS},
+        "tier_confirmed": tier,
+        "no_findings_justification": "",
+        "conditions": str(signoff.get("conditions") or ""),
+        "run": signoff.get("run") if isinstance(signoff.get("run"), int) else None,
+        "dispositions": {str(k): str(v).strip() for k, v in dispositions.items() if str(v).strip()},
+        "acknowledged_warnings": [str(w) for w in warnings] if isinstance(warnings, list) else [],
+    }
 
 
 @transaction.atomic

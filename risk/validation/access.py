@@ -11,6 +11,7 @@ from django.template.defaultfilters import filesizeformat
 from governance.core import access, labels, notifications, redaction
 from governance.core.roles import Role, user_roles
 from models_registry.models import ModelVersion
+from risk.validation import plans
 from risk.validation.models import Evidence, Finding, ValidationRun
 
 
@@ -49,6 +50,13 @@ def _register_labels() -> None:
     labels.register_choices("severity", Finding.Severity.choices)
     labels.register_choices("status", Finding.Status.choices)
     labels.register_format("size", filesizeformat)
+    labels.register_format("plan", plans.plan_summary)
+    labels.register_format("inputs", _inputs_summary)
+
+
+def _inputs_summary(inputs: dict) -> str:
+    """A run's input files as recorded (name -> SHA-256), for the audit timeline."""
+    return "; ".join(f"{name} (SHA-256 {str(sha)[:12]}…)" for name, sha in inputs.items())
 
 
 def register() -> None:

@@ -169,6 +169,34 @@ def metric_unit(name: str) -> str:
     return "percent" if name in PERCENT_METRICS else "count" if name in COUNT_METRICS else "ratio"
 
 
+OPTION_LABELS = {
+    "periods_per_year": "Periods a year",
+    "risk_free": "Risk-free rate",
+    "split_date": "Split date",
+    "trials": "Configurations tried",
+    "trials_sharpe_variance": "Variance of the trials' Sharpe ratios",
+    "pbo_blocks": "PBO blocks",
+    "regime_window": "Volatility window (periods)",
+    "features": "Features compared",
+    "tolerance": "Re-performance tolerance",
+}
+
+
+def option_label(name: str) -> str:
+    return OPTION_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def plan_summary(plan) -> str:
+    """A saved plan in one line, for the audit timeline: its template, its tests and its options."""
+    if not isinstance(plan, dict):
+        return str(plan)
+    tests = ", ".join(label_for_test(t.get("test", ""), t.get("metric")) for t in plan.get("tests") or [])
+    options = "; ".join(
+        f"{option_label(k)} {'not set' if v is None else v}" for k, v in (plan.get("options") or {}).items()
+    )
+    return f"{template_label(plan.get('template', ''))}: {tests}. Options: {options}."
+
+
 def metric_label(name: str) -> str:
     if name in METRIC_LABELS:
         return METRIC_LABELS[name]

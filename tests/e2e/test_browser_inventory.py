@@ -53,4 +53,4 @@ def test_it_filters_and_shows_form_errors_in_the_browser(page, live_server):
     page.fill("#id_key", "browser-made")
     page.click("button:has-text('Register')")
     page.wait_for_url(f"{live_server.url}/models/browser-made/")
-    assert page.is_visible("text=model.create")
+    assert page.is_visible("text=Model: create")

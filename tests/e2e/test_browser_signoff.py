@@ -50,13 +50,14 @@ def test_a_failed_test_blocks_the_signoff_until_a_finding_is_raised_from_it(page
     fill_signoff(form, report, PASSWORD)
     form.locator("button[type=submit]").click()
     assert page.is_visible(f"text={label_for_test(failed[0])} failed in validation run #{run.pk}")
-    # The form comes back open, as it was typed (never the password), with every problem above it.
+    # The form comes back open, as it was typed (never the password), with every problem beside its field.
     form = page.locator("details[data-action=validate] form")
     assert form.is_visible()
     assert form.locator("textarea[name=no_findings_justification]").input_value().startswith("Reviewed the data")
     assert form.locator(f"input[name=outcomes_analysis_evidence][value='{report.pk}']").is_checked()
     assert form.locator("input[name=password]").input_value() == ""
-    assert page.locator("[data-testid=action-problems] li").count() >= len(failed)
+    # Each failed test's problem sits beside its own box, in the same round as every other problem.
+    assert form.locator("textarea[name^=disposition_] + ul.errorlist li").count() >= len(failed)
     assert Model.objects.get(pk=world.mine.pk).versions.get(version="5.0").status == "in_validation"
 
     # Raise a finding from the failed test on the run page: the form arrives filled in with the run and test.

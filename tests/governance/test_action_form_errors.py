@@ -9,7 +9,7 @@ import pytest
 from governance.lifecycle import workflow
 from models_registry.models import ModelVersion
 from tests.factories import PASSWORD
-from tests.governance.lifecycle_helpers import attach, new_draft, to_validated
+from tests.governance.lifecycle_helpers import attach, graded_in_validation, new_draft, to_validated
 
 
 def _errors_beside(html: str, field_id: str) -> str:
@@ -103,3 +103,22 @@ def test_every_problem_of_a_signoff_shows_in_one_round_with_the_wrong_password(w
     assert "Sign: validated: not done" in html
     assert AuditEvent.objects.count() == before + 1  # the refused signature attempt, nothing else
     assert ModelVersion.objects.get(pk=version.pk).status == "in_validation"
+
+
+@pytest.mark.django_db
+def test_an_empty_signoff_over_a_run_shows_the_runs_problems_in_the_same_round(world, browser_client):
+    """Missing content, a failed test without a word and a warning not acknowledged: all in one round, each
+    beside its own field, nothing left for a second round."""
+    version, run, _report = graded_in_validation(world)
+    client = browser_client.as_user(world.validator)
+    url = f"/models/mine/versions/{version.version}/"
+    typed = {"action": "validate", "tier_confirmed": "2", "password": PASSWORD, "run": str(run.pk)}
+    client.post(f"{url}transition/", typed)
+    html = client.get(url).content.decode()
+    assert "at least 20 characters" in _errors_beside(html, "id_validate_no_findings_justification")
+    failed = [r for r in run.results if r["outcome"] == "fail"]
+    warned = [r for r in run.results if r["outcome"] == "warn"]
+    assert failed and warned
+    assert "failed in validation run" in _errors_beside(html, "id_validate_disposition_0")
+    assert "Acknowledge the warning" in html[html.index('id="id_validate_acknowledge_0"') :][:2000]
+    assert _problems(html) == ""

@@ -256,7 +256,7 @@ def test_a_finished_run_stores_its_pdf_report_as_evidence_and_shows_it(
         "<svg",
     ):
         assert expected in page
-    assert "Kolmogorov-Smirnov statistic: momentum" in page and "split_date = 2025-01-01" in page
+    assert "Kolmogorov-Smirnov statistic: momentum" in page and "Split date 2025-01-01" in page
 
     detail = client.get(f"/validation-runs/{run.pk}/").content.decode()
     assert "plotly/plotly.min.js" in detail and 'id="chart-roc"' in detail and 'id="chart-psi"' in detail

@@ -27,10 +27,17 @@ def _words(name: str) -> str:
     return str(name).replace("_", " ").replace(".", ": ").strip().capitalize()
 
 
+# Abbreviations people write in capitals.
+ACRONYMS = {"sha256": "SHA-256", "uri": "URI", "url": "URL", "id": "ID", "otp": "OTP", "pbo": "PBO"}
+
+
 @register.filter
 def audit_field(name: str) -> str:
-    """A changed field's name as words ("training_sources" -> "Training sources")."""
-    return _words(name)
+    """A changed field's name as words ("training_sources" -> "Training sources", "artifact_sha256" ->
+    "Artifact SHA-256")."""
+    words = [ACRONYMS.get(w, w) for w in str(name).replace(".", " ").split("_")]
+    text = " ".join(" ".join(words).split())
+    return text[:1].upper() + text[1:]
 
 
 @register.filter
@@ -56,7 +63,7 @@ def audit_value(value, field=None) -> str:
     if isinstance(value, list):
         return ", ".join(audit_value(v, field) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{_words(k)}: {audit_value(v, k)}" for k, v in value.items())
+        return "; ".join(f"{audit_field(k)}: {audit_value(v, k)}" for k, v in value.items())
     return str(value)
 
 

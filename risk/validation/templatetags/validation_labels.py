@@ -6,6 +6,7 @@ from governance.core.templatetags.vigil_panels import figure
 from risk.validation.plans import label_for_test as label_for_test_of
 from risk.validation.plans import metric_label as label_of
 from risk.validation.plans import metric_unit
+from risk.validation.plans import option_label as option_label_of
 from risk.validation.plans import template_label as template_label_of
 
 register = template.Library()
@@ -34,3 +35,27 @@ def test_label(row) -> str:
 def result_value(row: dict) -> str:
     """{{ row|result_value }}: a graded value in its metric's unit, as the figures above it read (10.54 %)."""
     return figure({"value": row.get("value"), "unit": metric_unit(str(row.get("metric", "")))})
+
+
+@register.filter
+def in_unit(row: dict, value) -> str:
+    """{{ row|in_unit:threshold }}: a threshold in the unit of the row's metric, as its value reads, without
+    trailing zeros (pass ≥ 15 %, fail < 0.5)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return "—" if value is None else str(value)
+    unit = metric_unit(str(row.get("metric", "")))
+    if unit == "percent":
+        return f"{_trimmed(value * 100, 2)} %"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return _trimmed(value, 6)
+
+
+def _trimmed(value: float, places: int) -> str:
+    text = f"{value:,.{places}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def option_label(name: str) -> str:
+    return option_label_of(str(name))
