@@ -203,3 +203,15 @@ def test_the_timeline_shows_coded_values_by_label_and_amounts_formatted(world, b
     assert "Random forest" in html and "USD 250,000,000" in html
     timeline = html[html.index("Audit timeline") :]
     assert "random_forest" not in timeline and "250000000" not in timeline
+
+
+@pytest.mark.django_db
+def test_the_timeline_says_plans_and_signatures_in_words(world, browser_client):
+    from risk.validation import runs
+
+    version = make_version(world.developer, world.mine, label="8.0", status="in_validation")
+    runs.plan_save(world.validator, version)
+    html = browser_client.as_user(world.validator).get("/models/mine/versions/8.0/").content.decode()
+    timeline = html[html.index("Audit timeline") :]
+    assert "Strategy and classifier (returns and prediction log)" in timeline and "Sharpe ratio" in timeline
+    assert "strategy_classifier" not in timeline and "sharpe_gap" not in timeline
