@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("governance.core.api.urls")),
     path("", include("governance.lifecycle.api.urls")),
     path("", include("risk.validation.api.urls")),
+    path("", include("risk.monitoring.api.urls")),
     path("", include("models_registry.api.urls")),
 ]

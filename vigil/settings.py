@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "models_registry",
     "risk.validation",
     "governance.lifecycle",
+    "risk.monitoring",
     "governance.demo",
 ]
 
@@ -186,6 +187,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("VIGIL_TESTING", False)
 MEDIA_ROOT = Path(env_str("VIGIL_MEDIA_ROOT", str(VAR_DIR / "media")))
 # The currency notionals and limits are recorded in (ISO 4217 code), shown beside every amount.
+# Monitoring batches: rows per batch, and how far ahead of Vigil's clock a reported time may be.
+VIGIL_MONITORING_MAX_BATCH = env_int("VIGIL_MONITORING_MAX_BATCH", 10000, minimum=1)
+VIGIL_MONITORING_CLOCK_SKEW_SECONDS = env_int("VIGIL_MONITORING_CLOCK_SKEW_SECONDS", 300, minimum=0)
 # List filters offer "Any" rather than a row of dashes.
 FILTERS_EMPTY_CHOICE_LABEL = "Any"
 VIGIL_REPORTING_CURRENCY = env_str("VIGIL_REPORTING_CURRENCY", "USD")

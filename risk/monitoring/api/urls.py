@@ -1,0 +1,11 @@
+from django.urls import re_path
+
+from models_registry.api.views import MODEL_KEY_REGEX
+from risk.monitoring.api.views import PointsView, SeriesView, TradesView
+
+base = rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/monitoring"
+urlpatterns = [
+    re_path(rf"{base}/points/$", PointsView.as_view(), name="monitoring-points"),
+    re_path(rf"{base}/trades/$", TradesView.as_view(), name="monitoring-trades"),
+    re_path(rf"{base}/series/$", SeriesView.as_view(), name="monitoring-series"),
+]

@@ -1,0 +1,129 @@
+"""The monitoring API trading systems and pipelines code against: batches in, series out."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from models_registry import selectors as registry
+from risk.monitoring import services
+from risk.monitoring.catalogue import METRICS
+from risk.monitoring.inputs import BatchRefused
+from risk.validation.plans import parse_split_date
+
+
+class PointSerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=sorted(METRICS))
+    timestamp = serializers.DateTimeField()
+    value = serializers.FloatField()
+
+
+class PointBatchSerializer(serializers.Serializer):
+    version = serializers.CharField(required=False, help_text="Defaults to the version in production, else pilot.")
+    points = PointSerializer(many=True)
+
+
+class TradeSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100)
+    timestamp = serializers.DateTimeField()
+    instrument = serializers.CharField(max_length=50)
+    side = serializers.ChoiceField(choices=["buy", "sell"])
+    quantity = serializers.FloatField(min_value=0)
+    price = serializers.FloatField(min_value=0)
+    pnl = serializers.FloatField()
+    expected_slippage = serializers.FloatField(required=False, allow_null=True)
+    realised_slippage = serializers.FloatField(required=False, allow_null=True)
+
+
+class TradeBatchSerializer(serializers.Serializer):
+    version = serializers.CharField(required=False, help_text="Defaults to the version in production, else pilot.")
+    trades = TradeSerializer(many=True)
+
+
+class StoredSerializer(serializers.Serializer):
+    stored = serializers.IntegerField(help_text="Rows stored by this request (0 when it repeated an earlier one).")
+    rows = serializers.IntegerField(help_text="Rows in the batch.")
+    batch = serializers.IntegerField()
+    version = serializers.CharField()
+    duplicate = serializers.BooleanField(help_text="True when the Idempotency-Key was already accepted.")
+
+
+class SeriesSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    version = serializers.CharField()
+    step = serializers.IntegerField(allow_null=True, help_text="Seconds per averaged bucket, or null for raw points.")
+    points = serializers.ListField(child=serializers.ListField(), help_text="[timestamp, value] pairs in time order.")
+
+
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False, description="A batch sent twice is stored once."
+)
+
+
+class _BatchView(APIView):
+    ingest = None
+
+    def post(self, request, model_key):
+        model = registry.model_get_for_user(request.user, model_key)
+        key = request.headers.get("Idempotency-Key", "")
+        try:
+            stored = type(self).ingest(request.user, model, request.data, key)
+        except BatchRefused as refused:
+            return Response(refused.detail, status=status.HTTP_400_BAD_REQUEST)
+        batch = stored.batch
+        body = {
+            "stored": 0 if stored.duplicate else batch.rows,
+            "rows": batch.rows,
+            "batch": batch.pk,
+            "version": batch.version.version,
+            "duplicate": stored.duplicate,
+        }
+        return Response(body, status=status.HTTP_200_OK if stored.duplicate else status.HTTP_201_CREATED)
+
+
+class PointsView(_BatchView):
+    ingest = staticmethod(services.points_ingest)
+
+    @extend_schema(
+        request=PointBatchSerializer, parameters=[IDEMPOTENCY], responses={201: StoredSerializer, 200: StoredSerializer}
+    )
+    def post(self, request, model_key):
+        return super().post(request, model_key)
+
+
+class TradesView(_BatchView):
+    ingest = staticmethod(services.trades_ingest)
+
+    @extend_schema(
+        request=TradeBatchSerializer, parameters=[IDEMPOTENCY], responses={201: StoredSerializer, 200: StoredSerializer}
+    )
+    def post(self, request, model_key):
+        return super().post(request, model_key)
+
+
+class SeriesQuerySerializer(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=sorted(METRICS))
+    version = serializers.CharField(required=False, max_length=50)
+    since = serializers.CharField(required=False, max_length=40)
+    until = serializers.CharField(required=False, max_length=40)
+    step = serializers.IntegerField(required=False, min_value=1, max_value=366 * 86400)
+
+    def validate(self, data):
+        for name in ("since", "until"):
+            if name in data:
+                moment = parse_split_date(data[name])
+                if moment is None:
+                    raise serializers.ValidationError({name: "Give an ISO 8601 date or time."})
+                data[name] = moment
+        return data
+
+
+class SeriesView(APIView):
+    @extend_schema(parameters=[SeriesQuerySerializer], responses=SeriesSerializer)
+    def get(self, request, model_key):
+        model = registry.model_get_for_user(request.user, model_key)
+        query = SeriesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        version = services.monitored_version(model, q.get("version"))
+        return Response(services.series(version, q["metric"], q.get("since"), q.get("until"), q.get("step")))

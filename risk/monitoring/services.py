@@ -1,0 +1,140 @@
+"""Storing batches of monitoring data: checked whole, stored once, all or nothing.
+
+A batch names the version it reports on ("version" at the top of the body) or reports on the model's version
+in production (else in pilot). An Idempotency-Key makes a batch sent twice stored once: the second answer
+points at the first. Reported data is telemetry, not a governed record: each accepted batch is kept as an
+IngestBatch row (who, when, how many rows) instead of one audit event per batch.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from governance.core.exceptions import Conflict
+from models_registry.choices import LifecycleStatus as S
+from models_registry.models import ModelVersion
+from risk.monitoring import inputs
+from risk.monitoring.access import can_push
+from risk.monitoring.models import IngestBatch, MetricPoint, Trade
+
+MONITORED = (S.PRODUCTION, S.PILOT, S.SUSPENDED)
+CHUNK = 5000
+
+
+@dataclass
+class Stored:
+    batch: IngestBatch
+    duplicate: bool  # the same Idempotency-Key was already accepted: nothing new was stored
+
+
+def monitored_version(model, label=None) -> ModelVersion:
+    """The version a batch reports on: the one it names (in pilot, production or suspended), else the model's
+    version in production, else in pilot."""
+    versions = ModelVersion.objects.filter(model=model, status__in=MONITORED)
+    if label is not None:
+        if not isinstance(label, str) or len(label) > 50:
+            raise ValidationError({"version": ["Give the version's label, e.g. '1.2'."]})
+        version = versions.filter(version=label).first()
+        if version is None:
+            raise ValidationError({"version": [f"{model.key} has no version {label[:50]!r} in pilot or production."]})
+        return version
+    for status in (S.PRODUCTION, S.PILOT):
+        version = versions.filter(status=status).order_by("-id").first()
+        if version is not None:
+            return version
+    raise Conflict(f"{model.key} has no version in pilot or production to report on.")
+
+
+def _check(actor, model, key: str) -> None:
+    if not can_push(actor, model):
+        raise PermissionDenied("Only the model's owner and developers report its monitoring data.")
+    if len(key) > 200:
+        raise ValidationError({"Idempotency-Key": ["Keep the Idempotency-Key under 200 characters."]})
+
+
+def _earlier(model, kind, key) -> IngestBatch | None:
+    return IngestBatch.objects.filter(model=model, kind=kind, idempotency_key=key).first() if key else None
+
+
+def _store(actor, model, body, key, kind, clean, build) -> Stored:
+    _check(actor, model, key)
+    earlier = _earlier(model, kind, key)
+    if earlier is not None:
+        return Stored(earlier, duplicate=True)
+    rows = clean(inputs.rows_of(body, kind))
+    version = monitored_version(model, body.get("version"))
+    try:
+        with transaction.atomic():
+            batch = IngestBatch.objects.create(
+                model=model, version=version, kind=kind, idempotency_key=key, rows=len(rows), received_by=actor
+            )
+            build(batch, version, rows)
+    except IntegrityError:
+        earlier = _earlier(model, kind, key)
+        if earlier is not None:  # the same batch, sent twice at once: the other copy won
+            return Stored(earlier, duplicate=True)
+        raise Conflict("Another batch stored some of these trades at the same moment; send this one again.") from None
+    return Stored(batch, duplicate=False)
+
+
+def points_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
+    def build(batch, version, rows):
+        MetricPoint.objects.bulk_create(
+            (MetricPoint(version=version, metric=m, timestamp=t, value=v, batch=batch) for m, t, v in rows),
+            batch_size=CHUNK,
+        )
+
+    return _store(actor, model, body, idempotency_key, IngestBatch.Kind.POINTS, inputs.clean_points, build)
+
+
+def trades_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
+    def build(batch, version, rows):
+        ids = [r["trade_id"] for r in rows]
+        known = set(Trade.objects.filter(version=version, trade_id__in=ids).values_list("trade_id", flat=True))
+        if known:
+            errors = inputs.RowErrors("trades")
+            for i, trade_id in enumerate(ids):
+                if trade_id in known:
+                    errors.add(i, "id", f"Trade {trade_id!r} was already reported for this version.")
+            errors.raise_if_any()
+        Trade.objects.bulk_create((Trade(version=version, batch=batch, **r) for r in rows), batch_size=CHUNK)
+
+    return _store(actor, model, body, idempotency_key, IngestBatch.Kind.TRADES, inputs.clean_trades, build)
+
+
+MAX_SERIES_POINTS = 10_000
+
+
+def series(version, metric: str, since=None, until=None, step: int | None = None) -> dict:
+    """A metric's history in time order; averaged into buckets of `step` seconds when asked, and when the
+    history is longer than MAX_SERIES_POINTS (the answer then says which step it used)."""
+    points = MetricPoint.objects.filter(version=version, metric=metric)
+    if since is not None:
+        points = points.filter(timestamp__gte=since)
+    if until is not None:
+        points = points.filter(timestamp__lt=until)
+    rows = list(points.order_by("timestamp").values_list("timestamp", "value"))
+    if step is None and len(rows) > MAX_SERIES_POINTS:
+        span = (rows[-1][0] - rows[0][0]).total_seconds()
+        step = max(1, int(span // MAX_SERIES_POINTS) + 1)
+    if step:
+        rows = _bucketed(rows, step)
+    return {
+        "metric": metric,
+        "version": version.version,
+        "step": step,
+        "points": [[t.isoformat().replace("+00:00", "Z"), v] for t, v in rows],
+    }
+
+
+def _bucketed(rows, step: int) -> list:
+    """The mean of each `step`-second bucket, stamped with the bucket's start (epoch-aligned)."""
+    sums: dict[int, list[float]] = {}
+    for moment, value in rows:
+        bucket = int(moment.timestamp()) // step * step
+        total = sums.setdefault(bucket, [0.0, 0])
+        total[0] += value
+        total[1] += 1
+    return [(dt.datetime.fromtimestamp(b, dt.UTC), s / n) for b, (s, n) in sorted(sums.items())]
