@@ -12,7 +12,3 @@ def can_push(user, model) -> bool:
     if not is_active(user):
         return False
     return model.owner_id == user.pk or model.developers.filter(pk=user.pk).exists()
-
-
-def register() -> None:
-    """Nothing to register yet: monitoring data is read through the model's own scope."""

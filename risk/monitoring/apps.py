@@ -7,8 +7,3 @@ class MonitoringConfig(AppConfig):
     name = "risk.monitoring"
     label = "monitoring"
     verbose_name = "Monitoring"
-
-    def ready(self):
-        from risk.monitoring import access
-
-        access.register()
