@@ -101,7 +101,8 @@ def _compute_on(run, part, dataset, options, tests, on_progress) -> tuple[_Work,
         c: timestamps(dataset, table, c) if c == "timestamp" else numbers(dataset, table, c) for c in table.column_names
     }
     role = "dataset" if not plans.uses_prediction_log(run.plan_snapshot["template"]) else template["input"]
-    fingerprints = [_fingerprint(ROLE_NAMES[role], dataset, table.num_rows, table.column_names + features)]
+    read = table.column_names + [f for f in features if f not in table.column_names]  # y_score is both
+    fingerprints = [_fingerprint(ROLE_NAMES[role], dataset, table.num_rows, read)]
     del table  # the run works from the float arrays from here on
     on_progress(20)
     work = _Work(part, options, columns)

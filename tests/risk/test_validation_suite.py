@@ -100,6 +100,8 @@ def test_it_runs_overfitting_and_stability_tests_on_a_classifier(world, classifi
     assert [r["test"] for r in run.results if r["outcome"] == "skipped"] == []
     assert [f["role"] for f in run.fingerprints] == ["dataset", "training sample"]
     assert run.fingerprints[1]["sha256"] == training.sha256 and run.fingerprints[0]["rows"] == 600
+    read = run.fingerprints[0]["columns"]
+    assert len(read) == len(set(read)) and "y_score" in read  # each column read is listed once
     assert set(run.charts) == {"confusion", "roc", "calibration", "psi"}
 
 
