@@ -143,3 +143,64 @@ def clean_trades(rows: list) -> list[dict]:
                 out.append(trade)
     errors.raise_if_any()
     return out
+
+
+MAX_FEATURES = 500
+
+
+def clean_predictions(rows: list) -> list[dict]:
+    errors, now, out, seen = RowErrors("predictions"), timezone.now(), [], set()
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            errors.add(i, "non_field_errors", "Give an object with id, timestamp, features, prediction and score.")
+            continue
+        item = {
+            "prediction_id": _text(row.get("id"), i, "id", errors, 100),
+            "timestamp": _timestamp(row.get("timestamp"), i, errors, now),
+            "features": _features(row.get("features"), i, errors),
+            "prediction": _number(row.get("prediction"), i, "prediction", errors),
+            "score": _number(row.get("score"), i, "score", errors, optional=True),
+        }
+        if item["prediction_id"] is not None:
+            if item["prediction_id"] in seen:
+                errors.add(i, "id", f"Prediction {item['prediction_id']!r} appears twice in this batch.")
+            seen.add(item["prediction_id"])
+        required = ("prediction_id", "timestamp", "features", "prediction")
+        if all(item[k] is not None for k in required) and (row.get("score") is None or item["score"] is not None):
+            out.append(item)
+    errors.raise_if_any()
+    return out
+
+
+def _features(value, row, errors) -> dict | None:
+    if not isinstance(value, dict) or not value or len(value) > MAX_FEATURES:
+        errors.add(row, "features", f"Give the features as an object of 1 to {MAX_FEATURES} named numbers.")
+        return None
+    out = {}
+    for name, number in value.items():
+        if not 0 < len(name) <= 100:
+            errors.add(row, "features", "Feature names have 1 to 100 characters.")
+            return None
+        clean = _number(number, row, f"features.{name}", errors)
+        if clean is None:
+            return None
+        out[name] = clean
+    return out
+
+
+def clean_outcomes(rows: list) -> list[tuple[str, float]]:
+    errors, out, seen = RowErrors("outcomes"), [], set()
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            errors.add(i, "non_field_errors", "Give an object with id and outcome.")
+            continue
+        prediction_id = _text(row.get("id"), i, "id", errors, 100)
+        outcome = _number(row.get("outcome"), i, "outcome", errors)
+        if prediction_id is not None:
+            if prediction_id in seen:
+                errors.add(i, "id", f"Prediction {prediction_id!r} has two outcomes in this batch.")
+            seen.add(prediction_id)
+        if prediction_id is not None and outcome is not None:
+            out.append((prediction_id, outcome))
+    errors.raise_if_any()
+    return out

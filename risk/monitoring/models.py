@@ -14,6 +14,8 @@ class IngestBatch(models.Model):
     class Kind(models.TextChoices):
         POINTS = "points", "Metric points"
         TRADES = "trades", "Trades"
+        PREDICTIONS = "predictions", "Predictions"
+        OUTCOMES = "outcomes", "Outcomes"
 
     model = models.ForeignKey("models_registry.Model", on_delete=models.PROTECT, related_name="+")
     version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
@@ -68,3 +70,31 @@ class Trade(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "trade_id"], name="monitoring_trade_once")]
         indexes = [models.Index(fields=["version", "timestamp"], name="monitoring_trade_time")]
+
+
+class FeatureSet(models.Model):
+    """The features a version's predictions carry: fixed by its first batch of predictions, so a later row
+    with other features (a pipeline change nobody validated) is refused."""
+
+    version = models.OneToOneField("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    names = models.JSONField()
+    fixed_at = models.DateTimeField(auto_now_add=True)
+
+
+class Prediction(models.Model):
+    """One prediction, and later its outcome: in trading a label exists only when the position closes, so
+    performance is judged on labelled rows while drift uses every row."""
+
+    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    prediction_id = models.CharField(max_length=100)
+    timestamp = models.DateTimeField()
+    features = models.JSONField()
+    prediction = models.FloatField()
+    score = models.FloatField(null=True, blank=True)
+    outcome = models.FloatField(null=True, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True, help_text="When the outcome was reported.")
+    batch = models.ForeignKey(IngestBatch, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "prediction_id"], name="monitoring_prediction_once")]
+        indexes = [models.Index(fields=["version", "timestamp"], name="monitoring_prediction_time")]

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from governance.core.exceptions import Conflict
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import ModelVersion
 from risk.monitoring import inputs
 from risk.monitoring.access import can_push
-from risk.monitoring.models import IngestBatch, MetricPoint, Trade
+from risk.monitoring.models import FeatureSet, IngestBatch, MetricPoint, Prediction, Trade
 
 MONITORED = (S.PRODUCTION, S.PILOT, S.SUSPENDED)
 CHUNK = 5000
@@ -75,7 +76,7 @@ def _store(actor, model, body, key, kind, clean, build) -> Stored:
         earlier = _earlier(model, kind, key)
         if earlier is not None:  # the same batch, sent twice at once: the other copy won
             return Stored(earlier, duplicate=True)
-        raise Conflict("Another batch stored some of these trades at the same moment; send this one again.") from None
+        raise Conflict("Another batch stored some of these rows at the same moment; send this one again.") from None
     return Stored(batch, duplicate=False)
 
 
@@ -102,6 +103,55 @@ def trades_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
         Trade.objects.bulk_create((Trade(version=version, batch=batch, **r) for r in rows), batch_size=CHUNK)
 
     return _store(actor, model, body, idempotency_key, IngestBatch.Kind.TRADES, inputs.clean_trades, build)
+
+
+def predictions_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
+    def build(batch, version, rows):
+        names = sorted(rows[0]["features"])
+        fixed, _ = FeatureSet.objects.get_or_create(version=version, defaults={"names": names})
+        expected = set(fixed.names)
+        errors = inputs.RowErrors("predictions")
+        for i, row in enumerate(rows):
+            if set(row["features"]) != expected:
+                missing, extra = sorted(expected - set(row["features"])), sorted(set(row["features"]) - expected)
+                errors.add(i, "features", f"This version's features are fixed; missing {missing}, unknown {extra}.")
+        ids = [r["prediction_id"] for r in rows]
+        known = set(
+            Prediction.objects.filter(version=version, prediction_id__in=ids).values_list("prediction_id", flat=True)
+        )
+        for i, prediction_id in enumerate(ids):
+            if prediction_id in known:
+                errors.add(i, "id", f"Prediction {prediction_id!r} was already reported for this version.")
+        errors.raise_if_any()
+        Prediction.objects.bulk_create((Prediction(version=version, batch=batch, **r) for r in rows), batch_size=CHUNK)
+
+    return _store(actor, model, body, idempotency_key, IngestBatch.Kind.PREDICTIONS, inputs.clean_predictions, build)
+
+
+def outcomes_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
+    """Outcomes join the predictions they belong to (by id); an unknown id, or a prediction that already has
+    an outcome, refuses the batch."""
+
+    def build(batch, version, rows):
+        ids = [prediction_id for prediction_id, _ in rows]
+        stored = {
+            p.prediction_id: p
+            for p in Prediction.objects.select_for_update().filter(version=version, prediction_id__in=ids)
+        }
+        errors, now, changed = inputs.RowErrors("outcomes"), timezone.now(), []
+        for i, (prediction_id, outcome) in enumerate(rows):
+            prediction = stored.get(prediction_id)
+            if prediction is None:
+                errors.add(i, "id", f"No prediction {prediction_id!r} was reported for this version.")
+            elif prediction.outcome is not None:
+                errors.add(i, "id", f"Prediction {prediction_id!r} already has its outcome.")
+            else:
+                prediction.outcome, prediction.outcome_at = outcome, now
+                changed.append(prediction)
+        errors.raise_if_any()
+        Prediction.objects.bulk_update(changed, ["outcome", "outcome_at"], batch_size=CHUNK)
+
+    return _store(actor, model, body, idempotency_key, IngestBatch.Kind.OUTCOMES, inputs.clean_outcomes, build)
 
 
 MAX_SERIES_POINTS = 10_000

@@ -143,3 +143,59 @@ def test_the_series_is_averaged_into_buckets_when_asked(world, api):
     later = api.as_user(world.compliance).get(SERIES, {"metric": "pnl", "since": since}).json()
     assert [v for _, v in later["points"]] == [4.0, 5.0, 6.0, 7.0]
     assert api.as_user(world.compliance).get(SERIES, {"metric": "pnl", "since": "soon"}).status_code == 400
+
+
+PREDICTIONS = "/api/v1/models/mine/monitoring/predictions/"
+OUTCOMES = "/api/v1/models/mine/monitoring/outcomes/"
+
+
+def prediction(i, **overrides):
+    row = {"id": f"p-{i}", "timestamp": stamp(i), "features": {"f1": 0.1 * i, "f2": 1.0}, "prediction": i % 2}
+    return row | {"score": 0.5 + i / 100} | overrides
+
+
+@pytest.mark.django_db
+def test_outcomes_join_their_predictions_later(world, api):
+    from risk.monitoring.models import Prediction
+
+    client = api.as_user(world.developer)
+    assert (
+        client.post(PREDICTIONS, {"predictions": [prediction(i) for i in range(4)]}, format="json").status_code == 201
+    )
+    response = client.post(
+        OUTCOMES, {"outcomes": [{"id": "p-1", "outcome": 1}, {"id": "p-3", "outcome": 0}]}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["stored"] == 2
+    labelled = dict(Prediction.objects.filter(outcome__isnull=False).values_list("prediction_id", "outcome"))
+    assert labelled == {"p-1": 1.0, "p-3": 0.0}
+    assert Prediction.objects.filter(outcome__isnull=True).count() == 2  # labels arrive late: still unlabelled
+
+
+@pytest.mark.django_db
+def test_predictions_with_other_features_or_repeated_ids_refuse_the_batch(world, api):
+    from risk.monitoring.models import Prediction
+
+    client = api.as_user(world.developer)
+    client.post(PREDICTIONS, {"predictions": [prediction(1)]}, format="json")
+    changed = prediction(2, features={"f1": 0.3, "f3": 2.0})
+    response = client.post(PREDICTIONS, {"predictions": [prediction(3), changed, prediction(1)]}, format="json")
+    assert response.status_code == 400
+    assert {(e["row"], e["field"]) for e in response.json()["predictions"]} == {(1, "features"), (2, "id")}
+    nan_like = client.post(PREDICTIONS, {"predictions": [prediction(4, features={"f1": "x", "f2": 1})]}, format="json")
+    assert nan_like.status_code == 400 and nan_like.json()["predictions"][0]["field"] == "features.f1"
+    assert list(Prediction.objects.values_list("prediction_id", flat=True)) == ["p-1"]
+
+
+@pytest.mark.django_db
+def test_outcomes_for_unknown_or_labelled_predictions_refuse_the_batch(world, api):
+    from risk.monitoring.models import Prediction
+
+    client = api.as_user(world.developer)
+    client.post(PREDICTIONS, {"predictions": [prediction(1), prediction(2)]}, format="json")
+    client.post(OUTCOMES, {"outcomes": [{"id": "p-1", "outcome": 1}]}, format="json")
+    body = {"outcomes": [{"id": "p-2", "outcome": 1}, {"id": "p-9", "outcome": 0}, {"id": "p-1", "outcome": 0}]}
+    response = client.post(OUTCOMES, body, format="json")
+    assert response.status_code == 400
+    assert {(e["row"], e["field"]) for e in response.json()["outcomes"]} == {(1, "id"), (2, "id")}
+    assert Prediction.objects.get(prediction_id="p-2").outcome is None  # all or nothing
+    assert Prediction.objects.get(prediction_id="p-1").outcome == 1.0

@@ -1,11 +1,13 @@
 from django.urls import re_path
 
 from models_registry.api.views import MODEL_KEY_REGEX
-from risk.monitoring.api.views import PointsView, SeriesView, TradesView
+from risk.monitoring.api.views import OutcomesView, PointsView, PredictionsView, SeriesView, TradesView
 
 base = rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/monitoring"
 urlpatterns = [
     re_path(rf"{base}/points/$", PointsView.as_view(), name="monitoring-points"),
     re_path(rf"{base}/trades/$", TradesView.as_view(), name="monitoring-trades"),
+    re_path(rf"{base}/predictions/$", PredictionsView.as_view(), name="monitoring-predictions"),
+    re_path(rf"{base}/outcomes/$", OutcomesView.as_view(), name="monitoring-outcomes"),
     re_path(rf"{base}/series/$", SeriesView.as_view(), name="monitoring-series"),
 ]

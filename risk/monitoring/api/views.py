@@ -40,6 +40,29 @@ class TradeBatchSerializer(serializers.Serializer):
     trades = TradeSerializer(many=True)
 
 
+class PredictionSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100)
+    timestamp = serializers.DateTimeField()
+    features = serializers.DictField(child=serializers.FloatField(), help_text="Named feature values.")
+    prediction = serializers.FloatField()
+    score = serializers.FloatField(required=False, allow_null=True)
+
+
+class PredictionBatchSerializer(serializers.Serializer):
+    version = serializers.CharField(required=False, help_text="Defaults to the version in production, else pilot.")
+    predictions = PredictionSerializer(many=True)
+
+
+class OutcomeSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100, help_text="The id of a prediction reported earlier.")
+    outcome = serializers.FloatField()
+
+
+class OutcomeBatchSerializer(serializers.Serializer):
+    version = serializers.CharField(required=False, help_text="Defaults to the version in production, else pilot.")
+    outcomes = OutcomeSerializer(many=True)
+
+
 class StoredSerializer(serializers.Serializer):
     stored = serializers.IntegerField(help_text="Rows stored by this request (0 when it repeated an earlier one).")
     rows = serializers.IntegerField(help_text="Rows in the batch.")
@@ -96,6 +119,30 @@ class TradesView(_BatchView):
 
     @extend_schema(
         request=TradeBatchSerializer, parameters=[IDEMPOTENCY], responses={201: StoredSerializer, 200: StoredSerializer}
+    )
+    def post(self, request, model_key):
+        return super().post(request, model_key)
+
+
+class PredictionsView(_BatchView):
+    ingest = staticmethod(services.predictions_ingest)
+
+    @extend_schema(
+        request=PredictionBatchSerializer,
+        parameters=[IDEMPOTENCY],
+        responses={201: StoredSerializer, 200: StoredSerializer},
+    )
+    def post(self, request, model_key):
+        return super().post(request, model_key)
+
+
+class OutcomesView(_BatchView):
+    ingest = staticmethod(services.outcomes_ingest)
+
+    @extend_schema(
+        request=OutcomeBatchSerializer,
+        parameters=[IDEMPOTENCY],
+        responses={201: StoredSerializer, 200: StoredSerializer},
     )
     def post(self, request, model_key):
         return super().post(request, model_key)
