@@ -1,0 +1,98 @@
+"""Sudden-change detection on a monitored stream, and the false-alarm rate a drift threshold implies.
+
+Written here rather than taken from a library: the rules are a few lines each, and what the product must
+state beside them (the reference they standardise against, their parameters, the expected run length between
+false alarms) is exactly what a general library hides.
+
+Both rules standardise the stream against a frozen reference window (its mean and standard deviation), so a
+shift is measured in reference standard deviations, and both restart after an alarm.
+
+- Two-sided CUSUM (Page 1954): S+ = max(0, S+ + z - k), S- = max(0, S- - z - k); alarm when either exceeds
+  h. With k = 0.5 and h = 5: about 465 in-control observations between false alarms, and a 1 sigma shift
+  caught in about 10 observations (Montgomery, Introduction to Statistical Quality Control, table 9.3).
+- EWMA (Roberts 1959; Lucas and Saccucci 1990): E = lambda z + (1 - lambda) E, alarm when |E| exceeds
+  L sigma_E, sigma_E = sqrt(lambda / (2 - lambda)) (the asymptotic limits the published run lengths are for).
+  With lambda = 0.1 and L = 2.814: about 500 in-control observations between false alarms, a 1 sigma shift
+  caught in about 10.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from risk.metrics._checks import MetricInputError, as_float
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    parameters: dict
+    in_control_run_length: float  # expected observations between false alarms
+    one_sigma_delay: float | None  # expected observations to catch a 1 sigma shift
+
+
+CUSUM = Rule("cusum", {"k": 0.5, "h": 5.0}, 465.0, 10.4)
+EWMA = Rule("ewma", {"lambda": 0.1, "L": 2.814}, 500.0, 10.3)
+
+
+def standardise(values, reference) -> np.ndarray:
+    """The stream in reference standard deviations from the reference mean."""
+    ref = as_float("reference", reference)
+    if ref.size < 2:
+        raise MetricInputError("the reference window needs at least 2 observations")
+    sd = float(np.std(ref, ddof=1))
+    if not sd > 0:
+        raise MetricInputError("the reference window is constant: there is no spread to measure a change against")
+    return (as_float("values", values) - float(np.mean(ref))) / sd
+
+
+def cusum_alarms(z, k: float = 0.5, h: float = 5.0) -> list[int]:
+    """Positions where the two-sided CUSUM of standardised values `z` alarms (restarting after each)."""
+    z = as_float("z", z)
+    alarms, high, low = [], 0.0, 0.0
+    for i, value in enumerate(z):
+        high = max(0.0, high + value - k)
+        low = max(0.0, low - value - k)
+        if high > h or low > h:
+            alarms.append(i)
+            high = low = 0.0
+    return alarms
+
+
+def ewma_alarms(z, lam: float = 0.1, width: float = 2.814) -> list[int]:
+    """Positions where the EWMA of standardised values `z` leaves its limits (restarting after each)."""
+    z = as_float("z", z)
+    limit = width * np.sqrt(lam / (2 - lam))
+    alarms, level = [], 0.0
+    for i, value in enumerate(z):
+        level = lam * value + (1 - lam) * level
+        if abs(level) > limit:
+            alarms.append(i)
+            level = 0.0
+    return alarms
+
+
+def psi_false_alarm_rate(threshold: float, window: int, reference: int, bins: int = 10) -> float:
+    """The chance that PSI exceeds `threshold` with no drift at all, for a window of `window` rows against a
+    reference of `reference` rows: PSI is then about (1/window + 1/reference) times a chi-square with
+    bins - 1 degrees of freedom. "PSI > 0.10" on 10 bins fires 83% of the time on 100 rows against 100."""
+    if window < 1 or reference < 1 or bins < 2 or threshold < 0:
+        raise MetricInputError("give positive window and reference sizes, at least 2 bins and a threshold >= 0")
+    scale = 1 / window + 1 / reference
+    return float(stats.chi2.sf(threshold / scale, bins - 1))
+
+
+def psi_minimum_window(threshold: float, reference: int, rate: float = 0.05, bins: int = 10) -> int | None:
+    """The smallest window whose false-alarm rate at `threshold` is at most `rate` (None when even an
+    unlimited window cannot get there against this reference)."""
+    if psi_false_alarm_rate(threshold, 10**9, reference, bins) > rate:
+        return None
+    low, high = 1, 10**9
+    while low < high:
+        middle = (low + high) // 2
+        if psi_false_alarm_rate(threshold, middle, reference, bins) <= rate:
+            high = middle
+        else:
+            low = middle + 1
+    return low
