@@ -90,16 +90,21 @@ def points_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
     return _store(actor, model, body, idempotency_key, IngestBatch.Kind.POINTS, inputs.clean_points, build)
 
 
+def _refuse_reported_ids(errors, model_class, id_field: str, noun: str, version, rows) -> None:
+    """Name each row whose id was already stored for this version (an id is reported once)."""
+    ids = [r[id_field] for r in rows]
+    earlier = model_class.objects.filter(version=version, **{f"{id_field}__in": ids})
+    known = set(earlier.values_list(id_field, flat=True))
+    for i, row_id in enumerate(ids):
+        if row_id in known:
+            errors.add(i, "id", f"{noun} {row_id!r} was already reported for this version.")
+
+
 def trades_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
     def build(batch, version, rows):
-        ids = [r["trade_id"] for r in rows]
-        known = set(Trade.objects.filter(version=version, trade_id__in=ids).values_list("trade_id", flat=True))
-        if known:
-            errors = inputs.RowErrors("trades")
-            for i, trade_id in enumerate(ids):
-                if trade_id in known:
-                    errors.add(i, "id", f"Trade {trade_id!r} was already reported for this version.")
-            errors.raise_if_any()
+        errors = inputs.RowErrors("trades")
+        _refuse_reported_ids(errors, Trade, "trade_id", "Trade", version, rows)
+        errors.raise_if_any()
         Trade.objects.bulk_create((Trade(version=version, batch=batch, **r) for r in rows), batch_size=CHUNK)
 
     return _store(actor, model, body, idempotency_key, IngestBatch.Kind.TRADES, inputs.clean_trades, build)
@@ -115,13 +120,7 @@ def predictions_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
             if set(row["features"]) != expected:
                 missing, extra = sorted(expected - set(row["features"])), sorted(set(row["features"]) - expected)
                 errors.add(i, "features", f"This version's features are fixed; missing {missing}, unknown {extra}.")
-        ids = [r["prediction_id"] for r in rows]
-        known = set(
-            Prediction.objects.filter(version=version, prediction_id__in=ids).values_list("prediction_id", flat=True)
-        )
-        for i, prediction_id in enumerate(ids):
-            if prediction_id in known:
-                errors.add(i, "id", f"Prediction {prediction_id!r} was already reported for this version.")
+        _refuse_reported_ids(errors, Prediction, "prediction_id", "Prediction", version, rows)
         errors.raise_if_any()
         Prediction.objects.bulk_create((Prediction(version=version, batch=batch, **r) for r in rows), batch_size=CHUNK)
 

@@ -24,12 +24,17 @@ def _problems(html: str) -> str:
     return re.sub(r"<[^>]+>", " ", match.group(1)) if match else ""
 
 
-@pytest.mark.django_db
-def test_a_refused_signoff_shows_each_error_beside_its_field(world, browser_client):
+def _in_validation_with_a_report(world):
     version = new_draft(world)
     version = workflow.version_transition(world.developer, version, "submit")
     version = workflow.version_transition(world.validator, version, "start_validation")
     attach(world.validator, version, "validation_report")
+    return version
+
+
+@pytest.mark.django_db
+def test_a_refused_signoff_shows_each_error_beside_its_field(world, browser_client):
+    version = _in_validation_with_a_report(world)
     client = browser_client.as_user(world.validator)
     url = f"/models/mine/versions/{version.version}/"
     typed = {"action": "validate_with_conditions", "tier_confirmed": "2", "password": PASSWORD}
@@ -88,10 +93,7 @@ def test_every_problem_of_a_signoff_shows_in_one_round_with_the_wrong_password(w
     message at the top that nothing was signed; the refused signature is audited."""
     from governance.core.models import AuditEvent
 
-    version = new_draft(world)
-    version = workflow.version_transition(world.developer, version, "submit")
-    version = workflow.version_transition(world.validator, version, "start_validation")
-    attach(world.validator, version, "validation_report")
+    version = _in_validation_with_a_report(world)
     client = browser_client.as_user(world.validator)
     url = f"/models/mine/versions/{version.version}/"
     before = AuditEvent.objects.count()
