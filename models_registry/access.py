@@ -30,6 +30,7 @@ from models_registry.models import (
     DataSourceUserObjectPermission,
     Model,
     ModelGroupObjectPermission,
+    ModelRisk,
     ModelUserObjectPermission,
     ModelVersion,
 )
@@ -149,6 +150,7 @@ def _register_labels() -> None:
         ("complexity_rating", Rating.choices),
         ("explainability_rating", Rating.choices),
         ("kind", DataSourceKind.choices),
+        ("kind", ModelRisk.Kind.choices),
         ("collection_method", CollectionMethod.choices),
         ("classification", Classification.choices),
         ("usage", DataUsage.choices),

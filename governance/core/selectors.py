@@ -46,31 +46,31 @@ PEOPLE_FIELDS = {
 }
 
 
-def _usernames(value):
-    if isinstance(value, str):
-        yield value
+def _usernames(value, field):
+    """Usernames recorded under a people field, at any depth (a risk's snapshot holds its owner)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _usernames(item, key)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _usernames(item)
+            yield from _usernames(item, field)
+    elif isinstance(value, str) and field in PEOPLE_FIELDS:
+        yield value
 
 
-def _renamed(value, names):
-    if isinstance(value, str):
-        return names.get(value, value)
+def _renamed(value, field, names):
+    if isinstance(value, dict):
+        return {key: _renamed(item, key, names) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_renamed(item, names) for item in value]
+        return [_renamed(item, field, names) for item in value]
+    if isinstance(value, str) and field in PEOPLE_FIELDS:
+        return names.get(value, value)
     return value
 
 
 def with_full_names(events: list) -> list:
     """The events with the people in their changes named by full name (one query; rows are never edited)."""
-    found = {
-        name
-        for event in events
-        for field, values in (event.changes or {}).items()
-        if field in PEOPLE_FIELDS
-        for name in _usernames(values)
-    }
+    found = {name for event in events for name in _usernames(event.changes or {}, None)}
     if not found:
         return events
     names = {
@@ -78,10 +78,7 @@ def with_full_names(events: list) -> list:
         for u in get_user_model().objects.filter(username__in=[n for n in found if len(n) <= 150])
     }
     for event in events:
-        event.changes = {
-            field: _renamed(values, names) if field in PEOPLE_FIELDS else values
-            for field, values in (event.changes or {}).items()
-        }
+        event.changes = _renamed(event.changes or {}, None, names)
     return events
 
 

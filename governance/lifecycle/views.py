@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import errors_to_messages
+from governance.core.models import Signature
 from governance.core.notifications import notifications_mark_read
 from governance.core.policy import policy_in_force
 from governance.core.signatures import check_credentials
@@ -68,6 +69,8 @@ def lifecycle_panel(request, version) -> dict:
             cited = _cited_id(typed.get("run")) or cited
         a.transition_form = TransitionForm(typed, auto_id=auto_id) if typed else TransitionForm(auto_id=auto_id)
         a.needs_comment = workflow.RULES[a.action].needs_comment
+        signing = workflow.RULES[a.action].signing
+        a.meaning = Signature.Meaning(signing).label if signing else ""
         if a.action in workflow.SIGNOFF_ACTIONS:
             a.signoff_form = signoff_form(version, typed, cited_id=cited, auto_id=auto_id, action=a.action)
         if a.action == workflow.Action.START_PILOT:

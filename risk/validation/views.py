@@ -29,6 +29,7 @@ from risk.validation.forms import (
     PlanTestFormSet,
 )
 from risk.validation.models import Finding, ValidationRun
+from risk.validation.plans import label_for_test
 
 # --- Panels of the version page ------------------------------------------------------------------------
 
@@ -190,10 +191,12 @@ def _with_finding_links(user, run) -> list[dict]:
         if row["outcome"] in ("fail", "warn"):
             query = urlencode(
                 {
-                    "finding_title": f"Validation run #{run.pk}: {row['test']} {row['outcome']}",
+                    "finding_title": f"Validation run #{run.pk}: {label_for_test(row['test'], row['metric'])} "
+                    f"{'failed' if row['outcome'] == 'fail' else 'warned'}",
                     "finding_run": run.pk,
                     "finding_test": row["test"],
-                    "finding_description": f"{row['metric']} = {row['value']:.6g} against {_threshold_text(row)} "
+                    "finding_description": f"{plans.metric_label(row['metric'])} = {row['value']:.6g} "
+                    f"against {_threshold_text(row)} "
                     f"in validation run #{run.pk} on {run.dataset.original_name} (SHA-256 {run.input_sha256}).",
                 }
             )

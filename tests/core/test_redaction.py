@@ -215,3 +215,32 @@ def test_the_timeline_says_plans_and_signatures_in_words(world, browser_client):
     timeline = html[html.index("Audit timeline") :]
     assert "Strategy and classifier (returns and prediction log)" in timeline and "Sharpe ratio" in timeline
     assert "strategy_classifier" not in timeline and "sharpe_gap" not in timeline
+
+
+@pytest.mark.django_db
+def test_a_risk_entry_reads_with_its_owner_by_name_and_its_kind_by_label(world, browser_client):
+    import datetime as dt
+
+    from models_registry import risk_register
+
+    risk_register.risk_add(
+        world.compliance,
+        world.mine,
+        kind="regulatory",
+        title="RTS 6 limits not versioned",
+        description="Pre-trade limits live in a spreadsheet.",
+        likelihood=2,
+        impact=4,
+        mitigations="Move them into the OMS.",
+        residual_likelihood=1,
+        residual_impact=3,
+        owner=world.developer,
+        next_review=dt.date.today() + dt.timedelta(days=90),
+    )
+    response = browser_client.as_user(world.compliance).get("/models/mine/")
+    html = response.content.decode()
+    timeline = html[html.index("Audit timeline") :]
+    assert "Regulatory risk" in timeline and world.developer.get_full_name() in timeline
+    assert "Risk: RTS 6 limits not versioned" in timeline
+    entry = next(e for e in response.context["timeline"] if e.action == "risk.add")
+    assert world.developer.username not in str(entry.changes)

@@ -103,6 +103,7 @@ def test_every_problem_of_a_signoff_shows_in_one_round_with_the_wrong_password(w
     assert "at least 20 characters" in _errors_beside(html, "id_validate_no_findings_justification")
     assert "justify" in _errors_beside(html, "id_validate_outcomes_analysis_na").lower()
     assert "Sign: validated: not done" in html
+    assert "Signing means: validated." in html and "Signing means: Sign:" not in html
     assert AuditEvent.objects.count() == before + 1  # the refused signature attempt, nothing else
     assert ModelVersion.objects.get(pk=version.pk).status == "in_validation"
 

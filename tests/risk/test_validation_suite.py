@@ -16,6 +16,7 @@ from risk.metrics import overfitting
 from risk.validation import runs as validation
 from risk.validation import services
 from risk.validation.models import Evidence, Finding, ValidationRun
+from risk.validation.plans import label_for_test
 from tests.factories import PASSWORD
 from tests.governance.lifecycle_helpers import new_draft, signoff_for
 
@@ -417,7 +418,9 @@ def test_a_failed_test_links_the_validator_to_a_prefilled_finding(world, browser
     failed = [r for r in ValidationRun.objects.get(pk=run.pk).results if r["outcome"] in ("fail", "warn")]
     assert failed and len(links) == len(failed)
     form = client.get(html.unescape(links[0])).content.decode()
-    assert f"Validation run #{run.pk}: {failed[0]['test']} {failed[0]['outcome']}" in html.unescape(form)
+    first, said = failed[0], {"fail": "failed", "warn": "warned"}[failed[0]["outcome"]]
+    title = f"Validation run #{run.pk}: {label_for_test(first['test'], first['metric'])} {said}"
+    assert title in html.unescape(form)
     assert 'id="raise-finding" open' in form and dataset.sha256 in form
     compliance_page = browser_client.as_user(world.compliance).get(f"/validation-runs/{run.pk}/").content.decode()
     assert "raise-finding" not in compliance_page

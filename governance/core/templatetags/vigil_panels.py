@@ -35,7 +35,7 @@ ACRONYMS = {"sha256": "SHA-256", "uri": "URI", "url": "URL", "id": "ID", "otp": 
 def audit_field(name: str) -> str:
     """A changed field's name as words ("training_sources" -> "Training sources", "artifact_sha256" ->
     "Artifact SHA-256")."""
-    words = [ACRONYMS.get(w, w) for w in str(name).replace(".", " ").split("_")]
+    words = [ACRONYMS.get(w, w) for w in str(name).replace(".", " ").replace(":", ": ").split("_")]
     text = " ".join(" ".join(words).split())
     return text[:1].upper() + text[1:]
 
