@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("governance.core.urls")),
     path("", include("governance.lifecycle.urls")),
     path("", include("risk.validation.urls")),
+    path("", include("risk.monitoring.urls")),
     path("", include("models_registry.urls")),
 ]
 

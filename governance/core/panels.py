@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 VERSION_PAGE = "version"
 MODEL_PAGE = "model"
+QUEUE_PAGE = "queue"  # My queue: work that higher apps know of (monitors in warn or breach)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from governance.core import panels
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import errors_to_messages
 from governance.core.models import Signature
@@ -237,6 +238,7 @@ def inbox(request):
             "waiting": work.waiting,
             "notifications": selectors.notifications_of(user),
             "today": timezone.now().date(),
+            "panels": panels.build(panels.QUEUE_PAGE, request, None),
         },
     )
 

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.core import access, signatures
+from governance.core import access, events, signatures
 from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import GovernancePolicy, Signature
@@ -730,6 +730,11 @@ def _move(step: Step, version, target, action, details, comment="", signature=No
             "policy_version": [None, step.policy.version],
             **({"details": [None, details]} if details else {}),
         },
+    )
+    # Apps above the lifecycle (monitoring proposes monitors at pilot) follow versions through this event.
+    events.emit(
+        "lifecycle.transition",
+        {"version": version.pk, "action": action, "from": from_status, "to": target, "transition": transition.pk},
     )
     return transition
 

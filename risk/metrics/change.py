@@ -47,30 +47,42 @@ def standardise(values, reference) -> np.ndarray:
     return (as_float("values", values) - float(np.mean(ref))) / sd
 
 
-def cusum_alarms(z, k: float = 0.5, h: float = 5.0) -> list[int]:
-    """Positions where the two-sided CUSUM of standardised values `z` alarms (restarting after each)."""
+def cusum_levels(z, k: float = 0.5, h: float = 5.0) -> np.ndarray:
+    """The two-sided CUSUM of standardised values `z` after each observation, as a share of the decision
+    limit h (above 1 is an alarm; the sums restart after each alarm)."""
     z = as_float("z", z)
-    alarms, high, low = [], 0.0, 0.0
+    levels, high, low = np.empty(z.size), 0.0, 0.0
     for i, value in enumerate(z):
         high = max(0.0, high + value - k)
         low = max(0.0, low - value - k)
+        levels[i] = max(high, low) / h
         if high > h or low > h:
-            alarms.append(i)
             high = low = 0.0
-    return alarms
+    return levels
+
+
+def cusum_alarms(z, k: float = 0.5, h: float = 5.0) -> list[int]:
+    """Positions where the two-sided CUSUM of standardised values `z` alarms (restarting after each)."""
+    return np.flatnonzero(cusum_levels(z, k, h) > 1).tolist()
+
+
+def ewma_levels(z, lam: float = 0.1, width: float = 2.814) -> np.ndarray:
+    """|EWMA| of standardised values `z` after each observation, as a share of its control limit (above 1 is
+    an alarm; the average restarts after each alarm)."""
+    z = as_float("z", z)
+    limit = width * np.sqrt(lam / (2 - lam))
+    levels, level = np.empty(z.size), 0.0
+    for i, value in enumerate(z):
+        level = lam * value + (1 - lam) * level
+        levels[i] = abs(level) / limit
+        if abs(level) > limit:
+            level = 0.0
+    return levels
 
 
 def ewma_alarms(z, lam: float = 0.1, width: float = 2.814) -> list[int]:
     """Positions where the EWMA of standardised values `z` leaves its limits (restarting after each)."""
-    z = as_float("z", z)
-    limit = width * np.sqrt(lam / (2 - lam))
-    alarms, level = [], 0.0
-    for i, value in enumerate(z):
-        level = lam * value + (1 - lam) * level
-        if abs(level) > limit:
-            alarms.append(i)
-            level = 0.0
-    return alarms
+    return np.flatnonzero(ewma_levels(z, lam, width) > 1).tolist()
 
 
 def psi_false_alarm_rate(threshold: float, window: int, reference: int, bins: int = 10) -> float:
@@ -96,3 +108,21 @@ def psi_minimum_window(threshold: float, reference: int, rate: float = 0.05, bin
         else:
             low = middle + 1
     return low
+
+
+def ks_false_alarm_rate(threshold: float, window: int, reference: int) -> float:
+    """The chance that the two-sample KS statistic exceeds `threshold` with no drift at all (Kolmogorov's
+    asymptotic distribution of sqrt(n m / (n + m)) D)."""
+    if window < 1 or reference < 1 or threshold < 0:
+        raise MetricInputError("give positive window and reference sizes and a threshold >= 0")
+    return float(stats.kstwobign.sf(threshold * np.sqrt(window * reference / (window + reference))))
+
+
+def longest_run_threshold(loss_rate: float, trades: int, chance: float) -> int:
+    """The shortest losing streak that a window of `trades` independent trades, each lost with probability
+    `loss_rate`, contains with probability at most `chance`: P(longest run >= k) ~ 1 - exp(-n (1 - q) q^k)
+    (the Poisson approximation for runs; Feller, vol. I, XIII.7)."""
+    if not 0 < loss_rate < 1 or trades < 1 or not 0 < chance < 1:
+        raise MetricInputError("give a loss rate and a chance strictly between 0 and 1, and at least one trade")
+    bound = -np.log1p(-chance) / (trades * (1 - loss_rate))  # q^k must not exceed this
+    return max(1, int(np.ceil(np.log(bound) / np.log(loss_rate))))

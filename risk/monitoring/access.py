@@ -1,14 +1,41 @@
-"""Who may report and read a model's monitoring data.
+"""Who may report and read a model's monitoring data and monitors.
 
-Reading follows the model: whoever may see it reads its monitoring (the API answers 404 otherwise). Reporting
-is for the model's own team, its owner and developers (trading systems' service accounts join in the alerts
-issue).
+Reading follows the model: whoever may see a version reads its monitoring (the API answers 404 otherwise).
+Reporting is for the model's own team, its owner and developers (trading systems' service accounts join in the
+alerts issue). Changing a monitor is for the model's validator or compliance (monitors.can_change).
 """
 
+from django.db.models import Q
+
+from governance.core import access
 from governance.core.access import is_active
+from models_registry.models import ModelVersion
 
 
 def can_push(user, model) -> bool:
     if not is_active(user):
         return False
     return model.owner_id == user.pk or model.developers.filter(pk=user.pk).exists()
+
+
+def _visible_versions(user):
+    return access.restrict(ModelVersion.objects.all(), user)
+
+
+def _monitors_of_visible_versions(user, action: str) -> Q | None:
+    return None if access.sees_everything(user) else Q(version__in=_visible_versions(user))
+
+
+def register() -> None:
+    from risk.monitoring.models import Monitor
+
+    access.register(Monitor, _monitors_of_visible_versions)
+    access.register_audit_scope("monitoring.monitor", lambda user: access.restrict(Monitor.objects.all(), user))
+    access.register_audit_scope("django_celery_beat.periodictask", _schedules_for)
+
+
+def _schedules_for(user):
+    """Schedules concern the whole firm: compliance, auditors and administrators read their audit trail."""
+    from django_celery_beat.models import PeriodicTask
+
+    return PeriodicTask.objects.all() if access.sees_everything(user) else PeriodicTask.objects.none()

@@ -98,3 +98,122 @@ class Prediction(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "prediction_id"], name="monitoring_prediction_once")]
         indexes = [models.Index(fields=["version", "timestamp"], name="monitoring_prediction_time")]
+
+
+class MonitorCycle(models.Model):
+    """One firing of a monitoring schedule, for one slot of its calendar, split into parts run as jobs.
+
+    Unique per schedule, slot and part: a beat that fires twice for the same slot (a restart, two beats by
+    mistake) finds the cycle there and starts nothing, so each monitor is evaluated once per cycle."""
+
+    schedule = models.ForeignKey("django_celery_beat.PeriodicTask", on_delete=models.PROTECT, related_name="+")
+    slot = models.DateTimeField(help_text="The schedule's tick this cycle evaluates.")
+    part = models.PositiveIntegerField(default=0)
+    parts = models.PositiveIntegerField(default=1)
+    job = models.OneToOneField("governance.Job", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-slot", "part"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "slot", "part"], name="monitoring_cycle_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule.name} at {self.slot:%Y-%m-%d %H:%M} (part {self.part + 1} of {self.parts})"
+
+
+class ReferenceWindow(models.Model):
+    """The frozen sample a drift or sudden-change monitor compares against: the first rows a version
+    reported (once there are enough of them), kept as they were so later backfills cannot move it."""
+
+    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    stream = models.CharField(max_length=120, help_text="What was sampled: a feature, the score, a trade stream.")
+    values = models.JSONField()
+    rows = models.PositiveIntegerField()
+    data_from = models.DateTimeField()
+    data_to = models.DateTimeField()
+    source = models.CharField(max_length=60, default="first window")
+    frozen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["version", "stream"], name="monitoring_reference_once")]
+
+    def __str__(self) -> str:
+        return f"Reference of {self.stream} for {self.version} ({self.rows} rows)"
+
+
+class Monitor(models.Model):
+    """One check on a live version: what it measures, its warn and breach thresholds, its window, its schedule.
+
+    Proposed when the version enters pilot (risk/monitoring/proposals.py); its thresholds change only through
+    monitors.monitor_change_thresholds (the validator or compliance, with a reason, audited). `config_version`
+    counts those changes; each result keeps the configuration it ran with and its hash."""
+
+    class Kind(models.TextChoices):
+        PERFORMANCE = "performance", "Performance"
+        DRIFT = "drift", "Drift"
+        TRADING = "trading", "Trading"
+        STALENESS = "staleness", "Data staleness"
+        CHANGE = "change", "Sudden change"
+
+    class Direction(models.TextChoices):
+        ABOVE = "above", "Alert above the threshold"
+        BELOW = "below", "Alert below the threshold"
+
+    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="monitors")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    measure = models.CharField(max_length=40, help_text="What it measures (risk/monitoring/measures.py).")
+    stream = models.CharField(max_length=120, blank=True, help_text="The feature, or the score, a drift check reads.")
+    direction = models.CharField(max_length=5, choices=Direction.choices)
+    warn = models.FloatField()
+    breach = models.FloatField()
+    window = models.PositiveIntegerField(help_text="How much recent data each evaluation reads, in the check's unit.")
+    min_rows = models.PositiveIntegerField(default=1, help_text="Fewer rows than this: insufficient data.")
+    params = models.JSONField(default=dict, blank=True, help_text="Baseline figures and rule parameters.")
+    schedule = models.ForeignKey("django_celery_beat.PeriodicTask", on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(default=True)
+    config_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["version_id", "kind", "measure", "stream"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "measure", "stream"], name="monitoring_monitor_once"),
+        ]
+        indexes = [models.Index(fields=["schedule", "active"], name="monitoring_monitor_schedule")]
+
+    def __str__(self) -> str:
+        return f"{self.measure}{' ' + self.stream if self.stream else ''} on {self.version}"
+
+
+class MonitorResult(models.Model):
+    """One evaluation of a monitor: its outcome, the value, the configuration it ran with (and its hash) and
+    the data it read. Unique per monitor and cycle slot, so a redelivered or repeated cycle adds nothing."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "OK"
+        WARN = "warn", "Warning"
+        BREACH = "breach", "Breach"
+        INSUFFICIENT = "insufficient", "Insufficient data"
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.PROTECT, related_name="results")
+    slot = models.DateTimeField(help_text="The schedule tick this result belongs to.")
+    cycle = models.ForeignKey(MonitorCycle, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    evaluated_at = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    value = models.FloatField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    config = models.JSONField()
+    config_hash = models.CharField(max_length=64)
+    rows = models.PositiveIntegerField(default=0)
+    data_from = models.DateTimeField(null=True, blank=True)
+    data_to = models.DateTimeField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-slot", "-id"]
+        constraints = [models.UniqueConstraint(fields=["monitor", "slot"], name="monitoring_result_once")]
+
+    def __str__(self) -> str:
+        return f"{self.monitor}: {self.outcome} at {self.slot:%Y-%m-%d %H:%M}"

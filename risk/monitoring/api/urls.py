@@ -1,7 +1,7 @@
 from django.urls import re_path
 
 from models_registry.api.views import MODEL_KEY_REGEX
-from risk.monitoring.api.views import OutcomesView, PointsView, PredictionsView, SeriesView, TradesView
+from risk.monitoring.api.views import MonitorsView, OutcomesView, PointsView, PredictionsView, SeriesView, TradesView
 
 base = rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/monitoring"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     re_path(rf"{base}/predictions/$", PredictionsView.as_view(), name="monitoring-predictions"),
     re_path(rf"{base}/outcomes/$", OutcomesView.as_view(), name="monitoring-outcomes"),
     re_path(rf"{base}/series/$", SeriesView.as_view(), name="monitoring-series"),
+    re_path(rf"{base}/monitors/$", MonitorsView.as_view(), name="monitoring-monitors"),
 ]

@@ -6,9 +6,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from models_registry import selectors as registry
-from risk.monitoring import services
+from risk.monitoring import measures, selectors, services
 from risk.monitoring.catalogue import METRICS
 from risk.monitoring.inputs import BatchRefused
+from risk.monitoring.models import MonitorResult
 from risk.validation.plans import parse_split_date
 
 
@@ -174,3 +175,49 @@ class SeriesView(APIView):
         q = query.validated_data
         version = services.monitored_version(model, q.get("version"))
         return Response(services.series(version, q["metric"], q.get("since"), q.get("until"), q.get("step")))
+
+
+class LatestResultSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=MonitorResult.Outcome.choices)
+    value = serializers.FloatField(allow_null=True)
+    reason = serializers.CharField(help_text="Why the data was insufficient, when it was.")
+    slot = serializers.DateTimeField(help_text="The schedule tick the result belongs to.")
+    evaluated_at = serializers.DateTimeField()
+    rows = serializers.IntegerField(help_text="Rows of data the evaluation read.")
+    data_from = serializers.DateTimeField(allow_null=True)
+    data_to = serializers.DateTimeField(allow_null=True)
+    config_hash = serializers.CharField(help_text="SHA-256 of the configuration the evaluation ran with.")
+    detail = serializers.DictField()
+
+
+class MonitorOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    version = serializers.CharField(source="version.version")
+    kind = serializers.CharField()
+    measure = serializers.CharField()
+    stream = serializers.CharField()
+    label = serializers.SerializerMethodField()
+    direction = serializers.CharField(help_text="'above' alerts on high values, 'below' on low ones.")
+    warn = serializers.FloatField()
+    breach = serializers.FloatField()
+    window = serializers.IntegerField()
+    window_unit = serializers.SerializerMethodField()
+    min_rows = serializers.IntegerField()
+    schedule = serializers.CharField(source="schedule.name")
+    config_version = serializers.IntegerField()
+    params = serializers.DictField()
+    latest = LatestResultSerializer(allow_null=True)
+
+    def get_label(self, monitor) -> str:
+        return measures.label(monitor)
+
+    def get_window_unit(self, monitor) -> str:
+        return measures.MEASURES[monitor.measure].window_unit
+
+
+class MonitorsView(APIView):
+    @extend_schema(responses=MonitorOutSerializer(many=True))
+    def get(self, request, model_key):
+        """The monitors of the model's versions in pilot, production or suspended, each with its latest result."""
+        model = registry.model_get_for_user(request.user, model_key)
+        return Response(MonitorOutSerializer(selectors.model_monitors(request.user, model), many=True).data)

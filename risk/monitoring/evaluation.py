@@ -1,0 +1,418 @@
+"""One evaluation of one monitor: read its window of live data as of the cycle's tick, measure, grade.
+
+Every window ends at the cycle's slot, so a redelivered cycle reads what the first attempt read. A window
+without enough rows, a reference window not yet filled, or data the measure cannot use gives "insufficient
+data" with the reason: there is never a silent pass when there is nothing to judge.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import IntegrityError, transaction
+from scipy import stats
+
+from governance.core.audit import jsonable
+from governance.core.signatures import canonical_hash
+from risk.metrics import change, classification, drift, overfitting
+from risk.metrics._checks import MetricInputError
+from risk.monitoring.measures import MEASURES
+from risk.monitoring.models import IngestBatch, Monitor, MonitorResult, Prediction, ReferenceWindow, Trade
+
+Outcome = MonitorResult.Outcome
+REFERENCE_PREDICTIONS = 1000  # rows frozen as the drift reference
+REFERENCE_DAYS = 5  # days of trading whose daily trade count is the reference
+REFERENCE_POINTS = 40  # stream points (after batching) a change rule standardises against
+
+
+class Insufficient(Exception):
+    """Nothing to judge yet: the message says what is missing."""
+
+
+@dataclass
+class Reading:
+    value: float | None
+    rows: int = 0
+    data_from: dt.datetime | None = None
+    data_to: dt.datetime | None = None
+    detail: dict = field(default_factory=dict)
+
+
+def config_of(monitor: Monitor) -> dict:
+    """What a result records it ran with; its hash tells results of different configurations apart."""
+    return {
+        "measure": monitor.measure,
+        "stream": monitor.stream,
+        "direction": monitor.direction,
+        "warn": monitor.warn,
+        "breach": monitor.breach,
+        "window": monitor.window,
+        "min_rows": monitor.min_rows,
+        "params": monitor.params,
+        "schedule": monitor.schedule.name,
+        "config_version": monitor.config_version,
+    }
+
+
+def grade(direction: str, warn: float, breach: float, value: float) -> str:
+    """Strictly past a threshold alerts, as validation passes a test that meets its threshold exactly."""
+    if direction == "above":
+        return Outcome.BREACH if value > breach else Outcome.WARN if value > warn else Outcome.OK
+    return Outcome.BREACH if value < breach else Outcome.WARN if value < warn else Outcome.OK
+
+
+def evaluate(monitor: Monitor, slot: dt.datetime, cycle=None) -> MonitorResult | None:
+    """Evaluate and record one result for (monitor, slot); None when it was already recorded (another
+    worker, an earlier delivery of the same cycle). A warn or breach emits its event in the same
+    transaction, so the event exists exactly when the result does."""
+    from governance.core import events
+
+    config = config_of(monitor)
+    reading, reason = Reading(None), ""
+    try:
+        reading = READERS[monitor.measure](monitor, slot)
+        if reading.rows < monitor.min_rows or reading.value is None:
+            unit = MEASURES[monitor.measure].window_unit
+            raise Insufficient(
+                f"{reading.rows} {unit} in the window; at least {max(1, monitor.min_rows)} are needed to judge."
+            )
+        outcome = grade(monitor.direction, monitor.warn, monitor.breach, reading.value)
+    except (Insufficient, MetricInputError) as missing:
+        outcome, reason = Outcome.INSUFFICIENT, str(missing)[:500]
+    value = reading.value if reading.value is not None and np.isfinite(reading.value) else None
+    try:
+        with transaction.atomic():
+            result = MonitorResult.objects.create(
+                monitor=monitor,
+                slot=slot,
+                cycle=cycle,
+                outcome=outcome,
+                value=value,
+                reason=reason,
+                config=config,
+                config_hash=canonical_hash(config),
+                rows=reading.rows,
+                data_from=reading.data_from,
+                data_to=reading.data_to,
+                detail=jsonable(reading.detail),
+            )
+            if outcome in (Outcome.WARN, Outcome.BREACH):
+                version = monitor.version
+                events.emit(
+                    "monitoring.alert",
+                    {
+                        "result": result.pk,
+                        "monitor": monitor.pk,
+                        "version": version.pk,
+                        "model": version.model.key,
+                        "outcome": outcome,
+                        "value": value,
+                        "slot": slot,
+                    },
+                )
+    except IntegrityError:
+        return None  # recorded already for this slot: once per cycle
+    return result
+
+
+# --- readers: one per measure, each returns a Reading or raises Insufficient --------------------------------
+
+
+def _labelled(monitor, slot):
+    rows = list(
+        Prediction.objects.filter(version=monitor.version, outcome__isnull=False, timestamp__lt=slot)
+        .order_by("-timestamp")
+        .values_list("timestamp", "prediction", "score", "outcome", "outcome_at")[: monitor.window]
+    )
+    rows.reverse()
+    return rows
+
+
+def _label_lag(rows) -> dict:
+    lags = [(o_at - t).total_seconds() / 3600 for t, _, _, _, o_at in rows if o_at is not None]
+    return {"label_lag_hours": float(np.median(lags)) if lags else None}
+
+
+def performance(monitor, slot) -> Reading:
+    rows = _labelled(monitor, slot)
+    reading = Reading(None, len(rows), rows[0][0] if rows else None, rows[-1][0] if rows else None, _label_lag(rows))
+    if not rows:
+        raise Insufficient("No prediction has its outcome yet: performance is judged on labelled rows only.")
+    unlabelled = Prediction.objects.filter(
+        version=monitor.version, outcome__isnull=True, timestamp__gte=reading.data_from, timestamp__lt=slot
+    ).count()
+    reading.detail["unlabelled_in_window"] = unlabelled
+    _, predicted, scores, outcomes, _ = (np.array(column, dtype=object) for column in zip(*rows, strict=True))
+    y_true, y_pred = outcomes.astype(float), predicted.astype(float)
+    measure = monitor.measure
+    if measure in ("rmse", "mae", "directional_accuracy"):
+        error = y_true - y_pred
+        reading.value = {
+            "rmse": lambda: float(np.sqrt(np.mean(error**2))),
+            "mae": lambda: float(np.mean(np.abs(error))),
+            "directional_accuracy": lambda: float(np.mean(np.sign(y_true) == np.sign(y_pred))),
+        }[measure]()
+    elif measure in ("roc_auc", "calibration_error"):
+        if any(s is None for s in scores):
+            raise Insufficient("Some labelled predictions carry no score; this measure needs every score.")
+        kernel = classification.roc_auc if measure == "roc_auc" else classification.calibration_error
+        reading.value = kernel(y_true, scores.astype(float))
+    else:
+        reading.value = classification.scores_from_confusion(classification.confusion(y_true, y_pred))[measure]
+    return reading
+
+
+def _feature_values(version, stream, queryset) -> tuple[list, list]:
+    times, values = [], []
+    for moment, features, score in queryset.values_list("timestamp", "features", "score"):
+        value = score if stream == "score" else features.get(stream)
+        if value is not None:
+            times.append(moment)
+            values.append(float(value))
+    return times, values
+
+
+def drift_reference(version, stream) -> ReferenceWindow:
+    """The version's first REFERENCE_PREDICTIONS predictions, frozen once there are that many."""
+    name = f"prediction:{stream}"
+    reference = ReferenceWindow.objects.filter(version=version, stream=name).first()
+    if reference is not None:
+        return reference
+    first = Prediction.objects.filter(version=version).order_by("timestamp", "id")[:REFERENCE_PREDICTIONS]
+    times, values = _feature_values(version, stream, first)
+    if len(values) < REFERENCE_PREDICTIONS:
+        raise Insufficient(
+            f"The reference window freezes the first {REFERENCE_PREDICTIONS} predictions; {len(values)} so far."
+        )
+    return _freeze(version, name, values, times[0], times[-1])
+
+
+def _freeze(version, name, values, data_from, data_to) -> ReferenceWindow:
+    try:
+        with transaction.atomic():
+            return ReferenceWindow.objects.create(
+                version=version, stream=name, values=values, rows=len(values), data_from=data_from, data_to=data_to
+            )
+    except IntegrityError:  # frozen by another worker at the same moment: theirs stands
+        return ReferenceWindow.objects.get(version=version, stream=name)
+
+
+def drift_measure(monitor, slot) -> Reading:
+    reference = drift_reference(monitor.version, monitor.stream)
+    recent = Prediction.objects.filter(version=monitor.version, timestamp__lt=slot).order_by("-timestamp")
+    times, values = _feature_values(monitor.version, monitor.stream, recent[: monitor.window])
+    reading = Reading(None, len(values), min(times) if times else None, max(times) if times else None)
+    reading.detail = {"reference_rows": reference.rows, "reference_from": reference.data_from}
+    if values:
+        psi, ks = drift.psi_and_ks(reference.values, values)
+        reading.value = psi if monitor.measure == "psi" else ks
+        rate = change.psi_false_alarm_rate if monitor.measure == "psi" else change.ks_false_alarm_rate
+        reading.detail["false_alarm_rate_warn"] = rate(monitor.warn, len(values), reference.rows)
+    return reading
+
+
+def _trades(monitor, slot, days=None):
+    trades = Trade.objects.filter(version=monitor.version, timestamp__lt=slot)
+    columns = ("timestamp", "pnl", "expected_slippage", "realised_slippage")
+    if days is not None:
+        trades = trades.filter(timestamp__gte=slot - dt.timedelta(days=days))
+        return list(trades.order_by("timestamp", "id").values_list(*columns))
+    rows = list(trades.order_by("-timestamp", "-id").values_list(*columns)[: monitor.window])
+    rows.reverse()
+    return rows
+
+
+def _reading(rows, value=None, **detail) -> Reading:
+    return Reading(value, len(rows), rows[0][0] if rows else None, rows[-1][0] if rows else None, detail)
+
+
+def _daily_pnl(rows) -> np.ndarray:
+    days: dict[dt.date, float] = {}
+    for moment, pnl, _, _ in rows:
+        days[moment.date()] = days.get(moment.date(), 0.0) + pnl
+    return np.array([days[d] for d in sorted(days)])
+
+
+def trade_count(monitor, slot) -> Reading:
+    name = "trades:daily_count"
+    reference = ReferenceWindow.objects.filter(version=monitor.version, stream=name).first()
+    if reference is None:
+        first = Trade.objects.filter(version=monitor.version, timestamp__lt=slot).order_by("timestamp")
+        start = first.values_list("timestamp", flat=True).first()
+        if start is None or slot - start < dt.timedelta(days=REFERENCE_DAYS):
+            raise Insufficient(f"The reference is the daily trade count of the first {REFERENCE_DAYS} days of trading.")
+        end = start + dt.timedelta(days=REFERENCE_DAYS)
+        counts = [0] * REFERENCE_DAYS
+        for moment in first.filter(timestamp__lt=end).values_list("timestamp", flat=True):
+            counts[min(REFERENCE_DAYS - 1, int((moment - start).total_seconds() // 86400))] += 1
+        reference = _freeze(monitor.version, name, counts, start, end)
+    rows = _trades(monitor, slot, days=monitor.window)
+    per_day = float(np.mean(reference.values))
+    return _reading(rows, (len(rows) / monitor.window) / per_day, reference_per_day=per_day, trades=len(rows))
+
+
+def pnl(monitor, slot) -> Reading:
+    rows = _trades(monitor, slot, days=monitor.window)
+    return _reading(rows, float(sum(r[1] for r in rows)))
+
+
+def sharpe_band(monitor, slot) -> Reading:
+    rows = _trades(monitor, slot, days=monitor.window)
+    daily = _daily_pnl(rows)
+    reading = _reading(rows, days=len(daily))
+    reading.rows = len(daily)  # this measure's window is counted in trading days
+    if len(daily) < max(2, monitor.min_rows):
+        return reading
+    sd = float(np.std(daily, ddof=1))
+    if not sd > 0:
+        raise Insufficient("Daily P&L did not vary in the window: there is no Sharpe ratio to place.")
+    live = float(np.mean(daily)) / sd
+    backtest = monitor.params["backtest_sharpe"] / np.sqrt(monitor.params["periods_per_year"])
+    skew, kurtosis = float(stats.skew(daily)), float(stats.kurtosis(daily, fisher=False))
+    reading.value = overfitting.probabilistic_sharpe(live, backtest, len(daily), skew, kurtosis)
+    reading.detail.update(live_sharpe_annualised=live * np.sqrt(monitor.params["periods_per_year"]))
+    return reading
+
+
+def drawdown(monitor, slot) -> Reading:
+    rows = _trades(monitor, slot, days=monitor.window)
+    equity = np.cumsum([r[1] for r in rows]) if rows else np.zeros(0)
+    fall = float(np.max(np.maximum.accumulate(np.concatenate(([0.0], equity))) - np.concatenate(([0.0], equity))))
+    return _reading(rows, fall / monitor.params["notional"], drawdown_money=fall)
+
+
+def hit_rate(monitor, slot) -> Reading:
+    rows = _trades(monitor, slot)
+    return _reading(rows, float(np.mean([r[1] > 0 for r in rows])) if rows else None)
+
+
+def losing_streak(monitor, slot) -> Reading:
+    rows = _trades(monitor, slot)
+    longest = current = 0
+    for _, trade_pnl, _, _ in rows:
+        current = current + 1 if trade_pnl < 0 else 0
+        longest = max(longest, current)
+    return _reading(rows, float(longest))
+
+
+def slippage(monitor, slot) -> Reading:
+    rows = [r for r in _trades(monitor, slot) if r[2] is not None and r[3] is not None]
+    reading = _reading(rows)
+    if rows:
+        expected = float(np.mean([abs(r[2]) for r in rows]))
+        if expected == 0:
+            raise Insufficient("The trades expected no slippage at all: there is nothing to compare against.")
+        reading.value = float(np.mean([abs(r[3]) for r in rows])) / expected
+    return reading
+
+
+def trading_hours_between(start: dt.datetime, end: dt.datetime) -> float:
+    """Hours from start to end that fall on Monday to Friday (UTC). Exchange holidays are not known to Vigil:
+    a holiday counts as a trading day, which errs towards alerting."""
+    hours, day = 0.0, start
+    while day < end:
+        next_day = dt.datetime.combine(day.date() + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        if day.weekday() < 5:
+            hours += (min(end, next_day) - day).total_seconds() / 3600
+        day = next_day
+    return hours
+
+
+def staleness(monitor, slot) -> Reading:
+    last = (
+        IngestBatch.objects.filter(version=monitor.version, received_at__lt=slot)
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    since = last or monitor.created_at
+    return Reading(
+        trading_hours_between(since, slot) if since < slot else 0.0,
+        rows=1,
+        data_to=last,
+        detail={"last_received": last, "never_reported": last is None},
+    )
+
+
+def _batched(values, batch) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    usable = values.size // batch * batch
+    return values[:usable].reshape(-1, batch).mean(axis=1) if usable else np.zeros(0)
+
+
+def _stream_rows(monitor, slot, after=None, first=None):
+    """Raw observations of a change monitor's stream in time order (the first `first`, or those after `after`)."""
+    version, stream = monitor.version, monitor.stream
+    if stream == "accuracy":
+        rows = Prediction.objects.filter(version=version, outcome__isnull=False, timestamp__lt=slot)
+        columns = ("timestamp", "prediction", "outcome")
+        regressor = monitor.params.get("model_type") == "regressor"
+
+        def value(row):
+            return float(np.sign(row[1]) == np.sign(row[2])) if regressor else float(row[1] == row[2])
+    else:
+        rows = Trade.objects.filter(version=version, timestamp__lt=slot)
+        columns = ("timestamp", "pnl")
+
+        def value(row):
+            return float(row[1] < 0) if stream == "losing_trades" else float(row[1])
+
+    if after is not None:
+        rows = rows.filter(timestamp__gt=after)
+    if first is not None:
+        picked = list(rows.order_by("timestamp", "id").values_list(*columns)[:first])
+    else:
+        newest = rows.order_by("-timestamp", "-id").values_list(*columns)
+        picked = list(newest[: monitor.window * monitor.params["batch"]])
+        picked.reverse()
+    return [r[0] for r in picked], [value(r) for r in picked]
+
+
+def change_rule(monitor, slot) -> Reading:
+    batch = monitor.params["batch"]
+    name = f"change:{monitor.stream}"
+    reference = ReferenceWindow.objects.filter(version=monitor.version, stream=name).first()
+    if reference is None:
+        times, raw = _stream_rows(monitor, slot, first=REFERENCE_POINTS * batch)
+        if len(raw) < REFERENCE_POINTS * batch:
+            raise Insufficient(
+                f"The reference window freezes the first {REFERENCE_POINTS * batch} observations; {len(raw)} so far."
+            )
+        reference = _freeze(monitor.version, name, _batched(raw, batch).tolist(), times[0], times[-1])
+    times, raw = _stream_rows(monitor, slot, after=reference.data_to)
+    raw = raw[len(raw) % batch :]  # whole batches, ending with the newest observation
+    times = times[len(times) % batch :]
+    points = _batched(raw, batch)
+    reading = Reading(None, len(points), times[0] if times else None, times[-1] if times else None)
+    reading.detail = {"reference_points": reference.rows, "batch": batch}
+    if points.size:
+        z = change.standardise(points, reference.values)
+        p = monitor.params
+        if monitor.measure == "cusum":
+            levels = change.cusum_levels(z, p.get("k", 0.5), p.get("h", 5.0))
+        else:
+            levels = change.ewma_levels(z, p.get("lambda", 0.1), p.get("L", 2.814))
+        reading.value = float(levels.max())
+        reading.detail["latest_level"] = float(levels[-1])
+        reading.detail["alarms"] = int(np.count_nonzero(levels > 1))
+    return reading
+
+
+READERS = {
+    **dict.fromkeys(
+        ["accuracy", "precision", "recall", "roc_auc", "calibration_error", "rmse", "mae", "directional_accuracy"],
+        performance,
+    ),
+    "psi": drift_measure,
+    "ks": drift_measure,
+    "trade_count": trade_count,
+    "pnl": pnl,
+    "sharpe_band": sharpe_band,
+    "drawdown": drawdown,
+    "hit_rate": hit_rate,
+    "losing_streak": losing_streak,
+    "slippage": slippage,
+    "staleness": staleness,
+    "cusum": change_rule,
+    "ewma": change_rule,
+}

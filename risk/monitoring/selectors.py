@@ -1,0 +1,113 @@
+"""Reads for the monitoring pages and API: monitors with their latest result, their history, and the
+firm-wide overview. Every read is scoped by the access rule registered for monitors (whoever sees the version)."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Max, OuterRef, Subquery
+
+from governance.core import access
+from models_registry.choices import LifecycleStatus as S
+from risk.monitoring.models import IngestBatch, Monitor, MonitorResult
+
+MONITORED = (S.PILOT, S.PRODUCTION, S.SUSPENDED)
+SEVERITY = {"breach": 3, "warn": 2, "insufficient": 1, "ok": 0, None: -1}
+KIND_ORDER = ["performance", "drift", "trading", "change", "staleness"]
+HISTORY = 300  # results per monitor a chart shows
+
+
+def _with_latest(monitors):
+    latest = MonitorResult.objects.filter(monitor=OuterRef("pk")).order_by("-slot")
+    return monitors.annotate(latest_id=Subquery(latest.values("pk")[:1]))
+
+
+def monitors_with_latest(queryset) -> list[Monitor]:
+    """Monitors, each with `.latest` (its newest result or None), in page order."""
+    monitors = list(_with_latest(queryset.select_related("version__model", "schedule")))
+    results = MonitorResult.objects.in_bulk([m.latest_id for m in monitors if m.latest_id])
+    for monitor in monitors:
+        monitor.latest = results.get(monitor.latest_id)
+    monitors.sort(key=lambda m: (m.version_id, KIND_ORDER.index(m.kind), m.measure, m.stream))
+    return monitors
+
+
+def model_monitors(user, model) -> list[Monitor]:
+    """The monitors of a model's versions in pilot, production or suspended, that `user` may see."""
+    visible = access.restrict(Monitor.objects.all(), user)
+    return monitors_with_latest(visible.filter(version__model=model, version__status__in=MONITORED))
+
+
+def monitor_get_for_user(user, pk) -> Monitor:
+    return access.get_for_user(Monitor.objects.select_related("version__model", "schedule"), user, pk=pk)
+
+
+def history(monitors, limit: int = HISTORY) -> dict[int, list[MonitorResult]]:
+    """The newest `limit` results of each monitor, oldest first."""
+    out = {}
+    for monitor in monitors:
+        rows = list(monitor.results.order_by("-slot")[:limit])
+        rows.reverse()
+        out[monitor.pk] = rows
+    return out
+
+
+@dataclass
+class VersionOverview:
+    version: object
+    monitors: int = 0
+    counts: dict = field(default_factory=lambda: dict.fromkeys(SEVERITY.keys() - {None}, 0))
+    worst: str | None = None
+    last_received: dt.datetime | None = None
+    label_lag_hours: float | None = None
+    last_evaluated: dt.datetime | None = None
+
+
+def overview(user, outcome: str = "") -> list[VersionOverview]:
+    """Every monitored version the user sees: its worst latest outcome, counts, last data and label lag,
+    worst first."""
+    monitors = monitors_with_latest(
+        access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
+    )
+    by_version: dict[int, VersionOverview] = {}
+    for monitor in monitors:
+        row = by_version.setdefault(monitor.version_id, VersionOverview(monitor.version))
+        row.monitors += 1
+        latest = monitor.latest
+        if latest is None:
+            continue
+        row.counts[latest.outcome] += 1
+        if SEVERITY[latest.outcome] > SEVERITY[row.worst]:
+            row.worst = latest.outcome
+        if row.last_evaluated is None or latest.evaluated_at > row.last_evaluated:
+            row.last_evaluated = latest.evaluated_at
+        lag = latest.detail.get("label_lag_hours") if monitor.kind == "performance" else None
+        if lag is not None:
+            row.label_lag_hours = lag
+    received = (
+        IngestBatch.objects.filter(version_id__in=by_version).values("version_id").annotate(at=Max("received_at"))
+    )
+    for r in received:
+        by_version[r["version_id"]].last_received = r["at"]
+    rows = list(by_version.values())
+    if outcome:
+        rows = [r for r in rows if r.worst == outcome]
+    rows.sort(key=lambda r: (-SEVERITY[r.worst], r.version.model.key, r.version.version))
+    return rows
+
+
+def alerting_monitors(user, responsible_only: bool = True) -> list[Monitor]:
+    """Monitors whose latest result is a warn or breach, on versions the user answers for (their model's team or
+    validator; compliance: all)."""
+    from governance.core.roles import Role, has_role
+
+    monitors = access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
+    if responsible_only and not has_role(user, Role.COMPLIANCE):
+        mine = (
+            monitors.filter(version__model__owner=user)
+            | monitors.filter(version__model__developers=user)
+            | monitors.filter(version__model__validator=user)
+        )
+        monitors = monitors.filter(pk__in=mine.values("pk"))
+    rows = [m for m in monitors_with_latest(monitors) if m.latest and m.latest.outcome in ("warn", "breach")]
+    rows.sort(key=lambda m: (-SEVERITY[m.latest.outcome], m.version.model.key))
+    return rows
