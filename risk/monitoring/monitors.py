@@ -14,11 +14,12 @@ from django_celery_beat.models import PeriodicTask
 from governance.core import access
 from governance.core.audit import audit_record
 from governance.core.roles import Role, has_role
+from risk.monitoring import schedules as beat_schedules
 from risk.monitoring.models import Monitor
 from risk.validation.access import is_validator_of
 
 MIN_REASON = 20
-SCHEDULE_TASK = "monitoring.start_cycle"
+SCHEDULE_TASK = beat_schedules.TASK
 
 
 def can_change(user, monitor: Monitor) -> bool:
@@ -48,7 +49,9 @@ def check_thresholds(direction: str, warn, breach) -> dict:
 @transaction.atomic
 def monitor_change(actor, monitor: Monitor, *, reason: str, **fields) -> Monitor:
     """Change a monitor's warn, breach, window, min_rows or schedule (any of them), with a reason."""
-    monitor = Monitor.objects.select_for_update().select_related("version__model", "schedule").get(pk=monitor.pk)
+    monitor = (
+        Monitor.objects.select_for_update(of=("self",)).select_related("version__model", "schedule").get(pk=monitor.pk)
+    )
     if not can_change(actor, monitor):
         raise PermissionDenied("Only the model's validator or compliance changes a monitor.")
     errors = {}
@@ -106,7 +109,7 @@ def schedule_change(actor, task: PeriodicTask, *, kind, every=None, period=None,
 
     if not has_role(actor, Role.COMPLIANCE):
         raise PermissionDenied("Only compliance changes monitoring schedules.")
-    task = PeriodicTask.objects.select_for_update().select_related("interval", "crontab").get(pk=task.pk)
+    task = PeriodicTask.objects.select_for_update(of=("self",)).select_related("interval", "crontab").get(pk=task.pk)
     if task.task != SCHEDULE_TASK:
         raise PermissionDenied("Only monitoring schedules are changed here.")
     if len((reason or "").strip()) < MIN_REASON:

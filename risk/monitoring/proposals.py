@@ -21,21 +21,19 @@ run). Decisions, so that live figures are judged on the scale the model was appr
 """
 
 from django.db import transaction
-from django_celery_beat.models import PeriodicTask
 
 from governance.core.audit import audit_record
 from governance.core.models import Signature
 from risk.metrics import change
+from risk.monitoring import schedules as beat_schedules
 from risk.monitoring.evaluation import REFERENCE_PREDICTIONS
 from risk.monitoring.measures import CHANGE_STREAMS, CLASSIFIER_PERFORMANCE, MEASURES, REGRESSOR_PERFORMANCE
 from risk.monitoring.models import FeatureSet, Monitor
 from risk.validation import plans
 from risk.validation.models import ValidationRun
 
-# The schedules monitors run on (django-celery-beat entries created by migration 0004; compliance edits them).
-FREQUENT = "Monitoring: every 15 minutes"
-HOURLY = "Monitoring: hourly"
-DAILY = "Monitoring: daily after the close"
+# The schedules monitors run on (django-celery-beat entries; compliance edits them).
+FREQUENT, HOURLY, DAILY = beat_schedules.FREQUENT, beat_schedules.HOURLY, beat_schedules.DAILY
 SCHEDULE_OF_KIND = {"performance": HOURLY, "drift": HOURLY, "trading": FREQUENT, "staleness": FREQUENT}
 SCHEDULE_OF_KIND["change"] = FREQUENT
 DAILY_MEASURES = {"sharpe_band", "drawdown"}
@@ -77,10 +75,6 @@ def _plan_tests(template: str, run) -> dict:
     tests = run.plan_snapshot["tests"] if run else plans.TEMPLATES[template]["tests"]
     defaults = {t["metric"]: t for t in plans.TEMPLATES[template]["tests"]}
     return {**defaults, **{t["metric"]: t for t in tests}}
-
-
-def _schedules() -> dict[str, PeriodicTask]:
-    return {t.name: t for t in PeriodicTask.objects.filter(name__in=[FREQUENT, HOURLY, DAILY])}
 
 
 def _monitor(version, measure, schedules, *, stream="", warn, breach, window, min_rows=1, **params) -> Monitor:
@@ -250,7 +244,7 @@ def proposal(version) -> list[Monitor]:
     """The monitors this version should have (unsaved), from its plan and its validated figures."""
     run = baseline_run(version)
     template = run.plan_snapshot["template"] if run else plans.template_for(version.model)
-    schedules = _schedules()
+    schedules = beat_schedules.defaults()
     monitors = [_monitor(version, "staleness", schedules, warn=4, breach=8, window=1, min_rows=0)]
     trading = template.startswith("strategy")
     predicts = template != "strategy"

@@ -54,9 +54,12 @@ class Workers:
     def __init__(self, broker_url=REDIS_URL):
         self.processes = []
         self.broker_url = broker_url
+        # VIGIL_TEST_PROCESS_LOG=path keeps what the workers and beat print (debugging); otherwise discarded.
+        log = os.environ.get("VIGIL_TEST_PROCESS_LOG")
+        self.log = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed by stop_all
 
-    def start(self, fault: str = "") -> subprocess.Popen:
-        env = {
+    def env(self, fault: str = "") -> dict:
+        return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "vigil.test_settings",
             "DATABASE_URL": database_url(),
@@ -67,17 +70,27 @@ class Workers:
             if self.broker_url.startswith("redis")
             else "",
             "VIGIL_TEST_FAULT": fault,
+            "VIGIL_TEST_EAGER": "0",  # what a worker enqueues goes through the broker, as in production
         }
+
+    def spawn(self, args: list[str], fault: str = "") -> subprocess.Popen:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.risk.worker_harness"],
+            [sys.executable, *args],
             cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            env=self.env(fault),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.processes.append(process)
         return process
+
+    def start(self, fault: str = "") -> subprocess.Popen:
+        return self.spawn(["-m", "tests.risk.worker_harness"], fault)
+
+    def start_beat(self) -> subprocess.Popen:
+        """Celery beat on the database scheduler (django-celery-beat), as production runs it."""
+        return self.spawn(["-m", "celery", "-A", "vigil", "beat", "--loglevel=INFO", "--max-interval=1"])
 
     @staticmethod
     def kill(process) -> None:
@@ -85,6 +98,8 @@ class Workers:
         process.wait(timeout=20)
 
     def stop_all(self) -> None:
+        if self.log is not subprocess.DEVNULL:
+            self.log.close()
         for process in self.processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from governance.core import events
 from governance.core.audit import audit_record
 from governance.core.models import Desk, Notification, UserProfile
-from governance.demo import demo_files
+from governance.demo import demo_files, monitoring_feed
 from governance.demo.demo_data import DATA_SOURCES, DESKS, MODEL_DATA, MODELS, TEAMS, USERS
 from governance.demo.walk import CannotWalk, walk
 from models_registry import services
@@ -70,7 +70,8 @@ class Command(BaseCommand):
             self._dependencies(system)
             self._governance_examples()
             self._validation_examples()
-        self._settle_notifications(started)
+        self._settle_notifications(started)  # delivers the lifecycle events too: pilots get their monitors
+        monitoring_feed.seed_history()
         self._report(created_logins, password)
 
     def _settle_notifications(self, since):

@@ -1,0 +1,208 @@
+"""The demo's live data: synthetic predictions, outcomes and trades for the demo's production models, pushed
+through the same ingest services the API uses, every minute by beat. One model, eq-momentum-us, drifts and
+degrades from the third minute on (its first feature shifts, its accuracy and hit rate fall), so that within
+ten minutes of `make run` a newcomer sees its monitors go from ok to warn to breach. Every other monitored demo
+version sends a heartbeat point each minute, so data staleness stays quiet.
+
+Seeded randomness only: minute m of a model is drawn from a generator seeded by the model and m.
+"""
+
+import datetime as dt
+import json
+import zlib
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from models_registry.models import ModelVersion
+from risk.monitoring import evaluation, monitors, proposals, services
+from risk.monitoring import schedules as beat_schedules
+from risk.monitoring.models import IngestBatch, Monitor
+
+DEMO_SCHEDULE = "Monitoring: every minute (demo)"
+FEED_TASK_NAME = "Demo: live data for production models"
+DRIFTING = "eq-momentum-us"
+PREDICTS = {"eq-momentum-us": 0.68, "credit-default-prob": 0.74, "fx-carry-g10": 0.66}  # healthy accuracy
+TRADES = {"eq-momentum-us": 0.56, "fx-carry-g10": 0.55, "exec-vwap-eq": 0.57}  # healthy hit rate
+PER_MINUTE = 100  # predictions a minute
+TRADES_PER_MINUTE = 5
+HISTORY = 1_000_000  # the seed of the history drawn before the demo starts (live minutes count from 0)
+
+
+def live_versions():
+    return ModelVersion.objects.filter(status__in=("production", "pilot")).select_related("model", "model__owner")
+
+
+def _rng(key: str, minute: int) -> np.random.Generator:
+    return np.random.default_rng([zlib.crc32(key.encode()), minute])
+
+
+def drift(key: str, minute: int) -> tuple[float, float, float]:
+    """(feature shift in standard deviations, accuracy, hit rate) of a model in its live minute `minute`."""
+    healthy = (0.0, PREDICTS.get(key, 0.7), TRADES.get(key, 0.55))
+    if key != DRIFTING or minute < 2:
+        return healthy
+    steps = minute - 1
+    return min(1.5, 0.15 * steps), max(0.45, healthy[1] - 0.04 * steps), max(0.25, healthy[2] - 0.04 * steps)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _predictions(key, minute, start, count, span, shift, accuracy):
+    rng = _rng(key, minute)
+    rows, outcomes = [], []
+    for i in range(count):
+        truth = int(rng.random() < 0.5)
+        predicted = truth if rng.random() < accuracy else 1 - truth
+        score = float(np.clip((0.62 if predicted else 0.38) + rng.normal(0, 0.12), 0.01, 0.99))
+        pid = f"demo-{minute}-{i}"
+        features = {"momentum_20d": float(rng.normal(shift, 1)), "volume_z": float(rng.normal(0, 1))}
+        moment = start + span * (i / count)
+        rows.append(
+            {"id": pid, "timestamp": _stamp(moment), "features": features, "prediction": predicted, "score": score}
+        )
+        outcomes.append({"id": pid, "outcome": truth})
+    return rows, outcomes
+
+
+def _trades(key, minute, start, count, span, hit_rate):
+    rng = _rng(key + ":trades", minute)
+    rows = []
+    for i in range(count):
+        size = float(abs(rng.normal(300, 150)) + 10)
+        won = rng.random() < hit_rate
+        rows.append(
+            {
+                "id": f"demo-{minute}-{i}",
+                "timestamp": _stamp(start + span * (i / count)),
+                "instrument": "ESZ6",
+                "side": "buy" if rng.random() < 0.5 else "sell",
+                "quantity": float(rng.integers(1, 20)),
+                "price": float(6000 + rng.normal(0, 20)),
+                "pnl": size if won else -size,
+                "expected_slippage": 0.5,
+                "realised_slippage": float(abs(rng.normal(0.55, 0.1))),
+            }
+        )
+    return rows
+
+
+def _push(owner, version, kind, rows, key):
+    ingest = {
+        "predictions": services.predictions_ingest,
+        "outcomes": services.outcomes_ingest,
+        "trades": services.trades_ingest,
+        "points": services.points_ingest,
+    }[kind]
+    ingest(owner, version.model, {"version": version.version, kind: rows}, key)
+
+
+def feed_minute(now: dt.datetime | None = None) -> dict:
+    """One minute of live data for every live demo version (safe to run twice: keys make it idempotent)."""
+    now = now or timezone.now()
+    fed = {}
+    for version in live_versions():
+        key, owner = version.model.key, version.model.owner
+        counted = "predictions" if key in PREDICTS else "trades" if key in TRADES else "points"
+        minute = IngestBatch.objects.filter(
+            version=version, kind=counted, idempotency_key__startswith="demo-live-"
+        ).count()
+        tag = f"demo-live-{version.pk}-{now:%Y%m%d%H%M}"
+        start = now - dt.timedelta(seconds=59)
+        if key not in PREDICTS and key not in TRADES:
+            _push(
+                owner,
+                version,
+                "points",
+                [{"metric": "latency_ms", "timestamp": _stamp(now), "value": 4.0 + float(_rng(key, minute).random())}],
+                tag,
+            )
+            continue
+        shift, accuracy, hit_rate = drift(key, minute)
+        with transaction.atomic():
+            if key in PREDICTS:
+                rows, outcomes = _predictions(key, minute, start, PER_MINUTE, dt.timedelta(seconds=58), shift, accuracy)
+                _push(owner, version, "predictions", rows, tag)
+                # Labels arrive when positions close: this minute's predictions are labelled now, late by
+                # up to a minute, so the label lag the pages show is real.
+                _push(owner, version, "outcomes", outcomes, f"{tag}-outcomes")
+            if key in TRADES:
+                _push(
+                    owner,
+                    version,
+                    "trades",
+                    _trades(key, minute, start, TRADES_PER_MINUTE, dt.timedelta(seconds=58), hit_rate),
+                    f"{tag}-trades",
+                )
+        fed[key] = {"minute": minute, "shift": shift, "accuracy": accuracy, "hit_rate": hit_rate}
+    return fed
+
+
+def seed_history(now: dt.datetime | None = None) -> None:
+    """Two days of predictions and thirty of trades before the demo starts (so reference windows are frozen
+    and charts have a past), every live demo monitor on the every-minute schedule, and six hourly
+    evaluations of history. Idempotent: a second seed finds its batches and adds nothing."""
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    schedule = _demo_schedule()
+    compliance = get_user_model().objects.get(username="compliance")
+    for version in live_versions():
+        key, owner = version.model.key, version.model.owner
+        if IngestBatch.objects.filter(version=version, idempotency_key__startswith="demo-history-").exists():
+            continue
+        with transaction.atomic():
+            if key in PREDICTS:
+                span = dt.timedelta(days=2)
+                rows, outcomes = _predictions(
+                    key, HISTORY, now - span, 1500, span - dt.timedelta(hours=1), 0.0, PREDICTS[key]
+                )
+                _push(owner, version, "predictions", rows, f"demo-history-{version.pk}")
+                _push(owner, version, "outcomes", outcomes, f"demo-history-{version.pk}-outcomes")
+            if key in TRADES:
+                span = dt.timedelta(days=30)
+                rows = _trades(key, HISTORY, now - span, 1200, span - dt.timedelta(hours=1), TRADES[key])
+                _push(owner, version, "trades", rows, f"demo-history-{version.pk}-trades")
+            if key not in PREDICTS and key not in TRADES:
+                _push(
+                    owner,
+                    version,
+                    "points",
+                    [{"metric": "latency_ms", "timestamp": _stamp(now), "value": 4.2}],
+                    f"demo-history-{version.pk}",
+                )
+        proposals.add_feature_monitors(version)  # its features are known now
+        for monitor in Monitor.objects.filter(version=version).exclude(schedule=schedule):
+            monitors.monitor_change(
+                compliance,
+                monitor,
+                schedule=schedule,
+                reason="Demo: every monitor runs each minute so that a newcomer sees monitors move.",
+            )
+        for monitor in Monitor.objects.filter(version=version).select_related("version__model", "schedule"):
+            for hours in range(6, 0, -1):
+                evaluation.evaluate(monitor, now - dt.timedelta(hours=hours))
+    _feed_task()
+
+
+def _demo_schedule() -> PeriodicTask:
+    every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
+    task, _ = PeriodicTask.objects.get_or_create(
+        name=DEMO_SCHEDULE,
+        defaults={
+            "task": beat_schedules.TASK,
+            "kwargs": json.dumps({"schedule": DEMO_SCHEDULE}),
+            "interval": every_minute,
+        },
+    )
+    return task
+
+
+def _feed_task() -> None:
+    every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
+    PeriodicTask.objects.get_or_create(
+        name=FEED_TASK_NAME, defaults={"task": "demo.feed_monitoring", "interval": every_minute}
+    )
