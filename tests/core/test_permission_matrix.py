@@ -16,6 +16,7 @@ from governance.core.models import Signature
 from governance.lifecycle import workflow
 from models_registry import services as registry_services
 from models_registry.models import Model, ModelVersion
+from risk.monitoring import proposals
 from risk.validation import findings as finding_services
 from risk.validation import plans
 from risk.validation import services as evidence_services
@@ -113,6 +114,9 @@ API_READS = [
     *[(f"transitions-{k}", f"/api/v1/models/{k}/{V}/transitions/", in_scope(k)) for k in VERSIONED],
     ("audit-events", "/api/v1/audit-events/", everyone),
     ("audit-verify", "/api/v1/audit-events/verify/", chain_verifiers),
+    # Monitoring follows the model: whoever sees it reads its monitors and series, traders included.
+    *[(f"monitors-{k}", f"/api/v1/models/{k}/monitoring/monitors/", in_scope(k)) for k in VERSIONED],
+    *[(f"series-{k}", f"/api/v1/models/{k}/monitoring/series/?metric=pnl", in_scope(k)) for k in VERSIONED],
 ]
 PAGE_READS = [
     *[(f"model-{k}", f"/models/{k}/", in_scope(k)) for k in MODELS],
@@ -125,6 +129,9 @@ PAGE_READS = [
     *[(f"run-{k}", f"/validation-runs/{{run_{k}}}/", validation_object_on(k)) for k in VERSIONED],
     ("inbox", "/inbox/", everyone),
     ("policy", "/policy/", everyone),
+    ("monitoring", "/monitoring/", everyone),
+    ("monitoring-schedules", "/monitoring/schedules/", everyone),
+    *[(f"monitor-{k}", f"/monitoring/monitors/{{monitor_{k}}}/", in_scope(k)) for k in VERSIONED],
 ]
 
 # Cells where the application itself is wrong, {(family, row, persona): reason}: strict xfails until fixed.
@@ -183,6 +190,7 @@ class Scene:
                 plan_snapshot={**proposal, "claimed_performance": version.claimed_performance},
             )
             self.ids.update({f"finding_{key}": finding.pk, f"run_{key}": run.pk, f"evidence_{key}": dataset.pk})
+            self.ids[f"monitor_{key}"] = proposals.propose(version)[0].pk
 
     def url(self, template):
         return template.format(**self.ids)
