@@ -199,3 +199,12 @@ def test_outcomes_for_unknown_or_labelled_predictions_refuse_the_batch(world, ap
     assert {(e["row"], e["field"]) for e in response.json()["outcomes"]} == {(1, "id"), (2, "id")}
     assert Prediction.objects.get(prediction_id="p-2").outcome is None  # all or nothing
     assert Prediction.objects.get(prediction_id="p-1").outcome == 1.0
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_size_limit_answers_413_in_json_and_stores_nothing(world, api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    response = api.as_user(world.developer).post(POINTS, {"points": points(100)}, format="json")
+    assert response.status_code == 413
+    assert "smaller batches" in response.json()["detail"]
+    assert not MetricPoint.objects.exists()
