@@ -39,6 +39,11 @@ def _decorate(monitor) -> None:
         monitor.rule_text = rule_summary(monitor.measure, monitor.params)
     if monitor.kind == "drift":
         monitor.false_alarms = _false_alarms(monitor)
+        at_minimum = monitor.false_alarms[max(1, monitor.min_rows)]
+        monitor.false_alarm_text = (
+            f"Judged from {monitor.min_rows} rows; with no drift the warn threshold fires {at_minimum['warn']:.1%} "
+            f"of the time at that size, {monitor.false_alarms[monitor.window]['warn']:.2%} at {monitor.window}."
+        )
 
 
 def _false_alarms(monitor) -> dict:

@@ -166,6 +166,7 @@ def test_pages_show_monitors_to_those_who_see_the_model_and_alerts_in_the_queue(
     model_page = browser_client.as_user(world.trader).get("/models/mine/").content.decode()
     assert 'data-panel="monitoring"' in model_page and 'data-testid="monitor-hit_rate"' in model_page
     assert "Breach" in model_page and "plotly" in model_page
+    assert 'data-testid="false-alarm"' in model_page and "about one false alarm per 465 points" in model_page
     overview = browser_client.get("/monitoring/").content.decode()
     assert "mine" in overview and "outcome-breach" in overview
     assert browser_client.get(f"/monitoring/monitors/{monitor(monitored, 'hit_rate').pk}/").status_code == 200
