@@ -61,71 +61,163 @@ def grade(direction: str, warn: float, breach: float, value: float) -> str:
     return Outcome.BREACH if value < breach else Outcome.WARN if value < warn else Outcome.OK
 
 
-def evaluate(monitor: Monitor, slot: dt.datetime, cycle=None) -> MonitorResult | None:
-    """Evaluate and record one result for (monitor, slot); None when it was already recorded (another
-    worker, an earlier delivery of the same cycle). A warn or breach emits its event in the same
-    transaction, so the event exists exactly when the result does."""
-    from governance.core import events
+@dataclass
+class Measured:
+    monitor: Monitor
+    outcome: str
+    reading: Reading
+    reason: str = ""
 
-    config = config_of(monitor)
-    reading, reason = Reading(None), ""
+
+def measure(monitor: Monitor, slot: dt.datetime, data: "LiveData | None" = None) -> Measured:
+    """Read the monitor's window as of `slot` and grade it (writes nothing but a reference window the first
+    time one fills)."""
+    data = data or LiveData(monitor.version, slot)
+    reading = Reading(None)
     try:
-        reading = READERS[monitor.measure](monitor, slot)
+        reading = READERS[monitor.measure](monitor, slot, data)
         if reading.rows < monitor.min_rows or reading.value is None:
             unit = MEASURES[monitor.measure].window_unit
             raise Insufficient(
                 f"{reading.rows} {unit} in the window; at least {max(1, monitor.min_rows)} are needed to judge."
             )
-        outcome = grade(monitor.direction, monitor.warn, monitor.breach, reading.value)
+        return Measured(monitor, grade(monitor.direction, monitor.warn, monitor.breach, reading.value), reading)
     except (Insufficient, MetricInputError) as missing:
-        outcome, reason = Outcome.INSUFFICIENT, str(missing)[:500]
+        return Measured(monitor, Outcome.INSUFFICIENT, reading, str(missing)[:500])
+
+
+def _result(measured: Measured, slot, cycle) -> MonitorResult:
+    config, reading = config_of(measured.monitor), measured.reading
     value = reading.value if reading.value is not None and np.isfinite(reading.value) else None
+    return MonitorResult(
+        monitor=measured.monitor,
+        slot=slot,
+        cycle=cycle,
+        outcome=measured.outcome,
+        value=value if measured.outcome != Outcome.INSUFFICIENT or value is not None else None,
+        reason=measured.reason,
+        config=config,
+        config_hash=canonical_hash(config),
+        rows=reading.rows,
+        data_from=reading.data_from,
+        data_to=reading.data_to,
+        detail=jsonable(reading.detail),
+    )
+
+
+def _emit_alerts(results) -> None:
+    """A warn or breach emits its event in the transaction that records it: the event exists exactly when the
+    result does."""
+    from governance.core import events
+
+    for result in results:
+        if result.outcome in (Outcome.WARN, Outcome.BREACH):
+            version = result.monitor.version
+            payload = {"result": result.pk, "monitor": result.monitor_id, "version": version.pk}
+            payload |= {"model": version.model.key, "outcome": result.outcome, "value": result.value}
+            events.emit("monitoring.alert", payload | {"slot": result.slot})
+
+
+def record(measured: Measured, slot, cycle=None) -> MonitorResult | None:
+    """Record one result; None when (monitor, slot) was recorded already (another worker, an earlier delivery
+    of the same cycle)."""
     try:
         with transaction.atomic():
-            result = MonitorResult.objects.create(
-                monitor=monitor,
-                slot=slot,
-                cycle=cycle,
-                outcome=outcome,
-                value=value,
-                reason=reason,
-                config=config,
-                config_hash=canonical_hash(config),
-                rows=reading.rows,
-                data_from=reading.data_from,
-                data_to=reading.data_to,
-                detail=jsonable(reading.detail),
-            )
-            if outcome in (Outcome.WARN, Outcome.BREACH):
-                version = monitor.version
-                events.emit(
-                    "monitoring.alert",
-                    {
-                        "result": result.pk,
-                        "monitor": monitor.pk,
-                        "version": version.pk,
-                        "model": version.model.key,
-                        "outcome": outcome,
-                        "value": value,
-                        "slot": slot,
-                    },
-                )
+            result = _result(measured, slot, cycle)
+            result.save()
+            _emit_alerts([result])
     except IntegrityError:
-        return None  # recorded already for this slot: once per cycle
+        return None
     return result
 
 
+def record_many(measured: list[Measured], slot, cycle=None) -> list[MonitorResult]:
+    """Record the results of one version's monitors in one insert; if another worker recorded some of them in
+    the meantime, fall back to one at a time (each then stands or falls alone)."""
+    try:
+        with transaction.atomic():
+            results = MonitorResult.objects.bulk_create([_result(m, slot, cycle) for m in measured])
+            _emit_alerts(results)
+            return results
+    except IntegrityError:
+        return [r for r in (record(m, slot, cycle) for m in measured) if r is not None]
+
+
+def evaluate(monitor: Monitor, slot: dt.datetime, cycle=None) -> MonitorResult | None:
+    """Measure and record one monitor for one slot; None when that slot was recorded already."""
+    return record(measure(monitor, slot), slot, cycle)
+
+
+class LiveData:
+    """One version's live data as of one slot, read once and shared by all its monitors in a cycle (each
+    window is a slice of the newest rows, fetched once at the largest size asked)."""
+
+    def __init__(self, version, slot):
+        self.version, self.slot = version, slot
+        self._newest: dict[str, list] = {}
+        self._since: dict[int, list] = {}
+        self._unlabelled: dict = {}
+        self._references: dict | None = None
+
+    def _newest_rows(self, name, queryset, columns, n) -> list:
+        cached = self._newest.get(name)
+        if cached is None or cached.complete_at < n:
+            rows = list(queryset.order_by("-timestamp", "-id").values_list(*columns)[:n])
+            rows.reverse()
+            cached = _Rows(rows)
+            cached.complete_at = n
+            self._newest[name] = cached
+        return cached[-n:] if n < len(cached) else list(cached)
+
+    def labelled(self, n: int) -> list:
+        """(timestamp, prediction, score, outcome, outcome_at) of the newest n labelled predictions."""
+        rows = Prediction.objects.filter(version=self.version, outcome__isnull=False, timestamp__lt=self.slot)
+        return self._newest_rows("labelled", rows, ("timestamp", "prediction", "score", "outcome", "outcome_at"), n)
+
+    def predictions(self, n: int) -> list:
+        """(timestamp, features, score) of the newest n predictions, labelled or not."""
+        rows = Prediction.objects.filter(version=self.version, timestamp__lt=self.slot)
+        return self._newest_rows("predictions", rows, ("timestamp", "features", "score"), n)
+
+    def trades(self, n: int) -> list:
+        """(timestamp, pnl, expected_slippage, realised_slippage) of the newest n trades."""
+        rows = Trade.objects.filter(version=self.version, timestamp__lt=self.slot)
+        return self._newest_rows("trades", rows, TRADE_COLUMNS, n)
+
+    def trades_in_days(self, days: int) -> list:
+        if days not in self._since:
+            rows = Trade.objects.filter(
+                version=self.version, timestamp__lt=self.slot, timestamp__gte=self.slot - dt.timedelta(days=days)
+            )
+            self._since[days] = list(rows.order_by("timestamp", "id").values_list(*TRADE_COLUMNS))
+        return self._since[days]
+
+    def unlabelled_since(self, moment) -> int:
+        if moment not in self._unlabelled:
+            self._unlabelled[moment] = Prediction.objects.filter(
+                version=self.version, outcome__isnull=True, timestamp__gte=moment, timestamp__lt=self.slot
+            ).count()
+        return self._unlabelled[moment]
+
+    def reference(self, name: str) -> ReferenceWindow | None:
+        if self._references is None:
+            self._references = {r.stream: r for r in ReferenceWindow.objects.filter(version=self.version)}
+        return self._references.get(name)
+
+    def remember(self, reference: ReferenceWindow) -> ReferenceWindow:
+        self.reference(reference.stream)
+        self._references[reference.stream] = reference
+        return reference
+
+
+class _Rows(list):
+    complete_at = 0  # the n it was fetched for: fewer rows than n means there are no more
+
+
+TRADE_COLUMNS = ("timestamp", "pnl", "expected_slippage", "realised_slippage")
+
+
 # --- readers: one per measure, each returns a Reading or raises Insufficient --------------------------------
-
-
-def _labelled(monitor, slot):
-    rows = list(
-        Prediction.objects.filter(version=monitor.version, outcome__isnull=False, timestamp__lt=slot)
-        .order_by("-timestamp")
-        .values_list("timestamp", "prediction", "score", "outcome", "outcome_at")[: monitor.window]
-    )
-    rows.reverse()
-    return rows
 
 
 def _label_lag(rows) -> dict:
@@ -133,15 +225,12 @@ def _label_lag(rows) -> dict:
     return {"label_lag_hours": float(np.median(lags)) if lags else None}
 
 
-def performance(monitor, slot) -> Reading:
-    rows = _labelled(monitor, slot)
+def performance(monitor, slot, data) -> Reading:
+    rows = data.labelled(monitor.window)
     reading = Reading(None, len(rows), rows[0][0] if rows else None, rows[-1][0] if rows else None, _label_lag(rows))
     if not rows:
         raise Insufficient("No prediction has its outcome yet: performance is judged on labelled rows only.")
-    unlabelled = Prediction.objects.filter(
-        version=monitor.version, outcome__isnull=True, timestamp__gte=reading.data_from, timestamp__lt=slot
-    ).count()
-    reading.detail["unlabelled_in_window"] = unlabelled
+    reading.detail["unlabelled_in_window"] = data.unlabelled_since(reading.data_from)
     _, predicted, scores, outcomes, _ = (np.array(column, dtype=object) for column in zip(*rows, strict=True))
     y_true, y_pred = outcomes.astype(float), predicted.astype(float)
     measure = monitor.measure
@@ -162,9 +251,9 @@ def performance(monitor, slot) -> Reading:
     return reading
 
 
-def _feature_values(version, stream, queryset) -> tuple[list, list]:
+def _feature_values(stream, rows) -> tuple[list, list]:
     times, values = [], []
-    for moment, features, score in queryset.values_list("timestamp", "features", "score"):
+    for moment, features, score in rows:
         value = score if stream == "score" else features.get(stream)
         if value is not None:
             times.append(moment)
@@ -172,54 +261,47 @@ def _feature_values(version, stream, queryset) -> tuple[list, list]:
     return times, values
 
 
-def drift_reference(version, stream) -> ReferenceWindow:
+def drift_reference(data, stream) -> ReferenceWindow:
     """The version's first REFERENCE_PREDICTIONS predictions, frozen once there are that many."""
     name = f"prediction:{stream}"
-    reference = ReferenceWindow.objects.filter(version=version, stream=name).first()
+    reference = data.reference(name)
     if reference is not None:
         return reference
-    first = Prediction.objects.filter(version=version).order_by("timestamp", "id")[:REFERENCE_PREDICTIONS]
-    times, values = _feature_values(version, stream, first)
+    first = Prediction.objects.filter(version=data.version).order_by("timestamp", "id")[:REFERENCE_PREDICTIONS]
+    times, values = _feature_values(stream, first.values_list("timestamp", "features", "score"))
     if len(values) < REFERENCE_PREDICTIONS:
         raise Insufficient(
             f"The reference window freezes the first {REFERENCE_PREDICTIONS} predictions; {len(values)} so far."
         )
-    return _freeze(version, name, values, times[0], times[-1])
+    return _freeze(data, name, values, times[0], times[-1])
 
 
-def _freeze(version, name, values, data_from, data_to) -> ReferenceWindow:
+def _freeze(data, name, values, data_from, data_to) -> ReferenceWindow:
     try:
         with transaction.atomic():
-            return ReferenceWindow.objects.create(
-                version=version, stream=name, values=values, rows=len(values), data_from=data_from, data_to=data_to
+            reference = ReferenceWindow.objects.create(
+                version=data.version,
+                stream=name,
+                values=values,
+                rows=len(values),
+                data_from=data_from,
+                data_to=data_to,
             )
     except IntegrityError:  # frozen by another worker at the same moment: theirs stands
-        return ReferenceWindow.objects.get(version=version, stream=name)
+        reference = ReferenceWindow.objects.get(version=data.version, stream=name)
+    return data.remember(reference)
 
 
-def drift_measure(monitor, slot) -> Reading:
-    reference = drift_reference(monitor.version, monitor.stream)
-    recent = Prediction.objects.filter(version=monitor.version, timestamp__lt=slot).order_by("-timestamp")
-    times, values = _feature_values(monitor.version, monitor.stream, recent[: monitor.window])
+def drift_measure(monitor, slot, data) -> Reading:
+    reference = drift_reference(data, monitor.stream)
+    times, values = _feature_values(monitor.stream, data.predictions(monitor.window))
     reading = Reading(None, len(values), min(times) if times else None, max(times) if times else None)
     reading.detail = {"reference_rows": reference.rows, "reference_from": reference.data_from}
     if values:
-        psi, ks = drift.psi_and_ks(reference.values, values)
-        reading.value = psi if monitor.measure == "psi" else ks
+        reading.value = (drift.psi if monitor.measure == "psi" else drift.ks_statistic)(reference.values, values)
         rate = change.psi_false_alarm_rate if monitor.measure == "psi" else change.ks_false_alarm_rate
         reading.detail["false_alarm_rate_warn"] = rate(monitor.warn, len(values), reference.rows)
     return reading
-
-
-def _trades(monitor, slot, days=None):
-    trades = Trade.objects.filter(version=monitor.version, timestamp__lt=slot)
-    columns = ("timestamp", "pnl", "expected_slippage", "realised_slippage")
-    if days is not None:
-        trades = trades.filter(timestamp__gte=slot - dt.timedelta(days=days))
-        return list(trades.order_by("timestamp", "id").values_list(*columns))
-    rows = list(trades.order_by("-timestamp", "-id").values_list(*columns)[: monitor.window])
-    rows.reverse()
-    return rows
 
 
 def _reading(rows, value=None, **detail) -> Reading:
@@ -233,9 +315,9 @@ def _daily_pnl(rows) -> np.ndarray:
     return np.array([days[d] for d in sorted(days)])
 
 
-def trade_count(monitor, slot) -> Reading:
+def trade_count(monitor, slot, data) -> Reading:
     name = "trades:daily_count"
-    reference = ReferenceWindow.objects.filter(version=monitor.version, stream=name).first()
+    reference = data.reference(name)
     if reference is None:
         first = Trade.objects.filter(version=monitor.version, timestamp__lt=slot).order_by("timestamp")
         start = first.values_list("timestamp", flat=True).first()
@@ -245,19 +327,19 @@ def trade_count(monitor, slot) -> Reading:
         counts = [0] * REFERENCE_DAYS
         for moment in first.filter(timestamp__lt=end).values_list("timestamp", flat=True):
             counts[min(REFERENCE_DAYS - 1, int((moment - start).total_seconds() // 86400))] += 1
-        reference = _freeze(monitor.version, name, counts, start, end)
-    rows = _trades(monitor, slot, days=monitor.window)
+        reference = _freeze(data, name, counts, start, end)
+    rows = data.trades_in_days(monitor.window)
     per_day = float(np.mean(reference.values))
     return _reading(rows, (len(rows) / monitor.window) / per_day, reference_per_day=per_day, trades=len(rows))
 
 
-def pnl(monitor, slot) -> Reading:
-    rows = _trades(monitor, slot, days=monitor.window)
+def pnl(monitor, slot, data) -> Reading:
+    rows = data.trades_in_days(monitor.window)
     return _reading(rows, float(sum(r[1] for r in rows)))
 
 
-def sharpe_band(monitor, slot) -> Reading:
-    rows = _trades(monitor, slot, days=monitor.window)
+def sharpe_band(monitor, slot, data) -> Reading:
+    rows = data.trades_in_days(monitor.window)
     daily = _daily_pnl(rows)
     reading = _reading(rows, days=len(daily))
     reading.rows = len(daily)  # this measure's window is counted in trading days
@@ -274,20 +356,20 @@ def sharpe_band(monitor, slot) -> Reading:
     return reading
 
 
-def drawdown(monitor, slot) -> Reading:
-    rows = _trades(monitor, slot, days=monitor.window)
+def drawdown(monitor, slot, data) -> Reading:
+    rows = data.trades_in_days(monitor.window)
     equity = np.cumsum([r[1] for r in rows]) if rows else np.zeros(0)
     fall = float(np.max(np.maximum.accumulate(np.concatenate(([0.0], equity))) - np.concatenate(([0.0], equity))))
     return _reading(rows, fall / monitor.params["notional"], drawdown_money=fall)
 
 
-def hit_rate(monitor, slot) -> Reading:
-    rows = _trades(monitor, slot)
+def hit_rate(monitor, slot, data) -> Reading:
+    rows = data.trades(monitor.window)
     return _reading(rows, float(np.mean([r[1] > 0 for r in rows])) if rows else None)
 
 
-def losing_streak(monitor, slot) -> Reading:
-    rows = _trades(monitor, slot)
+def losing_streak(monitor, slot, data) -> Reading:
+    rows = data.trades(monitor.window)
     longest = current = 0
     for _, trade_pnl, _, _ in rows:
         current = current + 1 if trade_pnl < 0 else 0
@@ -295,8 +377,8 @@ def losing_streak(monitor, slot) -> Reading:
     return _reading(rows, float(longest))
 
 
-def slippage(monitor, slot) -> Reading:
-    rows = [r for r in _trades(monitor, slot) if r[2] is not None and r[3] is not None]
+def slippage(monitor, slot, data) -> Reading:
+    rows = [r for r in data.trades(monitor.window) if r[2] is not None and r[3] is not None]
     reading = _reading(rows)
     if rows:
         expected = float(np.mean([abs(r[2]) for r in rows]))
@@ -318,7 +400,7 @@ def trading_hours_between(start: dt.datetime, end: dt.datetime) -> float:
     return hours
 
 
-def staleness(monitor, slot) -> Reading:
+def staleness(monitor, slot, data) -> Reading:
     last = (
         IngestBatch.objects.filter(version=monitor.version, received_at__lt=slot)
         .order_by("-received_at")
@@ -340,46 +422,48 @@ def _batched(values, batch) -> np.ndarray:
     return values[:usable].reshape(-1, batch).mean(axis=1) if usable else np.zeros(0)
 
 
-def _stream_rows(monitor, slot, after=None, first=None):
-    """Raw observations of a change monitor's stream in time order (the first `first`, or those after `after`)."""
-    version, stream = monitor.version, monitor.stream
-    if stream == "accuracy":
-        rows = Prediction.objects.filter(version=version, outcome__isnull=False, timestamp__lt=slot)
-        columns = ("timestamp", "prediction", "outcome")
-        regressor = monitor.params.get("model_type") == "regressor"
+def _stream_value(monitor):
+    if monitor.stream == "accuracy":
+        if monitor.params.get("model_type") == "regressor":
+            return lambda row: float(np.sign(row[1]) == np.sign(row[3]))
+        return lambda row: float(row[1] == row[3])
+    if monitor.stream == "losing_trades":
+        return lambda row: float(row[1] < 0)
+    return lambda row: float(row[1])
 
-        def value(row):
-            return float(np.sign(row[1]) == np.sign(row[2])) if regressor else float(row[1] == row[2])
+
+def _first_stream_rows(monitor, slot, n):
+    """The first n raw observations of a change monitor's stream (to freeze its reference)."""
+    if monitor.stream == "accuracy":
+        rows = Prediction.objects.filter(version=monitor.version, outcome__isnull=False, timestamp__lt=slot)
+        rows = rows.values_list("timestamp", "prediction", "score", "outcome")
     else:
-        rows = Trade.objects.filter(version=version, timestamp__lt=slot)
-        columns = ("timestamp", "pnl")
-
-        def value(row):
-            return float(row[1] < 0) if stream == "losing_trades" else float(row[1])
-
-    if after is not None:
-        rows = rows.filter(timestamp__gt=after)
-    if first is not None:
-        picked = list(rows.order_by("timestamp", "id").values_list(*columns)[:first])
-    else:
-        newest = rows.order_by("-timestamp", "-id").values_list(*columns)
-        picked = list(newest[: monitor.window * monitor.params["batch"]])
-        picked.reverse()
+        rows = Trade.objects.filter(version=monitor.version, timestamp__lt=slot).values_list(*TRADE_COLUMNS)
+    picked, value = list(rows.order_by("timestamp", "id")[:n]), _stream_value(monitor)
     return [r[0] for r in picked], [value(r) for r in picked]
 
 
-def change_rule(monitor, slot) -> Reading:
+def _newest_stream_rows(monitor, data, after):
+    """The newest window x batch raw observations of the stream after its reference window."""
+    n = monitor.window * monitor.params["batch"]
+    rows = data.labelled(n) if monitor.stream == "accuracy" else data.trades(n)
+    value = _stream_value(monitor)
+    picked = [r for r in rows if r[0] > after]
+    return [r[0] for r in picked], [value(r) for r in picked]
+
+
+def change_rule(monitor, slot, data) -> Reading:
     batch = monitor.params["batch"]
     name = f"change:{monitor.stream}"
-    reference = ReferenceWindow.objects.filter(version=monitor.version, stream=name).first()
+    reference = data.reference(name)
     if reference is None:
-        times, raw = _stream_rows(monitor, slot, first=REFERENCE_POINTS * batch)
+        times, raw = _first_stream_rows(monitor, slot, REFERENCE_POINTS * batch)
         if len(raw) < REFERENCE_POINTS * batch:
             raise Insufficient(
                 f"The reference window freezes the first {REFERENCE_POINTS * batch} observations; {len(raw)} so far."
             )
-        reference = _freeze(monitor.version, name, _batched(raw, batch).tolist(), times[0], times[-1])
-    times, raw = _stream_rows(monitor, slot, after=reference.data_to)
+        reference = _freeze(data, name, _batched(raw, batch).tolist(), times[0], times[-1])
+    times, raw = _newest_stream_rows(monitor, data, reference.data_to)
     raw = raw[len(raw) % batch :]  # whole batches, ending with the newest observation
     times = times[len(times) % batch :]
     points = _batched(raw, batch)

@@ -49,6 +49,7 @@ def monitored_every_three_seconds():
     world = build_world()
     version = world.mine_v1
     proposals.propose(version)
+    proposals.propose(world.theirs_v1)  # a second version in the same part: the kill falls between the two
     now = timezone.now()
     data.trades(world.developer, version, 300, start=now - dt.timedelta(days=7), win_rate=0.1)  # warns, breaches
     data.predictions(world.developer, version, 400, start=now - dt.timedelta(hours=8))
@@ -57,7 +58,7 @@ def monitored_every_three_seconds():
     schedule = PeriodicTask.objects.create(
         name=SCHEDULE, task="monitoring.start_cycle", kwargs=f'{{"schedule": "{SCHEDULE}"}}', interval=every_3s
     )
-    Monitor.objects.filter(version=version).update(schedule=schedule)
+    Monitor.objects.filter(version__in=[version, world.theirs_v1]).update(schedule=schedule)
     return version, schedule
 
 
@@ -68,7 +69,7 @@ def test_two_workers_and_a_restarted_beat_evaluate_each_monitor_once_per_cycle_d
     marker = tmp_path / "hung-worker"
     monkeypatch.setenv("VIGIL_TEST_FAULT_MARKER", str(marker))
     version, schedule = monitored_every_three_seconds()
-    monitors = Monitor.objects.filter(version=version).count()
+    monitors = Monitor.objects.filter(schedule=schedule).count()
     pool = beat_and_workers
     workers = [pool.start(fault="monitor_hang"), pool.start(fault="monitor_hang")]
     beat = pool.start_beat()
@@ -78,7 +79,7 @@ def test_two_workers_and_a_restarted_beat_evaluate_each_monitor_once_per_cycle_d
     pid, hung_cycle = (int(x) for x in marker.read_text().split())
     victim = next(w for w in workers if w.pid == pid)
     pool.kill(victim)  # SIGKILL mid-cycle: its job stays unacknowledged
-    assert 2 <= MonitorResult.objects.filter(cycle_id=hung_cycle).count() < monitors
+    assert 0 < MonitorResult.objects.filter(cycle_id=hung_cycle).count() < monitors
 
     os.killpg(beat.pid, signal.SIGKILL)  # beat dies too, and comes back
     beat.wait(timeout=20)
@@ -99,7 +100,7 @@ def test_two_workers_and_a_restarted_beat_evaluate_each_monitor_once_per_cycle_d
     assert len(cycles_run) >= 4
     assert all(c.job.status == "succeeded" for c in cycles_run), [(c.pk, c.job.status, c.job.error) for c in cycles_run]
     assert len({c.slot for c in cycles_run}) == len(cycles_run)  # one cycle per tick, whatever beat did
-    per_slot = Counter(MonitorResult.objects.filter(monitor__version=version).values_list("slot", flat=True))
+    per_slot = Counter(MonitorResult.objects.values_list("slot", flat=True))
     assert {c.slot: per_slot[c.slot] for c in cycles_run} == {c.slot: monitors for c in cycles_run}  # none lost
     hung = next(c for c in cycles_run if c.pk == hung_cycle)
     assert hung.job.attempts >= 2  # redelivered to the other worker after the kill

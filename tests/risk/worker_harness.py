@@ -2,8 +2,9 @@
 
 VIGIL_TEST_FAULT=hang: the first attempt stops mid-run (the test kills the worker there);
 VIGIL_TEST_FAULT=database: the first attempt loses its database connection (a transient error);
-VIGIL_TEST_FAULT=monitor_hang: the first worker to have evaluated two monitors of a cycle writes its pid to the
-file VIGIL_TEST_FAULT_MARKER names and stops there (the test kills it mid-cycle); every other evaluation runs.
+VIGIL_TEST_FAULT=monitor_hang: the first worker about to measure a cycle's second version (the first one recorded)
+writes its pid to the file VIGIL_TEST_FAULT_MARKER names and stops there (the test kills it mid-cycle); every
+other measurement runs.
 """
 
 import os
@@ -37,27 +38,29 @@ def compute_with_fault(run, on_progress=lambda p: None):
 engine.compute = compute_with_fault
 
 from risk.monitoring import evaluation  # noqa: E402
-from risk.monitoring.models import MonitorResult  # noqa: E402
+from risk.monitoring.models import MonitorCycle, MonitorResult  # noqa: E402
 
-real_evaluate = evaluation.evaluate
+real_measure = evaluation.measure
 
 
-def evaluate_with_fault(monitor, slot, cycle=None):
+def measure_with_fault(monitor, slot, data=None):
     marker = os.environ.get("VIGIL_TEST_FAULT_MARKER", "")
-    if os.environ.get("VIGIL_TEST_FAULT") == "monitor_hang" and marker and cycle is not None:
-        if MonitorResult.objects.filter(cycle=cycle).count() >= 2:
+    if os.environ.get("VIGIL_TEST_FAULT") == "monitor_hang" and marker:
+        # Once one version of the cycle is recorded, stop before measuring the next one.
+        if MonitorResult.objects.filter(slot=slot, cycle__isnull=False).exists():
             try:
                 fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
-                pass  # the fault struck once already: this worker evaluates normally
+                pass  # the fault struck once already: this worker measures normally
             else:
-                os.write(fd, f"{os.getpid()} {cycle.pk}".encode())
+                cycle = MonitorCycle.objects.filter(slot=slot).values_list("pk", flat=True).first()
+                os.write(fd, f"{os.getpid()} {cycle}".encode())
                 os.close(fd)
                 time.sleep(300)
-    return real_evaluate(monitor, slot, cycle)
+    return real_measure(monitor, slot, data)
 
 
-evaluation.evaluate = evaluate_with_fault
+evaluation.measure = measure_with_fault
 
 if __name__ == "__main__":
     app.worker_main(["worker", "--pool=solo", "--loglevel=WARNING", "-Q", "celery", "--without-heartbeat"])
