@@ -190,13 +190,21 @@ MEDIA_ROOT = Path(env_str("VIGIL_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Monitoring batches: rows per batch, and how far ahead of Vigil's clock a reported time may be.
 VIGIL_MONITORING_MAX_BATCH = env_int("VIGIL_MONITORING_MAX_BATCH", 10000, minimum=1)
 VIGIL_MONITORING_CLOCK_SKEW_SECONDS = env_int("VIGIL_MONITORING_CLOCK_SKEW_SECONDS", 300, minimum=0)
+# Monitoring retention, in days by kind (0 keeps forever): trades are records a supervisor may ask for (MiFID II
+# record keeping, seven years); outcomes live on the prediction rows. Backfill uploads: the largest file.
+VIGIL_MONITORING_RETENTION_DAYS_POINTS = env_int("VIGIL_MONITORING_RETENTION_DAYS_POINTS", 730, minimum=0)
+VIGIL_MONITORING_RETENTION_DAYS_TRADES = env_int("VIGIL_MONITORING_RETENTION_DAYS_TRADES", 2555, minimum=0)
+VIGIL_MONITORING_RETENTION_DAYS_PREDICTIONS = env_int("VIGIL_MONITORING_RETENTION_DAYS_PREDICTIONS", 730, minimum=0)
+VIGIL_MONITORING_BACKFILL_MAX_MB = env_int("VIGIL_MONITORING_BACKFILL_MAX_MB", 500, minimum=1)
 # List filters offer "Any" rather than a row of dashes.
 FILTERS_EMPTY_CHOICE_LABEL = "Any"
 VIGIL_REPORTING_CURRENCY = env_str("VIGIL_REPORTING_CURRENCY", "USD")
 VIGIL_EVIDENCE_MAX_MB = env_int("VIGIL_EVIDENCE_MAX_MB", 200, minimum=1)
 # Uploads above this size stream to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The largest request body outside file uploads: a full batch of monitoring data (10,000 predictions with a
+# few dozen features) is about 10-20 MB of JSON. A larger body answers 413 with a JSON reason in the API.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VIGIL_MAX_REQUEST_MB", 32, minimum=1) * 1024 * 1024
 
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG and not env_bool("VIGIL_TESTING", False))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

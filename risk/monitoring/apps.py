@@ -11,7 +11,7 @@ class MonitoringConfig(AppConfig):
 
     def ready(self):
         from governance.core import events, jobs, panels
-        from risk.monitoring import access, cycles, handlers, tasks, views  # noqa: F401  (tasks: registers them)
+        from risk.monitoring import access, backfill, cycles, handlers, retention_tasks, tasks, views  # noqa: F401
 
         access.register()
         panels.register(
@@ -24,4 +24,5 @@ class MonitoringConfig(AppConfig):
         )
 
         jobs.register(cycles.JOB_KIND, cycles.run_part)
+        jobs.register("monitoring_backfill", backfill.run_backfill, backfill.on_give_up)
         events.subscribe("lifecycle.transition", handlers.propose_at_pilot)

@@ -217,3 +217,56 @@ class MonitorResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.monitor}: {self.outcome} at {self.slot:%Y-%m-%d %H:%M}"
+
+
+def backfill_path(instance, filename):
+    # A random name on disk: the uploader's file name is kept as data, never trusted as a path.
+    import uuid
+
+    return f"monitoring-backfills/{instance.model_id}/{uuid.uuid4().hex}"
+
+
+class BackfillUpload(models.Model):
+    """A CSV or Parquet file of past monitoring data for one version, stored through the ingest services as a job.
+
+    The file is read in chunks of `chunk_rows` rows (fixed at upload, so a redelivered job cuts the same chunks);
+    chunk n is stored as a batch with the idempotency key "backfill-<id>-<n>", so a job redelivered after its
+    worker died carries on without storing a chunk twice. A chunk the row checks refuse stops the file there:
+    the chunks before it stay stored, and `error` names the file's rows and fields."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        PARQUET = "parquet", "Parquet"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    model = models.ForeignKey("models_registry.Model", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=IngestBatch.Kind.choices)
+    file = models.FileField(upload_to=backfill_path, max_length=300)
+    original_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    format = models.CharField(max_length=10, choices=Format.choices)
+    chunk_rows = models.PositiveIntegerField(help_text="Rows per stored batch (VIGIL_MONITORING_MAX_BATCH at upload).")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    job = models.OneToOneField("governance.Job", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Parquet: from its metadata. CSV: counted by lines at upload, exact once read."
+    )
+    rows_stored = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["model", "-uploaded_at"], name="monitoring_backfill_model")]
+
+    def __str__(self) -> str:
+        return f"Backfill of {self.kind} for {self.version}: {self.original_name}"

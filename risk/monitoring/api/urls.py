@@ -1,6 +1,7 @@
 from django.urls import re_path
 
 from models_registry.api.views import MODEL_KEY_REGEX
+from risk.monitoring.api.backfill_views import BackfillDetailView, BackfillListView
 from risk.monitoring.api.views import MonitorsView, OutcomesView, PointsView, PredictionsView, SeriesView, TradesView
 
 base = rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/monitoring"
@@ -11,4 +12,6 @@ urlpatterns = [
     re_path(rf"{base}/outcomes/$", OutcomesView.as_view(), name="monitoring-outcomes"),
     re_path(rf"{base}/series/$", SeriesView.as_view(), name="monitoring-series"),
     re_path(rf"{base}/monitors/$", MonitorsView.as_view(), name="monitoring-monitors"),
+    re_path(rf"{base}/backfills/$", BackfillListView.as_view(), name="monitoring-backfills"),
+    re_path(rf"{base}/backfills/(?P<pk>[0-9]{{1,18}})/$", BackfillDetailView.as_view(), name="monitoring-backfill"),
 ]
