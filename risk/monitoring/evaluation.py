@@ -154,35 +154,57 @@ class LiveData:
 
     def __init__(self, version, slot):
         self.version, self.slot = version, slot
-        self._newest: dict[str, list] = {}
+        self._newest_cache: dict = {}
         self._since: dict[int, list] = {}
         self._unlabelled: dict = {}
         self._references: dict | None = None
 
-    def _newest_rows(self, name, queryset, columns, n) -> list:
-        cached = self._newest.get(name)
-        if cached is None or cached.complete_at < n:
-            rows = list(queryset.order_by("-timestamp", "-id").values_list(*columns)[:n])
+    def _newest(self, name, queryset, columns, n) -> "Window":
+        """The newest n rows (value columns only; each row keeps a None where its timestamp would be, so that
+        row[1:] are the columns after "timestamp") with the times of the oldest and newest: converting thousands
+        of timestamps costs more than any measure computed from them."""
+        cached = self._newest_cache.get(name)
+        ordered = queryset.order_by("-timestamp", "-id")
+        if cached is None or cached[0] < n:
+            rows = [(None, *r) for r in ordered.values_list(*columns[1:])[:n]]
             rows.reverse()
-            cached = _Rows(rows)
-            cached.complete_at = n
-            self._newest[name] = cached
-        return cached[-n:] if n < len(cached) else list(cached)
+            cached = (n, rows, {})
+            self._newest_cache[name] = cached
+        rows, firsts = cached[1][-n:], cached[2]
+        if not rows:
+            return Window([], None, None)
+        if len(rows) not in firsts:
+            firsts[len(rows)] = ordered.values_list("timestamp", flat=True)[len(rows) - 1]
+        if "last" not in firsts:
+            firsts["last"] = ordered.values_list("timestamp", flat=True).first()
+        return Window(rows, firsts[len(rows)], firsts["last"])
 
-    def labelled(self, n: int) -> list:
-        """(timestamp, prediction, score, outcome, outcome_at) of the newest n labelled predictions."""
+    def labelled(self, n: int) -> "Window":
+        """(None, prediction, score, outcome) of the newest n labelled predictions."""
         rows = Prediction.objects.filter(version=self.version, outcome__isnull=False, timestamp__lt=self.slot)
-        return self._newest_rows("labelled", rows, ("timestamp", "prediction", "score", "outcome", "outcome_at"), n)
+        return self._newest("labelled", rows, ("timestamp", "prediction", "score", "outcome"), n)
 
-    def predictions(self, n: int) -> list:
-        """(timestamp, features, score) of the newest n predictions, labelled or not."""
+    def label_lag_hours(self) -> float | None:
+        """The median time from prediction to reported outcome of the 50 newest labels, in hours."""
+        if "lag" not in self._newest_cache:
+            rows = Prediction.objects.filter(version=self.version, outcome__isnull=False, timestamp__lt=self.slot)
+            lags = [
+                (outcome_at - moment).total_seconds() / 3600
+                for moment, outcome_at in rows.order_by("-timestamp").values_list("timestamp", "outcome_at")[:50]
+                if outcome_at is not None
+            ]
+            self._newest_cache["lag"] = float(np.median(lags)) if lags else None
+        return self._newest_cache["lag"]
+
+    def predictions(self, n: int) -> "Window":
+        """(None, features, score) of the newest n predictions, labelled or not."""
         rows = Prediction.objects.filter(version=self.version, timestamp__lt=self.slot)
-        return self._newest_rows("predictions", rows, ("timestamp", "features", "score"), n)
+        return self._newest("predictions", rows, ("timestamp", "features", "score"), n)
 
-    def trades(self, n: int) -> list:
-        """(timestamp, pnl, expected_slippage, realised_slippage) of the newest n trades."""
+    def trades(self, n: int) -> "Window":
+        """(None, pnl, expected_slippage, realised_slippage) of the newest n trades."""
         rows = Trade.objects.filter(version=self.version, timestamp__lt=self.slot)
-        return self._newest_rows("trades", rows, TRADE_COLUMNS, n)
+        return self._newest("trades", rows, TRADE_COLUMNS, n)
 
     def trades_in_days(self, days: int) -> list:
         if days not in self._since:
@@ -210,8 +232,11 @@ class LiveData:
         return reference
 
 
-class _Rows(list):
-    complete_at = 0  # the n it was fetched for: fewer rows than n means there are no more
+@dataclass
+class Window:
+    rows: list
+    first: dt.datetime | None
+    last: dt.datetime | None
 
 
 TRADE_COLUMNS = ("timestamp", "pnl", "expected_slippage", "realised_slippage")
@@ -220,18 +245,14 @@ TRADE_COLUMNS = ("timestamp", "pnl", "expected_slippage", "realised_slippage")
 # --- readers: one per measure, each returns a Reading or raises Insufficient --------------------------------
 
 
-def _label_lag(rows) -> dict:
-    lags = [(o_at - t).total_seconds() / 3600 for t, _, _, _, o_at in rows if o_at is not None]
-    return {"label_lag_hours": float(np.median(lags)) if lags else None}
-
-
 def performance(monitor, slot, data) -> Reading:
-    rows = data.labelled(monitor.window)
-    reading = Reading(None, len(rows), rows[0][0] if rows else None, rows[-1][0] if rows else None, _label_lag(rows))
+    window = data.labelled(monitor.window)
+    rows = window.rows
+    reading = Reading(None, len(rows), window.first, window.last, {"label_lag_hours": data.label_lag_hours()})
     if not rows:
         raise Insufficient("No prediction has its outcome yet: performance is judged on labelled rows only.")
     reading.detail["unlabelled_in_window"] = data.unlabelled_since(reading.data_from)
-    _, predicted, scores, outcomes, _ = (np.array(column, dtype=object) for column in zip(*rows, strict=True))
+    _, predicted, scores, outcomes = (np.array(column, dtype=object) for column in zip(*rows, strict=True))
     y_true, y_pred = outcomes.astype(float), predicted.astype(float)
     measure = monitor.measure
     if measure in ("rmse", "mae", "directional_accuracy"):
@@ -259,6 +280,10 @@ def _feature_values(stream, rows) -> tuple[list, list]:
             times.append(moment)
             values.append(float(value))
     return times, values
+
+
+def _window_reading(window: Window, value=None, **detail) -> Reading:
+    return Reading(value, len(window.rows), window.first, window.last, detail)
 
 
 def drift_reference(data, stream) -> ReferenceWindow:
@@ -294,8 +319,9 @@ def _freeze(data, name, values, data_from, data_to) -> ReferenceWindow:
 
 def drift_measure(monitor, slot, data) -> Reading:
     reference = drift_reference(data, monitor.stream)
-    times, values = _feature_values(monitor.stream, data.predictions(monitor.window))
-    reading = Reading(None, len(values), min(times) if times else None, max(times) if times else None)
+    window = data.predictions(monitor.window)
+    _, values = _feature_values(monitor.stream, window.rows)
+    reading = Reading(None, len(values), window.first if values else None, window.last if values else None)
     reading.detail = {"reference_rows": reference.rows, "reference_from": reference.data_from}
     if values:
         reading.value = (drift.psi if monitor.measure == "psi" else drift.ks_statistic)(reference.values, values)
@@ -364,22 +390,23 @@ def drawdown(monitor, slot, data) -> Reading:
 
 
 def hit_rate(monitor, slot, data) -> Reading:
-    rows = data.trades(monitor.window)
-    return _reading(rows, float(np.mean([r[1] > 0 for r in rows])) if rows else None)
+    window = data.trades(monitor.window)
+    return _window_reading(window, float(np.mean([r[1] > 0 for r in window.rows])) if window.rows else None)
 
 
 def losing_streak(monitor, slot, data) -> Reading:
-    rows = data.trades(monitor.window)
+    window = data.trades(monitor.window)
     longest = current = 0
-    for _, trade_pnl, _, _ in rows:
+    for _, trade_pnl, _, _ in window.rows:
         current = current + 1 if trade_pnl < 0 else 0
         longest = max(longest, current)
-    return _reading(rows, float(longest))
+    return _window_reading(window, float(longest))
 
 
 def slippage(monitor, slot, data) -> Reading:
-    rows = [r for r in data.trades(monitor.window) if r[2] is not None and r[3] is not None]
-    reading = _reading(rows)
+    window = data.trades(monitor.window)
+    rows = [r for r in window.rows if r[2] is not None and r[3] is not None]
+    reading = _window_reading(Window(rows, window.first if rows else None, window.last if rows else None))
     if rows:
         expected = float(np.mean([abs(r[2]) for r in rows]))
         if expected == 0:
@@ -443,13 +470,27 @@ def _first_stream_rows(monitor, slot, n):
     return [r[0] for r in picked], [value(r) for r in picked]
 
 
-def _newest_stream_rows(monitor, data, after):
-    """The newest window x batch raw observations of the stream after its reference window."""
+def _newest_stream_rows(monitor, slot, after, batch):
+    """The newest window x batch raw observations of the stream after its reference window, in time order, with
+    the times of the first and last (read apart: converting thousands of timestamps costs more than the rule)."""
     n = monitor.window * monitor.params["batch"]
-    rows = data.labelled(n) if monitor.stream == "accuracy" else data.trades(n)
+    if monitor.stream == "accuracy":
+        rows = Prediction.objects.filter(version=monitor.version, outcome__isnull=False)
+        columns = ("timestamp", "prediction", "score", "outcome")
+    else:
+        rows = Trade.objects.filter(version=monitor.version)
+        columns = TRADE_COLUMNS
+    newest = rows.filter(timestamp__gt=after, timestamp__lt=slot).order_by("-timestamp", "-id")
     value = _stream_value(monitor)
-    picked = [r for r in rows if r[0] > after]
-    return [r[0] for r in picked], [value(r) for r in picked]
+    # The value columns only, with None for the timestamp (the stream functions never read it).
+    picked = [(None, *r) for r in newest.values_list(*columns[1:])[:n]]
+    picked = picked[: len(picked) // batch * batch]  # whole batches, ending with the newest observation
+    if not picked:
+        return None, None, []
+    last = newest.values_list("timestamp", flat=True).first()
+    first = newest.values_list("timestamp", flat=True)[len(picked) - 1]
+    picked.reverse()
+    return first, last, [value(r) for r in picked]
 
 
 def change_rule(monitor, slot, data) -> Reading:
@@ -463,11 +504,9 @@ def change_rule(monitor, slot, data) -> Reading:
                 f"The reference window freezes the first {REFERENCE_POINTS * batch} observations; {len(raw)} so far."
             )
         reference = _freeze(data, name, _batched(raw, batch).tolist(), times[0], times[-1])
-    times, raw = _newest_stream_rows(monitor, data, reference.data_to)
-    raw = raw[len(raw) % batch :]  # whole batches, ending with the newest observation
-    times = times[len(times) % batch :]
+    first, last, raw = _newest_stream_rows(monitor, slot, reference.data_to, batch)
     points = _batched(raw, batch)
-    reading = Reading(None, len(points), times[0] if times else None, times[-1] if times else None)
+    reading = Reading(None, len(points), first, last)
     reading.detail = {"reference_points": reference.rows, "batch": batch}
     if points.size:
         z = change.standardise(points, reference.values)
