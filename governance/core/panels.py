@@ -22,6 +22,7 @@ class Panel:
     order: int  # lower first
     template: str
     context: Callable  # (request, obj) -> dict, or None to leave the panel out for this viewer
+    wide: bool = False  # spans the whole page below the two columns (a grid of charts, say)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class RenderedPanel:
     name: str
     template: str
     context: dict
+    wide: bool = False
 
 
 _registry: dict[str, dict[str, Panel]] = {}
@@ -49,5 +51,5 @@ def build(page: str, request, obj) -> list[RenderedPanel]:
     for panel in panels_for(page):
         context = panel.context(request, obj)
         if context is not None:
-            out.append(RenderedPanel(panel.name, panel.template, context))
+            out.append(RenderedPanel(panel.name, panel.template, context, panel.wide))
     return out

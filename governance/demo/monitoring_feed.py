@@ -175,16 +175,21 @@ def seed_history(now: dt.datetime | None = None) -> None:
                     f"demo-history-{version.pk}",
                 )
         proposals.add_feature_monitors(version)  # its features are known now
-        for monitor in Monitor.objects.filter(version=version).exclude(schedule=schedule):
-            monitors.monitor_change(
-                compliance,
-                monitor,
-                schedule=schedule,
-                reason="Demo: every monitor runs each minute so that a newcomer sees monitors move.",
-            )
-        for monitor in Monitor.objects.filter(version=version).select_related("version__model", "schedule"):
-            for hours in range(6, 0, -1):
-                evaluation.evaluate(monitor, now - dt.timedelta(hours=hours))
+        # The past, evaluated hourly under the proposed configuration; then every monitor moves to the
+        # every-minute schedule (a governed change, audited), so the live part of each chart is minute by minute.
+        live = list(Monitor.objects.filter(version=version).select_related("version__model", "schedule"))
+        for hours in range(6, 0, -1):
+            data = evaluation.LiveData(version, now - dt.timedelta(hours=hours))
+            slot = data.slot
+            evaluation.record_many([evaluation.measure(m, slot, data) for m in live], slot)
+        for monitor in live:
+            if monitor.schedule_id != schedule.pk:
+                monitors.monitor_change(
+                    compliance,
+                    monitor,
+                    schedule=schedule,
+                    reason="Demo: every monitor runs each minute so that a newcomer sees monitors move.",
+                )
     _feed_task()
 
 

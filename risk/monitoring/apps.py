@@ -11,12 +11,15 @@ class MonitoringConfig(AppConfig):
 
     def ready(self):
         from governance.core import events, jobs, panels
+
+        # tasks and retention_tasks: imported so that their Celery tasks are registered.
         from risk.monitoring import access, backfill, cycles, handlers, retention_tasks, tasks, views  # noqa: F401
 
         access.register()
         panels.register(
+            # Wide: a grid of charts needs the page's whole width.
             panels.Panel(
-                panels.MODEL_PAGE, "monitoring", 5, "monitoring/panels/monitoring.html", views.monitoring_panel
+                panels.MODEL_PAGE, "monitoring", 5, "monitoring/panels/monitoring.html", views.monitoring_panel, True
             )
         )
         panels.register(

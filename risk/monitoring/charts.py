@@ -1,13 +1,21 @@
 """A monitor's history as a plotly chart: its values over time with the warn and breach bands shaded, each
 point coloured by its outcome. plotly.js is served locally and loaded once by the page."""
 
+import datetime as dt
+
 import plotly.graph_objects as go
+
+from risk.monitoring.measures import MEASURES
 
 COLOURS = {"ok": "#2e7d32", "warn": "#ef6c00", "breach": "#c62828", "insufficient": "#9e9e9e"}
 BAND = {"warn": "rgba(239,108,0,0.12)", "breach": "rgba(198,40,40,0.14)"}
+PERCENT_UNITS = {"share", "percentile"}
+TICKS_SHOWN = 60  # the chart opens on the last 60 ticks of the schedule; zooming out shows the rest
 
 
 def history_div(monitor, results, *, height: int = 220, div_id: str | None = None) -> str:
+    unit = MEASURES[monitor.measure].unit
+    percent = unit in PERCENT_UNITS
     judged = [r for r in results if r.value is not None]
     figure = go.Figure()
     figure.add_trace(
@@ -18,13 +26,10 @@ def history_div(monitor, results, *, height: int = 220, div_id: str | None = Non
             name="Value",
             line={"color": "#455a64", "width": 1.5},
             marker={"color": [COLOURS[r.outcome] for r in judged], "size": 6},
-            hovertemplate="%{x|%Y-%m-%d %H:%M} UTC<br>%{y:.4g}<extra></extra>",
+            hovertemplate="%{x|%Y-%m-%d %H:%M} UTC<br>%{y" + (":.1%" if percent else ":.4g") + "}<extra></extra>",
         )
     )
-    values = [r.value for r in judged] + [monitor.warn, monitor.breach]
-    low, high = min(values), max(values)
-    pad = (high - low) * 0.15 or abs(high) * 0.15 or 1.0
-    low, high = low - pad, high + pad
+    low, high = _value_range(monitor, judged, bounded=percent)
     # The bands use the monitor's current thresholds; each result keeps the ones it ran with (monitor page).
     if monitor.direction == "above":
         bands = [("warn", monitor.warn, monitor.breach), ("breach", monitor.breach, high)]
@@ -32,26 +37,53 @@ def history_div(monitor, results, *, height: int = 220, div_id: str | None = Non
         bands = [("warn", monitor.breach, monitor.warn), ("breach", low, monitor.breach)]
     for name, y0, y1 in bands:
         figure.add_hrect(y0=y0, y1=y1, fillcolor=BAND[name], line_width=0, layer="below")
+    # Threshold labels at the right edge, on the outer side of each line, so that close thresholds do not overlap.
+    outer = {"warn": "bottom" if monitor.direction == "above" else "top"}
+    outer["breach"] = "top" if monitor.direction == "above" else "bottom"
     for name, y in (("warn", monitor.warn), ("breach", monitor.breach)):
         figure.add_hline(
             y=y,
             line={"color": COLOURS[name], "dash": "dot", "width": 1},
             annotation_text=name,
-            annotation_position="top left",
+            annotation_position=f"{outer[name]} right",
             annotation_font_size=10,
+            annotation_font_color=COLOURS[name],
         )
     figure.update_layout(
         height=height,
-        margin={"l": 45, "r": 10, "t": 10, "b": 30},
+        margin={"l": 50, "r": 10, "t": 10, "b": 30},
         showlegend=False,
-        yaxis={"range": [low, high]},
         plot_bgcolor="white",
-        xaxis={"gridcolor": "#eee"},
+        xaxis={"gridcolor": "#eee", "range": _time_range(monitor, judged)},
+        yaxis={"range": [low, high], "gridcolor": "#eee", "tickformat": ".0%" if percent else None},
     )
-    figure.update_yaxes(gridcolor="#eee")
     return figure.to_html(
         full_html=False,
         include_plotlyjs=False,
         div_id=div_id or f"monitor-{monitor.pk}",
         config={"displaylogo": False, "responsive": True},
     )
+
+
+def _value_range(monitor, judged, *, bounded: bool) -> tuple[float, float]:
+    values = [r.value for r in judged] + [monitor.warn, monitor.breach]
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.15 or abs(high) * 0.15 or 1.0
+    low, high = low - pad, high + pad
+    if bounded:  # shares and percentiles live between 0 and 1
+        low, high = max(0.0, low), min(1.0, high)
+    return low, high
+
+
+def _time_range(monitor, judged):
+    """The last TICKS_SHOWN ticks of the schedule (a minute-by-minute history is not squashed against hours of
+    older results); None lets plotly fit everything."""
+    if len(judged) < 2:
+        return None
+    interval = monitor.schedule.interval if monitor.schedule.interval_id else None
+    if interval is None:
+        return None
+    seconds = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}.get(interval.period, 3600) * interval.every
+    start = max(judged[0].slot, judged[-1].slot - dt.timedelta(seconds=seconds * TICKS_SHOWN))
+    pad = dt.timedelta(seconds=seconds / 2)
+    return [start - pad, judged[-1].slot + pad]

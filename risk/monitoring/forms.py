@@ -18,19 +18,48 @@ class MonitorChangeForm(forms.Form):
         help_text=f"Why this change is right (at least {MIN_REASON} characters); it goes into the audit trail.",
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    # Thresholds are typed in the unit the pages show them in: shares and percentiles in per cent.
+    PERCENT_UNITS = {"share", "percentile"}
+    UNIT_NAMES = {"ratio": "times", "hours": "trading hours", "level": "share of the decision limit"}
+
+    def __init__(self, *args, unit: str = "number", currency: str = "", **kwargs):
+        self.unit = unit
+        initial = dict(kwargs.pop("initial", None) or {})
+        if unit in self.PERCENT_UNITS:
+            for name in ("warn", "breach"):
+                if initial.get(name) is not None:
+                    initial[name] = round(100 * initial[name], 6)
+        super().__init__(*args, initial=initial, **kwargs)
         self.fields["schedule"].queryset = monitoring_schedules()
         self.fields["schedule"].label_from_instance = lambda task: task.name.removeprefix("Monitoring: ")
+        suffix = "%" if unit in self.PERCENT_UNITS else currency if unit == "money" else self.UNIT_NAMES.get(unit)
+        if suffix:
+            for name in ("warn", "breach"):
+                self.fields[name].label = f"{self.fields[name].label} ({suffix})"
+        if unit in self.PERCENT_UNITS:
+            for name in ("warn", "breach"):
+                self.fields[name].min_value = 0
+                self.fields[name].max_value = 100
+                self.fields[name].widget.attrs.update(min=0, max=100, step="any")
+                self.fields[name].validators.extend(forms.FloatField(min_value=0, max_value=100).validators)
+                self.fields[name].help_text = "In per cent: 55 means 55 %."
+
+    def clean(self):
+        data = super().clean()
+        if self.unit in self.PERCENT_UNITS:
+            for name in ("warn", "breach"):
+                if data.get(name) is not None:
+                    data[name] = data[name] / 100
+        return data
 
 
 class ScheduleChangeForm(forms.Form):
     """When a monitoring schedule fires: every N minutes or hours, or at a time of day on weekdays."""
 
-    KIND = [("interval", "Every ..."), ("daily", "Each weekday at ...")]
+    KIND = [("interval", "Every few minutes or hours"), ("daily", "Once each weekday (Monday to Friday)")]
     PERIODS = [("minutes", "minutes"), ("hours", "hours")]
-    kind = forms.ChoiceField(choices=KIND, widget=forms.RadioSelect)
-    every = forms.IntegerField(min_value=1, max_value=1440, required=False)
+    kind = forms.ChoiceField(label="Runs", choices=KIND, widget=forms.RadioSelect)
+    every = forms.IntegerField(label="Every", min_value=1, max_value=1440, required=False)
     period = forms.ChoiceField(choices=PERIODS, required=False)
     at = forms.TimeField(label="At (UTC)", required=False, help_text="HH:MM, UTC.")
     enabled = forms.BooleanField(required=False, help_text="A disabled schedule starts no cycles.")

@@ -77,7 +77,7 @@ MEASURES = {
         _m("pnl", "P&L", "trading", "below", DAYS, "money", "Sum of the trades' P&L in the window."),
         _m(
             "sharpe_band",
-            "Live Sharpe against the backtest",
+            "Live Sharpe: percentile in the backtest's distribution",
             "trading",
             "below",
             DAYS,
@@ -199,8 +199,8 @@ def format_value(unit: str, value, money=None) -> str:
         return f"{value:.1f} h"
     if unit == "money" and money is not None:
         return money(value)
-    if unit == "level":
-        return f"{value:.2f} of the limit"
+    if unit == "level":  # three decimals: 1.004 is an alarm, and must not read as 1.00
+        return f"{value:.3f} of the limit"
     if float(value).is_integer() and abs(value) < 1e6:
         return f"{int(value)}"
     return f"{value:.3f}"

@@ -78,7 +78,7 @@ def monitor_change(actor, monitor: Monitor, *, reason: str, **fields) -> Monitor
     for name, value in new.items():
         old = getattr(monitor, name)
         if value != old:
-            changes[name] = [str(old) if name == "schedule" else old, str(value) if name == "schedule" else value]
+            changes[name] = [old.name, value.name] if name == "schedule" else [old, value]
             setattr(monitor, name, value)
     if not changes:
         raise ValidationError({"warn": ["Nothing would change: these are the monitor's current settings."]})

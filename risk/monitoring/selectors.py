@@ -78,8 +78,8 @@ def overview(user, outcome: str = "") -> list[VersionOverview]:
         row.counts[latest.outcome] += 1
         if SEVERITY[latest.outcome] > SEVERITY[row.worst]:
             row.worst = latest.outcome
-        if row.last_evaluated is None or latest.evaluated_at > row.last_evaluated:
-            row.last_evaluated = latest.evaluated_at
+        if row.last_evaluated is None or latest.slot > row.last_evaluated:
+            row.last_evaluated = latest.slot  # the tick the result is as of
         lag = latest.detail.get("label_lag_hours") if monitor.kind == "performance" else None
         if lag is not None:
             row.label_lag_hours = lag
@@ -91,7 +91,7 @@ def overview(user, outcome: str = "") -> list[VersionOverview]:
     rows = list(by_version.values())
     if outcome:
         rows = [r for r in rows if r.worst == outcome]
-    rows.sort(key=lambda r: (-SEVERITY[r.worst], r.version.model.key, r.version.version))
+    rows.sort(key=lambda r: (-SEVERITY[r.worst], -r.counts["breach"], -r.counts["warn"], r.version.model.key))
     return rows
 
 

@@ -3,6 +3,7 @@ the firm-wide overview, the schedules, and the queue's list of monitors in warn 
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -15,7 +16,7 @@ from risk.metrics import change
 from risk.monitoring import charts, monitors, selectors
 from risk.monitoring.forms import MonitorChangeForm, ScheduleChangeForm
 from risk.monitoring.measures import MEASURES, RULES, format_value, label, rule_summary
-from risk.monitoring.models import Monitor, MonitorResult
+from risk.monitoring.models import Monitor, MonitorCycle, MonitorResult
 
 
 def _decorate(monitor) -> None:
@@ -31,29 +32,53 @@ def _decorate(monitor) -> None:
     monitor.side = "above" if monitor.direction == "above" else "below"
     monitor.value_text = fmt(monitor.latest.value) if getattr(monitor, "latest", None) else "—"
     monitor.window_text = (
-        "since the last data" if monitor.measure == "staleness" else f"latest {monitor.window:,} {measure.window_unit}"
+        "since the last data"
+        if monitor.measure == "staleness"
+        else "the last day"
+        if (monitor.window, measure.window_unit) == (1, "days")
+        else f"latest {counted(monitor.window, measure.window_unit)}"
     )
+    monitor.minimum_text = counted(monitor.min_rows, measure.window_unit)
     monitor.baseline_text = fmt(monitor.params["baseline"]) if monitor.params.get("baseline") is not None else ""
     monitor.schedule_text = monitor.schedule.name.removeprefix("Monitoring: ")
     if monitor.measure in RULES:
         monitor.rule_text = rule_summary(monitor.measure, monitor.params)
     if monitor.kind == "drift":
         monitor.false_alarms = _false_alarms(monitor)
-        at_minimum = monitor.false_alarms[max(1, monitor.min_rows)]
+        at_minimum = monitor.false_alarms[0]
         monitor.false_alarm_text = (
-            f"Judged from {monitor.min_rows} rows; with no drift the warn threshold fires {at_minimum['warn']:.1%} "
-            f"of the time at that size, {monitor.false_alarms[monitor.window]['warn']:.2%} at {monitor.window}."
+            f"Judged once {at_minimum['size']} rows are in; with no drift the warn threshold fires "
+            f"{at_minimum['warn']} of the time at that size, {monitor.false_alarms[-1]['warn']} at {monitor.window}."
         )
 
 
-def _false_alarms(monitor) -> dict:
+def _form_units(monitor) -> dict:
+    from django.conf import settings
+
+    return {"unit": MEASURES[monitor.measure].unit, "currency": settings.VIGIL_REPORTING_CURRENCY}
+
+
+def counted(n: int, unit: str) -> str:
+    """ "1 day", "500 labelled predictions": the unit in the singular for one."""
+    return f"{n:,} {unit.removesuffix('s') if n == 1 else unit}"
+
+
+def _false_alarms(monitor) -> list[dict]:
     """The false-alarm rate the thresholds imply with no drift at all, at the minimum and the full window."""
     rate = change.psi_false_alarm_rate if monitor.measure == "psi" else change.ks_false_alarm_rate
     reference = 1000
-    return {
-        size: {"warn": rate(monitor.warn, size, reference), "breach": rate(monitor.breach, size, reference)}
+    return [
+        {
+            "size": size,
+            "warn": _percent(rate(monitor.warn, size, reference)),
+            "breach": _percent(rate(monitor.breach, size, reference)),
+        }
         for size in sorted({max(1, monitor.min_rows), monitor.window})
-    }
+    ]
+
+
+def _percent(rate: float) -> str:
+    return "under 0.01 %" if rate < 1e-4 else f"{100 * rate:.2f} %"
 
 
 def monitoring_panel(request, model) -> dict | None:
@@ -90,7 +115,7 @@ def monitor_detail(request, pk):
     if request.method == "POST":
         if not can_change:
             raise PermissionDenied("Only the model's validator or compliance changes a monitor.")
-        form = MonitorChangeForm(request.POST)
+        form = MonitorChangeForm(request.POST, **_form_units(monitor))
         if form.is_valid():
             try:
                 monitors.monitor_change(request.user, monitor, **form.cleaned_data)
@@ -105,9 +130,15 @@ def monitor_detail(request, pk):
     _decorate(monitor)
     if can_change and form is None:
         initial = {k: getattr(monitor, k) for k in ("warn", "breach", "window", "min_rows", "schedule")}
-        form = MonitorChangeForm(initial=initial)
+        form = MonitorChangeForm(initial=initial, **_form_units(monitor))
     for result in results:
-        result.value_text = format_value(monitor.measure_def.unit, result.value, money)
+        unit = monitor.measure_def.unit
+        result.value_text = format_value(unit, result.value, money)
+        result.config_text = (
+            f"warn {monitor.side} {format_value(unit, result.config['warn'], money)}, "
+            f"breach {monitor.side} {format_value(unit, result.config['breach'], money)}, "
+            f"window {result.config['window']:,}"
+        )
     return render(
         request,
         "monitoring/monitor_detail.html",
@@ -139,9 +170,16 @@ def schedules(request):
     visible = access.restrict(Monitor.objects.all(), request.user).filter(
         active=True, version__status__in=selectors.MONITORED
     )
+    last_cycles = dict(
+        MonitorCycle.objects.filter(schedule__in=tasks)
+        .values("schedule")
+        .annotate(at=Max("slot"))
+        .values_list("schedule", "at")
+    )
     for task in tasks:
         task.description = monitors.describe_schedule(task)
         task.monitor_count = visible.filter(schedule=task).count()
+        task.last_cycle = last_cycles.get(task.pk)  # beat records its own last run only every few minutes
     return render(
         request,
         "monitoring/schedules.html",

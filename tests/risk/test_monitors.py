@@ -139,20 +139,23 @@ def test_a_threshold_change_is_governed_audited_and_applies_from_the_next_run(wo
     data.predictions(world.developer, monitored, 600, start=NOW - dt.timedelta(hours=12), accuracy=0.52)
     before = evaluation.evaluate(accuracy, NOW - dt.timedelta(minutes=1))
     url = f"/monitoring/monitors/{accuracy.pk}/"
-    form = {"warn": 0.51, "breach": 0.45, "window": 500, "min_rows": 100, "schedule": accuracy.schedule_id}
+    # Typed in per cent, as the page shows shares.
+    form = {"warn": 51, "breach": 45, "window": 500, "min_rows": 100, "schedule": accuracy.schedule_id}
     assert browser_client.as_user(world.developer).post(url, form | {"reason": "x" * 30}).status_code == 403
     page = browser_client.as_user(world.validator).post(url, form | {"reason": "too short"})
     assert "at least 20 characters" in page.content.decode()
     accuracy.refresh_from_db()
     assert accuracy.warn == 0.55 and accuracy.config_version == 1
-    wrong_way = browser_client.post(url, form | {"warn": 0.40, "reason": "Live accuracy runs lower than the backtest."})
+    wrong_way = browser_client.post(url, form | {"warn": 40, "reason": "Live accuracy runs lower than the backtest."})
     assert "must not be below the breach" in wrong_way.content.decode()
+    over = browser_client.post(url, form | {"warn": 5100, "reason": "Live accuracy runs lower than the backtest."})
+    assert "less than or equal to 100" in over.content.decode()
     done = browser_client.post(url, form | {"reason": "Live accuracy runs lower than the backtest by design."})
     assert done.status_code == 302
     accuracy.refresh_from_db()
-    assert (accuracy.warn, accuracy.breach, accuracy.config_version) == (0.51, 0.45, 2)
+    assert (accuracy.warn, accuracy.breach, accuracy.config_version) == (pytest.approx(0.51), pytest.approx(0.45), 2)
     event = AuditEvent.objects.get(action="monitor.changed", object_id=str(accuracy.pk))
-    assert event.changes["warn"] == [0.55, 0.51] and "lower than the backtest" in event.reason
+    assert event.changes["warn"] == [0.55, pytest.approx(0.51)] and "lower than the backtest" in event.reason
     after = evaluation.evaluate(accuracy, NOW)
     assert after.outcome == "ok" and before.outcome == "warn"
     before.refresh_from_db()
