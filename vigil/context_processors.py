@@ -1,6 +1,7 @@
 from governance.core.roles import Role, user_roles
 from governance.lifecycle import queue
 from models_registry import access as inventory_access
+from risk.monitoring import selectors as monitoring
 
 
 def navigation(request):
@@ -16,4 +17,5 @@ def navigation(request):
         "nav_can_create_data_source": inventory_access.can_create_data_source(user),
         "nav_is_admin": user.is_staff,
         "nav_queue": queue.needs_me_count(user),
+        "nav_monitor_alerts": monitoring.alerting_count(user),
     }

@@ -4,6 +4,7 @@ firm-wide overview. Every read is scoped by the access rule registered for monit
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Max, OuterRef, Subquery
 
 from governance.core import access
@@ -95,19 +96,40 @@ def overview(user, outcome: str = "") -> list[VersionOverview]:
     return rows
 
 
-def alerting_monitors(user, responsible_only: bool = True) -> list[Monitor]:
-    """Monitors whose latest result is a warn or breach, on versions the user answers for (their model's team or
-    validator; compliance: all)."""
+def _answered_for(user, monitors):
+    """Monitors on versions the user answers for: their model's team or validator; compliance: all."""
     from governance.core.roles import Role, has_role
 
+    if has_role(user, Role.COMPLIANCE):
+        return monitors
+    mine = (
+        monitors.filter(version__model__owner=user)
+        | monitors.filter(version__model__developers=user)
+        | monitors.filter(version__model__validator=user)
+    )
+    return monitors.filter(pk__in=mine.values("pk"))
+
+
+def alerting_monitors(user) -> list[Monitor]:
+    """Monitors whose latest result is a warn or breach, on versions the user answers for."""
     monitors = access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
-    if responsible_only and not has_role(user, Role.COMPLIANCE):
-        mine = (
-            monitors.filter(version__model__owner=user)
-            | monitors.filter(version__model__developers=user)
-            | monitors.filter(version__model__validator=user)
-        )
-        monitors = monitors.filter(pk__in=mine.values("pk"))
-    rows = [m for m in monitors_with_latest(monitors) if m.latest and m.latest.outcome in ("warn", "breach")]
+    rows = [m for m in monitors_with_latest(_answered_for(user, monitors)) if m.latest and m.latest.outcome in ALERTS]
     rows.sort(key=lambda m: (-SEVERITY[m.latest.outcome], m.version.model.key))
     return rows
+
+
+ALERTS = ("warn", "breach")
+BADGE_SECONDS = 30
+
+
+def alerting_count(user) -> int:
+    """The navigation badge: how many monitors the user answers for are in warn or breach (one query, cached
+    for half a minute per person: it is on every page)."""
+    key = f"vigil:monitor-alerts:{user.pk}"
+    count = cache.get(key)
+    if count is None:
+        latest = MonitorResult.objects.filter(monitor=OuterRef("pk")).order_by("-slot").values("outcome")[:1]
+        monitors = access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
+        count = _answered_for(user, monitors).annotate(latest=Subquery(latest)).filter(latest__in=ALERTS).count()
+        cache.set(key, count, BADGE_SECONDS)
+    return count

@@ -175,6 +175,7 @@ def test_pages_show_monitors_to_those_who_see_the_model_and_alerts_in_the_queue(
     assert browser_client.get(f"/monitoring/monitors/{monitor(monitored, 'hit_rate').pk}/").status_code == 200
     queue = browser_client.as_user(world.owner).get("/inbox/").content.decode()
     assert 'data-testid="monitor-alerts"' in queue and "Hit rate" in queue
+    assert 'data-testid="monitor-alert-count">1<' in queue  # the navigation badge
     assert (
         'data-testid="monitor-alerts"' not in browser_client.as_user(world.developer2).get("/inbox/").content.decode()
     )
