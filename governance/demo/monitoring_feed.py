@@ -26,7 +26,7 @@ DEMO_SCHEDULE = "Monitoring: every minute (demo)"
 FEED_TASK_NAME = "Demo: live data for production models"
 DRIFTING = "eq-momentum-us"
 PREDICTS = {"eq-momentum-us": 0.68, "credit-default-prob": 0.74, "fx-carry-g10": 0.66}  # healthy accuracy
-TRADES = {"eq-momentum-us": 0.56, "fx-carry-g10": 0.55, "exec-vwap-eq": 0.57}  # healthy hit rate
+TRADES = {"eq-momentum-us": 0.58, "fx-carry-g10": 0.58, "exec-vwap-eq": 0.59}  # healthy hit rate
 PER_MINUTE = 100  # predictions a minute
 TRADES_PER_MINUTE = 5
 HISTORY = 1_000_000  # the seed of the history drawn before the demo starts (live minutes count from 0)
@@ -59,7 +59,8 @@ def _predictions(key, minute, start, count, span, shift, accuracy):
     for i in range(count):
         truth = int(rng.random() < 0.5)
         predicted = truth if rng.random() < accuracy else 1 - truth
-        score = float(np.clip((0.62 if predicted else 0.38) + rng.normal(0, 0.12), 0.01, 0.99))
+        # Calibrated: a prediction of 1 is right `accuracy` of the time, so its score is about `accuracy`.
+        score = float(np.clip((accuracy if predicted else 1 - accuracy) + rng.normal(0, 0.02), 0.01, 0.99))
         pid = f"demo-{minute}-{i}"
         features = {"momentum_20d": float(rng.normal(shift, 1)), "volume_z": float(rng.normal(0, 1))}
         moment = start + span * (i / count)
@@ -158,13 +159,13 @@ def seed_history(now: dt.datetime | None = None) -> None:
             if key in PREDICTS:
                 span = dt.timedelta(days=2)
                 rows, outcomes = _predictions(
-                    key, HISTORY, now - span, 1500, span - dt.timedelta(hours=1), 0.0, PREDICTS[key]
+                    key, HISTORY, now - span, 3000, span - dt.timedelta(hours=1), 0.0, PREDICTS[key]
                 )
                 _push(owner, version, "predictions", rows, f"demo-history-{version.pk}")
                 _push(owner, version, "outcomes", outcomes, f"demo-history-{version.pk}-outcomes")
             if key in TRADES:
                 span = dt.timedelta(days=30)
-                rows = _trades(key, HISTORY, now - span, 1200, span - dt.timedelta(hours=1), TRADES[key])
+                rows = _trades(key, HISTORY, now - span, 1500, span - dt.timedelta(hours=1), TRADES[key])
                 _push(owner, version, "trades", rows, f"demo-history-{version.pk}-trades")
             if key not in PREDICTS and key not in TRADES:
                 _push(

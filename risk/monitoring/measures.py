@@ -156,7 +156,7 @@ REGRESSOR_PERFORMANCE = ["rmse", "mae", "directional_accuracy"]
 # rules' published run lengths assume.
 CHANGE_STREAMS = {
     "accuracy": ("Accuracy of labelled predictions (1 right, 0 wrong)", 25),
-    "losing_trades": ("Losing trades (1 a loss, 0 not)", 25),
+    "losing_trades": ("Losing trades (1 a loss, 0 not)", 10),
     "pnl": ("P&L per trade", 10),
 }
 RULES = {"cusum": CUSUM, "ewma": EWMA}

@@ -17,7 +17,7 @@ run). Decisions, so that live figures are judged on the scale the model was appr
   losing streaks a 200-trade window reaches by chance 5% and 1% of the time; slippage 1.5x and 2x expected;
 - staleness: warn after 4 trading hours without data, breach after 8;
 - sudden change: two-sided CUSUM (k 0.5, h 5) on the accuracy stream (models with predictions) and on losing
-  trades and P&L per trade (trading models); warn at half the decision limit, breach at an alarm.
+  trades and P&L per trade (trading models); warn at 0.8 of the decision limit, breach at an alarm.
 """
 
 from django.db import transaction
@@ -108,7 +108,9 @@ def _performance(version, template, run, schedules) -> list[Monitor]:
         else:
             continue
         out.append(
-            _monitor(version, measure, schedules, warn=warn, breach=breach, window=500, min_rows=100, baseline=baseline)
+            _monitor(
+                version, measure, schedules, warn=warn, breach=breach, window=1000, min_rows=200, baseline=baseline
+            )
         )
     return out
 
@@ -227,9 +229,9 @@ def _change(version, streams, model_type, schedules) -> list[Monitor]:
             "cusum",
             schedules,
             stream=s,
-            warn=0.5,
+            warn=0.8,
             breach=1.0,
-            window=200,
+            window=20,
             min_rows=1,
             k=0.5,
             h=5.0,

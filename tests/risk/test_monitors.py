@@ -55,7 +55,7 @@ def test_it_judges_live_accuracy_against_the_validated_thresholds(world, monitor
     data.predictions(world.developer, monitored, 600, start=NOW - dt.timedelta(hours=12), accuracy=0.52)
     result = evaluation.evaluate(monitor(monitored, "accuracy"), NOW)
     assert result.outcome == "warn" and 0.50 < result.value < 0.55
-    assert result.rows == 500 and result.data_to < NOW
+    assert result.rows == 600 and result.data_to < NOW
     assert result.config["warn"] == 0.55 and len(result.config_hash) == 64
     assert result.detail["label_lag_hours"] is not None
     assert Event.objects.filter(kind="monitoring.alert", payload__result=result.pk).exists()
