@@ -38,9 +38,8 @@ def keep_connection_open():
 
 @pytest.fixture
 def token(world, keep_connection_open):
-    from rest_framework.authtoken.models import Token
-
     from django.utils import timezone
+    from rest_framework.authtoken.models import Token
 
     from risk.monitoring import evaluation, proposals
 
