@@ -8,6 +8,7 @@ IngestBatch row (who, when, how many rows) instead of one audit event per batch.
 
 import datetime as dt
 from dataclasses import dataclass
+from operator import itemgetter
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -16,7 +17,7 @@ from django.utils import timezone
 from governance.core.exceptions import Conflict
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import ModelVersion
-from risk.monitoring import inputs
+from risk.monitoring import bulk, inputs
 from risk.monitoring.access import can_push
 from risk.monitoring.models import FeatureSet, IngestBatch, MetricPoint, Prediction, Trade
 
@@ -82,10 +83,8 @@ def _store(actor, model, body, key, kind, clean, build) -> Stored:
 
 def points_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
     def build(batch, version, rows):
-        MetricPoint.objects.bulk_create(
-            (MetricPoint(version=version, metric=m, timestamp=t, value=v, batch=batch) for m, t, v in rows),
-            batch_size=CHUNK,
-        )
+        fields, version_id, batch_id = ["version_id", "batch_id", "metric", "timestamp", "value"], version.pk, batch.pk
+        bulk.insert_rows(MetricPoint, fields, ((version_id, batch_id, m, t, v) for m, t, v in rows))
 
     return _store(actor, model, body, idempotency_key, IngestBatch.Kind.POINTS, inputs.clean_points, build)
 
@@ -105,7 +104,9 @@ def trades_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
         errors = inputs.RowErrors("trades")
         _refuse_reported_ids(errors, Trade, "trade_id", "Trade", version, rows)
         errors.raise_if_any()
-        Trade.objects.bulk_create((Trade(version=version, batch=batch, **r) for r in rows), batch_size=CHUNK)
+        names, version_id, batch_id = list(rows[0]), version.pk, batch.pk
+        values = itemgetter(*names)
+        bulk.insert_rows(Trade, ["version_id", "batch_id", *names], ((version_id, batch_id, *values(r)) for r in rows))
 
     return _store(actor, model, body, idempotency_key, IngestBatch.Kind.TRADES, inputs.clean_trades, build)
 
@@ -122,7 +123,10 @@ def predictions_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
                 errors.add(i, "features", f"This version's features are fixed; missing {missing}, unknown {extra}.")
         _refuse_reported_ids(errors, Prediction, "prediction_id", "Prediction", version, rows)
         errors.raise_if_any()
-        Prediction.objects.bulk_create((Prediction(version=version, batch=batch, **r) for r in rows), batch_size=CHUNK)
+        names, version_id, batch_id = list(rows[0]), version.pk, batch.pk
+        values = itemgetter(*names)
+        fields = ["version_id", "batch_id", *names]
+        bulk.insert_rows(Prediction, fields, ((version_id, batch_id, *values(r)) for r in rows))
 
     return _store(actor, model, body, idempotency_key, IngestBatch.Kind.PREDICTIONS, inputs.clean_predictions, build)
 
@@ -148,7 +152,7 @@ def outcomes_ingest(actor, model, body, idempotency_key: str = "") -> Stored:
                 prediction.outcome, prediction.outcome_at = outcome, now
                 changed.append(prediction)
         errors.raise_if_any()
-        Prediction.objects.bulk_update(changed, ["outcome", "outcome_at"], batch_size=CHUNK)
+        bulk.update_rows(Prediction, ["outcome", "outcome_at"], [(p.pk, p.outcome, p.outcome_at) for p in changed])
 
     return _store(actor, model, body, idempotency_key, IngestBatch.Kind.OUTCOMES, inputs.clean_outcomes, build)
 
