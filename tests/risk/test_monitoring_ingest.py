@@ -208,3 +208,24 @@ def test_a_body_over_the_size_limit_answers_413_in_json_and_stores_nothing(world
     assert response.status_code == 413
     assert "smaller batches" in response.json()["detail"]
     assert not MetricPoint.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_long_history_is_averaged_by_the_database_into_at_most_the_limit(world, api, monkeypatch):
+    from risk.monitoring import services
+
+    monkeypatch.setattr(services, "MAX_SERIES_POINTS", 5)
+    base = NOW.replace(minute=0, second=0) - dt.timedelta(hours=4)
+    rows = [
+        {"metric": "pnl", "timestamp": (base + dt.timedelta(minutes=10 * i)).isoformat(), "value": float(i)}
+        for i in range(20)
+    ]
+    api.as_user(world.developer).post(POINTS, {"points": rows}, format="json")
+    series = api.as_user(world.compliance).get(SERIES, {"metric": "pnl"}).json()
+    assert series["step"] and len(series["points"]) <= 5
+    assert sum(v for _, v in series["points"]) > 0 and series["points"][0][0].endswith("Z")
+    # A bucket starts exactly at `since` and includes it; the answer is stamped with each bucket's start.
+    since = (base + dt.timedelta(hours=1)).isoformat()
+    hourly = api.as_user(world.compliance).get(SERIES, {"metric": "pnl", "step": 3600, "since": since}).json()
+    assert [v for _, v in hourly["points"]] == [8.5, 14.5, 18.5]  # 6..11, 12..17, 18..19
+    assert hourly["points"][0][0] == (base + dt.timedelta(hours=1)).isoformat().replace("+00:00", "Z")
