@@ -170,12 +170,13 @@ def series(version, metric: str, since=None, until=None, step: int | None = None
         points = points.filter(timestamp__gte=since)
     if until is not None:
         points = points.filter(timestamp__lt=until)
-    if step is None:
-        extent = points.aggregate(n=Count("pk"), first=Min("timestamp"), last=Max("timestamp"))
-        if extent["n"] > MAX_SERIES_POINTS:
-            # Epoch-aligned buckets can straddle one more bucket than the span divides into: keep a spare one.
-            span = (extent["last"] - extent["first"]).total_seconds()
-            step = max(1, int(span // (MAX_SERIES_POINTS - 1)) + 1)
+    extent = points.aggregate(n=Count("pk"), first=Min("timestamp"), last=Max("timestamp"))
+    if extent["n"] > MAX_SERIES_POINTS:
+        # Never more than MAX_SERIES_POINTS in one answer: a step too fine for the history is widened (the
+        # answer says which step it used). Epoch-aligned buckets can straddle one more bucket than the span
+        # divides into: keep a spare one.
+        span = (extent["last"] - extent["first"]).total_seconds()
+        step = max(step or 1, int(span // (MAX_SERIES_POINTS - 1)) + 1)
     if step:
         rows = [(dt.datetime.fromtimestamp(b, dt.UTC), v) for b, v in _bucketed(version, metric, since, until, step)]
     else:

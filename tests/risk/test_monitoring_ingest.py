@@ -223,6 +223,8 @@ def test_a_long_history_is_averaged_by_the_database_into_at_most_the_limit(world
     api.as_user(world.developer).post(POINTS, {"points": rows}, format="json")
     series = api.as_user(world.compliance).get(SERIES, {"metric": "pnl"}).json()
     assert series["step"] and len(series["points"]) <= 5
+    too_fine = api.as_user(world.compliance).get(SERIES, {"metric": "pnl", "step": 60}).json()
+    assert too_fine["step"] > 60 and len(too_fine["points"]) <= 5  # widened, and the answer says so
     assert sum(v for _, v in series["points"]) > 0 and series["points"][0][0].endswith("Z")
     # A bucket starts exactly at `since` and includes it; the answer is stamped with each bucket's start.
     since = (base + dt.timedelta(hours=1)).isoformat()
