@@ -173,6 +173,7 @@ def main():
     print(f"first cycle (freezes the reference windows): {evaluated} monitors in {seconds:.1f} s")
     seconds, evaluated = one_cycle(now)
     print(
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs) "
         f"steady cycle on one worker: {evaluated} monitors in {seconds:.1f} s "
         f"({1000 * seconds / max(1, evaluated):.2f} ms a monitor; target: 500 models under 60 s)"
     )

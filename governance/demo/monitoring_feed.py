@@ -28,6 +28,9 @@ DRIFTING = "eq-momentum-us"
 PREDICTS = {"eq-momentum-us": 0.68, "credit-default-prob": 0.74, "fx-carry-g10": 0.66}  # healthy accuracy
 TRADES = {"eq-momentum-us": 0.58, "fx-carry-g10": 0.58, "exec-vwap-eq": 0.59}  # healthy hit rate
 PER_MINUTE = 100  # predictions a minute
+# The live feed trades every minute while the seeded history traded about fifty times a day: the demo widens the
+# trade-count thresholds (in the same audited change) so that only the drifting model's monitors move.
+DEMO_THRESHOLDS = {"trade_count": {"warn": 200.0, "breach": 400.0}}
 TRADES_PER_MINUTE = 5
 HISTORY = 1_000_000  # the seed of the history drawn before the demo starts (live minutes count from 0)
 
@@ -189,7 +192,9 @@ def seed_history(now: dt.datetime | None = None) -> None:
                     compliance,
                     monitor,
                     schedule=schedule,
-                    reason="Demo: every monitor runs each minute so that a newcomer sees monitors move.",
+                    reason="Demo: every monitor runs each minute so that a newcomer sees monitors move (trade counts: "
+                    "the live feed trades each minute, its history fifty times a day).",
+                    **DEMO_THRESHOLDS.get(monitor.measure, {}),
                 )
     _feed_task()
 

@@ -321,7 +321,9 @@ def _refusal(refused: inputs.BatchRefused, start: int, size: int) -> str:
     """The problems of a refused chunk by the file's row (data rows counted from 1) and field, first 20."""
     problems = [p for rows in refused.detail.values() for p in rows]
     first = start + 1 + min(p["row"] for p in problems)
-    named = "; ".join(f"row {start + 1 + p['row']:,}, {p['field']}: {p['error']}" for p in problems[:MAX_REPORTED])
+    named = "; ".join(
+        f"row {start + 1 + p['row']:,}, {p['field']}: {p['error'].rstrip('.')}" for p in problems[:MAX_REPORTED]
+    )
     more = f" (and {len(problems) - MAX_REPORTED} more)" if len(problems) > MAX_REPORTED else ""
     block = f"rows {start + 1:,}-{start + size:,} were refused together."
     return _stopped(start, first, f"{named}{more}. {block[0].upper()}{block[1:]}")

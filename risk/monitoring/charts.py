@@ -76,14 +76,17 @@ def _value_range(monitor, judged, *, bounded: bool) -> tuple[float, float]:
 
 
 def _time_range(monitor, judged):
-    """The last TICKS_SHOWN ticks of the schedule (a minute-by-minute history is not squashed against hours of
-    older results); None lets plotly fit everything."""
-    if len(judged) < 2:
+    """The chart opens on the results of the monitor's current schedule (at most its last TICKS_SHOWN ticks),
+    so a minute-by-minute history is not squashed against hours of older results; zooming out shows the rest.
+    None lets plotly fit everything."""
+    if len(judged) < 2 or not monitor.schedule.interval_id:
         return None
-    interval = monitor.schedule.interval if monitor.schedule.interval_id else None
-    if interval is None:
-        return None
+    interval = monitor.schedule.interval
     seconds = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}.get(interval.period, 3600) * interval.every
-    start = max(judged[0].slot, judged[-1].slot - dt.timedelta(seconds=seconds * TICKS_SHOWN))
+    current = [r.slot for r in judged if r.config.get("schedule") == monitor.schedule.name]
+    start = judged[-1].slot - dt.timedelta(seconds=seconds * TICKS_SHOWN)
+    if len(current) >= 2:
+        start = max(start, current[0])
+    start = max(start, judged[0].slot)
     pad = dt.timedelta(seconds=seconds / 2)
     return [start - pad, judged[-1].slot + pad]

@@ -484,15 +484,18 @@ def _newest_stream_rows(monitor, slot, after, batch):
     else:
         rows = Trade.objects.filter(version=monitor.version)
         columns = TRADE_COLUMNS
-    newest = rows.filter(timestamp__gt=after, timestamp__lt=slot).order_by("-timestamp", "-id")
+    after_reference = rows.filter(timestamp__gt=after, timestamp__lt=slot)
+    # Batches are counted from the end of the reference, so each keeps its observations from one cycle to the
+    # next; the newest incomplete batch waits for its last observations.
+    pending = after_reference.count() % batch
+    newest = after_reference.order_by("-timestamp", "-id")
     value = _stream_value(monitor)
     # The value columns only, with None for the timestamp (the stream functions never read it).
-    picked = [(None, *r) for r in newest.values_list(*columns[1:])[:n]]
-    picked = picked[: len(picked) // batch * batch]  # whole batches, ending with the newest observation
+    picked = [(None, *r) for r in newest.values_list(*columns[1:])[pending : pending + n]]
     if not picked:
         return None, None, []
-    last = newest.values_list("timestamp", flat=True).first()
-    first = newest.values_list("timestamp", flat=True)[len(picked) - 1]
+    last = newest.values_list("timestamp", flat=True)[pending]
+    first = newest.values_list("timestamp", flat=True)[pending + len(picked) - 1]
     picked.reverse()
     return first, last, [value(r) for r in picked]
 

@@ -15,7 +15,7 @@ PREDICTIONS = "predictions"
 TRADES = "trades"
 DAYS = "days"
 HOURS = "trading hours"
-OBSERVATIONS = "observations"
+OBSERVATIONS = "points"  # of a change rule's stream (each a mean of a batch of observations)
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,9 @@ def monitoring_panel(request, model) -> dict | None:
         _decorate(monitor)
         monitor.chart = charts.history_div(monitor, history[monitor.pk], height=180)
     versions = {}
-    for monitor in rows:
+    # Worst first within each version: what needs a look is at the top of the grid.
+    worst_first = sorted(rows, key=lambda m: -selectors.SEVERITY[m.latest.outcome if m.latest else None])
+    for monitor in worst_first:
         versions.setdefault(monitor.version, []).append(monitor)
     return {"monitor_versions": versions.items(), "worst": _worst(rows)}
 

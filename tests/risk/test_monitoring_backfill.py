@@ -119,7 +119,7 @@ def test_a_bad_row_fails_the_job_naming_its_file_row_and_field_and_earlier_chunk
     upload.refresh_from_db()
     assert (upload.status, upload.rows_stored) == ("failed", 4)
     assert upload.error.startswith("Rows 1-4 were stored; the file stopped at row 7:")
-    assert "row 7, timestamp: The time is in the future." in upload.error
+    assert "row 7, timestamp: The time is in the future;" in upload.error
     assert "row 8, value: Give a number." in upload.error
     assert "Rows 5-8 were refused together" in upload.error and "upload rows 5 onwards again" in upload.error
     assert Job.objects.get(pk=upload.job_id).error == upload.error
