@@ -1,7 +1,7 @@
 """One monitor cycle over 500 production models on one worker.
 
 500 alpha models that are also classifiers (every kind of monitor: performance, drift of the score and two
-features, trading, sudden change, staleness: 26 monitors each), each version in production with 1,500
+features, trading, sudden change, staleness: 22 monitors each), each version in production with 1,500
 labelled predictions and 300 trades. Times one evaluation of every monitor of every schedule, in this one
 process, as a single worker would run the cycle's jobs one after the other; the reference windows are frozen
 by a first cycle that is timed separately. Target: under 60 s.
@@ -129,7 +129,7 @@ def populate(now):
         ]
         services.trades_ingest(owner, model, body | {"trades": trades})
         proposals.propose(version)
-        proposals.add_feature_monitors(version)
+        proposals.add_feature_monitors([version])
         if i % 50 == 49:
             print(f"  {i + 1} models", flush=True)
 

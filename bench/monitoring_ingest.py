@@ -322,7 +322,6 @@ def series_section(base, token, metric, repeats):
 
     from models_registry.models import Model
     from risk.monitoring import services
-    from risk.monitoring.models import MetricPoint
 
     session = requests.Session()
     session.headers["Authorization"] = f"Token {token}"
@@ -350,41 +349,21 @@ def series_section(base, token, metric, repeats):
             f"({len(body['points']):,} points answered, step {body['step']})"
         )
     version = services.monitored_version(Model.objects.get(key="mine"))
-    query = MetricPoint.objects.filter(version=version, metric=metric).order_by("timestamp")
     whole, data = median_time(lambda: services.series(version, metric), repeats)
-    fetch, rows = median_time(lambda: list(query.values_list("timestamp", "value")), repeats)
-    bucket, _ = median_time(lambda: services._bucketed(rows, data["step"] or 1), repeats)
+    extent, _ = median_time(lambda: services._extent(version, metric, None, None), repeats)
+    step = data["step"]
+    buckets, rows = median_time(lambda: services._bucketed(version, metric, None, None, step), repeats)
+    shaped, _ = median_time(lambda: services._shaped(rows), repeats)
     from rest_framework.renderers import JSONRenderer
 
     render, _ = median_time(lambda: JSONRenderer().render(data), repeats)
     print(
         f"  where a no-step answer's time goes (in-process, median): services.series {whole * 1000:.0f} ms, of which "
-        f"reading the {len(rows):,} rows through the ORM {fetch * 1000:.0f} ms and averaging them into "
-        f"{len(data['points']):,} buckets of {data['step']} s in Python {bucket * 1000:.0f} ms; DRF renders the "
-        f"JSON in {render * 1000:.0f} ms"
-    )
-    sql_seconds, buckets = median_time(lambda: _buckets_in_sql(version.pk, metric), repeats)
-    print(
-        f"  the same buckets averaged by PostgreSQL instead (min/max, then GROUP BY over the series index; not what "
-        f"services.series does): {sql_seconds * 1000:.0f} ms for {len(buckets):,} buckets"
+        f"the extent (how many points, first and last) {extent * 1000:.0f} ms, PostgreSQL averaging "
+        f"{len(rows):,} buckets of {step} s {buckets * 1000:.0f} ms, shaping them {shaped * 1000:.0f} ms; "
+        f"DRF renders the JSON in {render * 1000:.0f} ms"
     )
     return figures
-
-
-def _buckets_in_sql(version_id: int, metric: str) -> list:
-    from django.db import connection
-
-    where = "FROM monitoring_metricpoint WHERE version_id = %s AND metric = %s"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT min(timestamp), max(timestamp) {where}", [version_id, metric])
-        low, high = cursor.fetchone()
-        step = max(1, int((high - low).total_seconds() // 10_000) + 1)
-        cursor.execute(
-            f"SELECT floor(extract(epoch FROM timestamp) / %s)::bigint * %s AS bucket, avg(value) {where} "
-            "GROUP BY 1 ORDER BY 1",
-            [step, step, version_id, metric],
-        )
-        return cursor.fetchall()
 
 
 def mlflow_section(points: int, budget: float, workers: int, var_dir: str) -> dict | None:

@@ -178,7 +178,7 @@ def seed_history(now: dt.datetime | None = None) -> None:
                     [{"metric": "latency_ms", "timestamp": _stamp(now), "value": 4.2}],
                     f"demo-history-{version.pk}",
                 )
-        proposals.add_feature_monitors(version)  # its features are known now
+        proposals.add_feature_monitors([version])  # its features are known now
         # The past, evaluated hourly under the proposed configuration; then every monitor moves to the
         # every-minute schedule (a governed change, audited), so the live part of each chart is minute by minute.
         live = list(Monitor.objects.filter(version=version).select_related("version__model", "schedule"))

@@ -85,8 +85,7 @@ def run_part(job, progress) -> dict:
         .select_related("version__model", "version__pilot", "schedule")
         .order_by("version_id", "id")
     )
-    for version in {m.version for m in monitors}:
-        proposals.add_feature_monitors(version)  # features fixed since the proposal get drift monitors
+    proposals.add_feature_monitors({m.version for m in monitors})  # features fixed since the proposal
     monitors = list(monitors.all())  # again: the line above may have added some
     done = set(MonitorResult.objects.filter(monitor__in=monitors, slot=cycle.slot).values_list("monitor_id", flat=True))
     counts = dict.fromkeys(MonitorResult.Outcome.values, 0)

@@ -39,12 +39,22 @@ class IngestBatch(models.Model):
         return f"{self.rows} {self.kind} for {self.version}"
 
 
+# Telemetry rows (points, trades, predictions) are written by COPY in their hundreds of thousands. Their
+# foreign keys are checked by the ingest service in the same transaction (the version and batch are read or
+# created there), not by the database: PostgreSQL checks a constraint row by row at commit, which measured
+# 148,000 -> 45,000 rows/s. on_delete=PROTECT still guards them in the ORM, and versions are never deleted.
+# The version's own index is left out: every telemetry index and unique constraint starts with the version.
+TELEMETRY_VERSION = {"db_constraint": False, "db_index": False}
+
+
 class MetricPoint(models.Model):
-    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        "models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+", **TELEMETRY_VERSION
+    )
     metric = models.CharField(max_length=60)
     timestamp = models.DateTimeField()
     value = models.FloatField()
-    batch = models.ForeignKey(IngestBatch, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(IngestBatch, on_delete=models.PROTECT, related_name="+", db_constraint=False)
 
     class Meta:
         indexes = [models.Index(fields=["version", "metric", "timestamp"], name="monitoring_point_series")]
@@ -55,7 +65,9 @@ class Trade(models.Model):
         BUY = "buy", "Buy"
         SELL = "sell", "Sell"
 
-    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        "models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+", **TELEMETRY_VERSION
+    )
     trade_id = models.CharField(max_length=100)
     timestamp = models.DateTimeField()
     instrument = models.CharField(max_length=50)
@@ -65,7 +77,7 @@ class Trade(models.Model):
     pnl = models.FloatField()
     expected_slippage = models.FloatField(null=True, blank=True)
     realised_slippage = models.FloatField(null=True, blank=True)
-    batch = models.ForeignKey(IngestBatch, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(IngestBatch, on_delete=models.PROTECT, related_name="+", db_constraint=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "trade_id"], name="monitoring_trade_once")]
@@ -85,7 +97,9 @@ class Prediction(models.Model):
     """One prediction, and later its outcome: in trading a label exists only when the position closes, so
     performance is judged on labelled rows while drift uses every row."""
 
-    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(
+        "models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+", **TELEMETRY_VERSION
+    )
     prediction_id = models.CharField(max_length=100)
     timestamp = models.DateTimeField()
     features = models.JSONField()
@@ -93,7 +107,7 @@ class Prediction(models.Model):
     score = models.FloatField(null=True, blank=True)
     outcome = models.FloatField(null=True, blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True, help_text="When the outcome was reported.")
-    batch = models.ForeignKey(IngestBatch, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(IngestBatch, on_delete=models.PROTECT, related_name="+", db_constraint=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "prediction_id"], name="monitoring_prediction_once")]

@@ -287,13 +287,21 @@ def propose(version, actor=None) -> list[Monitor]:
     return created
 
 
-def add_feature_monitors(version) -> list[Monitor]:
-    """Drift monitors for features that became known after the proposal (fixed by the first predictions)."""
-    names = FeatureSet.objects.filter(version=version).values_list("names", flat=True).first()
-    if not names:
-        return []
-    monitors = Monitor.objects.filter(version=version)
-    if not monitors.exists():  # not proposed yet: the proposal at pilot will include them
-        return []
-    have = set(monitors.filter(kind=Monitor.Kind.DRIFT).values_list("stream", flat=True))
-    return propose(version) if set(names) - have else []
+def add_feature_monitors(versions) -> list[Monitor]:
+    """Drift monitors for features that became known after the proposal (fixed by the first predictions).
+    Two queries for all the versions of a cycle's part, whatever their number; a proposal only where a
+    feature lacks its monitor."""
+    by_pk = {v.pk: v for v in versions}
+    features = dict(FeatureSet.objects.filter(version_id__in=by_pk).values_list("version_id", "names"))
+    proposed: dict[int, set] = {}
+    for version_id, kind, stream in Monitor.objects.filter(version_id__in=features).values_list(
+        "version_id", "kind", "stream"
+    ):
+        streams = proposed.setdefault(version_id, set())  # not proposed yet: the proposal at pilot adds them
+        if kind == Monitor.Kind.DRIFT:
+            streams.add(stream)
+    created = []
+    for version_id, streams in proposed.items():
+        if set(features[version_id]) - streams:
+            created += propose(by_pk[version_id])
+    return created

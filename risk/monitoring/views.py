@@ -3,7 +3,7 @@ the firm-wide overview, the schedules, and the queue's list of monitors in warn 
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Max
+from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -178,9 +178,10 @@ def schedules(request):
         .annotate(at=Max("slot"))
         .values_list("schedule", "at")
     )
+    counts = dict(visible.order_by().values("schedule").annotate(n=Count("pk")).values_list("schedule", "n"))
     for task in tasks:
         task.description = monitors.describe_schedule(task)
-        task.monitor_count = visible.filter(schedule=task).count()
+        task.monitor_count = counts.get(task.pk, 0)
         task.last_cycle = last_cycles.get(task.pk)  # beat records its own last run only every few minutes
     return render(
         request,

@@ -71,3 +71,33 @@ def test_the_login_page_refuses_a_very_long_username_as_a_form_error(world, clie
     response = client.post("/login/", {"username": "u" * 300, "password": "whatever-it-is"})
     assert response.status_code == 200 and "username" in response.context["form"].errors
     assert not AccessAttempt.objects.filter(username__startswith="uuuu").exists()  # never reached django-axes
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1, 0),
+        ([], 1),
+        ({"points": [{"metric": "a", "value": 1}, {"metric": "b", "value": 2}]}, 3),
+        ([1, [2, [3, {"a": [4]}]], "x"], 5),
+        (json.loads('{"a":' * 32 + "1" + "}" * 32), 32),
+    ],
+    ids=["scalar", "empty-list", "ingest-batch", "mixed", "at-the-limit"],
+)
+def test_depth_counts_levels_of_containers(value, expected):
+    from governance.core.api.parsers import depth
+
+    assert depth(value) == expected
+
+
+@pytest.mark.django_db
+def test_a_body_at_the_nesting_limit_is_parsed_and_one_level_deeper_is_refused(world, api):
+    from governance.core.api.parsers import MAX_DEPTH
+
+    client = api.as_user(world.compliance)
+    at_limit = '{"a":' * (MAX_DEPTH - 1) + "1" + "}" * (MAX_DEPTH - 1)
+    response = client.generic("POST", "/api/v1/models/", '{"key": ' + at_limit + "}", "application/json")
+    assert response.status_code == 400 and "nested" not in json.dumps(response.json())
+    deeper = '{"a":' * MAX_DEPTH + "1" + "}" * MAX_DEPTH
+    response = client.generic("POST", "/api/v1/models/", '{"key": ' + deeper + "}", "application/json")
+    assert response.status_code == 400 and "nested" in json.dumps(response.json())

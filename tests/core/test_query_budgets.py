@@ -119,3 +119,45 @@ def test_each_version_panel_has_its_own_budget_that_does_not_grow(world, rf, per
     print(f"panels as {persona}: {after}")
     assert after == before
     assert all(after[name] <= PANEL_BUDGETS[name] for name in PANEL_BUDGETS), after
+
+
+@pytest.mark.django_db
+def test_the_model_page_with_monitors_costs_the_same_with_two_and_eight_evaluations(world, browser_client):
+    """Twenty-odd monitors each with a chart of its history: one query for every history, not one each."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from risk.monitoring import evaluation, proposals
+    from risk.monitoring.models import Monitor
+
+    proposals.propose(world.mine_v1)
+    monitors = list(Monitor.objects.filter(version=world.mine_v1))
+    now = timezone.now().replace(microsecond=0)
+    client = browser_client.as_user(world.validator)
+    for hours in range(2):  # two: a page with some history has its redaction reads too
+        for monitor in monitors:
+            evaluation.evaluate(monitor, now - dt.timedelta(hours=hours))
+    once = _page_queries(client, "/models/mine/")
+    for hours in range(2, 8):
+        for monitor in monitors:
+            evaluation.evaluate(monitor, now - dt.timedelta(hours=hours))
+    many = _page_queries(client, "/models/mine/")
+    print(f"model page with {len(monitors)} monitors: {once} queries after two evaluations, {many} after eight")
+    assert len(monitors) > 10 and once == many
+
+
+@pytest.mark.django_db
+def test_the_schedules_page_costs_the_same_with_more_schedules(world, browser_client):
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from risk.monitoring.monitors import SCHEDULE_TASK
+
+    client = browser_client.as_user(world.compliance)
+    before = _page_queries(client, "/monitoring/schedules/")
+    every, _ = IntervalSchedule.objects.get_or_create(every=5, period="minutes")
+    for i in range(5):
+        PeriodicTask.objects.create(name=f"Monitoring: extra {i}", task=SCHEDULE_TASK, interval=every)
+    after = _page_queries(client, "/monitoring/schedules/")
+    print(f"schedules page: {before} queries, {after} with five more schedules")
+    assert before == after

@@ -185,3 +185,18 @@ def test_it_updates_only_the_rows_given_by_primary_key(world, django_assert_max_
     assert bulk.update_rows(Prediction, ["outcome"], []) == 0
     assert bulk.update_rows(Prediction, ["score"], [(ids[1], None), (ids[4], None)]) == 2  # a column of nulls only
     assert Prediction.objects.filter(pk__in=[ids[1], ids[4]], score__isnull=True).count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(not POSTGRES, reason="the BRIN index and the COPY path are PostgreSQL's")
+@pytest.mark.parametrize("table", ["monitoring_metricpoint", "monitoring_trade", "monitoring_prediction"])
+def test_telemetry_tables_have_a_time_brin_and_no_row_by_row_key_checks(table):
+    """The storage chosen by measurement (docs/architecture.md): keys checked by the ingest service, not by
+    constraints checked row by row at commit; a BRIN on the timestamp; no index the composite ones repeat."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    assert not [name for name, c in constraints.items() if c["foreign_key"]]
+    brin = [c for c in constraints.values() if c["index"] and c["type"] == "brin"]
+    assert [c["columns"] for c in brin] == [["timestamp"]]
+    single_version = [c for c in constraints.values() if c["index"] and c["columns"] == ["version_id"]]
+    assert single_version == []

@@ -77,7 +77,7 @@ def test_drift_freezes_its_reference_and_flags_a_shifted_feature(world, monitore
     data.predictions(
         world.developer, monitored, 500, start=start + dt.timedelta(hours=20), shift=1.0, seed=4, first_id=1000
     )
-    proposals.add_feature_monitors(monitored)
+    proposals.add_feature_monitors([monitored])
     psi = evaluation.evaluate(monitor(monitored, "psi", "f1"), NOW)
     steady = evaluation.evaluate(monitor(monitored, "psi", "f2"), NOW)
     assert psi.outcome == "breach" and psi.value > 0.25
@@ -211,3 +211,19 @@ def test_a_weekday_schedule_ticks_on_its_calendar():
     saturday = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
     assert cycles.slot_for(task, saturday) == dt.datetime(2026, 11, 27, 21, 30, tzinfo=dt.UTC)
     assert cycles.slot_for(task, dt.datetime(2026, 11, 24, 21, 30, tzinfo=dt.UTC)).day == 24
+
+
+@pytest.mark.django_db
+def test_history_reads_every_monitors_newest_results_in_one_query(world, monitored, django_assert_num_queries):
+    from risk.monitoring import selectors
+
+    monitors = list(Monitor.objects.filter(version=monitored).order_by("pk"))
+    for hours in range(4):
+        for m in monitors[:3]:
+            evaluation.evaluate(m, NOW - dt.timedelta(hours=hours))
+    with django_assert_num_queries(1):
+        rows = selectors.history(monitors, limit=3)
+    assert len(rows) == len(monitors) > 10
+    newest_three = [NOW - dt.timedelta(hours=h) for h in (2, 1, 0)]
+    assert [[r.slot for r in rows[m.pk]] for m in monitors[:3]] == [newest_three] * 3  # oldest first
+    assert all(rows[m.pk] == [] for m in monitors[3:])
