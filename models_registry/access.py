@@ -2,8 +2,9 @@
 
 Models: compliance, auditors and administrators see all; everyone else sees the models on which they hold
 a guardian grant (derived from their part in the model: owner, developer, validator, or a hand grant),
-and a trader also sees the tradeable models (approved, pilot, production) of their desk. A trader sees
-only tradeable versions. Restricted data sources: compliance, auditors, their owner and grantees only.
+and a trader also sees the tradeable models (approved, pilot, production) of their desk, and the suspended
+ones (stopped models must be seen to be stopped). A trader sees only those versions. Restricted data sources:
+compliance, auditors, their owner and grantees only.
 """
 
 from django.db.models import Q
@@ -13,7 +14,7 @@ from governance.core.access import ADD_VERSION, CHANGE, VALIDATE, VIEW
 from governance.core.roles import CREATES_DATA_SOURCES, CREATES_MODELS, Role, user_roles
 from governance.core.templatetags.display import money
 from models_registry.choices import (
-    TRADEABLE_STATUSES,
+    TRADER_VISIBLE_STATUSES,
     AssetClass,
     Classification,
     CollectionMethod,
@@ -67,15 +68,15 @@ def model_scope_q(user, action: str, prefix: str = "") -> Q | None:
     if action == VIEW and Role.TRADER in roles:
         desk_id = getattr(getattr(user, "profile", None), "desk_id", None)
         if desk_id is not None:
-            q |= Q(**{f"{prefix}desk_id": desk_id, f"{prefix}status__in": TRADEABLE_STATUSES})
+            q |= Q(**{f"{prefix}desk_id": desk_id, f"{prefix}status__in": TRADER_VISIBLE_STATUSES})
     return q
 
 
 def version_scope_q(user, action: str) -> Q | None:
     q = model_scope_q(user, action, prefix="model__")
     if action == VIEW and q is not None and Role.TRADER in user_roles(user):
-        # A trader sees only versions cleared for trading, never work in progress.
-        q &= Q(status__in=TRADEABLE_STATUSES)
+        # A trader sees only versions cleared for trading (or stopped), never work in progress.
+        q &= Q(status__in=TRADER_VISIBLE_STATUSES)
     return q
 
 

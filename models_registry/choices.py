@@ -21,6 +21,9 @@ class LifecycleStatus(models.TextChoices):
 
 # Statuses in which a model may be used for trading, and so in which traders of its desk see it.
 TRADEABLE_STATUSES = (LifecycleStatus.APPROVED, LifecycleStatus.PILOT, LifecycleStatus.PRODUCTION)
+# What a trader sees of their desk: the tradeable models and versions, and the suspended ones (a trader must
+# see that a model they trade with was stopped; the gate tells them why).
+TRADER_VISIBLE_STATUSES = (*TRADEABLE_STATUSES, LifecycleStatus.SUSPENDED)
 
 
 class Purpose(models.TextChoices):

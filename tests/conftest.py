@@ -30,3 +30,13 @@ def browser_client(client):
 
     client.as_user = as_user
     return client
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the database is rolled back between tests, and a cached entry from
+    an earlier test (a queue badge, a gate decision) must not answer for rows that no longer exist."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -9,5 +9,7 @@ urlpatterns = [
     path("", include("governance.lifecycle.api.urls")),
     path("", include("risk.validation.api.urls")),
     path("", include("risk.monitoring.api.urls")),
+    path("", include("risk.incidents.api.urls")),
+    path("", include("risk.gate.api.urls")),
     path("", include("models_registry.api.urls")),
 ]

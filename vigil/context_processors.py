@@ -1,6 +1,8 @@
 from governance.core.roles import Role, user_roles
 from governance.lifecycle import queue
 from models_registry import access as inventory_access
+from risk.gate import access as gate_access
+from risk.gate import killswitch
 from risk.monitoring import selectors as monitoring
 
 
@@ -18,4 +20,12 @@ def navigation(request):
         "nav_is_admin": user.is_staff,
         "nav_queue": queue.needs_me_count(user),
         "nav_monitor_alerts": monitoring.alerting_count(user),
+        **_kill_switch(user),
     }
+
+
+def _kill_switch(user) -> dict:
+    """Compliance and auditors have the kill switch in the navigation, marked while a stop is in force."""
+    if not gate_access.reads_kill_switch(user):
+        return {}
+    return {"nav_kill_switch": True, "nav_kill_switch_engaged": killswitch.standing().count()}

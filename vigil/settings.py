@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "risk.validation",
     "governance.lifecycle",
     "risk.monitoring",
+    "risk.incidents",
+    "risk.gate",
     "governance.demo",
 ]
 
@@ -196,6 +198,21 @@ VIGIL_MONITORING_RETENTION_DAYS_POINTS = env_int("VIGIL_MONITORING_RETENTION_DAY
 VIGIL_MONITORING_RETENTION_DAYS_TRADES = env_int("VIGIL_MONITORING_RETENTION_DAYS_TRADES", 2555, minimum=0)
 VIGIL_MONITORING_RETENTION_DAYS_PREDICTIONS = env_int("VIGIL_MONITORING_RETENTION_DAYS_PREDICTIONS", 730, minimum=0)
 VIGIL_MONITORING_BACKFILL_MAX_MB = env_int("VIGIL_MONITORING_BACKFILL_MAX_MB", 500, minimum=1)
+# One cache for every web process and worker in production (redis://host:6379/1): the queue badges and the
+# gate's decisions are shared then. Without it each process keeps its own (the gate stays exact either way:
+# its cache entries carry the database's change counts).
+VIGIL_CACHE_URL = env_str("VIGIL_CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": VIGIL_CACHE_URL}
+        if VIGIL_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# The model gate: how long a decision may sit in the cache (a change or a date it depends on replaces it
+# sooner, whatever this says), and the max-age trading systems' HTTP caches may keep an answer.
+VIGIL_GATE_CACHE_SECONDS = env_int("VIGIL_GATE_CACHE_SECONDS", 300, minimum=1)
+VIGIL_GATE_MAX_AGE_SECONDS = env_int("VIGIL_GATE_MAX_AGE_SECONDS", 1, minimum=0)
 # List filters offer "Any" rather than a row of dashes.
 FILTERS_EMPTY_CHOICE_LABEL = "Any"
 VIGIL_REPORTING_CURRENCY = env_str("VIGIL_REPORTING_CURRENCY", "USD")

@@ -29,6 +29,8 @@ urlpatterns = [
     path("", include("risk.validation.urls")),
     path("", include("risk.monitoring.urls")),
     path("", include("risk.monitoring.backfill_urls")),
+    path("", include("risk.incidents.urls")),
+    path("", include("risk.gate.urls")),
     path("", include("models_registry.urls")),
 ]
 

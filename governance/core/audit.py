@@ -75,6 +75,19 @@ def diff(before: dict, after: dict) -> dict:
     return out
 
 
+# Apps above the core that must react to a governed change in the same transaction (the model gate counts
+# the changes to each model's decision inputs, so a decision cached before the change is never served after
+# it) register here. A listener runs inside the caller's transaction: it must be quick, and if it raises,
+# the change is refused with it.
+_listeners: list = []
+
+
+def listen(listener) -> None:
+    """`listener(event)` for every audit event, in the transaction that records it."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def audit_record(
     actor,
     action: str,
@@ -113,6 +126,8 @@ def audit_record(
         head.last_hash = event.hash
         head.length += 1
         head.save(update_fields=["last_hash", "length"])
+    for listener in _listeners:
+        listener(event)
     work.changed()  # every governed change is audited: whatever it moved, the queue badges recount
     return event
 

@@ -133,6 +133,10 @@ class Signature(models.Model):
         APPROVED_FOR_PRODUCTION = "approved_for_production", "Approved for production"
         RISK_ACCEPTED = "risk_accepted", "Risk accepted"
         ATTESTED = "attested", "Annual attestation"
+        KILL_SWITCH_ENGAGED = "kill_switch_engaged", "Kill switch engaged"
+        KILL_SWITCH_RELEASE_REQUESTED = "kill_switch_release_requested", "Kill switch release requested"
+        KILL_SWITCH_RELEASED = "kill_switch_released", "Kill switch released"
+        INCIDENT_CLOSED = "incident_closed", "Incident closed"
 
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     full_name_snapshot = models.CharField(max_length=300)

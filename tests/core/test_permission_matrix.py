@@ -117,6 +117,12 @@ API_READS = [
     # Monitoring follows the model: whoever sees it reads its monitors and series, traders included.
     *[(f"monitors-{k}", f"/api/v1/models/{k}/monitoring/monitors/", in_scope(k)) for k in VERSIONED],
     *[(f"series-{k}", f"/api/v1/models/{k}/monitoring/series/?metric=pnl", in_scope(k)) for k in VERSIONED],
+    # The gate follows the model; the kill switch is compliance's and the auditors' (a list: 403 to others).
+    *[(f"gate-{k}", f"/api/v1/gate/{k}/", in_scope(k)) for k in MODELS],
+    ("gate-desk", "/api/v1/gate/?desk=sys-eq", everyone),
+    ("kill-switch", "/api/v1/kill-switch/", chain_verifiers),
+    ("kill-switch-tests", "/api/v1/kill-switch/tests/", chain_verifiers),
+    ("incidents", "/api/v1/incidents/", everyone),
 ]
 PAGE_READS = [
     *[(f"model-{k}", f"/models/{k}/", in_scope(k)) for k in MODELS],
@@ -132,6 +138,9 @@ PAGE_READS = [
     ("monitoring", "/monitoring/", everyone),
     ("monitoring-schedules", "/monitoring/schedules/", everyone),
     *[(f"monitor-{k}", f"/monitoring/monitors/{{monitor_{k}}}/", in_scope(k)) for k in VERSIONED],
+    ("kill-switch", "/kill-switch/", lambda persona: 200 if persona in SEES_ALL else 404),
+    ("incidents", "/incidents/", everyone),
+    ("incident-new", "/incidents/new/", everyone),
 ]
 
 # Cells where the application itself is wrong, {(family, row, persona): reason}: strict xfails until fixed.

@@ -1,0 +1,33 @@
+"""Who reads the gate and who uses the kill switch.
+
+The gate follows the model: whoever may see a model reads its decision (404 otherwise), traders of its desk
+included; a desk's list holds the desk's models the reader sees. The kill switch, its engagements and its tests
+are compliance's (they act) and the auditors' (they read); to anyone else they answer 404, as for absent records.
+"""
+
+from django.db.models import Q
+
+from governance.core import access
+from governance.core.roles import Role, has_role
+
+
+def reads_kill_switch(user) -> bool:
+    return access.sees_everything(user)
+
+
+def uses_kill_switch(user) -> bool:
+    return has_role(user, Role.COMPLIANCE)
+
+
+def _firm_wide_records(user, action: str) -> Q | None:
+    return None if reads_kill_switch(user) else Q(pk__in=[])
+
+
+def register() -> None:
+    from risk.gate.models import KillSwitch, KillSwitchTest
+
+    for model_class in (KillSwitch, KillSwitchTest):
+        access.register(model_class, _firm_wide_records)
+        access.register_audit_scope(
+            model_class.AUDIT_TYPE, lambda user, m=model_class: access.restrict(m.objects.all(), user)
+        )

@@ -1,0 +1,274 @@
+"""The gate trading systems ask before using a model, and the kill switch compliance presses.
+
+The gate answers with a strong ETag (the SHA-256 of the decision) and a short max-age: a client that sends
+If-None-Match gets 304 while nothing changed, and a change (a suspension, the kill switch, a date passing) is
+answered from the next request, whichever web process serves it (decisions.py). Blocked answers are logged.
+"""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.core.api.pagination import StandardPagination
+from governance.core.models import Desk
+from models_registry import selectors as registry
+from models_registry.models import Model
+from risk.gate import decisions, killswitch, selectors
+from risk.gate.access import reads_kill_switch, uses_kill_switch
+from risk.gate.models import KillSwitch
+
+logger = logging.getLogger("vigil.gate")
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match", str, OpenApiParameter.HEADER, required=False, description="The ETag of the decision you hold."
+)
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=sorted(decisions.REASONS))
+    message = serializers.CharField()
+
+
+class PilotLimitsSerializer(serializers.Serializer):
+    max_notional = serializers.CharField(help_text="Decimal, in the firm's reporting currency.")
+    currency = serializers.CharField()
+    instruments = serializers.ListField(child=serializers.CharField(), help_text="Empty: no restriction given.")
+    venues = serializers.ListField(child=serializers.CharField(), help_text="Empty: no restriction given.")
+    end_date = serializers.DateField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    allowed = serializers.BooleanField(help_text="True when the model may be used now.")
+    version = serializers.CharField(allow_null=True, help_text="The version to use (production, else pilot).")
+    status = serializers.CharField(allow_null=True)
+    reasons = ReasonSerializer(many=True, help_text="Every reason it is blocked; empty when allowed.")
+    pilot = PilotLimitsSerializer(allow_null=True, help_text="The pilot's limits when the version is in pilot.")
+    conditions = serializers.CharField(allow_blank=True, help_text="The validator's conditions of use.")
+    revision = serializers.IntegerField(help_text="Increases whenever the decision changes.")
+    decided_at = serializers.DateTimeField()
+
+
+class DeskDecisionsSerializer(serializers.Serializer):
+    desk = serializers.CharField()
+    decisions = DecisionSerializer(many=True)
+
+
+def _quoted(etag: str) -> str:
+    return f'"{etag}"'
+
+
+def _matches(request, etag: str) -> bool:
+    """If-None-Match, compared weakly as RFC 9110 asks for GET: any listed tag equal to ours (W/ ignored), or *."""
+    header = request.headers.get("If-None-Match", "")
+    tags = {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
+    return "*" in tags or _quoted(etag) in tags
+
+
+def _conditional(request, body: dict, etag: str) -> Response:
+    headers = {
+        "ETag": _quoted(etag),
+        "Cache-Control": f"private, max-age={settings.VIGIL_GATE_MAX_AGE_SECONDS}",
+    }
+    if _matches(request, etag):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body, headers=headers)
+
+
+def _log_blocked(request, body: dict) -> None:
+    if not body["allowed"]:
+        logger.info(
+            "gate answered blocked: model=%s revision=%s reasons=%s requester=%s",
+            body["model"],
+            body["revision"],
+            ",".join(r["code"] for r in body["reasons"]),
+            request.user.get_username(),
+        )
+
+
+class GateView(APIView):
+    @extend_schema(
+        parameters=[IF_NONE_MATCH],
+        responses={200: DecisionSerializer, 304: OpenApiResponse(description="The decision you hold stands.")},
+    )
+    def get(self, request, model_key):
+        model = registry.model_get_for_user(request.user, model_key)
+        served = decisions.decision_for(model)
+        _log_blocked(request, served.body)
+        return _conditional(request, served.body, served.etag)
+
+
+class DeskQuerySerializer(serializers.Serializer):
+    desk = serializers.CharField(max_length=40, help_text="The desk's code.")
+
+
+class DeskGateView(APIView):
+    @extend_schema(
+        parameters=[DeskQuerySerializer, IF_NONE_MATCH],
+        responses={200: DeskDecisionsSerializer, 304: OpenApiResponse(description="Nothing changed for the desk.")},
+    )
+    def get(self, request):
+        query = DeskQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        desk = Desk.objects.filter(code=query.validated_data["desk"]).first()
+        if desk is None:
+            raise serializers.ValidationError({"desk": ["No desk has this code."]})
+        models = list(selectors.desk_models(request.user, desk))
+        served = decisions.decisions_for(models)
+        bodies = [served[m.pk].body for m in models]
+        for body in bodies:
+            _log_blocked(request, body)
+        etag = hashlib.sha256("".join(served[m.pk].etag for m in models).encode()).hexdigest()
+        return _conditional(request, {"desk": desk.code, "decisions": bodies}, etag)
+
+
+# --- The kill switch ------------------------------------------------------------------------------------
+
+
+class KillSwitchSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="model.key", allow_null=True, default=None)
+    desk = serializers.CharField(source="desk.code", allow_null=True, default=None)
+    engaged_by = serializers.CharField(source="engaged_by.username")
+    release_requested_by = serializers.CharField(source="release_requested_by.username", allow_null=True, default=None)
+    released_by = serializers.CharField(source="released_by.username", allow_null=True, default=None)
+    active = serializers.BooleanField()
+    versions_suspended = serializers.SerializerMethodField()
+
+    class Meta:
+        model = KillSwitch
+        fields = [
+            "id",
+            "scope",
+            "model",
+            "desk",
+            "reason",
+            "active",
+            "engaged_by",
+            "engaged_at",
+            "release_requested_by",
+            "release_requested_at",
+            "released_by",
+            "released_at",
+            "release_reason",
+            "versions_suspended",
+        ]
+
+    def get_versions_suspended(self, obj) -> list[str]:
+        return [f"{s.version.model.key} {s.version.version}" for s in obj.suspensions.all()]
+
+
+class EngageSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=KillSwitch.Scope.choices)
+    model = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="With scope model.")
+    desk = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="With scope desk.")
+    reason = serializers.CharField(max_length=5000)
+    password = serializers.CharField(max_length=200, style={"input_type": "password"}, write_only=True)
+    otp_token = serializers.CharField(required=False, allow_blank=True, max_length=12, write_only=True)
+
+    def validate(self, data):
+        if data["scope"] == KillSwitch.Scope.MODEL:
+            model = Model.objects.filter(key=data.get("model") or "").select_related("desk").first()
+            if model is None:
+                raise serializers.ValidationError({"model": ["Name an existing model's key."]})
+            data["model"] = model
+        else:
+            data["model"] = None
+        if data["scope"] == KillSwitch.Scope.DESK:
+            desk = Desk.objects.filter(code=data.get("desk") or "").first()
+            if desk is None:
+                raise serializers.ValidationError({"desk": ["Name an existing desk's code."]})
+            data["desk"] = desk
+        else:
+            data["desk"] = None
+        return data
+
+
+class ReleaseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+    password = serializers.CharField(max_length=200, style={"input_type": "password"}, write_only=True)
+    otp_token = serializers.CharField(required=False, allow_blank=True, max_length=12, write_only=True)
+
+
+def _engagements(user):
+    return selectors.engagement_list(user).prefetch_related("suspensions__version__model")
+
+
+class KillSwitchListView(APIView):
+    @extend_schema(responses=KillSwitchSerializer(many=True))
+    def get(self, request):
+        if not reads_kill_switch(request.user):
+            raise PermissionDenied("Compliance and auditors read the kill switch.")
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(_engagements(request.user), request, view=self)
+        return paginator.get_paginated_response(KillSwitchSerializer(page, many=True).data)
+
+    @extend_schema(request=EngageSerializer, responses={201: KillSwitchSerializer})
+    def post(self, request):
+        if not uses_kill_switch(request.user):
+            raise PermissionDenied("Only compliance uses the kill switch.")
+        data = EngageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        engagement = killswitch.kill_switch_engage(request.user, **data.validated_data)
+        engagement = _engagements(request.user).get(pk=engagement.pk)
+        return Response(KillSwitchSerializer(engagement).data, status=status.HTTP_201_CREATED)
+
+
+class KillSwitchDetailView(APIView):
+    @extend_schema(responses=KillSwitchSerializer)
+    def get(self, request, pk):
+        return Response(KillSwitchSerializer(get_object_or_404(_engagements(request.user), pk=pk)).data)
+
+
+class KillSwitchReleaseView(APIView):
+    @extend_schema(
+        request=ReleaseSerializer,
+        responses={
+            200: KillSwitchSerializer,
+            202: OpenApiResponse(KillSwitchSerializer, description="Signed; a second compliance signature releases."),
+        },
+    )
+    def post(self, request, pk):
+        engagement = get_object_or_404(_engagements(request.user), pk=pk)
+        if not uses_kill_switch(request.user):
+            raise PermissionDenied("Only compliance releases the kill switch.")
+        data = ReleaseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        engagement = killswitch.kill_switch_release(request.user, engagement, **data.validated_data)
+        engagement = _engagements(request.user).get(pk=engagement.pk)
+        code = status.HTTP_200_OK if engagement.released_at else status.HTTP_202_ACCEPTED
+        return Response(KillSwitchSerializer(engagement).data, status=code)
+
+
+class KillSwitchTestSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    run_at = serializers.DateTimeField()
+    run_by = serializers.CharField(source="run_by.username", allow_null=True, default=None)
+    models_checked = serializers.IntegerField()
+    allowed_before = serializers.IntegerField()
+    blocked_during = serializers.IntegerField()
+    passed = serializers.BooleanField()
+    duration_ms = serializers.FloatField()
+    detail = serializers.DictField()
+
+
+class KillSwitchTestListView(APIView):
+    @extend_schema(responses=KillSwitchTestSerializer(many=True))
+    def get(self, request):
+        if not reads_kill_switch(request.user):
+            raise PermissionDenied("Compliance and auditors read the kill-switch tests.")
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(selectors.test_list(request.user), request, view=self)
+        return paginator.get_paginated_response(KillSwitchTestSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={201: KillSwitchTestSerializer})
+    def post(self, request):
+        if not uses_kill_switch(request.user):
+            raise PermissionDenied("Only compliance runs a kill-switch test.")
+        test = killswitch.kill_switch_test(request.user)
+        return Response(KillSwitchTestSerializer(test).data, status=status.HTTP_201_CREATED)

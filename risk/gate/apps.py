@@ -1,0 +1,26 @@
+from django.apps import AppConfig
+
+
+class GateConfig(AppConfig):
+    """The model gate trading systems ask before using a model, and the kill switch that stops models."""
+
+    name = "risk.gate"
+    label = "gate"
+    verbose_name = "Model gate and kill switch"
+
+    def ready(self):
+        from governance.core import audit, panels
+        from risk.gate import access, generations, signed_content, tasks, views  # noqa: F401 - tasks: registered
+
+        access.register()
+        signed_content.register()
+        # Every audited change to a model or its versions moves that model's gate generation, in its transaction.
+        audit.listen(generations.on_audit)
+        generations.register_source("incidents.incident", _incident_model_ids)
+        panels.register(panels.Panel(panels.MODEL_PAGE, "gate", 3, "gate/panels/gate.html", views.gate_panel))
+
+
+def _incident_model_ids(object_id: str) -> list[int]:
+    from risk.incidents.models import Incident
+
+    return list(Incident.objects.filter(pk=int(object_id)).values_list("model_id", flat=True))

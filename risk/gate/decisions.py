@@ -1,0 +1,225 @@
+"""The model gate: may this model be used now, which version, within which limits, and if not, every reason.
+
+Hand-written: the decision is Vigil's own product. `compute()` reads the database and decides; `decision_for()`
+serves it through the cache, keyed by the model's input generation (generations.py), and records each distinct
+decision as a new revision (GateDecision). A decision that depends on a date (a pilot's end, the validation due
+date) is cached only until that date passes. Dates are UTC days.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from governance.lifecycle.selectors import conditions_of_use
+from models_registry.choices import LifecycleStatus as S
+from risk.gate import generations
+from risk.gate.models import GateDecision, KillSwitch
+from risk.incidents.services import open_critical
+
+logger = logging.getLogger("vigil.gate")
+
+REASONS = {
+    "not_approved": "not approved for use",
+    "suspended": "suspended",
+    "kill_switch": "stopped by the kill switch",
+    "validation_overdue": "validation overdue",
+    "open_critical_incident": "an open critical incident",
+    "pilot_ended": "pilot ended",
+}
+
+
+def reason(code: str, message: str, **detail) -> dict:
+    return {"code": code, "message": message, **detail}
+
+
+@dataclass
+class Computed:
+    body: dict  # without revision and decided_at
+    valid_until: dt.datetime | None
+
+
+def _midnight_after(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+def scope_keys(model) -> list[str]:
+    return [KillSwitch.Scope.ALL.value, f"desk:{model.desk.code}", f"model:{model.key}"]
+
+
+def compute(model, now: dt.datetime | None = None) -> Computed:
+    """What the gate answers for `model` at `now`, read from the database (no cache, no revision)."""
+    now = now or timezone.now()
+    today = now.astimezone(dt.UTC).date()
+    live = list(
+        model.versions.filter(status__in=(S.PRODUCTION, S.PILOT, S.SUSPENDED, S.APPROVED))
+        .select_related("pilot")
+        .order_by("-created_at", "-id")
+    )
+    by_status = {}
+    for version in live:
+        by_status.setdefault(version.status, version)  # the newest of each status
+    version = by_status.get(S.PRODUCTION) or by_status.get(S.PILOT)
+    reasons, boundaries = [], []
+    if version is None:
+        shown = by_status.get(S.SUSPENDED) or by_status.get(S.APPROVED)
+        if shown is not None and shown.status == S.SUSPENDED:
+            reasons.append(reason("suspended", f"Version {shown.version} is suspended; no version is in use."))
+        elif shown is not None:
+            reasons.append(
+                reason("not_approved", f"Version {shown.version} is approved but its pilot has not started.")
+            )
+        else:
+            reasons.append(reason("not_approved", "No version of this model is approved for use."))
+        version = shown
+    for engagement in KillSwitch.objects.filter(released_at__isnull=True, scope_key__in=scope_keys(model)):
+        reasons.append(
+            reason(
+                "kill_switch",
+                f"Kill switch engaged {engagement.scope_label} since {engagement.engaged_at:%Y-%m-%d %H:%M} UTC: "
+                f"{engagement.reason}",
+                scope=engagement.scope,
+                engaged_at=engagement.engaged_at.isoformat().replace("+00:00", "Z"),
+            )
+        )
+    if model.next_validation_due is not None:
+        if model.next_validation_due < today:
+            reasons.append(
+                reason("validation_overdue", f"Validation was due on {model.next_validation_due.isoformat()}.")
+            )
+        else:
+            boundaries.append(_midnight_after(model.next_validation_due))
+    pilot = getattr(version, "pilot", None) if version is not None and version.status == S.PILOT else None
+    if pilot is not None:
+        if pilot.end_date < today:
+            reasons.append(reason("pilot_ended", f"The pilot of version {version.version} ended on {pilot.end_date}."))
+        else:
+            boundaries.append(_midnight_after(pilot.end_date))
+    for incident in open_critical(model):
+        reasons.append(
+            reason(
+                "open_critical_incident",
+                f"{incident.reference} is open and critical: {incident.title}",
+                incident=incident.reference,
+            )
+        )
+    body = {
+        "model": model.key,
+        "allowed": not reasons,
+        "version": version.version if version is not None else None,
+        "status": version.status if version is not None else None,
+        "reasons": reasons,
+        "pilot": _pilot_limits(pilot),
+        "conditions": conditions_of_use(version) if version is not None else "",
+    }
+    return Computed(body, min(boundaries) if boundaries else None)
+
+
+def _pilot_limits(pilot) -> dict | None:
+    if pilot is None:
+        return None
+    return {
+        "max_notional": str(pilot.max_notional),
+        "currency": settings.VIGIL_REPORTING_CURRENCY,
+        "instruments": list(pilot.instruments),
+        "venues": list(pilot.venues),
+        "end_date": pilot.end_date.isoformat(),
+    }
+
+
+def canonical(body: dict) -> bytes:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _digest(body: dict) -> str:
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+@dataclass
+class Served:
+    body: dict  # with revision and decided_at
+    etag: str
+    valid_until: dt.datetime | None
+
+    @property
+    def allowed(self) -> bool:
+        return self.body["allowed"]
+
+
+def _cache_key(model_id: int) -> str:
+    return f"vigil:gate:{model_id}"
+
+
+def forget(keys) -> None:
+    """The commit hook of a change: drop the cached decisions it touched (their generation moved anyway)."""
+    cache.delete_many([_cache_key(int(k.split(":", 1)[1])) for k in keys if k.startswith("model:")])
+
+
+def decisions_for(models, now: dt.datetime | None = None) -> dict[int, Served]:
+    """The served decision of each model: from the cache when its generation has not moved and no date it
+    depends on has passed, else computed and, when it differs from the last one, recorded as a new revision."""
+    now = now or timezone.now()
+    models = list(models)
+    current = generations.read([m.pk for m in models])
+    cached = cache.get_many([_cache_key(m.pk) for m in models])
+    out = {}
+    for model in models:
+        hit = cached.get(_cache_key(model.pk))
+        if hit and hit["generation"] == current[model.pk] and (hit["valid_until"] is None or now < hit["valid_until"]):
+            out[model.pk] = Served(hit["body"], hit["etag"], hit["valid_until"])
+            continue
+        served = _record(model, compute(model, now), current[model.pk], now)
+        out[model.pk] = served
+        timeout = settings.VIGIL_GATE_CACHE_SECONDS
+        if served.valid_until is not None:
+            timeout = max(1, min(timeout, int((served.valid_until - now).total_seconds())))
+        entry = {"generation": current[model.pk], "body": served.body, "etag": served.etag}
+        cache.set(_cache_key(model.pk), {**entry, "valid_until": served.valid_until}, timeout)
+    return out
+
+
+def decision_for(model, now: dt.datetime | None = None) -> Served:
+    return decisions_for([model], now)[model.pk]
+
+
+def _record(model, computed: Computed, generation: str, now: dt.datetime) -> Served:
+    """The decision as served: the last revision if it says the same, else a new revision (logged)."""
+    for _attempt in range(3):
+        last = GateDecision.objects.filter(model=model).order_by("-revision").first()
+        if last is not None and _without_revision(last.body) == computed.body:
+            return Served(last.body, last.etag, computed.valid_until)
+        revision = (last.revision if last else 0) + 1
+        body = {**computed.body, "revision": revision, "decided_at": now.isoformat().replace("+00:00", "Z")}
+        try:
+            with transaction.atomic():
+                GateDecision.objects.create(
+                    model=model,
+                    revision=revision,
+                    allowed=body["allowed"],
+                    body=body,
+                    etag=_digest(body),
+                    generation=generation,
+                    decided_at=now,
+                    valid_until=computed.valid_until,
+                )
+        except IntegrityError:
+            continue  # another process recorded this revision first: compare with theirs
+        logger.info(
+            "gate revision %s of %s: %s%s",
+            revision,
+            model.key,
+            "allowed" if body["allowed"] else "blocked",
+            "" if body["allowed"] else " (" + "; ".join(r["code"] for r in body["reasons"]) + ")",
+        )
+        return Served(body, _digest(body), computed.valid_until)
+    raise RuntimeError(f"gate decision for {model.key} kept changing under concurrent writers")
+
+
+def _without_revision(body: dict) -> dict:
+    return {k: v for k, v in body.items() if k not in ("revision", "decided_at")}

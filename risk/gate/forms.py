@@ -1,0 +1,61 @@
+from django import forms
+
+from governance.core.models import Desk
+from risk.gate.models import KillSwitch
+
+
+class SignatureFields(forms.Form):
+    """The signer proves it is them, as at every signing action."""
+
+    password = forms.CharField(widget=forms.PasswordInput, help_text="Your password, to sign.")
+    otp_token = forms.CharField(
+        required=False, max_length=12, label="One-time code", help_text="Only if you set up an authenticator."
+    )
+
+
+class EngageForm(SignatureFields):
+    scope = forms.ChoiceField(choices=KillSwitch.Scope.choices, widget=forms.RadioSelect, initial="model")
+    model = forms.CharField(
+        required=False,
+        max_length=100,
+        help_text="The model's key (with scope: one model).",
+        widget=forms.TextInput(attrs={"list": "model-keys", "autocomplete": "off"}),
+    )
+    desk = forms.ModelChoiceField(
+        queryset=Desk.objects.order_by("name"),
+        required=False,
+        to_field_name="code",
+        empty_label="Choose a desk",
+        help_text="With scope: every model of a desk.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, help_text="Kept as evidence; 20 characters or more."
+    )
+    field_order = ["scope", "model", "desk", "reason", "password", "otp_token"]
+
+    def clean(self):
+        from models_registry.models import Model
+
+        data = super().clean()
+        scope = data.get("scope")
+        if scope == KillSwitch.Scope.MODEL:
+            model = Model.objects.filter(key=(data.get("model") or "").strip()).select_related("desk").first()
+            if model is None:
+                self.add_error("model", "Name an existing model's key.")
+            data["model"] = model
+        else:
+            data["model"] = None
+        if scope == KillSwitch.Scope.DESK and data.get("desk") is None:
+            self.add_error("desk", "Choose the desk to stop.")
+        if scope != KillSwitch.Scope.DESK:
+            data["desk"] = None
+        return data
+
+
+class ReleaseForm(SignatureFields):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        help_text="Why trading may resume; kept as evidence (20 characters or more).",
+    )
+    field_order = ["reason", "password", "otp_token"]

@@ -1,0 +1,13 @@
+from django.urls import path, re_path
+
+from risk.gate import views
+
+app_name = "gate"
+
+urlpatterns = [
+    path("kill-switch/", views.kill_switch, name="kill-switch"),
+    re_path(r"^kill-switch/(?P<pk>[0-9]{1,18})/$", views.kill_switch_detail, name="kill-switch-detail"),
+    re_path(r"^kill-switch/(?P<pk>[0-9]{1,18})/release/$", views.kill_switch_release, name="kill-switch-release"),
+    path("kill-switch/tests/", views.kill_switch_test_run, name="kill-switch-test-run"),
+    re_path(r"^kill-switch/tests/(?P<pk>[0-9]{1,18})/$", views.kill_switch_test_detail, name="kill-switch-test"),
+]

@@ -1,0 +1,149 @@
+"""The kill-switch page (compliance acts, auditors read) and the gate's panel on the model page."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from governance.core.exceptions import Conflict
+from governance.core.forms_utils import add_service_errors
+from governance.core.selectors import object_timeline
+from models_registry.models import Model
+from risk.gate import decisions, killswitch, selectors
+from risk.gate.access import reads_kill_switch, uses_kill_switch
+from risk.gate.forms import EngageForm, ReleaseForm
+
+RECENT = 50
+
+
+def gate_panel(request, model) -> dict:
+    """The model page: what the gate answers trading systems now, and its last revisions."""
+    served = decisions.decision_for(model)
+    return {
+        "gate": served.body,
+        "gate_reasons": [(decisions.REASONS.get(r["code"], r["code"]), r["message"]) for r in served.body["reasons"]],
+        "gate_etag": served.etag,
+        "gate_revisions": selectors.revisions(model),
+        "can_stop": uses_kill_switch(request.user),
+    }
+
+
+def _require_reader(user) -> None:
+    if not reads_kill_switch(user):
+        from django.http import Http404
+
+        raise Http404("Not found.")
+
+
+def kill_switch(request):
+    _require_reader(request.user)
+    can_use = uses_kill_switch(request.user)
+    form = None
+    if request.method == "POST":
+        if not can_use:
+            raise PermissionDenied("Only compliance uses the kill switch.")
+        form = EngageForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                engagement = killswitch.kill_switch_engage(request.user, **data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except Conflict as exc:
+                form.add_error(None, str(exc))
+            else:
+                count = engagement.suspensions.count()
+                messages.success(
+                    request,
+                    f"Kill switch engaged {engagement.scope_label}: the gate answers blocked from now; "
+                    f"{count} version{'s' if count != 1 else ''} suspended.",
+                )
+                return redirect("gate:kill-switch")
+        messages.error(request, "The kill switch was not engaged: see the form below.")
+    if can_use and form is None:
+        initial = {k: request.GET[k] for k in ("scope", "model", "desk") if request.GET.get(k)}
+        form = EngageForm(initial=initial)
+    standing = list(killswitch.standing().order_by("-engaged_at"))
+    for engagement in standing:
+        engagement.release_form = ReleaseForm(prefix=f"release-{engagement.pk}") if can_use else None
+    history = list(
+        selectors.engagement_list(request.user).filter(released_at__isnull=False).order_by("-engaged_at")[:RECENT]
+    )
+    return render(
+        request,
+        "gate/kill_switch.html",
+        {
+            "form": form,
+            "can_use": can_use,
+            "standing": standing,
+            "history": history,
+            "tests": list(selectors.test_list(request.user)[:10]),
+            "model_keys": list(Model.objects.order_by("key").values_list("key", flat=True)) if can_use else [],
+        },
+    )
+
+
+@require_POST
+def kill_switch_release(request, pk):
+    _require_reader(request.user)
+    engagement = selectors.engagement_get_for_user(request.user, pk)
+    if not uses_kill_switch(request.user):
+        raise PermissionDenied("Only compliance releases the kill switch.")
+    form = ReleaseForm(request.POST, prefix=f"release-{engagement.pk}")
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[field].label or field.capitalize()}: {error}")
+        return redirect("gate:kill-switch")
+    try:
+        engagement = killswitch.kill_switch_release(request.user, engagement, **form.cleaned_data)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                messages.error(request, f"{field.replace('_', ' ').capitalize()}: {error}")
+    except Conflict as exc:
+        messages.error(request, str(exc))
+    else:
+        if engagement.released_at:
+            messages.success(request, f"Kill switch {engagement.scope_label} released; suspended versions resumed.")
+        else:
+            messages.success(
+                request, "Your signature is recorded. A second compliance officer signs to release a firm-wide stop."
+            )
+    return redirect("gate:kill-switch")
+
+
+def kill_switch_detail(request, pk):
+    _require_reader(request.user)
+    engagement = selectors.engagement_get_for_user(request.user, pk)
+    suspensions = engagement.suspensions.select_related("version__model").order_by("pk")
+    return render(
+        request,
+        "gate/kill_switch_detail.html",
+        {"engagement": engagement, "suspensions": suspensions, "timeline": object_timeline(request.user, engagement)},
+    )
+
+
+@require_POST
+def kill_switch_test_run(request):
+    _require_reader(request.user)
+    if not uses_kill_switch(request.user):
+        raise PermissionDenied("Only compliance runs a kill-switch test.")
+    test = killswitch.kill_switch_test(request.user)
+    if test.passed:
+        messages.success(
+            request,
+            f"Kill-switch test passed: all {test.allowed_before} models the gate allowed were blocked "
+            f"({test.duration_ms:.0f} ms). Nothing was stopped.",
+        )
+    else:
+        messages.error(request, f"Kill-switch test FAILED: {test.allowed_before - test.blocked_during} not blocked.")
+    return redirect("gate:kill-switch-test", pk=test.pk)
+
+
+def kill_switch_test_detail(request, pk):
+    _require_reader(request.user)
+    test = selectors.test_get_for_user(request.user, pk)
+    return render(
+        request, "gate/kill_switch_test.html", {"test": test, "timeline": object_timeline(request.user, test)}
+    )

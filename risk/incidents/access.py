@@ -1,0 +1,17 @@
+"""Who sees incidents: whoever may see the model (traders of its desk included: they report them too)."""
+
+from django.db.models import Q
+
+from governance.core import access
+from models_registry.models import Model
+
+
+def _incidents_of_visible_models(user, action: str) -> Q | None:
+    return None if access.sees_everything(user) else Q(model__in=access.restrict(Model.objects.all(), user))
+
+
+def register() -> None:
+    from risk.incidents.models import Incident
+
+    access.register(Incident, _incidents_of_visible_models)
+    access.register_audit_scope(Incident.AUDIT_TYPE, lambda user: access.restrict(Incident.objects.all(), user))

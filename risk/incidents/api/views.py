@@ -1,0 +1,178 @@
+"""/api/v1/incidents/: report, read, work on and close incidents (thin views over services.py)."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.core.api.pagination import StandardPagination
+from models_registry import selectors as registry
+from risk.incidents import selectors, services
+from risk.incidents.models import Incident
+
+
+class EntrySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    author = serializers.CharField(source="author.username", allow_null=True, default=None)
+    at = serializers.DateTimeField()
+    text = serializers.CharField()
+    result = serializers.IntegerField(source="result_id", allow_null=True)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField()
+    model = serializers.CharField(source="model.key")
+    version = serializers.CharField(source="version.version", allow_null=True, default=None)
+    reported_by = serializers.CharField(source="reported_by.username", allow_null=True, default=None)
+    closed_by = serializers.CharField(source="closed_by.username", allow_null=True, default=None)
+    monitor = serializers.IntegerField(source="monitor_id", allow_null=True)
+    results = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    findings = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    entries = EntrySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "reference",
+            "model",
+            "version",
+            "title",
+            "description",
+            "severity",
+            "status",
+            "detected_by",
+            "monitor",
+            "reported_by",
+            "opened_at",
+            "updated_at",
+            "impact_pnl",
+            "impact_trades",
+            "impact_clients",
+            "root_cause",
+            "corrective_actions",
+            "post_incident_review",
+            "closed_at",
+            "closed_by",
+            "results",
+            "findings",
+            "entries",
+        ]
+
+
+class ReportSerializer(serializers.Serializer):
+    model = serializers.CharField(max_length=100, help_text="The model's key.")
+    version = serializers.CharField(required=False, max_length=50, help_text="Defaults to the version in use.")
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10000)
+    severity = serializers.ChoiceField(choices=Incident.Severity.choices)
+
+
+class UpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False, max_length=200)
+    description = serializers.CharField(required=False, max_length=10000)
+    severity = serializers.ChoiceField(required=False, choices=Incident.Severity.choices)
+    status = serializers.ChoiceField(required=False, choices=services.OPEN_STATUSES)
+    impact_pnl = serializers.DecimalField(required=False, allow_null=True, max_digits=20, decimal_places=2)
+    impact_trades = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
+    impact_clients = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
+    root_cause = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    corrective_actions = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    post_incident_review = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10000)
+
+
+class CloseSerializer(serializers.Serializer):
+    root_cause = serializers.CharField(max_length=10000)
+    corrective_actions = serializers.CharField(max_length=10000)
+    post_incident_review = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    password = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, write_only=True, help_text="High or critical: to sign."
+    )
+    otp_token = serializers.CharField(required=False, allow_blank=True, max_length=12, write_only=True)
+
+
+FILTERS = [
+    OpenApiParameter("model", str, description="A model's key."),
+    OpenApiParameter("status", str, enum=Incident.Status.values),
+    OpenApiParameter("severity", str, enum=Incident.Severity.values),
+]
+
+
+def _detail(user, pk):
+    return get_object_or_404(
+        selectors.incident_list(user).prefetch_related("entries__author", "results", "findings"), pk=pk
+    )
+
+
+class IncidentListView(APIView):
+    @extend_schema(parameters=FILTERS, responses=IncidentSerializer(many=True))
+    def get(self, request):
+        incidents = selectors.incident_list(request.user).prefetch_related("entries__author", "results", "findings")
+        for name, field in (("model", "model__key"), ("status", "status"), ("severity", "severity")):
+            value = request.query_params.get(name)
+            if value:
+                incidents = incidents.filter(**{field: value})
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(incidents, request, view=self)
+        return paginator.get_paginated_response(IncidentSerializer(page, many=True).data)
+
+    @extend_schema(request=ReportSerializer, responses={201: IncidentSerializer})
+    def post(self, request):
+        data = ReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        model = registry.model_get_for_user(request.user, values["model"])
+        version = None
+        if values.get("version"):
+            version = model.versions.filter(version=values["version"]).first()
+            if version is None:
+                raise serializers.ValidationError({"version": ["This model has no such version."]})
+        incident = services.incident_report(
+            request.user,
+            model,
+            title=values["title"],
+            description=values["description"],
+            severity=values["severity"],
+            version=version,
+        )
+        return Response(IncidentSerializer(_detail(request.user, incident.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentDetailView(APIView):
+    @extend_schema(responses=IncidentSerializer)
+    def get(self, request, pk):
+        return Response(IncidentSerializer(_detail(request.user, pk)).data)
+
+    @extend_schema(request=UpdateSerializer, responses=IncidentSerializer)
+    def patch(self, request, pk):
+        incident = _detail(request.user, pk)
+        data = UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.incident_update(request.user, incident, **data.validated_data)
+        return Response(IncidentSerializer(_detail(request.user, pk)).data)
+
+
+class IncidentNoteView(APIView):
+    @extend_schema(request=NoteSerializer, responses={201: IncidentSerializer})
+    def post(self, request, pk):
+        incident = _detail(request.user, pk)
+        data = NoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.incident_note(request.user, incident, data.validated_data["text"])
+        return Response(IncidentSerializer(_detail(request.user, pk)).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentCloseView(APIView):
+    @extend_schema(request=CloseSerializer, responses=IncidentSerializer)
+    def post(self, request, pk):
+        incident = _detail(request.user, pk)
+        data = CloseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.incident_close(request.user, incident, **data.validated_data)
+        return Response(IncidentSerializer(_detail(request.user, pk)).data)

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class IncidentsConfig(AppConfig):
+    """The incident log: breaches and reports of live models, worked on until closed on a root cause."""
+
+    name = "risk.incidents"
+    label = "incidents"
+    verbose_name = "Incidents"
+
+    def ready(self):
+        from governance.core import events, panels
+        from risk.incidents import access, handlers, signed_content, views
+
+        access.register()
+        signed_content.register()
+        events.subscribe("monitoring.alert", handlers.open_on_breach)
+        panels.register(
+            panels.Panel(panels.MODEL_PAGE, "incidents", 4, "incidents/panels/incidents.html", views.model_panel)
+        )

@@ -1,0 +1,44 @@
+from django import forms
+
+from risk.incidents.models import Incident
+from risk.incidents.services import OPEN_STATUSES
+
+
+class ReportForm(forms.Form):
+    model = forms.CharField(
+        max_length=100, help_text="The model's key.", widget=forms.TextInput(attrs={"list": "model-keys"})
+    )
+    severity = forms.ChoiceField(
+        choices=Incident.Severity.choices,
+        initial=Incident.Severity.MEDIUM,
+        help_text="Critical: trading must stop (the gate blocks the model while it is open).",
+    )
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), max_length=10000, help_text="What you saw, when, and on what."
+    )
+
+
+class UpdateForm(forms.Form):
+    status = forms.ChoiceField(choices=[(s, Incident.Status(s).label) for s in OPEN_STATUSES])
+    severity = forms.ChoiceField(choices=Incident.Severity.choices)
+    impact_pnl = forms.DecimalField(
+        required=False, max_digits=20, decimal_places=2, label="P&L impact", help_text="Losses negative."
+    )
+    impact_trades = forms.IntegerField(required=False, min_value=0, label="Trades affected")
+    impact_clients = forms.IntegerField(required=False, min_value=0, label="Clients affected")
+    root_cause = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+    corrective_actions = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=10000)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=10000, label="Add to the timeline")
+
+
+class CloseForm(forms.Form):
+    root_cause = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+    corrective_actions = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+    post_incident_review = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=20000)
+    password = forms.CharField(required=False, widget=forms.PasswordInput, help_text="High or critical: to sign.")
+    otp_token = forms.CharField(required=False, max_length=12, label="One-time code")

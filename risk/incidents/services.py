@@ -1,0 +1,374 @@
+"""Incidents: reported by people, opened by breaches, worked on by the model's team and compliance.
+
+- `incident_report`: anyone who may see the model reports one (a trader's "this model is behaving oddly" is a
+  detection source); its team and compliance are told.
+- `incident_from_breach`: the `monitoring.alert` handler. A breach opens an incident for its monitor or adds to
+  the one open for it: the partial unique index on (monitor, not closed) decides between concurrent workers, the
+  loser adds its detection to the winner's incident. Delivered at least once: a result already linked is skipped.
+- `incident_update`: the model's owner and developers and compliance move its status, severity, impact, root
+  cause and actions; each change is a timeline entry and an audit event. Closing is `incident_close`.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from governance.core import access, signatures
+from governance.core.audit import audit_record
+from governance.core.exceptions import Conflict
+from governance.core.models import Signature
+from governance.core.notifications import notify
+from governance.core.policy import policy_in_force
+from governance.core.roles import Role, has_role
+from models_registry.choices import LifecycleStatus as S
+from models_registry.models import Model, ModelVersion
+from risk.incidents.models import Incident, IncidentEntry
+
+SEVERITY_BY_TIER = {1: Incident.Severity.HIGH, 2: Incident.Severity.MEDIUM, 3: Incident.Severity.LOW}
+OPEN_STATUSES = (Incident.Status.OPEN, Incident.Status.INVESTIGATING, Incident.Status.MITIGATED)
+SIGNED_CLOSURE = (Incident.Severity.CRITICAL, Incident.Severity.HIGH)
+
+
+def url_of(incident) -> str:
+    return f"/incidents/{incident.pk}/"
+
+
+def can_report(user, model) -> bool:
+    return access.can(user, access.VIEW, model)
+
+
+def can_work_on(user, incident) -> bool:
+    """The model's owner and developers, and compliance."""
+    if has_role(user, Role.COMPLIANCE):
+        return True
+    model = incident.model
+    return model.owner_id == user.pk or model.developers.filter(pk=user.pk).exists()
+
+
+def _team_ids(model) -> list[int]:
+    return [model.owner_id, *model.developers.values_list("pk", flat=True)]
+
+
+def _entry(incident, kind, author, text, result=None) -> IncidentEntry:
+    return IncidentEntry.objects.create(
+        incident=incident, kind=kind, author=author, at=timezone.now(), text=text[:10000], result=result
+    )
+
+
+def _live_version(model):
+    for status in (S.PRODUCTION, S.PILOT, S.SUSPENDED):
+        version = model.versions.filter(status=status).order_by("-created_at").first()
+        if version is not None:
+            return version
+    return None
+
+
+def _check_text(errors: dict, name: str, value, limit: int, required: bool = True) -> str:
+    value = (value or "").strip() if isinstance(value, str) or value is None else None
+    if value is None:
+        errors[name] = ["Give text."]
+        return ""
+    if required and not value:
+        errors[name] = ["This field is required."]
+    elif len(value) > limit:
+        errors[name] = [f"Keep it under {limit:,} characters."]
+    return value
+
+
+@transaction.atomic
+def incident_report(actor, model: Model, *, title: str, description: str, severity: str, version=None) -> Incident:
+    """Anyone who may see the model reports an incident on it (404 for a model they cannot see: the caller's
+    lookup). `version`: one of its versions, by default the one in use."""
+    if not can_report(actor, model):
+        raise PermissionDenied("You may not report on this model.")
+    errors: dict = {}
+    title = _check_text(errors, "title", title, 200)
+    description = _check_text(errors, "description", description, 10000)
+    if severity not in Incident.Severity.values:
+        errors["severity"] = [f"Choose one of: {', '.join(Incident.Severity.values)}."]
+    if version is not None and (not isinstance(version, ModelVersion) or version.model_id != model.pk):
+        errors["version"] = ["Choose a version of this model."]
+    if errors:
+        raise ValidationError(errors)
+    incident = Incident.objects.create(
+        model=model,
+        version=version or _live_version(model),
+        title=title,
+        description=description,
+        severity=severity,
+        detected_by=Incident.Detection.PERSON,
+        reported_by=actor,
+        opened_at=timezone.now(),
+    )
+    _entry(incident, IncidentEntry.Kind.OPENED, actor, description)
+    audit_record(
+        actor,
+        "incident.report",
+        incident,
+        changes={"severity": [None, severity], "status": [None, incident.status], "model": [None, model.key]},
+    )
+    who = actor.get_full_name() or actor.get_username()
+    notify(
+        _team_ids(model),
+        "alert",
+        f"{incident.reference} ({severity}) on {model.key}, reported by {who}: {title}",
+        url_of(incident),
+        roles=[Role.COMPLIANCE],
+        exclude=[actor],
+    )
+    return incident
+
+
+def incident_from_breach(payload: dict) -> Incident | None:
+    """The `monitoring.alert` handler: a breach opens its monitor's incident or adds to the open one."""
+    from risk.monitoring.models import MonitorResult
+
+    if payload.get("outcome") != "breach":
+        return None  # a warning is an alert, not an incident
+    result = MonitorResult.objects.select_related("monitor__version__model").filter(pk=payload["result"]).first()
+    if result is None or result.incidents.exists():
+        return None  # gone, or this delivery was made before
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _open_or_add(result)
+        except IntegrityError:
+            continue  # another worker opened it between our read and our insert: add to theirs
+    raise Conflict(f"Could not record the breach of result {result.pk} against its monitor's incident.")
+
+
+def _open_or_add(result) -> Incident:
+    from risk.monitoring.measures import label
+
+    monitor = result.monitor
+    version = monitor.version
+    model = version.model
+    text = f"{label(monitor)} in breach: {result.value!r} (result {result.pk}, as of {result.slot:%Y-%m-%d %H:%M} UTC)."
+    incident = Incident.objects.select_for_update().filter(monitor=monitor, status__in=OPEN_STATUSES).first()
+    if incident is not None:
+        _entry(incident, IncidentEntry.Kind.DETECTION, None, text, result)
+        incident.results.add(result)
+        incident.save(update_fields=["updated_at"])
+        return incident
+    severity = SEVERITY_BY_TIER.get(model.risk_tier, Incident.Severity.MEDIUM)
+    incident = Incident.objects.create(
+        model=model,
+        version=version,
+        title=f"{label(monitor)} in breach on {model.key} {version.version}",
+        description=text,
+        severity=severity,
+        detected_by=Incident.Detection.MONITOR,
+        monitor=monitor,
+        opened_at=timezone.now(),
+    )
+    incident.results.add(result)
+    _entry(incident, IncidentEntry.Kind.OPENED, None, text, result)
+    audit_record(
+        None,
+        "incident.open",
+        incident,
+        changes={"severity": [None, severity], "status": [None, incident.status], "monitor": [None, monitor.pk]},
+        reason="A monitor breached its threshold.",
+    )
+    notify(
+        _team_ids(model) + ([model.validator_id] if model.validator_id else []),
+        "alert",
+        f"{incident.reference} ({severity}) opened on {model.key}: {incident.title}",
+        url_of(incident),
+        roles=[Role.COMPLIANCE],
+    )
+    return incident
+
+
+def _cleaned(fields: dict) -> dict:
+    errors: dict = {}
+    out = {}
+    for name, value in fields.items():
+        if name in ("title",):
+            out[name] = _check_text(errors, name, value, 200)
+        elif name in ("description", "root_cause", "corrective_actions"):
+            out[name] = _check_text(errors, name, value, 10000, required=name == "description")
+        elif name == "post_incident_review":
+            out[name] = _check_text(errors, name, value, 20000, required=False)
+        elif name == "severity":
+            if value not in Incident.Severity.values:
+                errors[name] = [f"Choose one of: {', '.join(Incident.Severity.values)}."]
+            out[name] = value
+        elif name == "status":
+            if value not in OPEN_STATUSES:
+                errors[name] = ["Choose open, investigating or mitigated; closing is its own action."]
+            out[name] = value
+        elif name == "impact_pnl":
+            out[name] = _decimal(errors, name, value)
+        elif name in ("impact_trades", "impact_clients"):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                errors[name] = ["Give a whole number, 0 or more."]
+            out[name] = value
+        else:
+            errors[name] = ["This field cannot be changed here."]
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _decimal(errors, name, value):
+    if value is None or value == "":
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        errors[name] = ["Give an amount, e.g. -125000.50."]
+        return None
+    if not amount.is_finite() or abs(amount) >= Decimal("1e18"):
+        errors[name] = ["Give a finite amount under 10^18."]
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+@transaction.atomic
+def incident_update(actor, incident, *, note: str = "", **fields) -> Incident:
+    """The model's team or compliance change what is known; every change is a timeline entry and audited."""
+    incident = Incident.objects.select_for_update().select_related("model").get(pk=incident.pk)
+    if not can_work_on(actor, incident):
+        raise PermissionDenied("The model's owner and developers, and compliance, work on its incidents.")
+    if not incident.is_open:
+        raise Conflict(f"{incident.reference} is closed; report a new incident instead.")
+    changes = {}
+    for name, value in _cleaned(fields).items():
+        if getattr(incident, name) != value:
+            changes[name] = [getattr(incident, name), value]
+            setattr(incident, name, value)
+    note = (note or "").strip()
+    if not changes and not note:
+        raise ValidationError({"note": ["Change a field or write a note."]})
+    if len(note) > 10000:
+        raise ValidationError({"note": ["Keep the note under 10,000 characters."]})
+    incident.save()
+    for name, (old, new) in changes.items():
+        kind = {
+            "status": IncidentEntry.Kind.STATUS,
+            "severity": IncidentEntry.Kind.SEVERITY,
+            "impact_pnl": IncidentEntry.Kind.IMPACT,
+            "impact_trades": IncidentEntry.Kind.IMPACT,
+            "impact_clients": IncidentEntry.Kind.IMPACT,
+        }.get(name, IncidentEntry.Kind.ANALYSIS)
+        label = Incident._meta.get_field(name).verbose_name.capitalize()
+        _entry(incident, kind, actor, f"{label}: {old if old not in (None, '') else '—'} → {new}")
+    if note:
+        _entry(incident, IncidentEntry.Kind.NOTE, actor, note)
+    audit_record(actor, "incident.update", incident, changes=changes, reason=note)
+    return incident
+
+
+def incident_note(actor, incident, text: str) -> IncidentEntry:
+    """Anyone who may see the model adds to an open incident's timeline (a trader's further observation)."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if not can_report(actor, incident.model):
+            raise PermissionDenied("You may not write on this incident.")
+        if not incident.is_open:
+            raise Conflict(f"{incident.reference} is closed.")
+        text = (text or "").strip()
+        if not text or len(text) > 10000:
+            raise ValidationError({"text": ["Write the note (under 10,000 characters)."]})
+        entry = _entry(incident, IncidentEntry.Kind.NOTE, actor, text)
+        incident.save(update_fields=["updated_at"])
+        audit_record(actor, "incident.note", incident, reason=text[:500])
+        return entry
+
+
+def closure_payload(incident) -> dict:
+    """What a closure signs: the incident, its severity, and the root cause and actions it closes on."""
+    return {
+        "object": f"{Incident.AUDIT_TYPE}:{incident.pk}",
+        "meaning": Signature.Meaning.INCIDENT_CLOSED.value,
+        "model": incident.model.key,
+        "version": incident.version.version if incident.version_id else None,
+        "severity": incident.severity,
+        "root_cause": incident.root_cause,
+        "corrective_actions": incident.corrective_actions,
+    }
+
+
+def incident_close(
+    actor,
+    incident,
+    *,
+    root_cause: str = "",
+    corrective_actions: str = "",
+    post_incident_review: str = "",
+    password: str = "",
+    otp_token: str = "",
+) -> Incident:
+    """Close an incident on its root cause and corrective actions. A high or critical one: compliance only, with a
+    signature over the root cause and actions (password again); a medium or low one: its team or compliance."""
+    incident = Incident.objects.select_related("model").get(pk=incident.pk)
+    if not can_work_on(actor, incident):
+        raise PermissionDenied("The model's owner and developers, and compliance, work on its incidents.")
+    signed = incident.severity in SIGNED_CLOSURE
+    if signed and not has_role(actor, Role.COMPLIANCE):
+        raise PermissionDenied(f"Closing a {incident.severity} incident needs compliance, with a signature.")
+    errors: dict = {}
+    root_cause = _check_text(errors, "root_cause", root_cause, 10000)
+    corrective_actions = _check_text(errors, "corrective_actions", corrective_actions, 10000)
+    post_incident_review = _check_text(errors, "post_incident_review", post_incident_review, 20000, required=False)
+    if errors:
+        raise ValidationError(errors)
+    if signed:
+        signatures.check_credentials(actor, password, otp_token)  # before the transaction: refusals stay audited
+    return _close(actor, incident.pk, root_cause, corrective_actions, post_incident_review, signed)
+
+
+@transaction.atomic
+def _close(actor, pk, root_cause, corrective_actions, post_incident_review, signed) -> Incident:
+    incident = Incident.objects.select_for_update().select_related("model", "version").get(pk=pk)
+    if not incident.is_open:
+        raise Conflict(f"{incident.reference} was closed on {incident.closed_at:%Y-%m-%d %H:%M} UTC.")
+    before = {
+        "status": incident.status,
+        "root_cause": incident.root_cause,
+        "corrective_actions": incident.corrective_actions,
+    }
+    incident.root_cause, incident.corrective_actions = root_cause, corrective_actions
+    if post_incident_review:
+        incident.post_incident_review = post_incident_review
+    incident.status, incident.closed_at, incident.closed_by = Incident.Status.CLOSED, timezone.now(), actor
+    if signed:
+        incident.closure_signature = signatures.sign(
+            actor,
+            Signature.Meaning.INCIDENT_CLOSED,
+            incident,
+            closure_payload(incident),
+            policy_in_force(),
+            f"Closed {incident.reference}.",
+        )
+    incident.save()
+    _entry(
+        incident, IncidentEntry.Kind.STATUS, actor, f"Closed{' (signed)' if signed else ''}. Root cause: {root_cause}"
+    )
+    after = {"status": incident.status, "root_cause": root_cause, "corrective_actions": corrective_actions}
+    audit_record(
+        actor,
+        "incident.close",
+        incident,
+        changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
+    )
+    notify(
+        _team_ids(incident.model),
+        "alert",
+        f"{incident.reference} on {incident.model.key} closed: {root_cause[:200]}",
+        url_of(incident),
+        roles=[Role.COMPLIANCE],
+        exclude=[actor],
+    )
+    return incident
+
+
+def open_critical(model) -> list[Incident]:
+    return list(
+        Incident.objects.filter(model=model, severity=Incident.Severity.CRITICAL, status__in=OPEN_STATUSES).order_by(
+            "opened_at"
+        )
+    )

@@ -1,0 +1,211 @@
+"""Incidents: a breach opens one or adds to its monitor's open one (never two), anyone who sees the model reports one
+(traders too), the team and compliance work on it, a high or critical one is closed by compliance with a signature,
+and an open critical incident blocks the model at the gate."""
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from governance.core import signatures
+from governance.core.models import AuditEvent, Notification
+from risk.gate import decisions
+from risk.incidents import services
+from risk.incidents.models import Incident
+from risk.monitoring import evaluation, proposals
+from risk.monitoring.models import Monitor
+from tests.factories import PASSWORD
+from tests.outbox import deliver
+from tests.risk import monitoring_data as data
+
+NOW = timezone.now().replace(microsecond=0)
+URL = "/api/v1/incidents/"
+
+
+@pytest.fixture
+def breaching(world):
+    """mine 1.0 with its monitors and trades that put its hit rate in breach."""
+    proposals.propose(world.mine_v1)
+    data.trades(world.developer, world.mine_v1, 200, start=NOW - dt.timedelta(days=5), win_rate=0.1)
+    return Monitor.objects.get(version=world.mine_v1, measure="hit_rate")
+
+
+def report(api, user, **body):
+    fields = {"model": "mine", "title": "Fills far from the model's prices", "severity": "medium"}
+    fields["description"] = "Since 10:05 the fills are 30 bp away from the prices the model expected."
+    return api.as_user(user).post(URL, {**fields, **body}, format="json")
+
+
+@pytest.mark.django_db
+def test_a_breach_opens_an_incident_and_the_next_breach_of_that_monitor_adds_to_it(world, breaching):
+    first = evaluation.evaluate(breaching, NOW - dt.timedelta(hours=1))
+    assert first.outcome == "breach"
+    deliver()
+    incident = Incident.objects.get()
+    assert incident.monitor == breaching and incident.detected_by == "monitor" and incident.status == "open"
+    assert incident.severity == services.SEVERITY_BY_TIER[world.mine.risk_tier]
+    assert list(incident.results.all()) == [first]
+    second = evaluation.evaluate(breaching, NOW)
+    deliver()
+    assert Incident.objects.count() == 1
+    assert set(incident.results.all()) == {first, second}
+    assert [e.kind for e in incident.entries.all()] == ["opened", "detection"]
+    assert AuditEvent.objects.filter(action="incident.open", object_id=str(incident.pk)).count() == 1
+    assert Notification.objects.filter(user=world.owner, url=f"/incidents/{incident.pk}/").exists()
+
+
+@pytest.mark.django_db
+def test_a_redelivered_breach_adds_nothing(world, breaching):
+    result = evaluation.evaluate(breaching, NOW)
+    payload = {"result": result.pk, "monitor": breaching.pk, "outcome": "breach"}
+    services.incident_from_breach(payload)
+    assert services.incident_from_breach(payload) is None
+    assert Incident.objects.get().entries.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_open_incident_for_one_monitor(world, breaching):
+    evaluation.evaluate(breaching, NOW)
+    deliver()
+    incident = Incident.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.create(
+            model=incident.model,
+            title="twin",
+            description="twin",
+            severity="low",
+            detected_by="monitor",
+            monitor=breaching,
+            opened_at=NOW,
+        )
+
+
+@pytest.mark.django_db
+def test_a_warning_is_no_incident(world, breaching):
+    services.incident_from_breach({"result": 0, "monitor": breaching.pk, "outcome": "warn"})
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_trader_reports_an_incident_and_the_team_and_compliance_are_told(world, api):
+    response = report(api, world.trader)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["reported_by"] == "trader" and body["version"] == "1.0" and body["detected_by"] == "person"
+    assert body["reference"] == f"INC-{body['id']:05d}" and body["entries"][0]["kind"] == "opened"
+    deliver()
+    for person in (world.owner, world.developer, world.compliance):
+        assert Notification.objects.filter(user=person, url=f"/incidents/{body['id']}/").exists()
+    assert not Notification.objects.filter(user=world.trader).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"severity": "apocalyptic"}, "severity"), ({"title": ""}, "title"), ({"version": "9.9"}, "version")],
+)
+def test_a_bad_report_is_a_400_naming_the_field_and_records_nothing(world, api, body, field):
+    response = report(api, world.trader, **body)
+    assert response.status_code == 400 and field in response.json()
+    assert not Incident.objects.exists()
+
+
+@pytest.mark.django_db
+def test_nobody_reports_on_or_reads_an_incident_of_a_model_they_cannot_see(world, api):
+    assert report(api, world.outsider).status_code == 404
+    incident_id = report(api, world.developer).json()["id"]
+    assert api.as_user(world.developer2).get(f"{URL}{incident_id}/").status_code == 404
+    assert api.as_user(world.auditor).get(f"{URL}{incident_id}/").status_code == 200
+    assert [i["id"] for i in api.as_user(world.trader).get(URL).json()["results"]] == [incident_id]
+    assert api.as_user(world.developer2).get(URL).json()["results"] == []
+
+
+@pytest.mark.django_db
+def test_the_team_works_on_it_and_each_change_is_on_the_timeline_and_audited(world, api):
+    incident_id = report(api, world.trader).json()["id"]
+    client = api.as_user(world.developer)
+    response = client.patch(
+        f"{URL}{incident_id}/",
+        {"status": "investigating", "impact_pnl": "-125000.50", "impact_trades": 42, "note": "Looking at the feed."},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "investigating" and body["impact_pnl"] == "-125000.50" and body["impact_trades"] == 42
+    assert [e["kind"] for e in body["entries"]] == ["opened", "status", "impact", "impact", "note"]
+    audit = AuditEvent.objects.get(action="incident.update", object_id=str(incident_id))
+    assert audit.changes["status"] == ["open", "investigating"]
+    # A trader reports and adds notes, but does not run the incident.
+    assert (
+        api.as_user(world.trader).patch(f"{URL}{incident_id}/", {"status": "mitigated"}, format="json").status_code
+        == 403
+    )
+    note = api.as_user(world.trader).post(f"{URL}{incident_id}/notes/", {"text": "Worse since 11:00."}, format="json")
+    assert note.status_code == 201 and note.json()["entries"][-1]["text"] == "Worse since 11:00."
+    bad = client.patch(f"{URL}{incident_id}/", {"impact_trades": -1}, format="json")
+    assert bad.status_code == 400 and "impact_trades" in bad.json()
+
+
+@pytest.mark.django_db
+def test_a_medium_incident_is_closed_by_its_team_on_a_root_cause_and_actions(world, api):
+    incident_id = report(api, world.trader).json()["id"]
+    client = api.as_user(world.owner)
+    missing = client.post(f"{URL}{incident_id}/close/", {"root_cause": "Feed lag."}, format="json")
+    assert missing.status_code == 400 and "corrective_actions" in missing.json()
+    closed = client.post(
+        f"{URL}{incident_id}/close/",
+        {"root_cause": "The venue's feed lagged by 2 s.", "corrective_actions": "Heartbeat check added to the feed."},
+        format="json",
+    )
+    assert closed.status_code == 200 and closed.json()["status"] == "closed" and closed.json()["closed_by"] == "owner"
+    again = client.post(f"{URL}{incident_id}/notes/", {"text": "One more thing."}, format="json")
+    assert again.status_code == 409
+
+
+@pytest.mark.django_db
+def test_a_critical_incident_blocks_the_gate_and_only_compliance_closes_it_with_a_signature(world, api):
+    assert decisions.decision_for(world.mine).allowed
+    incident_id = report(api, world.trader, severity="critical").json()["id"]
+    blocked = decisions.decision_for(world.mine)
+    assert not blocked.allowed and [r["code"] for r in blocked.body["reasons"]] == ["open_critical_incident"]
+    close = {"root_cause": "Stale quotes from one venue.", "corrective_actions": "Venue dropped; feed monitor added."}
+    assert api.as_user(world.owner).post(f"{URL}{incident_id}/close/", close, format="json").status_code == 403
+    wrong = api.as_user(world.compliance).post(f"{URL}{incident_id}/close/", {**close, "password": "no"}, format="json")
+    assert wrong.status_code == 400 and "password" in wrong.json()
+    assert Incident.objects.get(pk=incident_id).is_open
+    signed = api.as_user(world.compliance).post(
+        f"{URL}{incident_id}/close/", {**close, "password": PASSWORD}, format="json"
+    )
+    assert signed.status_code == 200
+    incident = Incident.objects.get(pk=incident_id)
+    assert incident.closure_signature.meaning == "incident_closed"
+    assert signatures.verify(incident.closure_signature) == (True, "intact")
+    Incident.objects.filter(pk=incident_id).update(root_cause="Something else.")
+    assert signatures.verify(incident.closure_signature)[0] is False  # the signed root cause was edited
+    assert decisions.decision_for(world.mine).allowed
+
+
+@pytest.mark.django_db
+def test_pages_report_show_and_work_on_an_incident(world, browser_client):
+    client = browser_client.as_user(world.trader)
+    model_page = client.get("/models/mine/").content.decode()
+    assert 'data-panel="incidents"' in model_page and "/incidents/new/?model=mine" in model_page
+    response = client.post(
+        "/incidents/new/",
+        {"model": "mine", "severity": "high", "title": "Orders rejected", "description": "Every order since 14:02."},
+        follow=True,
+    )
+    page = response.content.decode()
+    incident = Incident.objects.get()
+    assert (
+        f"{incident.reference} reported" in page and 'data-testid="note"' in page and 'data-testid="update"' not in page
+    )
+    owner = browser_client.as_user(world.owner)
+    detail = owner.get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'data-testid="update"' in detail and "Sign and close" in detail
+    owner.post(f"/incidents/{incident.pk}/", {"action": "update", "status": "investigating", "severity": "high"})
+    assert Incident.objects.get().status == "investigating"
+    listing = owner.get("/incidents/").content.decode()
+    assert incident.reference in listing
+    assert browser_client.as_user(world.developer2).get(f"/incidents/{incident.pk}/").status_code == 404
