@@ -2,7 +2,7 @@ from governance.core.roles import Role, user_roles
 from governance.lifecycle import queue
 from models_registry import access as inventory_access
 from risk.gate import access as gate_access
-from risk.gate import killswitch
+from risk.gate.models import KillSwitch
 from risk.monitoring import selectors as monitoring
 
 
@@ -25,7 +25,11 @@ def navigation(request):
 
 
 def _kill_switch(user) -> dict:
-    """Compliance and auditors have the kill switch in the navigation, marked while a stop is in force."""
-    if not gate_access.reads_kill_switch(user):
-        return {}
-    return {"nav_kill_switch": True, "nav_kill_switch_engaged": killswitch.standing().count()}
+    """Everyone sees a banner while a firm-wide stop stands; compliance and auditors have the kill switch in the
+    navigation, marked while any stop is in force."""
+    standing = list(KillSwitch.objects.filter(released_at__isnull=True).only("scope", "engaged_at"))
+    firm_wide = next((e for e in standing if e.scope == "all"), None)
+    facts = {"firm_wide_stop": firm_wide}
+    if gate_access.reads_kill_switch(user):
+        facts |= {"nav_kill_switch": True, "nav_kill_switch_engaged": len(standing)}
+    return facts

@@ -73,6 +73,14 @@ class AuditChainHead(models.Model):
     length = models.PositiveBigIntegerField(default=0)
 
 
+def default_incident_response() -> dict:
+    """What incidents set off by themselves, by tier: tier 1 models stop on a high incident, others on critical."""
+    return {
+        "suspend": {"1": ["critical", "high"], "2": ["critical"], "3": ["critical"]},
+        "revalidation": {"1": ["critical", "high"], "2": ["critical", "high"], "3": ["critical"]},
+    }
+
+
 class GovernancePolicy(models.Model):
     """A published version of the rules that govern decisions (GOV-02, TIER-01, VAL-05).
 
@@ -95,6 +103,11 @@ class GovernancePolicy(models.Model):
         help_text='Evidence kinds each action needs, e.g. {"validate": ["validation_report"]}.'
     )
     due_soon_days = models.PositiveIntegerField(default=30)
+    incident_response = models.JSONField(
+        default=default_incident_response,
+        help_text='By tier, the incident severities that suspend a live version automatically ("suspend") and that '
+        'raise "revalidation required" ("revalidation").',
+    )
     notes = models.TextField(max_length=5000, blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField()
@@ -110,6 +123,12 @@ class GovernancePolicy(models.Model):
 
     def approvals_for(self, tier: int) -> int:
         return int(self.approvals_required[str(tier)])
+
+    def incident_suspends(self, tier: int, severity: str) -> bool:
+        return severity in self.incident_response.get("suspend", {}).get(str(tier), [])
+
+    def incident_requires_revalidation(self, tier: int, severity: str) -> bool:
+        return severity in self.incident_response.get("revalidation", {}).get(str(tier), [])
 
     def evidence_for(self, action: str) -> list[str]:
         return list(self.required_evidence.get(action, []))
@@ -137,6 +156,7 @@ class Signature(models.Model):
         KILL_SWITCH_RELEASE_REQUESTED = "kill_switch_release_requested", "Kill switch release requested"
         KILL_SWITCH_RELEASED = "kill_switch_released", "Kill switch released"
         INCIDENT_CLOSED = "incident_closed", "Incident closed"
+        SUSPENDED_BY_POLICY = "suspended_by_policy", "Suspended by the incident policy"
 
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     full_name_snapshot = models.CharField(max_length=300)

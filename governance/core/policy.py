@@ -6,7 +6,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from governance.core.audit import audit_record
-from governance.core.models import GovernancePolicy
+from governance.core.models import GovernancePolicy, default_incident_response
 from governance.core.roles import Role, user_roles
 
 DEFAULTS = {
@@ -21,7 +21,9 @@ DEFAULTS = {
         "promote": ["pilot_results"],
     },
     "due_soon_days": 30,
+    "incident_response": default_incident_response(),
 }
+SEVERITIES = ("critical", "high", "medium", "low")
 TIERS = ("1", "2", "3")
 
 
@@ -51,6 +53,21 @@ def _check(fields: dict) -> None:
         not isinstance(v, list) or not all(isinstance(k, str) for k in v) for v in evidence.values()
     ):
         errors["required_evidence"] = "Map each action to a list of evidence kinds."
+    response = fields.get("incident_response")
+    if (
+        not isinstance(response, dict)
+        or set(response) != {"suspend", "revalidation"}
+        or any(not isinstance(by_tier, dict) or set(by_tier) != set(TIERS) for by_tier in response.values())
+        or any(
+            not isinstance(severities, list) or not set(severities) <= set(SEVERITIES)
+            for by_tier in response.values()
+            for severities in by_tier.values()
+        )
+    ):
+        errors["incident_response"] = (
+            'Give, for "suspend" and "revalidation", each tier 1, 2, 3 a list of severities among '
+            f"{', '.join(SEVERITIES)}."
+        )
     if errors:
         raise ValidationError(errors)
 

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 
 from governance.core.forms_utils import errors_to_messages
 from governance.core.models import GovernancePolicy
-from governance.core.policy import policy_in_force, policy_publish
+from governance.core.policy import SEVERITIES, TIERS, policy_in_force, policy_publish
 from governance.core.roles import Role, user_roles
 
 
@@ -21,6 +21,10 @@ def policy(request):
                 "revalidation_months": {t: int(request.POST.get(f"months_{t}", "")) for t in ("1", "2", "3")},
                 "approvals_required": {t: int(request.POST.get(f"approvals_{t}", "")) for t in ("1", "2", "3")},
                 "notes": request.POST.get("notes", "")[:5000],
+                "incident_response": {
+                    effect: {t: [v for v in SEVERITIES if request.POST.get(f"{effect}_{t}_{v}")] for t in TIERS}
+                    for effect in ("suspend", "revalidation")
+                },
             }
         except ValueError:
             messages.error(request, "Give whole numbers for every tier.")
@@ -32,11 +36,24 @@ def policy(request):
             else:
                 messages.success(request, f"Policy v{published.version} published; it governs decisions from now on.")
                 return redirect("governance:policy")
+    current = policy_in_force()
+    tiers = [
+        {
+            "tier": t,
+            "months": current.revalidation_months[t],
+            "approvals": current.approvals_required[t],
+            "suspend": current.incident_response["suspend"][t],
+            "revalidation": current.incident_response["revalidation"][t],
+        }
+        for t in TIERS
+    ]
     return render(
         request,
         "governance/policy.html",
         {
-            "current": policy_in_force(),
+            "current": current,
+            "tiers": tiers,
+            "severities": SEVERITIES,
             "history": GovernancePolicy.objects.select_related("published_by"),
             "is_compliance": is_compliance,
         },

@@ -21,6 +21,7 @@ class LifecycleConfig(AppConfig):
             ("alert", "Alert"),
             ("validation_due_soon", "Validation due soon"),
             ("validation_overdue", "Validation overdue"),
+            ("validation_required", "Revalidation required"),
         ):
             notifications.register_kind(kind, label)
 

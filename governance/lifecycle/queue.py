@@ -185,7 +185,10 @@ def build(user, *, with_waiting: bool = True) -> Queue:
                 Item("Assign a validator", model.key, reverse("models_registry:model-update", args=[model.key]))
             )
         for model in Model.objects.exclude(revalidation_flag="").exclude(status=S.RETIRED):
-            what = "Review an overdue revalidation" if model.revalidation_flag == "overdue" else "Plan a revalidation"
+            what = {
+                "overdue": "Review an overdue revalidation",
+                "required": "Revalidation required (after an incident)",
+            }.get(model.revalidation_flag, "Plan a revalidation")
             needs.append(
                 Item(
                     what,

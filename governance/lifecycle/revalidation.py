@@ -18,17 +18,19 @@ from governance.core.exceptions import Conflict
 from governance.core.models import Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role
+from governance.core.roles import Role, user_roles
 from governance.lifecycle.models import Attestation
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model
 from risk.validation.models import Finding
 
-DUE_SOON, OVERDUE = "due_soon", "overdue"
+DUE_SOON, OVERDUE, REQUIRED = "due_soon", "overdue", "required"
 IN_USE = (S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED)
 
 
 def flag_for(model, today: dt.date, window_days: int) -> str:
+    if model.revalidation_flag == REQUIRED:
+        return REQUIRED  # raised by an incident or by hand: it stands until the next validation is signed
     if model.next_validation_due is None:
         return ""
     if model.next_validation_due < today:
@@ -79,6 +81,38 @@ def revalidation_sweep(today: dt.date | None = None) -> dict:
             )
     opened = open_attestations(today)
     return {**changed, "attestations_opened": opened, "overdue_findings": notify_overdue_findings(today)}
+
+
+@transaction.atomic
+def revalidation_require(actor, model, *, reason: str) -> bool:
+    """Mark a model "revalidation required" (an incident's policy, or compliance or its validator by hand): it
+    shows on the model and in the validator's and owner's queues until a validation is signed. `actor` None:
+    the governance policy. False when it was already required."""
+    model = Model.objects.select_for_update().get(pk=model.pk)
+    if actor is not None and not (Role.COMPLIANCE in user_roles(actor) or model.validator_id == actor.pk):
+        raise PermissionDenied("Compliance or the model's validator require a revalidation.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the model must be revalidated."]})
+    if model.revalidation_flag == REQUIRED:
+        return False
+    audit_record(
+        actor,
+        "model.revalidation_required",
+        model,
+        reason=reason,
+        changes={"revalidation_flag": [model.revalidation_flag, REQUIRED]},
+    )
+    Model.objects.filter(pk=model.pk).update(revalidation_flag=REQUIRED, updated_at=timezone.now())
+    notify(
+        [model.owner_id, model.validator_id],
+        "validation_required",
+        f"{model.key} must be revalidated: {reason}"[:500],
+        reverse("models_registry:model-detail", kwargs={"key": model.key}),
+        roles=[Role.COMPLIANCE],
+        exclude=[actor] if actor is not None else (),
+    )
+    return True
 
 
 def notify_overdue_findings(today: dt.date) -> int:

@@ -385,7 +385,9 @@ def supersede_production(step: Step) -> None:
 def date_the_validation(step: Step) -> None:
     """A validation signature dates the model's validation and confirms or changes its tier."""
     model = step.model
-    before = {k: getattr(model, k) for k in ("last_validated_at", "next_validation_due", "risk_tier")}
+    before = {
+        k: getattr(model, k) for k in ("last_validated_at", "next_validation_due", "risk_tier", "revalidation_flag")
+    }
     tier = step.signoff["tier_confirmed"]
     if tier != model.risk_tier:
         model.tier_override = tier
@@ -394,9 +396,11 @@ def date_the_validation(step: Step) -> None:
     today = timezone.now().date()
     model.last_validated_at = today
     model.next_validation_due = add_months(today, step.policy.months_for(model.risk_tier))
+    model.revalidation_flag = ""  # a signed validation answers any "revalidation required"
     Model.objects.filter(pk=model.pk).update(
         last_validated_at=model.last_validated_at,
         next_validation_due=model.next_validation_due,
+        revalidation_flag="",
         risk_tier=model.risk_tier,
         tier_override=model.tier_override,
         tier_override_justification=model.tier_override_justification,
@@ -548,8 +552,20 @@ class Availability:
     signing: bool
 
 
+# Apps above the lifecycle add conditions of their own to an action (the kill switch: no resume while a stop
+# stands), each a check like those in RULES; they register in their AppConfig.ready().
+_added_checks: dict[str, list[Callable[[Step], list[str]]]] = {}
+
+
+def register_check(action: str, check: Callable[[Step], list[str]]) -> None:
+    checks = _added_checks.setdefault(action, [])
+    if check not in checks:
+        checks.append(check)
+
+
 def _reasons(step: Step) -> list[str]:
-    return [reason for check in step.rule.checks for reason in check(step)]
+    checks = (*step.rule.checks, *_added_checks.get(step.rule.action, ()))
+    return [reason for check in checks for reason in check(step)]
 
 
 def available_actions(user, version) -> list[Availability]:
@@ -689,6 +705,33 @@ def _transition(user, version, rule: Rule, comment, signoff, pilot) -> ModelVers
     # Effects that moved other versions (promotion, rollback) need the full read.
     moved = (transition.from_status, transition.to_status) if not _moves_others(rule) else None
     sync_model_status(model, user, moved)
+    _notify(step, transition)
+    return version
+
+
+@transaction.atomic
+def policy_suspend(version, *, reason: str, cause: dict) -> ModelVersion | None:
+    """Suspend a version in pilot or production because the governance policy says so (an incident of a
+    severity the policy's incident response suspends on): a lifecycle step by Vigil's system account, signed as the
+    policy's action (the signature pins the version's record, the cause and the policy version), audited, its
+    team and compliance told. None when the version is not live any more (nothing to stop)."""
+    from governance.core.system import system_user
+
+    version = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status not in (S.PILOT, S.PRODUCTION):
+        return None
+    model = Model.objects.select_for_update().get(pk=version.model_id)
+    version.model = model
+    system = system_user()
+    rule = RULES[Action.SUSPEND]
+    step = Step(rule, system, version, model, policy_in_force(), reason, target=S.SUSPENDED)
+    payload = version_payload(version, evidence=step.evidence, data_links=step.data_links)
+    payload |= {"meaning": Signature.Meaning.SUSPENDED_BY_POLICY.value, "cause": cause}
+    step.signature = signatures.sign(
+        system, Signature.Meaning.SUSPENDED_BY_POLICY, version, payload, step.policy, reason
+    )
+    transition = _move(step, version, S.SUSPENDED, Action.SUSPEND, {"by_policy": cause}, reason, step.signature)
+    sync_model_status(model, system, (transition.from_status, transition.to_status))
     _notify(step, transition)
     return version
 

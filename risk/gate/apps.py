@@ -10,13 +10,15 @@ class GateConfig(AppConfig):
 
     def ready(self):
         from governance.core import audit, panels
-        from risk.gate import access, generations, signed_content, tasks, views  # noqa: F401 - tasks: registered
+        from governance.lifecycle import workflow
+        from risk.gate import access, generations, killswitch, signed_content, tasks, views  # noqa: F401 - tasks
 
         access.register()
         signed_content.register()
         # Every audited change to a model or its versions moves that model's gate generation, in its transaction.
         audit.listen(generations.on_audit)
         generations.register_source("incidents.incident", _incident_model_ids)
+        workflow.register_check(workflow.Action.RESUME, killswitch.no_stop_stands)
         panels.register(panels.Panel(panels.MODEL_PAGE, "gate", 3, "gate/panels/gate.html", views.gate_panel))
 
 

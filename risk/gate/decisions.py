@@ -75,6 +75,8 @@ def compute(model, now: dt.datetime | None = None) -> Computed:
             reasons.append(
                 reason("not_approved", f"Version {shown.version} is approved but its pilot has not started.")
             )
+        elif model.status == S.RETIRED:
+            reasons.append(reason("not_approved", "The model is retired."))
         else:
             reasons.append(reason("not_approved", "No version of this model is approved for use."))
         version = shown
@@ -157,8 +159,36 @@ def _cache_key(model_id: int) -> str:
 
 
 def forget(keys) -> None:
-    """The commit hook of a change: drop the cached decisions it touched (their generation moved anyway)."""
+    """Drop the cached decisions of these generation keys (their generation moved anyway)."""
     cache.delete_many([_cache_key(int(k.split(":", 1)[1])) for k in keys if k.startswith("model:")])
+
+
+def after_change(keys) -> None:
+    """The commit hook of a change: drop the cached decisions it touched and record the new ones at once, so the
+    revision log shows a stop (or any change) when it happened, not when a trading system next asked. Firm-wide
+    changes refresh every model. A failure here must not fail the committed change: the periodic refresh and the
+    next request record the decision anyway."""
+    try:
+        forget(keys)
+        model_ids = None if generations.ALL in keys else [int(k.split(":", 1)[1]) for k in keys]
+        refresh(model_ids)
+    except Exception:  # noqa: BLE001 - logged; the change itself is committed and served from the next request
+        logger.exception("gate decisions not recorded after a change to %s", sorted(keys)[:10])
+
+
+def refresh(model_ids=None, chunk: int = 200) -> int:
+    """Compute and record the decision of these models (every model: None); returns how many were read."""
+    from models_registry.models import Model
+
+    models = Model.objects.select_related("desk").order_by("pk")
+    if model_ids is not None:
+        models = models.filter(pk__in=model_ids)
+    done = 0
+    for start in range(0, models.count(), chunk):
+        batch = list(models[start : start + chunk])
+        decisions_for(batch)
+        done += len(batch)
+    return done
 
 
 def decisions_for(models, now: dt.datetime | None = None) -> dict[int, Served]:

@@ -39,7 +39,7 @@ def bump(keys) -> None:
         )
     from risk.gate import decisions  # the cache of decisions is the gate's; counts are below it
 
-    transaction.on_commit(lambda: decisions.forget(keys))
+    transaction.on_commit(lambda: decisions.after_change(keys))
 
 
 def read(model_ids) -> dict[int, str]:

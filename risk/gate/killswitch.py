@@ -20,6 +20,7 @@ from governance.core.exceptions import Conflict
 from governance.core.models import Desk, Signature
 from governance.core.policy import policy_in_force
 from governance.core.roles import Role, has_role
+from governance.core.system import system_user
 from governance.lifecycle import workflow
 from governance.lifecycle.models import VersionTransition
 from models_registry.choices import LifecycleStatus as S
@@ -124,7 +125,7 @@ def _engage(actor, scope, scope_key, model, desk, reason) -> KillSwitch:
     engagement.save(update_fields=["engage_signature"])
     audit_record(
         actor,
-        "killswitch.engage",
+        "kill_switch.engage",
         engagement,
         reason=reason,
         changes={"scope": [None, scope_key], "versions_suspended": [None, payload["versions"]]},
@@ -194,10 +195,10 @@ def _release(actor, pk, reason) -> KillSwitch:
             )
             audit_record(
                 actor,
-                "killswitch.release_requested",
+                "kill_switch.release_requested",
                 engagement,
                 reason=reason,
-                changes={"release_requested_by": [None, actor.get_username()]},
+                changes={"release_requested_by": [None, actor.get_full_name() or actor.get_username()]},
             )
             return engagement
         if engagement.release_requested_by_id == actor.pk:
@@ -221,7 +222,7 @@ def _release(actor, pk, reason) -> KillSwitch:
     resumed, left = _resume_what_it_suspended(actor, engagement, reason)
     audit_record(
         actor,
-        "killswitch.release",
+        "kill_switch.release",
         engagement,
         reason=reason,
         changes={"released": [False, True], "versions_resumed": [None, resumed], "left_suspended": [None, left]},
@@ -247,6 +248,16 @@ def _release_payload(engagement, action: str) -> dict:
     }
 
 
+def no_stop_stands(step) -> list[str]:
+    """The lifecycle's resume waits for the kill switch: a version a standing stop covers is resumed by releasing
+    the stop (with its signatures), never around it."""
+    return [
+        f"The kill switch is engaged {e.scope_label} since {e.engaged_at:%Y-%m-%d %H:%M} UTC: release the stop on "
+        "the kill-switch page to resume."
+        for e in standing(decisions.scope_keys(step.model))
+    ]
+
+
 def _resume_what_it_suspended(actor, engagement, reason) -> tuple[list[str], list[str]]:
     """Resume each version this stop suspended, unless it moved since (another suspension, a rollback, a
     retirement): those stay as they are and are named in the audit record."""
@@ -263,6 +274,10 @@ def _resume_what_it_suspended(actor, engagement, reason) -> tuple[list[str], lis
         )
         if version.status != S.SUSPENDED or not by_this_stop:
             left.append(name)
+            continue
+        others = standing(decisions.scope_keys(version.model)).exclude(pk=engagement.pk)
+        if others.exists():
+            left.append(f"{name} (still stopped {others.first().scope_label})")
             continue
         workflow.version_transition(actor, version, workflow.Action.RESUME, comment=comment)
         row.resumed = True
@@ -301,7 +316,7 @@ def kill_switch_test(actor=None) -> KillSwitchTest:
                     scope=KillSwitch.Scope.ALL,
                     scope_key=KillSwitch.Scope.ALL,
                     reason="Kill-switch test (rolled back).",
-                    engaged_by=actor or _system_user(),
+                    engaged_by=actor or system_user(),
                     engaged_at=timezone.now(),
                 )
             for model in allowed:
@@ -337,7 +352,7 @@ def kill_switch_test(actor=None) -> KillSwitchTest:
         )
         audit_record(
             actor,
-            "killswitch.test",
+            "kill_switch.test",
             test,
             changes={
                 "passed": [None, passed],
@@ -347,17 +362,3 @@ def kill_switch_test(actor=None) -> KillSwitchTest:
             reason="Scheduled test of the kill functionality." if actor is None else "Kill-switch test by compliance.",
         )
     return test
-
-
-def _system_user():
-    """Who the scheduled test's rolled-back block names: the first compliance officer (never committed)."""
-    from governance.core.roles import users_with_role
-
-    user = users_with_role(Role.COMPLIANCE).first()
-    if user is None:
-        from django.contrib.auth import get_user_model
-
-        user = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
-    if user is None:
-        raise Conflict("No compliance officer or administrator exists to name in the test's block.")
-    return user

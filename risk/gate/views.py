@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from governance.core.exceptions import Conflict
@@ -16,15 +17,23 @@ from risk.gate.forms import EngageForm, ReleaseForm
 RECENT = 50
 
 
+def reason_labels(codes) -> str:
+    return ", ".join(decisions.REASONS.get(code, code) for code in codes)
+
+
 def gate_panel(request, model) -> dict:
     """The model page: what the gate answers trading systems now, and its last revisions."""
     served = decisions.decision_for(model)
+    codes = [r["code"] for r in served.body["reasons"]]
+    revisions = selectors.revisions(model)
+    for revision in revisions:
+        revision.reasons_text = reason_labels(r["code"] for r in revision.body["reasons"])
     return {
         "gate": served.body,
+        "gate_decided_at": parse_datetime(served.body["decided_at"]),
         "gate_reasons": [(decisions.REASONS.get(r["code"], r["code"]), r["message"]) for r in served.body["reasons"]],
-        "gate_etag": served.etag,
-        "gate_revisions": selectors.revisions(model),
-        "can_stop": uses_kill_switch(request.user),
+        "gate_revisions": revisions,
+        "can_stop": uses_kill_switch(request.user) and "kill_switch" not in codes,
     }
 
 
@@ -60,12 +69,21 @@ def kill_switch(request):
                 )
                 return redirect("gate:kill-switch")
         messages.error(request, "The kill switch was not engaged: see the form below.")
+    return _kill_switch_page(request, form)
+
+
+def _kill_switch_page(request, form=None, release_forms=None, status=200):
+    can_use = uses_kill_switch(request.user)
     if can_use and form is None:
         initial = {k: request.GET[k] for k in ("scope", "model", "desk") if request.GET.get(k)}
         form = EngageForm(initial=initial)
     standing = list(killswitch.standing().order_by("-engaged_at"))
     for engagement in standing:
-        engagement.release_form = ReleaseForm(prefix=f"release-{engagement.pk}") if can_use else None
+        engagement.awaits_another = engagement.release_requested_by_id == request.user.pk
+        engagement.release_form = None
+        if can_use and not engagement.awaits_another:
+            bound = (release_forms or {}).get(engagement.pk)
+            engagement.release_form = bound or ReleaseForm(prefix=f"release-{engagement.pk}")
     history = list(
         selectors.engagement_list(request.user).filter(released_at__isnull=False).order_by("-engaged_at")[:RECENT]
     )
@@ -73,13 +91,14 @@ def kill_switch(request):
         request,
         "gate/kill_switch.html",
         {
-            "form": form,
+            "form": form if can_use else None,
             "can_use": can_use,
             "standing": standing,
             "history": history,
             "tests": list(selectors.test_list(request.user)[:10]),
             "model_keys": list(Model.objects.order_by("key").values_list("key", flat=True)) if can_use else [],
         },
+        status=status,
     )
 
 
@@ -90,27 +109,26 @@ def kill_switch_release(request, pk):
     if not uses_kill_switch(request.user):
         raise PermissionDenied("Only compliance releases the kill switch.")
     form = ReleaseForm(request.POST, prefix=f"release-{engagement.pk}")
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, f"{form.fields[field].label or field.capitalize()}: {error}")
-        return redirect("gate:kill-switch")
-    try:
-        engagement = killswitch.kill_switch_release(request.user, engagement, **form.cleaned_data)
-    except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                messages.error(request, f"{field.replace('_', ' ').capitalize()}: {error}")
-    except Conflict as exc:
-        messages.error(request, str(exc))
-    else:
-        if engagement.released_at:
-            messages.success(request, f"Kill switch {engagement.scope_label} released; suspended versions resumed.")
+    if form.is_valid():
+        try:
+            engagement = killswitch.kill_switch_release(request.user, engagement, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, str(exc))
         else:
-            messages.success(
-                request, "Your signature is recorded. A second compliance officer signs to release a firm-wide stop."
-            )
-    return redirect("gate:kill-switch")
+            if engagement.released_at:
+                rows = list(engagement.suspensions.values_list("resumed", flat=True))
+                resumed, left = sum(rows), len(rows) - sum(rows)
+                text = f"Kill switch {engagement.scope_label} released: {resumed} version(s) resumed"
+                text += f", {left} left suspended (see its page)." if left else "."
+                messages.success(request, text)
+            else:
+                text = "Your signature is recorded. A second compliance officer signs to release a firm-wide stop."
+                messages.success(request, text)
+            return redirect("gate:kill-switch")
+    messages.error(request, f"The stop {engagement.scope_label} was not released: see its form below.")
+    return _kill_switch_page(request, release_forms={engagement.pk: form})
 
 
 def kill_switch_detail(request, pk):
@@ -144,6 +162,8 @@ def kill_switch_test_run(request):
 def kill_switch_test_detail(request, pk):
     _require_reader(request.user)
     test = selectors.test_get_for_user(request.user, pk)
+    for row in test.detail.get("models", []):
+        row["reasons_text"] = reason_labels(row["reasons"])
     return render(
         request, "gate/kill_switch_test.html", {"test": test, "timeline": object_timeline(request.user, test)}
     )

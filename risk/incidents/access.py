@@ -2,7 +2,8 @@
 
 from django.db.models import Q
 
-from governance.core import access
+from governance.core import access, labels
+from governance.core.templatetags.display import money
 from models_registry.models import Model
 
 
@@ -14,4 +15,7 @@ def register() -> None:
     from risk.incidents.models import Incident
 
     access.register(Incident, _incidents_of_visible_models)
+    labels.register_choices("severity", Incident.Severity.choices)
+    labels.register_choices("status", Incident.Status.choices)
+    labels.register_format("impact_pnl", money)
     access.register_audit_scope(Incident.AUDIT_TYPE, lambda user: access.restrict(Incident.objects.all(), user))

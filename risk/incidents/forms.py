@@ -42,3 +42,28 @@ class CloseForm(forms.Form):
     post_incident_review = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=20000)
     password = forms.CharField(required=False, widget=forms.PasswordInput, help_text="High or critical: to sign.")
     otp_token = forms.CharField(required=False, max_length=12, label="One-time code")
+
+
+class RollbackForm(forms.Form):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, help_text="Why the previous version returns."
+    )
+
+
+class RevalidationForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class FindingForm(forms.Form):
+    severity = forms.ChoiceField(choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")])
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+    owner = forms.ModelChoiceField(queryset=None, help_text="Who remediates it: the model's owner or a developer.")
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, model=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth import get_user_model
+
+        team = [model.owner_id, *model.developers.values_list("pk", flat=True)] if model else []
+        self.fields["owner"].queryset = get_user_model().objects.filter(pk__in=team, is_active=True)

@@ -47,10 +47,15 @@ class Incident(models.Model):
     opened_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
     impact_pnl = models.DecimalField(
-        max_digits=20, decimal_places=2, null=True, blank=True, help_text="In the reporting currency; losses < 0."
+        "P&L impact",
+        max_digits=20,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="In the reporting currency; losses < 0.",
     )
-    impact_trades = models.PositiveIntegerField(null=True, blank=True)
-    impact_clients = models.PositiveIntegerField(null=True, blank=True)
+    impact_trades = models.PositiveIntegerField("trades affected", null=True, blank=True)
+    impact_clients = models.PositiveIntegerField("clients affected", null=True, blank=True)
     root_cause = models.TextField(max_length=10000, blank=True)
     corrective_actions = models.TextField(max_length=10000, blank=True)
     post_incident_review = models.TextField(max_length=20000, blank=True)
@@ -99,6 +104,8 @@ class IncidentEntry(models.Model):
         SEVERITY = "severity", "Severity changed"
         IMPACT = "impact", "Impact assessed"
         ANALYSIS = "analysis", "Root cause or actions recorded"
+        POLICY = "policy", "Policy action"
+        ACTION = "action", "Corrective action"
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=12, choices=Kind.choices)

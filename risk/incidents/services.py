@@ -9,6 +9,7 @@
   cause and actions; each change is a timeline entry and an audit event. Closing is `incident_close`.
 """
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,7 +22,8 @@ from governance.core.exceptions import Conflict
 from governance.core.models import Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role, has_role
+from governance.core.roles import Role, has_role, user_roles
+from governance.lifecycle import revalidation, workflow
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model, ModelVersion
 from risk.incidents.models import Incident, IncidentEntry
@@ -29,6 +31,8 @@ from risk.incidents.models import Incident, IncidentEntry
 SEVERITY_BY_TIER = {1: Incident.Severity.HIGH, 2: Incident.Severity.MEDIUM, 3: Incident.Severity.LOW}
 OPEN_STATUSES = (Incident.Status.OPEN, Incident.Status.INVESTIGATING, Incident.Status.MITIGATED)
 SIGNED_CLOSURE = (Incident.Severity.CRITICAL, Incident.Severity.HIGH)
+RANK = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+DETECTION_ENTRY_EVERY = dt.timedelta(hours=1)
 
 
 def url_of(incident) -> str:
@@ -36,6 +40,10 @@ def url_of(incident) -> str:
 
 
 def can_report(user, model) -> bool:
+    """Whoever may see the model, except those whose only part is to read (auditors)."""
+    roles = user_roles(user)
+    if roles and roles <= {Role.AUDITOR}:
+        return False
     return access.can(user, access.VIEW, model)
 
 
@@ -109,6 +117,7 @@ def incident_report(actor, model: Model, *, title: str, description: str, severi
         incident,
         changes={"severity": [None, severity], "status": [None, incident.status], "model": [None, model.key]},
     )
+    _respond(incident)
     who = actor.get_full_name() or actor.get_username()
     notify(
         _team_ids(model),
@@ -139,17 +148,33 @@ def incident_from_breach(payload: dict) -> Incident | None:
     raise Conflict(f"Could not record the breach of result {result.pk} against its monitor's incident.")
 
 
+def _breach_text(monitor, result) -> str:
+    from governance.core.templatetags.display import money
+    from risk.monitoring.measures import MEASURES, format_value, label
+
+    unit = MEASURES[monitor.measure].unit
+    value, breach = format_value(unit, result.value, money), format_value(unit, monitor.breach, money)
+    side = "above" if monitor.direction == "above" else "below"
+    return (
+        f"{label(monitor)} at {value}, {side} its breach threshold {breach} (as of {result.slot:%Y-%m-%d %H:%M} UTC)."
+    )
+
+
 def _open_or_add(result) -> Incident:
     from risk.monitoring.measures import label
 
     monitor = result.monitor
     version = monitor.version
     model = version.model
-    text = f"{label(monitor)} in breach: {result.value!r} (result {result.pk}, as of {result.slot:%Y-%m-%d %H:%M} UTC)."
+    text = _breach_text(monitor, result)
     incident = Incident.objects.select_for_update().filter(monitor=monitor, status__in=OPEN_STATUSES).first()
     if incident is not None:
-        _entry(incident, IncidentEntry.Kind.DETECTION, None, text, result)
+        # Every breach is linked; the timeline says so at most hourly (a monitor on a one-minute schedule would
+        # otherwise bury the people's entries under its own).
         incident.results.add(result)
+        last = incident.entries.filter(kind__in=(IncidentEntry.Kind.OPENED, IncidentEntry.Kind.DETECTION)).last()
+        if last is None or timezone.now() - last.at >= DETECTION_ENTRY_EVERY:
+            _entry(incident, IncidentEntry.Kind.DETECTION, None, text, result)
         incident.save(update_fields=["updated_at"])
         return incident
     severity = SEVERITY_BY_TIER.get(model.risk_tier, Incident.Severity.MEDIUM)
@@ -169,9 +194,10 @@ def _open_or_add(result) -> Incident:
         None,
         "incident.open",
         incident,
-        changes={"severity": [None, severity], "status": [None, incident.status], "monitor": [None, monitor.pk]},
+        changes={"severity": [None, severity], "status": [None, incident.status], "monitor": [None, label(monitor)]},
         reason="A monitor breached its threshold.",
     )
+    _respond(incident)
     notify(
         _team_ids(model) + ([model.validator_id] if model.validator_id else []),
         "alert",
@@ -235,8 +261,14 @@ def incident_update(actor, incident, *, note: str = "", **fields) -> Incident:
         raise PermissionDenied("The model's owner and developers, and compliance, work on its incidents.")
     if not incident.is_open:
         raise Conflict(f"{incident.reference} is closed; report a new incident instead.")
+    cleaned = _cleaned(fields)
+    lowered = RANK.get(cleaned.get("severity"), 99) < RANK[incident.severity]
+    if lowered and incident.severity in SIGNED_CLOSURE and not has_role(actor, Role.COMPLIANCE):
+        # Else a team could lower a high or critical incident and close it without compliance's signature,
+        # or lift a critical incident's block at the gate by itself.
+        raise PermissionDenied(f"Only compliance lowers the severity of a {incident.severity} incident.")
     changes = {}
-    for name, value in _cleaned(fields).items():
+    for name, value in cleaned.items():
         if getattr(incident, name) != value:
             changes[name] = [getattr(incident, name), value]
             setattr(incident, name, value)
@@ -254,12 +286,118 @@ def incident_update(actor, incident, *, note: str = "", **fields) -> Incident:
             "impact_trades": IncidentEntry.Kind.IMPACT,
             "impact_clients": IncidentEntry.Kind.IMPACT,
         }.get(name, IncidentEntry.Kind.ANALYSIS)
-        label = Incident._meta.get_field(name).verbose_name.capitalize()
-        _entry(incident, kind, actor, f"{label}: {old if old not in (None, '') else '—'} → {new}")
+        _entry(incident, kind, actor, f"{_field_label(name)}: {_shown(name, old)} → {_shown(name, new)}")
     if note:
         _entry(incident, IncidentEntry.Kind.NOTE, actor, note)
     audit_record(actor, "incident.update", incident, changes=changes, reason=note)
+    if "severity" in changes:
+        _respond(incident)  # a raised severity may now stop the model or require its revalidation
     return incident
+
+
+def _field_label(name: str) -> str:
+    field = Incident._meta.get_field(name)
+    return str(field.verbose_name)[:1].upper() + str(field.verbose_name)[1:]
+
+
+def _shown(name: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if name == "status":
+        return Incident.Status(value).label
+    if name == "severity":
+        return Incident.Severity(value).label
+    if name == "impact_pnl":
+        from governance.core.templatetags.display import money
+
+        return money(value)
+    return str(value)
+
+
+def _respond(incident) -> None:
+    """What the governance policy's incident response sets off for this severity at the model's tier: the live
+    version suspended by Vigil (a signed lifecycle step), "revalidation required" on the model. Each is on the
+    incident's timeline; the suspension blocks the gate from the next request."""
+    policy = policy_in_force()
+    model, severity = incident.model, incident.severity
+    cause = {"incident": incident.reference, "severity": severity, "tier": model.risk_tier, "policy": policy.version}
+    rule = f"policy v{policy.version}: a {severity} incident on a tier {model.risk_tier} model"
+    if policy.incident_suspends(model.risk_tier, severity) and incident.version_id:
+        reason = f"{incident.reference} ({severity}): {incident.title}. Suspended under {rule}."
+        if workflow.policy_suspend(incident.version, reason=reason, cause=cause) is not None:
+            _entry(
+                incident, IncidentEntry.Kind.POLICY, None, f"Version {incident.version.version} suspended under {rule}."
+            )
+    if policy.incident_requires_revalidation(model.risk_tier, severity):
+        reason = f"{incident.reference} ({severity}): {incident.title}"
+        if revalidation.revalidation_require(None, model, reason=reason):
+            _entry(incident, IncidentEntry.Kind.POLICY, None, f"Revalidation required under {rule}.")
+
+
+def incident_rollback(actor, incident, *, comment: str) -> Incident:
+    """Compliance rolls the model back to its previous approved version from the incident: the lifecycle's
+    rollback (409 with its reasons when there is none), recorded on the incident."""
+    if not has_role(actor, Role.COMPLIANCE):
+        raise PermissionDenied("Only compliance rolls a model back.")
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": ["Give the reason; it is kept in the audit trail."]})
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().select_related("model", "version").get(pk=incident.pk)
+        if incident.version is None:
+            raise Conflict("This incident names no version to roll back.")
+        version = incident.version
+        workflow.version_transition(
+            actor, version, workflow.Action.ROLLBACK, comment=f"{incident.reference}: {comment}"
+        )
+        restored = incident.model.versions.filter(status=S.PRODUCTION).order_by("-created_at").first()
+        to = restored.version if restored else "the previous version"
+        text = f"Rolled back from {version.version} to {to}: {comment}"
+        _entry(incident, IncidentEntry.Kind.ACTION, actor, text)
+        audit_record(
+            actor,
+            "incident.rollback",
+            incident,
+            reason=comment,
+            changes={"version": [version.version, restored.version if restored else None]},
+        )
+        return incident
+
+
+def incident_require_revalidation(actor, incident, *, reason: str) -> Incident:
+    """A corrective action: compliance or the model's validator mark the model "revalidation required"."""
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().select_related("model").get(pk=incident.pk)
+        reason = (reason or "").strip()
+        if not revalidation.revalidation_require(
+            actor, incident.model, reason=f"{incident.reference}: {reason}" if reason else ""
+        ):
+            raise Conflict(f"{incident.model.key} is already marked for revalidation.")
+        _entry(incident, IncidentEntry.Kind.ACTION, actor, f"Revalidation required: {reason}")
+        audit_record(
+            actor, "incident.action", incident, reason=reason, changes={"revalidation_required": [False, True]}
+        )
+        return incident
+
+
+def incident_raise_finding(actor, incident, **finding) -> Incident:
+    """A corrective action: the model's validator raises a finding on the incident's version, linked to it."""
+    from risk.validation.findings import finding_raise
+
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().select_related("model", "version").get(pk=incident.pk)
+        if incident.version is None:
+            raise Conflict("This incident names no version to raise a finding on.")
+        raised = finding_raise(actor, incident.version, **finding)
+        incident.findings.add(raised)
+        _entry(
+            incident,
+            IncidentEntry.Kind.ACTION,
+            actor,
+            f"Finding #{raised.pk} raised ({raised.severity}): {raised.title}",
+        )
+        audit_record(actor, "incident.action", incident, changes={"findings": [None, [raised.pk]]})
+        return incident
 
 
 def incident_note(actor, incident, text: str) -> IncidentEntry:

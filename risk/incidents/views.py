@@ -8,12 +8,22 @@ from django.shortcuts import redirect, render
 from governance.core import access
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
+from governance.core.roles import Role, has_role
 from governance.core.selectors import object_timeline
 from models_registry import selectors as registry
 from models_registry.models import Model
 from risk.incidents import selectors, services
-from risk.incidents.forms import CloseForm, NoteForm, ReportForm, UpdateForm
+from risk.incidents.forms import (
+    CloseForm,
+    FindingForm,
+    NoteForm,
+    ReportForm,
+    RevalidationForm,
+    RollbackForm,
+    UpdateForm,
+)
 from risk.incidents.models import Incident
+from risk.validation.access import is_validator_of
 
 PAGE = 50
 
@@ -28,8 +38,8 @@ def model_panel(request, model) -> dict | None:
 
 def incident_list(request):
     incidents = selectors.incident_list(request.user)
-    status, severity = request.GET.get("status", "open"), request.GET.get("severity", "")
-    if status == "open":
+    status, severity = request.GET.get("status", "active"), request.GET.get("severity", "")
+    if status == "active":
         incidents = incidents.filter(status__in=services.OPEN_STATUSES)
     elif status in Incident.Status.values:
         incidents = incidents.filter(status=status)
@@ -76,10 +86,30 @@ def incident_detail(request, pk):
     incident = selectors.incident_get_for_user(request.user, pk)
     registry.model_get_for_user(request.user, incident.model.key)  # same scope; the model is shown
     can_work = services.can_work_on(request.user, incident)
-    update_form = note_form = close_form = None
+    is_compliance = has_role(request.user, Role.COMPLIANCE)
+    is_validator = is_validator_of(request.user, incident.model)
+    update_form = note_form = close_form = rollback_form = revalidation_form = finding_form = None
     action = request.POST.get("action") if request.method == "POST" else None
     if action:
         try:
+            if action == "rollback":
+                rollback_form = RollbackForm(request.POST)
+                if rollback_form.is_valid():
+                    services.incident_rollback(request.user, incident, **rollback_form.cleaned_data)
+                    messages.success(request, f"{incident.model.key} rolled back to its previous version.")
+                    return redirect("incidents:detail", pk=incident.pk)
+            elif action == "revalidation":
+                revalidation_form = RevalidationForm(request.POST)
+                if revalidation_form.is_valid():
+                    services.incident_require_revalidation(request.user, incident, **revalidation_form.cleaned_data)
+                    messages.success(request, f"{incident.model.key} is marked for revalidation.")
+                    return redirect("incidents:detail", pk=incident.pk)
+            elif action == "finding":
+                finding_form = FindingForm(request.POST, model=incident.model)
+                if finding_form.is_valid():
+                    services.incident_raise_finding(request.user, incident, **finding_form.cleaned_data)
+                    messages.success(request, "Finding raised and linked to the incident.")
+                    return redirect("incidents:detail", pk=incident.pk)
             if action == "update":
                 if not can_work:
                     raise PermissionDenied("The model's owner and developers, and compliance, work on its incidents.")
@@ -101,8 +131,11 @@ def incident_detail(request, pk):
                     messages.success(request, f"{incident.reference} closed.")
                     return redirect("incidents:detail", pk=incident.pk)
         except ValidationError as exc:
-            form = {"update": update_form, "note": note_form, "close": close_form}[action]
-            add_service_errors(form, exc)
+            forms = {"update": update_form, "note": note_form, "close": close_form, "rollback": rollback_form}
+            forms |= {"revalidation": revalidation_form, "finding": finding_form}
+            form = forms.get(action)
+            if form is not None:
+                add_service_errors(form, exc)
         except Conflict as exc:
             messages.error(request, str(exc))
         messages.error(request, "Nothing was changed: see the form below.")
@@ -122,11 +155,19 @@ def incident_detail(request, pk):
                     )
                 }
             )
-        if can_work and close_form is None:
+        may_close = can_work and (incident.severity not in services.SIGNED_CLOSURE or is_compliance)
+        if may_close and close_form is None:
             close_form = CloseForm(
                 initial={"root_cause": incident.root_cause, "corrective_actions": incident.corrective_actions}
             )
-        note_form = note_form or NoteForm()
+        if services.can_report(request.user, incident.model):
+            note_form = note_form or NoteForm()
+        if is_compliance and incident.version_id:
+            rollback_form = rollback_form or RollbackForm()
+        if is_compliance or is_validator:
+            revalidation_form = revalidation_form or RevalidationForm()
+        if is_validator and incident.version_id:
+            finding_form = finding_form or FindingForm(model=incident.model)
     entries = incident.entries.select_related("author", "result")
     return render(
         request,
@@ -137,7 +178,12 @@ def incident_detail(request, pk):
             "update_form": update_form,
             "note_form": note_form,
             "close_form": close_form,
+            "rollback_form": rollback_form,
+            "revalidation_form": revalidation_form,
+            "finding_form": finding_form,
+            "findings": incident.findings.all(),
             "signed_closure": incident.severity in services.SIGNED_CLOSURE,
+            "compliance_closes": incident.is_open and can_work and close_form is None,
             "timeline": object_timeline(request.user, incident),
         },
     )

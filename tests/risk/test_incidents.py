@@ -38,7 +38,7 @@ def report(api, user, **body):
 
 
 @pytest.mark.django_db
-def test_a_breach_opens_an_incident_and_the_next_breach_of_that_monitor_adds_to_it(world, breaching):
+def test_a_breach_opens_an_incident_and_the_next_breach_of_that_monitor_adds_to_it(world, breaching, monkeypatch):
     first = evaluation.evaluate(breaching, NOW - dt.timedelta(hours=1))
     assert first.outcome == "breach"
     deliver()
@@ -50,7 +50,13 @@ def test_a_breach_opens_an_incident_and_the_next_breach_of_that_monitor_adds_to_
     deliver()
     assert Incident.objects.count() == 1
     assert set(incident.results.all()) == {first, second}
-    assert [e.kind for e in incident.entries.all()] == ["opened", "detection"]
+    # Every breach is linked, but the timeline says "detected again" at most hourly.
+    assert [e.kind for e in incident.entries.all()] == ["opened"]
+    monkeypatch.setattr(services, "DETECTION_ENTRY_EVERY", dt.timedelta(0))
+    third = evaluation.evaluate(breaching, NOW + dt.timedelta(hours=1))
+    deliver()
+    assert incident.results.count() == 3 and [e.kind for e in incident.entries.all()] == ["opened", "detection"]
+    assert incident.entries.last().result == third and "breach threshold" in incident.entries.last().text
     assert AuditEvent.objects.filter(action="incident.open", object_id=str(incident.pk)).count() == 1
     assert Notification.objects.filter(user=world.owner, url=f"/incidents/{incident.pk}/").exists()
 
@@ -165,6 +171,7 @@ def test_a_medium_incident_is_closed_by_its_team_on_a_root_cause_and_actions(wor
 
 @pytest.mark.django_db
 def test_a_critical_incident_blocks_the_gate_and_only_compliance_closes_it_with_a_signature(world, api):
+    publish_response(world)  # no automatic suspension: the incident alone blocks
     assert decisions.decision_for(world.mine).allowed
     incident_id = report(api, world.trader, severity="critical").json()["id"]
     blocked = decisions.decision_for(world.mine)
@@ -203,9 +210,141 @@ def test_pages_report_show_and_work_on_an_incident(world, browser_client):
     )
     owner = browser_client.as_user(world.owner)
     detail = owner.get(f"/incidents/{incident.pk}/").content.decode()
-    assert 'data-testid="update"' in detail and "Sign and close" in detail
+    assert 'data-testid="update"' in detail and 'data-testid="compliance-closes"' in detail
+    assert "Sign and close" not in detail  # a high incident is compliance's to close
+    assert (
+        "Sign and close" in browser_client.as_user(world.compliance).get(f"/incidents/{incident.pk}/").content.decode()
+    )
+    owner = browser_client.as_user(world.owner)
     owner.post(f"/incidents/{incident.pk}/", {"action": "update", "status": "investigating", "severity": "high"})
     assert Incident.objects.get().status == "investigating"
     listing = owner.get("/incidents/").content.decode()
     assert incident.reference in listing
     assert browser_client.as_user(world.developer2).get(f"/incidents/{incident.pk}/").status_code == 404
+
+
+def publish_response(world, suspend=(), revalidation=()):
+    from governance.core.policy import policy_publish
+
+    tiers = ("1", "2", "3")
+    return policy_publish(
+        world.compliance,
+        incident_response={
+            "suspend": {t: list(suspend) for t in tiers},
+            "revalidation": {t: list(revalidation) for t in tiers},
+        },
+    )
+
+
+@pytest.mark.django_db
+def test_the_policy_suspends_the_live_version_on_a_severe_incident_signed_as_the_policys_action(world, api):
+    from governance.core.system import USERNAME
+    from models_registry.models import ModelVersion
+
+    policy = publish_response(world, suspend=["critical", "high"], revalidation=["critical"])
+    assert report(api, world.trader, severity="medium").status_code == 201
+    assert ModelVersion.objects.get(pk=world.mine_v1.pk).status == "production"  # medium: nothing automatic
+    body = report(api, world.trader, severity="high").json()
+    version = ModelVersion.objects.get(pk=world.mine_v1.pk)
+    assert version.status == "suspended"
+    transition = version.transitions.order_by("-at", "-id").first()
+    assert transition.actor.username == USERNAME and transition.details["by_policy"]["incident"] == body["reference"]
+    signature = transition.signature
+    assert signature.meaning == "suspended_by_policy" and signature.payload["cause"]["policy"] == policy.version
+    assert signatures.verify(signature) == (True, "intact")
+    assert AuditEvent.objects.filter(
+        action="version.suspend", object_id=str(version.pk), actor_username=USERNAME
+    ).exists()
+    incident = Incident.objects.get(pk=body["id"])
+    assert [e.kind for e in incident.entries.all()] == ["opened", "policy"]
+    world.mine.refresh_from_db()
+    assert world.mine.revalidation_flag == ""  # high is not in this policy's revalidation list
+    gate = decisions.decision_for(world.mine)
+    assert not gate.allowed and [r["code"] for r in gate.body["reasons"]] == ["suspended"]
+
+
+@pytest.mark.django_db
+def test_raising_the_severity_applies_the_policy_and_revalidation_required_stands_until_a_validation(world, api):
+    from governance.lifecycle.revalidation import revalidation_sweep
+
+    publish_response(world, revalidation=["critical"])
+    incident_id = report(api, world.trader, severity="medium").json()["id"]
+    world.mine.refresh_from_db()
+    assert world.mine.revalidation_flag == ""
+    api.as_user(world.compliance).patch(f"{URL}{incident_id}/", {"severity": "critical"}, format="json")
+    world.mine.refresh_from_db()
+    assert world.mine.revalidation_flag == "required"
+    revalidation_sweep()  # the daily sweep keeps it
+    world.mine.refresh_from_db()
+    assert world.mine.revalidation_flag == "required"
+    deliver()
+    assert Notification.objects.filter(user=world.validator, kind="validation_required").exists()
+
+
+@pytest.mark.django_db
+def test_compliance_rolls_back_from_the_incident_and_a_validator_raises_a_linked_finding(world, api):
+    from models_registry.models import ModelVersion
+    from tests.factories import make_version
+
+    newer = make_version(world.developer, world.mine, label="1.1", status="production")
+    incident_id = report(api, world.trader, version="1.1").json()["id"]
+    refused = api.as_user(world.owner).post(f"{URL}{incident_id}/rollback/", {"comment": "Back to 1.0."}, format="json")
+    assert refused.status_code == 403
+    rolled = api.as_user(world.compliance).post(
+        f"{URL}{incident_id}/rollback/", {"comment": "Back to 1.0."}, format="json"
+    )
+    assert rolled.status_code == 200, rolled.content
+    assert ModelVersion.objects.get(pk=newer.pk).status == "retired"
+    assert ModelVersion.objects.get(pk=world.mine_v1.pk).status == "production"
+    assert rolled.json()["entries"][-1]["kind"] == "action"
+    again = api.as_user(world.compliance).post(f"{URL}{incident_id}/rollback/", {"comment": "Again."}, format="json")
+    assert again.status_code == 409
+    due = (timezone.now() + dt.timedelta(days=30)).date().isoformat()
+    finding = {
+        "severity": "high",
+        "title": "Fill model",
+        "description": "Fills drift.",
+        "owner": "owner",
+        "due_date": due,
+    }
+    assert api.as_user(world.owner).post(f"{URL}{incident_id}/findings/", finding, format="json").status_code == 403
+    raised = api.as_user(world.validator).post(f"{URL}{incident_id}/findings/", finding, format="json")
+    assert raised.status_code == 201, raised.content
+    assert len(raised.json()["findings"]) == 1
+    bad = api.as_user(world.validator).post(
+        f"{URL}{incident_id}/findings/", {**finding, "owner": "trader"}, format="json"
+    )
+    assert bad.status_code == 400 and "owner" in bad.json()
+    marked = api.as_user(world.validator).post(
+        f"{URL}{incident_id}/revalidation/", {"reason": "Fill model wrong."}, format="json"
+    )
+    assert marked.status_code == 200
+    assert (
+        api.as_user(world.validator)
+        .post(f"{URL}{incident_id}/revalidation/", {"reason": "Again."}, format="json")
+        .status_code
+        == 409
+    )
+
+
+@pytest.mark.django_db
+def test_only_compliance_lowers_a_high_or_critical_incident(world, api):
+    """Else the team could lower it and close it without compliance's signature, or lift a critical block."""
+    publish_response(world)
+    incident_id = report(api, world.trader, severity="critical").json()["id"]
+    lowered = api.as_user(world.owner).patch(f"{URL}{incident_id}/", {"severity": "medium"}, format="json")
+    assert lowered.status_code == 403 and Incident.objects.get(pk=incident_id).severity == "critical"
+    assert not decisions.decision_for(world.mine).allowed
+    raised = report(api, world.trader, severity="low").json()["id"]
+    assert api.as_user(world.owner).patch(f"{URL}{raised}/", {"severity": "high"}, format="json").status_code == 200
+    ok = api.as_user(world.compliance).patch(f"{URL}{incident_id}/", {"severity": "medium"}, format="json")
+    assert ok.status_code == 200 and decisions.decision_for(world.mine).allowed
+
+
+@pytest.mark.django_db
+def test_auditors_read_incidents_but_neither_report_nor_write_on_them(world, api):
+    assert report(api, world.auditor).status_code == 403
+    incident_id = report(api, world.trader).json()["id"]
+    assert api.as_user(world.auditor).get(f"{URL}{incident_id}/").status_code == 200
+    note = api.as_user(world.auditor).post(f"{URL}{incident_id}/notes/", {"text": "Seen."}, format="json")
+    assert note.status_code == 403

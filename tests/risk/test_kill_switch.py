@@ -50,7 +50,7 @@ def test_stopping_one_model_suspends_it_signs_and_blocks_the_gate_until_released
     engagement = KillSwitch.objects.get(pk=body["id"])
     assert engagement.engage_signature.meaning == Signature.Meaning.KILL_SWITCH_ENGAGED
     assert signatures.verify(engagement.engage_signature) == (True, "intact")
-    assert AuditEvent.objects.filter(action="killswitch.engage", object_id=str(engagement.pk)).count() == 1
+    assert AuditEvent.objects.filter(action="kill_switch.engage", object_id=str(engagement.pk)).count() == 1
 
     released = release(api, world.compliance, engagement.pk)
     assert released.status_code == 200 and released.json()["active"] is False
@@ -109,7 +109,7 @@ def test_a_release_leaves_alone_a_version_that_moved_after_the_stop(world, api):
     )
     assert release(api, world.compliance, engagement_id).status_code == 200
     assert status_of(world.theirs_v1) == "retired"
-    audit = AuditEvent.objects.get(action="killswitch.release", object_id=str(engagement_id))
+    audit = AuditEvent.objects.get(action="kill_switch.release", object_id=str(engagement_id))
     assert audit.changes["left_suspended"] == [None, ["theirs 1.0"]]
 
 
@@ -171,7 +171,7 @@ def test_a_test_blocks_every_allowed_model_inside_a_rolled_back_transaction_and_
     assert not KillSwitch.objects.exists()
     assert status_of(world.mine_v1) == "production"
     assert decisions.decision_for(world.mine).allowed
-    assert AuditEvent.objects.filter(action="killswitch.test", object_id=str(body["id"])).exists()
+    assert AuditEvent.objects.filter(action="kill_switch.test", object_id=str(body["id"])).exists()
     assert api.as_user(world.trader).post(f"{URL}tests/").status_code == 403
 
 
@@ -225,3 +225,45 @@ def test_the_page_is_read_only_to_auditors_and_absent_for_everyone_else(world, b
     assert browser_client.as_user(world.auditor).post("/kill-switch/tests/").status_code == 403
     for persona in ("owner", "developer", "trader", "validator"):
         assert browser_client.as_user(getattr(world, persona)).get("/kill-switch/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_version_a_stop_covers_is_not_resumed_around_it(world, api):
+    engagement_id = engage(api, world.compliance, scope="model", model="mine").json()["id"]
+    response = api.as_user(world.compliance).post(
+        "/api/v1/models/mine/versions/1.0/transitions/", {"action": "resume", "comment": "Looks fine."}, format="json"
+    )
+    assert response.status_code == 409 and "kill switch is engaged" in str(response.json()["reasons"])
+    assert status_of(world.mine_v1) == "suspended"
+    assert release(api, world.compliance, engagement_id).status_code == 200
+    assert status_of(world.mine_v1) == "production"
+
+
+@pytest.mark.django_db
+def test_releasing_one_stop_leaves_suspended_what_another_stop_still_covers(world, api):
+    compliance2 = UserFactory(username="compliance2", roles=["compliance"])
+    model_stop = engage(api, world.compliance, scope="model", model="mine").json()["id"]
+    firm_stop = engage(api, world.compliance, scope="all").json()["id"]
+    assert release(api, world.compliance, model_stop).status_code == 200
+    assert status_of(world.mine_v1) == "suspended"  # the firm-wide stop still covers it
+    audit = AuditEvent.objects.get(action="kill_switch.release", object_id=str(model_stop))
+    assert "mine 1.0 (still stopped for every model)" in audit.changes["left_suspended"][1]
+    release(api, world.compliance, firm_stop)
+    assert release(api, compliance2, firm_stop).status_code == 200
+    assert status_of(world.theirs_v1) == "production"
+
+
+@pytest.mark.django_db
+def test_the_revision_log_records_a_stop_when_it_happens_not_when_someone_asks(
+    world, django_capture_on_commit_callbacks
+):
+    from risk.gate.models import GateDecision
+
+    decisions.decision_for(world.mine)  # revision 1, allowed
+    with django_capture_on_commit_callbacks(execute=True):
+        killswitch.kill_switch_engage(
+            world.compliance, scope="model", model=world.mine, reason=REASON, password=PASSWORD
+        )
+    latest = GateDecision.objects.filter(model=world.mine).order_by("-revision").first()
+    assert latest.revision == 2 and latest.allowed is False
+    assert "kill_switch" in [r["code"] for r in latest.body["reasons"]]

@@ -16,7 +16,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.core.api.pagination import StandardPagination
+from governance.core.api.pagination import StandardPagination, page_of
 from governance.core.models import Desk
 from models_registry import selectors as registry
 from models_registry.models import Model
@@ -200,7 +200,7 @@ def _engagements(user):
 
 
 class KillSwitchListView(APIView):
-    @extend_schema(responses=KillSwitchSerializer(many=True))
+    @extend_schema(responses=page_of(KillSwitchSerializer, "KillSwitchPage"))
     def get(self, request):
         if not reads_kill_switch(request.user):
             raise PermissionDenied("Compliance and auditors read the kill switch.")
@@ -258,7 +258,7 @@ class KillSwitchTestSerializer(serializers.Serializer):
 
 
 class KillSwitchTestListView(APIView):
-    @extend_schema(responses=KillSwitchTestSerializer(many=True))
+    @extend_schema(responses=page_of(KillSwitchTestSerializer, "KillSwitchTestPage"))
     def get(self, request):
         if not reads_kill_switch(request.user):
             raise PermissionDenied("Compliance and auditors read the kill-switch tests.")

@@ -6,7 +6,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.core.api.pagination import StandardPagination
+from governance.core.api.pagination import StandardPagination, page_of
 from models_registry import selectors as registry
 from risk.incidents import selectors, services
 from risk.incidents.models import Incident
@@ -111,7 +111,7 @@ def _detail(user, pk):
 
 
 class IncidentListView(APIView):
-    @extend_schema(parameters=FILTERS, responses=IncidentSerializer(many=True))
+    @extend_schema(parameters=FILTERS, responses=page_of(IncidentSerializer, "IncidentPage"))
     def get(self, request):
         incidents = selectors.incident_list(request.user).prefetch_related("entries__author", "results", "findings")
         for name, field in (("model", "model__key"), ("status", "status"), ("severity", "severity")):
@@ -176,3 +176,53 @@ class IncidentCloseView(APIView):
         data.is_valid(raise_exception=True)
         services.incident_close(request.user, incident, **data.validated_data)
         return Response(IncidentSerializer(_detail(request.user, pk)).data)
+
+
+class RollbackSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000)
+
+
+class RevalidationSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class FindingSerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=["high", "medium", "low"])
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10000)
+    owner = serializers.CharField(max_length=150, help_text="Username of the model's owner or one of its developers.")
+    due_date = serializers.DateField()
+
+
+class IncidentRollbackView(APIView):
+    @extend_schema(request=RollbackSerializer, responses=IncidentSerializer)
+    def post(self, request, pk):
+        incident = _detail(request.user, pk)
+        data = RollbackSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.incident_rollback(request.user, incident, comment=data.validated_data["comment"])
+        return Response(IncidentSerializer(_detail(request.user, pk)).data)
+
+
+class IncidentRevalidationView(APIView):
+    @extend_schema(request=RevalidationSerializer, responses=IncidentSerializer)
+    def post(self, request, pk):
+        incident = _detail(request.user, pk)
+        data = RevalidationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.incident_require_revalidation(request.user, incident, reason=data.validated_data["reason"])
+        return Response(IncidentSerializer(_detail(request.user, pk)).data)
+
+
+class IncidentFindingView(APIView):
+    @extend_schema(request=FindingSerializer, responses={201: IncidentSerializer})
+    def post(self, request, pk):
+        from django.contrib.auth import get_user_model
+
+        incident = _detail(request.user, pk)
+        data = FindingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values["owner"] = get_user_model().objects.filter(username=values["owner"]).first()
+        services.incident_raise_finding(request.user, incident, **values)
+        return Response(IncidentSerializer(_detail(request.user, pk)).data, status=status.HTTP_201_CREATED)
