@@ -34,6 +34,7 @@ from models_registry.models import (
     ModelRisk,
     ModelUserObjectPermission,
     ModelVersion,
+    ServiceAccount,
 )
 
 # Object permissions given automatically by a person's part in a model.
@@ -64,6 +65,14 @@ def model_scope_q(user, action: str, prefix: str = "") -> Q | None:
         return None
     if action == CHANGE and (user.is_superuser or Role.COMPLIANCE in roles):
         return None
+    if not roles and action == VIEW:
+        # A service account holds no role: its scope is the models and desk compliance named, any status (a
+        # trading system must hear that its model is suspended or retired).
+        from models_registry import service_accounts
+
+        scope = service_accounts.account_of(user)
+        if scope is not None:
+            return service_accounts.scope_q(scope, prefix)
     q = access.grant_q(user, MODEL_GRANT_TABLES, MODEL_CODENAMES[action], prefix)
     if action == VIEW and Role.TRADER in roles:
         desk_id = getattr(getattr(user, "profile", None), "desk_id", None)
@@ -180,3 +189,9 @@ def register() -> None:
     access.register_audit_scope(
         "models_registry.datasource", lambda user: access.restrict(DataSource.objects.all(), user)
     )
+    access.register_audit_scope(ServiceAccount.AUDIT_TYPE, _service_accounts_for)
+
+
+def _service_accounts_for(user):
+    """Which systems hold tokens is compliance's and the auditors' to read."""
+    return ServiceAccount.objects.all() if access.sees_everything(user) else ServiceAccount.objects.none()

@@ -341,3 +341,37 @@ class ModelRisk(models.Model):
     @property
     def residual_score(self) -> int:
         return self.residual_likelihood * self.residual_impact
+
+
+class ServiceAccount(models.Model):
+    """A trading system's or pipeline's account: an API token scoped to named models or a desk, allowed to read
+    the gate and/or push monitoring data, nothing else (no pages, no other endpoint). Created, rotated and revoked
+    by compliance; never deleted (revoked accounts stay for the audit trail)."""
+
+    AUDIT_TYPE = "models_registry.serviceaccount"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_account")
+    name = models.CharField(max_length=100, unique=True, help_text="The system it belongs to, e.g. 'EQ OMS'.")
+    desk = models.ForeignKey(
+        "governance.Desk", null=True, blank=True, on_delete=models.PROTECT, related_name="service_accounts"
+    )
+    scope_models = models.ManyToManyField(Model, blank=True, related_name="service_accounts")
+    can_read_gate = models.BooleanField(default=True)
+    can_push = models.BooleanField(default=False, help_text="Report monitoring data for the models in scope.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    token_rotated_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"Service account {self.name}"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from models_registry import views
+from models_registry import service_account_views, views
 from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
 
 
@@ -34,6 +34,14 @@ urlpatterns = [
     re_path(rf"^models/{K}/versions/new/$", views.version_create, name="version-create"),
     re_path(rf"^models/{K}/versions/{V}/$", views.version_detail, name="version-detail"),
     re_path(rf"^models/{K}/versions/{V}/edit/$", views.version_update, name="version-update"),
+    path("service-accounts/", service_account_views.service_account_list, name="service-accounts"),
+    path("service-accounts/<id:pk>/", service_account_views.service_account_detail, name="service-account"),
+    path(
+        "service-accounts/<id:pk>/rotate/", service_account_views.service_account_rotate, name="service-account-rotate"
+    ),
+    path(
+        "service-accounts/<id:pk>/revoke/", service_account_views.service_account_revoke, name="service-account-revoke"
+    ),
     path("data-sources/", views.data_source_list, name="data-source-list"),
     path("data-sources/new/", views.data_source_create, name="data-source-create"),
     path("data-sources/<id:pk>/", views.data_source_detail, name="data-source-detail"),

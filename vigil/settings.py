@@ -240,7 +240,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Signed in; a service account only on the endpoints marked for its capabilities (the gate, pushing data).
+    "DEFAULT_PERMISSION_CLASSES": ["models_registry.api_permissions.ServiceAccountLimits"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",

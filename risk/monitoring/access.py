@@ -1,20 +1,24 @@
 """Who may report and read a model's monitoring data and monitors.
 
 Reading follows the model: whoever may see a version reads its monitoring (the API answers 404 otherwise).
-Reporting is for the model's own team, its owner and developers (trading systems' service accounts join in the
-alerts issue). Changing a monitor is for the model's validator or compliance (monitors.can_change).
+Reporting is for the model's own team, its owner and developers, and the service accounts compliance allowed to
+push for the model. Changing a monitor is for the model's validator or compliance (monitors.can_change).
 """
 
 from django.db.models import Q
 
 from governance.core import access
 from governance.core.access import is_active
-from models_registry.models import ModelVersion
+from models_registry import service_accounts
+from models_registry.models import Model, ModelVersion
 
 
 def can_push(user, model) -> bool:
+    """The model's owner and developers, and service accounts allowed to push with the model in their scope."""
     if not is_active(user):
         return False
+    if service_accounts.may(user, service_accounts.PUSH):
+        return access.restrict(Model.objects.filter(pk=model.pk), user).exists()
     return model.owner_id == user.pk or model.developers.filter(pk=user.pk).exists()
 
 

@@ -141,6 +141,7 @@ PAGE_READS = [
     ("kill-switch", "/kill-switch/", lambda persona: 200 if persona in SEES_ALL else 404),
     ("incidents", "/incidents/", everyone),
     ("incident-new", "/incidents/new/", everyone),
+    ("service-accounts", "/service-accounts/", lambda persona: 200 if persona == "compliance" else 404),
 ]
 
 # Cells where the application itself is wrong, {(family, row, persona): reason}: strict xfails until fixed.

@@ -93,6 +93,8 @@ def _log_blocked(request, body: dict) -> None:
 
 
 class GateView(APIView):
+    service_account_capability = "gate"
+
     @extend_schema(
         parameters=[IF_NONE_MATCH],
         responses={200: DecisionSerializer, 304: OpenApiResponse(description="The decision you hold stands.")},
@@ -109,6 +111,8 @@ class DeskQuerySerializer(serializers.Serializer):
 
 
 class DeskGateView(APIView):
+    service_account_capability = "gate"
+
     @extend_schema(
         parameters=[DeskQuerySerializer, IF_NONE_MATCH],
         responses={200: DeskDecisionsSerializer, 304: OpenApiResponse(description="Nothing changed for the desk.")},

@@ -68,6 +68,7 @@ class BackfillSerializer(serializers.ModelSerializer):
 
 class BackfillListView(APIView):
     parser_classes = [MultiPartParser, FormParser]
+    service_account_capability = "push"
 
     @extend_schema(
         request={"multipart/form-data": BackfillUploadSerializer},

@@ -86,6 +86,7 @@ IDEMPOTENCY = OpenApiParameter(
 
 class _BatchView(APIView):
     ingest = None
+    service_account_capability = "push"  # trading systems' accounts report here, when compliance allowed it
 
     def post(self, request, model_key):
         model = registry.model_get_for_user(request.user, model_key)

@@ -1,0 +1,18 @@
+"""The API's default permission: signed in, and a service account only where an endpoint is marked for one of
+its capabilities (`service_account_capability = "gate"` or `"push"` on the view)."""
+
+from rest_framework.permissions import IsAuthenticated
+
+from models_registry import service_accounts
+
+
+class ServiceAccountLimits(IsAuthenticated):
+    message = "This service account may read the gate and push monitoring data only, as compliance allowed it."
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if service_accounts.account_of(request.user) is None:
+            return True  # a person (a revoked account's token is gone: it never gets this far)
+        capability = getattr(view, "service_account_capability", None)
+        return capability is not None and service_accounts.may(request.user, capability)
