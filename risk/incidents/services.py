@@ -400,7 +400,7 @@ def incident_raise_finding(actor, incident, **finding) -> Incident:
         return incident
 
 
-def incident_note(actor, incident, text: str) -> IncidentEntry:
+def incident_note(actor, incident, *, text: str) -> IncidentEntry:
     """Anyone who may see the model adds to an open incident's timeline (a trader's further observation)."""
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)

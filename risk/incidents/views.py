@@ -1,7 +1,7 @@
 """Incident pages: the log, reporting one, and an incident's page where it is worked on and closed."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
@@ -82,63 +82,42 @@ def incident_new(request):
     return render(request, "incidents/new.html", {"form": form, "model_keys": list(keys)})
 
 
+# The actions of an incident's page: the form that reads each, the service that does it, what the page says.
+ACTIONS = {
+    "update": (UpdateForm, services.incident_update, "{ref} updated."),
+    "note": (NoteForm, services.incident_note, "Added to the timeline."),
+    "close": (CloseForm, services.incident_close, "{ref} closed."),
+    "rollback": (RollbackForm, services.incident_rollback, "{model} rolled back to its previous version."),
+    "revalidation": (RevalidationForm, services.incident_require_revalidation, "{model} is marked for revalidation."),
+    "finding": (FindingForm, services.incident_raise_finding, "Finding raised and linked to the incident."),
+}
+
+
 def incident_detail(request, pk):
     incident = selectors.incident_get_for_user(request.user, pk)
     registry.model_get_for_user(request.user, incident.model.key)  # same scope; the model is shown
     can_work = services.can_work_on(request.user, incident)
     is_compliance = has_role(request.user, Role.COMPLIANCE)
     is_validator = is_validator_of(request.user, incident.model)
-    update_form = note_form = close_form = rollback_form = revalidation_form = finding_form = None
+    bound = {}
     action = request.POST.get("action") if request.method == "POST" else None
-    if action:
-        try:
-            if action == "rollback":
-                rollback_form = RollbackForm(request.POST)
-                if rollback_form.is_valid():
-                    services.incident_rollback(request.user, incident, **rollback_form.cleaned_data)
-                    messages.success(request, f"{incident.model.key} rolled back to its previous version.")
-                    return redirect("incidents:detail", pk=incident.pk)
-            elif action == "revalidation":
-                revalidation_form = RevalidationForm(request.POST)
-                if revalidation_form.is_valid():
-                    services.incident_require_revalidation(request.user, incident, **revalidation_form.cleaned_data)
-                    messages.success(request, f"{incident.model.key} is marked for revalidation.")
-                    return redirect("incidents:detail", pk=incident.pk)
-            elif action == "finding":
-                finding_form = FindingForm(request.POST, model=incident.model)
-                if finding_form.is_valid():
-                    services.incident_raise_finding(request.user, incident, **finding_form.cleaned_data)
-                    messages.success(request, "Finding raised and linked to the incident.")
-                    return redirect("incidents:detail", pk=incident.pk)
-            if action == "update":
-                if not can_work:
-                    raise PermissionDenied("The model's owner and developers, and compliance, work on its incidents.")
-                update_form = UpdateForm(request.POST)
-                if update_form.is_valid():
-                    services.incident_update(request.user, incident, **update_form.cleaned_data)
-                    messages.success(request, f"{incident.reference} updated.")
-                    return redirect("incidents:detail", pk=incident.pk)
-            elif action == "note":
-                note_form = NoteForm(request.POST)
-                if note_form.is_valid():
-                    services.incident_note(request.user, incident, note_form.cleaned_data["text"])
-                    messages.success(request, "Added to the timeline.")
-                    return redirect("incidents:detail", pk=incident.pk)
-            elif action == "close":
-                close_form = CloseForm(request.POST)
-                if close_form.is_valid():
-                    services.incident_close(request.user, incident, **close_form.cleaned_data)
-                    messages.success(request, f"{incident.reference} closed.")
-                    return redirect("incidents:detail", pk=incident.pk)
-        except ValidationError as exc:
-            forms = {"update": update_form, "note": note_form, "close": close_form, "rollback": rollback_form}
-            forms |= {"revalidation": revalidation_form, "finding": finding_form}
-            form = forms.get(action)
-            if form is not None:
+    if action in ACTIONS:
+        form_class, service, done = ACTIONS[action]
+        extra = {"model": incident.model} if form_class is FindingForm else {}
+        form = bound[action] = form_class(request.POST, **extra)
+        if form.is_valid():
+            try:
+                service(request.user, incident, **form.cleaned_data)  # each service checks who may (403)
+            except ValidationError as exc:
                 add_service_errors(form, exc)
-        except Conflict as exc:
-            messages.error(request, str(exc))
+            except Conflict as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, done.format(ref=incident.reference, model=incident.model.key))
+                return redirect("incidents:detail", pk=incident.pk)
         messages.error(request, "Nothing was changed: see the form below.")
+    update_form, note_form, close_form = bound.get("update"), bound.get("note"), bound.get("close")
+    rollback_form, revalidation_form, finding_form = (bound.get(k) for k in ("rollback", "revalidation", "finding"))
     if incident.is_open:
         if can_work and update_form is None:
             update_form = UpdateForm(

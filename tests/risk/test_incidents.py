@@ -348,3 +348,28 @@ def test_auditors_read_incidents_but_neither_report_nor_write_on_them(world, api
     assert api.as_user(world.auditor).get(f"{URL}{incident_id}/").status_code == 200
     note = api.as_user(world.auditor).post(f"{URL}{incident_id}/notes/", {"text": "Seen."}, format="json")
     assert note.status_code == 403
+
+
+@pytest.mark.django_db
+def test_corrective_actions_from_the_incident_page(world, api, browser_client):
+    publish_response(world)
+    incident_id = report(api, world.trader).json()["id"]
+    url = f"/incidents/{incident_id}/"
+    validator = browser_client.as_user(world.validator)
+    page = validator.get(url).content.decode()
+    assert 'data-testid="raise-finding"' in page and 'data-testid="rollback"' not in page
+    due = (timezone.now() + dt.timedelta(days=30)).date().isoformat()
+    fields = {"action": "finding", "severity": "medium", "title": "Fills", "description": "Drift.", "due_date": due}
+    response = validator.post(url, fields | {"owner": world.owner.pk}, follow=True)
+    assert "Finding raised and linked" in response.content.decode()
+    assert Incident.objects.get(pk=incident_id).findings.count() == 1
+    refused = validator.post(url, fields | {"owner": world.trader.pk})  # not of the model's team
+    assert refused.status_code == 200 and "Nothing was changed" in refused.content.decode()
+    compliance = browser_client.as_user(world.compliance)
+    assert 'data-testid="rollback"' in compliance.get(url).content.decode()
+    compliance.post(url, {"action": "revalidation", "reason": "Fill model needs a second look."})
+    world.mine.refresh_from_db()
+    assert world.mine.revalidation_flag == "required"
+    rollback = compliance.post(url, {"action": "rollback", "comment": "Back."}, follow=True).content.decode()
+    assert "There is no earlier production version of this model to roll back to." in rollback
+    assert world.mine_v1.__class__.objects.get(pk=world.mine_v1.pk).status == "production"

@@ -151,31 +151,18 @@ class IncidentDetailView(APIView):
 
     @extend_schema(request=UpdateSerializer, responses=IncidentSerializer)
     def patch(self, request, pk):
-        incident = _detail(request.user, pk)
-        data = UpdateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.incident_update(request.user, incident, **data.validated_data)
-        return Response(IncidentSerializer(_detail(request.user, pk)).data)
+        return _act(request, pk, UpdateSerializer, services.incident_update)
 
 
-class IncidentNoteView(APIView):
-    @extend_schema(request=NoteSerializer, responses={201: IncidentSerializer})
-    def post(self, request, pk):
-        incident = _detail(request.user, pk)
-        data = NoteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.incident_note(request.user, incident, data.validated_data["text"])
-        return Response(IncidentSerializer(_detail(request.user, pk)).data, status=status.HTTP_201_CREATED)
-
-
-class IncidentCloseView(APIView):
-    @extend_schema(request=CloseSerializer, responses=IncidentSerializer)
-    def post(self, request, pk):
-        incident = _detail(request.user, pk)
-        data = CloseSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.incident_close(request.user, incident, **data.validated_data)
-        return Response(IncidentSerializer(_detail(request.user, pk)).data)
+def _act(request, pk, input_serializer, service, code=status.HTTP_200_OK, prepare=None):
+    """One action on an incident: read it in the caller's scope (404 outside), check the input (400 by field),
+    call the service (403, 409 as it decides), answer the incident as it now stands."""
+    incident = _detail(request.user, pk)
+    data = input_serializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    values = dict(data.validated_data)
+    service(request.user, incident, **(prepare(values) if prepare else values))
+    return Response(IncidentSerializer(_detail(request.user, pk)).data, status=code)
 
 
 class RollbackSerializer(serializers.Serializer):
@@ -194,35 +181,39 @@ class FindingSerializer(serializers.Serializer):
     due_date = serializers.DateField()
 
 
+def _finding_owner(values: dict) -> dict:
+    from django.contrib.auth import get_user_model
+
+    return values | {"owner": get_user_model().objects.filter(username=values["owner"]).first()}
+
+
+class IncidentNoteView(APIView):
+    @extend_schema(request=NoteSerializer, responses={201: IncidentSerializer})
+    def post(self, request, pk):
+        return _act(request, pk, NoteSerializer, services.incident_note, status.HTTP_201_CREATED)
+
+
+class IncidentCloseView(APIView):
+    @extend_schema(request=CloseSerializer, responses=IncidentSerializer)
+    def post(self, request, pk):
+        return _act(request, pk, CloseSerializer, services.incident_close)
+
+
 class IncidentRollbackView(APIView):
     @extend_schema(request=RollbackSerializer, responses=IncidentSerializer)
     def post(self, request, pk):
-        incident = _detail(request.user, pk)
-        data = RollbackSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.incident_rollback(request.user, incident, comment=data.validated_data["comment"])
-        return Response(IncidentSerializer(_detail(request.user, pk)).data)
+        return _act(request, pk, RollbackSerializer, services.incident_rollback)
 
 
 class IncidentRevalidationView(APIView):
     @extend_schema(request=RevalidationSerializer, responses=IncidentSerializer)
     def post(self, request, pk):
-        incident = _detail(request.user, pk)
-        data = RevalidationSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        services.incident_require_revalidation(request.user, incident, reason=data.validated_data["reason"])
-        return Response(IncidentSerializer(_detail(request.user, pk)).data)
+        return _act(request, pk, RevalidationSerializer, services.incident_require_revalidation)
 
 
 class IncidentFindingView(APIView):
     @extend_schema(request=FindingSerializer, responses={201: IncidentSerializer})
     def post(self, request, pk):
-        from django.contrib.auth import get_user_model
-
-        incident = _detail(request.user, pk)
-        data = FindingSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        values["owner"] = get_user_model().objects.filter(username=values["owner"]).first()
-        services.incident_raise_finding(request.user, incident, **values)
-        return Response(IncidentSerializer(_detail(request.user, pk)).data, status=status.HTTP_201_CREATED)
+        return _act(
+            request, pk, FindingSerializer, services.incident_raise_finding, status.HTTP_201_CREATED, _finding_owner
+        )
