@@ -59,6 +59,11 @@ def _team_ids(model) -> list[int]:
     return [model.owner_id, *model.developers.values_list("pk", flat=True)]
 
 
+def _locked(pk) -> Incident:
+    """The incident row locked for an action (only its own row: its version may be absent, an outer join)."""
+    return Incident.objects.select_for_update(of=("self",)).select_related("model", "version").get(pk=pk)
+
+
 def _entry(incident, kind, author, text, result=None) -> IncidentEntry:
     return IncidentEntry.objects.create(
         incident=incident, kind=kind, author=author, at=timezone.now(), text=text[:10000], result=result
@@ -256,7 +261,7 @@ def _decimal(errors, name, value):
 @transaction.atomic
 def incident_update(actor, incident, *, note: str = "", **fields) -> Incident:
     """The model's team or compliance change what is known; every change is a timeline entry and audited."""
-    incident = Incident.objects.select_for_update().select_related("model").get(pk=incident.pk)
+    incident = Incident.objects.select_for_update(of=("self",)).select_related("model").get(pk=incident.pk)
     if not can_work_on(actor, incident):
         raise PermissionDenied("The model's owner and developers, and compliance, work on its incidents.")
     if not incident.is_open:
@@ -343,7 +348,7 @@ def incident_rollback(actor, incident, *, comment: str) -> Incident:
     if not comment:
         raise ValidationError({"comment": ["Give the reason; it is kept in the audit trail."]})
     with transaction.atomic():
-        incident = Incident.objects.select_for_update().select_related("model", "version").get(pk=incident.pk)
+        incident = _locked(incident.pk)
         if incident.version is None:
             raise Conflict("This incident names no version to roll back.")
         version = incident.version
@@ -367,7 +372,7 @@ def incident_rollback(actor, incident, *, comment: str) -> Incident:
 def incident_require_revalidation(actor, incident, *, reason: str) -> Incident:
     """A corrective action: compliance or the model's validator mark the model "revalidation required"."""
     with transaction.atomic():
-        incident = Incident.objects.select_for_update().select_related("model").get(pk=incident.pk)
+        incident = Incident.objects.select_for_update(of=("self",)).select_related("model").get(pk=incident.pk)
         reason = (reason or "").strip()
         if not revalidation.revalidation_require(
             actor, incident.model, reason=f"{incident.reference}: {reason}" if reason else ""
@@ -385,7 +390,7 @@ def incident_raise_finding(actor, incident, **finding) -> Incident:
     from risk.validation.findings import finding_raise
 
     with transaction.atomic():
-        incident = Incident.objects.select_for_update().select_related("model", "version").get(pk=incident.pk)
+        incident = _locked(incident.pk)
         if incident.version is None:
             raise Conflict("This incident names no version to raise a finding on.")
         raised = finding_raise(actor, incident.version, **finding)
@@ -461,7 +466,7 @@ def incident_close(
 
 @transaction.atomic
 def _close(actor, pk, root_cause, corrective_actions, post_incident_review, signed) -> Incident:
-    incident = Incident.objects.select_for_update().select_related("model", "version").get(pk=pk)
+    incident = _locked(pk)
     if not incident.is_open:
         raise Conflict(f"{incident.reference} was closed on {incident.closed_at:%Y-%m-%d %H:%M} UTC.")
     before = {

@@ -25,6 +25,7 @@ from models_registry.choices import LifecycleStatus as S
 from models_registry.models import DataSource, DataSourceAccessGrant, Model, ModelRisk, ModelVersion
 from models_registry.risk_register import risk_add
 from risk.gate import killswitch
+from risk.gate.models import KillSwitchTest
 from risk.validation import services as evidence_services
 from risk.validation.findings import finding_raise
 from risk.validation.models import Finding
@@ -74,7 +75,8 @@ class Command(BaseCommand):
         self._settle_notifications(started)  # delivers the lifecycle events too: pilots get their monitors
         monitoring_feed.seed_history()
         # One test of the kill functionality on record, as the monthly schedule would leave (nothing is stopped).
-        killswitch.kill_switch_test(User.objects.get(username="compliance"))
+        if not KillSwitchTest.objects.exists():
+            killswitch.kill_switch_test(User.objects.get(username="compliance"))
         self._report(created_logins, password)
 
     def _settle_notifications(self, since):
