@@ -373,3 +373,10 @@ def test_corrective_actions_from_the_incident_page(world, api, browser_client):
     rollback = compliance.post(url, {"action": "rollback", "comment": "Back."}, follow=True).content.decode()
     assert "There is no earlier production version of this model to roll back to." in rollback
     assert world.mine_v1.__class__.objects.get(pk=world.mine_v1.pk).status == "production"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("query", "field"), [({"model": "a\x00b"}, "model"), ({"status": "lost"}, "status")])
+def test_a_bad_list_filter_is_a_400_naming_it(world, api, query, field):
+    response = api.as_user(world.trader).get(URL, query)
+    assert response.status_code == 400 and field in response.json()

@@ -1,7 +1,7 @@
 """/api/v1/incidents/: report, read, work on and close incidents (thin views over services.py)."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -97,11 +97,10 @@ class CloseSerializer(serializers.Serializer):
     otp_token = serializers.CharField(required=False, allow_blank=True, max_length=12, write_only=True)
 
 
-FILTERS = [
-    OpenApiParameter("model", str, description="A model's key."),
-    OpenApiParameter("status", str, enum=Incident.Status.values),
-    OpenApiParameter("severity", str, enum=Incident.Severity.values),
-]
+class FilterSerializer(serializers.Serializer):
+    model = serializers.CharField(required=False, max_length=100, help_text="A model's key.")
+    status = serializers.ChoiceField(required=False, choices=Incident.Status.choices)
+    severity = serializers.ChoiceField(required=False, choices=Incident.Severity.choices)
 
 
 def _detail(user, pk):
@@ -111,11 +110,13 @@ def _detail(user, pk):
 
 
 class IncidentListView(APIView):
-    @extend_schema(parameters=FILTERS, responses=page_of(IncidentSerializer, "IncidentPage"))
+    @extend_schema(parameters=[FilterSerializer], responses=page_of(IncidentSerializer, "IncidentPage"))
     def get(self, request):
+        query = FilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)  # a bad filter is a 400 naming it (and never reaches the database)
         incidents = selectors.incident_list(request.user).prefetch_related("entries__author", "results", "findings")
         for name, field in (("model", "model__key"), ("status", "status"), ("severity", "severity")):
-            value = request.query_params.get(name)
+            value = query.validated_data.get(name)
             if value:
                 incidents = incidents.filter(**{field: value})
         paginator = StandardPagination()
