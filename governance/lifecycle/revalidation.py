@@ -84,12 +84,12 @@ def revalidation_sweep(today: dt.date | None = None) -> dict:
 
 
 @transaction.atomic
-def revalidation_require(actor, model, *, reason: str) -> bool:
+def revalidation_require(actor, model, *, reason: str, by_policy: bool = False) -> bool:
     """Mark a model "revalidation required" (an incident's policy, or compliance or its validator by hand): it
-    shows on the model and in the validator's and owner's queues until a validation is signed. `actor` None:
-    the governance policy. False when it was already required."""
+    shows on the model and in the validator's and owner's queues until a validation is signed. `by_policy`: the
+    governance policy acts (`actor` is Vigil's system account). False when it was already required."""
     model = Model.objects.select_for_update().get(pk=model.pk)
-    if actor is not None and not (Role.COMPLIANCE in user_roles(actor) or model.validator_id == actor.pk):
+    if not by_policy and not (Role.COMPLIANCE in user_roles(actor) or model.validator_id == actor.pk):
         raise PermissionDenied("Compliance or the model's validator require a revalidation.")
     reason = (reason or "").strip()
     if not reason:
@@ -110,7 +110,7 @@ def revalidation_require(actor, model, *, reason: str) -> bool:
         f"{model.key} must be revalidated: {reason}"[:500],
         reverse("models_registry:model-detail", kwargs={"key": model.key}),
         roles=[Role.COMPLIANCE],
-        exclude=[actor] if actor is not None else (),
+        exclude=[] if by_policy else [actor],
     )
     return True
 

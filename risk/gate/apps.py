@@ -19,6 +19,7 @@ class GateConfig(AppConfig):
         audit.listen(generations.on_audit)
         generations.register_source("incidents.incident", _incident_model_ids)
         workflow.register_check(workflow.Action.RESUME, killswitch.no_stop_stands)
+        workflow.register_check(workflow.Action.ROLLBACK, killswitch.no_stop_stands)
         panels.register(panels.Panel(panels.MODEL_PAGE, "gate", 3, "gate/panels/gate.html", views.gate_panel))
 
 

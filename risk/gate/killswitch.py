@@ -12,6 +12,7 @@ import time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from governance.core import signatures
@@ -249,31 +250,38 @@ def _release_payload(engagement, action: str) -> dict:
 
 
 def no_stop_stands(step) -> list[str]:
-    """The lifecycle's resume waits for the kill switch: a version a standing stop covers is resumed by releasing
-    the stop (with its signatures), never around it."""
+    """The lifecycle's resume and rollback wait for the kill switch: a model a standing stop covers goes back into
+    use by releasing the stop (with its signatures), never around it."""
     return [
         f"The kill switch is engaged {e.scope_label} since {e.engaged_at:%Y-%m-%d %H:%M} UTC: release the stop on "
-        "the kill-switch page to resume."
+        "the kill-switch page first."
         for e in standing(decisions.scope_keys(step.model))
     ]
 
 
 def _resume_what_it_suspended(actor, engagement, reason) -> tuple[list[str], list[str]]:
-    """Resume each version this stop suspended, unless it moved since (another suspension, a rollback, a
-    retirement): those stay as they are and are named in the audit record."""
+    """Resume each version a stop suspended once no stop covers it any more: this stop's own, and those an earlier
+    release left suspended because this stop still covered them (stops released in either order end with the
+    versions back). A version that moved since (another suspension, a rollback, a retirement) stays as it is;
+    each left is named in the audit record with why."""
     resumed, left = [], []
     comment = f"Kill switch {engagement.scope_label} released: {reason}"
-    for row in engagement.suspensions.select_related("version__model").filter(resumed=False).order_by("pk"):
+    in_scope = models_in_scope(engagement.scope, engagement.model, engagement.desk)
+    rows = KillSwitchSuspension.objects.filter(resumed=False).filter(
+        Q(engagement=engagement) | Q(engagement__released_at__isnull=False, version__model__in=in_scope)
+    )
+    for row in rows.select_related("version__model__desk", "engagement__model", "engagement__desk").order_by("pk"):
         version = row.version
         name = f"{version.model.key} {version.version}"
         last = VersionTransition.objects.filter(version=version).order_by("-at", "-id").first()
-        by_this_stop = (
+        by_its_stop = (
             last is not None
             and last.action == workflow.Action.SUSPEND
-            and last.comment.startswith(f"Kill switch {engagement.scope_label}:")
+            and last.comment.startswith(f"Kill switch {row.engagement.scope_label}:")
         )
-        if version.status != S.SUSPENDED or not by_this_stop:
-            left.append(name)
+        if version.status != S.SUSPENDED or not by_its_stop:
+            if row.engagement_id == engagement.pk:
+                left.append(f"{name} (now {version.get_status_display().lower()}: it moved since the stop)")
             continue
         others = standing(decisions.scope_keys(version.model)).exclude(pk=engagement.pk)
         if others.exists():

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
+from governance.core.models import AuditEvent
 from governance.core.selectors import object_timeline
 from models_registry.models import Model
 from risk.gate import decisions, killswitch, selectors
@@ -15,6 +16,13 @@ from risk.gate.access import reads_kill_switch, uses_kill_switch
 from risk.gate.forms import EngageForm, ReleaseForm
 
 RECENT = 50
+
+
+def _versions(names: list[str]) -> str:
+    if not names:
+        return "no version"
+    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+    return f"{len(names)} version{'s' if len(names) != 1 else ''} ({shown})"
 
 
 def reason_labels(codes) -> str:
@@ -118,10 +126,12 @@ def kill_switch_release(request, pk):
             form.add_error(None, str(exc))
         else:
             if engagement.released_at:
-                rows = list(engagement.suspensions.values_list("resumed", flat=True))
-                resumed, left = sum(rows), len(rows) - sum(rows)
-                text = f"Kill switch {engagement.scope_label} released: {resumed} version(s) resumed"
-                text += f", {left} left suspended (see its page)." if left else "."
+                audit = AuditEvent.objects.filter(action="kill_switch.release", object_id=str(engagement.pk)).first()
+                changes = audit.changes if audit else {}
+                resumed = (changes.get("versions_resumed") or [None, []])[1]
+                left = (changes.get("left_suspended") or [None, []])[1]
+                text = f"Kill switch {engagement.scope_label} released: {_versions(resumed)} resumed"
+                text += f"; not resumed: {'; '.join(left)}." if left else "."
                 messages.success(request, text)
             else:
                 text = "Your signature is recorded. A second compliance officer signs to release a firm-wide stop."

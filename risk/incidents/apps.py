@@ -10,11 +10,13 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from governance.core import events, panels
-        from risk.incidents import access, handlers, signed_content, views
+        from governance.lifecycle import workflow
+        from risk.incidents import access, handlers, services, signed_content, views
 
         access.register()
         signed_content.register()
         events.subscribe("monitoring.alert", handlers.open_on_breach)
+        workflow.register_check(workflow.Action.RESUME, services.no_open_incident_that_suspended)
         panels.register(
             panels.Panel(panels.MODEL_PAGE, "incidents", 4, "incidents/panels/incidents.html", views.model_panel)
         )

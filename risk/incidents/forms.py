@@ -11,7 +11,8 @@ class ReportForm(forms.Form):
     severity = forms.ChoiceField(
         choices=Incident.Severity.choices,
         initial=Incident.Severity.MEDIUM,
-        help_text="Critical: trading must stop (the gate blocks the model while it is open).",
+        help_text="Critical: the gate blocks the model while it is open. The policy may suspend its live version at "
+        "once for high or critical incidents, by tier (see Policy).",
     )
     title = forms.CharField(max_length=200)
     description = forms.CharField(
@@ -67,3 +68,4 @@ class FindingForm(forms.Form):
 
         team = [model.owner_id, *model.developers.values_list("pk", flat=True)] if model else []
         self.fields["owner"].queryset = get_user_model().objects.filter(pk__in=team, is_active=True)
+        self.fields["owner"].label_from_instance = lambda user: user.get_full_name() or user.get_username()

@@ -23,6 +23,7 @@ from governance.core.models import Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
 from governance.core.roles import Role, has_role, user_roles
+from governance.core.system import system_user
 from governance.lifecycle import revalidation, workflow
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model, ModelVersion
@@ -39,12 +40,15 @@ def url_of(incident) -> str:
     return f"/incidents/{incident.pk}/"
 
 
-def can_report(user, model) -> bool:
-    """Whoever may see the model, except those whose only part is to read (auditors)."""
+def reports_incidents(user) -> bool:
+    """Everyone but those whose only part is to read (auditors)."""
     roles = user_roles(user)
-    if roles and roles <= {Role.AUDITOR}:
-        return False
-    return access.can(user, access.VIEW, model)
+    return not (roles and roles <= {Role.AUDITOR})
+
+
+def can_report(user, model) -> bool:
+    """Whoever may see the model, except auditors."""
+    return reports_incidents(user) and access.can(user, access.VIEW, model)
 
 
 def can_work_on(user, incident) -> bool:
@@ -335,7 +339,7 @@ def _respond(incident) -> None:
             )
     if policy.incident_requires_revalidation(model.risk_tier, severity):
         reason = f"{incident.reference} ({severity}): {incident.title}"
-        if revalidation.revalidation_require(None, model, reason=reason):
+        if revalidation.revalidation_require(system_user(), model, reason=reason, by_policy=True):
             _entry(incident, IncidentEntry.Kind.POLICY, None, f"Revalidation required under {rule}.")
 
 
@@ -515,3 +519,16 @@ def open_critical(model) -> list[Incident]:
             "opened_at"
         )
     )
+
+
+def no_open_incident_that_suspended(step) -> list[str]:
+    """The lifecycle's resume waits for the incidents behind an automatic suspension: while one of a severity the
+    policy suspends on is open, the version stays stopped (close it, or compliance lowers its severity)."""
+    policy = step.policy
+    open_incidents = Incident.objects.filter(model=step.model, status__in=OPEN_STATUSES).order_by("opened_at")
+    return [
+        f"{i.reference} ({i.severity}) is open, and under policy v{policy.version} a {i.severity} incident suspends "
+        f"a tier {step.model.risk_tier} model: close it before resuming."
+        for i in open_incidents
+        if policy.incident_suspends(step.model.risk_tier, i.severity)
+    ]

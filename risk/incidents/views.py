@@ -1,7 +1,7 @@
 """Incident pages: the log, reporting one, and an incident's page where it is worked on and closed."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
@@ -32,7 +32,7 @@ def model_panel(request, model) -> dict | None:
     """The model page: its open incidents, and the way to report one."""
     return {
         "open_incidents": selectors.open_for_model(request.user, model),
-        "report_url": f"/incidents/new/?model={model.key}",
+        "report_url": f"/incidents/new/?model={model.key}" if services.can_report(request.user, model) else "",
     }
 
 
@@ -55,11 +55,14 @@ def incident_list(request):
             "severity": severity,
             "statuses": Incident.Status.choices,
             "severities": Incident.Severity.choices,
+            "can_report": services.reports_incidents(request.user),
         },
     )
 
 
 def incident_new(request):
+    if not services.reports_incidents(request.user):
+        raise PermissionDenied("Auditors read incidents; those who work with the models report them.")
     form = ReportForm(request.POST or None, initial={"model": request.GET.get("model", "")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -107,7 +110,9 @@ def incident_detail(request, pk):
         form = bound[action] = form_class(request.POST, **extra)
         if form.is_valid():
             try:
-                service(request.user, incident, **form.cleaned_data)  # each service checks who may (403)
+                service(request.user, incident, **form.cleaned_data)  # each service checks who may
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))  # beside the form, keeping what was typed
             except ValidationError as exc:
                 add_service_errors(form, exc)
             except Conflict as exc:
@@ -119,31 +124,30 @@ def incident_detail(request, pk):
     update_form, note_form, close_form = bound.get("update"), bound.get("note"), bound.get("close")
     rollback_form, revalidation_form, finding_form = (bound.get(k) for k in ("rollback", "revalidation", "finding"))
     if incident.is_open:
-        if can_work and update_form is None:
-            update_form = UpdateForm(
-                initial={
-                    name: getattr(incident, name)
-                    for name in (
-                        "status",
-                        "severity",
-                        "impact_pnl",
-                        "impact_trades",
-                        "impact_clients",
-                        "root_cause",
-                        "corrective_actions",
-                    )
-                }
-            )
-        may_close = can_work and (incident.severity not in services.SIGNED_CLOSURE or is_compliance)
+        if update_form is not None or can_work:
+            update_form = update_form or UpdateForm(initial=_current(incident))
+            if incident.severity in services.SIGNED_CLOSURE and not is_compliance:
+                # Only compliance lowers a high or critical incident: the others are offered only the same or higher.
+                rank = services.RANK[incident.severity]
+                choices = [c for c in Incident.Severity.choices if services.RANK[c[0]] >= rank]
+                update_form.fields["severity"].choices = choices
+        signed = incident.severity in services.SIGNED_CLOSURE
+        may_close = can_work and (not signed or is_compliance)
         if may_close and close_form is None:
             close_form = CloseForm(
                 initial={"root_cause": incident.root_cause, "corrective_actions": incident.corrective_actions}
             )
+        if close_form is not None:
+            if signed:
+                close_form.fields["password"].required = True
+                close_form.fields["password"].help_text = "Your password, to sign the closure."
+            else:
+                del close_form.fields["password"], close_form.fields["otp_token"]
         if services.can_report(request.user, incident.model):
             note_form = note_form or NoteForm()
-        if is_compliance and incident.version_id:
+        if is_compliance and incident.version_id and incident.version.status in ("production", "suspended"):
             rollback_form = rollback_form or RollbackForm()
-        if is_compliance or is_validator:
+        if (is_compliance or is_validator) and incident.model.revalidation_flag != "required":
             revalidation_form = revalidation_form or RevalidationForm()
         if is_validator and incident.version_id:
             finding_form = finding_form or FindingForm(model=incident.model)
@@ -163,6 +167,12 @@ def incident_detail(request, pk):
             "findings": incident.findings.all(),
             "signed_closure": incident.severity in services.SIGNED_CLOSURE,
             "compliance_closes": incident.is_open and can_work and close_form is None,
+            "revalidation_required": incident.model.revalidation_flag == "required",
             "timeline": object_timeline(request.user, incident),
         },
     )
+
+
+def _current(incident) -> dict:
+    names = ("status", "severity", "impact_pnl", "impact_trades", "impact_clients", "root_cause", "corrective_actions")
+    return {name: getattr(incident, name) for name in names}

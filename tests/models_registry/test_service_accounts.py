@@ -101,3 +101,13 @@ def test_compliance_creates_one_on_the_page_and_sees_its_token_once(world, brows
     refused = client.post("/service-accounts/", {"name": "Other", "models": "no-such-model", "can_read_gate": "on"})
     assert "No model has the key: no-such-model" in refused.content.decode()
     assert ServiceAccount.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_refusal_says_what_the_account_may_do(world):
+    _, token = create(world)
+    response = client_with(token).get("/api/v1/models/")
+    assert (
+        response.status_code == 403
+        and response.json()["detail"] == "This service account may read the gate, nothing else."
+    )

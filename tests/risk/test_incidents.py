@@ -380,3 +380,35 @@ def test_corrective_actions_from_the_incident_page(world, api, browser_client):
 def test_a_bad_list_filter_is_a_400_naming_it(world, api, query, field):
     response = api.as_user(world.trader).get(URL, query)
     assert response.status_code == 400 and field in response.json()
+
+
+@pytest.mark.django_db
+def test_a_version_the_policy_suspended_is_not_resumed_while_its_incident_is_open(world, api):
+    from models_registry.models import ModelVersion
+
+    publish_response(world, suspend=["high"])
+    incident_id = report(api, world.trader, severity="high").json()["id"]
+    assert ModelVersion.objects.get(pk=world.mine_v1.pk).status == "suspended"
+    resume = {"action": "resume", "comment": "Looks fine now."}
+    url = "/api/v1/models/mine/versions/1.0/transitions/"
+    refused = api.as_user(world.compliance).post(url, resume, format="json")
+    assert refused.status_code == 409 and "close it before resuming" in str(refused.json()["reasons"])
+    close = {"root_cause": "Venue outage.", "corrective_actions": "Venue dropped.", "password": PASSWORD}
+    assert api.as_user(world.compliance).post(f"{URL}{incident_id}/close/", close, format="json").status_code == 200
+    assert api.as_user(world.compliance).post(url, resume, format="json").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_page_offers_the_team_no_lower_severity_and_shows_a_refusal_beside_the_form(world, api, browser_client):
+    publish_response(world)
+    incident_id = report(api, world.trader, severity="high").json()["id"]
+    owner = browser_client.as_user(world.owner)
+    page = owner.get(f"/incidents/{incident_id}/").content.decode()
+    assert '<option value="critical"' in page and '<option value="medium"' not in page
+    refused = owner.post(
+        f"/incidents/{incident_id}/", {"action": "update", "status": "investigating", "severity": "low", "note": "x"}
+    )
+    assert refused.status_code == 200 and "Only compliance lowers the severity" in refused.content.decode()
+    auditor = browser_client.as_user(world.auditor)
+    assert 'data-testid="report-incident"' not in auditor.get("/incidents/").content.decode()
+    assert auditor.get("/incidents/new/").status_code == 403

@@ -110,7 +110,7 @@ def test_a_release_leaves_alone_a_version_that_moved_after_the_stop(world, api):
     assert release(api, world.compliance, engagement_id).status_code == 200
     assert status_of(world.theirs_v1) == "retired"
     audit = AuditEvent.objects.get(action="kill_switch.release", object_id=str(engagement_id))
-    assert audit.changes["left_suspended"] == [None, ["theirs 1.0"]]
+    assert audit.changes["left_suspended"] == [None, ["theirs 1.0 (now retired: it moved since the stop)"]]
 
 
 @pytest.mark.django_db
@@ -267,3 +267,26 @@ def test_the_revision_log_records_a_stop_when_it_happens_not_when_someone_asks(
     latest = GateDecision.objects.filter(model=world.mine).order_by("-revision").first()
     assert latest.revision == 2 and latest.allowed is False
     assert "kill_switch" in [r["code"] for r in latest.body["reasons"]]
+
+
+@pytest.mark.django_db
+def test_stops_released_in_either_order_end_with_the_versions_back(world, api):
+    compliance2 = UserFactory(username="compliance2", roles=["compliance"])
+    firm_stop = engage(api, world.compliance, scope="all").json()["id"]
+    model_stop = engage(api, world.compliance, scope="model", model="mine").json()["id"]
+    release(api, world.compliance, firm_stop)
+    assert release(api, compliance2, firm_stop).status_code == 200
+    assert status_of(world.mine_v1) == "suspended" and status_of(world.theirs_v1) == "production"
+    assert release(api, world.compliance, model_stop).status_code == 200
+    assert status_of(world.mine_v1) == "production"  # resumed by the last stop over it
+    assert decisions.decision_for(world.mine).allowed
+
+
+@pytest.mark.django_db
+def test_no_rollback_around_a_standing_stop(world, api):
+    make_version(world.developer, world.mine, label="1.1", status="production")
+    engage(api, world.compliance, scope="model", model="mine")
+    response = api.as_user(world.compliance).post(
+        "/api/v1/models/mine/versions/1.1/transitions/", {"action": "rollback", "comment": "Back."}, format="json"
+    )
+    assert response.status_code == 409 and "kill switch is engaged" in str(response.json()["reasons"])
