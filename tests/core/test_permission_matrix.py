@@ -140,7 +140,8 @@ PAGE_READS = [
     *[(f"monitor-{k}", f"/monitoring/monitors/{{monitor_{k}}}/", in_scope(k)) for k in VERSIONED],
     ("kill-switch", "/kill-switch/", lambda persona: 200 if persona in SEES_ALL else 404),
     ("incidents", "/incidents/", everyone),
-    ("incident-new", "/incidents/new/", everyone),
+    # Auditors read incidents; everyone else may report one.
+    ("incident-new", "/incidents/new/", lambda persona: 403 if persona == "auditor" else 200),
     ("service-accounts", "/service-accounts/", lambda persona: 200 if persona == "compliance" else 404),
 ]
 
