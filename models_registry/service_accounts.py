@@ -52,6 +52,13 @@ def account_of(user) -> Scope | None:
         return None
     if hasattr(user, "_vigil_service_scope"):
         return user._vigil_service_scope
+    if getattr(user, "_vigil_service_account_joined", False):
+        # Token authentication joined the account in its own query: a person is known to be one at no cost.
+        try:
+            user.service_account  # noqa: B018 - loaded by the join; raises when there is none
+        except ServiceAccount.DoesNotExist:
+            user._vigil_service_scope = None
+            return None
     cached = cache.get(_cache_key(user.pk))
     if cached is None:
         account = ServiceAccount.objects.filter(user_id=user.pk, revoked_at__isnull=True).first()

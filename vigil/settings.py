@@ -237,7 +237,8 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "vigil@localhost")
 # REST framework: token for machines, session for the browser; everything needs a login.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's, joining whether the user is a service account (models_registry/api_permissions.py).
+        "models_registry.api_permissions.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Signed in; a service account only on the endpoints marked for its capabilities (the gate, pushing data).
