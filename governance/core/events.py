@@ -5,9 +5,9 @@ transaction and the database's row locks; Celery only carries the "deliver event
 
 - emit(kind, payload) writes an Event row in the caller's transaction and, once it commits, asks a worker
   to deliver it. A rolled-back action leaves no event and notifies nobody.
-- deliver(event_id) locks the event, runs every handler subscribed to its kind in a savepoint, and marks it
-  delivered, all in one transaction: a worker that dies mid-delivery leaves it pending, and a handler that
-  raises leaves it pending for the next sweep (failed after MAX_ATTEMPTS).
+- deliver(event_id) locks the event, runs every handler subscribed to its kind, each in its own savepoint, and
+  marks it delivered, all in one transaction: a worker that dies mid-delivery leaves it pending, and a handler
+  that raises leaves it pending for the next sweep (failed after MAX_ATTEMPTS) without undoing the others.
 - deliver_pending() is the sweep (Celery beat, every minute): whatever a lost worker or a broker that was
   down at commit left behind is delivered then.
 Handlers are idempotent or deliver at least once (an e-mail may be sent twice after a crash, never lost).
@@ -58,13 +58,19 @@ def deliver(event_id: int) -> str:
         if event is None or event.status != Event.Status.PENDING:
             return event.status if event else "locked or missing"
         event.attempts += 1
-        try:
-            with transaction.atomic():  # a failing handler rolls back its own writes only
-                for handler in _handlers.get(event.kind, []):
+        errors = []
+        for handler in _handlers.get(event.kind, []):
+            # Each handler in its own savepoint: a failing one rolls back its own writes only, and never keeps
+            # another from acting (an alerting bug must not stop a breach from opening its incident). The
+            # event is retried as a whole, so the handlers that succeeded run again: they are idempotent.
+            try:
+                with transaction.atomic():
                     handler(event)
-        except Exception as exc:  # noqa: BLE001 - recorded on the event and retried by the sweep
-            logger.exception("event %s (%s) failed on attempt %s", event.pk, event.kind, event.attempts)
-            event.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            except Exception as exc:  # noqa: BLE001 - recorded on the event and retried by the sweep
+                logger.exception("event %s (%s) failed on attempt %s", event.pk, event.kind, event.attempts)
+                errors.append(f"{getattr(handler, '__qualname__', handler)}: {type(exc).__name__}: {exc}")
+        if errors:
+            event.last_error = "; ".join(errors)[:2000]
             if event.attempts >= MAX_ATTEMPTS:
                 event.status = Event.Status.FAILED
             event.save(update_fields=["attempts", "last_error", "status"])

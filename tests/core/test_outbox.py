@@ -87,6 +87,26 @@ def test_a_failing_handler_leaves_the_event_pending_then_failed_and_keeps_its_wr
 
 
 @pytest.mark.django_db
+def test_a_failing_handler_does_not_keep_the_others_of_the_same_event_from_acting(world, monkeypatch):
+    def broken(event):
+        Notification.objects.create(user=world.owner, kind="x", message="from the broken one")
+        raise RuntimeError("a bug in one subscriber")
+
+    def working(event):
+        if not Notification.objects.filter(message="from the working one").exists():  # idempotent, as required
+            Notification.objects.create(user=world.owner, kind="x", message="from the working one")
+
+    monkeypatch.setitem(events._handlers, "test.mixed", [broken, working])
+    event = events.emit("test.mixed", {})
+    assert events.deliver(event.pk) == "pending"
+    assert events.deliver(event.pk) == "pending"  # retried whole: the working one runs again, harmlessly
+    assert Notification.objects.filter(message="from the working one").count() == 1
+    assert not Notification.objects.filter(message="from the broken one").exists()
+    event.refresh_from_db()
+    assert "broken" in event.last_error and "a bug in one subscriber" in event.last_error
+
+
+@pytest.mark.django_db
 def test_it_does_not_tell_anyone_twice_about_the_same_thing(world):
     assert notify([world.owner], "finding_overdue", "Late.", dedupe_key="late:1")
     assert not notify([world.owner], "finding_overdue", "Late.", dedupe_key="late:1")  # still in the outbox
