@@ -103,6 +103,8 @@ class VigilClient:
         if max_queue < 1 or max_retries < 0:
             raise ValueError("max_queue must be at least 1 and max_retries at least 0.")
         quoted = urllib.parse.quote(model_key, safe="")
+        self._root_url = base_url.rstrip("/")
+        self._gate = None
         self.base_url = f"{base_url.rstrip('/')}/api/v1/models/{quoted}/monitoring"
         self.model_key, self.version = model_key, version
         self.batch_size, self.max_queue, self.flush_interval = batch_size, max_queue, flush_interval
@@ -189,6 +191,19 @@ class VigilClient:
             self._lost_id_set.discard(self._lost_ids[0])
         self._lost_ids.append(prediction_id)
         self._lost_id_set.add(prediction_id)
+
+    # ----- the gate -----
+
+    @property
+    def gate(self):
+        """A Gate (vigil_client.gate) on the same Vigil with the same token, created on first use with the default
+        deadline and staleness: `client.gate.check(client.model_key)`. Build a Gate yourself for other options."""
+        with self._lock:
+            if self._gate is None:
+                from vigil_client.gate import Gate  # here: gate.py imports this module
+
+                self._gate = Gate(self._root_url, self._token)
+            return self._gate
 
     # ----- state -----
 

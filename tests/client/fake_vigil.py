@@ -1,6 +1,7 @@
-"""A scripted stand-in for Vigil's monitoring API on 127.0.0.1, for the client's unit tests.
+"""Scripted stand-ins for Vigil's monitoring API (FakeVigil) and its gate (FakeGate) on 127.0.0.1, for the
+client's unit tests.
 
-Each request takes the next action of the script (201 when the script is empty):
+FakeVigil: each request takes the next action of the script (201 when the script is empty):
 - an int: that status, with a JSON body (201/200 look like Vigil's answers, with its idempotency);
 - (status, body, headers): exactly that answer;
 - "drop": close the connection without answering;
@@ -8,8 +9,10 @@ Each request takes the next action of the script (201 when the script is empty):
 """
 
 import collections
+import hashlib
 import json
 import threading
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -76,6 +79,123 @@ class FakeVigil:
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in headers.items():
                     self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):  # keep pytest's output clean
+                pass
+
+        return Handler
+
+
+class FakeGate:
+    """A stand-in for Vigil's gate (GET /api/v1/gate/{key}/) on 127.0.0.1, for the gate client's tests.
+
+    `decide(key, ...)` sets a model's decision. Each request takes the next action of the script ("ok" when the
+    script is empty):
+    - "ok": the decision with its strong ETag and `Cache-Control: private, max-age=<max_age>`, or 304 when
+      If-None-Match names that ETag (counted in `not_modified`); 404 for a key never decided;
+    - an int: that status, with {"detail": ...};
+    - "hang": read the request, then answer nothing until the test releases the server (or 30 s), then drop;
+    - "trickle": send a 200's headers, then one byte of body every 50 ms until released (or 30 s);
+    - "drop": close the connection without answering;
+    - "not_json": a 200 with a proxy's HTML page.
+    """
+
+    def __init__(self, max_age: int = 0):
+        self.max_age = max_age
+        self.decisions: dict[str, dict] = {}
+        self.script = collections.deque()
+        self.requests = []  # {"path", "headers"}, in arrival order
+        self.not_modified = 0  # requests answered 304 (If-None-Match named the current ETag)
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def decide(self, key: str, *, allowed: bool = True, reasons=(), revision: int = 1, **fields) -> dict:
+        body = {
+            "model": key,
+            "allowed": allowed,
+            "version": "1.0",
+            "status": "production",
+            "reasons": [{"code": code, "message": f"{code} (scripted)"} for code in reasons],
+            "pilot": None,
+            "conditions": "",
+            "revision": revision,
+            "decided_at": "2026-01-05T10:00:00Z",
+        } | fields
+        self.decisions[key] = body
+        return body
+
+    def etag(self, key: str) -> str:
+        canonical = json.dumps(self.decisions[key], sort_keys=True, separators=(",", ":")).encode()
+        return f'"{hashlib.sha256(canonical).hexdigest()}"'
+
+    def answer(self, *actions) -> None:
+        self.script.extend(actions)
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # as Vigil behind its web server: Content-Length framed answers
+
+            def do_GET(self):
+                path = urllib.parse.urlsplit(self.path).path  # absolute when it came through a proxy
+                with fake._lock:
+                    fake.requests.append({"path": self.path, "headers": dict(self.headers.items())})
+                    action = fake.script.popleft() if fake.script else "ok"
+                self.close_connection = True
+                if action == "hang":
+                    fake.release.wait(30)
+                    return
+                if action == "drop":
+                    return
+                if action == "trickle":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    try:
+                        while not fake.release.wait(0.05):
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                    except OSError:  # the client shut the connection
+                        pass
+                    return
+                if action == "not_json":
+                    self._send(200, b"<html><body>502 Bad Gateway</body></html>", {"Content-Type": "text/html"})
+                    return
+                if isinstance(action, int):
+                    self._send(action, json.dumps({"detail": f"scripted {action}"}).encode(), {})
+                    return
+                key = path.rstrip("/").rsplit("/", 1)[-1]
+                if key not in fake.decisions:
+                    self._send(404, b'{"detail": "No Model matches the given query."}', {})
+                    return
+                etag = fake.etag(key)
+                headers = {"ETag": etag, "Cache-Control": f"private, max-age={fake.max_age}"}
+                if self.headers.get("If-None-Match") == etag:
+                    with fake._lock:
+                        fake.not_modified += 1
+                    self._send(304, b"", headers)
+                    return
+                self._send(200, json.dumps(fake.decisions[key]).encode(), headers)
+
+            def _send(self, status, payload, headers):
+                self.send_response(status)
+                headers = {"Content-Type": "application/json"} | headers
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if status != 304:
+                    self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
