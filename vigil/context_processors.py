@@ -1,6 +1,7 @@
 from governance.core.roles import Role, user_roles
 from governance.lifecycle import queue
 from models_registry import access as inventory_access
+from risk.alerts import selectors as alerts
 from risk.gate import access as gate_access
 from risk.gate.models import KillSwitch
 from risk.monitoring import selectors as monitoring
@@ -21,6 +22,7 @@ def navigation(request):
         "nav_service_accounts": Role.COMPLIANCE in roles,
         "nav_queue": queue.needs_me_count(user),
         "nav_monitor_alerts": monitoring.alerting_count(user),
+        "nav_alerts_unread": alerts.unread_count(user),
         **_kill_switch(user),
     }
 

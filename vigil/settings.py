@@ -11,7 +11,7 @@ import dj_database_url
 import plotly
 from django.core.exceptions import ImproperlyConfigured
 
-from vigil.env import env_bool, env_int, env_json_object, env_list, env_str
+from vigil.env import env_bool, env_float, env_int, env_json_object, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VIGIL_VAR_DIR", str(BASE_DIR / "var")))
@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "risk.monitoring",
     "risk.incidents",
     "risk.gate",
+    "risk.alerts",
     "governance.demo",
 ]
 
@@ -213,6 +214,15 @@ CACHES = {
 # sooner, whatever this says), and the max-age trading systems' HTTP caches may keep an answer.
 VIGIL_GATE_CACHE_SECONDS = env_int("VIGIL_GATE_CACHE_SECONDS", 300, minimum=1)
 VIGIL_GATE_MAX_AGE_SECONDS = env_int("VIGIL_GATE_MAX_AGE_SECONDS", 1, minimum=0)
+# Alerts by webhook: how long a receiver has to answer, the first retry's wait (doubled after each failure, at
+# most an hour), how many attempts before a delivery is failed, and how long after a secret's rotation the previous
+# secret still signs (so a receiver can switch without losing deliveries). VIGIL_BASE_URL makes alert links
+# absolute in webhooks and e-mails (https://vigil.example.com).
+VIGIL_WEBHOOK_TIMEOUT_SECONDS = env_float("VIGIL_WEBHOOK_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+VIGIL_WEBHOOK_RETRY_SECONDS = env_float("VIGIL_WEBHOOK_RETRY_SECONDS", 10.0, minimum=0.01)
+VIGIL_WEBHOOK_MAX_ATTEMPTS = env_int("VIGIL_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
+VIGIL_WEBHOOK_ROTATION_GRACE_HOURS = env_int("VIGIL_WEBHOOK_ROTATION_GRACE_HOURS", 24, minimum=0)
+VIGIL_BASE_URL = env_str("VIGIL_BASE_URL", "")
 # List filters offer "Any" rather than a row of dashes.
 FILTERS_EMPTY_CHOICE_LABEL = "Any"
 VIGIL_REPORTING_CURRENCY = env_str("VIGIL_REPORTING_CURRENCY", "USD")

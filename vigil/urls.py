@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("risk.monitoring.backfill_urls")),
     path("", include("risk.incidents.urls")),
     path("", include("risk.gate.urls")),
+    path("", include("risk.alerts.urls")),
     path("", include("models_registry.urls")),
 ]
 

@@ -16,6 +16,7 @@ from governance.core.models import Event, Notification
 
 NOTIFICATION_EVENT = "notification"
 EMAIL_EVENT = "email"
+ALERT_EVENT = "alert"
 
 _kinds: dict[str, str] = {}
 
@@ -55,6 +56,28 @@ def notify(
         },
     )
     return True
+
+
+def raise_alert(
+    kind: str, *, severity: str, title: str, message: str = "", url: str = "", model=None, version=None, desk=None
+) -> None:
+    """Raise an alert from inside the transaction of what caused it (an incident opened, a kill switch engaged).
+
+    The alerts app (above every feature) decides who hears it and delivers it after commit: in-app, e-mail and
+    webhooks. Features below it only say what happened, so none of them knows the routing or the channels."""
+    events.emit(
+        ALERT_EVENT,
+        {
+            "kind": kind,
+            "severity": severity,
+            "title": title[:300],
+            "message": message[:2000],
+            "url": url,
+            "model": getattr(model, "pk", model),
+            "version": getattr(version, "pk", version),
+            "desk": getattr(desk, "pk", desk),
+        },
+    )
 
 
 def notifications_mark_read(user) -> int:

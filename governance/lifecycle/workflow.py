@@ -837,6 +837,4 @@ def _notify(step: Step, transition) -> None:
             exclude=[step.user.pk],
             **compliance,
         )
-    elif action in (Action.SUSPEND, Action.ROLLBACK):
-        what = "suspended" if action == Action.SUSPEND else "rolled back"
-        notify(step.team_ids, "alert", f"{name} was {what}: {step.comment}", url, **compliance)
+    # A suspension or a rollback is an alert: the alerts app follows the `lifecycle.transition` event.

@@ -13,12 +13,14 @@ import time
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from governance.core import signatures
 from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import Desk, Signature
+from governance.core.notifications import raise_alert
 from governance.core.policy import policy_in_force
 from governance.core.roles import Role, has_role
 from governance.core.system import system_user
@@ -137,7 +139,19 @@ def _engage(actor, scope, scope_key, model, desk, reason) -> KillSwitch:
         workflow.version_transition(actor, version, workflow.Action.SUSPEND, comment=comment)
         KillSwitchSuspension.objects.create(engagement=engagement, version=version, suspended_from=suspended_from)
     generations.bump([generations.ALL] if scope == KillSwitch.Scope.ALL else _model_keys(scope, model, desk))
+    _alert(engagement, "kill_switch_engaged", "critical", f"Kill switch engaged {engagement.scope_label}: {reason}")
     return engagement
+
+
+def _alert(engagement, kind: str, severity: str, title: str) -> None:
+    raise_alert(
+        kind,
+        severity=severity,
+        title=title,
+        url=reverse("gate:kill-switch-detail", kwargs={"pk": engagement.pk}),
+        model=engagement.model_id,
+        desk=engagement.desk_id,
+    )
 
 
 def _model_keys(scope, model, desk) -> list[str]:
@@ -201,6 +215,13 @@ def _release(actor, pk, reason) -> KillSwitch:
                 reason=reason,
                 changes={"release_requested_by": [None, actor.get_full_name() or actor.get_username()]},
             )
+            who = actor.get_full_name() or actor.get_username()
+            _alert(
+                engagement,
+                "kill_switch_release_requested",
+                "high",
+                f"{who} asked to release the firm-wide stop; a second compliance officer must sign: {reason}",
+            )
             return engagement
         if engagement.release_requested_by_id == actor.pk:
             raise Conflict(
@@ -232,6 +253,14 @@ def _release(actor, pk, reason) -> KillSwitch:
         generations.bump([generations.ALL])
     else:
         generations.bump(_model_keys(engagement.scope, engagement.model, engagement.desk))
+    still = f"; {len(left)} version{'s' if len(left) != 1 else ''} stay suspended" if left else ""
+    _alert(
+        engagement,
+        "kill_switch_released",
+        "high",
+        f"Kill switch released {engagement.scope_label}: {len(resumed)} version{'s' if len(resumed) != 1 else ''} "
+        f"resumed{still}. {reason}",
+    )
     return engagement
 
 
@@ -368,5 +397,12 @@ def kill_switch_test(actor=None) -> KillSwitchTest:
                 "blocked_during": [None, len(by_switch)],
             },
             reason="Scheduled test of the kill functionality." if actor is None else "Kill-switch test by compliance.",
+        )
+        outcome = "passed" if passed else f"FAILED ({len(allowed) - len(by_switch)} model(s) not blocked)"
+        raise_alert(
+            "kill_switch_tested",
+            severity="low" if passed else "critical",
+            title=f"Kill-switch test {outcome}: {len(by_switch)} of {len(allowed)} allowed models blocked.",
+            url=reverse("gate:kill-switch-test", kwargs={"pk": test.pk}),
         )
     return test

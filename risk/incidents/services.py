@@ -20,7 +20,7 @@ from governance.core import access, signatures
 from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import Signature
-from governance.core.notifications import notify
+from governance.core.notifications import raise_alert
 from governance.core.policy import policy_in_force
 from governance.core.roles import Role, has_role, user_roles
 from governance.core.system import system_user
@@ -57,10 +57,6 @@ def can_work_on(user, incident) -> bool:
         return True
     model = incident.model
     return model.owner_id == user.pk or model.developers.filter(pk=user.pk).exists()
-
-
-def _team_ids(model) -> list[int]:
-    return [model.owner_id, *model.developers.values_list("pk", flat=True)]
 
 
 def _locked(pk) -> Incident:
@@ -128,15 +124,21 @@ def incident_report(actor, model: Model, *, title: str, description: str, severi
     )
     _respond(incident)
     who = actor.get_full_name() or actor.get_username()
-    notify(
-        _team_ids(model),
-        "alert",
-        f"{incident.reference} ({severity}) on {model.key}, reported by {who}: {title}",
-        url_of(incident),
-        roles=[Role.COMPLIANCE],
-        exclude=[actor],
-    )
+    _alert(incident, "incident_opened", f"{incident.reference} ({severity}) on {model.key}, reported by {who}: {title}")
     return incident
+
+
+def _alert(incident, kind: str, title: str, severity: str = "") -> None:
+    """Tell the model's people (the alerts app routes it: team, validator, desk, compliance, webhooks)."""
+    raise_alert(
+        kind,
+        severity=severity or incident.severity,
+        title=title,
+        message=incident.description[:2000] if kind == "incident_opened" else "",
+        url=url_of(incident),
+        model=incident.model_id,
+        version=incident.version_id,
+    )
 
 
 def incident_from_breach(payload: dict) -> Incident | None:
@@ -157,25 +159,13 @@ def incident_from_breach(payload: dict) -> Incident | None:
     raise Conflict(f"Could not record the breach of result {result.pk} against its monitor's incident.")
 
 
-def _breach_text(monitor, result) -> str:
-    from governance.core.templatetags.display import money
-    from risk.monitoring.measures import MEASURES, format_value, label
-
-    unit = MEASURES[monitor.measure].unit
-    value, breach = format_value(unit, result.value, money), format_value(unit, monitor.breach, money)
-    side = "above" if monitor.direction == "above" else "below"
-    return (
-        f"{label(monitor)} at {value}, {side} its breach threshold {breach} (as of {result.slot:%Y-%m-%d %H:%M} UTC)."
-    )
-
-
 def _open_or_add(result) -> Incident:
-    from risk.monitoring.measures import label
+    from risk.monitoring.measures import label, result_text
 
     monitor = result.monitor
     version = monitor.version
     model = version.model
-    text = _breach_text(monitor, result)
+    text = result_text(monitor, result)
     incident = Incident.objects.select_for_update().filter(monitor=monitor, status__in=OPEN_STATUSES).first()
     if incident is not None:
         # Every breach is linked; the timeline says so at most hourly (a monitor on a one-minute schedule would
@@ -207,13 +197,7 @@ def _open_or_add(result) -> Incident:
         reason="A monitor breached its threshold.",
     )
     _respond(incident)
-    notify(
-        _team_ids(model) + ([model.validator_id] if model.validator_id else []),
-        "alert",
-        f"{incident.reference} ({severity}) opened on {model.key}: {incident.title}",
-        url_of(incident),
-        roles=[Role.COMPLIANCE],
-    )
+    _alert(incident, "incident_opened", f"{incident.reference} ({severity}) opened on {model.key}: {incident.title}")
     return incident
 
 
@@ -301,6 +285,13 @@ def incident_update(actor, incident, *, note: str = "", **fields) -> Incident:
     audit_record(actor, "incident.update", incident, changes=changes, reason=note)
     if "severity" in changes:
         _respond(incident)  # a raised severity may now stop the model or require its revalidation
+        old, new = changes["severity"]
+        if RANK[new] > RANK[old]:
+            _alert(
+                incident,
+                "incident_escalated",
+                f"{incident.reference} on {incident.model.key} raised to {new}: {incident.title}",
+            )
     return incident
 
 
@@ -502,13 +493,8 @@ def _close(actor, pk, root_cause, corrective_actions, post_incident_review, sign
         incident,
         changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
     )
-    notify(
-        _team_ids(incident.model),
-        "alert",
-        f"{incident.reference} on {incident.model.key} closed: {root_cause[:200]}",
-        url_of(incident),
-        roles=[Role.COMPLIANCE],
-        exclude=[actor],
+    _alert(
+        incident, "incident_closed", f"{incident.reference} on {incident.model.key} closed: {root_cause[:200]}", "low"
     )
     return incident
 

@@ -204,3 +204,17 @@ def format_value(unit: str, value, money=None) -> str:
     if float(value).is_integer() and abs(value) < 1e6:
         return f"{int(value)}"
     return f"{value:.3f}"
+
+
+def result_text(monitor, result, outcome: str = "breach") -> str:
+    """One sentence for a warning or a breach: "PSI of the score at 0.31, above its breach threshold 0.25 (as of
+    ...)" (incidents and alerts say it the same way)."""
+    from governance.core.templatetags.display import money
+
+    unit = MEASURES[monitor.measure].unit
+    threshold = monitor.breach if outcome == "breach" else monitor.warn
+    value, limit = format_value(unit, result.value, money), format_value(unit, threshold, money)
+    side = "above" if monitor.direction == "above" else "below"
+    what = "breach" if outcome == "breach" else "warning"
+    return f"{label(monitor)} at {value}, {side} its {what} threshold {limit} (as of {result.slot:%Y-%m-%d %H:%M} UTC)."
+

@@ -4,7 +4,9 @@ VIGIL_TEST_FAULT=hang: the first attempt stops mid-run (the test kills the worke
 VIGIL_TEST_FAULT=database: the first attempt loses its database connection (a transient error);
 VIGIL_TEST_FAULT=monitor_hang: the first worker about to measure a cycle's second version (the first one recorded)
 writes its pid to the file VIGIL_TEST_FAULT_MARKER names and stops there (the test kills it mid-cycle); every
-other measurement runs.
+other measurement runs;
+VIGIL_TEST_FAULT=webhook_hang: the first webhook attempt stops after its claim, before it posts (the test kills
+the worker there).
 """
 
 import os
@@ -61,6 +63,19 @@ def measure_with_fault(monitor, slot, data=None):
 
 
 evaluation.measure = measure_with_fault
+
+from risk.alerts import webhooks  # noqa: E402
+
+real_post = webhooks.post
+
+
+def post_with_fault(delivery, number, content):
+    if os.environ.get("VIGIL_TEST_FAULT") == "webhook_hang" and number == 1:
+        time.sleep(300)
+    return real_post(delivery, number, content)
+
+
+webhooks.post = post_with_fault
 
 if __name__ == "__main__":
     app.worker_main(["worker", "--pool=solo", "--loglevel=WARNING", "-Q", "celery", "--without-heartbeat"])

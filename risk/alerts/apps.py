@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    """Alerts: monitor warnings and breaches, incidents, suspensions and kill-switch actions told to the people
+    concerned (in-app, e-mail) and to receivers (signed webhooks), after the causing transaction commits."""
+
+    name = "risk.alerts"
+    label = "alerts"
+    verbose_name = "Alerts"
+
+    def ready(self):
+        from governance.core import events
+        from governance.core.notifications import ALERT_EVENT
+        from risk.alerts import access, services, tasks  # noqa: F401 - tasks
+
+        access.register()
+        events.subscribe(ALERT_EVENT, services.on_alert_event)
+        events.subscribe("monitoring.alert", services.on_monitor_event)
+        events.subscribe("lifecycle.transition", services.on_transition_event)
