@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from governance.lifecycle.models import VersionTransition
 from governance.lifecycle.selectors import conditions_of_use
 from models_registry.choices import LifecycleStatus as S
 from risk.gate import generations
@@ -70,7 +71,7 @@ def compute(model, now: dt.datetime | None = None) -> Computed:
     if version is None:
         shown = by_status.get(S.SUSPENDED) or by_status.get(S.APPROVED)
         if shown is not None and shown.status == S.SUSPENDED:
-            reasons.append(reason("suspended", f"Version {shown.version} is suspended; no version is in use."))
+            reasons.append(_suspended(shown))
         elif shown is not None:
             reasons.append(
                 reason("not_approved", f"Version {shown.version} is approved but its pilot has not started.")
@@ -121,6 +122,27 @@ def compute(model, now: dt.datetime | None = None) -> Computed:
         "conditions": conditions_of_use(version) if version is not None else "",
     }
     return Computed(body, min(boundaries) if boundaries else None)
+
+
+def _suspended(version) -> dict:
+    """Why the version is stopped, as its suspension said (the incident, when the policy suspended it)."""
+    step = (
+        VersionTransition.objects.filter(version=version, to_status=S.SUSPENDED)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    if step is None:
+        return reason("suspended", f"Version {version.version} is suspended; no version is in use.")
+    cause = (step.details or {}).get("by_policy") or {}
+    who = "the governance policy" if cause else (step.actor.get_full_name() or step.actor.get_username())
+    extra = {"incident": cause["incident"]} if cause.get("incident") else {}
+    return reason(
+        "suspended",
+        f"Version {version.version} was suspended on {step.at:%Y-%m-%d %H:%M} UTC by {who}: {step.comment[:300]} "
+        "No version is in use.",
+        **extra,
+    )
 
 
 def _pilot_limits(pilot) -> dict | None:

@@ -10,6 +10,7 @@ from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
 from governance.core.roles import Role, has_role
 from governance.core.selectors import object_timeline
+from governance.lifecycle import workflow
 from models_registry import selectors as registry
 from models_registry.models import Model
 from risk.incidents import selectors, services
@@ -90,7 +91,11 @@ ACTIONS = {
     "update": (UpdateForm, services.incident_update, "{ref} updated."),
     "note": (NoteForm, services.incident_note, "Added to the timeline."),
     "close": (CloseForm, services.incident_close, "{ref} closed."),
-    "rollback": (RollbackForm, services.incident_rollback, "{model} rolled back to its previous version."),
+    "rollback": (
+        RollbackForm,
+        services.incident_rollback,
+        "{model} rolled back: see the timeline for the version now in use.",
+    ),
     "revalidation": (RevalidationForm, services.incident_require_revalidation, "{model} is marked for revalidation."),
     "finding": (FindingForm, services.incident_raise_finding, "Finding raised and linked to the incident."),
 }
@@ -123,6 +128,7 @@ def incident_detail(request, pk):
         messages.error(request, "Nothing was changed: see the form below.")
     update_form, note_form, close_form = bound.get("update"), bound.get("note"), bound.get("close")
     rollback_form, revalidation_form, finding_form = (bound.get(k) for k in ("rollback", "revalidation", "finding"))
+    rollback_to = None
     if incident.is_open:
         if update_form is not None or can_work:
             update_form = update_form or UpdateForm(initial=_current(incident))
@@ -147,6 +153,7 @@ def incident_detail(request, pk):
             note_form = note_form or NoteForm()
         if is_compliance and incident.version_id and incident.version.status in ("production", "suspended"):
             rollback_form = rollback_form or RollbackForm()
+            rollback_to = workflow.previous_production(incident.version)
         if (is_compliance or is_validator) and incident.model.revalidation_flag != "required":
             revalidation_form = revalidation_form or RevalidationForm()
         if is_validator and incident.version_id:
@@ -162,6 +169,7 @@ def incident_detail(request, pk):
             "note_form": note_form,
             "close_form": close_form,
             "rollback_form": rollback_form,
+            "rollback_to": rollback_to,
             "revalidation_form": revalidation_form,
             "finding_form": finding_form,
             "findings": incident.findings.all(),

@@ -217,4 +217,3 @@ def result_text(monitor, result, outcome: str = "breach") -> str:
     side = "above" if monitor.direction == "above" else "below"
     what = "breach" if outcome == "breach" else "warning"
     return f"{label(monitor)} at {value}, {side} its {what} threshold {limit} (as of {result.slot:%Y-%m-%d %H:%M} UTC)."
-

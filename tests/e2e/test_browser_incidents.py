@@ -105,7 +105,9 @@ def test_a_breach_opens_an_incident_the_policy_suspends_the_gate_blocks_and_comp
     gate = page.locator("section[data-panel=gate]")
     expect(gate.get_by_test_id("gate-answer")).to_have_text("blocked")
     expect(gate).to_contain_text("Version concerned: 1.1 (suspended); none may be used now.")
-    expect(gate.get_by_test_id("gate-reasons")).to_contain_text("Suspended: Version 1.1 is suspended")
+    # The reason names the incident and the policy that stopped it.
+    expect(gate.get_by_test_id("gate-reasons")).to_contain_text("Suspended: Version 1.1 was suspended on")
+    expect(gate.get_by_test_id("gate-reasons")).to_contain_text(f"by the governance policy: {incident.reference}")
     incidents_panel = page.locator("section[data-panel=incidents]")
     expect(incidents_panel.get_by_test_id("open-incidents")).to_contain_text(incident.reference)
     versions = page.get_by_test_id("version-table")
@@ -116,6 +118,7 @@ def test_a_breach_opens_an_incident_the_policy_suspends_the_gate_blocks_and_comp
     blocked = gate_answer(live_server, trader_token)
     assert blocked["allowed"] is False and blocked["version"] == "1.1" and blocked["status"] == "suspended"
     assert [r["code"] for r in blocked["reasons"]] == ["suspended"]
+    assert blocked["reasons"][0]["incident"] == incident.reference
 
     # Compliance rolls back from the incident page (the lifecycle's rollback signs nothing: a reason is all it asks).
     page.goto(f"{live_server.url}/incidents/{incident.pk}/")
@@ -123,8 +126,12 @@ def test_a_breach_opens_an_incident_the_policy_suspends_the_gate_blocks_and_comp
     expect(form).to_contain_text("Retire version 1.1 and return the model to its previous approved version")
     form.locator("textarea[name=comment]").fill("Hit rate collapsed on 1.1; 1.0 traded cleanly for a year.")
     shot(page, "04-rollback-form")
-    form.get_by_role("button", name="Roll back").click()
-    expect(page.locator("text=mine rolled back to its previous version.")).to_be_visible()
+    expect(form.get_by_test_id("rollback-to")).to_have_text("1.0")
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    form.get_by_role("button", name="Roll back to 1.0").click()
+    expect(page.locator("text=mine rolled back: see the timeline")).to_be_visible()
+    assert dialogs == ["Retire 1.1 and put 1.0 back in production?"]
     action = page.locator("[data-testid=entries] tbody tr").filter(has_text="Corrective action")
     expect(action).to_have_count(1)
     expect(action.locator("td").nth(1)).to_have_text(world.compliance.get_full_name())

@@ -39,7 +39,7 @@ def test_it_filters_and_shows_form_errors_in_the_browser(page, live_server):
     page.click("text=Apply")
     assert table_keys(page) == {"draft-on-desk"}
 
-    page.click("text=Register model")
+    page.click("text=Register a model")
     page.fill("#id_key", "mine")  # taken
     page.fill("#id_name", "Duplicate")
     page.select_option("#id_purpose", "alpha")

@@ -1,6 +1,7 @@
 """/api/v1/alerts/ (the log, with each webhook attempt), /api/v1/alerts/mutes/ (a person's mutes) and
 /api/v1/webhooks/ (receivers: compliance manages, auditors read). Thin views over services.py."""
 
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
@@ -65,7 +66,7 @@ class AlertListView(generics.ListAPIView):
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
     queryset = Alert.objects.none()
-    search_fields: list[str] = []
+    filter_backends = [DjangoFilterBackend]  # the filters above only: no free-text search, no client ordering
 
     def get_queryset(self):
         return selectors.alert_list(self.request.user)
