@@ -8,10 +8,15 @@ production on the trader's desk:
 2. GET /api/v1/gate/?desk= for the whole desk (a trading system at start-up): latency;
 3. a decision computed afresh, in-process (what a request after a change pays once);
 4. from the kill switch's commit to the first blocked answer seen by a client polling the gate as fast as it can
-   (the gate must answer blocked from the next request), over several engage/release rounds.
+   (the gate must answer blocked from the next request), over several engage/release rounds;
+5. latency at a steady offered rate (Debian's `hey -c 50 -q R/50`: 50 connections, each paced, so the rate is
+   offered whatever the answers take; a closed loop would measure throughput instead): p50/p95/p99 at 1,000
+   requests a second with and without If-None-Match, then the highest rate of a ladder whose p99 stays under
+   25 ms and that the server actually kept up with;
+6. from a breach being recorded to its webhook arriving, with a Celery worker on Redis (bench/alert_delay.py).
 
-Run by hand (never by the test command):
-    .venv/bin/python bench/gate.py [--requests N] [--clients C] [--workers W] [--desk-models M]
+Run by hand (never by the test command), with PostgreSQL and Redis up and `apt-get install hey`:
+    .venv/bin/python bench/gate.py [--requests N] [--clients C] [--workers W] [--desk-models M] [--rates ...]
 """
 
 import argparse
@@ -107,6 +112,40 @@ def kill_switch_rounds(base: str, token: str, world, rounds: int) -> list[float]
     return delays
 
 
+def hey(url: str, token: str, rate: int, seconds: int, connections: int, etag: str = "") -> dict:
+    """One steady run of `hey` at `rate` requests a second: achieved rate, p50/p95/p99 (ms) and status codes."""
+    import re
+    import shutil
+    import subprocess
+
+    if shutil.which("hey") is None:
+        raise SystemExit("`hey` is not installed: apt-get install -y hey")
+    per_connection = max(1, round(rate / connections))
+    command = ["hey", "-z", f"{seconds}s", "-c", str(connections), "-q", str(per_connection)]
+    command += ["-H", f"Authorization: Token {token}"]
+    if etag:
+        command += ["-H", f"If-None-Match: {etag}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    found = {int(p): float(v) * 1000 for p, v in re.findall(r"(\d+)%% in ([0-9.]+) secs".replace("%%", "%"), out)}
+    achieved = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+    codes = dict(re.findall(r"\[(\d+)\]\s+(\d+) responses", out))
+    return {
+        "offered": per_connection * connections,
+        "achieved": achieved,
+        "p50": found.get(50),
+        "p95": found.get(95),
+        "p99": found.get(99),
+        "codes": codes,
+    }
+
+
+def hey_line(label: str, r: dict) -> str:
+    return (
+        f"  {label:<34} offered {r['offered']:>5}/s achieved {r['achieved']:>7.0f}/s; p50 {r['p50']:6.1f} ms, "
+        f"p95 {r['p95']:6.1f} ms, p99 {r['p99']:6.1f} ms  {r['codes']}"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
@@ -114,7 +153,12 @@ def main():
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--desk-models", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=15, help="length of each steady-rate run")
+    parser.add_argument("--rates", default="100,200,300,400,600,800,1000", help="the ladder of offered rates")
+    parser.add_argument("--alert-rounds", type=int, default=100)
+    parser.add_argument("--skip", default="", help="sections to skip, e.g. 1,2,3,4")
     args = parser.parse_args()
+    skip = {int(x) for x in args.skip.split(",") if x}
 
     var_dir = tempfile.mkdtemp(prefix="vigil-bench-gate-")
     os.environ["DATABASE_URL"] = f"{shared.SERVER}/{DATABASE}"
@@ -157,7 +201,12 @@ def main():
                 desk=world.desk,
             )
             make_version(world.developer, model, label="1.0", status="production")
-        token = Token.objects.get_or_create(user=world.trader)[0].key
+        # The gate's real callers are trading systems: a service account scoped to the desk (the kill-switch
+        # rounds poll as the trader, a person who sees the same models).
+        from models_registry.service_accounts import service_account_create
+
+        _account, token = service_account_create(world.compliance, name="bench trading system", desk=world.desk)
+        trader_token = Token.objects.get_or_create(user=world.trader)[0].key
         print(
             f"scratch database {DATABASE}: the test world and {args.desk_models} more production models on the "
             f"desk, set up in {time.perf_counter() - started:.1f} s; {shared.load()}"
@@ -169,37 +218,69 @@ def main():
         shared.wait_up(f"{base}/health/", server)
         url = f"{base}/api/v1/gate/mine/"
 
-        shared.section(
-            f"1. GET /api/v1/gate/mine/, {args.requests:,} requests from {args.clients} client threads, "
-            f"gunicorn {args.workers} sync workers"
-        )
         import requests
 
         first = requests.get(url, headers={"Authorization": f"Token {token}"})
         etag = first.headers["ETag"]
         hammer(url, token, args.clients * 50, args.clients)  # warm every worker's cache
-        report("cached decision (200)", *hammer(url, token, args.requests, args.clients))
-        report(
-            "If-None-Match with its ETag (304)",
-            *hammer(url, token, args.requests, args.clients, {"If-None-Match": etag}),
-        )
 
-        shared.section(f"2. GET /api/v1/gate/?desk=sys-eq ({args.desk_models + 1} models the trader sees)")
-        desk_url = f"{base}/api/v1/gate/?desk=sys-eq"
-        hammer(desk_url, token, args.clients * 10, args.clients)
-        report("the whole desk, cached", *hammer(desk_url, token, max(200, args.requests // 20), args.clients))
+        if 1 not in skip:
+            shared.section(
+                f"1. GET /api/v1/gate/mine/, {args.requests:,} requests from {args.clients} client threads, "
+                f"gunicorn {args.workers} sync workers"
+            )
+            report("cached decision (200)", *hammer(url, token, args.requests, args.clients))
+            report(
+                "If-None-Match with its ETag (304)",
+                *hammer(url, token, args.requests, args.clients, {"If-None-Match": etag}),
+            )
 
-        shared.section("3. a decision computed afresh, in-process (after a change, once)")
-        model = Model.objects.select_related("desk").get(key="mine")
-        seconds, _ = shared.median_time(lambda: decisions.compute(model), 50)
-        print(f"  decisions.compute: median {seconds * 1000:.1f} ms")
+        if 2 not in skip:
+            shared.section(f"2. GET /api/v1/gate/?desk=sys-eq ({args.desk_models + 1} models the trader sees)")
+            desk_url = f"{base}/api/v1/gate/?desk=sys-eq"
+            hammer(desk_url, token, args.clients * 10, args.clients)
+            report("the whole desk, cached", *hammer(desk_url, token, max(200, args.requests // 20), args.clients))
 
-        shared.section(f"4. kill switch engaged -> first blocked answer, {args.rounds} rounds")
-        delays = kill_switch_rounds(base, token, world, args.rounds)
-        print(
-            f"  from the engage commit to the first blocked answer: median {statistics.median(delays) * 1000:.1f} ms, "
-            f"worst {max(delays) * 1000:.1f} ms (each round engages, waits, releases)"
-        )
+        if 3 not in skip:
+            shared.section("3. a decision computed afresh, in-process (after a change, once)")
+            model = Model.objects.select_related("desk").get(key="mine")
+            seconds, _ = shared.median_time(lambda: decisions.compute(model), 50)
+            print(f"  decisions.compute: median {seconds * 1000:.1f} ms")
+
+        if 4 not in skip:
+            shared.section(f"4. kill switch engaged -> first blocked answer, {args.rounds} rounds")
+            delays = kill_switch_rounds(base, trader_token, world, args.rounds)
+            print(
+                f"  from the engage commit to the first blocked answer: median "
+                f"{statistics.median(delays) * 1000:.1f} ms, worst {max(delays) * 1000:.1f} ms "
+                "(each round engages, waits, releases)"
+            )
+
+        if 5 not in skip:
+            shared.section(
+                f"5. steady offered rate, 50 connections (hey), {args.seconds} s a run, gunicorn {args.workers} workers"
+            )
+            print(hey_line("1,000/s, cached decision (200)", hey(url, token, 1000, args.seconds, 50)))
+            print(hey_line("1,000/s, If-None-Match (304)", hey(url, token, 1000, args.seconds, 50, etag)))
+            best = None
+            for rate in [int(r) for r in args.rates.split(",")]:
+                result = hey(url, token, rate, args.seconds, 50)
+                print(hey_line(f"ladder {rate}/s (200)", result))
+                if result["p99"] < 25 and result["achieved"] >= 0.95 * result["offered"]:
+                    best = rate
+            print(f"  highest steady rate with p99 under 25 ms: {best or 'none of the ladder'}/s")
+
+        if 6 not in skip:
+            from bench import alert_delay
+
+            shared.section(f"6. breach recorded -> its webhook received, {args.alert_rounds} breaches, one worker")
+            waits = alert_delay.breach_to_webhook(
+                world, args.alert_rounds, os.environ["DATABASE_URL"], var_dir, concurrency=2
+            )
+            print(
+                f"  median {statistics.median(waits) * 1000:.0f} ms, p95 {percentile(waits, 0.95) * 1000:.0f} ms, "
+                f"p99 {percentile(waits, 0.99) * 1000:.0f} ms, worst {max(waits) * 1000:.0f} ms"
+            )
     finally:
         if server is not None:
             shared.stop(server)

@@ -223,6 +223,8 @@ VIGIL_WEBHOOK_RETRY_SECONDS = env_float("VIGIL_WEBHOOK_RETRY_SECONDS", 10.0, min
 VIGIL_WEBHOOK_MAX_ATTEMPTS = env_int("VIGIL_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
 VIGIL_WEBHOOK_ROTATION_GRACE_HOURS = env_int("VIGIL_WEBHOOK_ROTATION_GRACE_HOURS", 24, minimum=0)
 VIGIL_BASE_URL = env_str("VIGIL_BASE_URL", "")
+# A monitor that stays in warning or breach is alerted again at most this often (a change of outcome at once).
+VIGIL_ALERT_REPEAT_MINUTES = env_int("VIGIL_ALERT_REPEAT_MINUTES", 60, minimum=0)
 # List filters offer "Any" rather than a row of dashes.
 FILTERS_EMPTY_CHOICE_LABEL = "Any"
 VIGIL_REPORTING_CURRENCY = env_str("VIGIL_REPORTING_CURRENCY", "USD")

@@ -10,11 +10,12 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self):
-        from governance.core import events
+        from governance.core import events, panels
         from governance.core.notifications import ALERT_EVENT
-        from risk.alerts import access, services, tasks  # noqa: F401 - tasks
+        from risk.alerts import access, services, tasks, views  # noqa: F401 - tasks
 
         access.register()
         events.subscribe(ALERT_EVENT, services.on_alert_event)
         events.subscribe("monitoring.alert", services.on_monitor_event)
         events.subscribe("lifecycle.transition", services.on_transition_event)
+        panels.register(panels.Panel(panels.MODEL_PAGE, "alerts", 5, "alerts/panels/alerts.html", views.model_panel))

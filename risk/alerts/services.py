@@ -28,9 +28,11 @@ from governance.core.roles import Role, has_role
 from risk.alerts import routing, webhooks
 from risk.alerts.models import Alert, AlertMute, Kind, Severity, WebhookDelivery, WebhookEndpoint
 
-# A monitor that stays in warning or breach is told again at most this often (a one-minute schedule would
-# otherwise alert sixty times an hour); a change of outcome is told at once.
-REPEAT_EVERY = dt.timedelta(hours=1)
+
+def repeat_every() -> dt.timedelta:
+    """A monitor that stays in warning or breach is told again at most this often (a one-minute schedule would
+    otherwise alert sixty times an hour); a change of outcome is told at once."""
+    return dt.timedelta(minutes=settings.VIGIL_ALERT_REPEAT_MINUTES)
 
 
 # --- From events -------------------------------------------------------------------------------------------
@@ -67,7 +69,7 @@ def on_monitor_event(event) -> Alert | None:
     version, model = monitor.version, monitor.version.model
     kind = Kind.MONITOR_BREACH if outcome == "breach" else Kind.MONITOR_WARN
     subject = f"monitor:{monitor.pk}"
-    if Alert.objects.filter(subject=subject, kind=kind, occurred_at__gte=result.evaluated_at - REPEAT_EVERY).exists():
+    if Alert.objects.filter(subject=subject, kind=kind, occurred_at__gte=result.evaluated_at - repeat_every()).exists():
         return None
     severity = SEVERITY_BY_TIER.get(model.risk_tier, Severity.HIGH) if kind == Kind.MONITOR_BREACH else Severity.MEDIUM
     text = result_text(monitor, result, outcome)

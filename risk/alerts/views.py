@@ -20,6 +20,11 @@ from risk.alerts.models import Kind
 PAGE = 50
 
 
+def model_panel(request, model) -> dict:
+    """The model page: its last alerts (the model is visible, so are its alerts)."""
+    return {"model_alerts": list(selectors.alert_list(request.user).filter(model=model)[:8])}
+
+
 def alert_list(request):
     base = selectors.alert_list(request.user)
     filterset = AlertFilterSet(request.GET, queryset=base)

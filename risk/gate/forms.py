@@ -1,6 +1,8 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from governance.core.models import Desk
+from risk.gate import killswitch
 from risk.gate.models import KillSwitch
 
 
@@ -34,21 +36,15 @@ class EngageForm(SignatureFields):
     field_order = ["scope", "model", "desk", "reason", "password", "otp_token"]
 
     def clean(self):
-        from models_registry.models import Model
-
         data = super().clean()
-        scope = data.get("scope")
-        if scope == KillSwitch.Scope.MODEL:
-            model = Model.objects.filter(key=(data.get("model") or "").strip()).select_related("desk").first()
-            if model is None:
-                self.add_error("model", "Name an existing model's key.")
-            data["model"] = model
-        else:
-            data["model"] = None
-        if scope == KillSwitch.Scope.DESK and data.get("desk") is None:
-            self.add_error("desk", "Choose the desk to stop.")
-        if scope != KillSwitch.Scope.DESK:
-            data["desk"] = None
+        if data.get("scope"):
+            try:
+                data["model"], data["desk"] = killswitch.scope_targets(
+                    data["scope"], data.get("model"), data.get("desk")
+                )
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    self.add_error(field, messages)
         return data
 
 

@@ -68,6 +68,24 @@ def resolve_scope(scope: str, model: Model | None = None, desk: Desk | None = No
     raise ValidationError({"scope": ["Choose model, desk or all."]})
 
 
+def scope_targets(scope: str, model_key=None, desk=None) -> tuple[Model | None, Desk | None]:
+    """The model and the desk a stop names, from a page's or the API's input (a model key; a desk or its code):
+    only what the scope uses, each checked to exist, errors by field (the page and the API say it the same way)."""
+    model = None
+    if scope == KillSwitch.Scope.MODEL:
+        key = model_key.strip() if isinstance(model_key, str) else ""
+        model = Model.objects.filter(key=key).select_related("desk").first() if key else None
+        if model is None:
+            raise ValidationError({"model": ["Name an existing model's key."]})
+    if scope != KillSwitch.Scope.DESK:
+        return model, None
+    if isinstance(desk, str):
+        desk = Desk.objects.filter(code=desk).first() if desk else None
+    if not isinstance(desk, Desk):
+        raise ValidationError({"desk": ["Choose the desk to stop (an existing desk's code)."]})
+    return model, desk
+
+
 def models_in_scope(scope: str, model=None, desk=None):
     if scope == KillSwitch.Scope.ALL:
         return Model.objects.all()

@@ -14,6 +14,7 @@ from governance.lifecycle import workflow
 from models_registry import selectors as registry
 from models_registry.models import Model
 from risk.incidents import selectors, services
+from risk.incidents.filters import IncidentFilterSet
 from risk.incidents.forms import (
     CloseForm,
     FindingForm,
@@ -38,14 +39,11 @@ def model_panel(request, model) -> dict | None:
 
 
 def incident_list(request):
-    incidents = selectors.incident_list(request.user)
-    status, severity = request.GET.get("status", "active"), request.GET.get("severity", "")
-    if status == "active":
-        incidents = incidents.filter(status__in=services.OPEN_STATUSES)
-    elif status in Incident.Status.values:
-        incidents = incidents.filter(status=status)
-    if severity in Incident.Severity.values:
-        incidents = incidents.filter(severity=severity)
+    query = request.GET.copy()
+    query.setdefault("status", "active")  # the page opens on what is still being worked on
+    filterset = IncidentFilterSet(query, queryset=selectors.incident_list(request.user))
+    incidents = filterset.qs if filterset.is_valid() else Incident.objects.none()
+    status, severity = query.get("status", "active"), query.get("severity", "")
     page = Paginator(incidents, PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -57,7 +55,9 @@ def incident_list(request):
             "statuses": Incident.Status.choices,
             "severities": Incident.Severity.choices,
             "can_report": services.reports_incidents(request.user),
+            "filter_errors": filterset.errors,
         },
+        status=400 if filterset.errors else 200,
     )
 
 

@@ -68,13 +68,13 @@ def test_a_breach_reaches_the_models_people_its_desk_and_compliance_in_app_by_em
 
 @pytest.mark.django_db
 def test_a_monitor_that_stays_in_breach_is_told_once_an_hour_and_a_warning_only_to_the_models_people(
-    world, breaching, monkeypatch
+    world, breaching, settings
 ):
     evaluation.evaluate(breaching, NOW - dt.timedelta(minutes=10))
     evaluation.evaluate(breaching, NOW)
     deliver()
     assert Alert.objects.filter(kind="monitor_breach").count() == 1
-    monkeypatch.setattr(services, "REPEAT_EVERY", dt.timedelta(0))
+    settings.VIGIL_ALERT_REPEAT_MINUTES = 0
     evaluation.evaluate(breaching, NOW + dt.timedelta(minutes=10))
     deliver()
     assert Alert.objects.filter(kind="monitor_breach").count() == 2

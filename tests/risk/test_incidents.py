@@ -412,3 +412,16 @@ def test_the_page_offers_the_team_no_lower_severity_and_shows_a_refusal_beside_t
     auditor = browser_client.as_user(world.auditor)
     assert 'data-testid="report-incident"' not in auditor.get("/incidents/").content.decode()
     assert auditor.get("/incidents/new/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_incident_page_and_the_api_share_their_filters(world, api, client):
+    report(api, world.trader, severity="high")
+    client.force_login(world.compliance)
+    assert "INC-" in client.get("/incidents/").content.decode()  # opens on what is not closed
+    assert client.get("/incidents/?severity=low").content.decode().count("INC-0") == 0
+    bad = client.get("/incidents/?status=lost")
+    assert bad.status_code == 400 and "Status:" in bad.content.decode()
+    listed = api.as_user(world.compliance).get(URL, {"status": "active", "severity": "high"}).json()
+    assert listed["count"] == 1 and listed["results"][0]["severity"] == "high"
+    assert api.as_user(world.compliance).get(URL, {"status": "closed"}).json()["count"] == 0

@@ -10,6 +10,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -19,7 +20,6 @@ from rest_framework.views import APIView
 from governance.core.api.pagination import StandardPagination, page_of
 from governance.core.models import Desk
 from models_registry import selectors as registry
-from models_registry.models import Model
 from risk.gate import decisions, killswitch, selectors
 from risk.gate.access import reads_kill_switch, uses_kill_switch
 from risk.gate.models import KillSwitch
@@ -176,20 +176,10 @@ class EngageSerializer(serializers.Serializer):
     otp_token = serializers.CharField(required=False, allow_blank=True, max_length=12, write_only=True)
 
     def validate(self, data):
-        if data["scope"] == KillSwitch.Scope.MODEL:
-            model = Model.objects.filter(key=data.get("model") or "").select_related("desk").first()
-            if model is None:
-                raise serializers.ValidationError({"model": ["Name an existing model's key."]})
-            data["model"] = model
-        else:
-            data["model"] = None
-        if data["scope"] == KillSwitch.Scope.DESK:
-            desk = Desk.objects.filter(code=data.get("desk") or "").first()
-            if desk is None:
-                raise serializers.ValidationError({"desk": ["Name an existing desk's code."]})
-            data["desk"] = desk
-        else:
-            data["desk"] = None
+        try:
+            data["model"], data["desk"] = killswitch.scope_targets(data["scope"], data.get("model"), data.get("desk"))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
         return data
 
 

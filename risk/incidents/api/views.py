@@ -1,14 +1,15 @@
 """/api/v1/incidents/: report, read, work on and close incidents (thin views over services.py)."""
 
 from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.core.api.pagination import StandardPagination, page_of
 from models_registry import selectors as registry
 from risk.incidents import selectors, services
+from risk.incidents.filters import IncidentFilterSet
 from risk.incidents.models import Incident
 
 
@@ -97,31 +98,22 @@ class CloseSerializer(serializers.Serializer):
     otp_token = serializers.CharField(required=False, allow_blank=True, max_length=12, write_only=True)
 
 
-class FilterSerializer(serializers.Serializer):
-    model = serializers.CharField(required=False, max_length=100, help_text="A model's key.")
-    status = serializers.ChoiceField(required=False, choices=Incident.Status.choices)
-    severity = serializers.ChoiceField(required=False, choices=Incident.Severity.choices)
-
-
 def _detail(user, pk):
     return get_object_or_404(
         selectors.incident_list(user).prefetch_related("entries__author", "results", "findings"), pk=pk
     )
 
 
-class IncidentListView(APIView):
-    @extend_schema(parameters=[FilterSerializer], responses=page_of(IncidentSerializer, "IncidentPage"))
-    def get(self, request):
-        query = FilterSerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)  # a bad filter is a 400 naming it (and never reaches the database)
-        incidents = selectors.incident_list(request.user).prefetch_related("entries__author", "results", "findings")
-        for name, field in (("model", "model__key"), ("status", "status"), ("severity", "severity")):
-            value = query.validated_data.get(name)
-            if value:
-                incidents = incidents.filter(**{field: value})
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(incidents, request, view=self)
-        return paginator.get_paginated_response(IncidentSerializer(page, many=True).data)
+class IncidentListView(generics.ListAPIView):
+    """Incidents on the models the caller may see, newest first; filter by model key, status, severity."""
+
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilterSet
+    filter_backends = [DjangoFilterBackend]  # a bad filter is a 400 naming it (and never reaches the database)
+    queryset = Incident.objects.none()
+
+    def get_queryset(self):
+        return selectors.incident_list(self.request.user).prefetch_related("entries__author", "results", "findings")
 
     @extend_schema(request=ReportSerializer, responses={201: IncidentSerializer})
     def post(self, request):
