@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "risk.incidents",
     "risk.gate",
     "risk.alerts",
+    "risk.exports",
     "governance.demo",
 ]
 
@@ -225,6 +226,12 @@ VIGIL_WEBHOOK_ROTATION_GRACE_HOURS = env_int("VIGIL_WEBHOOK_ROTATION_GRACE_HOURS
 VIGIL_BASE_URL = env_str("VIGIL_BASE_URL", "")
 # A monitor that stays in warning or breach is alerted again at most this often (a change of outcome at once).
 VIGIL_ALERT_REPEAT_MINUTES = env_int("VIGIL_ALERT_REPEAT_MINUTES", 60, minimum=0)
+# Exports: how long a file is kept for download (its record and hash stay for ever); the Ed25519 key packs are
+# signed with (an OpenSSH or PEM private key file from the firm's secret store; without it a key is made once in
+# VIGIL_VAR_DIR, for a demo only); and the name this installation signs as.
+VIGIL_EXPORT_KEEP_HOURS = env_int("VIGIL_EXPORT_KEEP_HOURS", 72, minimum=1)
+VIGIL_SIGNING_KEY_FILE = env_str("VIGIL_SIGNING_KEY_FILE", "")
+VIGIL_INSTANCE_NAME = env_str("VIGIL_INSTANCE_NAME", "vigil")
 # List filters offer "Any" rather than a row of dashes.
 FILTERS_EMPTY_CHOICE_LABEL = "Any"
 VIGIL_REPORTING_CURRENCY = env_str("VIGIL_REPORTING_CURRENCY", "USD")

@@ -1,0 +1,16 @@
+"""Who sees an export: the person who asked for it (it holds what their scope let them see, no more)."""
+
+from django.db.models import Q
+
+from governance.core import access
+
+
+def _own_exports(user, action: str) -> Q:
+    return Q(requested_by_id=user.pk)
+
+
+def register() -> None:
+    from risk.exports.models import Export
+
+    access.register(Export, _own_exports)
+    access.register_audit_scope(Export.AUDIT_TYPE, lambda user: access.restrict(Export.objects.all(), user))

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ExportsConfig(AppConfig):
+    """What auditors and supervisors take away: exports run as jobs, hashed, signed, downloaded on the record."""
+
+    name = "risk.exports"
+    label = "exports"
+    verbose_name = "Exports"
+
+    def ready(self):
+        from risk.exports import access, services, tasks  # noqa: F401 - tasks
+
+        access.register()
+        services.register_job_runner()

@@ -1,0 +1,9 @@
+from django import forms
+
+
+class AuditLogForm(forms.Form):
+    since = forms.CharField(max_length=40, help_text="A date (2026-11-01) or a date and time in UTC.")
+    until = forms.CharField(max_length=40, help_text="A date alone includes that whole day.")
+    model = forms.CharField(max_length=100, required=False, help_text="A model's key: its events and its versions'.")
+    actor = forms.CharField(max_length=150, required=False, help_text="A username.")
+    action = forms.CharField(max_length=60, required=False, help_text="An action or its start, e.g. 'incident.'.")

@@ -1,0 +1,186 @@
+"""Export requests: checked, recorded, run as jobs on the backbone, downloaded with an audit record each time.
+
+A person exports only what they may see (the access registry decides, as on pages); the file is written to a
+temporary file while its SHA-256 is computed, stored, and removed once it expires (the record stays)."""
+
+import datetime as dt
+import hashlib
+import io
+import tempfile
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from governance.core import access, jobs
+from governance.core.audit import audit_record
+from governance.core.exceptions import Conflict
+from governance.core.models import AuditEvent
+from models_registry.models import Model
+from risk.exports import audit_log
+from risk.exports.models import Export
+
+JOB_KIND = "export"
+K = Export.Kind
+
+
+def _moment(errors: dict, name: str, value, *, end: bool = False):
+    """An ISO date or date-time (UTC when no offset); a date alone is its midnight (the day after, for an end)."""
+    if value in (None, ""):
+        errors[name] = ["Give a date or a date and time (ISO 8601)."]
+        return None
+    text = str(value)
+    moment = parse_datetime(text) if "T" in text or " " in text else None
+    if moment is None:
+        day = parse_date(text) if len(text) == 10 else None
+        if day is None:
+            errors[name] = ["Give a date (2026-11-01) or a date and time (2026-11-01T09:00:00Z)."]
+            return None
+        moment = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time.min)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def _audit_log_params(actor, data: dict) -> dict:
+    errors: dict = {}
+    since, until = _moment(errors, "since", data.get("since")), _moment(errors, "until", data.get("until"), end=True)
+    now = timezone.now()
+    first = AuditEvent.objects.order_by("id").values_list("timestamp", flat=True).first()
+    if since and until and since >= until:
+        errors["until"] = ["Give an end after the start."]
+    if since and since > now:
+        errors["since"] = ["The start is in the future: nothing is recorded yet."]
+    if until and first and until <= first:
+        errors["until"] = [f"The audit trail starts on {first:%Y-%m-%d %H:%M} UTC: give an end after it."]
+    params = {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
+    key = (data.get("model") or "").strip() if isinstance(data.get("model"), str) else ""
+    if key:
+        model = access.get_for_user(Model.objects.all(), actor, key=key)  # 404 for a model out of scope
+        params |= {"model": model.key, "model_id": model.pk}
+        params["version_ids"] = [str(pk) for pk in model.versions.values_list("pk", flat=True)]
+    for name in ("actor", "action"):
+        value = data.get(name) or ""
+        if not isinstance(value, str) or len(value) > 150 or "\x00" in value:
+            errors[name] = ["Give at most 150 characters."]
+        elif value.strip():
+            params[name] = value.strip()
+    if errors:
+        raise ValidationError(errors)
+    return params
+
+
+CHECKS = {K.AUDIT_LOG: _audit_log_params}
+
+
+def export_request(requester, kind: str, **data) -> Export:
+    """Check the request and queue its job; 400 by field, 404 for a model the person cannot see."""
+    if kind not in CHECKS:
+        raise ValidationError({"kind": [f"Choose one of: {', '.join(CHECKS)}."]})
+    params = CHECKS[kind](requester, data)
+    with transaction.atomic():
+        export = Export.objects.create(kind=kind, params=params, requested_by=requester)
+        export.job = jobs.enqueue(JOB_KIND, subject=export, requested_by=requester)
+        export.save(update_fields=["job"])
+        audit_record(
+            requester, "export.request", export, changes={"kind": [None, kind], "scope": [None, _shown(params)]}
+        )
+    return export
+
+
+def _shown(params: dict) -> dict:
+    return {k: v for k, v in params.items() if k not in ("model_id", "version_ids")}
+
+
+# --- The job -------------------------------------------------------------------------------------------------
+
+
+class _Hashing(io.TextIOBase):
+    """A text stream that writes UTF-8 to a binary file and hashes what it writes."""
+
+    def __init__(self, raw):
+        self.raw, self.digest, self.size = raw, hashlib.sha256(), 0
+
+    def write(self, text: str) -> int:
+        data = text.encode()
+        self.raw.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+        return len(text)
+
+
+def perform(job, progress) -> dict:
+    export = Export.objects.select_related("requested_by").get(pk=int(job.subject_id))
+    user = export.requested_by
+    if not access.is_active(user):
+        raise jobs.JobFailed("The person who asked for it can no longer sign in.")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    params = dict(export.params)
+    params["since"], params["until"] = parse_datetime(params["since"]), parse_datetime(params["until"])
+    with tempfile.TemporaryFile() as raw:
+        stream = _Hashing(raw)
+        outcome = audit_log.write(user, params, stream, progress)
+        name = f"vigil-audit-log-{stamp}.csv"
+        raw.seek(0)
+        stored = default_storage.save(f"exports/{export.pk}/{name}", File(raw, name=name))
+    now = timezone.now()
+    Export.objects.filter(pk=export.pk).update(
+        file=stored,
+        file_name=name,
+        content_type="text/csv",
+        sha256=stream.digest.hexdigest(),
+        size=stream.size,
+        rows=outcome["rows"],
+        summary={"chain": outcome["chain"]},
+        finished_at=now,
+        expires_at=now + dt.timedelta(hours=settings.VIGIL_EXPORT_KEEP_HOURS),
+    )
+    export.refresh_from_db()
+    audit_record(
+        None,
+        "export.ready",
+        export,
+        changes={"sha256": [None, export.sha256], "rows": [None, export.rows]},
+        reason=f"{export.get_kind_display()} for {user.get_username()}",
+    )
+    return {"export": export.pk, "rows": export.rows, "sha256": export.sha256}
+
+
+def register_job_runner() -> None:
+    jobs.register(JOB_KIND, perform)
+
+
+# --- Reading -------------------------------------------------------------------------------------------------
+
+
+def state(export) -> str:
+    if export.purged_at is not None:
+        return "expired"
+    if export.job is None:
+        return "queued"
+    return export.job.status
+
+
+def open_for_download(actor, export):
+    """The file, after recording who downloaded it; 409 when it is not ready or has expired."""
+    if state(export) != "succeeded" or not export.file:
+        raise Conflict(f"{export.reference} is {state(export)}: there is nothing to download.")
+    if export.expires_at and export.expires_at <= timezone.now():
+        raise Conflict(f"{export.reference} expired on {export.expires_at:%Y-%m-%d %H:%M} UTC: ask for it again.")
+    audit_record(actor, "export.download", export, changes={"sha256": [None, export.sha256]})
+    return default_storage.open(export.file, "rb")
+
+
+def purge_expired() -> int:
+    """Beat: remove expired files (their records stay, with the hash of what was handed out)."""
+    count = 0
+    for export in Export.objects.filter(expires_at__lte=timezone.now(), purged_at__isnull=True).exclude(file=""):
+        default_storage.delete(export.file)
+        Export.objects.filter(pk=export.pk).update(purged_at=timezone.now())
+        audit_record(None, "export.purge", export, reason="The file expired.")
+        count += 1
+    return count

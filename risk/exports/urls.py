@@ -1,0 +1,13 @@
+from django.urls import path, re_path
+
+from risk.exports import views
+
+app_name = "exports"
+ID = r"(?P<pk>[0-9]{1,18})"
+
+urlpatterns = [
+    path("exports/", views.export_list, name="list"),
+    path("exports/signing-key/", views.signing_key, name="signing-key"),
+    re_path(rf"^exports/{ID}/$", views.export_detail, name="detail"),
+    re_path(rf"^exports/{ID}/download/$", views.export_download, name="download"),
+]
