@@ -3,6 +3,7 @@
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 PORT=${PORT:-8000}
+export VIGIL_BASE_URL=${VIGIL_BASE_URL:-http://127.0.0.1:${PORT}}  # absolute links in e-mails and webhooks
 CELERY=$(dirname "$PY")/celery
 
 pids=()

@@ -102,6 +102,10 @@ class WebhookEndpoint(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    disabled_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -141,7 +145,7 @@ class WebhookAttempt(models.Model):
     class Outcome(models.TextChoices):
         SENDING = "sending", "Sending"
         DELIVERED = "delivered", "Delivered"
-        REFUSED = "refused", "Refused (HTTP error)"
+        REFUSED = "refused", "Refused"
         UNREACHABLE = "unreachable", "Unreachable"
         INTERRUPTED = "interrupted", "Interrupted (worker lost)"
 

@@ -22,7 +22,9 @@ def alert_list(user):
             people=Count("recipients", distinct=True),
             hooks=Count("deliveries", distinct=True),
             hooks_delivered=Count("deliveries", filter=Q(deliveries__status=D.DELIVERED), distinct=True),
+            hooks_waiting=Count("deliveries", filter=Q(deliveries__status__in=(D.PENDING, D.SENDING)), distinct=True),
         )
+        .order_by("-occurred_at", "-id")  # an aggregate drops the model's default ordering
     )
 
 

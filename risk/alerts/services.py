@@ -172,8 +172,9 @@ def deliver(alert: Alert) -> None:
     """In-app notifications now (this transaction), e-mails and webhooks handed on after commit."""
     ids = routing.recipients(alert)
     alert.recipients.set(ids)
+    page = reverse("alerts:detail", kwargs={"pk": alert.pk})  # the alert's page: it links to its cause
     Notification.objects.bulk_create(
-        Notification(user_id=pk, kind=alert.kind, message=alert.title, url=alert.url, dedupe_key=f"alert:{alert.pk}")
+        Notification(user_id=pk, kind=alert.kind, message=alert.title, url=page, dedupe_key=f"alert:{alert.pk}")
         for pk in ids
     )
     for address in get_user_model().objects.filter(pk__in=ids).exclude(email="").values_list("email", flat=True):
@@ -243,9 +244,17 @@ def _new_secret() -> str:
 
 def check_url(url) -> str:
     url = (url or "").strip() if isinstance(url, str) else ""
-    parts = urlsplit(url) if len(url) <= 500 else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError({"url": ["Give an http:// or https:// address of at most 500 characters."]})
+    if len(url) > 500:
+        raise ValidationError({"url": ["Keep the address to 500 characters."]})
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or parts.scheme not in ("http", "https"):
+        raise ValidationError({"url": ["Give an http:// or https:// address: Vigil POSTs alerts to it."]})
+    if not host:
+        raise ValidationError({"url": ["Name the receiver's host, e.g. https://alerts.example.com/vigil."]})
     return url
 
 
@@ -280,7 +289,11 @@ def webhook_create(actor, *, name, url, desk=None, kinds=()) -> tuple[WebhookEnd
                 actor,
                 "webhook.create",
                 endpoint,
-                changes={"url": [None, data["url"]], "desk": [None, str(desk or "")], "kinds": [None, data["kinds"]]},
+                changes={
+                    "url": [None, data["url"]],
+                    "desk": [None, str(desk) if desk else "every desk"],
+                    "kinds": [None, data["kinds"] or "every kind"],
+                },
             )
     except IntegrityError:
         raise Conflict(f"A receiver named {data['name']!r} exists already; choose another name.") from None
@@ -313,7 +326,7 @@ def webhook_disable(actor, endpoint, *, reason: str) -> WebhookEndpoint:
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
     if not endpoint.active:
         raise Conflict(f"This receiver was disabled on {endpoint.disabled_at:%Y-%m-%d %H:%M} UTC.")
-    endpoint.disabled_at = timezone.now()
-    endpoint.save(update_fields=["disabled_at"])
+    endpoint.disabled_at, endpoint.disabled_by, endpoint.disabled_reason = timezone.now(), actor, reason[:2000]
+    endpoint.save(update_fields=["disabled_at", "disabled_by", "disabled_reason"])
     audit_record(actor, "webhook.disable", endpoint, reason=reason[:2000], changes={"active": [True, False]})
     return endpoint

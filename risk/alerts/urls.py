@@ -11,6 +11,7 @@ urlpatterns = [
     path("alerts/settings/", views.alert_settings, name="settings"),
     path("alerts/webhooks/", views.webhook_list, name="webhooks"),
     re_path(rf"^alerts/webhooks/{ID}/$", views.webhook_detail, name="webhook"),
+    re_path(rf"^alerts/webhooks/{ID}/secret/$", views.webhook_secret, name="webhook-secret"),
     re_path(rf"^alerts/webhooks/{ID}/rotate/$", views.webhook_rotate, name="webhook-rotate"),
     re_path(rf"^alerts/webhooks/{ID}/disable/$", views.webhook_disable, name="webhook-disable"),
 ]

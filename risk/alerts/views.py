@@ -1,15 +1,18 @@
 """Alert pages: the log (what was told, to whom, and each webhook attempt), a person's mutes, and the webhook
 receivers compliance manages (auditors read them; nobody else learns they exist)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
+from governance.core.models import Notification
 from governance.core.selectors import object_timeline
 from risk.alerts import routing, selectors, services
 from risk.alerts.access import reads_webhooks
@@ -18,6 +21,7 @@ from risk.alerts.forms import DisableForm, MuteForm, WebhookForm
 from risk.alerts.models import Kind
 
 PAGE = 50
+SECRET_KEY = "alerts.webhook_secret"
 
 
 def model_panel(request, model) -> dict:
@@ -40,6 +44,7 @@ def alert_list(request):
             "filter": filterset,
             "query": query.urlencode(),
             "filter_errors": filterset.errors,
+            "filtered": any(request.GET.get(name) for name in filterset.filters),
             "muted": services.mutes_of(request.user),
             "can_see_webhooks": reads_webhooks(request.user),
         },
@@ -49,6 +54,9 @@ def alert_list(request):
 
 def alert_detail(request, pk):
     alert = selectors.alert_get(request.user, pk)
+    Notification.objects.filter(user=request.user, dedupe_key=f"alert:{alert.pk}", read_at__isnull=True).update(
+        read_at=timezone.now()
+    )  # read here: the badge counts what is left
     recipients = list(alert.recipients.order_by("last_name", "username"))
     return render(
         request,
@@ -99,7 +107,7 @@ def webhook_list(request):
             except Conflict as exc:
                 form.add_error("name", str(exc))
             else:
-                return _show_secret(request, endpoint, secret, "created")
+                return _hand_over_secret(request, endpoint, secret, "created")
     return render(
         request,
         "alerts/webhooks.html",
@@ -108,9 +116,24 @@ def webhook_list(request):
     )
 
 
-def _show_secret(request, endpoint, secret, what):
-    """The secret is shown on this one answer and never again (the receiver's holder copies it now)."""
-    return render(request, "alerts/webhook_secret.html", {"endpoint": endpoint, "secret": secret, "what": what})
+def _hand_over_secret(request, endpoint, secret, what):
+    """Keep the secret in the session for the one page that shows it (a redirect, so reloading the page never
+    submits the form again), then forget it."""
+    request.session[SECRET_KEY] = {"endpoint": endpoint.pk, "secret": secret, "what": what}
+    return redirect("alerts:webhook-secret", pk=endpoint.pk)
+
+
+def webhook_secret(request, pk):
+    _require_reader(request.user)
+    endpoint = selectors.endpoint_get(request.user, pk)
+    held = request.session.get(SECRET_KEY)
+    if not held or held.get("endpoint") != endpoint.pk:
+        messages.info(request, "A receiver's secret is shown once, when it is created or rotated.")
+        return redirect("alerts:webhook", pk=endpoint.pk)
+    del request.session[SECRET_KEY]
+    context = {"endpoint": endpoint, "secret": held["secret"], "what": held["what"]}
+    context["grace_hours"] = settings.VIGIL_WEBHOOK_ROTATION_GRACE_HOURS
+    return render(request, "alerts/webhook_secret.html", context)
 
 
 def webhook_detail(request, pk):
@@ -129,6 +152,7 @@ def _webhook_page(request, endpoint, disable_form, status=200):
             "can_manage": services.manages_webhooks(request.user) and endpoint.active,
             "disable_form": disable_form,
             "kind_labels": [Kind(k).label for k in endpoint.kinds if k in Kind.values],
+            "grace_hours": settings.VIGIL_WEBHOOK_ROTATION_GRACE_HOURS,
             "timeline": object_timeline(request.user, endpoint),
         },
         status=status,
@@ -144,8 +168,7 @@ def webhook_rotate(request, pk):
     except Conflict as exc:
         messages.error(request, str(exc))
         return redirect("alerts:webhook", pk=endpoint.pk)
-    endpoint.refresh_from_db()
-    return _show_secret(request, endpoint, secret, "rotated")
+    return _hand_over_secret(request, endpoint, secret, "rotated")
 
 
 @require_POST

@@ -21,7 +21,7 @@ from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import AuditEvent
 from models_registry.models import Model
-from risk.exports import audit_log
+from risk.exports import audit_log, inventory
 from risk.exports.models import Export
 
 JOB_KIND = "export"
@@ -50,7 +50,7 @@ def _audit_log_params(actor, data: dict) -> dict:
     errors: dict = {}
     since, until = _moment(errors, "since", data.get("since")), _moment(errors, "until", data.get("until"), end=True)
     now = timezone.now()
-    first = AuditEvent.objects.order_by("id").values_list("timestamp", flat=True).first()
+    first = AuditEvent.objects.order_by("timestamp").values_list("timestamp", flat=True).first()
     if since and until and since >= until:
         errors["until"] = ["Give an end after the start."]
     if since and since > now:
@@ -74,7 +74,25 @@ def _audit_log_params(actor, data: dict) -> dict:
     return params
 
 
-CHECKS = {K.AUDIT_LOG: _audit_log_params}
+def _inventory_params(actor, data: dict) -> dict:
+    errors: dict = {}
+    params = {"format": data.get("format") or "csv", "as_of": None}
+    if params["format"] not in ("csv", "xlsx"):
+        errors["format"] = ["Choose csv or xlsx."]
+    if data.get("as_of") not in (None, ""):
+        as_of = _moment(errors, "as_of", data.get("as_of"), end=True)
+        first = AuditEvent.objects.order_by("timestamp").values_list("timestamp", flat=True).first()
+        if as_of and as_of > timezone.now():
+            errors["as_of"] = ["That moment is in the future: ask for today's inventory instead (no date)."]
+        elif as_of and first and as_of < first:
+            errors["as_of"] = [f"The audit trail starts on {first:%Y-%m-%d %H:%M} UTC: nothing was recorded before."]
+        params["as_of"] = as_of.isoformat() if as_of else None
+    if errors:
+        raise ValidationError(errors)
+    return params
+
+
+CHECKS = {K.AUDIT_LOG: _audit_log_params, K.INVENTORY: _inventory_params}
 
 
 def export_request(requester, kind: str, **data) -> Export:
@@ -113,29 +131,50 @@ class _Hashing(io.TextIOBase):
         return len(text)
 
 
+def _write_audit_log(export, user, raw, progress) -> dict:
+    params = dict(export.params)
+    params["since"], params["until"] = parse_datetime(params["since"]), parse_datetime(params["until"])
+    stream = _Hashing(raw)
+    outcome = audit_log.write(user, params, stream, progress)
+    return {"stream": stream, "rows": outcome["rows"], "summary": {"chain": outcome["chain"]}, "ext": "csv"}
+
+
+def _write_inventory(export, user, raw, progress) -> dict:
+    as_of = parse_datetime(export.params["as_of"]) if export.params.get("as_of") else None
+    rows = inventory.rows(user, as_of, progress)
+    stream = _Hashing(raw)
+    count = (inventory.write_xlsx if export.params["format"] == "xlsx" else inventory.write_csv)(rows, stream)
+    summary = {"as_of": export.params.get("as_of") or "now"}
+    return {"stream": stream, "rows": count, "summary": summary, "ext": export.params["format"]}
+
+
+WRITERS = {K.AUDIT_LOG: _write_audit_log, K.INVENTORY: _write_inventory}
+CONTENT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
 def perform(job, progress) -> dict:
     export = Export.objects.select_related("requested_by").get(pk=int(job.subject_id))
     user = export.requested_by
     if not access.is_active(user):
         raise jobs.JobFailed("The person who asked for it can no longer sign in.")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    params = dict(export.params)
-    params["since"], params["until"] = parse_datetime(params["since"]), parse_datetime(params["until"])
     with tempfile.TemporaryFile() as raw:
-        stream = _Hashing(raw)
-        outcome = audit_log.write(user, params, stream, progress)
-        name = f"vigil-audit-log-{stamp}.csv"
+        written = WRITERS[export.kind](export, user, raw, progress)
+        name = f"vigil-{export.kind.replace('_', '-')}-{stamp}.{written['ext']}"
         raw.seek(0)
         stored = default_storage.save(f"exports/{export.pk}/{name}", File(raw, name=name))
     now = timezone.now()
     Export.objects.filter(pk=export.pk).update(
         file=stored,
         file_name=name,
-        content_type="text/csv",
-        sha256=stream.digest.hexdigest(),
-        size=stream.size,
-        rows=outcome["rows"],
-        summary={"chain": outcome["chain"]},
+        content_type=CONTENT_TYPES[written["ext"]],
+        sha256=written["stream"].digest.hexdigest(),
+        size=written["stream"].size,
+        rows=written["rows"],
+        summary=written["summary"],
         finished_at=now,
         expires_at=now + dt.timedelta(hours=settings.VIGIL_EXPORT_KEEP_HOURS),
     )

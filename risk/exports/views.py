@@ -10,7 +10,7 @@ from governance.core import access
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
 from risk.exports import services, signing
-from risk.exports.forms import AuditLogForm
+from risk.exports.forms import AuditLogForm, InventoryForm
 from risk.exports.models import Export, SigningKey
 
 
@@ -18,14 +18,23 @@ def _mine(user):
     return access.restrict(Export.objects.select_related("job"), user)
 
 
+FORMS = {Export.Kind.AUDIT_LOG: AuditLogForm, Export.Kind.INVENTORY: InventoryForm}
+
+
 def export_list(request):
     today = timezone.now().date()
-    form = AuditLogForm(
-        request.POST or None, initial={"since": today.replace(day=1).isoformat(), "until": today.isoformat()}
-    )
-    if request.method == "POST" and form.is_valid():
+    posted = request.POST.get("kind") if request.method == "POST" else None
+    forms = {
+        Export.Kind.AUDIT_LOG: AuditLogForm(
+            request.POST if posted == Export.Kind.AUDIT_LOG else None,
+            initial={"since": today.replace(day=1).isoformat(), "until": today.isoformat()},
+        ),
+        Export.Kind.INVENTORY: InventoryForm(request.POST if posted == Export.Kind.INVENTORY else None),
+    }
+    form = forms.get(posted)
+    if form is not None and form.is_valid():
         try:
-            export = services.export_request(request.user, Export.Kind.AUDIT_LOG, **form.cleaned_data)
+            export = services.export_request(request.user, posted, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         except Http404:
@@ -36,7 +45,9 @@ def export_list(request):
     exports = list(_mine(request.user)[:50])
     for export in exports:
         export.state = services.state(export)
-    return render(request, "exports/list.html", {"form": form, "exports": exports}, status=400 if form.errors else 200)
+    failed = form is not None and bool(form.errors)
+    context = {"audit_form": forms[Export.Kind.AUDIT_LOG], "inventory_form": forms[Export.Kind.INVENTORY]}
+    return render(request, "exports/list.html", {**context, "exports": exports}, status=400 if failed else 200)
 
 
 def export_detail(request, pk):

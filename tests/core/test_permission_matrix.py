@@ -95,6 +95,11 @@ def chain_verifiers(persona):
     return 200 if persona in SEES_ALL else 403
 
 
+def webhook_readers(persona):
+    """Compliance manages receivers, auditors read them (by role: an administrator holds neither)."""
+    return 200 if persona in {"compliance", "auditor"} else 404
+
+
 V = "versions/1.0"
 API_READS = [
     *[(f"model-{k}", f"/api/v1/models/{k}/", in_scope(k)) for k in MODELS],
@@ -123,6 +128,13 @@ API_READS = [
     ("kill-switch", "/api/v1/kill-switch/", chain_verifiers),
     ("kill-switch-tests", "/api/v1/kill-switch/tests/", chain_verifiers),
     ("incidents", "/api/v1/incidents/", everyone),
+    # Alerts follow their model; webhook receivers are compliance's and the auditors' (404 to anyone else);
+    # exports are each person's own, and the signing key is public.
+    ("alerts", "/api/v1/alerts/", everyone),
+    ("alert-mutes", "/api/v1/alerts/mutes/", everyone),
+    ("webhooks", "/api/v1/webhooks/", webhook_readers),
+    ("exports", "/api/v1/exports/", everyone),
+    ("signing-key", "/api/v1/exports/signing-key/", everyone),
 ]
 PAGE_READS = [
     *[(f"model-{k}", f"/models/{k}/", in_scope(k)) for k in MODELS],
@@ -143,6 +155,11 @@ PAGE_READS = [
     # Auditors read incidents; everyone else may report one.
     ("incident-new", "/incidents/new/", lambda persona: 403 if persona == "auditor" else 200),
     ("service-accounts", "/service-accounts/", lambda persona: 200 if persona == "compliance" else 404),
+    ("alerts", "/alerts/", everyone),
+    ("alert-settings", "/alerts/settings/", everyone),
+    ("webhooks", "/alerts/webhooks/", webhook_readers),
+    ("exports", "/exports/", everyone),
+    ("signing-key", "/exports/signing-key/", everyone),
 ]
 
 # Cells where the application itself is wrong, {(family, row, persona): reason}: strict xfails until fixed.

@@ -120,7 +120,7 @@ def test_an_expired_file_is_removed_and_refused_but_its_record_stays(world, api)
 @pytest.mark.django_db
 def test_the_pages_ask_follow_and_download(world, client):
     client.force_login(world.auditor)
-    page = client.post("/exports/", {**PERIOD, "model": ""})
+    page = client.post("/exports/", {**PERIOD, "model": ""})  # PERIOD names its kind, as the page's form does
     export = Export.objects.get()
     assert page.status_code == 302 and page.url == f"/exports/{export.pk}/"
     assert "queued" in client.get(page.url).content.decode()

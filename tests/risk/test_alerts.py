@@ -58,7 +58,8 @@ def test_a_breach_reaches_the_models_people_its_desk_and_compliance_in_app_by_em
     assert not told(alert) & {"owner2", "developer2", "validator2"}  # another desk's people
     notes = Notification.objects.filter(dedupe_key=f"alert:{alert.pk}")
     assert set(notes.values_list("user__username", flat=True)) == told(alert)
-    assert notes.filter(user=world.owner, kind="monitor_breach", url=alert.url).exists()
+    assert notes.filter(user=world.owner, kind="monitor_breach", url=f"/alerts/{alert.pk}/").exists()
+    assert alert.url == f"/monitoring/monitors/{breaching.pk}/"
     emails = [e.payload for e in Event.objects.filter(kind="email") if alert.title[:60] in e.payload["subject"]]
     assert {e["to"] for e in emails} == {u.email for u in alert.recipients.all() if u.email}
     assert set(alert.deliveries.values_list("endpoint__name", flat=True)) == {"sys-eq bot", "firm incident tool"}
@@ -304,10 +305,19 @@ def test_the_alert_pages_show_who_was_told_and_each_attempt(world, breaching, cl
         webhooks.send(delivery.pk)
     client.force_login(world.compliance)
     page = client.get("/alerts/").content.decode()
-    assert "Monitor breach" in page and "1/1 webhook" in page
+    assert "Monitor breach" in page and "webhooks: 1 of 1 delivered" in page
     detail = client.get(f"/alerts/{delivery.alert_id}/").content.decode()
     assert "firm tool" in detail and "HTTP 502" in detail and "HTTP 200" in detail
+    # A receiver added on the page: its secret is shown once, after a redirect (reloading never re-submits).
+    added = client.post("/alerts/webhooks/", {"name": "desk bot", "url": "https://bots.example.com/vigil"})
+    assert added.status_code == 302 and added.url.endswith("/secret/")
+    assert "whsec_" in client.get(added.url).content.decode()
+    again = client.get(added.url)
+    assert again.status_code == 302 and "whsec_" not in client.get(again.url).content.decode()
+    # Opening an alert reads its notification.
+    assert Notification.objects.filter(user=world.compliance, read_at__isnull=True, kind="monitor_breach").count() == 0
     client.force_login(world.trader)
+    assert "webhooks:" not in client.get("/alerts/").content.decode()
     assert client.get("/alerts/webhooks/").status_code == 404
     assert "HTTP 502" not in client.get(f"/alerts/{delivery.alert_id}/").content.decode()
     assert client.get("/alerts/?since=yesterday").status_code == 400
@@ -315,3 +325,18 @@ def test_the_alert_pages_show_who_was_told_and_each_attempt(world, breaching, cl
     client.force_login(user)
     assert client.post("/alerts/settings/", {"muted": ["kill_switch_engaged"]}).status_code == 400
     assert not AlertMute.objects.filter(user=user).exists()
+
+
+@pytest.mark.django_db
+def test_alerts_are_listed_newest_first_and_found_by_part_of_a_model_key(world, api):
+    for i in range(3):
+        Alert.objects.create(
+            kind="monitor_warn",
+            severity="medium",
+            title=f"warn {i}",
+            source=f"test:{i}",
+            model=world.mine,
+            occurred_at=NOW + dt.timedelta(minutes=i),
+        )
+    listed = api.as_user(world.compliance).get("/api/v1/alerts/", {"model": "MIN"}).json()["results"]
+    assert [a["title"] for a in listed] == ["warn 2", "warn 1", "warn 0"]

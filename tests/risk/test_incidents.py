@@ -58,7 +58,11 @@ def test_a_breach_opens_an_incident_and_the_next_breach_of_that_monitor_adds_to_
     assert incident.results.count() == 3 and [e.kind for e in incident.entries.all()] == ["opened", "detection"]
     assert incident.entries.last().result == third and "breach threshold" in incident.entries.last().text
     assert AuditEvent.objects.filter(action="incident.open", object_id=str(incident.pk)).count() == 1
-    assert Notification.objects.filter(user=world.owner, url=f"/incidents/{incident.pk}/").exists()
+    # The owner is alerted: the alert links to the incident, the in-app notification to the alert's page.
+    from risk.alerts.models import Alert
+
+    alert = Alert.objects.get(kind="incident_opened", url=f"/incidents/{incident.pk}/")
+    assert Notification.objects.filter(user=world.owner, url=f"/alerts/{alert.pk}/").exists()
 
 
 @pytest.mark.django_db
@@ -101,9 +105,12 @@ def test_a_trader_reports_an_incident_and_the_team_and_compliance_are_told(world
     assert body["reported_by"] == "trader" and body["version"] == "1.0" and body["detected_by"] == "person"
     assert body["reference"] == f"INC-{body['id']:05d}" and body["entries"][0]["kind"] == "opened"
     deliver()
+    from risk.alerts.models import Alert
+
+    alert = Alert.objects.get(kind="incident_opened", url=f"/incidents/{body['id']}/")
     for person in (world.owner, world.developer, world.compliance):
-        assert Notification.objects.filter(user=person, url=f"/incidents/{body['id']}/").exists()
-    assert not Notification.objects.filter(user=world.trader).exists()
+        assert Notification.objects.filter(user=person, url=f"/alerts/{alert.pk}/").exists()
+    assert not Notification.objects.filter(user=world.trader).exists()  # a medium incident: not the desk
 
 
 @pytest.mark.django_db

@@ -50,6 +50,10 @@ class RequestSerializer(serializers.Serializer):
     model = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="A model's key.")
     actor = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text="A username.")
     action = serializers.CharField(required=False, allow_blank=True, max_length=60, help_text="An action prefix.")
+    as_of = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="Inventory: the moment to rebuild (ISO 8601)."
+    )
+    format = serializers.ChoiceField(choices=["csv", "xlsx"], required=False, help_text="Inventory: csv or xlsx.")
 
 
 def _mine(user):
