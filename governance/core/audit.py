@@ -44,19 +44,53 @@ def audit_type(obj) -> str:
 
 def canonical_content(event: AuditEvent) -> bytes:
     """The bytes that an event's hash covers: every recorded fact, in a fixed key order."""
+    return canonical_bytes(*(getattr(event, name) for name in HASHED_FIELDS))
+
+
+# The facts an event's hash covers, in the order canonical_bytes takes them (exports read rows as tuples).
+HASHED_FIELDS = (
+    "timestamp",
+    "actor_id",
+    "actor_username",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "changes",
+    "reason",
+    "request_id",
+    "ip_address",
+    "prev_hash",
+)
+
+
+def canonical_bytes(
+    timestamp,
+    actor_id,
+    actor_username,
+    action,
+    object_type,
+    object_id,
+    object_repr,
+    changes,
+    reason,
+    request_id,
+    ip_address,
+    prev_hash,
+) -> bytes:
     content = {
-        "timestamp": event.timestamp.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "actor_id": event.actor_id,
-        "actor_username": event.actor_username,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "object_repr": event.object_repr,
-        "changes": event.changes,
-        "reason": event.reason,
-        "request_id": event.request_id,
-        "ip_address": event.ip_address,
-        "prev_hash": event.prev_hash,
+        "timestamp": timestamp.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor_username": actor_username,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "object_repr": object_repr,
+        "changes": changes,
+        "reason": reason,
+        "request_id": request_id,
+        "ip_address": ip_address,
+        "prev_hash": prev_hash,
     }
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 

@@ -3,11 +3,14 @@ chain checked over the whole span exported: every event in the period is read in
 recomputed, the ones in the person's scope and filters are written."""
 
 import csv
+import hashlib
 import json
+from types import SimpleNamespace
 
 from django.db.models import Q
 
-from governance.core.audit import GENESIS_HASH, compute_hash
+from governance.core import access
+from governance.core.audit import GENESIS_HASH, HASHED_FIELDS, canonical_bytes
 from governance.core.models import AuditEvent
 from governance.core.redaction import redact_events
 from governance.core.selectors import audit_event_list
@@ -45,33 +48,43 @@ def scope_q(params: dict) -> Q:
 
 
 def write(user, params: dict, out, progress) -> dict:
-    """Write the CSV to the text stream `out`; returns rows written and the chain check of the span."""
+    """Write the CSV to the text stream `out`; returns rows written and the chain check of the span.
+
+    Rows are read as tuples, not model instances (an export of a million events spends its time here)."""
     since, until = params["since"], params["until"]
     span = AuditEvent.objects.filter(timestamp__gte=since, timestamp__lt=until).order_by("id")
-    scoped = audit_event_list(user).filter(scope_q(params))
+    scope = scope_q(params)
+    everything = access.sees_everything(user) and not scope  # no per-batch scope query needed
+    scoped = audit_event_list(user).filter(scope)
     total = span.count() or 1
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    before = AuditEvent.objects.filter(id__lt=span.values("id")[:1]).order_by("-id").values_list("hash", flat=True)
-    expected_prev = (before.first() if span.exists() else None) or GENESIS_HASH
+    first_id = span.values_list("id", flat=True).first()
+    before = AuditEvent.objects.filter(id__lt=first_id or 0).order_by("-id").values_list("hash", flat=True).first()
+    expected_prev = before or GENESIS_HASH
     checked = rows = 0
     first_broken, problem, last_id = None, "", 0
     while True:
-        batch = list(span.filter(id__gt=last_id).select_related("actor")[:BATCH])
+        batch = list(span.filter(id__gt=last_id).values_list("id", *HASHED_FIELDS, "hash")[:BATCH])
         if not batch:
             break
         verdicts = {}
-        for event in batch:  # the chain first, on the rows as stored (redaction below changes what is shown)
-            linked = event.prev_hash == expected_prev
-            intact = compute_hash(event) == event.hash
+        for row in batch:  # the chain first, on the rows as stored (redaction below changes what is shown)
+            event_id, facts, stored = row[0], row[1:-1], row[-1]
+            linked = facts[-1] == expected_prev
+            intact = hashlib.sha256(canonical_bytes(*facts)).hexdigest() == stored
             if first_broken is None and not (linked and intact):
-                first_broken = event.id
+                first_broken = event_id
                 problem = "content does not match its stored hash" if not intact else "link to the event before"
-            verdicts[event.id] = linked and intact
-            expected_prev = event.hash
+            verdicts[event_id] = linked and intact
+            expected_prev = stored
             checked += 1
-        visible = set(scoped.filter(id__in=[e.id for e in batch]).values_list("id", flat=True))
-        for e in redact_events(user, [e for e in batch if e.id in visible]):
+        if everything:
+            shown = [_event(row) for row in batch]
+        else:
+            visible = set(scoped.filter(id__in=[row[0] for row in batch]).values_list("id", flat=True))
+            shown = redact_events(user, [_event(row) for row in batch if row[0] in visible])
+        for e in shown:
             writer.writerow(
                 [
                     e.id,
@@ -90,8 +103,8 @@ def write(user, params: dict, out, progress) -> dict:
                     "yes" if verdicts[e.id] else "NO",
                 ]
             )
-            rows += 1
-        last_id = batch[-1].id
+        rows += len(shown)
+        last_id = batch[-1][0]
         progress(min(99, int(100 * checked / total)))
     return {
         "rows": rows,
@@ -100,7 +113,11 @@ def write(user, params: dict, out, progress) -> dict:
             "intact": first_broken is None,
             "first_broken_id": first_broken,
             "problem": problem,
-            "first_id": None if not checked else span.values_list("id", flat=True).first(),
+            "first_id": first_id,
             "last_id": last_id or None,
         },
     }
+
+
+def _event(row) -> SimpleNamespace:
+    return SimpleNamespace(id=row[0], **dict(zip(HASHED_FIELDS, row[1:-1], strict=True)), hash=row[-1])
