@@ -143,4 +143,5 @@ def test_the_model_page_shows_what_the_gate_answers(world, browser_client):
     assert 'data-panel="gate"' in page and 'data-testid="gate-answer">allowed<' in page
     workflow.version_transition(world.owner, world.mine_v1, "suspend", comment="Fills look wrong this morning.")
     page = browser_client.get("/models/mine/").content.decode()
-    assert 'data-testid="gate-answer">blocked<' in page and "is suspended" in page
+    assert 'data-testid="gate-answer">blocked<' in page and "was suspended on" in page
+    assert "Fills look wrong this morning." in page  # the reason names why it was stopped
