@@ -4,6 +4,7 @@ recomputed, the ones in the person's scope and filters are written."""
 
 import csv
 import hashlib
+import itertools
 import json
 from types import SimpleNamespace
 
@@ -51,8 +52,11 @@ def write(user, params: dict, out, progress) -> dict:
     expected_prev = before or GENESIS_HASH
     checked = rows = 0
     first_broken, problem, last_id = None, "", 0
+    # One query read through a server-side cursor, BATCH rows at a time (a query per batch made PostgreSQL range-scan
+    # the period and sort it again for each one).
+    cursor = span.values_list("id", *HASHED_FIELDS, "hash").iterator(chunk_size=BATCH)
     while True:
-        batch = list(span.filter(id__gt=last_id).values_list("id", *HASHED_FIELDS, "hash")[:BATCH])
+        batch = list(itertools.islice(cursor, BATCH))
         if not batch:
             break
         verdicts = {}
