@@ -1,6 +1,11 @@
 from django import forms
 
 
+class EvidencePackForm(forms.Form):
+    model = forms.CharField(max_length=100, help_text="The model's key.")
+    version = forms.CharField(max_length=40, help_text="The version's label, e.g. 1.2.0.")
+
+
 class AuditLogForm(forms.Form):
     since = forms.CharField(max_length=40, help_text="A date (2026-11-01) or a date and time in UTC.")
     until = forms.CharField(max_length=40, help_text="A date alone includes that whole day.")

@@ -10,8 +10,11 @@ class Export(models.Model):
     AUDIT_TYPE = "exports.export"
 
     class Kind(models.TextChoices):
-        AUDIT_LOG = "audit_log", "Audit log"
+        EVIDENCE_PACK = "evidence_pack", "Evidence pack"
         INVENTORY = "inventory", "Inventory"
+        AUDIT_LOG = "audit_log", "Audit log"
+        MIFID_17_2 = "mifid_17_2", "MiFID II Art. 17(2) pack"
+        RTS6_SELF_ASSESSMENT = "rts6_self_assessment", "RTS 6 Art. 9 self-assessment"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     params = models.JSONField(default=dict, blank=True, help_text="The scope asked for, as checked.")

@@ -21,7 +21,7 @@ from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import AuditEvent
 from models_registry.models import Model
-from risk.exports import audit_log, inventory
+from risk.exports import audit_log, bags, evidence_pack, inventory
 from risk.exports.models import Export
 
 JOB_KIND = "export"
@@ -92,7 +92,34 @@ def _inventory_params(actor, data: dict) -> dict:
     return params
 
 
-CHECKS = {K.AUDIT_LOG: _audit_log_params, K.INVENTORY: _inventory_params}
+def _model_in_scope(actor, data: dict, errors: dict):
+    """The model named by key (404 when the person may not see it), or None with an error on the field."""
+    key = data.get("model")
+    if not isinstance(key, str) or not key.strip():
+        errors["model"] = ["Name the model (its key)."]
+        return None
+    return access.get_for_user(Model.objects.all(), actor, key=key.strip())
+
+
+def _evidence_pack_params(actor, data: dict) -> dict:
+    errors: dict = {}
+    model = _model_in_scope(actor, data, errors)
+    label = data.get("version")
+    if not isinstance(label, str) or not label.strip():
+        errors["version"] = ["Name the version (its label, e.g. 1.2.0)."]
+    elif model is not None and evidence_pack.version_for(actor, model, label.strip()) is None:
+        errors["version"] = [f"{model.key} has no version {label.strip()!r} that you may see."]
+    if errors:
+        raise ValidationError(errors)
+    version = evidence_pack.version_for(actor, model, label.strip())
+    return {"model": model.key, "model_id": model.pk, "version": version.version, "version_id": version.pk}
+
+
+CHECKS = {
+    K.EVIDENCE_PACK: _evidence_pack_params,
+    K.AUDIT_LOG: _audit_log_params,
+    K.INVENTORY: _inventory_params,
+}
 
 
 def export_request(requester, kind: str, **data) -> Export:
@@ -111,7 +138,7 @@ def export_request(requester, kind: str, **data) -> Export:
 
 
 def _shown(params: dict) -> dict:
-    return {k: v for k, v in params.items() if k not in ("model_id", "version_ids")}
+    return {k: v for k, v in params.items() if k not in ("model_id", "version_ids", "version_id")}
 
 
 # --- The job -------------------------------------------------------------------------------------------------
@@ -148,8 +175,39 @@ def _write_inventory(export, user, raw, progress) -> dict:
     return {"stream": stream, "rows": count, "summary": summary, "ext": export.params["format"]}
 
 
-WRITERS = {K.AUDIT_LOG: _write_audit_log, K.INVENTORY: _write_inventory}
+def _write_evidence_pack(export, user, raw, progress) -> dict:
+    # Checked again when it runs: access taken away since the request means no pack.
+    model = access.restrict(Model.objects.filter(pk=export.params["model_id"]), user).first()
+    version = evidence_pack.version_for(user, model, export.params["version"]) if model else None
+    if version is None or version.pk != export.params["version_id"]:
+        raise jobs.JobFailed(f"{export.params['model']} {export.params['version']} is no longer shared with you.")
+    name = f"vigil-evidence-{version.model.key}-{version.version}-{bags.stamp()}"
+    meta = _meta(export, user)
+    bag_info = {
+        "External-Identifier": export.reference,
+        "External-Description": f"Evidence pack of model {version.model.key} version {version.version}",
+        "Contact-Name": evidence_pack.person(user),
+    }
+    try:
+        bags.build(name, evidence_pack.lay_out(version, user, meta, progress), bag_info, raw)
+    except bags.MissingFile as error:
+        raise jobs.JobFailed(f"{error} The pack was not made: an incomplete pack is never handed out.") from error
+    files = version.evidence.count()
+    return {"rows": None, "summary": {"evidence_files": files, "folder": name}, "ext": "zip", "name": name}
+
+
+def _meta(export, user) -> dict:
+    return {
+        "reference": export.reference,
+        "instance": settings.VIGIL_INSTANCE_NAME,
+        "generated_at": timezone.now().strftime("%Y-%m-%d %H:%M:%S"),
+        "requested_by": evidence_pack.person(user),
+    }
+
+
+WRITERS = {K.AUDIT_LOG: _write_audit_log, K.INVENTORY: _write_inventory, K.EVIDENCE_PACK: _write_evidence_pack}
 CONTENT_TYPES = {
+    "zip": "application/zip",
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
@@ -160,10 +218,15 @@ def perform(job, progress) -> dict:
     user = export.requested_by
     if not access.is_active(user):
         raise jobs.JobFailed("The person who asked for it can no longer sign in.")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     with tempfile.TemporaryFile() as raw:
         written = WRITERS[export.kind](export, user, raw, progress)
-        name = f"vigil-{export.kind.replace('_', '-')}-{stamp}.{written['ext']}"
+        name = (
+            f"{written.get('name') or 'vigil-' + export.kind.replace('_', '-') + '-' + bags.stamp()}.{written['ext']}"
+        )
+        if "stream" in written:
+            sha256, size = written["stream"].digest.hexdigest(), written["stream"].size
+        else:
+            sha256, size = bags.hash_file(raw)
         raw.seek(0)
         stored = default_storage.save(f"exports/{export.pk}/{name}", File(raw, name=name))
     now = timezone.now()
@@ -171,8 +234,8 @@ def perform(job, progress) -> dict:
         file=stored,
         file_name=name,
         content_type=CONTENT_TYPES[written["ext"]],
-        sha256=written["stream"].digest.hexdigest(),
-        size=written["stream"].size,
+        sha256=sha256,
+        size=size,
         rows=written["rows"],
         summary=written["summary"],
         finished_at=now,

@@ -10,7 +10,7 @@ from governance.core import access
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
 from risk.exports import services, signing
-from risk.exports.forms import AuditLogForm, InventoryForm
+from risk.exports.forms import AuditLogForm, EvidencePackForm, InventoryForm
 from risk.exports.models import Export, SigningKey
 
 
@@ -18,13 +18,14 @@ def _mine(user):
     return access.restrict(Export.objects.select_related("job"), user)
 
 
-FORMS = {Export.Kind.AUDIT_LOG: AuditLogForm, Export.Kind.INVENTORY: InventoryForm}
-
-
 def export_list(request):
     today = timezone.now().date()
     posted = request.POST.get("kind") if request.method == "POST" else None
     forms = {
+        Export.Kind.EVIDENCE_PACK: EvidencePackForm(
+            request.POST if posted == Export.Kind.EVIDENCE_PACK else None,
+            initial={"model": request.GET.get("model", ""), "version": request.GET.get("version", "")},
+        ),
         Export.Kind.AUDIT_LOG: AuditLogForm(
             request.POST if posted == Export.Kind.AUDIT_LOG else None,
             initial={"since": today.replace(day=1).isoformat(), "until": today.isoformat()},
@@ -46,7 +47,11 @@ def export_list(request):
     for export in exports:
         export.state = services.state(export)
     failed = form is not None and bool(form.errors)
-    context = {"audit_form": forms[Export.Kind.AUDIT_LOG], "inventory_form": forms[Export.Kind.INVENTORY]}
+    context = {
+        "pack_form": forms[Export.Kind.EVIDENCE_PACK],
+        "audit_form": forms[Export.Kind.AUDIT_LOG],
+        "inventory_form": forms[Export.Kind.INVENTORY],
+    }
     return render(request, "exports/list.html", {**context, "exports": exports}, status=400 if failed else 200)
 
 

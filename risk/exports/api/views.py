@@ -48,6 +48,9 @@ class RequestSerializer(serializers.Serializer):
     since = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or date-time (UTC).")
     until = serializers.CharField(required=False, max_length=40, help_text="ISO 8601; a date alone includes it.")
     model = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="A model's key.")
+    version = serializers.CharField(
+        required=False, allow_blank=True, max_length=40, help_text="Evidence pack: the version's label."
+    )
     actor = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text="A username.")
     action = serializers.CharField(required=False, allow_blank=True, max_length=60, help_text="An action prefix.")
     as_of = serializers.CharField(
