@@ -4,6 +4,7 @@ its capabilities (`service_account_capability = "gate"` or `"push"` on the view)
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import IsAuthenticated
 
+from governance.core import access_window
 from models_registry import service_accounts
 
 
@@ -34,5 +35,8 @@ class TokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        refused = access_window.refusal(token.user)
+        if refused:
+            raise exceptions.AuthenticationFailed(refused)
         token.user._vigil_service_account_joined = True
         return (token.user, token)

@@ -20,6 +20,7 @@ def navigation(request):
         "nav_can_create_data_source": inventory_access.can_create_data_source(user),
         "nav_is_admin": user.is_staff,
         "nav_service_accounts": Role.COMPLIANCE in roles,
+        "nav_auditor_access": bool({Role.COMPLIANCE, Role.AUDITOR} & roles),
         "nav_queue": queue.needs_me_count(user),
         "nav_monitor_alerts": monitoring.alerting_count(user),
         "nav_alerts_unread": alerts.unread_count(user),

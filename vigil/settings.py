@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "governance.core.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: a session ending outside an auditor's access window says why on the login page.
+    "governance.core.middleware.AccessWindowMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during authentication into a 429 page.
     "axes.middleware.AxesMiddleware",

@@ -23,7 +23,7 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.http import Http404
 
-from governance.core import roles
+from governance.core import access_window, roles
 from governance.core.roles import SEES_EVERYTHING, Role, user_roles
 
 # Action names shared by every app's rules.
@@ -52,7 +52,9 @@ def register_audit_scope(object_type: str, visible: Callable[[object], QuerySet]
 
 
 def is_active(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+    """Signed in, active and, for an auditor, inside their access window."""
+    signed_in = bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+    return signed_in and not access_window.refusal(user)
 
 
 def sees_everything(user) -> bool:

@@ -1,10 +1,15 @@
-"""Middleware that gives every request an id (echoed as X-Request-ID) for the audit trail and logs."""
+"""Middleware that gives every request an id (echoed as X-Request-ID) for the audit trail and logs, and that
+ends the session of an auditor whose access window has closed."""
 
 import uuid
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import JsonResponse
+from django.shortcuts import redirect
 
-from governance.core import request_context
+from governance.core import access_window, request_context
 
 
 def client_ip(request) -> str | None:
@@ -31,3 +36,21 @@ class RequestContextMiddleware:
             request_context.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class AccessWindowMiddleware:
+    """An auditor's session outside their access window ends here, on its next request: a page goes back to the
+    login page with the reason, an API call gets 401 with it. Tokens are refused in the token authentication."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        refused = access_window.refusal(request.user)
+        if refused:
+            logout(request)
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": refused}, status=401)
+            messages.error(request, refused)
+            return redirect(settings.LOGIN_URL)
+        return self.get_response(request)

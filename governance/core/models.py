@@ -24,6 +24,10 @@ class UserProfile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="profile")
     desk = models.ForeignKey(Desk, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
     title = models.CharField(max_length=120, blank=True)
+    # An auditor's access window (governance/core/access_window.py): outside it they sign in to nothing and
+    # their tokens are refused. Empty ends mean no limit on that side.
+    access_from = models.DateTimeField(null=True, blank=True)
+    access_until = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"

@@ -6,4 +6,5 @@ app_name = "governance"
 
 urlpatterns = [
     path("policy/", views.policy, name="policy"),
+    path("auditor-access/", views.auditor_access, name="auditor-access"),
 ]

@@ -1,10 +1,16 @@
-"""Core pages: the governance policy (read by everyone, published by compliance)."""
+"""Core pages: the governance policy (read by everyone, published by compliance); auditors' access windows
+(compliance sets them, an auditor reads their own)."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
-from governance.core.forms_utils import errors_to_messages
+from governance.core import access_window
+from governance.core.forms import AccessWindowForm
+from governance.core.forms_utils import add_service_errors, errors_to_messages
 from governance.core.models import GovernancePolicy
 from governance.core.policy import SEVERITIES, TIERS, policy_in_force, policy_publish
 from governance.core.roles import Role, user_roles
@@ -57,4 +63,59 @@ def policy(request):
             "history": GovernancePolicy.objects.select_related("published_by"),
             "is_compliance": is_compliance,
         },
+    )
+
+
+def _auditors():
+    return get_user_model().objects.filter(groups__name=Role.AUDITOR, is_active=True).select_related("profile")
+
+
+def _state(start, end, now) -> str:
+    if start and now < start:
+        return "not yet open"
+    if end and now >= end:
+        return "ended"
+    return "open" if start or end else "no limit"
+
+
+def auditor_access(request):
+    """Compliance: every auditor with their window, each editable. An auditor: their own. Others: 404."""
+    roles = user_roles(request.user)
+    is_compliance = Role.COMPLIANCE in roles
+    if not is_compliance and Role.AUDITOR not in roles:
+        raise Http404("Not found.")
+    people = _auditors().order_by("username") if is_compliance else _auditors().filter(pk=request.user.pk)
+    posted = None
+    if request.method == "POST":
+        if not is_compliance:
+            raise PermissionDenied("Only compliance sets auditors' access.")
+        auditor = get_object_or_404(people, pk=request.POST.get("user"))
+        posted = (auditor.pk, AccessWindowForm(request.POST))
+        form = posted[1]
+        if form.is_valid():
+            try:
+                access_window.set_window(
+                    request.user, auditor, form.cleaned_data["access_from"], form.cleaned_data["access_until"]
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Access window of {auditor.get_full_name() or auditor} saved.")
+                return redirect("governance:auditor-access")
+    now, rows = timezone.now(), []
+    for person in people:
+        profile = getattr(person, "profile", None)
+        start, end = (profile.access_from, profile.access_until) if profile else (None, None)
+        form = (
+            posted[1]
+            if posted and posted[0] == person.pk
+            else AccessWindowForm(initial={"access_from": start, "access_until": end})
+        )
+        rows.append({"person": person, "start": start, "end": end, "state": _state(start, end, now), "form": form})
+    failed = posted is not None
+    return render(
+        request,
+        "governance/auditor_access.html",
+        {"rows": rows, "is_compliance": is_compliance},
+        status=400 if failed else 200,
     )

@@ -160,6 +160,7 @@ PAGE_READS = [
     ("webhooks", "/alerts/webhooks/", webhook_readers),
     ("exports", "/exports/", everyone),
     ("signing-key", "/exports/signing-key/", everyone),
+    ("auditor-access", "/auditor-access/", webhook_readers),
 ]
 
 # Cells where the application itself is wrong, {(family, row, persona): reason}: strict xfails until fixed.

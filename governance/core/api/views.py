@@ -11,6 +11,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from governance.core import access_window
 from governance.core import selectors as gov_selectors
 from governance.core.api import serializers as gs
 from governance.core.api.parsers import SafeJSONParser
@@ -45,6 +46,12 @@ class TokenObtainView(ObtainAuthToken):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
+        refused = access_window.refusal(user)
+        if refused:
+            audit_record(
+                user, "login.refused", user, object_type="auth.user", object_repr=user.get_username(), reason=refused
+            )
+            raise serializers.ValidationError({"non_field_errors": [refused]})
         token, created = Token.objects.get_or_create(user=user)
         audit_record(
             user,
