@@ -5,11 +5,14 @@
 
 Python 3.8+ standard library only. For each signature in data/records/signatures.json it checks that:
   1. the SHA-256 of the payload's canonical JSON (keys sorted, no spaces, ASCII) is the recorded content hash;
-  2. for a signature on the model version: every field it signed is the version's in data/records/version.json,
+  2. for a signature on a model version: every field it signed is the version's in data/records/version.json
+     (versions.json in a supervisor's pack),
      every evidence file it pinned is in the pack with that SHA-256, and the validation run it cites has those
      results in data/records/validation-runs.json;
   3. for an incident closure: the severity, root cause and corrective actions it signed are the incident's in
-     data/records/incidents.json.
+     data/records/incidents.json;
+  4. for an RTS 6 self-assessment sign-off: the year, conclusion and figures it signed are those of
+     data/records/self-assessment.json (the figures by their canonical hash).
 Exit status 0 when every signature recomputes, 1 otherwise (each problem printed).
 """
 
@@ -72,25 +75,38 @@ def check_incident(payload, incidents) -> list:
     return [f"signed {f} differs from records/incidents.json" for f in INCIDENT_FIELDS if payload.get(f) != row.get(f)]
 
 
+def check_self_assessment(payload, assessment) -> list:
+    if not assessment:
+        return ["the self-assessment it signs is not in the pack"]
+    problems = [f"signed {f} differs" for f in ("year", "conclusion") if payload.get(f) != assessment.get(f)]
+    if canonical_hash(assessment.get("figures")) != payload.get("figures_sha256"):
+        problems.append("the figures in records/self-assessment.json are not the ones it signed")
+    return problems
+
+
 def main(bag: Path) -> int:
     signatures = load(bag, "signatures")
     if signatures is None:
         print(f"{bag}: no data/records/signatures.json: is this a Vigil pack?")
         return 1
-    version = load(bag, "version") or {}
+    # An evidence pack holds one version (version.json), a supervisor's pack several (versions.json).
+    versions = {row["object"]: row for row in [load(bag, "version"), *(load(bag, "versions") or [])] if row}
     evidence = {row["id"]: row for row in load(bag, "evidence") or []}
     runs = {row["id"]: row for row in load(bag, "validation-runs") or []}
     incidents = {row["id"]: row for row in load(bag, "incidents") or []}
+    assessment = load(bag, "self-assessment")
     failed = 0
     for signature in signatures:
         payload = signature["payload"]
         problems = []
         if canonical_hash(payload) != signature["content_hash"]:
             problems.append("the payload does not hash to the recorded content hash")
-        if version and payload.get("object") == version.get("object"):
-            problems += check_version(bag, payload, version, evidence, runs)
+        if payload.get("object") in versions:
+            problems += check_version(bag, payload, versions[payload["object"]], evidence, runs)
         elif payload.get("meaning") == "incident_closed":
             problems += check_incident(payload, incidents)
+        elif payload.get("object", "").startswith("exports.selfassessment:"):
+            problems += check_self_assessment(payload, assessment)
         label = f"signature {signature['id']} ({signature['meaning']}, {signature['signer']}, {signature['signed_at']})"
         if problems:
             failed += 1

@@ -330,5 +330,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("VIGIL_LOG_LEVEL", "INFO")},
     # Font subsetting and PDF layout log every table they touch at INFO.
-    "loggers": {name: {"level": "WARNING"} for name in ("fontTools", "weasyprint", "matplotlib")},
+    "loggers": {name: {"level": "WARNING"} for name in ("fontTools", "weasyprint", "matplotlib", "bagit")},
 }

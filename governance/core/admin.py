@@ -17,7 +17,7 @@ class DeskAdmin(admin.ModelAdmin):
 
 @admin.register(UserProfile)
 class UserProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "desk", "title"]
+    list_display = ["user", "desk", "title", "senior_manager", "access_from", "access_until"]
     list_select_related = ["user", "desk"]
     autocomplete_fields = ["user"]
 

@@ -28,6 +28,10 @@ class UserProfile(models.Model):
     # their tokens are refused. Empty ends mean no limit on that side.
     access_from = models.DateTimeField(null=True, blank=True)
     access_until = models.DateTimeField(null=True, blank=True)
+    senior_manager = models.BooleanField(
+        default=False,
+        help_text="Holds a senior management function: signs the RTS 6 annual self-assessment with compliance.",
+    )
 
     def __str__(self) -> str:
         return f"Profile of {self.user}"
@@ -161,6 +165,8 @@ class Signature(models.Model):
         KILL_SWITCH_RELEASED = "kill_switch_released", "Kill switch released"
         INCIDENT_CLOSED = "incident_closed", "Incident closed"
         SUSPENDED_BY_POLICY = "suspended_by_policy", "Suspended by the incident policy"
+        SELF_ASSESSMENT_COMPLIANCE = "self_assessment_compliance", "RTS 6 self-assessment: compliance sign-off"
+        SELF_ASSESSMENT_SENIOR = "self_assessment_senior_manager", "RTS 6 self-assessment: senior management sign-off"
 
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     full_name_snapshot = models.CharField(max_length=300)

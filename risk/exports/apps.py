@@ -9,7 +9,8 @@ class ExportsConfig(AppConfig):
     verbose_name = "Exports"
 
     def ready(self):
-        from risk.exports import access, services, tasks  # noqa: F401 - tasks
+        from risk.exports import access, self_assessment, services, tasks  # noqa: F401 - tasks
 
         access.register()
         services.register_job_runner()
+        self_assessment.register()

@@ -123,9 +123,10 @@ def version_record(version, viewer) -> dict:
     }
 
 
-def lifecycle_rows(version) -> list[dict]:
+def lifecycle_rows(versions) -> list[dict]:
     return [
         {
+            "version": version.version,
             "at": _iso(t.at),
             "action": t.action_label,
             "from_status": t.from_label,
@@ -135,25 +136,29 @@ def lifecycle_rows(version) -> list[dict]:
             "signature_id": t.signature_id,
             "policy_version": t.policy.version,
         }
+        for version in versions
         for t in lifecycle.version_history_for_people(version)
     ]
 
 
-def signatures_of(version, incidents, findings, stops) -> list[Signature]:
-    """The version's own signatures, its incidents' closures, its findings' risk acceptances and the kill-switch
-    signatures of the stops that suspended it, oldest first."""
+def signatures_of(versions, incidents, findings, stops) -> list[Signature]:
+    """The versions' own signatures, their incidents' closures, their findings' risk acceptances and the
+    kill-switch signatures of the stops that reached them, oldest first."""
     others = [i.closure_signature_id for i in incidents] + [f.risk_acceptance_id for f in findings]
     for stop in stops:
         others += [stop.engage_signature_id, stop.release_request_signature_id, stop.release_signature_id]
-    on_version = Q(object_type=audit_type(version), object_id=str(version.pk))
-    chosen = Signature.objects.filter(on_version | Q(pk__in=[pk for pk in others if pk]))
+    object_type = audit_type(ModelVersion)
+    on_versions = Q(object_type=object_type, object_id__in=[str(v.pk) for v in versions])
+    chosen = Signature.objects.filter(on_versions | Q(pk__in=[pk for pk in others if pk]))
     return list(chosen.select_related("policy", "signer").order_by("signed_at", "id"))
 
 
-def signature_rows(signatures, version) -> list[dict]:
+def signature_rows(signatures, versions) -> list[dict]:
+    by_pk = {str(v.pk): v for v in versions}
+    object_type = audit_type(ModelVersion)
     rows = []
     for s in signatures:
-        intact, why = verify(s, version if s.object_type == audit_type(version) else None)
+        intact, why = verify(s, by_pk.get(s.object_id) if s.object_type == object_type else None)
         rows.append(
             {
                 "id": s.pk,
@@ -174,11 +179,12 @@ def signature_rows(signatures, version) -> list[dict]:
     return rows
 
 
-def run_rows(version) -> list[dict]:
-    runs = ValidationRun.objects.filter(version=version).select_related("requested_by").order_by("id")
+def run_rows(versions) -> list[dict]:
+    runs = ValidationRun.objects.filter(version__in=versions).select_related("requested_by", "version")
     return [
         {
             "id": run.pk,
+            "version": run.version.version,
             "status": run.status,
             "requested_by": person(run.requested_by),
             "created_at": _iso(run.created_at),
@@ -193,7 +199,7 @@ def run_rows(version) -> list[dict]:
             "plan": run.plan_snapshot,
             "error": run.error,
         }
-        for run in runs
+        for run in runs.order_by("id")
     ]
 
 
@@ -256,9 +262,10 @@ def incident_rows(incidents) -> list[dict]:
     ]
 
 
-def monitor_rows(version) -> list[dict]:
+def monitor_rows(versions) -> list[dict]:
     monitors = (
-        Monitor.objects.filter(version=version)
+        Monitor.objects.filter(version__in=versions)
+        .select_related("version")
         .annotate(
             evaluations=Count("results"),
             warnings=Count("results", filter=Q(results__outcome=MonitorResult.Outcome.WARN)),
@@ -273,6 +280,7 @@ def monitor_rows(version) -> list[dict]:
         rows.append(
             {
                 "id": m.pk,
+                "version": m.version.version,
                 "kind": m.get_kind_display(),
                 "measure": m.measure,
                 "stream": m.stream,
@@ -292,10 +300,9 @@ def monitor_rows(version) -> list[dict]:
     return rows
 
 
-def stops_of(version) -> list[KillSwitch]:
-    return list(
-        KillSwitch.objects.filter(suspensions__version=version).select_related("engaged_by").distinct().order_by("id")
-    )
+def stops_of(versions) -> list[KillSwitch]:
+    stops = KillSwitch.objects.filter(suspensions__version__in=versions).select_related("engaged_by").distinct()
+    return list(stops.order_by("id"))
 
 
 def kill_switch_rows(stops) -> list[dict]:
@@ -318,6 +325,7 @@ def evidence_rows(files) -> list[dict]:
     return [
         {
             "id": e.pk,
+            "version": e.version.version,
             "kind": e.get_kind_display(),
             "description": e.description,
             "original_name": e.original_name,
@@ -333,13 +341,16 @@ def evidence_rows(files) -> list[dict]:
 
 
 COLUMNS = {
-    "lifecycle": ["at", "action", "from_status", "to_status", "by", "comment", "signature_id", "policy_version"],
+    "lifecycle": [
+        "version", "at", "action", "from_status", "to_status", "by", "comment", "signature_id", "policy_version",
+    ],
     "signatures": [
         "id", "signed_at", "signer", "signer_username", "meaning", "meaning_code", "comment", "object_type",
         "object_id", "policy_version", "content_hash", "verified_by_vigil", "payload",
     ],
     "validation-runs": [
-        "id", "status", "requested_by", "created_at", "finished_at", "dataset_evidence_id", "report_evidence_id",
+        "id", "version", "status", "requested_by", "created_at", "finished_at", "dataset_evidence_id",
+        "report_evidence_id",
         "input_sha256", "results_sha256", "results", "metrics", "fingerprints", "plan", "error",
     ],
     "validation-results": ["run", "test", "metric", "value", "threshold", "outcome", "reason"],
@@ -353,16 +364,16 @@ COLUMNS = {
         "closed_at", "closed_by", "closure_signature_id", "findings", "timeline",
     ],
     "monitors": [
-        "id", "kind", "measure", "stream", "direction", "warn", "breach", "window", "evaluations", "warnings",
-        "breaches", "last_breach", "latest_outcome", "latest_value", "latest_at",
+        "id", "version", "kind", "measure", "stream", "direction", "warn", "breach", "window", "evaluations",
+        "warnings", "breaches", "last_breach", "latest_outcome", "latest_value", "latest_at",
     ],
     "kill-switch": [
         "id", "scope", "reason", "engaged_by", "engaged_at", "engage_signature_id", "released_at",
         "release_signature_id",
     ],
     "evidence": [
-        "id", "kind", "description", "original_name", "path", "sha256", "size", "content_type", "uploaded_by",
-        "uploaded_at",
+        "id", "version", "kind", "description", "original_name", "path", "sha256", "size", "content_type",
+        "uploaded_by", "uploaded_at",
     ],
 }  # fmt: skip
 
@@ -370,34 +381,37 @@ COLUMNS = {
 def records(version, viewer, progress=None) -> dict:
     """Every record of the pack, as plain data (the PDF, the JSON and the CSV are all drawn from it)."""
     model = version.model
-    incidents = list(
-        Incident.objects.filter(version=version)
-        .select_related("reported_by", "closed_by")
-        .prefetch_related("findings", "entries__author")
-        .order_by("id")
-    )
-    findings = list(
-        Finding.objects.filter(version=version).select_related("owner", "raised_by", "closed_by").order_by("id")
-    )
-    runs = run_rows(version)
-    stops = stops_of(version)
+    incidents = incidents_of(Incident.objects.filter(version=version))
+    findings = findings_of([version])
+    runs = run_rows([version])
+    stops = stops_of([version])
     policy = lifecycle.approval_summary(version, _policy_of(version)) if version.transitions.exists() else None
     return {
         "model": model_record(model, viewer),
         "version": version_record(version, viewer),
         "approval": policy,
-        "lifecycle": lifecycle_rows(version),
-        "signatures": signature_rows(signatures_of(version, incidents, findings, stops), version),
+        "lifecycle": lifecycle_rows([version]),
+        "signatures": signature_rows(signatures_of([version], incidents, findings, stops), [version]),
         "validation-runs": runs,
         "validation-results": result_rows(runs),
         "findings": finding_rows(findings),
         "incidents": incident_rows(incidents),
-        "monitors": monitor_rows(version),
+        "monitors": monitor_rows([version]),
         "kill-switch": kill_switch_rows(stops),
         "evidence": evidence_rows(
             Evidence.objects.filter(version=version).select_related("uploaded_by").order_by("id")
         ),
     }
+
+
+def incidents_of(queryset) -> list[Incident]:
+    related = queryset.select_related("reported_by", "closed_by", "version")
+    return list(related.prefetch_related("findings", "entries__author").order_by("id"))
+
+
+def findings_of(versions) -> list[Finding]:
+    related = Finding.objects.filter(version__in=versions).select_related("owner", "raised_by", "closed_by")
+    return list(related.order_by("id"))
 
 
 def _policy_of(version):
@@ -417,28 +431,45 @@ def lay_out(version, viewer, meta: dict, progress):
             pack.add_json("approval", data["approval"])
         for name, columns in COLUMNS.items():
             pack.add_table(name, data[name], columns)
-        files = list(Evidence.objects.filter(version=version).order_by("id"))
-        for done, evidence in enumerate(files, 1):
-            pack.add_stored_file(
-                evidence_path(evidence),
-                lambda e=evidence: e.file.open("rb"),
-                evidence.sha256,
-                f"Evidence file {evidence.pk} ({evidence.original_name})",
-            )
-            progress(20 + int(60 * done / len(files)))
+        add_evidence_files(pack, evidence_of([version]), progress)
         pack.add_bytes("dossier.pdf", dossier_pdf(data, meta))
         progress(90)
 
     return _lay_out
 
 
-def dossier_pdf(data: dict, meta: dict) -> bytes:
+def evidence_of(versions):
+    return Evidence.objects.filter(version__in=versions).select_related("uploaded_by", "version").order_by("id")
+
+
+def add_evidence_files(pack, files, progress, start: int = 20, span: int = 60) -> None:
+    """Every evidence file, copied from storage and checked against its recorded SHA-256 (else MissingFile)."""
+    files = list(files)
+    for done, evidence in enumerate(files, 1):
+        pack.add_stored_file(
+            evidence_path(evidence),
+            lambda e=evidence: e.file.open("rb"),
+            evidence.sha256,
+            f"Evidence file {evidence.pk} ({evidence.original_name}) of version {evidence.version.version}",
+        )
+        progress(start + int(span * done / len(files)))
+
+
+def render_pdf(template: str, context: dict) -> bytes:
     from weasyprint import HTML  # imported here: only workers that build packs need its system libraries
 
+    return HTML(string=render_to_string(template, context)).write_pdf()
+
+
+def dossier_pdf(data: dict, meta: dict) -> bytes:
     context = {name.replace("-", "_"): value for name, value in data.items()} | {"meta": meta}
-    names = data["version"]["data_source_names"]
-    context["data_sources"] = [{"usage": u, "name": names[str(pk)]} for u, pk in data["version"]["data_sources"]]
-    return HTML(string=render_to_string("exports/dossier.html", context)).write_pdf()
+    context["data_sources"] = data_source_list(data["version"])
+    return render_pdf("exports/dossier.html", context)
+
+
+def data_source_list(version: dict) -> list[dict]:
+    names = version["data_source_names"]
+    return [{"usage": usage, "name": names[str(pk)]} for usage, pk in version["data_sources"]]
 
 
 def version_for(viewer, model, label: str) -> ModelVersion | None:

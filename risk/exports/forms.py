@@ -22,3 +22,26 @@ class InventoryForm(forms.Form):
         help_text="Empty: today. A date (its end) or a date and time in UTC: the inventory as it stood then.",
     )
     format = forms.ChoiceField(choices=[("xlsx", "Excel (XLSX)"), ("csv", "CSV")])
+
+
+class MifidForm(forms.Form):
+    model = forms.CharField(max_length=100, help_text="An algorithmic-trading model's key (alpha signal or execution).")
+
+
+class Rts6Form(forms.Form):
+    year = forms.IntegerField(min_value=1970, max_value=9999, help_text="The calendar year assessed.")
+
+
+class PrepareSelfAssessmentForm(forms.Form):
+    year = forms.IntegerField(min_value=1970, max_value=9999)
+    conclusion = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20000,
+        help_text="How the firm meets RTS 6 for the year, and what it will remedy. The year's figures are frozen now.",
+    )
+
+
+class SignSelfAssessmentForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput, help_text="Your password again: this is a signature.")
+    otp_token = forms.CharField(required=False, max_length=12, label="One-time code", help_text="If you use one.")
+    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

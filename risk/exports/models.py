@@ -53,3 +53,33 @@ class SigningKey(models.Model):
 
     class Meta:
         ordering = ["-first_used_at"]
+
+
+class SelfAssessment(models.Model):
+    """The RTS 6 Art. 9 annual self-assessment of a year: its figures frozen when compliance prepared it, the
+    conclusion, and the two sign-offs it needs (compliance, then a senior manager; two different people)."""
+
+    AUDIT_TYPE = "exports.selfassessment"
+
+    year = models.PositiveIntegerField(unique=True)
+    figures = models.JSONField(help_text="The year's facts as prepared (supervisor_packs.rts6_figures).")
+    figures_sha256 = models.CharField(max_length=64)
+    conclusion = models.TextField(max_length=20000)
+    prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prepared_at = models.DateTimeField()
+    compliance_signature = models.ForeignKey(
+        "governance.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    senior_signature = models.ForeignKey(
+        "governance.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return f"RTS 6 self-assessment {self.year}"
+
+    @property
+    def signed_off(self) -> bool:
+        return bool(self.compliance_signature_id and self.senior_signature_id)

@@ -9,7 +9,7 @@ import io
 import tempfile
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -21,7 +21,7 @@ from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import AuditEvent
 from models_registry.models import Model
-from risk.exports import audit_log, bags, evidence_pack, inventory
+from risk.exports import audit_log, bags, evidence_pack, inventory, self_assessment, supervisor_packs
 from risk.exports.models import Export
 
 JOB_KIND = "export"
@@ -115,8 +115,33 @@ def _evidence_pack_params(actor, data: dict) -> dict:
     return {"model": model.key, "model_id": model.pk, "version": version.version, "version_id": version.pk}
 
 
+def _mifid_params(actor, data: dict) -> dict:
+    errors: dict = {}
+    model = _model_in_scope(actor, data, errors)
+    if model is not None and not supervisor_packs.is_algorithmic(model):
+        errors["model"] = [
+            f"{model.key} is a {model.get_purpose_display().lower()} model: the Art. 17(2) pack covers "
+            "algorithmic-trading models (alpha signals and execution)."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return {"model": model.key, "model_id": model.pk}
+
+
+def _rts6_params(actor, data: dict) -> dict:
+    if not access.sees_everything(actor):
+        raise PermissionDenied("The firm-wide self-assessment is for compliance and auditors.")
+    errors: dict = {}
+    year = self_assessment.check_year(errors, data.get("year"))
+    if errors:
+        raise ValidationError(errors)
+    return {"year": year}
+
+
 CHECKS = {
     K.EVIDENCE_PACK: _evidence_pack_params,
+    K.MIFID_17_2: _mifid_params,
+    K.RTS6_SELF_ASSESSMENT: _rts6_params,
     K.AUDIT_LOG: _audit_log_params,
     K.INVENTORY: _inventory_params,
 }
@@ -196,6 +221,35 @@ def _write_evidence_pack(export, user, raw, progress) -> dict:
     return {"rows": None, "summary": {"evidence_files": files, "folder": name}, "ext": "zip", "name": name}
 
 
+def _write_mifid(export, user, raw, progress) -> dict:
+    model = access.restrict(Model.objects.filter(pk=export.params["model_id"]), user).first()
+    if model is None:
+        raise jobs.JobFailed(f"{export.params['model']} is no longer shared with you.")
+    name = f"vigil-mifid-17-2-{model.key}-{bags.stamp()}"
+    bag_info = {
+        "External-Identifier": export.reference,
+        "External-Description": f"MiFID II Art. 17(2) pack of algorithmic-trading model {model.key}",
+        "Contact-Name": evidence_pack.person(user),
+    }
+    try:
+        bags.build(name, supervisor_packs.mifid_lay_out(model, user, _meta(export, user), progress), bag_info, raw)
+    except bags.MissingFile as error:
+        raise jobs.JobFailed(f"{error} The pack was not made: an incomplete pack is never handed out.") from error
+    return {"rows": None, "summary": {"folder": name}, "ext": "zip", "name": name}
+
+
+def _write_rts6(export, user, raw, progress) -> dict:
+    year = export.params["year"]
+    name = f"vigil-rts6-self-assessment-{year}-{bags.stamp()}"
+    bag_info = {
+        "External-Identifier": export.reference,
+        "External-Description": f"RTS 6 Art. 9 annual self-assessment for {year}",
+        "Contact-Name": evidence_pack.person(user),
+    }
+    bags.build(name, supervisor_packs.rts6_lay_out(year, _meta(export, user), progress), bag_info, raw)
+    return {"rows": None, "summary": {"folder": name, "year": year}, "ext": "zip", "name": name}
+
+
 def _meta(export, user) -> dict:
     return {
         "reference": export.reference,
@@ -205,7 +259,13 @@ def _meta(export, user) -> dict:
     }
 
 
-WRITERS = {K.AUDIT_LOG: _write_audit_log, K.INVENTORY: _write_inventory, K.EVIDENCE_PACK: _write_evidence_pack}
+WRITERS = {
+    K.AUDIT_LOG: _write_audit_log,
+    K.INVENTORY: _write_inventory,
+    K.EVIDENCE_PACK: _write_evidence_pack,
+    K.MIFID_17_2: _write_mifid,
+    K.RTS6_SELF_ASSESSMENT: _write_rts6,
+}
 CONTENT_TYPES = {
     "zip": "application/zip",
     "csv": "text/csv",

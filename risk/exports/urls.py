@@ -8,6 +8,8 @@ ID = r"(?P<pk>[0-9]{1,18})"
 urlpatterns = [
     path("exports/", views.export_list, name="list"),
     path("exports/signing-key/", views.signing_key, name="signing-key"),
+    path("exports/self-assessments/", views.self_assessments, name="self-assessments"),
+    path("exports/self-assessments/<int:year>/", views.self_assessment_detail, name="self-assessment"),
     re_path(rf"^exports/{ID}/$", views.export_detail, name="detail"),
     re_path(rf"^exports/{ID}/download/$", views.export_download, name="download"),
 ]

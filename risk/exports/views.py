@@ -1,7 +1,7 @@
 """Export pages: ask for one, follow its job, download it; the signing key an auditor verifies packs with."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -9,9 +9,20 @@ from django.utils import timezone
 from governance.core import access
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
-from risk.exports import services, signing
-from risk.exports.forms import AuditLogForm, EvidencePackForm, InventoryForm
-from risk.exports.models import Export, SigningKey
+from governance.core.models import Signature
+from governance.core.roles import Role, user_roles
+from risk.exports import self_assessment, services, signing
+from risk.exports import supervisor_packs as packs
+from risk.exports.forms import (
+    AuditLogForm,
+    EvidencePackForm,
+    InventoryForm,
+    MifidForm,
+    PrepareSelfAssessmentForm,
+    Rts6Form,
+    SignSelfAssessmentForm,
+)
+from risk.exports.models import Export, SelfAssessment, SigningKey
 
 
 def _mine(user):
@@ -31,6 +42,11 @@ def export_list(request):
             initial={"since": today.replace(day=1).isoformat(), "until": today.isoformat()},
         ),
         Export.Kind.INVENTORY: InventoryForm(request.POST if posted == Export.Kind.INVENTORY else None),
+        Export.Kind.MIFID_17_2: MifidForm(request.POST if posted == Export.Kind.MIFID_17_2 else None),
+        Export.Kind.RTS6_SELF_ASSESSMENT: Rts6Form(
+            request.POST if posted == Export.Kind.RTS6_SELF_ASSESSMENT else None,
+            initial={"year": timezone.now().year},
+        ),
     }
     form = forms.get(posted)
     if form is not None and form.is_valid():
@@ -51,6 +67,8 @@ def export_list(request):
         "pack_form": forms[Export.Kind.EVIDENCE_PACK],
         "audit_form": forms[Export.Kind.AUDIT_LOG],
         "inventory_form": forms[Export.Kind.INVENTORY],
+        "mifid_form": forms[Export.Kind.MIFID_17_2],
+        "rts6_form": forms[Export.Kind.RTS6_SELF_ASSESSMENT] if access.sees_everything(request.user) else None,
     }
     return render(request, "exports/list.html", {**context, "exports": exports}, status=400 if failed else 200)
 
@@ -87,4 +105,78 @@ def signing_key(request):
             "allowed_signers": signing.allowed_signers_line(key),
             "earlier": SigningKey.objects.exclude(pk=key.pk),
         },
+    )
+
+
+def _assessment_readers(user) -> None:
+    """Compliance, auditors and senior managers read self-assessments; to anyone else they do not exist."""
+    if not (access.sees_everything(user) or self_assessment.is_senior_manager(user)):
+        raise Http404("Not found.")
+
+
+def self_assessments(request):
+    _assessment_readers(request.user)
+    form = PrepareSelfAssessmentForm(request.POST or None, initial={"year": timezone.now().year})
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessment = self_assessment.prepare(
+                request.user, form.cleaned_data["year"], form.cleaned_data["conclusion"]
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"The {assessment.year} self-assessment is prepared: its figures are frozen.")
+            return redirect("exports:self-assessment", year=assessment.year)
+    assessments = list(SelfAssessment.objects.select_related("prepared_by"))
+    for assessment in assessments:
+        assessment.state = packs.assessment_state(assessment)
+    return render(
+        request,
+        "exports/self_assessments.html",
+        {"assessments": assessments, "form": form, "may_prepare": Role.COMPLIANCE in user_roles(request.user)},
+        status=400 if form.errors else 200,
+    )
+
+
+def self_assessment_detail(request, year):
+    _assessment_readers(request.user)
+    assessment = (
+        SelfAssessment.objects.filter(year=year)
+        .select_related("prepared_by", "compliance_signature", "senior_signature")
+        .first()
+    )
+    if assessment is None:
+        raise Http404("Not found.")
+    form = SignSelfAssessmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            self_assessment.sign(request.user, assessment, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except (Conflict, PermissionDenied) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"You signed the {assessment.year} self-assessment.")
+            return redirect("exports:self-assessment", year=assessment.year)
+    try:
+        meaning, _ = self_assessment.next_sign_off(request.user, assessment)
+        may_sign = Signature.Meaning(meaning).label
+    except (Conflict, PermissionDenied) as exc:
+        may_sign, why_not = None, str(exc)
+    else:
+        why_not = ""
+    return render(
+        request,
+        "exports/self_assessment_detail.html",
+        {
+            "assessment": assessment,
+            "state": packs.assessment_state(assessment),
+            "figures": assessment.figures,
+            "form": form,
+            "may_sign": may_sign,
+            "why_not": why_not,
+        },
+        status=400 if form.errors else 200,
     )

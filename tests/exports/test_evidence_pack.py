@@ -4,106 +4,16 @@ that covers it. A pack is never handed out incomplete, and it holds only what it
 
 import io
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.files.storage import default_storage
 
 from governance.core import jobs
 from governance.core.models import Signature
-from governance.lifecycle import workflow
-from models_registry.models import VersionDataSource
-from risk.exports import bags, signing
+from risk.exports import signing
 from risk.exports.models import Export
-from risk.incidents import services as incidents
-from tests.factories import PASSWORD, make_version
-from tests.governance.lifecycle_helpers import graded_in_validation, signoff_for
-
-URL = "/api/v1/exports/"
-ROOT = Path(settings.BASE_DIR)
-SCRIPT = ROOT / "docs" / "verify_signature_hashes.py"
-BAGIT = Path(sys.executable).parent / "bagit.py"
-
-
-@pytest.fixture
-def signed_version(world):
-    """mine 5.0 validated with conditions on a cited run, approved for deployment, a closed high incident on it,
-    and a restricted data source among its inference data."""
-    version, run, report = graded_in_validation(world)
-    VersionDataSource.objects.create(version=version, data_source=world.restricted_source, usage="inference")
-    VersionDataSource.objects.create(version=version, data_source=world.public_source, usage="training")
-    failed = [r["test"] for r in run.results if r["outcome"] == "fail"]
-    warned = [r["test"] for r in run.results if r["outcome"] == "warn"]
-    signoff = signoff_for(version, report) | {
-        "run": run.pk,
-        "dispositions": {t: "Immaterial: the score only ranks." for t in failed},
-        "acknowledged_warnings": warned,
-        "conditions": "Rank only; never size positions.",
-    }
-    version = workflow.version_transition(
-        world.validator, version, "validate_with_conditions", password=PASSWORD, signoff=signoff
-    )
-    version = workflow.version_transition(world.compliance, version, "approve_deployment", password=PASSWORD)
-    incident = incidents.incident_report(
-        world.owner, world.mine, title="Odd fills", description="Fills far from mid.", severity="high", version=version
-    )
-    incidents.incident_close(
-        world.compliance,
-        incident,
-        root_cause="A stale quote feed.",
-        corrective_actions="Feed monitored; stale quotes refused.",
-        password=PASSWORD,
-    )
-    return version
-
-
-def make_pack(api, user, version, tmp_path) -> Path:
-    answer = api.as_user(user).post(
-        URL, {"kind": "evidence_pack", "model": version.model.key, "version": version.version}, format="json"
-    )
-    assert answer.status_code == 202, answer.json()
-    export = Export.objects.get(pk=answer.json()["id"])
-    assert jobs.execute(export.job_id) == "succeeded", Export.objects.get(pk=export.pk).job.error
-    download = api.as_user(user).get(f"{URL}{export.pk}/download/")
-    assert download.status_code == 200
-    content = b"".join(download.streaming_content)
-    assert download["X-Vigil-SHA256"] == Export.objects.get(pk=export.pk).sha256
-    return bags.extract(content, tmp_path)
-
-
-def run(*command, cwd=None, stdin=None) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120)
-
-
-def allowed_signers(tmp_path) -> Path:
-    path = tmp_path / "allowed_signers"
-    path.write_text(signing.allowed_signers_line(signing.current()) + "\n")
-    return path
-
-
-def checks(bag: Path, signers: Path) -> dict[str, subprocess.CompletedProcess]:
-    """Every verification of the auditor's guide, by name."""
-    tag_manifest = (bag / "tagmanifest-sha256.txt").read_text()
-    return {
-        "ssh-keygen": run(
-            "ssh-keygen", "-Y", "verify", "-f", str(signers), "-I", signing.IDENTITY, "-n", signing.NAMESPACE,
-            "-s", str(bag / "tagmanifest-sha256.txt.sig"), stdin=tag_manifest,
-        ),
-        "tagmanifest": run("sha256sum", "--quiet", "-c", "tagmanifest-sha256.txt", cwd=bag),
-        "manifest": run("sha256sum", "--quiet", "-c", "manifest-sha256.txt", cwd=bag),
-        "manifest-sha512": run("sha512sum", "--quiet", "-c", "manifest-sha512.txt", cwd=bag),
-        "bagit": run(str(BAGIT), "--validate", str(bag)),
-        "signatures": run(sys.executable, str(SCRIPT), str(bag)),
-    }  # fmt: skip
-
-
-def flip_one_byte(path: Path, at: int = 10) -> None:
-    data = bytearray(path.read_bytes())
-    data[at] ^= 0x01
-    path.write_bytes(bytes(data))
+from tests.exports.packs import URL, allowed_signers, checks, flip_one_byte, make_pack
+from tests.factories import make_version
 
 
 @pytest.mark.django_db

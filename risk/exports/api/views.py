@@ -56,6 +56,9 @@ class RequestSerializer(serializers.Serializer):
     as_of = serializers.CharField(
         required=False, allow_blank=True, max_length=40, help_text="Inventory: the moment to rebuild (ISO 8601)."
     )
+    year = serializers.IntegerField(
+        required=False, min_value=1970, max_value=9999, help_text="RTS 6 self-assessment: the year."
+    )
     format = serializers.ChoiceField(choices=["csv", "xlsx"], required=False, help_text="Inventory: csv or xlsx.")
 
 
