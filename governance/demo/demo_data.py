@@ -25,6 +25,9 @@ USERS = [
     ("trader", "Sam", "Whitfield", ["trader"], "sys-eq", "Systematic trader"),
 ]
 
+# Who holds a senior management function (signs the RTS 6 self-assessment with compliance).
+SENIOR_MANAGERS = {"owner"}
+
 # name, kind, collection method, classification, owner, retention days, storage, quality rules
 DATA_SOURCES = [
     (

@@ -5,9 +5,10 @@ sign-off's hash recomputes from the pack (docs/verify_signature_hashes.py)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from governance.core import signatures
+from governance.core import notifications, signatures
 from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import AuditEvent, Signature, UserProfile
@@ -116,6 +117,15 @@ def sign(actor, assessment, *, password: str, otp_token: str = "", comment: str 
         )
         setattr(assessment, field, signature)
         assessment.save(update_fields=[field])
+        if meaning == COMPLIANCE:
+            senior = UserProfile.objects.filter(senior_manager=True, user__is_active=True).exclude(user=actor)
+            notifications.notify(
+                users=list(senior.values_list("user_id", flat=True)),
+                kind="sign_off_request",
+                message=f"The {assessment.year} RTS 6 self-assessment awaits a senior manager's sign-off.",
+                url=reverse("exports:self-assessment", kwargs={"year": assessment.year}),
+                dedupe_key=f"self-assessment:{assessment.pk}:senior",
+            )
     return assessment
 
 
@@ -125,3 +135,4 @@ def _current_payload(assessment, signed: dict) -> dict:
 
 def register() -> None:
     signatures.register_payload(SelfAssessment.AUDIT_TYPE, SelfAssessment, _current_payload)
+    notifications.register_kind("sign_off_request", "Sign-off requested")

@@ -69,6 +69,7 @@ def export_list(request):
         "inventory_form": forms[Export.Kind.INVENTORY],
         "mifid_form": forms[Export.Kind.MIFID_17_2],
         "rts6_form": forms[Export.Kind.RTS6_SELF_ASSESSMENT] if access.sees_everything(request.user) else None,
+        "reads_assessments": access.sees_everything(request.user) or self_assessment.is_senior_manager(request.user),
     }
     return render(request, "exports/list.html", {**context, "exports": exports}, status=400 if failed else 200)
 

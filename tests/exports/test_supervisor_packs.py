@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from governance.core.exceptions import Conflict
-from governance.core.models import AuditEvent, Signature, UserProfile
+from governance.core.models import AuditEvent, Notification, Signature, UserProfile
 from governance.core.signatures import verify
 from models_registry.models import Model
 from risk.exports import self_assessment
@@ -16,6 +16,7 @@ from risk.exports.models import Export, SelfAssessment
 from risk.gate import killswitch
 from tests.exports.packs import URL, allowed_signers, checks, download_pack, flip_one_byte, request_pack
 from tests.factories import PASSWORD
+from tests.outbox import deliver
 
 YEAR = timezone.now().year
 
@@ -79,6 +80,9 @@ def test_the_self_assessment_is_signed_by_compliance_then_a_senior_manager(world
     assert Signature.objects.filter(meaning__startswith="self_assessment").count() == 0
 
     assessment = self_assessment.sign(world.compliance, assessment, password=PASSWORD)
+    deliver()
+    told = Notification.objects.get(user=senior, kind="sign_off_request")
+    assert told.url == f"/exports/self-assessments/{YEAR}/"
     UserProfile.objects.update_or_create(user=world.compliance, defaults={"senior_manager": True})
     with pytest.raises(Conflict, match="another person"):
         self_assessment.sign(world.compliance, assessment, password=PASSWORD)

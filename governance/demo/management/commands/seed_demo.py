@@ -18,7 +18,7 @@ from governance.core import events
 from governance.core.audit import audit_record
 from governance.core.models import Desk, Notification, UserProfile
 from governance.demo import demo_files, monitoring_feed
-from governance.demo.demo_data import DATA_SOURCES, DESKS, MODEL_DATA, MODELS, TEAMS, USERS
+from governance.demo.demo_data import DATA_SOURCES, DESKS, MODEL_DATA, MODELS, SENIOR_MANAGERS, TEAMS, USERS
 from governance.demo.walk import CannotWalk, walk
 from models_registry import services
 from models_registry.choices import LifecycleStatus as S
@@ -123,7 +123,10 @@ class Command(BaseCommand):
         for username, _f, _l, _r, desk_code, title in USERS:
             user = User.objects.get(username=username)
             desk = Desk.objects.get(code=desk_code) if desk_code else None
-            UserProfile.objects.get_or_create(user=user, defaults={"desk": desk, "title": title})
+            UserProfile.objects.get_or_create(
+                user=user,
+                defaults={"desk": desk, "title": title, "senior_manager": username in SENIOR_MANAGERS},
+            )
 
     # --- data ---
     def _data_sources(self):
