@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 
 from governance.core import access_window, request_context
+from governance.core.audit import audit_record
 
 
 def client_ip(request) -> str | None:
@@ -48,6 +49,10 @@ class AccessWindowMiddleware:
     def __call__(self, request):
         refused = access_window.refusal(request.user)
         if refused:
+            user = request.user
+            audit_record(
+                user, "session.ended", user, object_type="auth.user", object_repr=user.get_username(), reason=refused
+            )
             logout(request)
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": refused}, status=401)

@@ -153,6 +153,14 @@ def signatures_of(versions, incidents, findings, stops) -> list[Signature]:
     return list(chosen.select_related("policy", "signer").order_by("signed_at", "id"))
 
 
+def _subject(signature, versions: dict) -> str:
+    """What was signed, in words: "alpha 1.2" for a version, else its kind and id."""
+    version = versions.get(signature.object_id) if signature.object_type == audit_type(ModelVersion) else None
+    if version is not None:
+        return f"{version.model.key} {version.version}"
+    return f"{signature.object_type.rsplit('.', 1)[-1]} {signature.object_id}"
+
+
 def signature_rows(signatures, versions) -> list[dict]:
     by_pk = {str(v.pk): v for v in versions}
     object_type = audit_type(ModelVersion)
@@ -170,6 +178,7 @@ def signature_rows(signatures, versions) -> list[dict]:
                 "comment": s.comment,
                 "object_type": s.object_type,
                 "object_id": s.object_id,
+                "subject": _subject(s, by_pk),
                 "policy_version": s.policy.version,
                 "content_hash": s.content_hash,
                 "verified_by_vigil": "intact" if intact else why,
@@ -346,7 +355,7 @@ COLUMNS = {
     ],
     "signatures": [
         "id", "signed_at", "signer", "signer_username", "meaning", "meaning_code", "comment", "object_type",
-        "object_id", "policy_version", "content_hash", "verified_by_vigil", "payload",
+        "object_id", "subject", "policy_version", "content_hash", "verified_by_vigil", "payload",
     ],
     "validation-runs": [
         "id", "version", "status", "requested_by", "created_at", "finished_at", "dataset_evidence_id",

@@ -25,6 +25,10 @@ def is_senior_manager(user) -> bool:
     return UserProfile.objects.filter(user_id=user.pk, senior_manager=True, user__is_active=True).exists()
 
 
+def _senior_managers():
+    return UserProfile.objects.filter(senior_manager=True, user__is_active=True).select_related("user")
+
+
 def check_year(errors: dict, value) -> int | None:
     """A whole year from the first audit record's to this one."""
     try:
@@ -97,7 +101,9 @@ def next_sign_off(actor, assessment) -> tuple[str, str]:
         return COMPLIANCE, "compliance_signature"
     if assessment.senior_signature_id is None:
         if not is_senior_manager(actor):
-            raise PermissionDenied("A senior manager signs it now (a profile marked as holding that function).")
+            names = [p.user.get_full_name() or p.user.get_username() for p in _senior_managers()]
+            who = f" ({', '.join(names)})" if names else " (an administrator marks who holds that function)"
+            raise PermissionDenied(f"A senior manager signs it now{who}.")
         if assessment.compliance_signature.signer_id == actor.pk:
             raise Conflict("You signed it for compliance: another person signs as senior manager.")
         return SENIOR, "senior_signature"
@@ -118,9 +124,8 @@ def sign(actor, assessment, *, password: str, otp_token: str = "", comment: str 
         setattr(assessment, field, signature)
         assessment.save(update_fields=[field])
         if meaning == COMPLIANCE:
-            senior = UserProfile.objects.filter(senior_manager=True, user__is_active=True).exclude(user=actor)
             notifications.notify(
-                users=list(senior.values_list("user_id", flat=True)),
+                users=[p.user_id for p in _senior_managers() if p.user_id != actor.pk],
                 kind="sign_off_request",
                 message=f"The {assessment.year} RTS 6 self-assessment awaits a senior manager's sign-off.",
                 url=reverse("exports:self-assessment", kwargs={"year": assessment.year}),

@@ -51,11 +51,11 @@ def _audit_log_params(actor, data: dict) -> dict:
     since, until = _moment(errors, "since", data.get("since")), _moment(errors, "until", data.get("until"), end=True)
     now = timezone.now()
     first = AuditEvent.objects.order_by("timestamp").values_list("timestamp", flat=True).first()
-    if since and until and since >= until:
-        errors["until"] = ["Give an end after the start."]
     if since and since > now:
         errors["since"] = ["The start is in the future: nothing is recorded yet."]
-    if until and first and until <= first:
+    if since and until and since >= until:
+        errors["until"] = ["Give an end after the start."]
+    elif until and first and until <= first:
         errors["until"] = [f"The audit trail starts on {first:%Y-%m-%d %H:%M} UTC: give an end after it."]
     params = {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
     key = (data.get("model") or "").strip() if isinstance(data.get("model"), str) else ""

@@ -64,6 +64,7 @@ def export_list(request):
         export.state = services.state(export)
     failed = form is not None and bool(form.errors)
     context = {
+        "failed_kind": Export.Kind(posted).label if failed else "",
         "pack_form": forms[Export.Kind.EVIDENCE_PACK],
         "audit_form": forms[Export.Kind.AUDIT_LOG],
         "inventory_form": forms[Export.Kind.INVENTORY],
@@ -175,6 +176,12 @@ def self_assessment_detail(request, year):
             "assessment": assessment,
             "state": packs.assessment_state(assessment),
             "figures": assessment.figures,
+            "totals": {
+                "tests": len(assessment.figures.get("kill-switch-tests", [])),
+                "incidents": len(assessment.figures.get("incidents", [])),
+                "breaches": len(assessment.figures.get("limit-breaches", [])),
+                "validations": len(assessment.figures.get("validations", [])),
+            },
             "form": form,
             "may_sign": may_sign,
             "why_not": why_not,

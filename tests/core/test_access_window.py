@@ -72,6 +72,8 @@ def test_an_open_session_ends_when_the_window_closes(world, browser_client):
     assert page.redirect_chain[0][0].startswith(reverse("login"))
     assert "ended on" in page.content.decode()
     assert browser_client.get("/models/").status_code == 302, "the session is over"
+    ended = AuditEvent.objects.get(action="session.ended")
+    assert ended.actor_username == "auditor" and "ended on" in ended.reason
 
     browser_client.as_user(world.auditor)
     answer = browser_client.get("/api/v1/models/")

@@ -166,6 +166,7 @@ def test_the_rts6_pack_is_for_compliance_and_auditors(world, api):
 
 @pytest.mark.django_db
 def test_the_self_assessment_pages(world, browser_client, senior):
+    killswitch.kill_switch_test(world.compliance)
     assert browser_client.as_user(world.trader).get("/exports/self-assessments/").status_code == 404
     browser_client.as_user(world.compliance)
     bad = browser_client.post("/exports/self-assessments/", {"year": YEAR + 1, "conclusion": "Fine."})
@@ -174,14 +175,21 @@ def test_the_self_assessment_pages(world, browser_client, senior):
     assert made.status_code == 302 and made["Location"] == f"/exports/self-assessments/{YEAR}/"
     page = browser_client.get(made["Location"]).content.decode()
     assert 'data-testid="sign-form"' in page and "compliance sign-off" in page
+    assert "Kill-switch tests in the year: 1 " in page, "the totals read the frozen figures"
     wrong = browser_client.post(made["Location"], {"password": "nope"})
     assert wrong.status_code == 400 and "not correct" in wrong.content.decode()
     assert browser_client.post(made["Location"], {"password": PASSWORD}).status_code == 302
 
+    not_senior = browser_client.as_user(world.auditor).get(made["Location"]).content.decode()
+    assert f"A senior manager signs it now ({senior.get_full_name() or senior.username})" in not_senior
     page = browser_client.as_user(senior).get(made["Location"]).content.decode()
     assert "senior management sign-off" in page
-    assert browser_client.post(made["Location"], {"password": PASSWORD}).status_code == 302
+    assert browser_client.post(made["Location"], {"password": PASSWORD, "comment": "For the board."}).status_code == 302
     page = browser_client.get(made["Location"]).content.decode()
-    assert "signed off by compliance and a senior manager" in page and 'data-testid="sign-form"' not in page
+    assert (
+        "signed off by compliance and a senior manager" in page
+        and "For the board." in page
+        and 'data-testid="sign-form"' not in page
+    )
     assert browser_client.as_user(world.auditor).get("/exports/").context["rts6_form"] is not None
     assert browser_client.as_user(world.developer).get("/exports/").context["rts6_form"] is None

@@ -3,9 +3,11 @@
 {{ user|person }}: by full name (the username only when no name is recorded); nothing for no one, so
 `|default:"Vigil"` can name the system. {{ amount|money }}: in the firm's reporting currency with thousands
 separators ("USD 250,000,000"; cents only when there are some). {{ n|days }}: a period in days, in years when
-it is whole years ("7 years (2,555 days)").
+it is whole years ("7 years (2,555 days)"). {{ iso|when }}: a recorded ISO time as people read it
+("2026-11-29 15:21 UTC"; a date stays a date). {{ mapping|pairs }}: "lookback_days = 130; seed = 7".
 """
 
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django import template
@@ -42,3 +44,28 @@ def days(value) -> str:
         years = n // 365
         return f"{years} year{'s' if years != 1 else ''} ({n:,} days)"
     return f"{n:,} day{'s' if n != 1 else ''}"
+
+
+@register.filter
+def when(value) -> str:
+    if value in (None, ""):
+        return "—"
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        if "T" not in str(value) and " " not in str(value):
+            return moment.date().isoformat()
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+@register.filter
+def pairs(mapping) -> str:
+    if not isinstance(mapping, dict) or not mapping:
+        return "—"
+    return "; ".join(f"{key} = {mapping[key]}" for key in sorted(mapping))
