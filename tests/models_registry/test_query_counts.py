@@ -62,7 +62,7 @@ def test_it_lists_models_in_constant_queries_ui(persona, many_models, browser_cl
     many = count_queries(list_page("is_vendor=false"))
     assert rows == {"is_vendor=true": 2, "is_vendor=false": 25}
     assert small == many
-    assert many <= 8
+    assert many <= 8 + (persona == "auditor")  # an auditor's access window is read once per request
 
 
 @pytest.mark.django_db
