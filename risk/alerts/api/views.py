@@ -8,6 +8,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.core.api.fields import SafeSlugRelatedField
 from governance.core.models import Desk
 from risk.alerts import routing, selectors, services
 from risk.alerts.access import reads_webhooks
@@ -123,7 +124,7 @@ class EndpointWithSecretSerializer(EndpointSerializer):
 class EndpointWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     url = serializers.CharField(max_length=500, help_text="http:// or https://")
-    desk = serializers.SlugRelatedField(slug_field="code", queryset=Desk.objects.all(), required=False, allow_null=True)
+    desk = SafeSlugRelatedField(slug_field="code", queryset=Desk.objects.all(), required=False, allow_null=True)
     kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=Kind.choices), required=False, max_length=len(Kind.values)
     )
