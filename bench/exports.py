@@ -85,7 +85,8 @@ def write_chain(rows, actor) -> int:
 
 
 def in_child(fn, *args):
-    """Run fn(*args) in a fresh process (forked after setup): its result and its peak resident memory in MB."""
+    """Run fn(*args) in a fresh process (forked after setup): its result, seconds, peak resident memory in MB and
+    CPU seconds (its threads included: on a shared machine, wall time alone says little)."""
     from django.db import connections
 
     connections.close_all()  # before the fork: parent and child must not share a connection's socket
@@ -103,7 +104,8 @@ def in_child(fn, *args):
             pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
         else:
             result = fn(*args)
-        queue.put((result, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        queue.put((result, time.perf_counter() - started, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime))
 
     process = context.Process(target=target)
     process.start()
@@ -175,11 +177,13 @@ def main():
         )
         write_chain(events, world.compliance)
         print(f"  set up in {time.perf_counter() - started:.0f} s")
-        result, seconds, peak = in_child(export_audit_log, world.compliance.pk, START, START + dt.timedelta(days=400))
+        result, seconds, peak, cpu = in_child(
+            export_audit_log, world.compliance.pk, START, START + dt.timedelta(days=400)
+        )
         print(
             f"  {result['rows']:,} rows, chain intact: {result['intact']}, {result['bytes'] / 1e6:.0f} MB of CSV in "
             f"{seconds:.1f} s: {result['rows'] / seconds:,.0f} rows/s; peak memory of the exporting process "
-            f"{peak:.0f} MB"
+            f"{peak:.0f} MB; {cpu:.1f} s of CPU in it  [{shared.load()}]"
         )
 
         shared.section(f"2. the inventory: {args.models:,} models, {args.updates} audited changes each over a year")
@@ -232,10 +236,13 @@ def main():
         written = write_chain(history(), world.compliance)
         print(f"  set up in {time.perf_counter() - started:.0f} s ({written:,} audit events in all)")
         as_of = START + dt.timedelta(days=182)
-        result, seconds, peak = in_child(extract_inventory, world.compliance.pk, as_of)
-        print(f"  as of {as_of:%Y-%m-%d}: {result['rows']:,} rows in {seconds:.1f} s; peak memory {peak:.0f} MB")
-        result, seconds, peak = in_child(extract_inventory, world.compliance.pk, None)
-        print(f"  today: {result['rows']:,} rows in {seconds:.1f} s; peak memory {peak:.0f} MB")
+        result, seconds, peak, cpu = in_child(extract_inventory, world.compliance.pk, as_of)
+        print(
+            f"  as of {as_of:%Y-%m-%d}: {result['rows']:,} rows in {seconds:.1f} s; peak memory {peak:.0f} MB; "
+            f"{cpu:.1f} s of CPU  [{shared.load()}]"
+        )
+        result, seconds, peak, cpu = in_child(extract_inventory, world.compliance.pk, None)
+        print(f"  today: {result['rows']:,} rows in {seconds:.1f} s; peak memory {peak:.0f} MB; {cpu:.1f} s of CPU")
     finally:
         from django.db import connections
 
