@@ -6,7 +6,8 @@ production on the trader's desk:
 1. GET /api/v1/gate/{key}/ from several client threads: answers per second and latency (median, 99th percentile)
    for a cached decision (200) and for a client that sends its ETag back (304);
 2. GET /api/v1/gate/?desk= for the whole desk (a trading system at start-up): latency;
-3. a decision computed afresh, in-process (what a request after a change pays once);
+3. in-process, no HTTP: a cached answer through the whole Django stack and through the fast lane (median, p99,
+   queries a request), and a decision computed afresh (what a request after a change pays once);
 4. from the kill switch's commit to the first blocked answer seen by a client polling the gate as fast as it can
    (the gate must answer blocked from the next request), over several engage/release rounds;
 5. latency at a steady offered rate (Debian's `hey -c 50 -q R/50`: 50 connections, each paced, so the rate is
@@ -16,7 +17,9 @@ production on the trader's desk:
 6. from a breach being recorded to its webhook arriving, with a Celery worker on Redis (bench/alert_delay.py).
 
 Run by hand (never by the test command), with PostgreSQL and Redis up and `apt-get install hey`:
-    .venv/bin/python bench/gate.py [--requests N] [--clients C] [--workers W] [--desk-models M] [--rates ...]
+    .venv/bin/python bench/gate.py [--requests N] [--clients C] [--workers W] [--threads T] [--desk-models M]
+        [--rates ...]
+(--threads T > 1 runs gunicorn's gthread workers, T threads each, instead of sync workers.)
 """
 
 import argparse
@@ -78,6 +81,64 @@ def report(label: str, seconds: float, latencies: list[float], codes: dict) -> N
         f"  {label:<44} {len(latencies) / seconds:>8,.0f} answers/s; latency median "
         f"{statistics.median(latencies) * 1000:6.1f} ms, p99 {percentile(latencies, 0.99) * 1000:6.1f} ms  {codes}"
     )
+
+
+def in_process(token: str, n: int) -> tuple[list[float], int]:
+    """Seconds of each of n cached answers through Django's test client (every middleware, DRF, no socket), and
+    the queries one of them runs."""
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST="127.0.0.1")
+    for _ in range(50):
+        assert client.get("/api/v1/gate/mine/").status_code == 200
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)):
+        client.get("/api/v1/gate/mine/")
+    seconds = []
+    for _ in range(n):
+        started = time.perf_counter()
+        client.get("/api/v1/gate/mine/")
+        seconds.append(time.perf_counter() - started)
+    return seconds, len(queries)
+
+
+def in_process_lane(token: str, n: int) -> tuple[list[float], int]:
+    """The same through vigil.wsgi.application (the fast lane in front of Django), as a WSGI server calls it."""
+    import io
+
+    from django.db import connection
+
+    from vigil.wsgi import application
+
+    def call():
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/api/v1/gate/mine/",
+            "QUERY_STRING": "",
+            "HTTP_AUTHORIZATION": f"Token {token}",
+            "HTTP_HOST": "127.0.0.1",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+        }
+        response = application(environ, lambda status, headers, exc_info=None: None)
+        b"".join(response)
+        getattr(response, "close", lambda: None)()
+
+    for _ in range(50):
+        call()
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)):
+        call()
+    seconds = []
+    for _ in range(n):
+        started = time.perf_counter()
+        call()
+        seconds.append(time.perf_counter() - started)
+    return seconds, len(queries)
 
 
 def kill_switch_rounds(base: str, token: str, world, rounds: int) -> list[float]:
@@ -151,12 +212,14 @@ def main():
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=1, help="more than 1: gthread workers with this many threads")
     parser.add_argument("--desk-models", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=15, help="length of each steady-rate run")
     parser.add_argument("--rates", default="25,50,100,200,400,1000", help="the ladder of offered rates")
     parser.add_argument("--alert-rounds", type=int, default=100)
     parser.add_argument("--skip", default="", help="sections to skip, e.g. 1,2,3,4")
+    parser.add_argument("--profile", type=int, default=0, help="section 3: print the N functions costing most")
     args = parser.parse_args()
     skip = {int(x) for x in args.skip.split(",") if x}
 
@@ -213,7 +276,11 @@ def main():
         )
 
         port = shared.free_port()
+        if args.threads > 1:  # gunicorn reads extra options from the environment start_server passes on
+            os.environ["GUNICORN_CMD_ARGS"] = f"--worker-class gthread --threads {args.threads}"
         server = shared.start_server(port, args.workers, var_dir)
+        kind = "sync workers" if args.threads <= 1 else f"gthread workers x {args.threads} threads"
+        workers = f"{args.workers} {kind}"
         base = f"http://127.0.0.1:{port}"
         shared.wait_up(f"{base}/health/", server)
         url = f"{base}/api/v1/gate/mine/"
@@ -227,7 +294,7 @@ def main():
         if 1 not in skip:
             shared.section(
                 f"1. GET /api/v1/gate/mine/, {args.requests:,} requests from {args.clients} client threads, "
-                f"gunicorn {args.workers} sync workers"
+                f"gunicorn {workers}"
             )
             report("cached decision (200)", *hammer(url, token, args.requests, args.clients))
             report(
@@ -242,10 +309,28 @@ def main():
             report("the whole desk, cached", *hammer(desk_url, token, max(200, args.requests // 20), args.clients))
 
         if 3 not in skip:
-            shared.section("3. a decision computed afresh, in-process (after a change, once)")
+            shared.section("3. in-process, no HTTP (Django's test client): a cached answer; a decision computed afresh")
+            seconds, queries = in_process(token, 2000)
+            print(
+                f"  cached answer, 2,000 requests: median {statistics.median(seconds) * 1000:.2f} ms, "
+                f"p99 {percentile(seconds, 0.99) * 1000:.2f} ms, {queries} queries a request"
+            )
+            seconds, queries = in_process_lane(token, 2000)
+            print(
+                f"  the same through the fast lane (vigil.wsgi.application): median "
+                f"{statistics.median(seconds) * 1000:.2f} ms, p99 {percentile(seconds, 0.99) * 1000:.2f} ms, "
+                f"{queries} queries a request"
+            )
             model = Model.objects.select_related("desk").get(key="mine")
             seconds, _ = shared.median_time(lambda: decisions.compute(model), 50)
             print(f"  decisions.compute: median {seconds * 1000:.1f} ms")
+            if args.profile:  # where a cached answer's time goes, by function (own time)
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                profiler.runcall(in_process, token, 2000)
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
 
         if 4 not in skip:
             shared.section(f"4. kill switch engaged -> first blocked answer, {args.rounds} rounds")
@@ -257,9 +342,7 @@ def main():
             )
 
         if 5 not in skip:
-            shared.section(
-                f"5. steady offered rate, 50 connections (hey), {args.seconds} s a run, gunicorn {args.workers} workers"
-            )
+            shared.section(f"5. steady offered rate, 50 connections (hey), {args.seconds} s a run, gunicorn {workers}")
             # The kill-switch rounds moved the revision: the ETag a client holds is the one it was last given.
             etag = requests.get(url, headers={"Authorization": f"Token {token}"}).headers["ETag"]
             print(hey_line("1,000/s, cached decision (200)", hey(url, token, 1000, args.seconds, 50)))

@@ -24,17 +24,20 @@ class ServiceAccountLimits(IsAuthenticated):
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, reading in the same query whether the token's user is a service account (a
-    reverse one-to-one join), so asking costs a person's request nothing."""
+    """DRF's token authentication, reading in the same query whether the token's user is a service account and
+    their access window (reverse one-to-one joins), so asking costs a request nothing; a user with no window is
+    not asked for their roles either (only auditors have one)."""
 
     def authenticate_credentials(self, key):
         model = self.get_model()
         try:
-            token = model.objects.select_related("user", "user__service_account").get(key=key)
+            token = model.objects.select_related("user", "user__service_account", "user__profile").get(key=key)
         except model.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        profile = getattr(token.user, "profile", None)  # None: no profile row (the join found nothing)
+        token.user._vigil_access_window = (profile.access_from, profile.access_until) if profile else (None, None)
         refused = access_window.refusal(token.user)
         if refused:
             raise exceptions.AuthenticationFailed(refused)

@@ -26,7 +26,10 @@ def window_of(user) -> tuple[dt.datetime | None, dt.datetime | None]:
 
 def refusal(user, now: dt.datetime | None = None) -> str:
     """Why the user may not act now ("" when they may): only an auditor outside their window is refused."""
-    if not getattr(user, "is_authenticated", False) or Role.AUDITOR not in user_roles(user):
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    # A window already read (API authentication joins it) and empty needs no roles: only auditors have one.
+    if getattr(user, "_vigil_access_window", None) == (None, None) or Role.AUDITOR not in user_roles(user):
         return ""
     start, end = window_of(user)
     now = now or timezone.now()

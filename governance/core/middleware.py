@@ -22,13 +22,17 @@ def client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def request_id_for(incoming: str) -> str:
+    """The request's id: the caller's X-Request-ID when it is short and printable, else a new one."""
+    return incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        request_id = request_id_for(request.META.get("HTTP_X_REQUEST_ID", ""))
         request.request_id = request_id
         token = request_context.set_current(request_context.RequestContext(request_id, client_ip(request)))
         try:

@@ -11,13 +11,15 @@ class GateConfig(AppConfig):
     def ready(self):
         from governance.core import audit, panels
         from governance.lifecycle import workflow
-        from risk.gate import access, generations, killswitch, signed_content, tasks, views  # noqa: F401 - tasks
+        from risk.gate import access, generations, hot_path, killswitch, signed_content, tasks, views  # noqa: F401 - tasks
 
         access.register()
         signed_content.register()
         # Every audited change to a model or its versions moves that model's gate generation, in its transaction.
         audit.listen(generations.on_audit)
         generations.register_source("incidents.incident", _incident_model_ids)
+        # Who may read which model, remembered for the gate's hot path, is forgotten by every change to it.
+        hot_path.connect()
         workflow.register_check(workflow.Action.RESUME, killswitch.no_stop_stands)
         workflow.register_check(workflow.Action.ROLLBACK, killswitch.no_stop_stands)
         panels.register(panels.Panel(panels.MODEL_PAGE, "gate", 3, "gate/panels/gate.html", views.gate_panel))

@@ -213,18 +213,30 @@ def refresh(model_ids=None, chunk: int = 200) -> int:
     return done
 
 
-def decisions_for(models, now: dt.datetime | None = None) -> dict[int, Served]:
+def _served_if_fresh(hit, generation: str, now: dt.datetime) -> Served | None:
+    if hit and hit["generation"] == generation and (hit["valid_until"] is None or now < hit["valid_until"]):
+        return Served(hit["body"], hit["etag"], hit["valid_until"])
+    return None
+
+
+def cached(model_id: int, generation: str, now: dt.datetime | None = None) -> Served | None:
+    """The cached decision of a model when it is still the one for `generation` (generations.read), else None."""
+    return _served_if_fresh(cache.get(_cache_key(model_id)), generation, now or timezone.now())
+
+
+def decisions_for(models, now: dt.datetime | None = None, current: dict[int, str] | None = None) -> dict[int, Served]:
     """The served decision of each model: from the cache when its generation has not moved and no date it
-    depends on has passed, else computed and, when it differs from the last one, recorded as a new revision."""
+    depends on has passed, else computed and, when it differs from the last one, recorded as a new revision.
+    `current`: the models' generations when the caller read them already (before reading anything else)."""
     now = now or timezone.now()
     models = list(models)
-    current = generations.read([m.pk for m in models])
-    cached = cache.get_many([_cache_key(m.pk) for m in models])
+    current = current or generations.read([m.pk for m in models])
+    hits = cache.get_many([_cache_key(m.pk) for m in models])
     out = {}
     for model in models:
-        hit = cached.get(_cache_key(model.pk))
-        if hit and hit["generation"] == current[model.pk] and (hit["valid_until"] is None or now < hit["valid_until"]):
-            out[model.pk] = Served(hit["body"], hit["etag"], hit["valid_until"])
+        served = _served_if_fresh(hits.get(_cache_key(model.pk)), current[model.pk], now)
+        if served is not None:
+            out[model.pk] = served
             continue
         served = _record(model, compute(model, now), current[model.pk], now)
         out[model.pk] = served
@@ -236,8 +248,8 @@ def decisions_for(models, now: dt.datetime | None = None) -> dict[int, Served]:
     return out
 
 
-def decision_for(model, now: dt.datetime | None = None) -> Served:
-    return decisions_for([model], now)[model.pk]
+def decision_for(model, now: dt.datetime | None = None, generation: str | None = None) -> Served:
+    return decisions_for([model], now, {model.pk: generation} if generation else None)[model.pk]
 
 
 def _record(model, computed: Computed, generation: str, now: dt.datetime) -> Served:

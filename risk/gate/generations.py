@@ -5,6 +5,9 @@ the same transaction, counts a change to a model, one of its versions, or anythi
 (`register_source`). A decision is cached under the counts it was computed from, so the first request after a
 change commits reads new counts and computes afresh, whichever web process serves it and whichever cache backend
 is configured: the cache can only ever miss, never answer stale. Hand-written: it is the gate's own guarantee.
+
+The "access:..." counts do the same for who may read a model's decision (hot_path.py): they move with every change
+to a caller (roles, profile, account), to a model's people or grants, and never touch the decisions themselves.
 """
 
 from django.db import connection, transaction
@@ -13,6 +16,7 @@ from governance.core.audit import audit_type
 from risk.gate.models import GateGeneration
 
 ALL = "all"
+ACCESS_ALL = "access:all"
 _sources: dict = {}
 
 
@@ -20,26 +24,48 @@ def key_for(model_id: int) -> str:
     return f"model:{model_id}"
 
 
+def access_user_key(user_id: int) -> str:
+    return f"access:user:{user_id}"
+
+
+def access_model_key(model_id: int) -> str:
+    return f"access:model:{model_id}"
+
+
 def register_source(object_type: str, model_ids_of) -> None:
     """Audit events on `object_type` change the decisions of `model_ids_of(object_id) -> [model ids]`."""
     _sources[object_type] = model_ids_of
 
 
-def bump(keys) -> None:
-    """Count one change for each key, in the caller's transaction (an upsert: the first change creates it)."""
+def _count(keys) -> list[str]:
+    """One more change for each key, in the caller's transaction (an upsert: the first change creates it)."""
     keys = sorted(set(keys))  # a fixed order: two transactions bumping the same keys never deadlock
-    if not keys:
-        return
-    table = GateGeneration._meta.db_table
-    rows = ", ".join(["(%s, 1)"] * len(keys))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (key, value) VALUES {rows} ON CONFLICT (key) DO UPDATE SET value = {table}.value + 1",
-            keys,
-        )
-    from risk.gate import decisions  # the cache of decisions is the gate's; counts are below it
+    if keys:
+        table = GateGeneration._meta.db_table
+        rows = ", ".join(["(%s, 1)"] * len(keys))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (key, value) VALUES {rows} "
+                f"ON CONFLICT (key) DO UPDATE SET value = {table}.value + 1",
+                keys,
+            )
+    return keys
 
-    transaction.on_commit(lambda: decisions.after_change(keys))
+
+def bump(keys) -> None:
+    """Count a change to these models' decision inputs; after the commit, record their new decisions."""
+    keys = _count(keys)
+    if keys:
+        from risk.gate import decisions  # the cache of decisions is the gate's; counts are below it
+
+        transaction.on_commit(lambda: decisions.after_change(keys))
+
+
+def bump_access(keys) -> None:
+    """Count a change to who may read the gate ("access:..." keys), in the changing transaction itself: a commit
+    hook alone would leave the old answer servable between the commit and the hook, and forever if the process
+    died in between."""
+    _count(keys)
 
 
 def _bump_version_model(version_id: int) -> None:
@@ -67,6 +93,22 @@ def read(model_ids) -> dict[int, str]:
     values = dict(GateGeneration.objects.filter(key__in=keys).values_list("key", "value"))
     firm = values.get(ALL, 0)
     return {pk: f"{firm}.{values.get(key_for(pk), 0)}" for pk in model_ids}
+
+
+# The gate's hot path runs a fixed statement: no queryset is built on each request.
+_CALLER_SQL = f"SELECT key, value FROM {GateGeneration._meta.db_table} WHERE key IN (%s, %s, %s, %s, %s)"
+
+
+def read_for_caller(model_id: int, user_id: int) -> tuple[str, str]:
+    """In one query, the model's decision generation (as read() answers it) and the stamp of everything that
+    decides whether this caller may read it: the model's counts and the caller's, firm-wide access changes."""
+    keys = [ALL, key_for(model_id), ACCESS_ALL, access_model_key(model_id), access_user_key(user_id)]
+    with connection.cursor() as cursor:
+        cursor.execute(_CALLER_SQL, keys)
+        values = dict(cursor.fetchall())
+    firm, model, *access = (values.get(key, 0) for key in keys)
+    decision = f"{firm}.{model}"
+    return decision, ".".join([decision, *map(str, access)])
 
 
 def on_audit(event) -> None:

@@ -19,8 +19,7 @@ from rest_framework.views import APIView
 
 from governance.core.api.pagination import StandardPagination, page_of
 from governance.core.models import Desk
-from models_registry import selectors as registry
-from risk.gate import decisions, killswitch, selectors
+from risk.gate import decisions, fast_lane, hot_path, killswitch, selectors
 from risk.gate.access import reads_kill_switch, uses_kill_switch
 from risk.gate.models import KillSwitch
 
@@ -65,10 +64,7 @@ def _quoted(etag: str) -> str:
 
 
 def _matches(request, etag: str) -> bool:
-    """If-None-Match, compared weakly as RFC 9110 asks for GET: any listed tag equal to ours (W/ ignored), or *."""
-    header = request.headers.get("If-None-Match", "")
-    tags = {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
-    return "*" in tags or _quoted(etag) in tags
+    return fast_lane.etag_matches(request.headers.get("If-None-Match", ""), etag)
 
 
 def _conditional(request, body: dict, etag: str) -> Response:
@@ -100,10 +96,13 @@ class GateView(APIView):
         responses={200: DecisionSerializer, 304: OpenApiResponse(description="The decision you hold stands.")},
     )
     def get(self, request, model_key):
-        model = registry.model_get_for_user(request.user, model_key)
-        served = decisions.decision_for(model)
+        # 404 when out of the reader's scope, as everywhere
+        served, stamped = hot_path.serve_stamped(request.user, model_key)
         _log_blocked(request, served.body)
-        return _conditional(request, served.body, served.etag)
+        response = _conditional(request, served.body, served.etag)
+        if stamped is not None and served.body["allowed"]:
+            response.vigil_replay = fast_lane.Replayable(stamped, served.etag, served.valid_until)
+        return response
 
 
 class DeskQuerySerializer(serializers.Serializer):
