@@ -9,12 +9,13 @@ administrator does, and asks again.
 import datetime as dt
 import io
 import json
+import time
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -299,4 +300,33 @@ def test_a_role_group_change_for_someone_else_still_replays(world, lane):
     warm(lane, token)
     world.developer2.first_name = "Renamed"
     world.developer2.save()
+    assert replayed_after(lane, token) == (200, True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_past_its_age_is_closed_and_the_next_replay_reconnects(world, lane):
+    """The lane does its own connection upkeep (no health check per request): DATABASE_CONN_MAX_AGE still holds."""
+
+    token = token_of(world.trader)
+    warm(lane, token)
+    connection.close_at = time.monotonic() - 1
+    assert replayed_after(lane, token) == (200, True)
+    assert connection.connection is None
+    assert replayed_after(lane, token) == (200, True)
+    assert connection.connection is not None
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="a dropped server connection (SQLite has none to drop)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_broken_connection_falls_back_to_django_which_reconnects(world):
+    """A connection the database dropped fails the lane's query; the request goes to Django, whose request start
+    finds the error and reconnects (the real signals, as under gunicorn), and the answer is still right."""
+
+    lane = fast_lane.FastLane(WSGIHandler())
+    token = token_of(world.trader)
+    warm(lane, token)
+    connection.connection.close()  # as a database restart or a network cut leaves it
+    assert replayed_after(lane, token) == (200, False)
     assert replayed_after(lane, token) == (200, True)
