@@ -316,9 +316,7 @@ def test_a_connection_past_its_age_is_closed_and_the_next_replay_reconnects(worl
     assert connection.connection is not None
 
 
-@pytest.mark.skipif(
-    "connection.vendor != 'postgresql'", reason="a dropped server connection (SQLite has none to drop)"
-)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a dropped server connection (SQLite has none to drop)")
 @pytest.mark.django_db(transaction=True)
 def test_a_broken_connection_falls_back_to_django_which_reconnects(world):
     """A connection the database dropped fails the lane's query; the request goes to Django, whose request start
