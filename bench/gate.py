@@ -25,6 +25,7 @@ Run by hand (never by the test command), with PostgreSQL and Redis up and `apt-g
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -177,7 +178,6 @@ def hey(url: str, token: str, rate: int, seconds: int, connections: int, etag: s
     """One steady run of `hey` at `rate` requests a second: achieved rate, p50/p95/p99 (ms) and status codes."""
     import re
     import shutil
-    import subprocess
 
     if shutil.which("hey") is None:
         raise SystemExit("`hey` is not installed: apt-get install -y hey")
@@ -354,6 +354,20 @@ def main():
                 if result["p99"] < 25 and result["achieved"] >= 0.95 * result["offered"]:
                     best = rate
             print(f"  highest steady rate with p99 under 25 ms: {best or 'none of the ladder'}/s")
+            # The floor: the same generator against an empty WSGI app on the same gunicorn settings.
+            floor_port = shared.free_port()
+            command = [str(Path(sys.executable).parent / "gunicorn"), "empty_wsgi:application"]
+            command += ["--chdir", str(ROOT / "bench"), "--workers", str(args.workers)]
+            command += ["--bind", f"127.0.0.1:{floor_port}", "--log-level", "warning"]
+            if args.threads > 1:
+                command += ["--worker-class", "gthread", "--threads", str(args.threads)]
+            floor = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+            try:
+                shared.wait_up(f"http://127.0.0.1:{floor_port}/", floor)
+                empty = hey(f"http://127.0.0.1:{floor_port}/", token, 1000, args.seconds, 50)
+                print(hey_line("1,000/s, an empty WSGI app (floor)", empty))
+            finally:
+                shared.stop(floor)
 
         if 6 not in skip:
             from bench import alert_delay
