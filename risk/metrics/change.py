@@ -19,7 +19,6 @@ shift is measured in reference standard deviations, and both restart after an al
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from risk.metrics._checks import MetricInputError, as_float
 
@@ -92,6 +91,8 @@ def psi_false_alarm_rate(threshold: float, window: int, reference: int, bins: in
     if window < 1 or reference < 1 or bins < 2 or threshold < 0:
         raise MetricInputError("give positive window and reference sizes, at least 2 bins and a threshold >= 0")
     scale = 1 / window + 1 / reference
+    from scipy import stats  # here, not at the top: SciPy is 75 MB that most importers never need
+
     return float(stats.chi2.sf(threshold / scale, bins - 1))
 
 
@@ -115,6 +116,8 @@ def ks_false_alarm_rate(threshold: float, window: int, reference: int) -> float:
     asymptotic distribution of sqrt(n m / (n + m)) D)."""
     if window < 1 or reference < 1 or threshold < 0:
         raise MetricInputError("give positive window and reference sizes and a threshold >= 0")
+    from scipy import stats  # here, not at the top: SciPy is 75 MB that most importers never need
+
     return float(stats.kstwobign.sf(threshold * np.sqrt(window * reference / (window + reference))))
 
 

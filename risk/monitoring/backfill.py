@@ -25,9 +25,6 @@ import logging
 from decimal import Decimal
 from pathlib import PurePath
 
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -66,6 +63,15 @@ INGEST = {
     K.PREDICTIONS: services.predictions_ingest,
     K.OUTCOMES: services.outcomes_ingest,
 }
+
+
+def _arrow():
+    """pyarrow (about 65 MB), loaded by the process that reads an upload, not by every web worker."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    return pa, pa_csv, pq
 
 
 def max_backfill_bytes() -> int:
@@ -146,6 +152,7 @@ def _head(file, size: int) -> bytes:
 def _inspect(file, kind) -> tuple[str, int | None]:
     """The file's format, decided from its bytes, and its row count when the format records it (Parquet);
     _Refused when it is neither format, or its columns do not fit the kind."""
+    pa, pa_csv, pq = _arrow()
     if _head(file, 4) == b"PAR1":
         file.seek(max(0, file.size - 4))
         tail = file.read(4)
@@ -244,6 +251,7 @@ def _stored_chunks(upload) -> dict[int, int]:
 
 def run_backfill(job, progress) -> dict:
     """The job runner: store the file chunk by chunk, skipping chunks stored by an earlier delivery."""
+    pa, pa_csv, pq = _arrow()
     upload = BackfillUpload.objects.select_related("model", "version", "uploaded_by").get(pk=int(job.subject_id))
     live = BackfillUpload.objects.filter(pk=upload.pk, status__in=[U.QUEUED, U.RUNNING])
     if not live.update(status=U.RUNNING):
@@ -331,6 +339,7 @@ def _refusal(refused: inputs.BatchRefused, start: int, size: int) -> str:
 
 def _read(upload):
     """The file's record batches, streamed: CSV with every column as text; Parquet with the columns used."""
+    pa, pa_csv, pq = _arrow()
     with upload.file.open("rb") as file:
         if upload.format == F.CSV:
             names = _csv_header(_head(file, HEADER_PROBE), complete=upload.size <= HEADER_PROBE)
@@ -353,6 +362,7 @@ def _read(upload):
 def _chunks(batches, size: int):
     """Tables of exactly `size` rows (the last one fewer), whatever the sizes of the batches read: the chunks,
     and so their idempotency keys, are the same on every delivery."""
+    pa, pa_csv, pq = _arrow()
     pending, count = [], 0
     for batch in batches:
         if batch.num_rows == 0:

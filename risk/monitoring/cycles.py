@@ -19,7 +19,7 @@ from django_celery_beat.models import PeriodicTask
 
 from governance.core import jobs
 from models_registry.choices import LifecycleStatus as S
-from risk.monitoring import evaluation, proposals
+from risk.monitoring import proposals
 from risk.monitoring.models import Monitor, MonitorCycle, MonitorResult
 
 JOB_KIND = "monitor_cycle"
@@ -93,6 +93,8 @@ def run_part(job, progress) -> dict:
     for monitor in monitors:
         if monitor.pk not in done:
             by_version.setdefault(monitor.version_id, []).append(monitor)
+    from risk.monitoring import evaluation  # NumPy and SciPy: loaded by the process that evaluates, not by web ones
+
     for i, version_monitors in enumerate(by_version.values()):
         # One version's monitors share its data (read once) and are recorded in one insert.
         data = evaluation.LiveData(version_monitors[0].version, cycle.slot)
@@ -106,4 +108,6 @@ def run_part(job, progress) -> dict:
 
 def evaluate_now(monitor: Monitor, now: dt.datetime | None = None) -> MonitorResult | None:
     """One evaluation outside any schedule (tests, the demo, a by-hand check), at the schedule's latest tick."""
+    from risk.monitoring import evaluation
+
     return evaluation.evaluate(monitor, slot_for(monitor.schedule, now or timezone.now()))

@@ -16,11 +16,10 @@ from governance.core.audit import jsonable
 from governance.core.signatures import canonical_hash
 from risk.metrics import change, classification, drift, overfitting
 from risk.metrics._checks import MetricInputError
-from risk.monitoring.measures import MEASURES
+from risk.monitoring.measures import MEASURES, REFERENCE_PREDICTIONS
 from risk.monitoring.models import IngestBatch, Monitor, MonitorResult, Prediction, ReferenceWindow, Trade
 
 Outcome = MonitorResult.Outcome
-REFERENCE_PREDICTIONS = 1000  # rows frozen as the drift reference
 REFERENCE_DAYS = 5  # days of trading whose daily trade count is the reference
 # Stream points (after batching) a change rule standardises against. Estimating the mean and spread from few
 # points shortens the run between false alarms well below the published figure; 100 keeps it near.

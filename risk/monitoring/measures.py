@@ -15,6 +15,7 @@ PREDICTIONS = "predictions"
 TRADES = "trades"
 DAYS = "days"
 HOURS = "trading hours"
+REFERENCE_PREDICTIONS = 1000  # rows frozen as the drift reference
 OBSERVATIONS = "points"  # of a change rule's stream (each a mean of a batch of observations)
 
 

@@ -26,8 +26,13 @@ from governance.core.audit import audit_record
 from governance.core.models import Signature
 from risk.metrics import change
 from risk.monitoring import schedules as beat_schedules
-from risk.monitoring.evaluation import REFERENCE_PREDICTIONS
-from risk.monitoring.measures import CHANGE_STREAMS, CLASSIFIER_PERFORMANCE, MEASURES, REGRESSOR_PERFORMANCE
+from risk.monitoring.measures import (
+    CHANGE_STREAMS,
+    CLASSIFIER_PERFORMANCE,
+    MEASURES,
+    REFERENCE_PREDICTIONS,
+    REGRESSOR_PERFORMANCE,
+)
 from risk.monitoring.models import FeatureSet, Monitor
 from risk.validation import plans
 from risk.validation.models import ValidationRun

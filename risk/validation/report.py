@@ -7,7 +7,6 @@ validator's signature pins exactly the report they read.
 from django.core.cache import cache
 from django.template.loader import render_to_string
 
-from risk.validation import charts as run_charts
 from risk.validation.models import Finding
 
 
@@ -22,7 +21,9 @@ def drawn_once(run, kind: str, draw):
 
 
 def _svg_charts(run, charts) -> list:
-    return drawn_once(run, "svg", lambda: run_charts.svg_charts(charts))
+    from risk.validation import svg_charts  # matplotlib: only a process rendering a report loads it
+
+    return drawn_once(run, "svg", lambda: svg_charts.svg_charts(charts))
 
 
 def context(run, *, results, charts, fingerprints, finished_at, metrics=(), on_screen=False) -> dict:

@@ -17,10 +17,8 @@ from governance.core.audit import audit_record, audit_type
 from governance.core.exceptions import Conflict
 from governance.core.models import Job
 from models_registry.choices import LifecycleStatus
-from risk.metrics._checks import MetricInputError
-from risk.validation import engine, plans, report, services
+from risk.validation import plans, services
 from risk.validation.access import is_validator_of
-from risk.validation.datasets import DatasetError
 from risk.validation.models import Evidence, ValidationPlan, ValidationRun
 from risk.validation.selectors import RUN_INPUT_KINDS
 
@@ -173,6 +171,13 @@ def _attach_job(run_id: int) -> int | None:
 
 def perform(job, progress) -> dict:
     """The job runner of validation runs: mark the run running, compute, report, and write it once."""
+    # Here, not at the top: the engine and the report bring pyarrow, SciPy and matplotlib (about 150 MB), which
+    # every other process (web workers, exports, monitoring) never needs; only a process running a validation
+    # pays for them (tests/core/test_process_footprint.py keeps it so).
+    from risk.metrics._checks import MetricInputError
+    from risk.validation import engine, report
+    from risk.validation.datasets import DatasetError
+
     run_id = int(job.subject_id)
     started = ValidationRun.objects.filter(pk=run_id, status__in=[R.QUEUED, R.RUNNING]).update(
         status=R.RUNNING, attempts=job.attempts, started_at=timezone.now(), progress=5
@@ -238,6 +243,8 @@ def _finish(
     evidence = None
     try:
         if pdf is not None:
+            from risk.validation import report  # lazily, as in perform()
+
             evidence = services.evidence_store_generated(
                 run.version,
                 content=pdf,

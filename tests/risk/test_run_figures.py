@@ -84,13 +84,13 @@ def test_the_report_page_draws_its_charts_once_and_leads_back_to_vigil(
 ):
     from django.core.cache import cache
 
-    from risk.validation import charts
+    from risk.validation import charts, svg_charts
 
     run, *_ = strategy_run
     cache.clear()
     drawn = []
-    original = charts.svg_charts
-    monkeypatch.setattr(charts, "svg_charts", lambda data: drawn.append(1) or original(data))
+    original = svg_charts.svg_charts
+    monkeypatch.setattr(svg_charts, "svg_charts", lambda data: drawn.append(1) or original(data))
     client = browser_client.as_user(world.validator)
     pages = [client.get(f"/validation-runs/{run.pk}/report/").content.decode() for _ in range(3)]
     assert len(drawn) == 1 and all("<svg" in page for page in pages)
