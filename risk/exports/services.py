@@ -69,6 +69,17 @@ def _audit_log_params(actor, data: dict) -> dict:
             errors[name] = ["Give at most 150 characters."]
         elif value.strip():
             params[name] = value.strip()
+    # A mistyped name would give an empty file that looks like "nobody did anything": say so instead, to those who
+    # read the whole trail (anyone else reads only their own actions, and must not learn who else acted).
+    whole_trail = access.sees_everything(actor)
+    if whole_trail and "actor" in params and not AuditEvent.objects.filter(actor_username=params["actor"]).exists():
+        errors["actor"] = [f"No audit record names a user called {params['actor']!r} (user names are exact)."]
+    if (
+        whole_trail
+        and "action" in params
+        and not AuditEvent.objects.filter(action__startswith=params["action"]).exists()
+    ):
+        errors["action"] = [f'No audit record has an action starting with {params["action"]!r}, e.g. "version.".']
     if errors:
         raise ValidationError(errors)
     return params

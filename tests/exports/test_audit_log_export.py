@@ -99,6 +99,8 @@ def test_an_edited_event_is_named_in_the_export(world, api):
         ({"since": "yesterday"}, "since"),
         ({"kind": "everything"}, "kind"),
         ({"actor": "a\x00b"}, "actor"),
+        ({"actor": "complaince"}, "actor"),  # a typo would otherwise be an empty file
+        ({"action": "no-such-action."}, "action"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_records_nothing(world, api, body, field):
