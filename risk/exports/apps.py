@@ -9,8 +9,12 @@ class ExportsConfig(AppConfig):
     verbose_name = "Exports"
 
     def ready(self):
-        from risk.exports import access, self_assessment, services, tasks  # noqa: F401 - tasks
+        from governance.core import panels
+        from risk.exports import access, self_assessment, services, tasks, views  # noqa: F401 - tasks
 
         access.register()
         services.register_job_runner()
         self_assessment.register()
+        panels.register(
+            panels.Panel(panels.QUEUE_PAGE, "self-assessments", 20, "exports/panels/sign_offs.html", views.queue_panel)
+        )

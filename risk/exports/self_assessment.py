@@ -110,6 +110,20 @@ def next_sign_off(actor, assessment) -> tuple[str, str]:
     raise Conflict(f"The {assessment.year} self-assessment carries both sign-offs already.")
 
 
+def awaiting(user) -> list[SelfAssessment]:
+    """Prepared self-assessments whose next sign-off is this user's to give (for My queue)."""
+    waiting = SelfAssessment.objects.filter(senior_signature__isnull=True).select_related("compliance_signature")
+    if Role.COMPLIANCE in user_roles(user):
+        mine = [a for a in waiting if a.compliance_signature_id is None]
+    else:
+        mine = []
+    if is_senior_manager(user):
+        mine += [
+            a for a in waiting if a.compliance_signature_id is not None and a.compliance_signature.signer_id != user.pk
+        ]
+    return mine
+
+
 def sign(actor, assessment, *, password: str, otp_token: str = "", comment: str = "") -> SelfAssessment:
     """Compliance signs first, then a senior manager who is not the compliance signer; each once."""
     next_sign_off(actor, SelfAssessment.objects.select_related("compliance_signature").get(pk=assessment.pk))

@@ -188,3 +188,9 @@ def self_assessment_detail(request, year):
         },
         status=400 if form.errors else 200,
     )
+
+
+def queue_panel(request, _obj) -> dict | None:
+    """My queue: the self-assessments waiting for this person's sign-off (compliance first, then a senior manager)."""
+    waiting = self_assessment.awaiting(request.user)
+    return {"self_assessments": waiting} if waiting else None

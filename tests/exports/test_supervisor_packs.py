@@ -69,6 +69,30 @@ def senior(world):
     return world.owner
 
 
+def _queue_years(client, user) -> list[str]:
+    """The years in the self-assessment panel of `user`'s queue (/inbox/), [] when the panel is absent."""
+    page = client.as_user(user).get("/inbox/").content.decode()
+    if 'data-testid="self-assessment-sign-offs"' not in page:
+        return []
+    table = page.split('data-testid="self-assessment-sign-offs"')[1].split("</table>")[0]
+    return [cell.split("</td>")[0] for cell in table.split("<tr>\n  <td>")[1:]]
+
+
+@pytest.mark.django_db
+def test_my_queue_shows_the_self_assessment_to_whoever_signs_next(world, senior, browser_client):
+    assessment = self_assessment.prepare(world.compliance, YEAR, "We meet RTS 6.")
+    assert _queue_years(browser_client, world.compliance) == [str(YEAR)]
+    assert _queue_years(browser_client, senior) == []  # compliance signs first
+    assert _queue_years(browser_client, world.trader) == []
+    assessment = self_assessment.sign(world.compliance, assessment, password=PASSWORD)
+    assert _queue_years(browser_client, world.compliance) == []
+    page = browser_client.as_user(senior).get("/inbox/").content.decode()
+    assert _queue_years(browser_client, senior) == [str(YEAR)] and "as senior manager" in page
+    assert f'href="/exports/self-assessments/{YEAR}/"' in page
+    self_assessment.sign(senior, assessment, password=PASSWORD)
+    assert _queue_years(browser_client, senior) == []
+
+
 @pytest.mark.django_db
 def test_the_self_assessment_is_signed_by_compliance_then_a_senior_manager(world, senior):
     assessment = self_assessment.prepare(world.compliance, YEAR, "We meet RTS 6; kill-switch tests go monthly.")
