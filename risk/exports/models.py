@@ -2,6 +2,8 @@
 (the record stays for the audit trail); and the keys that sign packs, public halves kept for ever so an old pack
 stays verifiable after a rotation."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 
@@ -79,6 +81,11 @@ class SelfAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"RTS 6 self-assessment {self.year}"
+
+    @property
+    def prepared_before_year_end(self) -> bool:
+        """Prepared while the year was still running: its figures stop at the preparation, not at 31 December."""
+        return self.prepared_at is not None and self.prepared_at < dt.datetime(self.year + 1, 1, 1, tzinfo=dt.UTC)
 
     @property
     def signed_off(self) -> bool:

@@ -340,6 +340,7 @@ def rts6_lay_out(year: int, meta: dict, progress):
             "state": assessment_state(assessment),
             "prepared_by": ep.person(assessment.prepared_by) if assessment else None,
             "prepared_at": ep._iso(assessment.prepared_at) if assessment else None,
+            "prepared_before_year_end": assessment.prepared_before_year_end if assessment else False,
             "conclusion": assessment.conclusion if assessment else "",
             "figures_sha256": assessment.figures_sha256 if assessment else None,
             "figures": figures,

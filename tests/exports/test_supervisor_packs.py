@@ -1,6 +1,7 @@
 """The supervisor's packs: MiFID II Art. 17(2) for an algorithmic-trading model, and the RTS 6 Art. 9 annual
 self-assessment with its two sign-offs. Both verify with the same standard tools as an evidence pack."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -94,6 +95,20 @@ def test_my_queue_shows_the_self_assessment_to_whoever_signs_next(world, senior,
 
 
 @pytest.mark.django_db
+def test_a_self_assessment_prepared_before_the_year_ends_says_its_figures_stop_there(world, browser_client):
+    assessment = self_assessment.prepare(world.compliance, YEAR, "We meet RTS 6.")  # YEAR is the running year
+    page = browser_client.as_user(world.compliance).get(f"/exports/self-assessments/{YEAR}/").content.decode()
+    assert 'data-testid="part-year"' in page and "Prepare it again after the year ends" in page
+    # Prepared after 31 December (as a real one would be): no warning.
+    after = dt.datetime(YEAR + 1, 1, 3, 9, tzinfo=dt.UTC)
+    SelfAssessment.objects.filter(pk=assessment.pk).update(prepared_at=after)
+    assessment.refresh_from_db()
+    assert assessment.prepared_before_year_end is False
+    page = browser_client.as_user(world.compliance).get(f"/exports/self-assessments/{YEAR}/").content.decode()
+    assert 'data-testid="part-year"' not in page
+
+
+@pytest.mark.django_db
 def test_the_self_assessment_is_signed_by_compliance_then_a_senior_manager(world, senior):
     assessment = self_assessment.prepare(world.compliance, YEAR, "We meet RTS 6; kill-switch tests go monthly.")
     assert {m["key"] for m in assessment.figures["models"]} >= {"mine"}
@@ -155,6 +170,7 @@ def test_the_rts6_pack_carries_the_frozen_figures_and_both_sign_offs(world, api,
     records = bag / "data" / "records"
     record = json.loads((records / "self-assessment.json").read_text())
     assert record["state"].startswith("signed off") and record["conclusion"] == "We meet RTS 6."
+    assert record["prepared_before_year_end"] is True  # YEAR is still running: the pack says so too
     keys = [m["key"] for m in record["figures"]["models"]]
     assert "mine" in keys and "theirs" not in keys, "the figures as frozen when prepared"
     assert json.loads((records / "kill-switch-tests.json").read_text())[0]["passed"] is True
