@@ -152,14 +152,7 @@ class FastLane:
         return status_line, [*headers, ("X-Request-ID", request_id)], body
 
     def _still_valid(self, stamped: Stamped, token: str) -> bool:
-        model_id, user_id = stamped.model_id, stamped.user_id
-        keys = [
-            generations.ALL,
-            generations.key_for(model_id),
-            generations.ACCESS_ALL,
-            generations.access_model_key(model_id),
-            generations.access_user_key(user_id),
-        ]
+        keys = generations.caller_keys(stamped.model_id, stamped.user_id)
         self.sql = self.sql or _sql()
         with connection.cursor() as cursor:
             cursor.execute(self.sql, [*keys, token])
@@ -168,15 +161,13 @@ class FastLane:
         if row is None:  # the token is gone
             return False
         found_user, active, superuser, window_from, window_until, *counts = row
-        firm, model, *access = (count or 0 for count in counts)
-        stamp = ".".join(map(str, [firm, model, *access]))  # as generations.read_for_caller writes it
         return (
-            found_user == user_id
+            found_user == stamped.user_id
             and bool(active)
             and bool(superuser) == stamped.superuser
             and window_from is None
             and window_until is None
-            and stamp == stamped.stamp
+            and generations.stamp(counts)[1] == stamped.stamp
         )
 
     def _capture(self, request, response) -> None:

@@ -99,16 +99,26 @@ def read(model_ids) -> dict[int, str]:
 _CALLER_SQL = f"SELECT key, value FROM {GateGeneration._meta.db_table} WHERE key IN (%s, %s, %s, %s, %s)"
 
 
+def caller_keys(model_id: int, user_id: int) -> list[str]:
+    """The five counts a caller's answer about a model depends on, in the order stamp() reads them."""
+    return [ALL, key_for(model_id), ACCESS_ALL, access_model_key(model_id), access_user_key(user_id)]
+
+
+def stamp(counts) -> tuple[str, str]:
+    """(decision generation, caller stamp) from the counts of caller_keys(), in order (None: never counted)."""
+    firm, model, *access = (count or 0 for count in counts)
+    decision = f"{firm}.{model}"
+    return decision, ".".join([decision, *map(str, access)])
+
+
 def read_for_caller(model_id: int, user_id: int) -> tuple[str, str]:
     """In one query, the model's decision generation (as read() answers it) and the stamp of everything that
     decides whether this caller may read it: the model's counts and the caller's, firm-wide access changes."""
-    keys = [ALL, key_for(model_id), ACCESS_ALL, access_model_key(model_id), access_user_key(user_id)]
+    keys = caller_keys(model_id, user_id)
     with connection.cursor() as cursor:
         cursor.execute(_CALLER_SQL, keys)
         values = dict(cursor.fetchall())
-    firm, model, *access = (values.get(key, 0) for key in keys)
-    decision = f"{firm}.{model}"
-    return decision, ".".join([decision, *map(str, access)])
+    return stamp(values.get(key) for key in keys)
 
 
 def on_audit(event) -> None:
