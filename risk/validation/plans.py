@@ -257,6 +257,12 @@ def part_of(template: str, metric: str) -> str:
     return next((part for part in parts(template) if metric in METRICS[part]), parts(template)[0])
 
 
+def input_of(template: str, metric: str) -> str:
+    """The run's field holding the file `metric` was computed on: its first part reads `dataset`, the second
+    (a trading model's tests as a classifier or regressor) reads `prediction_log` (see engine.compute)."""
+    return "dataset" if part_of(template, metric) == parts(template)[0] else "prediction_log"
+
+
 # Validation rigour commensurate with model risk (SR 11-7): a Tier 1 plan may retune, never drop, these.
 TIER_1_REQUIRED = {
     "classifier": {"accuracy_gap", "psi", "ks"},

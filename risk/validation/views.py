@@ -189,6 +189,7 @@ def _with_finding_links(user, run) -> list[dict]:
     rows = []
     for row in run.results:
         if row["outcome"] in ("fail", "warn"):
+            source = getattr(run, plans.input_of(run.plan_snapshot["template"], row["metric"])) or run.dataset
             query = urlencode(
                 {
                     "finding_title": f"Validation run #{run.pk}: {label_for_test(row['test'], row['metric'])} "
@@ -197,7 +198,7 @@ def _with_finding_links(user, run) -> list[dict]:
                     "finding_test": row["test"],
                     "finding_description": f"{plans.metric_label(row['metric'])} = {row['value']:.6g} "
                     f"against {_threshold_text(row)} "
-                    f"in validation run #{run.pk} on {run.dataset.original_name} (SHA-256 {run.input_sha256}).",
+                    f"in validation run #{run.pk} on {source.original_name} (SHA-256 {source.sha256}).",
                 }
             )
             row = {**row, "finding_url": f"{page}?{query}#raise-finding"}

@@ -1,5 +1,9 @@
 """Validation plans and runs: proposed plans, graded results, re-performance, and bad input that fails cleanly."""
 
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
+
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -163,6 +167,35 @@ def test_a_trading_classifier_is_tested_on_its_returns_and_on_its_prediction_log
     headline = [m["metric"] for m in run.metrics if m["headline"]]
     assert headline == ["total_return", "sharpe", "max_drawdown", "accuracy", "roc_auc", "f1"]
     assert {"equity", "roc", "confusion"} <= set(run.charts)
+
+
+@pytest.mark.django_db
+def test_a_finding_raised_from_a_run_cites_the_file_its_test_was_computed_on(world, validating, browser_client):
+    """In a two-part run, a failed classifier test was computed on the prediction log: the prefilled finding
+    names that file and its hash, not the returns file's."""
+    version = ModelVersion.objects.get(pk=validating.pk)
+    returns = attach(world, version, "returns.csv", csv_bytes(["timestamp", "return"], returns_rows()))
+    log = attach(world, version, "preds.csv", predictions_csv()[0])
+    plan = validation.plan_save(world.validator, version)
+    impossible = [{**t, "pass": 0.999, "fail": 0.998, "higher_is_better": True} for t in plan.tests]
+    plan = validation.plan_save(world.validator, version, tests=impossible)  # every graded test fails
+    run = validation.run_start(world.validator, version, returns, prediction_log=log)
+    assert validation.run_execute(run.pk) == "succeeded"
+    page = browser_client.as_user(world.validator).get(f"/validation-runs/{run.pk}/").content.decode()
+    cited = {}
+    for link in re.findall(r'data-testid="raise-finding" href="([^"]+)"', page):
+        query = parse_qs(urlsplit(html.unescape(link)).query)
+        cited[query["finding_test"][0]] = query["finding_description"][0]
+    by_file = {
+        name: [t for t, d in cited.items() if f"on {name} (SHA-256 {e.sha256})" in d]
+        for name, e in (("returns.csv", returns), ("preds.csv", log))
+    }
+    assert by_file["returns.csv"] and by_file["preds.csv"], cited
+    assert set(by_file["returns.csv"]) | set(by_file["preds.csv"]) == set(cited)  # each names exactly one file
+    run.refresh_from_db()
+    part = {r["test"]: r["metric"] for r in run.results}
+    for test in by_file["preds.csv"]:
+        assert validation.plans.input_of(run.plan_snapshot["template"], part[test]) == "prediction_log"
 
 
 @pytest.mark.django_db
