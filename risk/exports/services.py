@@ -206,9 +206,11 @@ def _write_inventory(export, user, raw, progress) -> dict:
     as_of = parse_datetime(export.params["as_of"]) if export.params.get("as_of") else None
     rows = inventory.rows(user, as_of, progress)
     stream = _Hashing(raw)
-    count = (inventory.write_xlsx if export.params["format"] == "xlsx" else inventory.write_csv)(rows, stream)
+    write = inventory.write_xlsx if export.params["format"] == "xlsx" else inventory.write_csv
+    count = write(rows, stream, _meta(export, user) | {"as_of": as_of})
     summary = {"as_of": export.params.get("as_of") or "now"}
-    return {"stream": stream, "rows": count, "summary": summary, "ext": export.params["format"]}
+    name = f"vigil-inventory-{f'as-of-{as_of:%Y%m%d-%H%M%S}-' if as_of else ''}{bags.stamp()}"
+    return {"stream": stream, "rows": count, "summary": summary, "ext": export.params["format"], "name": name}
 
 
 def _write_evidence_pack(export, user, raw, progress) -> dict:
