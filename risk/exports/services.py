@@ -333,7 +333,8 @@ def register_job_runner() -> None:
 
 
 def state(export) -> str:
-    if export.purged_at is not None:
+    """queued, running, succeeded, failed; or expired once its file is past its keep-until (removed or not yet)."""
+    if export.purged_at is not None or (export.expires_at is not None and export.expires_at <= timezone.now()):
         return "expired"
     if export.job is None:
         return "queued"
@@ -342,10 +343,10 @@ def state(export) -> str:
 
 def open_for_download(actor, export):
     """The file, after recording who downloaded it; 409 when it is not ready or has expired."""
-    if state(export) != "succeeded" or not export.file:
-        raise Conflict(f"{export.reference} is {state(export)}: there is nothing to download.")
     if export.expires_at and export.expires_at <= timezone.now():
         raise Conflict(f"{export.reference} expired on {export.expires_at:%Y-%m-%d %H:%M} UTC: ask for it again.")
+    if state(export) != "succeeded" or not export.file:
+        raise Conflict(f"{export.reference} is {state(export)}: there is nothing to download.")
     audit_record(actor, "export.download", export, changes={"sha256": [None, export.sha256]})
     return default_storage.open(export.file, "rb")
 

@@ -273,3 +273,18 @@ def test_an_event_hashed_over_unescaped_strings_is_not_verified(world):
     assert [r["id"] for r in rows if r["hash_verified"] == "NO"] == [str(last.pk)]
     assert outcome["chain"]["first_broken_id"] == last.pk
     assert outcome["chain"]["problem"] == "content does not match its stored hash"
+
+
+@pytest.mark.django_db
+def test_an_export_past_its_keep_until_is_expired_before_its_file_is_removed(world, api, client):
+    export = run(api, world.compliance)
+    Export.objects.filter(pk=export.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    detail = api.as_user(world.compliance).get(f"{URL}{export.pk}/").json()
+    assert detail["status"] == "expired" and detail["download_url"] is None
+    refused = api.as_user(world.compliance).get(f"{URL}{export.pk}/download/")
+    assert refused.status_code == 409 and "expired on" in refused.json()["detail"]
+    client.force_login(world.compliance)
+    assert ">expired<" in client.get("/exports/").content.decode()
+    page = client.get(f"/exports/{export.pk}/download/", follow=True).content.decode()
+    assert "expired on" in page and 'data-testid="export-download"' not in page
+    assert not AuditEvent.objects.filter(action="export.download").exists()
