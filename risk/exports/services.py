@@ -341,6 +341,35 @@ def state(export) -> str:
     return export.job.status
 
 
+def _utc(text: str):
+    return parse_datetime(text).astimezone(dt.UTC)
+
+
+def _period(since: str, until: str) -> str:
+    start, end = _utc(since), _utc(until)
+    if start.time() == end.time() == dt.time.min:  # whole days, the end exclusive: name the last day
+        return f"{start:%Y-%m-%d} to {end - dt.timedelta(days=1):%Y-%m-%d}"
+    return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+
+
+def covers(export) -> str:
+    """What an export covers, in words: the model and version, the year, the period and filters, the as-of."""
+    p = export.params
+    if export.kind == K.EVIDENCE_PACK:
+        return f"{p.get('model')} version {p.get('version')}"
+    if export.kind == K.MIFID_17_2:
+        return f"model {p.get('model')}"
+    if export.kind == K.RTS6_SELF_ASSESSMENT:
+        return f"year {p.get('year')}"
+    if export.kind == K.INVENTORY:
+        when = f"as of {_utc(p['as_of']):%Y-%m-%d %H:%M} UTC" if p.get("as_of") else "as it stood when made"
+        return f"{str(p.get('format', 'csv')).upper()}, {when}"
+    if export.kind == K.AUDIT_LOG and p.get("since") and p.get("until"):
+        filters = [f"{name} {p[name]}" for name in ("model", "actor", "action") if p.get(name)]
+        return ", ".join([f"{_period(p['since'], p['until'])} (UTC)", *filters])
+    return ""
+
+
 def open_for_download(actor, export):
     """The file, after recording who downloaded it; 409 when it is not ready or has expired."""
     if export.expires_at and export.expires_at <= timezone.now():
