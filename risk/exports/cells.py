@@ -1,8 +1,8 @@
 """The one rule for text a person may open in a spreadsheet (OWASP, "CSV injection"): every CSV and XLSX Vigil
 writes goes through it.
 
-A spreadsheet runs a cell that starts with = + - @ (and, after a tab or a carriage return, what follows) as a
-formula: a model named `=HYPERLINK(...)` would become a live link in an auditor's copy of the inventory.
+A spreadsheet runs a cell that starts with = + - @ as a formula, and some skip a leading tab or carriage return
+before looking: a model named `=HYPERLINK(...)` would become a live link in an auditor's copy of the inventory.
 
 - In a CSV such a text gets an apostrophe in front (the character spreadsheets read as "this is text"). A text that
   already starts with an apostrophe gets one more, so the rule is undone exactly by removing one leading apostrophe
