@@ -20,7 +20,6 @@ csv.writer) writes them; the tests hold every row to it:
 """
 
 import contextlib
-import csv
 import datetime as dt
 import gc
 import hashlib
@@ -54,6 +53,7 @@ from governance.core.audit import GENESIS_HASH
 from governance.core.models import AuditEvent
 from governance.core.redaction import redact_events
 from governance.core.selectors import audit_event_list
+from risk.exports import cells
 
 # The columns of the audit API (one vocabulary for auditors), then the verdict on each row.
 COLUMNS = [*AuditEventSerializer.Meta.fields, "hash_verified"]
@@ -103,7 +103,13 @@ _FACTS_AFTER = ("reason", "request_id", "ip_address", "prev_hash", "hash")
 # The strings the fast way writes as they are (ip_address too), and whether they hold a character that json escapes
 # or csv quotes, as _PLAIN tells (PostgreSQL's text holds no NUL).
 _STRINGS = ("actor_username", "action", "object_type", "object_id", "object_repr", "reason", "request_id")
-_PLAIN_SQL = "concat(%(expressions)s) !~ '[" + "".join(f"\\x{byte:02x}" for byte in range(1, 0x20)) + "\",\\\\]'"
+# ... and none of them starts with a character a spreadsheet could read as a formula (cells.LEADING: those rows are
+# written by cells.writer, which neutralises them): each string follows a \x01, which plain strings never hold.
+_PLAIN_SQL = (
+    "concat(%(expressions)s) !~ '["
+    + "".join(f"\\x{byte:02x}" for byte in range(1, 0x20))
+    + "\",\\\\]' AND concat(chr(1), concat_ws(chr(1), %(expressions)s)) !~ '\\x01[\\x09\\x0d''+=@-]'"
+)  # the second class is cells.LEADING (tab, carriage return, apostrophe, + = @ and -, last: not a range)
 _HASHED = """to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
 
 
@@ -281,12 +287,18 @@ def _plain(value: str) -> bool:
     return b"\0" not in value.encode().translate(_PLAIN)
 
 
+def _plain_strings(strings) -> bool:
+    """Whether the fast way may write these strings as they are: json and csv write them unchanged and none starts
+    with a character a spreadsheet could read as a formula (cells.writer neutralises those)."""
+    return _plain("".join(strings)) and not any(value[:1] in cells.LEADING for value in strings)
+
+
 class _Line:
-    """One CSV line from csv.writer."""
+    """One CSV line from csv.writer, text that could be read as a formula neutralised (cells.writer)."""
 
     def __init__(self):
         self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer)
+        self.writer = cells.writer(self.buffer)
 
     def __call__(self, row) -> str:
         self.writer.writerow(row)
@@ -333,7 +345,7 @@ def _slices(since, until, first: int, last: int):
                     row[0],
                     row[1].astimezone(dt.UTC).isoformat(timespec="microseconds"),
                     row[1].isoformat(),
-                    _plain("".join((*row[3:8], *row[9:11], row[11] or ""))),
+                    _plain_strings((*row[3:8], *row[9:11], row[11] or "")),
                     *row[2:],
                 )
                 for row in rows.filter(id__gte=start, id__lt=start + BATCH)

@@ -7,7 +7,6 @@ An auditor checks it outside Vigil in a chain: the signature over the tag manife
 manifests and bag-info, the manifests over every payload file (docs/auditors-guide.md).
 """
 
-import csv
 import hashlib
 import io
 import json
@@ -19,7 +18,7 @@ import bagit
 from django.conf import settings
 from django.utils import timezone
 
-from risk.exports import signing
+from risk.exports import cells, signing
 
 SIGNED_TAG_MANIFEST = "tagmanifest-sha256.txt"
 SIGNATURE_FILE = f"{SIGNED_TAG_MANIFEST}.sig"
@@ -52,7 +51,7 @@ class Pack:
         """The same records as JSON and as CSV (nested values as JSON text in their cell)."""
         self.add_json(name, rows)
         with self._path(f"records/{name}.csv").open("w", newline="") as out:
-            writer = csv.writer(out)
+            writer = cells.writer(out)  # text a spreadsheet could run as a formula is neutralised
             writer.writerow(columns)
             for row in rows:
                 writer.writerow([_cell(row.get(column)) for column in columns])
@@ -72,12 +71,13 @@ class Pack:
             raise MissingFile(f"{what} on storage is not the file recorded (its SHA-256 differs).")
 
 
-def _cell(value) -> str:
+def _cell(value):
+    """A CSV cell: nested values as JSON text; numbers stay numbers (cells.writer neutralises text only)."""
     if value is None:
         return ""
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, default=str)
-    return str(value)
+    return value
 
 
 def build(name: str, lay_out, bag_info: dict, out) -> None:

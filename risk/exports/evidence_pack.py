@@ -13,7 +13,7 @@ from django.utils.text import get_valid_filename
 
 from governance.core import access
 from governance.core.audit import audit_type
-from governance.core.models import Signature
+from governance.core.models import Desk, Signature
 from governance.core.signatures import canonical_hash, verify
 from governance.lifecycle import selectors as lifecycle
 from models_registry.models import DataSource, ModelVersion
@@ -473,7 +473,13 @@ def render_pdf(template: str, context: dict) -> bytes:
 def dossier_pdf(data: dict, meta: dict) -> bytes:
     context = {name.replace("-", "_"): value for name, value in data.items()} | {"meta": meta}
     context["data_sources"] = data_source_list(data["version"])
+    context["desks"] = desk_names()
     return render_pdf("exports/dossier.html", context)
+
+
+def desk_names() -> dict[str, str]:
+    """Desk names by code: records carry the code, the PDFs show the name."""
+    return dict(Desk.objects.values_list("code", "name"))
 
 
 def data_source_list(version: dict) -> list[dict]:

@@ -1,15 +1,30 @@
 from django import forms
 
+# The model and version fields offer what the person may see (risk/exports/selectors.py), in lists the page prints
+# once (<datalist>); a key can still be typed, and the service checks the scope whatever is sent.
+MODELS, ALGORITHMIC_MODELS, VERSIONS = "export-models", "export-algorithmic-models", "export-versions"
+
+
+def _picker(datalist: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"list": datalist, "autocomplete": "off"})
+
 
 class EvidencePackForm(forms.Form):
-    model = forms.CharField(max_length=100, help_text="The model's key.")
-    version = forms.CharField(max_length=40, help_text="The version's label, e.g. 1.2.0.")
+    model = forms.CharField(max_length=100, widget=_picker(MODELS), help_text="Pick a model, or type its key.")
+    version = forms.CharField(
+        max_length=40, widget=_picker(VERSIONS), help_text="Pick one of its versions, or type its label (1.2.0)."
+    )
 
 
 class AuditLogForm(forms.Form):
     since = forms.CharField(max_length=40, help_text="A date (2026-11-01) or a date and time in UTC.")
     until = forms.CharField(max_length=40, help_text="A date alone includes that whole day.")
-    model = forms.CharField(max_length=100, required=False, help_text="A model's key: its events and its versions'.")
+    model = forms.CharField(
+        max_length=100,
+        required=False,
+        widget=_picker(MODELS),
+        help_text="Optional: a model (pick or type its key): its events and its versions'.",
+    )
     actor = forms.CharField(max_length=150, required=False, help_text="A username.")
     action = forms.CharField(max_length=60, required=False, help_text="An action or its start, e.g. 'incident.'.")
 
@@ -25,7 +40,11 @@ class InventoryForm(forms.Form):
 
 
 class MifidForm(forms.Form):
-    model = forms.CharField(max_length=100, help_text="An algorithmic-trading model's key (alpha signal or execution).")
+    model = forms.CharField(
+        max_length=100,
+        widget=_picker(ALGORITHMIC_MODELS),
+        help_text="An algorithmic-trading model (alpha signal or execution): pick it, or type its key.",
+    )
 
 
 class Rts6Form(forms.Form):

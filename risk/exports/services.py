@@ -206,9 +206,11 @@ def _write_inventory(export, user, raw, progress) -> dict:
     as_of = parse_datetime(export.params["as_of"]) if export.params.get("as_of") else None
     rows = inventory.rows(user, as_of, progress)
     stream = _Hashing(raw)
-    count = (inventory.write_xlsx if export.params["format"] == "xlsx" else inventory.write_csv)(rows, stream)
+    write = inventory.write_xlsx if export.params["format"] == "xlsx" else inventory.write_csv
+    count = write(rows, stream, _meta(export, user) | {"as_of": as_of})
     summary = {"as_of": export.params.get("as_of") or "now"}
-    return {"stream": stream, "rows": count, "summary": summary, "ext": export.params["format"]}
+    name = f"vigil-inventory-{f'as-of-{as_of:%Y%m%d-%H%M%S}-' if as_of else ''}{bags.stamp()}"
+    return {"stream": stream, "rows": count, "summary": summary, "ext": export.params["format"], "name": name}
 
 
 def _write_evidence_pack(export, user, raw, progress) -> dict:
@@ -331,19 +333,49 @@ def register_job_runner() -> None:
 
 
 def state(export) -> str:
-    if export.purged_at is not None:
+    """queued, running, succeeded, failed; or expired once its file is past its keep-until (removed or not yet)."""
+    if export.purged_at is not None or (export.expires_at is not None and export.expires_at <= timezone.now()):
         return "expired"
     if export.job is None:
         return "queued"
     return export.job.status
 
 
+def _utc(text: str):
+    return parse_datetime(text).astimezone(dt.UTC)
+
+
+def _period(since: str, until: str) -> str:
+    start, end = _utc(since), _utc(until)
+    if start.time() == end.time() == dt.time.min:  # whole days, the end exclusive: name the last day
+        return f"{start:%Y-%m-%d} to {end - dt.timedelta(days=1):%Y-%m-%d}"
+    return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+
+
+def covers(export) -> str:
+    """What an export covers, in words: the model and version, the year, the period and filters, the as-of."""
+    p = export.params
+    if export.kind == K.EVIDENCE_PACK:
+        return f"{p.get('model')} version {p.get('version')}"
+    if export.kind == K.MIFID_17_2:
+        return f"model {p.get('model')}"
+    if export.kind == K.RTS6_SELF_ASSESSMENT:
+        return f"year {p.get('year')}"
+    if export.kind == K.INVENTORY:
+        when = f"as of {_utc(p['as_of']):%Y-%m-%d %H:%M} UTC" if p.get("as_of") else "as it stood when made"
+        return f"{str(p.get('format', 'csv')).upper()}, {when}"
+    if export.kind == K.AUDIT_LOG and p.get("since") and p.get("until"):
+        filters = [f"{name} {p[name]}" for name in ("model", "actor", "action") if p.get(name)]
+        return ", ".join([f"{_period(p['since'], p['until'])} (UTC)", *filters])
+    return ""
+
+
 def open_for_download(actor, export):
     """The file, after recording who downloaded it; 409 when it is not ready or has expired."""
-    if state(export) != "succeeded" or not export.file:
-        raise Conflict(f"{export.reference} is {state(export)}: there is nothing to download.")
     if export.expires_at and export.expires_at <= timezone.now():
         raise Conflict(f"{export.reference} expired on {export.expires_at:%Y-%m-%d %H:%M} UTC: ask for it again.")
+    if state(export) != "succeeded" or not export.file:
+        raise Conflict(f"{export.reference} is {state(export)}: there is nothing to download.")
     audit_record(actor, "export.download", export, changes={"sha256": [None, export.sha256]})
     return default_storage.open(export.file, "rb")
 

@@ -145,7 +145,8 @@ def mifid_lay_out(model, viewer, meta: dict, progress):
         for name, columns in MIFID_COLUMNS.items():
             pack.add_table(name, data[name], columns)
         ep.add_evidence_files(pack, ep.evidence_of(versions_in_use(model, viewer)), progress)
-        context = {name.replace("-", "_"): value for name, value in data.items()} | {"meta": meta}
+        context = {name.replace("-", "_"): value for name, value in data.items()}
+        context |= {"meta": meta, "desks": ep.desk_names()}
         for version in context["versions"]:
             version["sources"] = ep.data_source_list(version)
         pack.add_bytes("dossier.pdf", ep.render_pdf("exports/mifid.html", context))
@@ -354,7 +355,7 @@ def rts6_lay_out(year: int, meta: dict, progress):
         signature_rows = ep.signature_rows(sign_offs, [])
         pack.add_table("signatures", signature_rows, ep.COLUMNS["signatures"])
         context = {name.replace("-", "_"): value for name, value in figures.items()}
-        context |= {"meta": meta, "assessment": record, "signatures": signature_rows}
+        context |= {"meta": meta, "assessment": record, "signatures": signature_rows, "desks": ep.desk_names()}
         pack.add_bytes("dossier.pdf", ep.render_pdf("exports/rts6.html", context))
         progress(90)
 

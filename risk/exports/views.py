@@ -11,9 +11,12 @@ from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
 from governance.core.models import Signature
 from governance.core.roles import Role, user_roles
-from risk.exports import self_assessment, services, signing
+from risk.exports import selectors, self_assessment, services, signing
 from risk.exports import supervisor_packs as packs
 from risk.exports.forms import (
+    ALGORITHMIC_MODELS,
+    MODELS,
+    VERSIONS,
     AuditLogForm,
     EvidencePackForm,
     InventoryForm,
@@ -61,7 +64,7 @@ def export_list(request):
             return redirect("exports:detail", pk=export.pk)
     exports = list(_mine(request.user)[:50])
     for export in exports:
-        export.state = services.state(export)
+        export.state, export.covers = services.state(export), services.covers(export)
     failed = form is not None and bool(form.errors)
     context = {
         "failed_kind": Export.Kind(posted).label if failed else "",
@@ -71,6 +74,11 @@ def export_list(request):
         "mifid_form": forms[Export.Kind.MIFID_17_2],
         "rts6_form": forms[Export.Kind.RTS6_SELF_ASSESSMENT] if access.sees_everything(request.user) else None,
         "reads_assessments": access.sees_everything(request.user) or self_assessment.is_senior_manager(request.user),
+        "pickers": {
+            MODELS: selectors.model_choices(request.user),
+            ALGORITHMIC_MODELS: selectors.model_choices(request.user, algorithmic=True),
+            VERSIONS: selectors.version_choices(request.user),
+        },
     }
     return render(request, "exports/list.html", {**context, "exports": exports}, status=400 if failed else 200)
 
@@ -80,7 +88,12 @@ def export_detail(request, pk):
     return render(
         request,
         "exports/detail.html",
-        {"export": export, "state": services.state(export), "scope": services._shown(export.params)},
+        {
+            "export": export,
+            "state": services.state(export),
+            "covers": services.covers(export),
+            "scope": services._shown(export.params),
+        },
     )
 
 

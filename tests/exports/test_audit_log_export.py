@@ -14,7 +14,7 @@ from django.utils import timezone
 from governance.core import jobs
 from governance.core.audit import audit_record
 from governance.core.models import AuditEvent
-from risk.exports import services
+from risk.exports import cells, services
 from risk.exports.models import Export
 from tests.governance.test_audit_chain import tamper
 
@@ -146,6 +146,8 @@ AWKWARD = [
     ("test.nested", "plain", "", {"list": [[1, [2, {"y": "x", "x": "y"}]], []], "s": "a\u2028b\x7f"}),
     ("test.empty", "", "", {}),
     ("test.names", "mine", "", {"source": [None, "Card panel"], "model": ["theirs", "mine"]}),
+    # Nothing to escape or quote, but a spreadsheet would run it: written neutralised (the exact way).
+    ("test.formula", "=HYPERLINK(http://evil.example/x)", "@SUM(1+1)", {"note": [None, "-1+2"]}),
 ]
 
 
@@ -168,7 +170,8 @@ def record_awkward(world):
 
 
 def reference(user, since, until) -> str:
-    """The export as it was written before it was made fast: model instances, canonical_content(), csv.writer."""
+    """The export as it was written before it was made fast: model instances, canonical_content(), csv.writer
+    (through the one rule that neutralises text a spreadsheet could run as a formula)."""
     from governance.core.audit import GENESIS_HASH, compute_hash
     from governance.core.redaction import redact_events
     from governance.core.selectors import audit_event_list
@@ -182,7 +185,7 @@ def reference(user, since, until) -> str:
         expected = event.hash
     visible = set(audit_event_list(user).values_list("id", flat=True))
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = cells.writer(out)
     writer.writerow(audit_log.COLUMNS)
     for e in redact_events(user, [e for e in events if e.pk in visible]):
         changes = json.dumps(e.changes, sort_keys=True, ensure_ascii=False)
@@ -218,8 +221,8 @@ def test_every_row_is_byte_for_byte_what_the_original_algorithm_writes(world, mo
     rows = [row for rows in audit_log._slices(since, until, bounds["first"], bounds["last"]) for row in rows]
     assert len(rows) == AuditEvent.objects.count()
     for row in rows:
-        assert row[3] == audit_log._plain("".join((*row[5:10], *row[11:13], row[13] or ""))), row
-    assert {row[6] for row in rows if not row[3]} == {"test.quote"}
+        assert row[3] == audit_log._plain_strings((*row[5:10], *row[11:13], row[13] or "")), row
+    assert {row[6] for row in rows if not row[3]} == {"test.quote", "test.formula"}
 
     class Exact(str):  # counts the events checked the exact way
         calls = 0
@@ -233,7 +236,7 @@ def test_every_row_is_byte_for_byte_what_the_original_algorithm_writes(world, mo
         Exact.calls = 0
         content, outcome = export(user, since, until)
         assert content == reference(user, since, until), user
-        assert Exact.calls == 1  # the event whose strings need escaping; every other one the fast way
+        assert Exact.calls == 2  # the events whose strings need escaping or neutralising; the others the fast way
         assert outcome["chain"]["intact"] is True and outcome["rows"] == len(list(csv.reader(io.StringIO(content)))) - 1
     # The fast layout and the redacting one show an event both may see in full alike; names out of the developer's
     # scope are redacted for them only.
@@ -270,3 +273,18 @@ def test_an_event_hashed_over_unescaped_strings_is_not_verified(world):
     assert [r["id"] for r in rows if r["hash_verified"] == "NO"] == [str(last.pk)]
     assert outcome["chain"]["first_broken_id"] == last.pk
     assert outcome["chain"]["problem"] == "content does not match its stored hash"
+
+
+@pytest.mark.django_db
+def test_an_export_past_its_keep_until_is_expired_before_its_file_is_removed(world, api, client):
+    export = run(api, world.compliance)
+    Export.objects.filter(pk=export.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    detail = api.as_user(world.compliance).get(f"{URL}{export.pk}/").json()
+    assert detail["status"] == "expired" and detail["download_url"] is None
+    refused = api.as_user(world.compliance).get(f"{URL}{export.pk}/download/")
+    assert refused.status_code == 409 and "expired on" in refused.json()["detail"]
+    client.force_login(world.compliance)
+    assert ">expired<" in client.get("/exports/").content.decode()
+    page = client.get(f"/exports/{export.pk}/download/", follow=True).content.decode()
+    assert "expired on" in page and 'data-testid="export-download"' not in page
+    assert not AuditEvent.objects.filter(action="export.download").exists()

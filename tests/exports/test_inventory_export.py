@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from governance.core import jobs
@@ -78,9 +79,9 @@ def test_the_extract_for_each_past_day_matches_the_inventory_that_day(world, api
 
     at10, at6, at3 = as_of(day10), as_of(day6), as_of(day3)
     assert set(at10) == {"alpha-late"}, "the world's models did not exist ten days ago"
-    assert at10["alpha-late"]["Name"] == "Alpha v1" and at10["alpha-late"]["Owner"] == world.owner.username
+    assert at10["alpha-late"]["Name"] == "Alpha v1" and at10["alpha-late"]["Owner"] == world.owner.get_full_name()
     assert at10["alpha-late"]["Versions in production"] == ""
-    assert at6["alpha-late"]["Name"] == "Alpha v2" and at6["alpha-late"]["Owner"] == world.owner2.username
+    assert at6["alpha-late"]["Name"] == "Alpha v2" and at6["alpha-late"]["Owner"] == world.owner2.get_full_name()
     assert at3["alpha-late"]["Versions in production"] == "" and at3["alpha-late"]["Name"] == "Alpha v2"
     day4 = as_of(NOW - dt.timedelta(days=4))
     assert day4["alpha-late"]["Versions in production"] == "1.0"
@@ -122,3 +123,42 @@ def test_the_page_asks_for_an_extract_as_of_a_date(world, client):
     jobs.execute(export.job_id)
     page = client.get(asked.url).content.decode()
     assert "the moment it was made" in page and ".xlsx" in page
+
+
+def _workbook(api, user, **body):
+    from openpyxl import load_workbook
+
+    answer = api.as_user(user).post(URL, {"kind": "inventory", "format": "xlsx", **body}, format="json")
+    export = Export.objects.get(pk=answer.json()["id"])
+    assert jobs.execute(export.job_id) == "succeeded", export.job.error
+    content = b"".join(api.as_user(user).get(f"{URL}{export.pk}/download/").streaming_content)
+    return load_workbook(io.BytesIO(content)), Export.objects.get(pk=export.pk)
+
+
+@pytest.mark.django_db
+def test_the_xlsx_says_what_it_is_and_types_its_cells(world, api):
+    world.validator.first_name = world.validator.last_name = ""  # no name: shown by username
+    world.validator.save()
+    inventory.model_update(world.compliance, world.mine, next_validation_due=dt.date(2027, 3, 31), reason="Due.")
+    as_of = timezone.now()
+    book, export = _workbook(api, world.compliance, as_of=as_of.isoformat())
+    sheet, about = book.worksheets
+    assert sheet.title == f"Inventory as of {as_of:%Y-%m-%d}" and export.file_name.startswith("vigil-inventory-as-of-")
+    assert sheet.freeze_panes == "A2" and sheet.column_dimensions["B"].width >= 30
+    header = [c.value for c in sheet[1]]
+    assert header == HEADERS and all(c.font.b for c in sheet[1])
+    mine = next(dict(zip(header, row, strict=True)) for row in sheet.iter_rows(min_row=2) if row[0].value == "mine")
+    assert mine["Tier"].data_type == "n" and isinstance(mine["Tier"].value, int)
+    assert mine["Tier"].number_format == '"Tier "0'
+    assert mine["Next validation due"].is_date and mine["Next validation due"].value.date() == dt.date(2027, 3, 31)
+    assert mine["Next validation due"].number_format == "yyyy-mm-dd"
+    assert mine["Owner"].value == world.owner.get_full_name() and mine["Validator"].value == world.validator.username
+    assert all(c.data_type == "s" for c in (mine["Model key"], mine["Name"], mine["Status"]))
+    facts = {row[0].value: row[1].value for row in about.iter_rows()}
+    assert facts["As of (UTC)"].startswith(f"{as_of:%Y-%m-%d %H:%M:%S}")
+    assert facts["Made by Vigil instance"] == settings.VIGIL_INSTANCE_NAME and facts["Export"] == export.reference
+    assert facts["Asked for by"] == world.compliance.get_full_name() and facts["Models"] == export.rows
+    today, _ = _workbook(api, world.compliance)
+    assert today.worksheets[0].title == "Inventory" and dict(today.worksheets[1].values)["As of (UTC)"] == (
+        "when it was made"
+    )

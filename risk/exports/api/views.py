@@ -19,10 +19,23 @@ class ExportSerializer(serializers.ModelSerializer):
     error = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
     scope = serializers.SerializerMethodField()
+    covers = serializers.SerializerMethodField(help_text="What it covers, in words (model, version, period, year).")
 
     class Meta:
         model = Export
-        fields = ["id", "reference", "kind", "status", "progress", "error", "scope", "file_name", "sha256", "size"]
+        fields = [
+            "id",
+            "reference",
+            "kind",
+            "status",
+            "progress",
+            "error",
+            "scope",
+            "covers",
+            "file_name",
+            "sha256",
+            "size",
+        ]
         fields += ["rows", "summary", "created_at", "finished_at", "expires_at", "download_url"]
 
     def get_status(self, export) -> str:
@@ -36,6 +49,9 @@ class ExportSerializer(serializers.ModelSerializer):
 
     def get_scope(self, export) -> dict:
         return services._shown(export.params)
+
+    def get_covers(self, export) -> str:
+        return services.covers(export)
 
     def get_download_url(self, export) -> str | None:
         if services.state(export) != "succeeded":
