@@ -11,6 +11,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 
@@ -282,20 +283,32 @@ def _grade(plan, work: _Work) -> list[dict]:
 
 
 def _reperform(plan, work: _Work) -> list[dict]:
-    """Every claimed metric recomputed; a difference beyond the tolerance fails, a claim Vigil cannot
-    recompute from this dataset is listed as skipped rather than silently passed over."""
-    tolerance = work.options.get("tolerance", 1e-3)
+    """Every claimed metric recomputed and compared at the precision the claim was stated with: a Sharpe ratio
+    claimed as 1.4 holds if the data give 1.35 to 1.45, never failing against its own data for digits the
+    developer did not state. The plan's tolerance is the floor (a claim stated to many decimals is held to
+    it). A claim Vigil cannot recompute from this dataset is listed as skipped, not silently passed over."""
+    floor = work.options.get("tolerance", 1e-3)
     rows = []
     for name, claimed in sorted((plan.get("claimed_performance") or {}).items()):
-        threshold = {"claimed": claimed, "tolerance": tolerance}
+        threshold = {"claimed": claimed, "tolerance": floor}
         if name in work.values and isinstance(claimed, (int, float)) and not isinstance(claimed, bool):
+            decimals = stated_decimals(claimed)
+            allowed = max(floor, 0.5 * 10.0**-decimals)
+            threshold = {"claimed": claimed, "stated_decimals": decimals, "tolerance": allowed}
             value = work.values[name]
-            verdict = "pass" if abs(value - claimed) <= tolerance else "fail"
+            # The relative slack only absorbs binary floating point at the boundary (0.535 against 0.53).
+            verdict = "pass" if abs(value - claimed) <= allowed * (1 + 1e-9) else "fail"
             rows.append(_row(f"re-perform {name}", name, value, threshold, verdict))
         else:
             reason = "not a metric Vigil computes from this dataset"
             rows.append(_row(f"re-perform {name}", name, None, threshold, "skipped", reason))
     return rows
+
+
+def stated_decimals(claimed: float) -> int:
+    """Decimal places a claim was written with, read from its shortest form (0.53 -> 2, 1.4 -> 1, 2 -> 0,
+    1e-05 -> 5). A claim typed with trailing zeros (0.530) reads as 0.53: the benefit of the doubt."""
+    return max(0, -Decimal(repr(claimed)).as_tuple().exponent)
 
 
 def _row(test, metric, value, threshold, outcome, reason="") -> dict:

@@ -257,6 +257,16 @@ def part_of(template: str, metric: str) -> str:
     return next((part for part in parts(template) if metric in METRICS[part]), parts(template)[0])
 
 
+def claim_precision(threshold: dict) -> str:
+    """How a re-performed claim was compared, in words (runs before claims were read at their stated precision
+    carry only the tolerance)."""
+    if "stated_decimals" not in threshold:
+        return f"tolerance {threshold['tolerance']}"
+    places = threshold["stated_decimals"]
+    stated = "a whole number" if places == 0 else f"{places} decimal{'s' if places > 1 else ''}"
+    return f"stated as {stated}: holds within ±{threshold['tolerance']:.{places + 1}g}"
+
+
 def input_of(template: str, metric: str) -> str:
     """The run's field holding the file `metric` was computed on: its first part reads `dataset`, the second
     (a trading model's tests as a classifier or regressor) reads `prediction_log` (see engine.compute)."""

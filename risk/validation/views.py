@@ -209,7 +209,7 @@ def _with_finding_links(user, run) -> list[dict]:
 def _threshold_text(row) -> str:
     t = row["threshold"]
     if "claimed" in t:
-        return f"the claimed {t['claimed']} (tolerance {t['tolerance']})"
+        return f"the claimed {t['claimed']} ({plans.claim_precision(t)})"
     good, bad = (">=", "<") if t["higher_is_better"] else ("<=", ">")
     return f"pass {good} {t['pass']}, fail {bad} {t['fail']}"
 

@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from sklearn import metrics as sk
 
 from models_registry.models import Model, ModelVersion
+from risk.validation import plans, services
 from risk.validation import runs as validation
-from risk.validation import services
 from risk.validation.models import ValidationRun
 
 RNG = np.random.default_rng(7)
@@ -195,7 +195,7 @@ def test_a_finding_raised_from_a_run_cites_the_file_its_test_was_computed_on(wor
     run.refresh_from_db()
     part = {r["test"]: r["metric"] for r in run.results}
     for test in by_file["preds.csv"]:
-        assert validation.plans.input_of(run.plan_snapshot["template"], part[test]) == "prediction_log"
+        assert plans.input_of(run.plan_snapshot["template"], part[test]) == "prediction_log"
 
 
 @pytest.mark.django_db
@@ -351,3 +351,39 @@ def test_once_signed_the_plan_and_runs_are_closed_to_the_validator(world, api, b
     assert "Run validation" not in html and "Set up the plan" not in html
     assert page.post("/models/mine/versions/1.0/validation-plan/").status_code == 302
     assert page.get("/models/mine/versions/1.0/validation-plan/edit/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "claimed,value,outcome",
+    [
+        (0.53, 0.5349, "pass"),  # a claim of 0.53 holds for anything that rounds to 0.53
+        (0.53, 0.5352, "fail"),
+        (1.4, 1.36, "pass"),
+        (1.4, 1.449, "pass"),
+        (1.4, 1.34, "fail"),
+        (2, 2.4, "pass"),  # a whole number: within half a unit
+        (2, 2.6, "fail"),
+        (0.612345, 0.6130, "pass"),  # stated to six places: the plan's tolerance (0.001) is the floor
+        (0.612345, 0.6140, "fail"),
+    ],
+)
+def test_a_claim_is_re_performed_at_the_precision_it_was_stated_with(claimed, value, outcome):
+    from risk.validation.engine import _reperform, _Work
+
+    work = _Work("strategy", {"tolerance": 1e-3}, {})
+    work.values["sharpe"] = value
+    (row,) = _reperform({"claimed_performance": {"sharpe": claimed}}, work)
+    assert row["outcome"] == outcome, row
+
+
+def test_the_page_says_at_what_precision_a_claim_was_compared():
+    from risk.validation.engine import _reperform, _Work
+
+    work = _Work("strategy", {"tolerance": 1e-3}, {})
+    work.values["sharpe"] = 0.531
+    (row,) = _reperform({"claimed_performance": {"sharpe": 0.53}}, work)
+    assert plans.claim_precision(row["threshold"]) == "stated as 2 decimals: holds within ±0.005"
+    assert plans.claim_precision({"claimed": 2, "tolerance": 0.5, "stated_decimals": 0}).startswith(
+        "stated as a whole number: holds within ±0.5"
+    )
+    assert plans.claim_precision({"claimed": 0.5, "tolerance": 0.001}) == "tolerance 0.001"  # a run from before

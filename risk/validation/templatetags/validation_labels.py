@@ -3,6 +3,7 @@
 from django import template
 
 from governance.core.templatetags.vigil_panels import figure
+from risk.validation import plans
 from risk.validation.plans import label_for_test as label_for_test_of
 from risk.validation.plans import metric_label as label_of
 from risk.validation.plans import metric_unit
@@ -54,6 +55,11 @@ def in_unit(row: dict, value) -> str:
 def _trimmed(value: float, places: int) -> str:
     text = f"{value:,.{places}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@register.filter
+def claim_precision(threshold: dict) -> str:
+    return plans.claim_precision(threshold)
 
 
 @register.filter
