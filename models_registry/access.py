@@ -13,6 +13,7 @@ from governance.core import access, labels, notifications, redaction
 from governance.core.access import ADD_VERSION, CHANGE, VALIDATE, VIEW
 from governance.core.roles import CREATES_DATA_SOURCES, CREATES_MODELS, Role, user_roles
 from governance.core.templatetags.display import money
+from models_registry import service_accounts
 from models_registry.choices import (
     TRADER_VISIBLE_STATUSES,
     AssetClass,
@@ -68,8 +69,6 @@ def model_scope_q(user, action: str, prefix: str = "") -> Q | None:
     if not roles and action == VIEW:
         # A service account holds no role: its scope is the models and desk compliance named, any status (a
         # trading system must hear that its model is suspended or retired).
-        from models_registry import service_accounts
-
         scope = service_accounts.account_of(user)
         if scope is not None:
             return service_accounts.scope_q(scope, prefix)

@@ -29,6 +29,7 @@ from governance.core.models import GovernancePolicy, Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
 from governance.core.roles import Role, user_roles
+from governance.core.system import system_user
 from governance.lifecycle.inputs import ELEMENTS, PilotSerializer, SignOffSerializer, clean
 from governance.lifecycle.models import PilotPlan, VersionTransition
 from governance.lifecycle.selectors import approval_summary
@@ -715,7 +716,6 @@ def policy_suspend(version, *, reason: str, cause: dict) -> ModelVersion | None:
     severity the policy's incident response suspends on): a lifecycle step by Vigil's system account, signed as the
     policy's action (the signature pins the version's record, the cause and the policy version), audited, its
     team and compliance told. None when the version is not live any more (nothing to stop)."""
-    from governance.core.system import system_user
 
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status not in (S.PILOT, S.PRODUCTION):

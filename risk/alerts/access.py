@@ -6,11 +6,10 @@ from django.db.models import Q
 from governance.core import access, labels, notifications
 from governance.core.roles import Role, has_role
 from models_registry.models import Model
+from risk.alerts.models import Alert, Kind, Severity, WebhookEndpoint
 
 
 def _visible_alerts(user, action: str) -> Q | None:
-    from risk.alerts.models import Alert
-
     if access.sees_everything(user):
         return None
     told = Alert.recipients.through.objects.filter(user_id=user.pk).values("alert_id")
@@ -26,8 +25,6 @@ def reads_webhooks(user) -> bool:
 
 
 def register() -> None:
-    from risk.alerts.models import Alert, Kind, Severity, WebhookEndpoint
-
     access.register(Alert, _visible_alerts)
     access.register(WebhookEndpoint, _visible_endpoints)
     labels.register_choices("kinds", Kind.choices)

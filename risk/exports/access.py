@@ -3,6 +3,7 @@
 from django.db.models import Q
 
 from governance.core import access
+from risk.exports.models import Export
 
 
 def _own_exports(user, action: str) -> Q:
@@ -10,7 +11,5 @@ def _own_exports(user, action: str) -> Q:
 
 
 def register() -> None:
-    from risk.exports.models import Export
-
     access.register(Export, _own_exports)
     access.register_audit_scope(Export.AUDIT_TYPE, lambda user: access.restrict(Export.objects.all(), user))

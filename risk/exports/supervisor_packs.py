@@ -22,6 +22,7 @@ from models_registry.choices import Purpose
 from models_registry.models import Model, ModelVersion
 from risk.exports import bags
 from risk.exports import evidence_pack as ep
+from risk.exports.models import SelfAssessment
 from risk.gate import decisions
 from risk.gate.models import GateDecision, KillSwitch, KillSwitchTest
 from risk.incidents.models import Incident
@@ -325,8 +326,6 @@ def assessment_state(assessment) -> str:
 
 
 def rts6_lay_out(year: int, meta: dict, progress):
-    from risk.exports.models import SelfAssessment
-
     def _lay_out(pack: bags.Pack) -> None:
         assessment = (
             SelfAssessment.objects.filter(year=year)

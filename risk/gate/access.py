@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from governance.core import access
 from governance.core.roles import Role, has_role
+from risk.gate.models import KillSwitch, KillSwitchTest
 
 
 def reads_kill_switch(user) -> bool:
@@ -24,8 +25,6 @@ def _firm_wide_records(user, action: str) -> Q | None:
 
 
 def register() -> None:
-    from risk.gate.models import KillSwitch, KillSwitchTest
-
     for model_class in (KillSwitch, KillSwitchTest):
         access.register(model_class, _firm_wide_records)
         access.register_audit_scope(

@@ -11,21 +11,20 @@ class GateConfig(AppConfig):
     def ready(self):
         from governance.core import audit, panels
         from governance.lifecycle import workflow
-        from risk.gate import access, generations, hot_path, killswitch, signed_content, tasks, views  # noqa: F401 - tasks
+        from risk.gate import access, decisions, generations, hot_path, killswitch, signed_content, tasks, views  # noqa: F401 - tasks
+        from risk.incidents.models import Incident
 
         access.register()
         signed_content.register()
         # Every audited change to a model or its versions moves that model's gate generation, in its transaction.
         audit.listen(generations.on_audit)
-        generations.register_source("incidents.incident", _incident_model_ids)
+        generations.on_committed_change(decisions.after_change)  # record the new decisions once it commits
+        generations.register_source(
+            "incidents.incident",
+            lambda object_id: list(Incident.objects.filter(pk=int(object_id)).values_list("model_id", flat=True)),
+        )
         # Who may read which model, remembered for the gate's hot path, is forgotten by every change to it.
         hot_path.connect()
         workflow.register_check(workflow.Action.RESUME, killswitch.no_stop_stands)
         workflow.register_check(workflow.Action.ROLLBACK, killswitch.no_stop_stands)
         panels.register(panels.Panel(panels.MODEL_PAGE, "gate", 3, "gate/panels/gate.html", views.gate_panel))
-
-
-def _incident_model_ids(object_id: str) -> list[int]:
-    from risk.incidents.models import Incident
-
-    return list(Incident.objects.filter(pk=int(object_id)).values_list("model_id", flat=True))

@@ -20,6 +20,7 @@ from django.utils import timezone
 from governance.lifecycle.models import VersionTransition
 from governance.lifecycle.selectors import conditions_of_use
 from models_registry.choices import LifecycleStatus as S
+from models_registry.models import Model
 from risk.gate import generations
 from risk.gate.models import GateDecision, KillSwitch
 from risk.incidents.services import open_critical
@@ -200,8 +201,6 @@ def after_change(keys) -> None:
 
 def refresh(model_ids=None, chunk: int = 200) -> int:
     """Compute and record the decision of these models (every model: None); returns how many were read."""
-    from models_registry.models import Model
-
     models = Model.objects.select_related("desk").order_by("pk")
     if model_ids is not None:
         models = models.filter(pk__in=model_ids)

@@ -13,11 +13,15 @@ to a caller (roles, profile, account), to a model's people or grants, and never 
 from django.db import connection, transaction
 
 from governance.core.audit import audit_type
+from models_registry.models import Model, ModelVersion
 from risk.gate.models import GateGeneration
 
 ALL = "all"
 ACCESS_ALL = "access:all"
 _sources: dict = {}
+# Who is told, after the commit, which counts a change moved: the cache of decisions (risk.gate.decisions
+# registers itself in the app's ready()). Counts sit below decisions, so they never import them.
+_after_commit: list = []
 
 
 def key_for(model_id: int) -> str:
@@ -30,6 +34,17 @@ def access_user_key(user_id: int) -> str:
 
 def access_model_key(model_id: int) -> str:
     return f"access:model:{model_id}"
+
+
+def on_committed_change(listener) -> None:
+    """`listener(keys)` runs after the commit of every change that moved these decision counts."""
+    if listener not in _after_commit:
+        _after_commit.append(listener)
+
+
+def _tell_after_commit(keys) -> None:
+    for listener in _after_commit:
+        transaction.on_commit(lambda listener=listener: listener(keys))
 
 
 def register_source(object_type: str, model_ids_of) -> None:
@@ -56,9 +71,7 @@ def bump(keys) -> None:
     """Count a change to these models' decision inputs; after the commit, record their new decisions."""
     keys = _count(keys)
     if keys:
-        from risk.gate import decisions  # the cache of decisions is the gate's; counts are below it
-
-        transaction.on_commit(lambda: decisions.after_change(keys))
+        _tell_after_commit(keys)
 
 
 def bump_access(keys) -> None:
@@ -71,8 +84,6 @@ def bump_access(keys) -> None:
 def _bump_version_model(version_id: int) -> None:
     """A version's change counts against its model in one statement (every audited step of a version passes here:
     a lookup and then an upsert cost a signing two more queries)."""
-    from models_registry.models import ModelVersion
-
     table, versions = GateGeneration._meta.db_table, ModelVersion._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -82,9 +93,7 @@ def _bump_version_model(version_id: int) -> None:
         )
         keys = [row[0] for row in cursor.fetchall()]
     if keys:
-        from risk.gate import decisions
-
-        transaction.on_commit(lambda: decisions.after_change(keys))
+        _tell_after_commit(keys)
 
 
 def read(model_ids) -> dict[int, str]:
@@ -123,8 +132,6 @@ def read_for_caller(model_id: int, user_id: int) -> tuple[str, str]:
 
 def on_audit(event) -> None:
     """The audit listener: count the change against the models it concerns."""
-    from models_registry.models import Model, ModelVersion
-
     if event.object_type == audit_type(Model) and event.object_id:
         bump([key_for(int(event.object_id))])
     elif event.object_type == audit_type(ModelVersion) and event.object_id:

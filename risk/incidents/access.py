@@ -5,6 +5,7 @@ from django.db.models import Q
 from governance.core import access, labels
 from governance.core.templatetags.display import money
 from models_registry.models import Model
+from risk.incidents.models import Incident
 
 
 def _incidents_of_visible_models(user, action: str) -> Q | None:
@@ -12,8 +13,6 @@ def _incidents_of_visible_models(user, action: str) -> Q | None:
 
 
 def register() -> None:
-    from risk.incidents.models import Incident
-
     access.register(Incident, _incidents_of_visible_models)
     labels.register_choices("severity", Incident.Severity.choices)
     labels.register_choices("status", Incident.Status.choices)

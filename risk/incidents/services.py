@@ -24,10 +24,14 @@ from governance.core.notifications import raise_alert
 from governance.core.policy import policy_in_force
 from governance.core.roles import Role, has_role, user_roles
 from governance.core.system import system_user
+from governance.core.templatetags.display import money
 from governance.lifecycle import revalidation, workflow
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model, ModelVersion
 from risk.incidents.models import Incident, IncidentEntry
+from risk.monitoring.measures import label, result_text
+from risk.monitoring.models import MonitorResult
+from risk.validation.findings import finding_raise
 
 SEVERITY_BY_TIER = {1: Incident.Severity.HIGH, 2: Incident.Severity.MEDIUM, 3: Incident.Severity.LOW}
 OPEN_STATUSES = (Incident.Status.OPEN, Incident.Status.INVESTIGATING, Incident.Status.MITIGATED)
@@ -143,8 +147,6 @@ def _alert(incident, kind: str, title: str, severity: str = "") -> None:
 
 def incident_from_breach(payload: dict) -> Incident | None:
     """The `monitoring.alert` handler: a breach opens its monitor's incident or adds to the open one."""
-    from risk.monitoring.models import MonitorResult
-
     if payload.get("outcome") != "breach":
         return None  # a warning is an alert, not an incident
     result = MonitorResult.objects.select_related("monitor__version__model").filter(pk=payload["result"]).first()
@@ -160,8 +162,6 @@ def incident_from_breach(payload: dict) -> Incident | None:
 
 
 def _open_or_add(result) -> Incident:
-    from risk.monitoring.measures import label, result_text
-
     monitor = result.monitor
     version = monitor.version
     model = version.model
@@ -308,8 +308,6 @@ def _shown(name: str, value) -> str:
     if name == "severity":
         return Incident.Severity(value).label
     if name == "impact_pnl":
-        from governance.core.templatetags.display import money
-
         return money(value)
     return str(value)
 
@@ -382,8 +380,6 @@ def incident_require_revalidation(actor, incident, *, reason: str) -> Incident:
 
 def incident_raise_finding(actor, incident, **finding) -> Incident:
     """A corrective action: the model's validator raises a finding on the incident's version, linked to it."""
-    from risk.validation.findings import finding_raise
-
     with transaction.atomic():
         incident = _locked(incident.pk)
         if incident.version is None:

@@ -2,11 +2,10 @@
 
 from governance.core import signatures
 from risk.incidents.models import Incident
+from risk.incidents.services import closure_payload
 
 
 def _current(incident: Incident, signed: dict) -> dict:
-    from risk.incidents.services import closure_payload
-
     return closure_payload(incident)
 
 

@@ -11,6 +11,7 @@ from governance.core import access
 from governance.core.access import is_active
 from models_registry import service_accounts
 from models_registry.models import Model, ModelVersion
+from risk.monitoring.models import Monitor
 
 
 def can_push(user, model) -> bool:
@@ -31,8 +32,6 @@ def _monitors_of_visible_versions(user, action: str) -> Q | None:
 
 
 def register() -> None:
-    from risk.monitoring.models import Monitor
-
     access.register(Monitor, _monitors_of_visible_versions)
     access.register_audit_scope("monitoring.monitor", lambda user: access.restrict(Monitor.objects.all(), user))
     access.register_audit_scope("django_celery_beat.periodictask", _schedules_for)

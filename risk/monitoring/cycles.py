@@ -108,6 +108,6 @@ def run_part(job, progress) -> dict:
 
 def evaluate_now(monitor: Monitor, now: dt.datetime | None = None) -> MonitorResult | None:
     """One evaluation outside any schedule (tests, the demo, a by-hand check), at the schedule's latest tick."""
-    from risk.monitoring import evaluation
+    from risk.monitoring import evaluation  # NumPy and SciPy, as in run_cycle: only an evaluating process loads them
 
     return evaluation.evaluate(monitor, slot_for(monitor.schedule, now or timezone.now()))

@@ -12,6 +12,7 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from scipy import stats
 
+from governance.core import events
 from governance.core.audit import jsonable
 from governance.core.signatures import canonical_hash
 from risk.metrics import change, classification, drift, overfitting
@@ -110,8 +111,6 @@ def _result(measured: Measured, slot, cycle) -> MonitorResult:
 def _emit_alerts(results) -> None:
     """A warn or breach emits its event in the transaction that records it: the event exists exactly when the
     result does."""
-    from governance.core import events
-
     for result in results:
         if result.outcome in (Outcome.WARN, Outcome.BREACH):
             version = result.monitor.version

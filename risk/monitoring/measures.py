@@ -7,6 +7,7 @@ so a monitor alerts above or below its thresholds without a sign convention to r
 
 from dataclasses import dataclass
 
+from governance.core.templatetags.display import money
 from risk.metrics.change import CUSUM, EWMA
 
 # Where a measure's window is counted in, as the pages say it.
@@ -210,8 +211,6 @@ def format_value(unit: str, value, money=None) -> str:
 def result_text(monitor, result, outcome: str = "breach") -> str:
     """One sentence for a warning or a breach: "PSI of the score at 0.31, above its breach threshold 0.25 (as of
     ...)" (incidents and alerts say it the same way)."""
-    from governance.core.templatetags.display import money
-
     unit = MEASURES[monitor.measure].unit
     threshold = monitor.breach if outcome == "breach" else monitor.warn
     value, limit = format_value(unit, result.value, money), format_value(unit, threshold, money)

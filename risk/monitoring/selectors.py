@@ -9,6 +9,7 @@ from django.db.models import F, Max, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from governance.core import access
+from governance.core.roles import Role, has_role
 from models_registry.choices import LifecycleStatus as S
 from risk.monitoring.models import IngestBatch, Monitor, MonitorResult
 
@@ -101,8 +102,6 @@ def overview(user, outcome: str = "") -> list[VersionOverview]:
 
 def _answered_for(user, monitors):
     """Monitors on versions the user answers for: their model's team or validator; compliance: all."""
-    from governance.core.roles import Role, has_role
-
     if has_role(user, Role.COMPLIANCE):
         return monitors
     mine = (
