@@ -11,15 +11,7 @@ from django.shortcuts import redirect
 
 from governance.core import access_window, request_context
 from governance.core.audit import audit_record
-
-
-def client_ip(request) -> str | None:
-    # Behind a TLS proxy the client is the first X-Forwarded-For entry; otherwise trust only REMOTE_ADDR.
-    if settings.SECURE_PROXY_SSL_HEADER:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+from governance.core.client_address import client_ip
 
 
 def request_id_for(incoming: str) -> str:
