@@ -23,8 +23,8 @@ install-dev: $(VENV)/.installed-dev
 
 # Web app, Celery worker and beat on embedded defaults (SQLite, SQLite-file broker), with demo data. The demo
 # runs as production does (DEBUG off, collected static files, the product's own error pages), over plain HTTP
-# on this machine (cookies not marked secure), with a secret key generated once into var/ and the e-mails it
-# sends written to var/mail/ instead of the console.
+# on this machine (cookies not marked secure, hence no redirect to HTTPS and no HSTS), with a secret key generated
+# once into var/ and the e-mails it sends written to var/mail/ instead of the console.
 run: export DJANGO_DEBUG ?= false
 run: export DJANGO_SECURE_COOKIES ?= false
 run: export DJANGO_EMAIL_BACKEND ?= django.core.mail.backends.filebased.EmailBackend

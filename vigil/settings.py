@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 import plotly
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from vigil.env import env_bool, env_float, env_int, env_json_object, env_list, env_str
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "csp",
     # Layers, lowest first (docs/architecture.md): core <- inventory <- validation <- lifecycle.
     "governance.core",
     "models_registry",
@@ -63,6 +65,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files are cached for good) and around everything else, error answers included.
+    "governance.core.middleware.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -133,6 +138,9 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("VIGIL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("VIGIL_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's address as the audit trail records it (behind the trusted proxies, never REMOTE_ADDR = the proxy):
+# a lockout then stops the guesser's address only, and the person at another address still signs in.
+AXES_CLIENT_IP_CALLABLE = "governance.core.client_address.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("VIGIL_LOGIN_THROTTLING", True)
 AXES_VERBOSE = False  # lockouts are in the audit trail and axes' tables; no INFO line per login
@@ -247,8 +255,55 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VIGIL_MAX_REQUEST_MB", 32, minimum=1) * 1
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG and not env_bool("VIGIL_TESTING", False))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("VIGIL_SESSION_SECONDS", 8 * 3600, minimum=300)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", False) else None
+# --- Behind reverse proxies, and HTTPS ---------------------------------------------------------------------
+# How many reverse proxies (load balancer, nginx...) stand between clients and Vigil, each appending the address it
+# received the request from to X-Forwarded-For: the client's address is the Nth entry from the right
+# (governance/core/client_address.py). 0: no proxy, the connection's address is the client's. Only then is the
+# proxy's X-Forwarded-Proto believed to say the request came over HTTPS.
+VIGIL_TRUSTED_PROXY_COUNT = env_int("VIGIL_TRUSTED_PROXY_COUNT", 0, minimum=0)
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    raise ImproperlyConfigured(
+        "DJANGO_BEHIND_TLS_PROXY is replaced by VIGIL_TRUSTED_PROXY_COUNT: the number of reverse proxies in front of "
+        "Vigil (1 for the TLS proxy alone); unset DJANGO_BEHIND_TLS_PROXY"
+    )
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if VIGIL_TRUSTED_PROXY_COUNT else None
+# Production is served over HTTPS only: plain HTTP is redirected (except the health check, which load balancers ask
+# over HTTP) and browsers are told to use HTTPS for a year (HSTS, sent on HTTPS answers only). Both follow
+# DJANGO_SECURE_COOKIES unless set, so `make run` (plain HTTP on this machine) turns them off with the cookies.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", SESSION_COOKIE_SECURE)
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading binds the whole registered domain (the bank's) into browsers for good: the domain owner's decision, so
+# off unless asked, and Django's reminder about it (security.W021) is silenced while it is off.
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): everything from Vigil's own origin, no inline script of any kind (behaviour
+# lives in static/js, charts are JSON that static/js/charts.js draws), no plugins, no framing, forms post only here.
+# Style elements need Vigil's origin or the page's nonce (the on-screen report); style attributes are allowed: pages
+# and plotly.js set them, and they cannot run code.
+# plotly.js adds two style elements of its own, allowed by their hashes: an empty one it fills through the CSSOM, and
+# maplibre's stylesheet as text (tests/core/test_csp.py recomputes it from the plotly.js served, so an upgrade of
+# plotly that changes it fails there with the new hash).
+PLOTLY_STYLE_HASHES = [
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-elem": [SELF, NONCE, *PLOTLY_STYLE_HASHES],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -1,5 +1,5 @@
-"""Middleware that gives every request an id (echoed as X-Request-ID) for the audit trail and logs, and that
-ends the session of an auditor whose access window has closed."""
+"""Middleware that gives every request an id (echoed as X-Request-ID) for the audit trail and logs, that keeps API
+answers and downloads out of every cache, and that ends the session of an auditor whose access window has closed."""
 
 import uuid
 
@@ -11,15 +11,7 @@ from django.shortcuts import redirect
 
 from governance.core import access_window, request_context
 from governance.core.audit import audit_record
-
-
-def client_ip(request) -> str | None:
-    # Behind a TLS proxy the client is the first X-Forwarded-For entry; otherwise trust only REMOTE_ADDR.
-    if settings.SECURE_PROXY_SSL_HEADER:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+from governance.core.client_address import client_ip
 
 
 def request_id_for(incoming: str) -> str:
@@ -40,6 +32,31 @@ class RequestContextMiddleware:
         finally:
             request_context.reset(token)
         response["X-Request-ID"] = request_id
+        return response
+
+
+def allow_client_caching(response):
+    """Let a response keep the Cache-Control its view set: the gate's decisions only (private, a second's max-age, an
+    ETag), which trading systems poll many times a second and which say nothing a reader may lose the right to see."""
+    response.vigil_client_cacheable = True
+    return response
+
+
+class NoStoreMiddleware:
+    """API answers and file downloads hold governed records that a person may lose the right to see, and evidence a
+    shared browser or proxy must not keep: none of them is stored by any cache (Cache-Control: no-store), whatever the
+    view said, unless the view allowed client caching (`allow_client_caching`). Static files never come this far."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(response, "vigil_client_cacheable", False):
+            return response
+        download = response.get("Content-Disposition", "").lower().startswith("attachment")
+        if download or request.path_info.startswith("/api/"):
+            response["Cache-Control"] = "no-store"
         return response
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 import plotly.graph_objects as go
 
+from governance.core.chart_html import chart_html
 from risk.monitoring.measures import MEASURES
 
 COLOURS = {"ok": "#2e7d32", "warn": "#ef6c00", "breach": "#c62828", "insufficient": "#9e9e9e"}
@@ -57,12 +58,7 @@ def history_div(monitor, results, *, height: int = 220, div_id: str | None = Non
         xaxis={"gridcolor": "#eee", "range": _time_range(monitor, judged)},
         yaxis={"range": [low, high], "gridcolor": "#eee", "tickformat": ".0%" if percent else None},
     )
-    return figure.to_html(
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=div_id or f"monitor-{monitor.pk}",
-        config={"displaylogo": False, "responsive": True},
-    )
+    return chart_html(figure, div_id or f"monitor-{monitor.pk}", config={"displaylogo": False, "responsive": True})
 
 
 def _value_range(monitor, judged, *, bounded: bool) -> tuple[float, float]:

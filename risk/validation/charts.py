@@ -8,6 +8,8 @@ needs a headless browser on every worker.
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from governance.core.chart_html import chart_html
+
 TITLES = {
     "equity": "Equity curve and drawdown",
     "roc": "ROC curve",
@@ -26,12 +28,13 @@ def chart_names(charts: dict) -> list[str]:
 
 
 def plotly_divs(charts: dict) -> list[dict]:
-    """[{name, title, html}] where html is a div that plotly.js (loaded once by the page) draws."""
+    """[{name, title, html}] where html is a div and its figure, which static/js/charts.js draws (plotly.js loaded once
+    by the page)."""
     out = []
     for name in chart_names(charts):
         figure = _PLOTLY[name](charts[name])
         figure.update_layout(title=TITLES[name], height=360, margin={"l": 50, "r": 20, "t": 50, "b": 40})
-        html = figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{name}")
+        html = chart_html(figure, f"chart-{name}")
         out.append({"name": name, "title": TITLES[name], "html": html})
     return out
 

@@ -48,9 +48,12 @@ def context(run, *, results, charts, fingerprints, finished_at, metrics=(), on_s
     }
 
 
-def render_html(run, **parts) -> str:
-    """The report; `on_screen=True` adds the page's way back to Vigil (the PDF has none)."""
-    return render_to_string("risk/report.html", context(run, **parts))
+def render_html(run, *, csp_nonce: str = "", **parts) -> str:
+    """The report; `on_screen=True` adds the page's way back to Vigil (the PDF has none). On a page, its style
+    elements (the report's and those matplotlib writes in each SVG chart) carry the page's CSP nonce: every "<style"
+    in the document is markup of the template or of matplotlib, since text from records is escaped."""
+    html = render_to_string("risk/report.html", context(run, **parts))
+    return html.replace("<style", f'<style nonce="{csp_nonce}"') if csp_nonce else html
 
 
 def render_pdf(html: str) -> bytes:

@@ -176,7 +176,10 @@ def run_detail(request, pk):
             "metrics": run.metrics,
             "running": run.status in ("queued", "running"),
             "reads_prediction_log": plans.uses_prediction_log(run.plan_snapshot["template"]),
-            "charts": report.drawn_once(run, "plotly", lambda: charts.plotly_divs(run.charts)) if run.charts else [],
+            # "plotly-json": charts cached in the shared cache before the CSP came were inline scripts it refuses.
+            "charts": report.drawn_once(run, "plotly-json", lambda: charts.plotly_divs(run.charts))
+            if run.charts
+            else [],
         },
     )
 
@@ -227,6 +230,7 @@ def run_report(request, pk):
         fingerprints=run.fingerprints,
         finished_at=run.finished_at,
         on_screen=True,
+        csp_nonce=str(request.csp_nonce),  # str(): a lazy nonce not yet read is falsy
     )
     return HttpResponse(html)
 

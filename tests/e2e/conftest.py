@@ -33,13 +33,29 @@ def chromium():
         browser.close()
 
 
+# Every page a browser test opens is held to Vigil's Content-Security-Policy: the browser reports each thing the
+# policy refused (an inline script, a style, a source) and the test fails at its end naming them.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.vigilCspViolation(
+    `${e.effectiveDirective} refused ${e.blockedURI || "inline"} on ${e.documentURI}` +
+      ` (${e.sourceFile}:${e.lineNumber}:${e.columnNumber})`
+  ));
+"""
+
+
 @pytest.fixture
 def page(chromium):
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    violations = []
+    context.expose_binding("vigilCspViolation", lambda source, text: violations.append(text))
+    context.add_init_script(_REPORT_VIOLATIONS)
     page = context.new_page()
+    page.csp_violations = violations
     page.set_default_timeout(15000)
     yield page
     context.close()
+    assert violations == [], "the Content-Security-Policy refused: " + "; ".join(violations)
 
 
 def login(page, live_server, username, password):

@@ -1,6 +1,7 @@
 """Overfitting and stability tests inside runs, the generated report (HTML and PDF evidence) and the charts."""
 
 import hashlib
+import re
 
 import numpy as np
 import pytest
@@ -250,7 +251,12 @@ def test_a_finished_run_stores_its_pdf_report_as_evidence_and_shows_it(
     assert pdf.startswith(b"%PDF-") and hashlib.sha256(pdf).hexdigest() == run.report.sha256
     assert run.report.uploaded_by == world.validator and run.report.size == len(pdf)
 
-    page = client.get(f"/validation-runs/{run.pk}/report/").content.decode()
+    answer = client.get(f"/validation-runs/{run.pk}/report/")
+    page = answer.content.decode()
+    # Its style elements (the report's, matplotlib's in each chart) carry the nonce of the page's CSP.
+    nonce = re.search(r"'nonce-([^']+)'", answer["Content-Security-Policy"])[1]
+    styles = re.findall(r"<style[^>]*>", page)
+    assert len(styles) > 1 and all(f'nonce="{nonce}"' in s for s in styles)
     for expected in (
         dataset.sha256,
         training.sha256,

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.core.api.pagination import StandardPagination, page_of
+from governance.core.middleware import allow_client_caching
 from governance.core.models import Desk
 from risk.gate import decisions, fast_lane, hot_path, killswitch, selectors
 from risk.gate.access import reads_kill_switch, uses_kill_switch
@@ -73,8 +74,8 @@ def _conditional(request, body: dict, etag: str) -> Response:
         "Cache-Control": f"private, max-age={settings.VIGIL_GATE_MAX_AGE_SECONDS}",
     }
     if _matches(request, etag):
-        return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(body, headers=headers)
+        return allow_client_caching(Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers))
+    return allow_client_caching(Response(body, headers=headers))
 
 
 def _log_blocked(request, body: dict) -> None:

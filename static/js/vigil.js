@@ -1,0 +1,44 @@
+/* What pages ask for with data attributes, since the Content-Security-Policy refuses inline scripts and on* handlers.
+   Loaded by base.html, deferred. */
+(function () {
+  "use strict";
+
+  // <form data-confirm="Question?">: asks before submitting.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+    }
+  });
+
+  // <select data-autosubmit>: submits its form when changed.
+  document.addEventListener("change", function (event) {
+    if (event.target.hasAttribute("data-autosubmit")) {
+      event.target.form.submit();
+    }
+  });
+
+  // <button data-copy="element id">: copies that element's text.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (button) {
+      navigator.clipboard.writeText(document.getElementById(button.getAttribute("data-copy")).textContent);
+      button.textContent = "Copied";
+    }
+  });
+
+  // <form data-show-by="kind" data-show-when='{"field": "value", ...}'>: each named field is shown only while the
+  // radio choice named by data-show-by has that field's value (the kill switch's model or desk, a schedule's kind).
+  document.querySelectorAll("form[data-show-by]").forEach(function (form) {
+    var choice = form.getAttribute("data-show-by");
+    var when = JSON.parse(form.getAttribute("data-show-when"));
+    function show() {
+      var chosen = (form.querySelector('input[name="' + choice + '"]:checked') || {}).value;
+      Object.keys(when).forEach(function (name) {
+        form.querySelector('[name="' + name + '"]').closest(".field").style.display = chosen === when[name] ? "" : "none";
+      });
+    }
+    form.addEventListener("change", show);
+    show();
+  });
+})();
