@@ -3,7 +3,9 @@
 Hand-written on purpose: the hash chain is evidence Vigil gives to supervisors, so its canonical form
 must be stable and documented (docs/architecture.md), not an implementation detail of a library.
 Services call audit_record() explicitly inside their transaction; nothing is captured by signals,
-because bulk updates bypass signals and an auditor must be able to rely on completeness.
+because bulk updates bypass signals and an auditor must be able to rely on completeness. Two interfaces have
+no service of their own: Django's admin, audited by its ModelAdmins (governance/core/admin_site.py), and role
+and permission memberships, audited by m2m_changed whatever changes them (governance/core/signals.py).
 """
 
 import contextvars
