@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from governance.core.admin import ReadOnlyAdmin
+from governance.core.admin_site import ReadOnlyAdmin
 from models_registry.models import DataSource, Model, ModelVersion
 
 

@@ -31,7 +31,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "governance.core.apps.VigilAdminConfig",  # Django's admin, audited (governance/core/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -144,6 +144,10 @@ AXES_CLIENT_IP_CALLABLE = "governance.core.client_address.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("VIGIL_LOGIN_THROTTLING", True)
 AXES_VERBOSE = False  # lockouts are in the audit trail and axes' tables; no INFO line per login
+
+# The admin never shows a TOTP device's secret (its key, its QR code) once the device exists: whoever reads it
+# can produce that person's one-time codes, the second factor of their signatures.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Vigil has no anonymous access: guardian need not create an anonymous user.
 ANONYMOUS_USER_NAME = None

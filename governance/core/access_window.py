@@ -40,15 +40,21 @@ def refusal(user, now: dt.datetime | None = None) -> str:
     return ""
 
 
-def set_window(actor, auditor, access_from, access_until) -> UserProfile:
-    """Compliance sets (or clears, with None) an auditor's window; audited. 400 by field, nothing changed."""
-    if Role.COMPLIANCE not in user_roles(actor):
-        raise PermissionDenied("Only compliance sets auditors' access.")
+def window_errors(auditor, access_from, access_until) -> dict[str, list[str]]:
+    """What is wrong with giving `auditor` this window, by field (the page here and the admin ask the same)."""
     errors = {}
     if Role.AUDITOR not in user_roles(auditor):
         errors["user"] = [f"{auditor.get_username()} is not an auditor: only auditors have access windows."]
     if access_from and access_until and access_until <= access_from:
         errors["access_until"] = ["Give an end after the start."]
+    return errors
+
+
+def set_window(actor, auditor, access_from, access_until) -> UserProfile:
+    """Compliance sets (or clears, with None) an auditor's window; audited. 400 by field, nothing changed."""
+    if Role.COMPLIANCE not in user_roles(actor):
+        raise PermissionDenied("Only compliance sets auditors' access.")
+    errors = window_errors(auditor, access_from, access_until)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
@@ -16,3 +17,11 @@ class CoreConfig(AppConfig):
         from governance.core import notifications, signals, tasks  # noqa: F401  (signals, tasks: registered on import)
 
         notifications.register()
+
+
+class VigilAdminConfig(admin_apps.AdminConfig):
+    """Django's admin on Vigil's site, which attributes admin requests to their user in the audit trail."""
+
+    default = False  # named in INSTALLED_APPS; CoreConfig stays this module's default
+
+    default_site = "governance.core.admin_site.VigilAdminSite"

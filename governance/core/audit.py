@@ -3,12 +3,16 @@
 Hand-written on purpose: the hash chain is evidence Vigil gives to supervisors, so its canonical form
 must be stable and documented (docs/architecture.md), not an implementation detail of a library.
 Services call audit_record() explicitly inside their transaction; nothing is captured by signals,
-because bulk updates bypass signals and an auditor must be able to rely on completeness.
+because bulk updates bypass signals and an auditor must be able to rely on completeness. Two interfaces have
+no service of their own: Django's admin, audited by its ModelAdmins (governance/core/admin_site.py), and role
+and permission memberships, audited by m2m_changed whatever changes them (governance/core/signals.py).
 """
 
+import contextvars
 import datetime as dt
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -164,6 +168,26 @@ def audit_record(
         listener(event)
     work.changed()  # every governed change is audited: whatever it moved, the queue badges recount
     return event
+
+
+# Who is acting, for the records no caller hands an actor to: the signals that audit role and permission
+# membership (governance/core/signals.py), which any interface can change. The admin site sets it for each of
+# its requests (governance/core/admin_site.py); elsewhere it is unset and such a change is the system's.
+_acting = contextvars.ContextVar("vigil_audit_acting", default=None)
+
+
+@contextmanager
+def acting(actor):
+    """Attribute the changes recorded by signals inside this block to `actor`."""
+    token = _acting.set(actor)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
+
+
+def acting_actor():
+    return _acting.get()
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
-"""Authentication events go to the audit trail (ESIG-04): successful logins, logouts and failed attempts."""
+"""Authentication events go to the audit trail (ESIG-04): successful logins, logouts and failed attempts; and so
+do changes to who holds which role or permission, whatever made them."""
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
+from governance.core import audit
 from governance.core.audit import audit_record
 
 
@@ -35,20 +37,41 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     )
 
 
-@receiver(m2m_changed, sender=get_user_model().groups.through)
-def audit_role_change(sender, instance, action, pk_set, reverse, **kwargs):
-    """Role grants and removals (from the admin or a shell) are permission changes: audit them."""
-    if reverse or action not in ("post_add", "post_remove", "post_clear"):
-        return
-    if action != "post_clear" and not pk_set:
-        return  # adding roles the user already holds changes nothing
-    names = sorted(Group.objects.filter(pk__in=pk_set or []).values_list("name", flat=True))
-    change = {"post_add": [None, names], "post_remove": [names, None], "post_clear": ["all", None]}[action]
-    audit_record(
-        None,
-        "user.roles_changed",
-        instance,
-        object_type="auth.user",
-        object_repr=instance.get_username(),
-        changes={"roles": change},
-    )
+def _group_names(pks) -> list[str]:
+    return sorted(Group.objects.filter(pk__in=pks).values_list("name", flat=True))
+
+
+def _permission_names(pks) -> list[str]:
+    rows = Permission.objects.filter(pk__in=pks).values_list("content_type__app_label", "codename")
+    return sorted(f"{app}.{codename}" for app, codename in rows)
+
+
+def _audit_membership(holder_model, field: str, action_name: str, key: str, names_of):
+    """Audit one many-to-many that decides who may do what (a person's roles, a person's or a role's
+    permissions), from the admin or a shell, whichever side changed it (user.groups.add(g) or
+    g.user_set.add(u)): one event per holder that gained or lost, by whoever is acting."""
+
+    def record(sender, instance, action, reverse, model, pk_set, **kwargs):
+        if action not in ("post_add", "post_remove", "pre_clear"):
+            return  # pre_clear, not post_clear: afterwards nobody can say what was cleared
+        if reverse:  # `instance` is the role or permission; the holders are in pk_set
+            holders = holder_model.objects.filter(
+                **({field: instance} if action == "pre_clear" else {"pk__in": pk_set})
+            )
+            changed = {holder: names_of([instance.pk]) for holder in holders}
+        else:
+            pks = getattr(instance, field).values_list("pk", flat=True) if action == "pre_clear" else pk_set
+            changed = {instance: names_of(pks)}
+        for holder, names in changed.items():
+            if not names:
+                continue  # adding what is already held, or clearing nothing, changes nothing
+            change = [None, names] if action == "post_add" else [names, None]
+            audit_record(audit.acting_actor(), action_name, holder, changes={key: change})
+
+    m2m_changed.connect(record, sender=getattr(holder_model, field).through, weak=False)
+
+
+User = get_user_model()
+_audit_membership(User, "groups", "user.roles_changed", "roles", _group_names)
+_audit_membership(User, "user_permissions", "user.permissions_changed", "permissions", _permission_names)
+_audit_membership(Group, "permissions", "group.permissions_changed", "permissions", _permission_names)
