@@ -38,7 +38,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -247,6 +246,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("VIGIL_MAX_REQUEST_MB", 32, minimum=1) * 1
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG and not env_bool("VIGIL_TESTING", False))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("VIGIL_SESSION_SECONDS", 8 * 3600, minimum=300)
+# A person's API token (POST /api/v1/auth/token/) lives this long: a working day and its evening, like a session.
+# Systems that run unattended use service accounts, whose tokens compliance rotates (governance/core/api_tokens.py).
+VIGIL_API_TOKEN_LIFETIME_HOURS = env_int("VIGIL_API_TOKEN_LIFETIME_HOURS", 12, minimum=1)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", False) else None
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -258,7 +260,7 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "vigil@localhost")
 # REST framework: token for machines, session for the browser; everything needs a login.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # DRF's, joining whether the user is a service account (models_registry/api_permissions.py).
+        # Vigil's hashed tokens, joining whether the user is a service account (models_registry/api_permissions.py).
         "models_registry.api_permissions.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -286,6 +288,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Model-risk governance: inventory, lifecycle, validation evidence, monitoring and the model gate.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its pages are for people signed in (a session or a token), as every other page: the API's own
+    # default permission, so a service account, which may call only its endpoints, does not read it either.
+    "SERVE_PERMISSIONS": ["models_registry.api_permissions.ServiceAccountLimits"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -9,7 +9,6 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.http import Http404
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from governance.core import access
@@ -19,14 +18,14 @@ from models_registry import service_accounts
 from models_registry.models import ModelGroupObjectPermission, ModelUserObjectPermission
 from models_registry.services import model_grant_access, model_revoke_access, model_update
 from risk.gate import hot_path
-from tests.factories import make_model, make_version
+from tests.factories import make_model, make_version, token_for
 
 GATE = "/api/v1/gate/{}/"
 
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 
@@ -63,7 +62,7 @@ def desk_account(world, desk):
 
 def _not_authentication(captured) -> list[str]:
     """The statements the gate ran itself: authentication reads the token (and the reader's roles)."""
-    return [q["sql"] for q in captured if "authtoken_token" not in q["sql"] and "auth_group" not in q["sql"]]
+    return [q["sql"] for q in captured if "governance_apitoken" not in q["sql"] and "auth_group" not in q["sql"]]
 
 
 @pytest.mark.django_db
