@@ -31,7 +31,7 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(
         label="Password", style={"input_type": "password"}, trim_whitespace=False, write_only=True, max_length=4096
     )
-    otp = serializers.CharField(
+    otp_token = serializers.CharField(
         label="One-time code",
         help_text="The current code of your authenticator; required when you have one.",
         required=False,
@@ -52,7 +52,7 @@ def _has_device(user) -> bool:
 
 
 class TokenObtainView(APIView):
-    """POST {username, password, otp} -> a NEW token, shown once. Throttled as the login page is (django-axes: a
+    """POST {username, password, otp_token} -> a NEW token, shown once. Throttled as the login page is (django-axes: a
     wrong password or one-time code counts as a failed attempt; a locked-out name and address get 429). Failed
     attempts are audited by the login-failed signal; each token issued is audited."""
 
@@ -71,11 +71,11 @@ class TokenObtainView(APIView):
         if user is None:
             raise serializers.ValidationError({"non_field_errors": ["Unable to log in with provided credentials."]})
         if _has_device(user):
-            code = serializer.validated_data.get("otp", "")
+            code = serializer.validated_data.get("otp_token", "")
             if not code or match_token(user, code) is None:
                 # As a wrong password: counted by django-axes towards the lockout, and audited.
                 user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
-                raise serializers.ValidationError({"otp": ["Enter the current code from your authenticator."]})
+                raise serializers.ValidationError({"otp_token": ["Enter the current code from your authenticator."]})
         refused = access_window.refusal(user)
         if refused:
             audit_record(
