@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
 from django_otp import devices_for_user, match_token
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -60,7 +60,17 @@ class TokenObtainView(APIView):
     permission_classes = []
     parser_classes = [FormParser, MultiPartParser, SafeJSONParser]
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            200: TokenResponseSerializer,
+            429: OpenApiResponse(
+                inline_serializer("LockedOut", {"detail": serializers.CharField()}),
+                description="Too many failed attempts from this address for this name (Retry-After says how long).",
+            ),
+        },
+        auth=[],
+    )
     def post(self, request, *args, **kwargs):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
