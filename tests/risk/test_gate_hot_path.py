@@ -9,9 +9,11 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.http import Http404
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from governance.core import access
+from governance.core import access, api_tokens
+from governance.core.models import ApiToken
 from governance.core.roles import user_roles
 from governance.lifecycle import workflow
 from models_registry import service_accounts
@@ -154,6 +156,35 @@ def test_a_group_grant_that_no_longer_applies_is_refused_on_the_next_request(wor
     warm(client, world.outsider)
     change(world, group)
     assert status(client) == 404
+
+
+def _expire(token: str) -> None:
+    ApiToken.objects.filter(digest=api_tokens.digest(token)).update(expires_at=timezone.now())
+
+
+def _revoke(token: str) -> None:
+    row = ApiToken.objects.get(digest=api_tokens.digest(token))
+    api_tokens.token_revoke(row.user, row.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("end", [_expire, _revoke], ids=["expired", "revoked"])
+def test_an_ended_token_is_refused_on_the_next_request(world, end):
+    token = token_for(world.trader)
+    client = client_with(token)
+    warm(client, world.trader)
+    end(token)
+    assert status(client) == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("end", [_expire, _revoke], ids=["expired", "revoked"])
+def test_an_ended_service_account_token_is_refused_on_the_next_request(world, end):
+    token = service_accounts.service_account_create(world.compliance, name="EQ OMS", desk=world.desk)[1]
+    client = client_with(token)
+    assert status(client) == 200 and status(client) == 200
+    end(token)
+    assert status(client) == 401
 
 
 @pytest.mark.django_db
