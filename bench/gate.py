@@ -244,8 +244,8 @@ def main():
 
         django.setup()
         from django.core.management import call_command
-        from rest_framework.authtoken.models import Token
 
+        from governance.core import api_tokens
         from models_registry.models import Model
         from risk.gate import decisions
         from tests.base import build_world
@@ -269,7 +269,7 @@ def main():
         from models_registry.service_accounts import service_account_create
 
         _account, token = service_account_create(world.compliance, name="bench trading system", desk=world.desk)
-        trader_token = Token.objects.get_or_create(user=world.trader)[0].key
+        trader_token = api_tokens.token_issue(world.trader, lifetime=api_tokens.person_lifetime())[1]
         print(
             f"scratch database {DATABASE}: the test world and {args.desk_models} more production models on the "
             f"desk, set up in {time.perf_counter() - started:.1f} s; {shared.load()}"

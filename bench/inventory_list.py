@@ -126,9 +126,9 @@ def main():
     populate()
     from django.contrib.auth import get_user_model
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
     from governance.core import access as perms
+    from governance.core import api_tokens
     from models_registry.models import Model
 
     User = get_user_model()
@@ -140,8 +140,8 @@ def main():
     print(f"{'page':<24}{'user':<12}{'p50 ms':>9}{'p95 ms':>9}")
     results = {}
     for label, user in (("developer", developer), ("superuser", admin)):
-        token, _ = Token.objects.get_or_create(user=user)
-        api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+        token = api_tokens.token_issue(user, lifetime=api_tokens.person_lifetime())[1]
+        api = Client(HTTP_AUTHORIZATION=f"Token {token}")
         ui = Client()
         ui.force_login(user)
         for page, client, path in (("API /api/v1/models/", api, "/api/v1/models/"), ("HTML /models/", ui, "/models/")):

@@ -672,8 +672,8 @@ def main():
         django.setup()
         from django.core.management import call_command
         from django.db import connection
-        from rest_framework.authtoken.models import Token
 
+        from governance.core import api_tokens
         from risk.monitoring.catalogue import METRICS
         from risk.monitoring.models import IngestBatch
         from tests.base import build_world
@@ -681,7 +681,7 @@ def main():
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
         world = build_world()  # mine (developer) and theirs (developer2), each with 1.0 in production
-        token = Token.objects.get_or_create(user=world.developer)[0].key
+        token = api_tokens.token_issue(world.developer, lifetime=api_tokens.person_lifetime())[1]
         print(f"scratch database {DATABASE} migrated and set up in {time.perf_counter() - started:.1f} s")
         print(f"PostgreSQL {connection.pg_version // 10000}; python {sys.version.split()[0]}; {load()}")
 

@@ -1,10 +1,12 @@
 """The API's default permission: signed in, and a service account only where an endpoint is marked for one of
 its capabilities (`service_account_capability = "gate"` or `"push"` on the view)."""
 
+from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import IsAuthenticated
 
-from governance.core import access_window
+from governance.core import access_window, api_tokens
+from governance.core.models import ApiToken
 from models_registry import service_accounts
 
 
@@ -24,16 +26,22 @@ class ServiceAccountLimits(IsAuthenticated):
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, reading in the same query whether the token's user is a service account and
-    their access window (reverse one-to-one joins), so asking costs a request nothing; a user with no window is
-    not asked for their roles either (only auditors have one)."""
+    """`Authorization: Token <secret>`: Vigil's hashed tokens (governance/core/api_tokens.py), found by digest in one
+    query that also reads the user, whether they are a service account and their access window (reverse
+    one-to-one joins), so asking costs a request nothing; a user with no window is not asked for their roles
+    either (only auditors have one). An expired or revoked token is refused with why."""
 
     def authenticate_credentials(self, key):
-        model = self.get_model()
         try:
-            token = model.objects.select_related("user", "user__service_account", "user__profile").get(key=key)
-        except model.DoesNotExist:
+            token = ApiToken.objects.select_related("user", "user__service_account", "user__profile").get(
+                digest=api_tokens.digest(key)
+            )
+        except ApiToken.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
+        now = timezone.now()
+        refused = api_tokens.refusal(token, now)
+        if refused:
+            raise exceptions.AuthenticationFailed(refused)
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         profile = getattr(token.user, "profile", None)  # None: no profile row (the join found nothing)
@@ -41,5 +49,6 @@ class TokenAuthentication(authentication.TokenAuthentication):
         refused = access_window.refusal(token.user)
         if refused:
             raise exceptions.AuthenticationFailed(refused)
+        api_tokens.mark_used(token, now)
         token.user._vigil_service_account_joined = True
         return (token.user, token)

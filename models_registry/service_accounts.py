@@ -4,7 +4,8 @@ for named models or a desk, and nothing else.
 The account is a user with no password, no role and no page: it authenticates with its API token only. Its
 scope joins the model access rule (`access.model_scope_q`), so every endpoint it may call sees exactly its models;
 `api_permissions.ServiceAccountLimits` refuses it every endpoint not marked for one of its capabilities. Tokens are
-shown once, when created or rotated; the audit trail records who did what, never a token.
+Vigil's hashed API tokens (governance/core/api_tokens.py) without a lifetime: shown once, when created or rotated,
+they live until compliance rotates or revokes them; the audit trail records who did what, never a token.
 """
 
 import re
@@ -16,8 +17,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from governance.core import api_tokens
 from governance.core.audit import audit_record
 from governance.core.models import UserProfile
 from governance.core.roles import Role, has_role
@@ -29,7 +30,7 @@ GATE, PUSH = "gate", "push"
 @dataclass(frozen=True)
 class Scope:
     """What a service account may do, as read once and cached (an account's scope never changes after it is
-    created; revoking deletes its token and deactivates its user, so a cached scope cannot outlive it)."""
+    created; revoking ends its token and deactivates its user, so a cached scope cannot outlive it)."""
 
     account_id: int
     desk_id: int | None
@@ -134,7 +135,7 @@ def service_account_create(actor, *, name, desk=None, models=(), can_read_gate=T
         user=user, name=name, desk=desk, can_read_gate=can_read_gate, can_push=can_push, created_by=actor
     )
     account.scope_models.set(models)
-    token = Token.objects.create(user=user)
+    token, key = api_tokens.token_issue(user, lifetime=None)
     audit_record(
         actor,
         "service_account.create",
@@ -144,9 +145,10 @@ def service_account_create(actor, *, name, desk=None, models=(), can_read_gate=T
             "models": [None, sorted(m.key for m in models)],
             "can_read_gate": [None, can_read_gate],
             "can_push": [None, can_push],
+            "token": [None, token.prefix],
         },
     )
-    return account, token.key
+    return account, key
 
 
 @transaction.atomic
@@ -156,24 +158,27 @@ def service_account_rotate(actor, account) -> str:
     account = ServiceAccount.objects.select_for_update().get(pk=account.pk)
     if not account.active:
         raise ValidationError({"account": ["A revoked account gets no new token."]})
-    Token.objects.filter(user_id=account.user_id).delete()
-    token = Token.objects.create(user_id=account.user_id)
+    ended = api_tokens.tokens_end(account.user_id, api_tokens.Revocation.ROTATED, audit=False)
+    token, key = api_tokens.token_issue(account.user, lifetime=None)
     account.token_rotated_at = timezone.now()
     account.save(update_fields=["token_rotated_at"])
     audit_record(
-        actor, "service_account.rotate", account, changes={"token_rotated_at": [None, account.token_rotated_at]}
+        actor,
+        "service_account.rotate",
+        account,
+        changes={"token_rotated_at": [None, account.token_rotated_at], "token": [ended or None, token.prefix]},
     )
-    return token.key
+    return key
 
 
 @transaction.atomic
 def service_account_revoke(actor, account, *, reason: str = "") -> ServiceAccount:
-    """The account stops working at once: its token is deleted and its user deactivated; the record stays."""
+    """The account stops working at once: its token is ended and its user deactivated; the record stays."""
     _require_compliance(actor)
     account = ServiceAccount.objects.select_for_update().select_related("user").get(pk=account.pk)
     if not account.active:
         return account
-    Token.objects.filter(user_id=account.user_id).delete()
+    api_tokens.tokens_end(account.user_id, api_tokens.Revocation.ACCOUNT_REVOKED, audit=False)
     get_user_model().objects.filter(pk=account.user_id).update(is_active=False)
     account.revoked_at, account.revoked_by = timezone.now(), actor
     account.save(update_fields=["revoked_at", "revoked_by"])

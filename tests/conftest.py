@@ -6,14 +6,17 @@ from tests.base import world  # noqa: F401  (fixture)
 
 @pytest.fixture
 def api():
-    """An API client; `api.as_user(u)` authenticates with u's token, as trading systems do."""
-    from rest_framework.authtoken.models import Token
+    """An API client; `api.as_user(u)` authenticates with a token of u's (one per user and test, issued as the token
+    endpoint issues them: a person's expires), as trading systems do."""
+    from tests.factories import token_for
 
     client = APIClient()
+    tokens = {}
 
     def as_user(user):
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        if user.pk not in tokens:
+            tokens[user.pk] = token_for(user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {tokens[user.pk]}")
         return client
 
     client.as_user = as_user

@@ -50,6 +50,13 @@ class UserFactory(factory.django.DjangoModelFactory):
         UserProfile.objects.get_or_create(user=self, defaults={"desk": extracted})
 
 
+def token_for(user) -> str:
+    """A new API token of `user`'s (a person's expires after the configured lifetime), as the token endpoint gives."""
+    from governance.core import api_tokens
+
+    return api_tokens.token_issue(user, lifetime=api_tokens.person_lifetime())[1]
+
+
 def make_model(actor, *, owner, developers, validator=None, desk=None, key=None, **overrides) -> Model:
     """A model registered through model_create; its status follows its versions."""
     n = next(_seq)

@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -282,6 +281,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True
 # off unless asked, and Django's reminder about it (security.W021) is silenced while it is off.
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# A person's API token (POST /api/v1/auth/token/) lives this long: a working day and its evening, like a session.
+# Systems that run unattended use service accounts, whose tokens compliance rotates (governance/core/api_tokens.py).
+VIGIL_API_TOKEN_LIFETIME_HOURS = env_int("VIGIL_API_TOKEN_LIFETIME_HOURS", 12, minimum=1)
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): everything from Vigil's own origin, no inline script of any kind (behaviour
 # lives in static/js, charts are JSON that static/js/charts.js draws), no plugins, no framing, forms post only here.
@@ -317,7 +319,7 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "vigil@localhost")
 # REST framework: token for machines, session for the browser; everything needs a login.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # DRF's, joining whether the user is a service account (models_registry/api_permissions.py).
+        # Vigil's hashed tokens, joining whether the user is a service account (models_registry/api_permissions.py).
         "models_registry.api_permissions.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -345,6 +347,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Model-risk governance: inventory, lifecycle, validation evidence, monitoring and the model gate.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its pages are for people signed in (a session or a token), as every other page: the API's own
+    # default permission, so a service account, which may call only its endpoints, does not read it either.
+    "SERVE_PERMISSIONS": ["models_registry.api_permissions.ServiceAccountLimits"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

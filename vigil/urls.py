@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -23,9 +24,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("vigil.api_urls", namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The docs page is a page: a visitor not signed in goes to the login page (the schema itself answers 401).
     path(
         "api/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs.html"),
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs.html")),
         name="api-docs",
     ),
     path("", include("governance.core.urls")),

@@ -3,9 +3,9 @@
 Decisions, model by model (docs/architecture.md, "The admin"):
 - audited (AuditedAdmin): people (no deletion: deactivate; a person's records refer to them), roles and
   permission groups (Vigil's role groups keep their names and cannot be deleted), profiles (desk, senior
-  manager, access window; no deletion), desks, TOTP devices, API tokens (issue and revoke; never re-assigned),
-  login lockouts (a reset deletes the attempts);
-- read-only (ReadOnlyAdmin): the audit trail, django-axes' login logs, and django-celery-beat's periodic tasks
+  manager, access window; no deletion), desks, TOTP devices, login lockouts (a reset deletes the attempts);
+- read-only (ReadOnlyAdmin): the audit trail, API tokens (issued, revoked and ended by governance/core/api_tokens.py,
+  audited there; Vigil keeps only their digest), django-axes' login logs, and django-celery-beat's periodic tasks
   and schedules (the monitoring schedules are governed: compliance changes them on /monitoring/schedules/,
   audited; the other tasks are Vigil's controls, such as the nightly chain verification, and are created by
   migrations). Governed records of the apps (models_registry/admin.py) are read-only too; the rest (signatures,
@@ -29,12 +29,10 @@ from django_celery_beat.models import (
 )
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as OtpTOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.admin import TokenAdmin as DrfTokenAdmin
-from rest_framework.authtoken.models import TokenProxy
 
 from governance.core import access_window
 from governance.core.admin_site import AuditedAdmin, ReadOnlyAdmin, password_state, secret_state
-from governance.core.models import AuditEvent, Desk, UserProfile
+from governance.core.models import ApiToken, AuditEvent, Desk, UserProfile
 from governance.core.roles import Role
 
 # --- Who may do what: audited ------------------------------------------------------------------------
@@ -107,17 +105,6 @@ class TOTPDeviceAdmin(AuditedAdmin, OtpTOTPDeviceAdmin):
     audit_secrets = {"key": secret_state}
 
 
-class TokenAdmin(AuditedAdmin, DrfTokenAdmin):
-    """Issue a person's API token or revoke it. The key is the primary key: it is left out of the record, and
-    the event names the token by its holder."""
-
-    def has_change_permission(self, request, obj=None):
-        return False  # a token is never handed to someone else: revoke it and issue another
-
-    def audit_subject(self, obj) -> dict:
-        return {"object_id": str(obj.user_id), "object_repr": f"API token of {obj.user.get_username()}"}
-
-
 class AccessAttemptAdmin(AuditedAdmin, AxesAccessAttemptAdmin):
     """Deleting a locked-out attempt lets that person try again: audited. The form data it kept is not copied
     into the trail."""
@@ -132,6 +119,18 @@ class AccessAttemptAdmin(AuditedAdmin, AxesAccessAttemptAdmin):
 
 
 # --- Records: read-only --------------------------------------------------------------------------------
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Tokens are issued to their holder (the token endpoint) or to a service account by compliance, and ended on
+    the holder's page or by the events that end them (governance/core/api_tokens.py), each audited there: the admin
+    shows them, never their secret (Vigil keeps only its digest)."""
+
+    list_display = ["prefix", "user", "created_at", "expires_at", "last_used_at", "revoked_at", "revoked_reason"]
+    list_filter = ["revoked_reason"]
+    search_fields = ["user__username", "prefix"]
+    exclude = ["digest"]
 
 
 @admin.register(AuditEvent)
@@ -156,7 +155,6 @@ def _read_only(model) -> None:
 _replace(User, UserAdmin)
 _replace(Group, GroupAdmin)
 _replace(TOTPDevice, TOTPDeviceAdmin)
-_replace(TokenProxy, TokenAdmin)
 _replace(AccessAttempt, AccessAttemptAdmin)
 for _model in (
     AccessLog,

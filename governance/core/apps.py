@@ -14,9 +14,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Governance core"
 
     def ready(self):
-        from governance.core import notifications, signals, tasks  # noqa: F401  (signals, tasks: registered on import)
+        from governance.core import api_tokens, notifications, signals, tasks  # noqa: F401  (signals, tasks: registered on import)
 
         notifications.register()
+        api_tokens.connect()
 
 
 class VigilAdminConfig(admin_apps.AdminConfig):

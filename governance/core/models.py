@@ -273,3 +273,45 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} job {self.pk} ({self.status})"
+
+
+class ApiToken(models.Model):
+    """An API token of a person or a service account (governance/core/api_tokens.py). Only the SHA-256 of the
+    secret is kept: the secret is shown once, when issued. A person's token expires (VIGIL_API_TOKEN_LIFETIME_HOURS);
+    a service account's lives until compliance rotates or revokes it. Revoked tokens stay, with why, for the record."""
+
+    class Revocation(models.TextChoices):
+        REVOKED = "revoked", "Revoked by its holder"
+        SIGNED_OUT = "signed_out", "Signed out everywhere"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        DEACTIVATED = "deactivated", "Account deactivated"
+        ROTATED = "rotated", "Replaced by a new token"
+        ACCOUNT_REVOKED = "account_revoked", "Service account revoked"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the secret, in hexadecimal.")
+    prefix = models.CharField(max_length=12, help_text="The secret's first characters: how its holder recognises it.")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: until revoked (service accounts).")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=20, choices=Revocation.choices, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="api_token_user_live_idx")]
+
+    def __str__(self) -> str:
+        return f"API token {self.prefix}… of {self.user}"
+
+
+class WebSession(models.Model):
+    """A signed-in browser session of a person, so that "sign out everywhere" can end each one whatever the session
+    backend (recorded on login, forgotten on logout)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="web_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Web session of {self.user} since {self.started_at:%Y-%m-%d %H:%M}"

@@ -7,4 +7,5 @@ app_name = "governance"
 urlpatterns = [
     path("policy/", views.policy, name="policy"),
     path("auditor-access/", views.auditor_access, name="auditor-access"),
+    path("account/tokens/", views.api_tokens_page, name="api-tokens"),
 ]

@@ -1,14 +1,16 @@
 """Core pages: the governance policy (read by everyone, published by compliance); auditors' access windows
-(compliance sets them, an auditor reads their own)."""
+(compliance sets them, an auditor reads their own); a person's API tokens."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from governance.core import access_window
+from governance.core import access_window, api_tokens
 from governance.core.forms import AccessWindowForm
 from governance.core.forms_utils import add_service_errors, errors_to_messages
 from governance.core.models import GovernancePolicy
@@ -118,4 +120,34 @@ def auditor_access(request):
         "governance/auditor_access.html",
         {"rows": rows, "is_compliance": is_compliance},
         status=400 if failed else 200,
+    )
+
+
+def api_tokens_page(request):
+    """A person's live API tokens (never their secrets): revoke one, or sign out everywhere (every token and every
+    web session, this one included)."""
+    if request.method == "POST":
+        if request.POST.get("action") == "sign_out_everywhere":
+            tokens, sessions = api_tokens.sign_out_everywhere(request)
+            messages.success(
+                request,
+                f"Signed out everywhere: {tokens} API token{pluralize(tokens)} and {sessions} other web "
+                f"session{pluralize(sessions)} ended, and this one. Sign in again to continue.",
+            )
+            return redirect(settings.LOGIN_URL)
+        try:
+            token_id = int(request.POST.get("token", ""))
+        except ValueError:
+            raise Http404("No such live token of yours.") from None
+        prefix = api_tokens.token_revoke(request.user, token_id)
+        messages.success(request, f"Token {prefix}… revoked: it is refused from now on.")
+        return redirect("governance:api-tokens")
+    return render(
+        request,
+        "governance/api_tokens.html",
+        {
+            "tokens": api_tokens.tokens_of(request.user),
+            "lifetime_hours": settings.VIGIL_API_TOKEN_LIFETIME_HOURS,
+            "token_url": request.build_absolute_uri("/api/v1/auth/token/"),
+        },
     )

@@ -3,10 +3,10 @@
 import datetime as dt
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from risk.monitoring.models import IngestBatch, MetricPoint, Prediction, Trade
 from tests.base import build_world
+from tests.factories import token_for
 from vigil_client import VigilClient, VigilRefused
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -20,7 +20,7 @@ def ago(minutes: int) -> dt.datetime:
 def vigil(live_server):
     """The developer of `mine` (in production at 1.0) reporting its monitoring data, as a trading system does."""
     world = build_world()
-    token = Token.objects.create(user=world.developer).key
+    token = token_for(world.developer)
     client = VigilClient(live_server.url, token, "mine", flush_interval=60, max_retries=2, backoff_base=0.05)
     yield world, client
     client.close(timeout=5)

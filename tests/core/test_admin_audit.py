@@ -14,8 +14,8 @@ from django.forms import CheckboxInput, MultiWidget, SelectMultiple
 from django.forms.models import model_to_dict
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
+from governance.core import api_tokens
 from governance.core.admin_site import AuditedAdmin, ReadOnlyAdmin
 from governance.core.audit import verify_chain
 from governance.core.models import AuditEvent, Desk, UserProfile
@@ -292,29 +292,6 @@ def test_it_never_shows_a_totp_devices_secret_once_it_exists(admin_client, world
     assert admin_client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
 
 
-def test_it_audits_an_api_token_issued_and_revoked_in_the_admin_without_its_key(admin_client, world):
-    mark = _mark()
-    response = admin_client.post("/admin/authtoken/tokenproxy/add/", {"user": world.developer.pk})
-    assert response.status_code == 302
-    token = Token.objects.get(user=world.developer)
-    issued = _events_since(mark)[0]
-    assert (issued.action, issued.object_type, issued.object_id) == (
-        "admin.add",
-        "authtoken.tokenproxy",
-        str(world.developer.pk),
-    )
-    assert issued.object_repr == "API token of developer" and issued.changes["user"] == [None, "developer"]
-    assert token.key not in json.dumps([issued.changes, issued.object_repr, issued.object_id])
-    mark = _mark()
-    assert (
-        admin_client.post(f"/admin/authtoken/tokenproxy/{world.developer.pk}/delete/", {"post": "yes"}).status_code
-        == 302
-    )
-    revoked = _events_since(mark)[0]
-    assert (revoked.action, revoked.object_id) == ("admin.delete", str(world.developer.pk))
-    assert not Token.objects.filter(user=world.developer).exists() and verify_chain().intact
-
-
 def test_it_audits_a_lockout_reset_in_the_admin(admin_client, world):
     attempt = AccessAttempt.objects.create(
         username="trader",
@@ -392,6 +369,7 @@ GOVERNED = {
     "crontab schedule": lambda w: CrontabSchedule.objects.order_by("id").first(),
     "interval schedule": lambda w: IntervalSchedule.objects.order_by("id").first(),
     "login log": lambda w: AccessLog.objects.create(username="trader", ip_address="10.0.0.9", user_agent="x"),
+    "api token": lambda w: api_tokens.person_token_issue(w.developer)[0],
 }
 
 

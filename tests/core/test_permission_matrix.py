@@ -161,6 +161,7 @@ PAGE_READS = [
     ("exports", "/exports/", everyone),
     ("signing-key", "/exports/signing-key/", everyone),
     ("auditor-access", "/auditor-access/", webhook_readers),
+    ("api-tokens", "/account/tokens/", everyone),  # each person's own tokens
 ]
 
 # Cells where the application itself is wrong, {(family, row, persona): reason}: strict xfails until fixed.

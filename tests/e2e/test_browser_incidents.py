@@ -9,7 +9,6 @@ import pytest
 import requests
 from django.utils import timezone
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
 
 from governance.core import events
 from models_registry.models import ModelVersion
@@ -19,7 +18,7 @@ from risk.monitoring import evaluation, proposals
 from risk.monitoring.models import Monitor
 from tests.base import build_world
 from tests.e2e.conftest import login
-from tests.factories import PASSWORD, make_version
+from tests.factories import PASSWORD, make_version, token_for
 from tests.risk import monitoring_data as data
 from tests.risk.test_incidents import publish_response
 
@@ -54,7 +53,7 @@ def test_a_breach_opens_an_incident_the_policy_suspends_the_gate_blocks_and_comp
     monitor = Monitor.objects.get(version=newer, measure="hit_rate")
     now = timezone.now().replace(microsecond=0)
     data.trades(world.developer, newer, 200, start=now - dt.timedelta(days=5), win_rate=0.1)
-    trader_token = Token.objects.create(user=world.trader).key
+    trader_token = token_for(world.trader)
     assert gate_answer(live_server, trader_token)["allowed"] is True
 
     # The monitor's evaluation records a breach; the outbox hands it to the incidents app and the policy acts.

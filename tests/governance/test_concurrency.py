@@ -10,7 +10,7 @@ from governance.lifecycle import workflow
 from governance.lifecycle.models import VersionTransition
 from models_registry.models import ModelVersion
 from tests.base import build_world
-from tests.factories import UserFactory
+from tests.factories import UserFactory, token_for
 from tests.governance.lifecycle_helpers import new_draft
 
 
@@ -55,11 +55,10 @@ def test_it_lets_exactly_one_concurrent_transition_win():
 @pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs real row locks (PostgreSQL)")
 def test_it_serialises_concurrent_requests_over_http(live_server):
     import requests
-    from rest_framework.authtoken.models import Token
 
     world = build_world()
     version = new_draft(world)
-    token = Token.objects.create(user=world.developer).key
+    token = token_for(world.developer)
     url = f"{live_server.url}/api/v1/models/mine/versions/2.0/transitions/"
     barrier = threading.Barrier(4)
     codes = []

@@ -17,14 +17,14 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+from governance.core import api_tokens
 from governance.core.access_window import set_window
-from governance.core.models import UserProfile
+from governance.core.models import ApiToken, UserProfile
 from models_registry import service_accounts
 from models_registry.services import model_grant_access, model_revoke_access
 from risk.gate import fast_lane, killswitch
-from tests.factories import PASSWORD, make_model, make_version
+from tests.factories import PASSWORD, make_model, make_version, token_for
 
 
 @pytest.fixture
@@ -65,7 +65,11 @@ def get(lane, token: str, key: str = "mine", **environ):
 
 
 def token_of(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return token_for(user)
+
+
+def row_of(token: str):
+    return ApiToken.objects.filter(digest=api_tokens.digest(token))
 
 
 def replayed_after(lane, token, key="mine", **environ) -> tuple[int, bool]:
@@ -136,7 +140,20 @@ def test_a_replay_carries_its_own_request_id(world, lane):
 
 
 def _delete_token(world, token):
-    Token.objects.filter(key=token).delete()
+    row_of(token).delete()
+
+
+def _revoke_token(world, token):
+    api_tokens.token_revoke(world.trader, row_of(token).get().pk)
+
+
+def _expire_token(world, token):
+    assert row_of(token).update(expires_at=timezone.now() - dt.timedelta(seconds=1)) == 1
+
+
+def _change_password(world, token):
+    world.trader.set_password("a-new-passphrase-for-the-trader")
+    world.trader.save()
 
 
 def _deactivate(world, token):
@@ -172,6 +189,9 @@ def _kill_switch(world, token):
 
 CHANGES = {
     "token deleted": (_delete_token, 401),
+    "token revoked": (_revoke_token, 401),
+    "token expired": (_expire_token, 401),
+    "password changed": (_change_password, 401),
     "user deactivated": (_deactivate, 401),
     "user deactivated behind Vigil's back": (_bare_deactivation, 401),
     "window opening written behind Vigil's back": (_bare_window("access_from"), 200),
@@ -274,8 +294,8 @@ def test_a_different_request_is_not_answered_from_another_ones_memory(world, lan
 def test_another_token_of_the_same_user_is_remembered_apart(world, lane):
     token = token_of(world.trader)
     warm(lane, token)
-    Token.objects.filter(key=token).delete()
-    fresh = Token.objects.create(user=world.trader).key
+    api_tokens.token_revoke(world.trader, row_of(token).get().pk)
+    fresh = token_for(world.trader)
     assert replayed_after(lane, fresh) == (200, False)
     assert replayed_after(lane, token) == (401, False)
 

@@ -9,24 +9,25 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.http import Http404
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from governance.core import access
+from governance.core import access, api_tokens
+from governance.core.models import ApiToken
 from governance.core.roles import user_roles
 from governance.lifecycle import workflow
 from models_registry import service_accounts
 from models_registry.models import ModelGroupObjectPermission, ModelUserObjectPermission
 from models_registry.services import model_grant_access, model_revoke_access, model_update
 from risk.gate import hot_path
-from tests.factories import make_model, make_version
+from tests.factories import make_model, make_version, token_for
 
 GATE = "/api/v1/gate/{}/"
 
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 
@@ -63,7 +64,7 @@ def desk_account(world, desk):
 
 def _not_authentication(captured) -> list[str]:
     """The statements the gate ran itself: authentication reads the token (and the reader's roles)."""
-    return [q["sql"] for q in captured if "authtoken_token" not in q["sql"] and "auth_group" not in q["sql"]]
+    return [q["sql"] for q in captured if "governance_apitoken" not in q["sql"] and "auth_group" not in q["sql"]]
 
 
 @pytest.mark.django_db
@@ -155,6 +156,35 @@ def test_a_group_grant_that_no_longer_applies_is_refused_on_the_next_request(wor
     warm(client, world.outsider)
     change(world, group)
     assert status(client) == 404
+
+
+def _expire(token: str) -> None:
+    ApiToken.objects.filter(digest=api_tokens.digest(token)).update(expires_at=timezone.now())
+
+
+def _revoke(token: str) -> None:
+    row = ApiToken.objects.get(digest=api_tokens.digest(token))
+    api_tokens.token_revoke(row.user, row.pk)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("end", [_expire, _revoke], ids=["expired", "revoked"])
+def test_an_ended_token_is_refused_on_the_next_request(world, end):
+    token = token_for(world.trader)
+    client = client_with(token)
+    warm(client, world.trader)
+    end(token)
+    assert status(client) == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("end", [_expire, _revoke], ids=["expired", "revoked"])
+def test_an_ended_service_account_token_is_refused_on_the_next_request(world, end):
+    token = service_accounts.service_account_create(world.compliance, name="EQ OMS", desk=world.desk)[1]
+    client = client_with(token)
+    assert status(client) == 200 and status(client) == 200
+    end(token)
+    assert status(client) == 401
 
 
 @pytest.mark.django_db
