@@ -123,6 +123,9 @@ def execute(job_id: int) -> str:
             "VIGIL_JOB_SOFT_TIME_LIMIT_SECONDS). Split the input, or ask an administrator to raise the limit.",
         )
         return J.FAILED
+    except BaseException:
+        _release(job)  # the task's retry (a transient database error) takes it at once, not after the lease
+        raise
     _finish(job.pk, J.SUCCEEDED, result=result or {})
     return J.SUCCEEDED
 
@@ -155,6 +158,14 @@ class Lease:
                     logger.warning("job %s: lease not renewed: %s", self.job_id, exc)
         finally:
             connections.close_all()  # this thread's own connections
+
+
+def _release(job: Job) -> None:
+    """Let this claim's lease pass now; if even that fails, the lease passes on its own."""
+    try:
+        Job.objects.filter(pk=job.pk, status=J.RUNNING, attempts=job.attempts).update(lease_expires_at=timezone.now())
+    except DatabaseError:
+        logger.warning("job %s: lease not released", job.pk)
 
 
 def renew(job_id: int, attempt: int) -> bool:

@@ -175,3 +175,24 @@ def test_a_job_past_its_soft_time_limit_fails_saying_so(runner, settings):
     job.refresh_from_db()
     assert "longer than its time limit of 10 minutes (setting VIGIL_JOB_SOFT_TIME_LIMIT_SECONDS)" in job.error
     assert runner["gave_up"] == [job.error]
+
+
+@pytest.mark.django_db
+def test_a_job_whose_runner_raised_is_left_for_the_task_retry_to_take_at_once(runner):
+    """A transient database error: the Celery task retries within seconds, before the lease would pass."""
+    from django.db import OperationalError
+
+    calls = []
+
+    def flaky(job):
+        calls.append(job.attempts)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return {"ok": True}
+
+    runner["behaviour"] = flaky
+    job = jobs.enqueue("test")
+    with pytest.raises(OperationalError):
+        jobs.execute(job.pk)
+    assert jobs.execute(job.pk) == "succeeded"  # the retry
+    assert calls == [1, 2]
