@@ -9,17 +9,18 @@ itself is untouched, so one poison file fails its own job instead of killing eve
 Why fork (not spawn or forkserver): the child starts in milliseconds with everything its parent loaded (NumPy,
 pyarrow, the storage backend and its configuration), where a fresh interpreter pays seconds of imports per run.
 The child never uses the parent's database connection (it is detached, not closed: closing would end the
-parent's session) and exits without running the parent's exit handlers (multiprocessing's os._exit).
+parent's session), leaves the worker's signal handlers behind, and exits with os._exit (none of the parent's
+exit handlers run).
 """
 
 import ctypes
 import errno
-import multiprocessing
 import os
 import resource
 import signal
 import sys
 import time
+from multiprocessing.connection import Connection
 
 MB = 1024 * 1024
 _POLL_SECONDS = 1.0
@@ -37,12 +38,22 @@ class Exceeded(Exception):
 def run(fn, *args, memory_mb: int, seconds: float, on_progress=None, memory_setting="", time_setting=""):
     """fn(*args, on_progress=callback) in a child process within the limits; its result, or its exception
     re-raised here, or Exceeded. `*_setting` name the settings that hold the limits, for the message."""
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(sender, fn, args, memory_mb * MB), daemon=True)
-    child.start()
-    sender.close()
+    # os.fork, not multiprocessing.Process: a Celery prefork worker process is daemonic, and multiprocessing
+    # refuses children to daemonic processes.
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        code = 1
+        try:
+            os.close(read_end)
+            _child(Connection(write_end), fn, args, memory_mb * MB)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    receiver = Connection(read_end)
     deadline = time.monotonic() + seconds
+    exitcode = None
     try:
         while True:
             remaining = deadline - time.monotonic()
@@ -61,23 +72,39 @@ def run(fn, *args, memory_mb: int, seconds: float, on_progress=None, memory_sett
                     on_progress(value)
             elif kind == "result":
                 return value
-            elif kind == "raised":
+            else:  # "raised"
                 raise value
-            else:  # "memory"
-                break
-        child.join(10)
-        raise _death(child.exitcode, memory_mb, memory_setting)
+        exitcode = _wait(pid, 10)
+        raise _death(exitcode, memory_mb, memory_setting)
     finally:
-        if child.is_alive():
-            child.kill()
-            child.join()
+        if exitcode is None and _wait(pid, 0) is None:
+            os.kill(pid, signal.SIGKILL)
+            _wait(pid, None)
         receiver.close()
+
+
+def _wait(pid: int, seconds):
+    """The child's exit code once it ended (negative: the signal that killed it), waiting up to `seconds` (None:
+    for as long as it takes); None while it runs."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    while True:
+        try:
+            done, status = os.waitpid(pid, 0 if seconds is None else os.WNOHANG)
+        except ChildProcessError:
+            return -signal.SIGKILL  # already reaped
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if deadline is None or time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
 
 
 _MEMORY_EXIT = 75  # the child's exit code when it ran out of memory
 
 
 def _child(sender, fn, args, memory_bytes: int) -> None:
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1):
+        signal.signal(number, signal.SIG_DFL)  # not the worker's handlers (warm shutdown, soft time limit)
     _die_with_parent()
     _detach_database()
     _limit_memory(memory_bytes)
