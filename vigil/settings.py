@@ -387,6 +387,39 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 HEALTH_BROKER_TIMEOUT_SECONDS = env_int("VIGIL_HEALTH_BROKER_TIMEOUT", 3, minimum=1)
 
+# --- Resource limits: what one upload, one validation and one task may cost a worker ------------------------
+# Tables (evidence datasets, monitoring backfills) are refused beyond these, from Parquet's footer before any
+# data is read, from a CSV's header and line count before it is parsed. Sized for the documented use (prediction
+# logs of millions of rows, a few hundred features); a run reads only the columns it needs.
+VIGIL_UPLOAD_MAX_ROWS = env_int("VIGIL_UPLOAD_MAX_ROWS", 20_000_000, minimum=1)
+VIGIL_UPLOAD_MAX_COLUMNS = env_int("VIGIL_UPLOAD_MAX_COLUMNS", 500, minimum=1)
+VIGIL_UPLOAD_MAX_DECOMPRESSED_MB = env_int("VIGIL_UPLOAD_MAX_DECOMPRESSED_MB", 4096, minimum=1)
+# A validation run computes in a child process of its worker with this much memory (on top of what the worker
+# held when it started it) and this much time; past either the child is stopped and the run fails, saying so,
+# without a retry: a file that exhausts memory once will do so again.
+VIGIL_VALIDATION_MEMORY_MB = env_int("VIGIL_VALIDATION_MEMORY_MB", 4096, minimum=1)
+VIGIL_VALIDATION_TIME_LIMIT_SECONDS = env_int("VIGIL_VALIDATION_TIME_LIMIT_SECONDS", 3600, minimum=1)
+# Celery tasks: soft limit (the task is told and records why it stopped), then the hard one (its process is
+# killed). Jobs (validation runs, backfills, exports, monitor cycles) get longer ones than the short tasks
+# (sweeps, outbox deliveries), as does the nightly audit-chain check. A prefork worker process is replaced after
+# a task that left it above VIGIL_WORKER_MAX_MEMORY_MB resident (Celery counts KiB).
+VIGIL_TASK_SOFT_TIME_LIMIT_SECONDS = env_int("VIGIL_TASK_SOFT_TIME_LIMIT_SECONDS", 600, minimum=1)
+VIGIL_JOB_SOFT_TIME_LIMIT_SECONDS = env_int("VIGIL_JOB_SOFT_TIME_LIMIT_SECONDS", 3 * 3600, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = VIGIL_TASK_SOFT_TIME_LIMIT_SECONDS
+CELERY_TASK_TIME_LIMIT = VIGIL_TASK_SOFT_TIME_LIMIT_SECONDS + 60
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": VIGIL_JOB_SOFT_TIME_LIMIT_SECONDS, "time_limit": VIGIL_JOB_SOFT_TIME_LIMIT_SECONDS + 300}
+    for name in ("governance.run_job", "governance.verify_audit_chain", "risk.run_validation")
+}
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("VIGIL_WORKER_MAX_MEMORY_MB", 2048, minimum=64) * 1024
+# Jobs hold a lease while they run, renewed by their worker every VIGIL_JOB_HEARTBEAT_SECONDS; beat's "Jobs: take
+# up the jobs of lost workers" (every 30 s, a migration's schedule) queues again a job whose lease ran out, so a job
+# whose worker died is taken up within lease + 30 s (90 s by default), not the broker's hour.
+VIGIL_JOB_LEASE_SECONDS = env_float("VIGIL_JOB_LEASE_SECONDS", 60.0, minimum=0.1)
+VIGIL_JOB_HEARTBEAT_SECONDS = env_float("VIGIL_JOB_HEARTBEAT_SECONDS", 20.0, minimum=0.05)
+if VIGIL_JOB_HEARTBEAT_SECONDS >= VIGIL_JOB_LEASE_SECONDS:
+    raise ImproperlyConfigured("VIGIL_JOB_HEARTBEAT_SECONDS must be shorter than VIGIL_JOB_LEASE_SECONDS")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -263,12 +263,16 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # While running: until when its worker holds it. The worker renews it; once it passes, the worker is taken
+    # for lost and beat's recovery queues the job again (governance.core.jobs.recover_lost).
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["kind", "status"], name="job_kind_status_idx"),
             models.Index(fields=["subject_type", "subject_id"], name="job_subject_idx"),
+            models.Index(fields=["status", "lease_expires_at"], name="job_lease_idx"),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 import logging
 
 from celery import Task, shared_task
+from celery.exceptions import TimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
 from governance.core import events, jobs
@@ -41,11 +42,24 @@ def deliver_pending_events() -> int:
 
 
 class JobTask(Task):
-    """When a job cannot be finished (retries spent, or a bug), say so on the job and its subject instead of
-    leaving them 'running' for ever."""
+    """When a job cannot be finished (retries spent, its hard time limit, or a bug), say so on the job and its
+    subject instead of leaving them 'running' for ever."""
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        jobs.give_up(args[0] if args else kwargs.get("job_id"), f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, TimeLimitExceeded):
+            reason = (
+                f"Stopped: it ran past its hard time limit of {self.time_limit or exc} seconds and its process was "
+                "killed. Split the input, or ask an administrator to raise VIGIL_JOB_SOFT_TIME_LIMIT_SECONDS."
+            )
+        else:
+            reason = f"{type(exc).__name__}: {exc}"
+        jobs.give_up(args[0] if args else kwargs.get("job_id"), reason)
+
+
+@shared_task(name="governance.recover_lost_jobs", acks_late=True)
+def recover_lost_jobs() -> dict:
+    """Beat, every 30 s: running jobs whose worker stopped renewing their lease are queued again (or given up)."""
+    return jobs.recover_lost()
 
 
 @shared_task(

@@ -1,12 +1,13 @@
 """Backfills: a CSV or Parquet file of past monitoring data, stored through the ingest services as a job.
 
-`backfill_upload` checks the file from its bytes (Parquet by its "PAR1" magic, else UTF-8 CSV text) and its
-columns against the kind, stores it under a random name with its SHA-256, and queues a `monitoring_backfill` job
-in the same transaction. The runner, `run_backfill`, streams the file with pyarrow (CSV: the streaming reader,
-every column read as text and converted here; Parquet: `iter_batches`), cuts it into chunks of the upload's
-`chunk_rows` rows and stores each through the same service as the API's batches (points_ingest and the others:
-the same row checks, the same all-or-nothing batch) with the idempotency key "backfill-<upload>-<chunk>". A job
-redelivered after its worker died skips the chunks already stored and carries on. A chunk the row checks refuse
+`backfill_upload` checks the file from its bytes (Parquet by its "PAR1" magic, else UTF-8 CSV text) and its columns
+against the kind and its size against the upload limits (governance.core.table_limits: a Parquet file's footer, a
+CSV's header and line count, before any data is read), stores it under a random name with its SHA-256, and queues a
+`monitoring_backfill` job in the same transaction. The runner, `run_backfill`, streams the file with pyarrow (CSV:
+the streaming reader, every column read as text and converted here; Parquet: `iter_batches`), cuts it into chunks of
+the upload's `chunk_rows` rows and stores each through the same service as the API's batches (points_ingest and the
+others: the same row checks, the same all-or-nothing batch) with the idempotency key "backfill-<upload>-<chunk>". A
+job redelivered after its worker died skips the chunks already stored and carries on. A chunk the row checks refuse
 fails the job: the chunks before it stay stored, and the error names the file's rows (data rows counted from 1,
 after the header) and fields.
 
@@ -30,7 +31,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from governance.core import jobs
+from governance.core import jobs, table_limits
 from governance.core.exceptions import Conflict
 from risk.monitoring import inputs, services
 from risk.monitoring.access import can_push
@@ -117,6 +118,11 @@ def backfill_upload(actor, model, uploaded_file, kind, version_label=None) -> Ba
     digest, lines = _digest(uploaded_file)
     if fmt == F.CSV:
         rows_total = lines - 1  # less the header; exact once the job has read the file
+        header = _csv_header(_head(uploaded_file, HEADER_PROBE), complete=uploaded_file.size <= HEADER_PROBE)
+        try:
+            table_limits.check_csv(size=uploaded_file.size, header=header, lines=lines)
+        except table_limits.TableTooLarge as exc:
+            raise ValidationError({"file": [f"{name}: {exc}."]}) from None
     if not rows_total or rows_total < 1:
         raise ValidationError({"file": [f"{name}: the file holds no rows."]})
     upload = BackfillUpload(
@@ -161,18 +167,26 @@ def _inspect(file, kind) -> tuple[str, int | None]:
             raise _Refused("the Parquet file is truncated (it does not end with its footer).")
         try:
             parquet = pq.ParquetFile(file)
-            names, rows = parquet.schema_arrow.names, parquet.metadata.num_rows
+            names, metadata = parquet.schema_arrow.names, parquet.metadata
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise _Refused(f"the file is not a readable Parquet file ({str(exc)[:200]}).") from None
         finally:
             file.seek(0)
+        _within_limits(lambda: table_limits.check_parquet_metadata(metadata))  # from the footer, before any data
         if kind:
             _check_columns(names, kind)
-        return F.PARQUET, rows
+        return F.PARQUET, metadata.num_rows
     names = _csv_header(_head(file, HEADER_PROBE), complete=file.size <= HEADER_PROBE)
     if kind:
         _check_columns(names, kind)
     return F.CSV, None
+
+
+def _within_limits(check) -> None:
+    try:
+        check()
+    except table_limits.TableTooLarge as exc:
+        raise _Refused(f"{exc}.") from None
 
 
 def _csv_header(head: bytes, complete: bool) -> list[str]:

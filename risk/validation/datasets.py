@@ -3,6 +3,9 @@
 Only the columns a run needs are read, straight into Arrow's columnar buffers, and each is turned into one
 float64 array when a metric asks for it: a five-million-row prediction log costs a few hundred megabytes,
 never millions of Python objects. Row numbers in messages are file lines (the header is line 1).
+
+A file beyond the upload limits (governance.core.table_limits: rows, columns, decompressed size) is refused before
+its data is read: a Parquet file from its footer, a CSV from its header and line count.
 """
 
 import codecs
@@ -14,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from governance.core import table_limits
 
 CHUNK = 1 << 20
 
@@ -59,13 +64,15 @@ def read_table(evidence, required: list[str], optional: list[str] = ()) -> pa.Ta
         raise DatasetError(f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(header)}")
     wanted = list(dict.fromkeys([*required, *(c for c in optional if c in header)]))
     if is_parquet(evidence):
+        _parquet_rows(evidence)  # the limits, from the footer, before any data is read
         try:
             with _open(evidence) as handle:
                 table = pq.read_table(handle, columns=wanted or None)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
             raise DatasetError(f"{name}: cannot be read as Parquet ({_first_line(exc)})") from None
     else:
-        _check_utf8(evidence)
+        lines = _check_utf8(evidence)
+        _within_limits(evidence, lambda: table_limits.check_csv(size=evidence.size, header=header, lines=lines))
         table = _read_csv(evidence, wanted)
     if table.num_rows == 0:
         raise DatasetError(f"{name}: the file has no rows")
@@ -91,10 +98,11 @@ def _read_csv(evidence, wanted, use_threads=True) -> pa.Table:
         raise DatasetError(f"{name}: cannot be read as CSV ({_first_line(exc)})") from None
 
 
-def _check_utf8(evidence) -> None:
-    """Stream the file through a UTF-8 decoder; a file in another encoding is named with its first bad line."""
+def _check_utf8(evidence) -> int:
+    """Stream the file through a UTF-8 decoder; a file in another encoding is named with its first bad line.
+    Returns its number of lines (a last line without a line break counts)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
+    line, last = 1, b"\n"
     with _open(evidence) as handle:
         while chunk := handle.read(CHUNK):
             try:
@@ -105,6 +113,26 @@ def _check_utf8(evidence) -> None:
                     f"{evidence.original_name}: row {line}: the file is not UTF-8 text; save it as UTF-8"
                 ) from None
             line += chunk.count(b"\n")
+            last = chunk[-1:]
+    return line - (last == b"\n")
+
+
+def _parquet_rows(evidence) -> int:
+    """The rows a Parquet file's footer records, once the footer shows the file within the upload limits."""
+    try:
+        with _open(evidence) as handle:
+            metadata = pq.read_metadata(handle)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
+        raise DatasetError(f"{evidence.original_name}: cannot be read as Parquet ({_first_line(exc)})") from None
+    _within_limits(evidence, lambda: table_limits.check_parquet_metadata(metadata))
+    return metadata.num_rows
+
+
+def _within_limits(evidence, check) -> None:
+    try:
+        check()
+    except table_limits.TableTooLarge as exc:
+        raise DatasetError(f"{evidence.original_name}: {exc}") from None
 
 
 def numbers(evidence, table: pa.Table, column: str) -> np.ndarray:
@@ -154,8 +182,7 @@ class ColumnReader:
             missing = [c for c in self.names if c not in header]
             if missing:
                 raise DatasetError(f"{evidence.original_name}: missing column(s) {', '.join(missing)}")
-            with _open(evidence) as handle:
-                self.rows = pq.read_metadata(handle).num_rows
+            self.rows = _parquet_rows(evidence)
             self._table = None
         else:
             self._table = read_table(evidence, self.names)

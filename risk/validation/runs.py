@@ -1,18 +1,20 @@
 """Validation plans and runs: who may set them up, and the run itself (called by the Celery task).
 
-A run is claimed with a conditional UPDATE, works from immutable evidence files (risk.engine), renders its
-report, and writes results, charts and the report evidence in one transaction at the end: a worker that
-dies mid-run leaves no partial results, and the redelivered message (acks_late) simply runs it again with
-the same inputs and the same answers. Whichever delivery finishes first wins; a later one changes nothing.
+A run is claimed with a conditional UPDATE, works from immutable evidence files (risk.engine, computed in a child
+process with a memory and a time limit: governance.core.confinement), renders its report, and writes results,
+charts and the report evidence in one transaction at the end: a worker that dies mid-run leaves no partial results,
+and the job is taken up again (governance.core.jobs) with the same inputs and the same answers. Whichever delivery
+finishes first wins; a later one changes nothing.
 """
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from governance.core import jobs
+from governance.core import confinement, jobs
 from governance.core.audit import audit_record, audit_type
 from governance.core.exceptions import Conflict
 from governance.core.models import Job
@@ -199,10 +201,19 @@ def perform(job, progress) -> dict:
         progress(percent)
 
     try:
-        outcome = engine.compute(run, on_progress=run_progress)
+        outcome = _compute(engine, run, run_progress)
     except (DatasetError, MetricInputError) as exc:
         _finish(run, R.FAILED, error=str(exc))
         raise jobs.JobFailed(str(exc)) from exc
+    except confinement.Exceeded as exc:
+        # Not retried: a file that exhausted the run's memory or time once will do it again.
+        message = (
+            f"The computation {exc}. Split the file or choose fewer columns, or ask an administrator to raise "
+            "the limit; then start a new run."
+        )
+        logger.error("validation run %s stopped: %s", run_id, message)
+        _finish(run, R.FAILED, error=message)
+        raise jobs.JobFailed(message) from exc
     finished_at = timezone.now()
     parts = {
         "results": outcome.results,
@@ -215,6 +226,20 @@ def perform(job, progress) -> dict:
     run_progress(95)
     status = _finish(run, R.SUCCEEDED, pdf=pdf, **parts)
     return {"run": run_id, "status": status}
+
+
+def _compute(engine, run, on_progress):
+    """engine.compute in a child process with the run's memory and time limits (governance.core.confinement):
+    whatever a file does to the computation, the worker survives to record it."""
+    return confinement.run(
+        engine.compute,
+        run,
+        memory_mb=settings.VIGIL_VALIDATION_MEMORY_MB,
+        seconds=settings.VIGIL_VALIDATION_TIME_LIMIT_SECONDS,
+        on_progress=on_progress,
+        memory_setting="VIGIL_VALIDATION_MEMORY_MB",
+        time_setting="VIGIL_VALIDATION_TIME_LIMIT_SECONDS",
+    )
 
 
 def run_give_up(job, reason: str) -> None:

@@ -9,9 +9,10 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from governance.core.audit import audit_record
+from governance.core.table_limits import TableTooLarge
 from risk.validation.access import can_add_evidence
 from risk.validation.models import Evidence
-from risk.validation.sniffing import SniffError, sniff
+from risk.validation.sniffing import SniffError, sniff, table_check
 
 
 def max_evidence_bytes() -> int:
@@ -36,7 +37,8 @@ def evidence_add(actor, version, *, file, kind: str, description: str = "") -> E
     else:
         try:
             content_type = sniff(file, suffix)
-        except SniffError as exc:
+            table_check(file, content_type)
+        except (SniffError, TableTooLarge) as exc:
             errors["file"] = f"{name}: {exc}."
     if len(description) > 500:
         errors["description"] = "Keep the description under 500 characters."

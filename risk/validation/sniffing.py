@@ -4,8 +4,11 @@ Hand-written and small on purpose: the allow-list is short (documents and datase
 fixed signature, and a library that guesses hundreds of types would widen what is accepted.
 """
 
+import csv
 import json
 import zipfile
+
+from governance.core import table_limits
 
 TEXT_PROBE = 64 * 1024
 
@@ -86,3 +89,28 @@ def _json(file):
         return None
     finally:
         file.seek(0)
+
+
+def table_check(file, content_type: str) -> None:
+    """A dataset (Parquet, CSV) within the upload limits, or TableTooLarge naming the limit: a Parquet file from
+    its footer, a CSV from its header and line count, without parsing either."""
+    if content_type == FORMATS[".parquet"][0]:
+        import pyarrow as pa  # here: the web process loads pyarrow only when a Parquet file is uploaded
+        import pyarrow.parquet as pq
+
+        file.seek(0)
+        try:
+            metadata = pq.read_metadata(file)
+        except (pa.ArrowException, OSError) as exc:
+            raise SniffError(f"the Parquet file cannot be read ({str(exc).strip()[:200]})") from None
+        finally:
+            file.seek(0)
+        table_limits.check_parquet_metadata(metadata)
+    elif content_type == FORMATS[".csv"][0]:
+        header = _head(file, TEXT_PROBE).split(b"\n", 1)[0].decode("utf-8", "replace")
+        lines, last = 0, b"\n"
+        for chunk in file.chunks():
+            lines += chunk.count(b"\n")
+            last = chunk[-1:] or last
+        file.seek(0)
+        table_limits.check_csv(size=file.size, header=next(csv.reader([header]), []), lines=lines + (last != b"\n"))

@@ -20,6 +20,15 @@ def docx_bytes():
     return buffer.getvalue()
 
 
+def parquet_bytes():
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"y_true": [0, 1], "y_pred": [1, 1]}), buffer)
+    return buffer.getvalue()
+
+
 def upload(api, user, name, content, kind="documentation", version="1.0"):
     return api.as_user(user).post(
         f"/api/v1/models/mine/versions/{version}/evidence/",
@@ -37,7 +46,7 @@ def upload(api, user, name, content, kind="documentation", version="1.0"):
         ("preds.csv", b"timestamp,y_true,y_pred\n2026-01-02,1,0\n", "text/csv"),
         ("notes.md", "# Überblick\n".encode(), "text/markdown"),
         ("nb.ipynb", b'{"cells": [], "metadata": {}}', "application/x-ipynb+json"),
-        ("data.parquet", b"PAR1....PAR1", "application/vnd.apache.parquet"),
+        ("data.parquet", parquet_bytes(), "application/vnd.apache.parquet"),
     ],
 )
 def test_it_stores_accepted_files_with_their_hash(name, content, content_type, world, api):
@@ -61,6 +70,7 @@ def test_it_stores_accepted_files_with_their_hash(name, content, content_type, w
         ("latin1.csv", "café,1\n".encode("latin-1"), "not UTF-8 text"),
         ("empty.pdf", b"", "empty"),
         ("model.pkl", b"\x80\x04\x95", "not accepted"),
+        ("data.parquet", b"PAR1....PAR1", "Parquet file cannot be read"),
     ],
 )
 def test_it_refuses_other_files_and_stores_nothing(name, content, message, world, api, settings, tmp_path):

@@ -406,7 +406,7 @@ def test_a_run_that_keeps_killing_its_worker_stops_after_three_attempts(world, c
     Job.objects.filter(pk=run.job_id).update(status="running", attempts=validation.MAX_ATTEMPTS)
     assert validation.run_execute(run.pk) == "failed"  # the fourth delivery
     run.refresh_from_db()
-    assert "Stopped after 3 attempts" in run.error and run.results == [] and run.attempts == 4
+    assert "its worker stopped 3 times" in run.error and run.results == [] and run.attempts == 4
 
 
 @pytest.mark.django_db

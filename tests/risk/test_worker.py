@@ -26,6 +26,7 @@ from vigil.celery import app
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 4  # seconds before Redis hands an unacknowledged message to another worker
+JOB_LEASE_SECONDS = 2
 
 
 def redis_up() -> bool:
@@ -54,6 +55,7 @@ class Workers:
     def __init__(self, broker_url=REDIS_URL):
         self.processes = []
         self.broker_url = broker_url
+        self.visibility_timeout = VISIBILITY_TIMEOUT
         # VIGIL_TEST_PROCESS_LOG=path keeps what the workers and beat print (debugging); otherwise discarded.
         log = os.environ.get("VIGIL_TEST_PROCESS_LOG")
         self.log = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed by stop_all
@@ -64,7 +66,10 @@ class Workers:
             "DJANGO_SETTINGS_MODULE": "vigil.test_settings",
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": self.broker_url,
-            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "CELERY_VISIBILITY_TIMEOUT": str(self.visibility_timeout),
+            # A job's lease passes 2 s after its worker's last heartbeat (production: 60 s, renewed every 20 s).
+            "VIGIL_JOB_LEASE_SECONDS": str(JOB_LEASE_SECONDS),
+            "VIGIL_JOB_HEARTBEAT_SECONDS": "0.5",
             # Redis: look for unacknowledged messages every second (production: every 100 s).
             "CELERY_BROKER_TRANSPORT_OPTIONS": '{"unacked_restore_interval": 1, "unacked_restore_throttle": 1}'
             if self.broker_url.startswith("redis")
@@ -201,6 +206,33 @@ def test_a_run_whose_worker_is_killed_is_redone_by_another_not_duplicated(worker
     run = wait_for(run, finished, seconds=120)
     assert run.attempts == 2
     assert_written_once(run)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_worker_is_killed_is_taken_up_again_through_its_lease_not_the_broker(workers):
+    """The broker would hand the message back only after an hour: the job's lease passes and beat's recovery
+    (every second here, every 30 s in production) queues it again; a second worker completes it."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    workers.visibility_timeout = 3600
+    PeriodicTask.objects.update(enabled=False)  # only the recovery fires
+    every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period="seconds")
+    PeriodicTask.objects.update_or_create(
+        name="Jobs: take up the jobs of lost workers",
+        defaults={"task": "governance.recover_lost_jobs", "interval": every_second, "enabled": True},
+    )
+    first = workers.start(fault="hang")
+    run = wait_for(start_classifier_run(), lambda r: r.status == "running" and r.progress == 30)
+    workers.kill(first)  # SIGKILL mid-run: no warm shutdown, the message stays unacknowledged for an hour
+    killed_at = time.monotonic()
+    workers.start_beat()
+    workers.start(fault="hang")  # the fault only hits first attempts
+    run = wait_for(run, finished, seconds=120)
+    assert time.monotonic() - killed_at < 120
+    assert run.attempts == 2
+    assert_written_once(run)
+    requeued = AuditEvent.objects.get(action="job.requeued")
+    assert requeued.object_id == str(run.job_id) and requeued.changes["status"] == ["running", "queued"]
 
 
 @pytest.mark.django_db(transaction=True)
