@@ -20,5 +20,5 @@ def remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("governance", "0016_job_lease"), ("django_celery_beat", "0019_alter_periodictasks_options")]
+    dependencies = [("governance", "0017_job_lease"), ("django_celery_beat", "0019_alter_periodictasks_options")]
     operations = [migrations.RunPython(create, remove)]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0015_profile_senior_manager_and_self_assessment_meanings'),
+        ('governance', '0016_api_tokens_hashed_and_web_sessions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
