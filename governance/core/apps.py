@@ -13,6 +13,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Governance core"
 
     def ready(self):
-        from governance.core import notifications, signals, tasks  # noqa: F401  (signals, tasks: registered on import)
+        from governance.core import notifications, outbound, signals, tasks  # noqa: F401  (signals, tasks: registered on import)
 
         notifications.register()
+        outbound.allowed_networks()  # a network that is not one, or a metadata address, stops start-up
