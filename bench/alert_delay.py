@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BROKER = os.environ.get("VIGIL_BENCH_BROKER", "redis://127.0.0.1:6379/13")
+LOOPBACK = "127.0.0.1/32"
 
 
 def start_worker(database_url: str, var_dir: str, concurrency: int) -> subprocess.Popen:
@@ -26,15 +27,18 @@ def start_worker(database_url: str, var_dir: str, concurrency: int) -> subproces
         "VIGIL_ALERT_REPEAT_MINUTES": "0",  # every round's breach is alerted (in production: at most hourly)
         "VIGIL_VAR_DIR": var_dir,
         "VIGIL_LOG_LEVEL": "WARNING",
+        "VIGIL_OUTBOUND_ALLOWED_NETWORKS": LOOPBACK,  # the receiver listens on 127.0.0.1
     }
     command = [str(Path(sys.executable).parent / "celery"), "-A", "vigil", "worker", "--loglevel=WARNING"]
     command += [f"--concurrency={concurrency}", "--without-heartbeat", "--without-gossip", "--without-mingle"]
+    command += ["-Q", "celery,webhooks"]  # the events that record alerts, and the deliveries' own queue
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def breach_to_webhook(world, rounds: int, database_url: str, var_dir: str, concurrency: int = 2) -> list[float]:
     """Seconds from each breach's commit to its webhook's arrival."""
     import redis
+    from django.test import override_settings
     from django.utils import timezone
 
     from risk.alerts import services
@@ -57,7 +61,10 @@ def breach_to_webhook(world, rounds: int, database_url: str, var_dir: str, concu
     delays = []
     try:
         with Receiver() as receiver:
-            services.webhook_create(world.compliance, name="bench receiver", url=receiver.url, kinds=["monitor_breach"])
+            with override_settings(VIGIL_OUTBOUND_ALLOWED_NETWORKS=[LOOPBACK]):
+                services.webhook_create(
+                    world.compliance, name="bench receiver", url=receiver.url, kinds=["monitor_breach"]
+                )
             evaluation.evaluate(monitor, now - dt.timedelta(minutes=rounds + 10))  # warm the worker up
             receiver.wait_for(1, seconds=120)
             for i in range(rounds):

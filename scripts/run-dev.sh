@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the web app, a Celery worker with embedded beat, and stop them all on Ctrl-C.
+# Start the web app, a Celery worker with embedded beat, a webhook delivery worker, and stop them all on Ctrl-C.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 PORT=${PORT:-8000}
@@ -11,12 +11,15 @@ cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>
 trap cleanup INT TERM EXIT
 
 # One worker with beat inside: right for the embedded broker. In production run beat once and workers anywhere.
-"$CELERY" -A vigil worker --beat --loglevel=INFO --concurrency=2 &
+"$CELERY" -A vigil worker --beat --loglevel=INFO --concurrency=2 -Q celery &
+pids+=($!)
+# Webhook deliveries have their own queue and worker: a slow receiver never holds up an export or a monitor cycle.
+"$CELERY" -A vigil worker --loglevel=INFO --concurrency=2 -Q webhooks -n webhooks@%h &
 pids+=($!)
 "$PY" manage.py runserver "127.0.0.1:${PORT}" --noreload &
 pids+=($!)
 
 echo
 echo "Vigil is running at http://127.0.0.1:${PORT}/  (API docs at /api/docs/, health at /health/)"
-echo "Press Ctrl-C to stop the web app, the worker and the scheduler."
+echo "Press Ctrl-C to stop the web app, the workers and the scheduler."
 wait -n "${pids[@]}"

@@ -237,6 +237,13 @@ VIGIL_WEBHOOK_RETRY_SECONDS = env_float("VIGIL_WEBHOOK_RETRY_SECONDS", 10.0, min
 VIGIL_WEBHOOK_MAX_ATTEMPTS = env_int("VIGIL_WEBHOOK_MAX_ATTEMPTS", 10, minimum=1)
 VIGIL_WEBHOOK_ROTATION_GRACE_HOURS = env_int("VIGIL_WEBHOOK_ROTATION_GRACE_HOURS", 24, minimum=0)
 VIGIL_BASE_URL = env_str("VIGIL_BASE_URL", "")
+# Outbound HTTP (governance/core/outbound.py, every request Vigil sends): loopback, link-local, private and cloud
+# metadata addresses are refused; VIGIL_OUTBOUND_ALLOWED_NETWORKS (comma-separated CIDRs, e.g. 10.20.0.0/16) allows
+# networks of the firm's own (never a metadata address). Resolving and connecting wait at most the connect timeout.
+# Webhook deliveries run on their own Celery queue, so a slow receiver never holds a worker anything else waits for.
+VIGIL_OUTBOUND_ALLOWED_NETWORKS = env_list("VIGIL_OUTBOUND_ALLOWED_NETWORKS", [])
+VIGIL_OUTBOUND_CONNECT_TIMEOUT_SECONDS = env_float("VIGIL_OUTBOUND_CONNECT_TIMEOUT_SECONDS", 3.0, minimum=0.1)
+CELERY_TASK_ROUTES = {"alerts.send_webhook": {"queue": "webhooks"}}
 # A monitor that stays in warning or breach is alerted again at most this often (a change of outcome at once).
 VIGIL_ALERT_REPEAT_MINUTES = env_int("VIGIL_ALERT_REPEAT_MINUTES", 60, minimum=0)
 # Exports: how long a file is kept for download (its record and hash stay for ever); the Ed25519 key packs are

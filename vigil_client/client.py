@@ -37,6 +37,7 @@ MAX_BODY_BYTES = 8_000_000
 RETRY_AFTER_CAP = 300.0  # a Retry-After of a day (a misconfigured proxy) is not obeyed
 MAX_ERRORS_KEPT = 50
 USER_AGENT = "vigil-client/0.1"
+STOP_GRACE = 0.1  # seconds of close()'s timeout kept for the sender thread to stop
 
 
 def _retryable(status: int) -> bool:
@@ -242,14 +243,20 @@ class VigilClient:
             return clean
 
     def close(self, timeout: float | None = 30.0) -> bool:
-        """Flush (for at most `timeout` seconds), then stop the sender. Rows still unsent are counted as
-        dropped, as are rows pushed after close. Returns flush()'s answer (False when already closed)."""
+        """Flush, then stop the sender, all within `timeout` seconds. Rows still unsent are counted as dropped, as
+        are rows pushed after close. Returns flush()'s answer (False when already closed).
+
+        A request still in flight when the time is up is abandoned (the sender is a daemon thread and ends when
+        that request does): its rows are counted as dropped even if Vigil stores them (once, by their key)."""
         if self._closed:
             return False
-        sent = self.flush(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        # Up to a tenth of a second (a third of a short timeout) is kept for the sender to stop (a backoff wakes).
+        sent = self.flush(None if timeout is None else max(0.0, timeout - min(STOP_GRACE, timeout / 3)))
         self._stopping.set()
         self._wake.set()
-        self._thread.join(self.timeout + 1)  # the sender may be inside one request
+        # The sender may be inside one request: wait for it only as long as the caller allowed.
+        self._thread.join(self.timeout + 1 if deadline is None else max(0.0, deadline - time.monotonic()))
         with self._lock:
             self._closed = True
             unsent = self._pending_locked()

@@ -15,11 +15,13 @@ the time left; when the deadline passes, the caller shuts the worker's socket do
 too. A worker that cannot be woken (stuck in a DNS lookup) is counted, and past MAX_HANGING such workers the gate
 stops starting new ones and answers an error, so threads never pile up.
 
-Fail-closed: any error (timeout, connection refused or reset, a 5xx, a 4xx such as 401/403/404, an answer that
-is not the gate's JSON) answers allowed=False, with a reason naming the error, UNLESS Vigil confirmed an answer
-for this key less than `max_staleness` seconds ago: then that answer stands (source "cache", the error in
-`.error`). A brief network blip does not stop trading; past the staleness window the model is blocked. An error
-is never cached: the next call asks Vigil again.
+Fail-closed: any error (timeout, connection refused or reset, a 5xx, a 4xx such as 404, an answer that is not
+the gate's JSON) answers allowed=False, with a reason naming the error, UNLESS Vigil confirmed an answer for this
+key less than `max_staleness` seconds ago: then that answer stands (source "cache", the error in `.error`). A
+brief network blip does not stop trading; past the staleness window the model is blocked. An error is never
+cached: the next call asks Vigil again. An authentication error (401: the token is revoked or wrong; 403: it may
+not read the gate) is no blip: it blocks at once, whatever is cached and even with fail_open, and every cached
+answer is forgotten (they were given to a token Vigil no longer accepts).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ MAX_AGE_CAP = 60.0  # a max-age of a day (a misconfigured proxy) would hide a ki
 MAX_BODY_BYTES = 1_000_000  # a gate answer weighs a few hundred bytes
 MAX_HANGING = 4  # workers past their deadline still alive; beyond it no new request starts
 SOURCES = ("server", "not_modified", "cache", "error")
+# A revoked or wrong token (401) or one without the gate capability (403): blocked at once, nothing cached stands.
+AUTHENTICATION_ERRORS = (401, 403)
 
 
 @dataclass(frozen=True)
@@ -193,6 +197,7 @@ class Gate:
     except that an answer Vigil gave or confirmed less than `max_staleness` seconds ago still stands (source
     "cache", with the error in `.error`): a brief network blip does not stop trading, but past the staleness
     window the model is blocked. An error is never cached. Set max_staleness=0 to block on every error.
+    A 401 or 403 (the token is refused) blocks at once and forgets every cached answer, fail_open or not.
 
     fail_open=True (not recommended: an outage then lets a stopped model trade) flips the default on error:
     the last answer Vigil gave for the key stands however old it is (so a model Vigil blocked stays blocked),
@@ -252,7 +257,9 @@ class Gate:
                 etag, body, source = entry.etag, entry.body, "not_modified"
             elif status == 200:
                 etag, body, source = headers.get("ETag"), _decision(payload, key), "server"
-            elif 400 <= status < 500:  # 401 a bad token, 403 no gate capability, 404 a model it cannot see
+            elif status in AUTHENTICATION_ERRORS:
+                raise _Failure("unauthorized", f"Vigil's gate refused the token with HTTP {status}: {_detail(payload)}")
+            elif 400 <= status < 500:  # 404 a model it cannot see
                 raise _Failure("refused", f"Vigil's gate refused the request with HTTP {status}: {_detail(payload)}")
             elif status >= 500:
                 raise _Failure("server_error", f"Vigil's gate answered HTTP {status}: {_detail(payload)}")
@@ -278,19 +285,23 @@ class Gate:
             self._cache.clear()
 
     def _on_error(self, key: str, failure: _Failure) -> GateAnswer:
+        unauthorized = failure.code == "unauthorized"
         with self._lock:
+            if unauthorized:
+                self._cache.clear()  # answers given to a token Vigil now refuses are not Vigil's answers any more
             entry = self._cache.get(key)  # an error is never stored: the cache holds Vigil's answers only
             now = self._clock()
             first = key not in self._failing
             self._failing.add(key)
         usable = entry is not None and (self.fail_open or now - entry.fetched <= self.max_staleness)
+        allowed = self.fail_open and not unauthorized
         if first:
-            then = "the cached answer stands" if usable else ("allowed (fail_open)" if self.fail_open else "blocked")
+            then = "the cached answer stands" if usable else ("allowed (fail_open)" if allowed else "blocked")
             log.warning("Vigil gate: %s: %s (answering: %s)", key, failure.message, then)
         if usable:
             return self._answer(key, entry, "cache", now, error=failure.message)
         reasons = [{"code": failure.code, "message": failure.message}]
-        return GateAnswer(allowed=self.fail_open, key=key, source="error", reasons=reasons, error=failure.message)
+        return GateAnswer(allowed=allowed, key=key, source="error", reasons=reasons, error=failure.message)
 
     @staticmethod
     def _answer(key: str, entry: _Entry, source: str, now: float, error: str = "") -> GateAnswer:

@@ -3,7 +3,7 @@ the ones without a model (a desk's or the firm's kill switch) that reached them.
 
 from django.db.models import Q
 
-from governance.core import access, labels, notifications
+from governance.core import access, labels, notifications, outbound
 from governance.core.roles import Role, has_role
 from models_registry.models import Model
 from risk.alerts.models import Alert, Kind, Severity, WebhookEndpoint
@@ -29,6 +29,7 @@ def register() -> None:
     access.register(WebhookEndpoint, _visible_endpoints)
     labels.register_choices("kinds", Kind.choices)
     labels.register_choices("severity", Severity.choices)
+    labels.register_format("url", outbound.display_url)  # receivers recorded before URLs were hidden, on pages
     for kind, label in Kind.choices:
         notifications.register_kind(kind, label)
     access.register_audit_scope(

@@ -16,7 +16,12 @@ class MuteForm(forms.Form):
 
 class WebhookForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What receives it, e.g. 'Rates desk incident bot'.")
-    url = forms.CharField(max_length=500, label="URL", help_text="http:// or https://; Vigil POSTs signed JSON to it.")
+    url = forms.CharField(
+        max_length=500,
+        label="URL",
+        help_text="http:// or https://; Vigil POSTs signed JSON to it. A public address, or one in a network the "
+        "deployment allows. Credentials and query values in it are never shown again.",
+    )
     desk = forms.ModelChoiceField(
         queryset=Desk.objects.all(),
         required=False,

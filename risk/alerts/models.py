@@ -12,6 +12,8 @@
 from django.conf import settings
 from django.db import models
 
+from governance.core import outbound
+
 
 class Kind(models.TextChoices):
     MONITOR_WARN = "monitor_warn", "Monitor warning"
@@ -117,6 +119,11 @@ class WebhookEndpoint(models.Model):
     def active(self) -> bool:
         return self.disabled_at is None
 
+    @property
+    def display_url(self) -> str:
+        """The URL as anyone is shown it (pages, API, audit trail): credentials and query values hidden."""
+        return outbound.display_url(self.url)
+
 
 class WebhookDelivery(models.Model):
     class Status(models.TextChoices):
@@ -147,6 +154,8 @@ class WebhookAttempt(models.Model):
         DELIVERED = "delivered", "Delivered"
         REFUSED = "refused", "Refused"
         UNREACHABLE = "unreachable", "Unreachable"
+        TIMED_OUT = "timed_out", "Timed out"
+        NOT_ALLOWED = "not_allowed", "Not sent"
         INTERRUPTED = "interrupted", "Interrupted (worker lost)"
 
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.PROTECT, related_name="attempt_log")

@@ -8,7 +8,6 @@ is handed on after commit.
 
 import datetime as dt
 import secrets
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from governance.core import events
+from governance.core import events, outbound
 from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import Desk, Notification
@@ -243,18 +242,16 @@ def _new_secret() -> str:
 
 
 def check_url(url) -> str:
+    """A receiver's URL: http(s), with a host Vigil may send to (governance.core.outbound decides which)."""
     url = (url or "").strip() if isinstance(url, str) else ""
     if len(url) > 500:
         raise ValidationError({"url": ["Keep the address to 500 characters."]})
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        parts, host = None, None
-    if parts is None or parts.scheme not in ("http", "https"):
-        raise ValidationError({"url": ["Give an http:// or https:// address: Vigil POSTs alerts to it."]})
-    if not host:
-        raise ValidationError({"url": ["Name the receiver's host, e.g. https://alerts.example.com/vigil."]})
+        outbound.check_url(url)
+    except ValueError as exc:
+        raise ValidationError({"url": [str(exc)]}) from None
+    except outbound.Refused as exc:
+        raise ValidationError({"url": [f"Vigil does not send to this address: {exc}."]}) from None
     return url
 
 
@@ -290,7 +287,7 @@ def webhook_create(actor, *, name, url, desk=None, kinds=()) -> tuple[WebhookEnd
                 "webhook.create",
                 endpoint,
                 changes={
-                    "url": [None, data["url"]],
+                    "url": [None, outbound.display_url(data["url"])],  # never its credentials
                     "desk": [None, str(desk) if desk else "every desk"],
                     "kinds": [None, data["kinds"] or "every kind"],
                 },

@@ -6,7 +6,10 @@ minutes. Delivery is at least once: a worker lost after the receiver answered bu
 again, with the same `X-Vigil-Delivery` id for the receiver to recognise.
 
 Hand-written (rather than a library): the claim, the lease and the attempt log are rows in Vigil's own database,
-which is what an auditor reads; the HTTP call is urllib's.
+which is what an auditor reads. The HTTP call is governance.core.outbound's, as every request Vigil sends: it
+refuses addresses inside Vigil's network (checked again at connect time), follows no redirect, keeps to the
+timeout and tells the attempt log the outcome in Vigil's words, never what the receiver answered beyond its status.
+Deliveries run on their own Celery queue (`QUEUE`, CELERY_TASK_ROUTES): a slow receiver holds only a delivery worker.
 """
 
 import datetime as dt
@@ -15,8 +18,6 @@ import hmac
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 
 from celery import current_app
 from django.conf import settings
@@ -24,10 +25,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from governance.core import outbound
 from risk.alerts.models import Alert, WebhookAttempt, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 SEND_TASK = "alerts.send_webhook"
+QUEUE = "webhooks"  # settings.CELERY_TASK_ROUTES sends SEND_TASK there
 D, A = WebhookDelivery.Status, WebhookAttempt.Outcome
 LEASE_MARGIN = dt.timedelta(seconds=5)
 
@@ -109,8 +112,7 @@ def send(delivery_id: int) -> str:
         return claimed
     delivery, attempt = claimed
     content = body(delivery.alert, delivery.pk)
-    code, error = post(delivery, attempt.number, content)
-    return _settle(delivery.pk, attempt.pk, code, error)
+    return _settle(delivery.pk, attempt.pk, post(delivery, attempt.number, content))
 
 
 @transaction.atomic
@@ -147,47 +149,30 @@ def _claim(delivery_id: int):
     return delivery, attempt
 
 
-def post(delivery, number: int, content: bytes) -> tuple[int | None, str]:
-    """POST the body; (HTTP status, error). Redirects are not followed: a receiver answers where it is."""
+def post(delivery, number: int, content: bytes) -> outbound.Outcome:
+    """POST the body through the outbound guard (no redirect followed, no address inside Vigil's network)."""
     timestamp = str(int(time.time()))
-    request = urllib.request.Request(
-        delivery.endpoint.url,
-        data=content,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "Vigil-Webhooks/1",
-            "X-Vigil-Delivery": str(delivery.pk),
-            "X-Vigil-Attempt": str(number),
-            "X-Vigil-Event": delivery.alert.kind,
-            "X-Vigil-Timestamp": timestamp,
-            "X-Vigil-Signature": signature_header(delivery.endpoint, timestamp, content),
-        },
-    )
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(request, timeout=timeout()) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"[:500]
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the receiver is recorded and retried
-        return None, f"{type(exc).__name__}: {exc}"[:500]
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Vigil-Webhooks/1",
+        "X-Vigil-Delivery": str(delivery.pk),
+        "X-Vigil-Attempt": str(number),
+        "X-Vigil-Event": delivery.alert.kind,
+        "X-Vigil-Timestamp": timestamp,
+        "X-Vigil-Signature": signature_header(delivery.endpoint, timestamp, content),
+    }
+    return outbound.post(delivery.endpoint.url, content, headers, timeout=timeout())
 
 
 @transaction.atomic
-def _settle(delivery_id: int, attempt_id: int, code: int | None, error: str) -> str:
+def _settle(delivery_id: int, attempt_id: int, result: outbound.Outcome) -> str:
     now = timezone.now()
     delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
     attempt = WebhookAttempt.objects.select_for_update().get(pk=attempt_id)
     if attempt.outcome != A.SENDING:
         return delivery.status  # another worker took it over meanwhile (this one was too slow): theirs counts
-    ok = code is not None and 200 <= code < 300
-    attempt.outcome = A.DELIVERED if ok else (A.UNREACHABLE if code is None else A.REFUSED)
+    ok, code, error = result.delivered, result.status, result.error[:500]
+    attempt.outcome = _outcome(result)
     attempt.status_code, attempt.error, attempt.finished_at = code, error, now
     attempt.save(update_fields=["outcome", "status_code", "error", "finished_at"])
     delivery.lease_until = None
@@ -202,6 +187,16 @@ def _settle(delivery_id: int, attempt_id: int, code: int | None, error: str) -> 
         transaction.on_commit(lambda: schedule(delivery_id, at))
     delivery.save(update_fields=["status", "delivered_at", "last_error", "lease_until", "next_attempt_at"])
     return delivery.status
+
+
+def _outcome(result: outbound.Outcome) -> str:
+    if result.delivered:
+        return A.DELIVERED
+    if result.refused:
+        return A.NOT_ALLOWED
+    if result.timed_out:
+        return A.TIMED_OUT
+    return A.UNREACHABLE if result.status is None else A.REFUSED
 
 
 def sweep(limit: int = 500) -> int:

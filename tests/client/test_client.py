@@ -302,6 +302,19 @@ def test_it_closes_promptly_when_vigil_is_down_counting_what_it_could_not_send(f
     assert not client._thread.is_alive()
 
 
+def test_close_keeps_to_its_timeout_while_a_request_hangs(fake):
+    client = VigilClient(fake.url, "secret-token", "eq-momentum", flush_interval=60, timeout=10)
+    fake.answer("hang")  # the server takes the batch and never answers: the sender waits on its 10 s timeout
+    client.push_point("accuracy", 0.5)
+    client._wake.set()
+    while not fake.requests:
+        time.sleep(0.01)
+    started = time.monotonic()
+    assert client.close(timeout=0.5) is False
+    assert time.monotonic() - started < 1.5, "close(timeout=0.5) waited for the request's own 10 s timeout"
+    assert client.stats()["dropped"] == 1 and client.stats()["pending"] == 0
+
+
 def test_it_flushes_and_stops_its_thread_when_used_as_a_context_manager(fake):
     with VigilClient(fake.url, "secret-token", "eq-momentum", flush_interval=60) as client:
         client.push_point("accuracy", 0.5)

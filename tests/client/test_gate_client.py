@@ -201,8 +201,8 @@ def test_workers_stuck_past_their_deadline_are_bounded(fake_gate, make_gate):
         (500, "server_error", "HTTP 500"),
         (503, "server_error", "HTTP 503"),
         ("not_json", "bad_answer", "not JSON"),
-        (401, "refused", "HTTP 401"),
-        (403, "refused", "HTTP 403"),
+        (401, "unauthorized", "HTTP 401"),
+        (403, "unauthorized", "HTTP 403"),
         (404, "refused", "HTTP 404"),
     ],
 )
@@ -295,6 +295,24 @@ def test_fail_open_allows_a_model_vigil_never_answered_but_keeps_a_blocked_one_b
     blocked = gate.check("fx-carry")
     assert (blocked.allowed, blocked.source, blocked.age) == (False, "cache", 3600.0)
     assert [r["code"] for r in blocked.reasons] == ["suspended"]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("fail_open", [False, True])
+def test_a_refused_token_blocks_at_once_whatever_is_cached(fake_gate, make_gate, clock, status, fail_open):
+    fake_gate.decide("eq-momentum")
+    fake_gate.decide("fx-carry")
+    gate = make_gate(max_staleness=30, fail_open=fail_open)
+    assert gate.check("eq-momentum").allowed and gate.check("fx-carry").allowed
+    clock.advance(1)  # well within the staleness window: a 503 would answer the cached "allowed"
+    fake_gate.answer(status)
+    refused = gate.check("eq-momentum")
+    assert (refused.allowed, refused.source, refused.age) == (False, "error", None)
+    assert refused.reasons[0]["code"] == "unauthorized" and f"HTTP {status}" in refused.error
+    fake_gate.answer(status)  # every answer the refused token was given is forgotten, not only this key's
+    other = gate.check("fx-carry")
+    assert (other.allowed, other.source) == (False, "error")
+    assert "If-None-Match" not in fake_gate.requests[-1]["headers"]
 
 
 # ----- sharing, proxies, the client -----

@@ -9,9 +9,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from governance.core.models import Notification
+from governance.core.models import Job, Notification
 from risk.alerts import services
-from risk.alerts.models import Alert, WebhookDelivery
+from risk.alerts.models import Alert, WebhookAttempt, WebhookDelivery
+from risk.exports.services import export_request
 from risk.monitoring import evaluation, proposals
 from risk.monitoring.models import Monitor
 from tests.base import build_world
@@ -19,6 +20,13 @@ from tests.risk import monitoring_data as data
 from tests.risk.test_worker import workers  # noqa: F401 - the fixture
 from tests.risk.webhook_receiver import Receiver
 from vigil.celery import app
+
+
+@pytest.fixture(autouse=True)
+def receivers_on_loopback(settings, monkeypatch):
+    """The test receivers listen on 127.0.0.1: allowed in this process and in the workers it starts."""
+    settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    monkeypatch.setenv("VIGIL_OUTBOUND_ALLOWED_NETWORKS", "127.0.0.1/32")
 
 
 def breach_with_receiver(receiver_url):
@@ -109,3 +117,33 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_another_and_it_arrives_once(w
     assert delivery.status == "delivered" and delivery.attempts == 2
     assert list(delivery.attempt_log.values_list("number", "outcome")) == [(1, "interrupted"), (2, "delivered")]
     assert receiver.requests[0]["headers"]["X-Vigil-Attempt"] == "2"
+
+
+def test_webhook_deliveries_are_routed_to_their_own_queue_and_nothing_else_is():
+    route = app.amqp.router.route
+    assert route({}, "alerts.send_webhook")["queue"].name == "webhooks"
+    for other in ("governance.run_job", "governance.deliver_event", "alerts.sweep_webhooks"):
+        assert route({}, other)["queue"].name == "celery", other
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_is_not_held_up_by_slow_receivers(workers, monkeypatch):  # noqa: F811
+    """Six receivers that never answer, queued before the export: a worker of the default queue does the
+    export while the delivery worker waits on them (as `make run` and production run them)."""
+    monkeypatch.setenv("VIGIL_WEBHOOK_TIMEOUT_SECONDS", "5")  # six in a row: 30 s of one worker's time
+    with Receiver(hang=60) as receiver:
+        world = build_world()
+        for i in range(6):
+            services.webhook_create(world.compliance, name=f"slow {i}", url=receiver.url)
+        services.record("test:slow", kind="monitor_warn", severity="medium", title="slow", model_id=world.mine.pk)
+        assert WebhookDelivery.objects.count() == 6  # handed to the broker on commit, before the export
+        workers.start(queues="webhooks")
+        workers.start(queues="celery")
+        export = export_request(world.compliance, "inventory", format="csv")
+        wait_until(
+            lambda: Job.objects.filter(pk=export.job_id, status="succeeded").exists(),
+            what="the export",
+        )
+        settled = WebhookAttempt.objects.exclude(outcome="sending").count()
+        receiver.wait_for(1)
+    assert settled < 6, "the export waited for the slow receivers"

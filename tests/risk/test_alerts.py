@@ -4,14 +4,18 @@ mutes and their limits, signed webhook deliveries with every attempt recorded, s
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
+import threading
 
 import pytest
 from django.utils import timezone
 
+from governance.core import outbound
 from governance.core.models import AuditEvent, Event, Notification
 from risk.alerts import services, webhooks
-from risk.alerts.models import Alert, AlertMute, WebhookAttempt, WebhookDelivery
+from risk.alerts.models import Alert, AlertMute, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from risk.gate import killswitch
 from risk.monitoring import evaluation, proposals
 from risk.monitoring.models import Monitor
@@ -21,6 +25,13 @@ from tests.risk import monitoring_data as data
 from tests.risk.webhook_receiver import Receiver
 
 NOW = timezone.now().replace(microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def receivers_on_loopback(settings):
+    """The test receivers listen on 127.0.0.1: allowed here as a deployment allows its own network. Tests of
+    what is refused set the setting back to nothing."""
+    settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
 
 
 @pytest.fixture
@@ -343,3 +354,124 @@ def test_alerts_are_listed_newest_first_and_found_by_part_of_a_model_key(world, 
         )
     listed = api.as_user(world.compliance).get("/api/v1/alerts/", {"model": "MIN"}).json()["results"]
     assert [a["title"] for a in listed] == ["warn 2", "warn 1", "warn 0"]
+
+
+# --- Outbound guard, credentials ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_receiver_inside_vigils_network_is_refused_by_the_api_and_the_page(world, api, client, settings):
+    settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = []
+    compliance = api.as_user(world.compliance)
+    for url in (
+        "http://127.0.0.1:5432/",
+        "http://localhost:6379/",
+        "http://169.254.169.254/latest/",
+        "http://[::1]/",
+        "http://0x7f000001/",
+        "http://2130706433/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://10.1.2.3/",
+    ):
+        answer = compliance.post("/api/v1/webhooks/", {"name": "scan", "url": url}, format="json")
+        assert answer.status_code == 400, url
+        assert answer.json()["url"][0].startswith("Vigil does not send to this address: "), url
+    metadata = compliance.post("/api/v1/webhooks/", {"name": "scan", "url": "http://169.254.169.254/"}, format="json")
+    assert "cloud metadata address, never allowed" in metadata.json()["url"][0]
+    client.force_login(world.compliance)
+    page = client.post("/alerts/webhooks/", {"name": "scan", "url": "http://localhost:6379/"})
+    assert page.status_code == 400
+    assert "localhost: 127.0.0.1 is a loopback address" in page.context["form"].errors["url"][0]
+    assert not WebhookEndpoint.objects.exists()
+    assert not AuditEvent.objects.filter(action="webhook.create").exists()
+    # The deployment allows its own network: the same receiver is accepted.
+    settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = ["10.0.0.0/8"]
+    assert (
+        compliance.post("/api/v1/webhooks/", {"name": "ok", "url": "http://10.1.2.3/"}, format="json").status_code
+        == 201
+    )
+
+
+@pytest.mark.django_db
+def test_a_name_that_resolves_inside_at_delivery_time_is_not_sent_to_and_the_log_says_so(
+    world, breaching, settings, monkeypatch, client
+):
+    settings.VIGIL_OUTBOUND_ALLOWED_NETWORKS = []
+    public, loopback = [ipaddress.ip_address("93.184.216.34")], [ipaddress.ip_address("127.0.0.1")]
+    answers = iter([public, loopback])
+    monkeypatch.setattr(outbound, "resolve", lambda host, port, timeout: next(answers))
+    with Receiver() as receiver:
+        hook(world, receiver.url.replace("127.0.0.1", "hooks.example.com"), name="firm tool")  # public now
+        evaluation.evaluate(breaching, NOW)
+        deliver()
+        delivery = WebhookDelivery.objects.get(alert__kind="monitor_breach")
+        assert webhooks.send(delivery.pk) == "pending"  # rebound to loopback: refused at connect time
+        assert receiver.requests == []
+    attempt = delivery.attempt_log.get()
+    assert (attempt.outcome, attempt.status_code) == ("not_allowed", None)
+    assert attempt.error.startswith("address not allowed: hooks.example.com: 127.0.0.1 is a loopback address")
+    client.force_login(world.auditor)
+    assert (
+        "Not sent: address not allowed: hooks.example.com: 127.0.0.1"
+        in client.get(f"/alerts/{delivery.alert_id}/").content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_the_attempt_log_shows_the_outcome_never_what_an_internal_service_answered(world, breaching, api):
+    """An allowed address whose service is not HTTP (Redis, say) answers with its own words: the log keeps
+    Vigil's."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def redis_like():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(b"-ERR wrong number of arguments for 'post' command, requirepass hunter2\r\n")
+        conn.close()
+
+    threading.Thread(target=redis_like, daemon=True).start()
+    try:
+        hook(world, f"http://127.0.0.1:{server.getsockname()[1]}/", name="internal")
+        evaluation.evaluate(breaching, NOW)
+        deliver()
+        delivery = WebhookDelivery.objects.get(alert__kind="monitor_breach")
+        webhooks.send(delivery.pk)
+    finally:
+        server.close()
+    attempt = delivery.attempt_log.get()
+    assert attempt.outcome == "unreachable" and attempt.error == "the answer was not HTTP"
+    shown = api.as_user(world.auditor).get(f"/api/v1/alerts/{delivery.alert_id}/").content.decode()
+    assert "the answer was not HTTP" in shown and "ERR" not in shown and "hunter2" not in shown
+
+
+@pytest.mark.django_db
+def test_receiver_credentials_are_never_shown_back_to_compliance_or_auditors(world, api, client):
+    url = "https://bot:hunter2@hooks.example.com/vigil?token=tok-secret-123&desk=eq"
+    shown = "https://***@hooks.example.com/vigil?token=***&desk=***"
+    created = api.as_user(world.compliance).post("/api/v1/webhooks/", {"name": "bot", "url": url}, format="json")
+    assert created.status_code == 201 and created.json()["url"] == shown
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.url == url  # kept whole: it is what Vigil sends to
+    Alert.objects.create(kind="monitor_warn", severity="medium", title="t", source="test:t", occurred_at=NOW)
+    delivery = WebhookDelivery.objects.create(alert=Alert.objects.get(), endpoint=endpoint, next_attempt_at=NOW)
+    webhooks.send(delivery.pk)  # hooks.example.com does not resolve here: an attempt is logged all the same
+    events = AuditEvent.objects.filter(object_type="alerts.webhookendpoint")
+    assert events.exists() and not any(
+        "hunter2" in json.dumps(e.changes) or "tok-secret" in json.dumps(e.changes) for e in events
+    )
+    for person in (world.compliance, world.auditor):
+        reader = api.as_user(person)
+        client.force_login(person)
+        for answer in (
+            reader.get("/api/v1/webhooks/"),
+            reader.get(f"/api/v1/webhooks/{endpoint.pk}/"),
+            reader.get(f"/api/v1/alerts/{delivery.alert_id}/"),
+            reader.get("/api/v1/audit-events/", {"object_type": "alerts.webhookendpoint"}),
+            client.get("/alerts/webhooks/"),
+            client.get(f"/alerts/webhooks/{endpoint.pk}/"),
+            client.get(f"/alerts/{delivery.alert_id}/"),
+        ):
+            text = answer.content.decode()
+            assert answer.status_code == 200, (person, answer.status_code)
+            assert "hunter2" not in text and "tok-secret-123" not in text, person
+        assert shown.replace("&", "&amp;") in client.get(f"/alerts/webhooks/{endpoint.pk}/").content.decode()

@@ -60,7 +60,7 @@ class Workers:
         log = os.environ.get("VIGIL_TEST_PROCESS_LOG")
         self.log = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed by stop_all
 
-    def env(self, fault: str = "") -> dict:
+    def env(self, fault: str = "", queues: str = "") -> dict:
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "vigil.test_settings",
@@ -75,14 +75,15 @@ class Workers:
             if self.broker_url.startswith("redis")
             else "",
             "VIGIL_TEST_FAULT": fault,
+            "VIGIL_TEST_QUEUES": queues,  # empty: every queue
             "VIGIL_TEST_EAGER": "0",  # what a worker enqueues goes through the broker, as in production
         }
 
-    def spawn(self, args: list[str], fault: str = "") -> subprocess.Popen:
+    def spawn(self, args: list[str], fault: str = "", queues: str = "") -> subprocess.Popen:
         process = subprocess.Popen(
             [sys.executable, *args],
             cwd=ROOT,
-            env=self.env(fault),
+            env=self.env(fault, queues),
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -90,8 +91,9 @@ class Workers:
         self.processes.append(process)
         return process
 
-    def start(self, fault: str = "") -> subprocess.Popen:
-        return self.spawn(["-m", "tests.risk.worker_harness"], fault)
+    def start(self, fault: str = "", queues: str = "") -> subprocess.Popen:
+        """A worker on `queues` (comma-separated; every queue when empty)."""
+        return self.spawn(["-m", "tests.risk.worker_harness"], fault, queues)
 
     def start_beat(self) -> subprocess.Popen:
         """Celery beat on the database scheduler (django-celery-beat), as production runs it."""

@@ -7,10 +7,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Receiver:
     """`answers`: the status of each successive POST (the last one repeats); `hang_first`: seconds the first
-    POST waits before answering."""
+    POST waits before answering; `hang`: seconds every POST waits (cut short when the receiver stops);
+    `body` and `headers`: what it answers besides the status (an internal service's secrets, say)."""
 
-    def __init__(self, answers=(200,), hang_first: float = 0.0):
-        self.answers, self.hang_first = list(answers), hang_first
+    def __init__(self, answers=(200,), hang_first: float = 0.0, hang: float = 0.0, body=b"ok", headers=None):
+        self.answers, self.hang_first, self.hang = list(answers), hang_first, hang
+        self.answer_body, self.answer_headers = body, dict(headers or {})
+        self.stopping = threading.Event()
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         receiver = self
@@ -26,17 +29,21 @@ class Receiver:
                     code = receiver.answers[min(n, len(receiver.answers) - 1)]
                 if n == 0 and receiver.hang_first:
                     time.sleep(receiver.hang_first)
+                if receiver.hang:
+                    receiver.stopping.wait(receiver.hang)
                 self.send_response(code)
-                self.send_header("Content-Length", "2")
+                for name, value in receiver.answer_headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(receiver.answer_body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(receiver.answer_body)
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)  # quick to stop
 
     @property
     def url(self) -> str:
@@ -47,6 +54,7 @@ class Receiver:
         return self
 
     def __exit__(self, *exc):
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -78,4 +78,6 @@ def post_with_fault(delivery, number, content):
 webhooks.post = post_with_fault
 
 if __name__ == "__main__":
-    app.worker_main(["worker", "--pool=solo", "--loglevel=WARNING", "-Q", "celery", "--without-heartbeat"])
+    # Both queues by default, as `make run`'s workers; VIGIL_TEST_QUEUES names one (a delivery worker alone).
+    queues = os.environ.get("VIGIL_TEST_QUEUES") or f"celery,{webhooks.QUEUE}"
+    app.worker_main(["worker", "--pool=solo", "--loglevel=WARNING", "-Q", queues, "--without-heartbeat"])

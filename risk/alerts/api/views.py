@@ -104,6 +104,9 @@ class MutesView(APIView):
 
 
 class EndpointSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(
+        source="display_url", help_text="The receiver's URL with its user:password and query-string values hidden."
+    )
     desk = serializers.CharField(source="desk.code", allow_null=True, default=None)
     active = serializers.BooleanField()
     created_by = serializers.CharField(source="created_by.username")
@@ -123,7 +126,11 @@ class EndpointWithSecretSerializer(EndpointSerializer):
 
 class EndpointWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    url = serializers.CharField(max_length=500, help_text="http:// or https://")
+    url = serializers.CharField(
+        max_length=500,
+        help_text="http:// or https://, to a public address or a network the deployment allows "
+        "(VIGIL_OUTBOUND_ALLOWED_NETWORKS); never shown back with its credentials or query values.",
+    )
     desk = SafeSlugRelatedField(slug_field="code", queryset=Desk.objects.all(), required=False, allow_null=True)
     kinds = serializers.ListField(
         child=serializers.ChoiceField(choices=Kind.choices), required=False, max_length=len(Kind.values)
