@@ -24,8 +24,13 @@ from governance.core.exceptions import Conflict
 from governance.core.models import Desk, Notification
 from governance.core.notifications import EMAIL_EVENT
 from governance.core.roles import Role, has_role
+from governance.lifecycle.models import VersionTransition
 from risk.alerts import routing, webhooks
 from risk.alerts.models import Alert, AlertMute, Kind, Severity, WebhookDelivery, WebhookEndpoint
+from risk.gate.models import KillSwitchSuspension
+from risk.incidents.services import SEVERITY_BY_TIER
+from risk.monitoring.measures import result_text
+from risk.monitoring.models import MonitorResult
 
 
 def repeat_every() -> dt.timedelta:
@@ -56,10 +61,6 @@ def on_alert_event(event) -> Alert | None:
 
 def on_monitor_event(event) -> Alert | None:
     """Handler of `monitoring.alert`: a warning or a breach (a repeat within the hour is grouped, not re-sent)."""
-    from risk.incidents.services import SEVERITY_BY_TIER
-    from risk.monitoring.measures import result_text
-    from risk.monitoring.models import MonitorResult
-
     p = event.payload
     result = MonitorResult.objects.select_related("monitor__version__model").filter(pk=p["result"]).first()
     if result is None:
@@ -89,9 +90,6 @@ def on_monitor_event(event) -> Alert | None:
 def on_transition_event(event) -> Alert | None:
     """Handler of `lifecycle.transition`: a suspension or a rollback (not each version a kill switch stops: the
     kill switch's own alert says it once)."""
-    from governance.lifecycle.models import VersionTransition
-    from risk.gate.models import KillSwitchSuspension
-
     p = event.payload
     if p["action"] not in ("suspend", "rollback"):
         return None
