@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the web app, a Celery worker with embedded beat, a webhook delivery worker, and stop them all on Ctrl-C.
+# Start the web app (gunicorn), a Celery worker with embedded beat, a webhook delivery worker, and stop them all on Ctrl-C.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 PORT=${PORT:-8000}
@@ -16,7 +16,10 @@ pids+=($!)
 # Webhook deliveries have their own queue and worker: a slow receiver never holds up an export or a monitor cycle.
 "$CELERY" -A vigil worker --loglevel=INFO --concurrency=2 -Q webhooks -n webhooks@%h &
 pids+=($!)
-"$PY" manage.py runserver "127.0.0.1:${PORT}" --noreload &
+# The web app is served as in production: gunicorn (DEBUG off, whitenoise's collected static files), not Django's
+# development server. Two sync workers suit this two-process demo; production sizes them to its cores.
+"$(dirname "$PY")/gunicorn" vigil.wsgi --bind "127.0.0.1:${PORT}" --workers 2 --timeout 120 \
+  --access-logfile - --log-level warning &
 pids+=($!)
 
 echo
