@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from governance.core.audit import audit_type
+from governance.core.error_text import bounded
 from governance.core.models import Job
 
 RUN_JOB_TASK = "governance.run_job"
@@ -109,6 +110,7 @@ def give_up(job_id, reason: str) -> None:
 
 
 def _finish(job_id: int, status: str, *, error: str = "", result: dict | None = None) -> None:
+    error = bounded(error, where=f"job {job_id}")
     Job.objects.filter(pk=job_id, status__in=LIVE).update(
-        status=status, error=error[:5000], result=result or {}, progress=100, finished_at=timezone.now()
+        status=status, error=error, result=result or {}, progress=100, finished_at=timezone.now()
     )
