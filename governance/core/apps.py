@@ -13,6 +13,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Governance core"
 
     def ready(self):
-        from governance.core import notifications, signals, tasks  # noqa: F401  (signals, tasks: registered on import)
+        from governance.core import input_rules, notifications, signals, tasks  # noqa: F401  (signals, tasks: on import)
 
+        input_rules.install()
         notifications.register()
