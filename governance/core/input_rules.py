@@ -67,7 +67,11 @@ def _install_single_line() -> None:
     @functools.wraps(to_internal_value)
     def checked_api(self, data):
         value = to_internal_value(self, data)
-        if not single_line.is_multi_line_api_field(self) and (problem := single_line.problem(value)) is not None:
+        # Only fields of a serializer (bound to it): an unbound CharField is a library's own tool (DRF's search
+        # filter cleans its query with one), whose refusal would not name a field.
+        if self.parent is None or single_line.is_multi_line_api_field(self):
+            return value
+        if (problem := single_line.problem(value)) is not None:
             raise ApiError(problem, code="not_one_line")
         return value
 
