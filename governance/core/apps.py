@@ -14,8 +14,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Governance core"
 
     def ready(self):
-        from governance.core import api_tokens, notifications, outbound, signals, tasks  # noqa: F401  (signals, tasks: registered on import)
+        from governance.core import api_tokens, input_rules, notifications, outbound, signals, tasks  # noqa: F401  (signals, tasks: registered on import)
 
+        input_rules.install()
         notifications.register()
         api_tokens.connect()
         outbound.allowed_networks()  # a network that is not one, or a metadata address, stops start-up

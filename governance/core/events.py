@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.core.audit import jsonable
+from governance.core.error_text import bounded
 from governance.core.models import Event
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def deliver(event_id: int) -> str:
                 logger.exception("event %s (%s) failed on attempt %s", event.pk, event.kind, event.attempts)
                 errors.append(f"{getattr(handler, '__qualname__', handler)}: {type(exc).__name__}: {exc}")
         if errors:
-            event.last_error = "; ".join(errors)[:2000]
+            event.last_error = bounded("; ".join(errors), where=f"event {event.pk}")
             if event.attempts >= MAX_ATTEMPTS:
                 event.status = Event.Status.FAILED
             event.save(update_fields=["attempts", "last_error", "status"])

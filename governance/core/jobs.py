@@ -33,6 +33,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from governance.core.audit import audit_record, audit_type
+from governance.core.error_text import bounded
 from governance.core.models import Job
 
 logger = logging.getLogger(__name__)
@@ -225,9 +226,10 @@ def give_up(job_id, reason: str) -> None:
 
 
 def _finish(job_id: int, status: str, *, error: str = "", result: dict | None = None) -> None:
+    error = bounded(error, where=f"job {job_id}")
     Job.objects.filter(pk=job_id, status__in=LIVE).update(
         status=status,
-        error=error[:5000],
+        error=error,
         result=result or {},
         progress=100,
         finished_at=timezone.now(),

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from governance.core.single_line import MULTI_LINE
+
 ELEMENTS = ("conceptual_soundness", "ongoing_monitoring", "outcomes_analysis")
 LINK_OR_JUSTIFY = "Link evidence or justify why it is not applicable."
 
@@ -21,7 +23,9 @@ class ElementSerializer(serializers.Serializer):
     evidence = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=10**18), required=False, default=list, max_length=200
     )
-    not_applicable = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    not_applicable = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, default="", style=MULTI_LINE
+    )
 
 
 class SignOffSerializer(serializers.Serializer):
@@ -37,8 +41,10 @@ class SignOffSerializer(serializers.Serializer):
         choices=[1, 2, 3],
         error_messages={"required": "Confirm the tier (1, 2 or 3).", "invalid_choice": "Confirm the tier (1, 2 or 3)."},
     )
-    no_findings_justification = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-    conditions = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    no_findings_justification = serializers.CharField(
+        required=False, allow_blank=True, max_length=5000, default="", style=MULTI_LINE
+    )
+    conditions = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="", style=MULTI_LINE)
     run = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -48,7 +54,7 @@ class SignOffSerializer(serializers.Serializer):
         help_text="The validation run the sign-off rests on; the latest succeeded run of the version by default.",
     )
     dispositions = serializers.DictField(
-        child=serializers.CharField(max_length=5000, allow_blank=True),
+        child=serializers.CharField(max_length=5000, allow_blank=True, style=MULTI_LINE),
         required=False,
         default=dict,
         help_text="For each failed test of the cited run without a finding: why it does not stand in the way.",

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from governance.core import access as perms
 from governance.core.api.fields import SafeSlugRelatedField
 from governance.core.models import Desk
+from governance.core.single_line import MULTI_LINE
 from models_registry.choices import AssetClass, DataUsage
 from models_registry.models import DataSource, Model, ModelVersion
 from models_registry.services import DATA_SOURCE_FIELDS, MODEL_INPUT_FIELDS
@@ -164,6 +165,7 @@ class ModelUpdateSerializer(ModelWriteSerializer):
         allow_blank=True,
         max_length=2000,
         write_only=True,
+        style=MULTI_LINE,
         help_text="Why the record changes; kept in the audit trail.",
     )
     grant_training_data = serializers.BooleanField(
@@ -253,7 +255,7 @@ class ModelVersionWriteSerializer(VisibleChoicesMixin, serializers.ModelSerializ
 
 
 class ModelVersionUpdateSerializer(ModelVersionWriteSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, write_only=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, write_only=True, style=MULTI_LINE)
 
     class Meta(ModelVersionWriteSerializer.Meta):
         fields = [f for f in ModelVersionWriteSerializer.Meta.fields if f != "version"] + ["reason"]
@@ -277,7 +279,7 @@ class DataSourceWriteSerializer(serializers.ModelSerializer):
 
 
 class DataSourceUpdateSerializer(DataSourceWriteSerializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, write_only=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, write_only=True, style=MULTI_LINE)
 
     class Meta(DataSourceWriteSerializer.Meta):
         fields = [*DataSourceWriteSerializer.Meta.fields, "reason"]

@@ -14,9 +14,9 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 
-from governance.core import access, jobs
+from governance.core import access, jobs, moments
 from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import AuditEvent
@@ -29,21 +29,16 @@ K = Export.Kind
 
 
 def _moment(errors: dict, name: str, value, *, end: bool = False):
-    """An ISO date or date-time (UTC when no offset); a date alone is its midnight (the day after, for an end)."""
+    """An ISO date or date-time (UTC when no offset) in Vigil's range; a date alone is its midnight (the day
+    after, for an end). None, with the error on the field, when it is not one."""
     if value in (None, ""):
         errors[name] = ["Give a date or a date and time (ISO 8601)."]
         return None
-    text = str(value)
-    moment = parse_datetime(text) if "T" in text or " " in text else None
-    if moment is None:
-        day = parse_date(text) if len(text) == 10 else None
-        if day is None:
-            errors[name] = ["Give a date (2026-11-01) or a date and time (2026-11-01T09:00:00Z)."]
-            return None
-        moment = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time.min)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moments.parse(str(value), end=end)
+    except moments.BadMoment as bad:
+        errors[name] = [str(bad)]
+        return None
 
 
 def _audit_log_params(actor, data: dict) -> dict:

@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.core import jobs, table_limits
+from governance.core.error_text import bounded
 from governance.core.exceptions import Conflict
 from risk.monitoring import inputs, services
 from risk.monitoring.access import can_push
@@ -319,7 +320,8 @@ def on_give_up(job, reason: str) -> None:
 
 
 def _finish(upload, status: str, *, rows_stored: int, error: str = "", rows_total: int | None = None) -> None:
-    fields = {"status": status, "rows_stored": rows_stored, "error": error[:5000], "finished_at": timezone.now()}
+    error = bounded(error, where=f"backfill upload {upload.pk}")
+    fields = {"status": status, "rows_stored": rows_stored, "error": error, "finished_at": timezone.now()}
     if rows_total is not None:
         fields["rows_total"] = rows_total
     BackfillUpload.objects.filter(pk=upload.pk, status__in=[U.QUEUED, U.RUNNING]).update(**fields)

@@ -1,6 +1,7 @@
 from django import forms
 from django_celery_beat.models import PeriodicTask
 
+from risk.monitoring.measures import PERCENT_UNITS, as_percent
 from risk.monitoring.monitors import MIN_REASON, monitoring_schedules
 
 
@@ -19,7 +20,7 @@ class MonitorChangeForm(forms.Form):
     )
 
     # Thresholds are typed in the unit the pages show them in: shares and percentiles in per cent.
-    PERCENT_UNITS = {"share", "percentile"}
+    PERCENT_UNITS = PERCENT_UNITS
     UNIT_NAMES = {"ratio": "times", "hours": "trading hours", "level": "share of the decision limit"}
 
     def __init__(self, *args, unit: str = "number", currency: str = "", **kwargs):
@@ -28,7 +29,7 @@ class MonitorChangeForm(forms.Form):
         if unit in self.PERCENT_UNITS:
             for name in ("warn", "breach"):
                 if initial.get(name) is not None:
-                    initial[name] = round(100 * initial[name], 6)
+                    initial[name] = as_percent(initial[name])
         super().__init__(*args, initial=initial, **kwargs)
         self.fields["schedule"].queryset = monitoring_schedules()
         self.fields["schedule"].label_from_instance = lambda task: task.name.removeprefix("Monitoring: ")

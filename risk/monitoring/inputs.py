@@ -5,9 +5,10 @@ rows and a serializer per row costs a thousand times more. Each problem names it
 body's list) and field; the first MAX_ERRORS are returned, and nothing of a refused batch is stored.
 
 Points and predictions are read by two paths that agree: a row whose every field is plainly right (the usual
-case: a known metric, an aware ISO time that is not in the future, finite numbers) is taken in one pass without
-a call per field (`_plain_*`); any other row is checked field by field as before, and that path names each
-problem. The plain path only ever accepts what the field-by-field one would accept, with the same values.
+case: a known metric, an aware ISO time from 1970 that is not in the future, finite numbers) is taken in one
+pass without a call per field (`_plain_*`); any other row is checked field by field as before, and that path
+names each problem. Times outside Vigil's range (`governance.core.moments`) are refused naming it. The plain
+path only ever accepts what the field-by-field one would accept, with the same values.
 """
 
 import datetime as dt
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from governance.core import moments, single_line
 from risk.monitoring.catalogue import METRICS
 
 MAX_ERRORS = 50
@@ -68,6 +70,9 @@ def _timestamp(value, row, errors, now) -> dt.datetime | None:
     if moment.tzinfo is None:
         errors.add(row, "timestamp", "Give the time zone (Z for UTC).")
         return None
+    if (problem := moments.problem(moment)) is not None:
+        errors.add(row, "timestamp", problem)
+        return None
     if moment > now + dt.timedelta(seconds=settings.VIGIL_MONITORING_CLOCK_SKEW_SECONDS):
         errors.add(row, "timestamp", "The time is in the future.")
         return None
@@ -94,6 +99,9 @@ def _text(value, row, field, errors, max_length) -> str | None:
     if not isinstance(value, str) or not value.strip() or len(value) > max_length:
         errors.add(row, field, f"Give a text of 1 to {max_length} characters.")
         return None
+    if (problem := single_line.problem(value.strip())) is not None:
+        errors.add(row, field, problem)
+        return None
     return value.strip()
 
 
@@ -109,7 +117,7 @@ def _plain_time(value, latest) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
-    if moment.tzinfo is None or moment > latest:
+    if moment.tzinfo is None or moment > latest or moment < moments.EARLIEST:
         return None
     return moment if moment.tzinfo is dt.UTC else moment.astimezone(dt.UTC)
 
@@ -203,6 +211,8 @@ def _plain_prediction(row, latest) -> dict | None:
         return None
     prediction_id, score = row.get("id"), row.get("score")
     if type(prediction_id) is not str or len(prediction_id) > 100 or not (prediction_id := prediction_id.strip()):
+        return None
+    if single_line.problem(prediction_id) is not None:
         return None
     item = {
         "prediction_id": prediction_id,

@@ -189,11 +189,20 @@ def label(monitor) -> str:
     return measure.label
 
 
+# Units whose values are stored as fractions and shown, typed and audited in per cent.
+PERCENT_UNITS = frozenset({"share", "percentile"})
+
+
+def as_percent(fraction: float) -> float:
+    """A stored fraction in per cent, as the change form shows it (0.55 -> 55.0)."""
+    return round(100 * fraction, 6)
+
+
 def format_value(unit: str, value, money=None) -> str:
     """A monitor's value or threshold as its unit reads ("54.2 %", "2.10x", "5.0 h")."""
     if value is None:
         return "—"
-    if unit in ("share", "percentile"):
+    if unit in PERCENT_UNITS:
         return f"{100 * value:.1f} %"
     if unit == "ratio":
         return f"{value:.2f}x"

@@ -9,7 +9,9 @@ from django.db import models
 
 
 class IngestBatch(models.Model):
-    """One accepted batch: its idempotency key makes a batch sent twice stored once (the second answer says so)."""
+    """One accepted batch: its idempotency key makes a batch sent twice stored once (the second answer says so).
+    A key is its caller's, and is tied to the SHA-256 of the batch it came with (empty for batches stored before
+    that: they replay as they did)."""
 
     class Kind(models.TextChoices):
         POINTS = "points", "Metric points"
@@ -21,6 +23,7 @@ class IngestBatch(models.Model):
     version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     idempotency_key = models.CharField(max_length=200, blank=True)
+    body_sha256 = models.CharField(max_length=64, blank=True)
     rows = models.PositiveIntegerField()
     received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     received_at = models.DateTimeField(auto_now_add=True)
@@ -29,9 +32,9 @@ class IngestBatch(models.Model):
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["model", "kind", "idempotency_key"],
+                fields=["model", "kind", "received_by", "idempotency_key"],
                 condition=~models.Q(idempotency_key=""),
-                name="monitoring_batch_idempotent",
+                name="monitoring_batch_idempotent_per_caller",
             )
         ]
 

@@ -14,6 +14,7 @@ from django_celery_beat.models import PeriodicTask
 from governance.core import access
 from governance.core.audit import audit_record
 from governance.core.roles import Role, has_role
+from risk.monitoring import measures
 from risk.monitoring import schedules as beat_schedules
 from risk.monitoring.models import Monitor
 from risk.validation.access import is_validator_of
@@ -79,6 +80,9 @@ def monitor_change(actor, monitor: Monitor, *, reason: str, **fields) -> Monitor
         old = getattr(monitor, name)
         if value != old:
             changes[name] = [old.name, value.name] if name == "schedule" else [old, value]
+            if name in ("warn", "breach") and measures.MEASURES[monitor.measure].unit in measures.PERCENT_UNITS:
+                # Stored as a fraction, typed and shown in per cent: the record says both, each named.
+                changes[f"{name}_percent"] = [measures.as_percent(old), measures.as_percent(value)]
             setattr(monitor, name, value)
     if not changes:
         raise ValidationError({"warn": ["Nothing would change: these are the monitor's current settings."]})

@@ -1,12 +1,16 @@
 """Storing batches of monitoring data: checked whole, stored once, all or nothing.
 
 A batch names the version it reports on ("version" at the top of the body) or reports on the model's version
-in production (else in pilot). An Idempotency-Key makes a batch sent twice stored once: the second answer
-points at the first. Reported data is telemetry, not a governed record: each accepted batch is kept as an
-IngestBatch row (who, when, how many rows) instead of one audit event per batch.
+in production (else in pilot). An Idempotency-Key makes a batch sent twice stored once: the key belongs to its
+caller (another caller's same key is another batch), and it is tied to the SHA-256 of the batch it first came
+with. The same batch again under it answers with the first batch (nothing stored twice); another batch under it
+is a 409 naming the first, never silently dropped. Reported data is telemetry, not a governed record: each
+accepted batch is kept as an IngestBatch row (who, when, how many rows) instead of one audit event per batch.
 """
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -15,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from governance.core import moments
 from governance.core.exceptions import Conflict
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import ModelVersion
@@ -57,13 +62,31 @@ def _check(actor, model, key: str) -> None:
         raise ValidationError({"Idempotency-Key": ["Keep the Idempotency-Key under 200 characters."]})
 
 
-def _earlier(model, kind, key) -> IngestBatch | None:
-    return IngestBatch.objects.filter(model=model, kind=kind, idempotency_key=key).first() if key else None
+def body_sha256(body) -> str:
+    """SHA-256 of the batch as sent, in canonical JSON (keys sorted, no spaces): the same batch re-encoded by a
+    retrying client hashes the same."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _earlier(actor, model, kind, key, digest) -> IngestBatch | None:
+    """The batch this caller already sent under `key`, when it is this one; a 409 when it was another."""
+    if not key:
+        return None
+    earlier = IngestBatch.objects.filter(model=model, kind=kind, received_by=actor, idempotency_key=key).first()
+    if earlier is not None and earlier.body_sha256 and earlier.body_sha256 != digest:
+        raise Conflict(
+            f"The Idempotency-Key {key[:80]!r} was used for another batch of {kind} (batch {earlier.pk}, received "
+            f"{earlier.received_at:%Y-%m-%d %H:%M:%S} UTC, {earlier.rows:,} rows): this batch was not stored. "
+            "Send a new batch under a new key."
+        )
+    return earlier  # batches stored before keys were tied to a hash have none, and replay as they did
 
 
 def _store(actor, model, body, key, kind, clean, build) -> Stored:
     _check(actor, model, key)
-    earlier = _earlier(model, kind, key)
+    digest = body_sha256(body) if key else ""
+    earlier = _earlier(actor, model, kind, key, digest)
     if earlier is not None:
         return Stored(earlier, duplicate=True)
     rows = clean(inputs.rows_of(body, kind))
@@ -71,11 +94,17 @@ def _store(actor, model, body, key, kind, clean, build) -> Stored:
     try:
         with transaction.atomic():
             batch = IngestBatch.objects.create(
-                model=model, version=version, kind=kind, idempotency_key=key, rows=len(rows), received_by=actor
+                model=model,
+                version=version,
+                kind=kind,
+                idempotency_key=key,
+                body_sha256=digest,
+                rows=len(rows),
+                received_by=actor,
             )
             build(batch, version, rows)
     except IntegrityError:
-        earlier = _earlier(model, kind, key)
+        earlier = _earlier(actor, model, kind, key, digest)
         if earlier is not None:  # the same batch, sent twice at once: the other copy won
             return Stored(earlier, duplicate=True)
         raise Conflict("Another batch stored some of these rows at the same moment; send this one again.") from None
@@ -188,11 +217,20 @@ def series(version, metric: str, since=None, until=None, step: int | None = None
         rows = _bucketed(version, metric, since, until, step)
     else:
         rows = list(_points(version, metric, since, until).order_by("timestamp").values_list("timestamp", "value"))
-    return {"metric": metric, "version": version.version, "step": step, "points": _shaped(rows)}
+    out_of_range = MetricPoint.objects.filter(version=version, metric=metric).exclude(**moments.in_range_q("timestamp"))
+    return {
+        "metric": metric,
+        "version": version.version,
+        "step": step,
+        "points": _shaped(rows),
+        "out_of_range": out_of_range.count(),
+    }
 
 
 def _points(version, metric, since, until):
-    points = MetricPoint.objects.filter(version=version, metric=metric)
+    # Points stored before the time range was enforced (a year-1 placeholder) are left out: one of them would
+    # stretch the series over two thousand years and average the real history into a few buckets.
+    points = MetricPoint.objects.filter(version=version, metric=metric, **moments.in_range_q("timestamp"))
     if since is not None:
         points = points.filter(timestamp__gte=since)
     if until is not None:
@@ -224,8 +262,8 @@ def _bucketed(version, metric, since, until, step: int) -> list[tuple[dt.datetim
         bucket, params = "date_bin(make_interval(secs => %s), timestamp, 'epoch'::timestamptz)", [step]
     else:  # SQLite stores times as text Django wrote in UTC; strftime reads them back as epoch seconds
         bucket, params = "(CAST(strftime('%%s', timestamp) AS INTEGER) / %s) * %s", [step, step]
-    where = ["version_id = %s", "metric = %s"]
-    params += [version.pk, metric]
+    where = ["version_id = %s", "metric = %s", "timestamp >= %s", "timestamp < %s"]
+    params += [version.pk, metric, *(connection.ops.adapt_datetimefield_value(m) for m in moments.RANGE)]
     if since is not None:
         where.append("timestamp >= %s")
         params.append(connection.ops.adapt_datetimefield_value(since))

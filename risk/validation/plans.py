@@ -4,10 +4,9 @@ A test is {"test", "metric", "higher_is_better", "pass", "fail"}: a value on the
 passes, one on the bad side of `fail` fails, anything between warns.
 """
 
-from datetime import UTC, datetime
-
 from django.core.exceptions import ValidationError
 
+from governance.core import moments
 from risk.metrics.backtest import PERIODS_PER_YEAR
 
 
@@ -391,7 +390,7 @@ def _option_problem(options: dict) -> str | None:
     if not _number(o["risk_free"], -1, 1):
         return "risk_free must be an annual rate between -1 and 1."
     if o["split_date"] is not None and parse_split_date(o["split_date"]) is None:
-        return "split_date must be a date such as 2025-01-01, or null."
+        return f"split_date must be a date such as 2025-01-01, {moments.RANGE_TEXT}, or null."
     if o["trials"] is not None and not _whole(o["trials"], 2, 10**7):
         return "trials must be a whole number of at least 2, or null."
     if o["trials_sharpe_variance"] is not None and not _number(o["trials_sharpe_variance"], 0, 1e6):
@@ -411,14 +410,12 @@ def _option_problem(options: dict) -> str | None:
 
 
 def parse_split_date(value):
-    """The split date as a UTC datetime (a date means its midnight), or None when it is not one."""
-    if not isinstance(value, str) or len(value) > 40:
-        return None
+    """The split date as a UTC datetime (a date means its midnight), or None when it is not one in Vigil's
+    range of times (`governance.core.moments`)."""
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+        return moments.parse(value)
+    except moments.BadMoment:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def normalized_tests(tests) -> list[dict]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from governance.core import confinement, jobs
 from governance.core.audit import audit_record, audit_type
+from governance.core.error_text import bounded
 from governance.core.exceptions import Conflict
 from governance.core.models import Job
 from models_registry.choices import LifecycleStatus
@@ -265,7 +266,7 @@ def _finish(
     current = ValidationRun.objects.select_for_update(of=("self",)).filter(pk=run.pk).first()
     if current is None or current.status not in (R.QUEUED, R.RUNNING):
         return current.status if current else "missing"  # another delivery of the same run finished it first
-    evidence = None
+    evidence, error = None, bounded(error, where=f"validation run {run.pk}")
     try:
         if pdf is not None:
             from risk.validation import report  # lazily, as in perform()

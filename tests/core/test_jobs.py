@@ -196,3 +196,21 @@ def test_a_job_whose_runner_raised_is_left_for_the_task_retry_to_take_at_once(ru
         jobs.execute(job.pk)
     assert jobs.execute(job.pk) == "succeeded"  # the retry
     assert calls == [1, 2]
+
+
+@pytest.mark.django_db
+def test_a_huge_error_message_is_kept_cut_with_a_note_and_logged_whole(runner, caplog):
+    from governance.core.error_text import MAX_CHARS
+
+    huge = "row 7: " + "x" * 1_200_000  # a message built from a file's content, 1.2 MB
+
+    def bad_input(job):
+        raise jobs.JobFailed(huge)
+
+    runner["behaviour"] = bad_input
+    job = jobs.enqueue("test")
+    assert jobs.execute(job.pk) == "failed"
+    job.refresh_from_db()
+    assert len(job.error) <= MAX_CHARS and job.error.startswith("row 7: xxx")
+    assert "1,200,007 characters in all" in job.error and "application log" in job.error
+    assert any(huge in record.getMessage() for record in caplog.records)

@@ -2,6 +2,7 @@
 all or nothing; the series query reads them back in order, averaged into buckets when asked."""
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -46,6 +47,39 @@ def test_a_batch_sent_twice_with_its_idempotency_key_is_stored_once(world, api):
     assert again.json()["duplicate"] is True and again.json()["stored"] == 0
     assert again.json()["batch"] == first.json()["batch"]
     assert MetricPoint.objects.count() == 3 and IngestBatch.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_another_batch_under_a_used_key_is_a_409_naming_the_first_and_stores_nothing(world, api):
+    client = api.as_user(world.owner)
+    first = client.post(POINTS, {"points": points(3)}, format="json", HTTP_IDEMPOTENCY_KEY="batch-42")
+    other = client.post(POINTS, {"points": points(4)}, format="json", HTTP_IDEMPOTENCY_KEY="batch-42")
+    assert first.status_code == 201 and other.status_code == 409
+    reason = other.json()["detail"]
+    assert "batch-42" in reason and f"batch {first.json()['batch']}" in reason and "new key" in reason
+    assert MetricPoint.objects.count() == 3 and IngestBatch.objects.count() == 1
+    # The same batch, re-encoded by a retrying client (other key order, other spacing), is still the same batch.
+    same = json.dumps({"points": [dict(reversed(row.items())) for row in points(3)]}, indent=2)
+    again = client.post(POINTS, same, content_type="application/json", HTTP_IDEMPOTENCY_KEY="batch-42")
+    assert again.status_code == 200 and again.json()["batch"] == first.json()["batch"]
+
+
+@pytest.mark.django_db
+def test_an_idempotency_key_belongs_to_its_caller(world, api):
+    mine = api.as_user(world.owner).post(POINTS, {"points": points(3)}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    theirs = api.as_user(world.developer).post(POINTS, {"points": points(2)}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert mine.status_code == 201 and theirs.status_code == 201
+    assert theirs.json()["batch"] != mine.json()["batch"] and theirs.json()["stored"] == 2
+    assert MetricPoint.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_a_batch_stored_before_keys_were_tied_to_a_hash_still_replays(world, api):
+    client = api.as_user(world.owner)
+    first = client.post(POINTS, {"points": points(3)}, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    IngestBatch.objects.update(body_sha256="")  # as migration 0007 left the batches it found
+    again = client.post(POINTS, {"points": points(3)}, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    assert again.status_code == 200 and again.json()["batch"] == first.json()["batch"]
 
 
 @pytest.mark.django_db

@@ -156,6 +156,10 @@ def test_a_threshold_change_is_governed_audited_and_applies_from_the_next_run(wo
     assert (accuracy.warn, accuracy.breach, accuracy.config_version) == (pytest.approx(0.51), pytest.approx(0.45), 2)
     event = AuditEvent.objects.get(action="monitor.changed", object_id=str(accuracy.pk))
     assert event.changes["warn"] == [0.55, pytest.approx(0.51)] and "lower than the backtest" in event.reason
+    # The record also speaks the form's unit, named so: what the validator typed is what the auditor reads.
+    assert event.changes["warn_percent"] == [55.0, 51.0] and event.changes["breach_percent"][1] == 45.0
+    trail = browser_client.get(url).content.decode()
+    assert "Warn percent" in trail and "55 &rarr; 51" in trail
     after = evaluation.evaluate(accuracy, NOW)
     assert after.outcome == "ok" and before.outcome == "warn"
     before.refresh_from_db()

@@ -387,3 +387,24 @@ def test_the_page_says_at_what_precision_a_claim_was_compared():
         "stated as a whole number: holds within ±0.5"
     )
     assert plans.claim_precision({"claimed": 0.5, "tolerance": 0.001}) == "tolerance 0.001"  # a run from before
+
+
+@pytest.mark.django_db
+def test_a_huge_failure_message_is_stored_cut_with_a_note(world, classifier_version, monkeypatch):
+    from governance.core.error_text import MAX_CHARS
+    from risk.validation import engine
+    from risk.validation.datasets import DatasetError
+
+    def fails(run, on_progress):
+        raise DatasetError("row 3: " + "bad value " * 120_000)  # 1.2 MB
+
+    monkeypatch.setattr(engine, "compute", fails)
+    content, *_ = predictions_csv(50)
+    dataset = attach(world, classifier_version, "preds.csv", content)
+    validation.plan_save(world.validator, classifier_version)
+    run = validation.run_start(world.validator, classifier_version, dataset)
+    assert validation.run_execute(run.pk) == "failed"
+    run.refresh_from_db()
+    assert len(run.error) <= MAX_CHARS and run.error.startswith("row 3: bad value")
+    assert "1,200,007 characters in all" in run.error
+    assert len(run.job.error) <= MAX_CHARS

@@ -1,5 +1,7 @@
 """OpenAPI post-processing: document the error answers every endpoint can give (ARCHITECTURE.md, API contract)."""
 
+from governance.core import moments
+
 ERROR_SCHEMAS = {
     "ValidationErrorBody": {
         "type": "object",
@@ -40,4 +42,18 @@ def add_error_responses(result, generator, request, public):
             responses.setdefault("405", {"description": "Method not allowed", "content": _ref("ErrorDetail")})
             responses.setdefault("406", {"description": "Not acceptable", "content": _ref("ErrorDetail")})
             responses.setdefault("415", {"description": "Unsupported media type", "content": _ref("ErrorDetail")})
+            for parameter in operation.get("parameters", []):
+                _say_time_range(parameter.get("schema", {}), parameter)
+    for name, component in result["components"]["schemas"].items():
+        if name.endswith("Request"):  # what clients send (COMPONENT_SPLIT_REQUEST)
+            for prop in component.get("properties", {}).values():
+                _say_time_range(prop, prop)
     return result
+
+
+def _say_time_range(schema: dict, described: dict) -> None:
+    """A date or time a client sends is refused outside Vigil's range (governance.core.moments): say so."""
+    if schema.get("format") in ("date", "date-time"):
+        note = f"Accepted {moments.RANGE_TEXT}."
+        if note not in described.get("description", ""):
+            described["description"] = f"{described.get('description', '')} {note}".strip()

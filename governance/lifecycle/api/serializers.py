@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from governance.core.api.serializers import SignatureSerializer
+from governance.core.single_line import MULTI_LINE
 from governance.lifecycle.models import VersionTransition
 from governance.lifecycle.workflow import RULES
 
@@ -31,7 +32,7 @@ class TransitionSerializer(serializers.ModelSerializer):
 
 class TransitionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=sorted(RULES))
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000, style=MULTI_LINE)
     password = serializers.CharField(
         required=False,
         allow_blank=True,

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from governance.core.api.fields import SafeSlugRelatedField
 from governance.core.models import Desk
+from governance.core.single_line import MULTI_LINE
 from risk.alerts import routing, selectors, services
 from risk.alerts.access import reads_webhooks
 from risk.alerts.filters import AlertFilterSet
@@ -138,7 +139,7 @@ class EndpointWriteSerializer(serializers.Serializer):
 
 
 class DisableSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=2000, style=MULTI_LINE)
 
 
 def _endpoint(request, pk) -> WebhookEndpoint:

@@ -7,7 +7,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.core import access
+from governance.core import access, moments
 from risk.exports import services, signing
 from risk.exports.models import Export, SigningKey
 
@@ -61,8 +61,12 @@ class ExportSerializer(serializers.ModelSerializer):
 
 class RequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Export.Kind.choices)
-    since = serializers.CharField(required=False, max_length=40, help_text="ISO 8601 date or date-time (UTC).")
-    until = serializers.CharField(required=False, max_length=40, help_text="ISO 8601; a date alone includes it.")
+    since = serializers.CharField(
+        required=False, max_length=40, help_text=f"ISO 8601 date or date-time (UTC), {moments.RANGE_TEXT}."
+    )
+    until = serializers.CharField(
+        required=False, max_length=40, help_text=f"ISO 8601; a date alone includes it; {moments.RANGE_TEXT}."
+    )
     model = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="A model's key.")
     version = serializers.CharField(
         required=False, allow_blank=True, max_length=40, help_text="Evidence pack: the version's label."
@@ -70,7 +74,10 @@ class RequestSerializer(serializers.Serializer):
     actor = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text="A username.")
     action = serializers.CharField(required=False, allow_blank=True, max_length=60, help_text="An action prefix.")
     as_of = serializers.CharField(
-        required=False, allow_blank=True, max_length=40, help_text="Inventory: the moment to rebuild (ISO 8601)."
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text=f"Inventory: the moment to rebuild (ISO 8601), {moments.RANGE_TEXT}.",
     )
     year = serializers.IntegerField(
         required=False, min_value=1970, max_value=9999, help_text="RTS 6 self-assessment: the year."

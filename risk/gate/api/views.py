@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from governance.core.api.pagination import StandardPagination, page_of
 from governance.core.middleware import allow_client_caching
 from governance.core.models import Desk
+from governance.core.single_line import MULTI_LINE
 from risk.gate import decisions, fast_lane, hot_path, killswitch, selectors
 from risk.gate.access import reads_kill_switch, uses_kill_switch
 from risk.gate.models import KillSwitch
@@ -171,7 +172,7 @@ class EngageSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=KillSwitch.Scope.choices)
     model = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="With scope model.")
     desk = serializers.CharField(required=False, allow_blank=True, max_length=40, help_text="With scope desk.")
-    reason = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=5000, style=MULTI_LINE)
     password = serializers.CharField(max_length=200, style={"input_type": "password"}, write_only=True)
     otp_token = serializers.CharField(required=False, allow_blank=True, max_length=12, write_only=True)
 
@@ -184,7 +185,7 @@ class EngageSerializer(serializers.Serializer):
 
 
 class ReleaseSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=5000, style=MULTI_LINE)
     password = serializers.CharField(max_length=200, style={"input_type": "password"}, write_only=True)
     otp_token = serializers.CharField(required=False, allow_blank=True, max_length=12, write_only=True)
 

@@ -7,6 +7,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.core.single_line import MULTI_LINE
 from models_registry import selectors as registry
 from risk.incidents import selectors, services
 from risk.incidents.filters import IncidentFilterSet
@@ -66,32 +67,32 @@ class ReportSerializer(serializers.Serializer):
     model = serializers.CharField(max_length=100, help_text="The model's key.")
     version = serializers.CharField(required=False, max_length=50, help_text="Defaults to the version in use.")
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=10000)
+    description = serializers.CharField(max_length=10000, style=MULTI_LINE)
     severity = serializers.ChoiceField(choices=Incident.Severity.choices)
 
 
 class UpdateSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, max_length=200)
-    description = serializers.CharField(required=False, max_length=10000)
+    description = serializers.CharField(required=False, max_length=10000, style=MULTI_LINE)
     severity = serializers.ChoiceField(required=False, choices=Incident.Severity.choices)
     status = serializers.ChoiceField(required=False, choices=services.OPEN_STATUSES)
     impact_pnl = serializers.DecimalField(required=False, allow_null=True, max_digits=20, decimal_places=2)
     impact_trades = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
     impact_clients = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
-    root_cause = serializers.CharField(required=False, allow_blank=True, max_length=10000)
-    corrective_actions = serializers.CharField(required=False, allow_blank=True, max_length=10000)
-    post_incident_review = serializers.CharField(required=False, allow_blank=True, max_length=20000)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    root_cause = serializers.CharField(required=False, allow_blank=True, max_length=10000, style=MULTI_LINE)
+    corrective_actions = serializers.CharField(required=False, allow_blank=True, max_length=10000, style=MULTI_LINE)
+    post_incident_review = serializers.CharField(required=False, allow_blank=True, max_length=20000, style=MULTI_LINE)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=10000, style=MULTI_LINE)
 
 
 class NoteSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=10000)
+    text = serializers.CharField(max_length=10000, style=MULTI_LINE)
 
 
 class CloseSerializer(serializers.Serializer):
-    root_cause = serializers.CharField(max_length=10000)
-    corrective_actions = serializers.CharField(max_length=10000)
-    post_incident_review = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    root_cause = serializers.CharField(max_length=10000, style=MULTI_LINE)
+    corrective_actions = serializers.CharField(max_length=10000, style=MULTI_LINE)
+    post_incident_review = serializers.CharField(required=False, allow_blank=True, max_length=20000, style=MULTI_LINE)
     password = serializers.CharField(
         required=False, allow_blank=True, max_length=200, write_only=True, help_text="High or critical: to sign."
     )
@@ -159,17 +160,17 @@ def _act(request, pk, input_serializer, service, code=status.HTTP_200_OK, prepar
 
 
 class RollbackSerializer(serializers.Serializer):
-    comment = serializers.CharField(max_length=5000)
+    comment = serializers.CharField(max_length=5000, style=MULTI_LINE)
 
 
 class RevalidationSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = serializers.CharField(max_length=2000, style=MULTI_LINE)
 
 
 class FindingSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=["high", "medium", "low"])
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=10000)
+    description = serializers.CharField(max_length=10000, style=MULTI_LINE)
     owner = serializers.CharField(max_length=150, help_text="Username of the model's owner or one of its developers.")
     due_date = serializers.DateField()
 

@@ -5,12 +5,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from governance.core import moments
 from models_registry import selectors as registry
 from risk.monitoring import measures, selectors, services
 from risk.monitoring.catalogue import METRICS
 from risk.monitoring.inputs import BatchRefused
 from risk.monitoring.models import MonitorResult
-from risk.validation.plans import parse_split_date
 
 
 class PointSerializer(serializers.Serializer):
@@ -77,10 +77,20 @@ class SeriesSerializer(serializers.Serializer):
     version = serializers.CharField()
     step = serializers.IntegerField(allow_null=True, help_text="Seconds per averaged bucket, or null for raw points.")
     points = serializers.ListField(child=serializers.ListField(), help_text="[timestamp, value] pairs in time order.")
+    out_of_range = serializers.IntegerField(
+        help_text=f"Points stored with a time outside {moments.RANGE_TEXT} (before the range was enforced): "
+        "left out of the series, counted here."
+    )
 
 
 IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False, description="A batch sent twice is stored once."
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Up to 200 characters, yours alone (another caller's same key is another batch). The same batch "
+    "sent again under it is stored once: 200 with the first batch and duplicate true. Another batch under a key "
+    "already used is 409, naming the first batch, and is not stored.",
 )
 
 
@@ -153,17 +163,24 @@ class OutcomesView(_BatchView):
 class SeriesQuerySerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=sorted(METRICS))
     version = serializers.CharField(required=False, max_length=50)
-    since = serializers.CharField(required=False, max_length=40)
-    until = serializers.CharField(required=False, max_length=40)
+    since = serializers.CharField(
+        required=False, max_length=40, help_text=f"ISO 8601 date or time (UTC when no zone), {moments.RANGE_TEXT}."
+    )
+    until = serializers.CharField(
+        required=False, max_length=40, help_text=f"ISO 8601 date or time (excluded), {moments.RANGE_TEXT}."
+    )
     step = serializers.IntegerField(required=False, min_value=1, max_value=366 * 86400)
 
     def validate(self, data):
+        errors = {}
         for name in ("since", "until"):
             if name in data:
-                moment = parse_split_date(data[name])
-                if moment is None:
-                    raise serializers.ValidationError({name: "Give an ISO 8601 date or time."})
-                data[name] = moment
+                try:
+                    data[name] = moments.parse(data[name])
+                except moments.BadMoment as bad:
+                    errors[name] = [str(bad)]
+        if errors:
+            raise serializers.ValidationError(errors)
         return data
 
 

@@ -3,6 +3,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from governance.core.single_line import MULTI_LINE
 from risk.validation.models import Finding
 
 
@@ -46,7 +47,7 @@ class FindingCreateSerializer(serializers.Serializer):
     version = serializers.CharField(max_length=40)
     severity = serializers.ChoiceField(choices=Finding.Severity.choices)
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=10000)
+    description = serializers.CharField(max_length=10000, style=MULTI_LINE)
     owner = serializers.CharField(max_length=150, help_text="Username of the person who remediates.")
     due_date = serializers.DateField()
     run = serializers.IntegerField(
@@ -57,6 +58,6 @@ class FindingCreateSerializer(serializers.Serializer):
 
 class FindingActionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["start_remediation", "close", "accept_risk"])
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=10000, style=MULTI_LINE)
     password = serializers.CharField(required=False, allow_blank=True, write_only=True, max_length=200)
     otp_token = serializers.CharField(required=False, allow_blank=True, max_length=12)
