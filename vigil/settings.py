@@ -136,6 +136,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("VIGIL_LOGIN_THROTTLING", True)
 AXES_VERBOSE = False  # lockouts are in the audit trail and axes' tables; no INFO line per login
+# The name authenticator apps show beside a Vigil account (the otpauth URI's issuer).
+OTP_TOTP_ISSUER = env_str("VIGIL_OTP_ISSUER", "Vigil")
+# Signing throttling (governance/core/signing_lock.py), as login's: after N wrong passwords or codes at signing
+# within the window, the person's signatures are refused, even with the right password, for the lock period.
+VIGIL_SIGNING_FAILURE_LIMIT = env_int("VIGIL_SIGNING_FAILURE_LIMIT", 5, minimum=1)
+VIGIL_SIGNING_FAILURE_WINDOW_MINUTES = env_int("VIGIL_SIGNING_FAILURE_WINDOW_MINUTES", 15, minimum=1)
+VIGIL_SIGNING_LOCK_MINUTES = env_int("VIGIL_SIGNING_LOCK_MINUTES", 15, minimum=1)
 
 # Vigil has no anonymous access: guardian need not create an anonymous user.
 ANONYMOUS_USER_NAME = None

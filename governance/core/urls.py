@@ -6,5 +6,6 @@ app_name = "governance"
 
 urlpatterns = [
     path("policy/", views.policy, name="policy"),
+    path("account/two-factor/", views.TwoFactorView.as_view(), name="two-factor"),
     path("auditor-access/", views.auditor_access, name="auditor-access"),
 ]
