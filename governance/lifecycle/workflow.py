@@ -55,7 +55,7 @@ class Action(models.TextChoices):
     START_PILOT = "start_pilot", "Start pilot"
     PROMOTE = "promote", "Sign: approve for production"
     SUSPEND = "suspend", "Suspend (kill switch)"
-    RESUME = "resume", "Resume"
+    RESUME = "resume", "Sign: resume"
     ROLLBACK = "rollback", "Roll back to the previous version"
     RETIRE = "retire", "Retire"
 
