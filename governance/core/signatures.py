@@ -40,19 +40,28 @@ def check_credentials(user, password: str, otp_token: str = "") -> None:
             )
         raise ValidationError({"otp_token": [missing]})
     if not password or not user.check_password(password):
-        _refuse(user, "wrong password at signing", "password", "The password is not correct; nothing was signed.")
+        reason = "wrong password at signing" if password else "no password given at signing"
+        _refuse(user, reason, "password", "The password is not correct; nothing was signed.", guessed=bool(password))
     if second_factor.has_device(user) and (not otp_token or match_token(user, otp_token) is None):
         _refuse(
             user,
             "wrong or missing one-time code at signing",
             "otp_token",
             "Enter the current code from your authenticator; nothing was signed.",
+            guessed=bool(otp_token),
         )
     signing_lock.record_success(user)
 
 
-def _refuse(user, reason: str, field: str, message: str):
-    """Count the failure (audited); raise the lock when it was the last one allowed, else the field's error."""
+def _refuse(user, reason: str, field: str, message: str, *, guessed: bool):
+    """Count a wrong answer (audited); raise the lock when it was the last one allowed, else the field's error. A
+    blank answer is no guess (a form sent back to fix another field): audited, not counted."""
+    if not guessed:
+        with transaction.atomic():
+            audit_record(
+                user, "signature.refused", user, object_type="auth.user", object_repr=user.get_username(), reason=reason
+            )
+        raise ValidationError({field: [message]})
     until = signing_lock.record_failure(user, reason)
     if until is not None:
         first = message.removesuffix("; nothing was signed.")

@@ -94,3 +94,15 @@ def test_failures_outside_the_window_and_before_a_right_password_do_not_add_up(w
     assert engage(world, PASSWORD)  # the right password clears the count
     wrong_then(world, lambda password: engage(world, password), times=limit - 1)
     assert not SigningThrottle.objects.filter(user=world.compliance, locked_until__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_a_blank_password_is_refused_and_audited_but_is_no_guess(world, settings):
+    for _ in range(settings.VIGIL_SIGNING_FAILURE_LIMIT + 2):  # a form sent back to fix another field, again and again
+        with pytest.raises(ValidationError) as refused:
+            engage(world, "")
+        assert not isinstance(refused.value, SigningLocked)
+    assert AuditEvent.objects.filter(action="signature.refused", reason="no password given at signing").count() == (
+        settings.VIGIL_SIGNING_FAILURE_LIMIT + 2
+    )
+    assert engage(world, PASSWORD).engaged_by == world.compliance
