@@ -143,6 +143,13 @@ AXES_CLIENT_IP_CALLABLE = "governance.core.client_address.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("VIGIL_LOGIN_THROTTLING", True)
 AXES_VERBOSE = False  # lockouts are in the audit trail and axes' tables; no INFO line per login
+# The name authenticator apps show beside a Vigil account (the otpauth URI's issuer).
+OTP_TOTP_ISSUER = env_str("VIGIL_OTP_ISSUER", "Vigil")
+# Signing throttling (governance/core/signing_lock.py), as login's: after N wrong passwords or codes at signing
+# within the window, the person's signatures are refused, even with the right password, for the lock period.
+VIGIL_SIGNING_FAILURE_LIMIT = env_int("VIGIL_SIGNING_FAILURE_LIMIT", 5, minimum=1)
+VIGIL_SIGNING_FAILURE_WINDOW_MINUTES = env_int("VIGIL_SIGNING_FAILURE_WINDOW_MINUTES", 15, minimum=1)
+VIGIL_SIGNING_LOCK_MINUTES = env_int("VIGIL_SIGNING_LOCK_MINUTES", 15, minimum=1)
 
 # The admin never shows a TOTP device's secret (its key, its QR code) once the device exists: whoever reads it
 # can produce that person's one-time codes, the second factor of their signatures.

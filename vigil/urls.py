@@ -7,17 +7,13 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from governance.core.forms import LoginForm
+from governance.core import views as core_views
 from vigil import views
 from vigil.health import health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="models_registry:model-list", permanent=False)),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
-        name="login",
-    ),
+    path("login/", core_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", health, name="health"),
     path("favicon.ico", views.favicon),

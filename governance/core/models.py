@@ -116,6 +116,12 @@ class GovernancePolicy(models.Model):
         help_text='By tier, the incident severities that suspend a live version automatically ("suspend") and that '
         'raise "revalidation required" ("revalidation").',
     )
+    second_factor_required = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The roles whose holders must have an authenticator (a confirmed TOTP device) to sign, e.g. "
+        '["compliance", "validator"]; they are asked to enrol at login.',
+    )
     notes = models.TextField(max_length=5000, blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField()
@@ -141,6 +147,10 @@ class GovernancePolicy(models.Model):
     def evidence_for(self, action: str) -> list[str]:
         return list(self.required_evidence.get(action, []))
 
+    def second_factor_roles(self, roles) -> list[str]:
+        """Those of `roles` whose holders must sign with a second factor under this policy."""
+        return sorted(set(roles) & set(self.second_factor_required or []))
+
 
 class Signature(models.Model):
     """An electronic signature (21 CFR 11.50, 11.70): who, when (UTC), what it means, over which content.
@@ -165,6 +175,7 @@ class Signature(models.Model):
         KILL_SWITCH_RELEASED = "kill_switch_released", "Kill switch released"
         INCIDENT_CLOSED = "incident_closed", "Incident closed"
         SUSPENDED_BY_POLICY = "suspended_by_policy", "Suspended by the incident policy"
+        RESUMED = "resumed", "Resumed after suspension"
         SELF_ASSESSMENT_COMPLIANCE = "self_assessment_compliance", "RTS 6 self-assessment: compliance sign-off"
         SELF_ASSESSMENT_SENIOR = "self_assessment_senior_manager", "RTS 6 self-assessment: senior management sign-off"
 
@@ -186,6 +197,22 @@ class Signature(models.Model):
     def __str__(self) -> str:
         when = f"{self.signed_at:%Y-%m-%d %H:%M:%S}"
         return f"Signed by {self.full_name_snapshot} at {when} UTC: {self.get_meaning_display()}"
+
+
+class SigningThrottle(models.Model):
+    """Wrong answers at signing, per person (governance/core/signing_lock.py): the failures counted in the current
+    window and, once they reach the limit, the time until which every signature of theirs is refused. A row in
+    the database, not a cache entry, so every web process and worker refuses alike."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.PROTECT, related_name="signing_throttle"
+    )
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Signing throttle of {self.user_id}"
 
 
 class Notification(models.Model):

@@ -9,6 +9,8 @@ from governance.core.audit import audit_record
 from governance.core.models import GovernancePolicy, default_incident_response
 from governance.core.roles import Role, user_roles
 
+SECOND_FACTOR_ROLES = (Role.COMPLIANCE, Role.VALIDATOR, Role.OWNER, Role.DEVELOPER, Role.AUDITOR, Role.TRADER)
+
 DEFAULTS = {
     "profile": "SR 26-2",
     "tiering_rule_version": "TIER-2026.1",
@@ -22,6 +24,10 @@ DEFAULTS = {
     },
     "due_soon_days": 30,
     "incident_response": default_incident_response(),
+    # Off until compliance publishes it: required before people have enrolled, it would refuse every signature
+    # of those roles (the kill switch included). People enrol on /account/two-factor/; the policy page counts who
+    # of each role has no device yet.
+    "second_factor_required": [],
 }
 SEVERITIES = ("critical", "high", "medium", "low")
 TIERS = ("1", "2", "3")
@@ -68,6 +74,9 @@ def _check(fields: dict) -> None:
             'Give, for "suspend" and "revalidation", each tier 1, 2, 3 a list of severities among '
             f"{', '.join(SEVERITIES)}."
         )
+    second = fields.get("second_factor_required")
+    if not isinstance(second, list) or not set(second) <= set(SECOND_FACTOR_ROLES):
+        errors["second_factor_required"] = f"Give a list of roles among {', '.join(SECOND_FACTOR_ROLES)}."
     if errors:
         raise ValidationError(errors)
 
@@ -79,6 +88,7 @@ def policy_publish(actor, **fields) -> GovernancePolicy:
         raise PermissionDenied("Only compliance publishes governance policy.")
     merged = {**DEFAULTS, **{k: v for k, v in fields.items() if v is not None}}
     _check(merged)
+    merged["second_factor_required"] = sorted(set(merged["second_factor_required"]))
     current = GovernancePolicy.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0
     policy = GovernancePolicy(version=current + 1, published_by=actor, published_at=timezone.now(), **merged)
     policy.full_clean()

@@ -8,39 +8,65 @@ import hashlib
 import json
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
-from django_otp import devices_for_user, match_token
+from django_otp import match_token
 
+from governance.core import second_factor, signing_lock
 from governance.core.audit import audit_record, audit_type
+from governance.core.exceptions import SigningLocked
 from governance.core.models import Signature
 
 
 def check_credentials(user, password: str, otp_token: str = "") -> None:
-    """The signer proves it is them: password again, and a one-time code if they have a TOTP device.
+    """The signer proves it is them: password again, and a one-time code if they have a TOTP device (which the
+    policy may require of their role). The one check every signature of every app goes through.
 
-    A wrong answer is audited and raises ValidationError naming the field; nothing is signed.
+    Refused (audited, nothing signed) with a ValidationError naming the field: while their signing is locked
+    (SigningLocked, even for the right password), when their role requires a device they do not have, on a wrong
+    password or code (each counted: the limit locks signing, governance/core/signing_lock.py).
     """
-    if not password or not user.check_password(password):
-        audit_record(
-            user,
-            "signature.refused",
-            user,
-            object_type="auth.user",
-            object_repr=user.get_username(),
-            reason="wrong password at signing",
-        )
-        raise ValidationError({"password": "The password is not correct; nothing was signed."})
-    if any(True for _ in devices_for_user(user, confirmed=True)):
-        if not otp_token or match_token(user, otp_token) is None:
+    signing_lock.refuse_if_locked(user)
+    missing = second_factor.missing(user)
+    if missing:
+        with transaction.atomic():
             audit_record(
                 user,
                 "signature.refused",
                 user,
                 object_type="auth.user",
                 object_repr=user.get_username(),
-                reason="wrong or missing one-time code at signing",
+                reason="no second factor, which the policy requires of their role",
             )
-            raise ValidationError({"otp_token": "Enter the current code from your authenticator; nothing was signed."})
+        raise ValidationError({"otp_token": [missing]})
+    if not password or not user.check_password(password):
+        reason = "wrong password at signing" if password else "no password given at signing"
+        _refuse(user, reason, "password", "The password is not correct; nothing was signed.", guessed=bool(password))
+    if second_factor.has_device(user) and (not otp_token or match_token(user, otp_token) is None):
+        _refuse(
+            user,
+            "wrong or missing one-time code at signing",
+            "otp_token",
+            "Enter the current code from your authenticator; nothing was signed.",
+            guessed=bool(otp_token),
+        )
+    signing_lock.record_success(user)
+
+
+def _refuse(user, reason: str, field: str, message: str, *, guessed: bool):
+    """Count a wrong answer (audited); raise the lock when it was the last one allowed, else the field's error. A
+    blank answer is no guess (a form sent back to fix another field): audited, not counted."""
+    if not guessed:
+        with transaction.atomic():
+            audit_record(
+                user, "signature.refused", user, object_type="auth.user", object_repr=user.get_username(), reason=reason
+            )
+        raise ValidationError({field: [message]})
+    until = signing_lock.record_failure(user, reason)
+    if until is not None:
+        first = message.removesuffix("; nothing was signed.")
+        raise SigningLocked(f"{first}. {signing_lock.locked_message(until)}", until)
+    raise ValidationError({field: [message]})
 
 
 def canonical_hash(payload: dict) -> str:

@@ -1,21 +1,84 @@
-"""Core pages: the governance policy (read by everyone, published by compliance); auditors' access windows
-(compliance sets them, an auditor reads their own); a person's API tokens."""
+"""Core pages: signing in (with the second factor) and enrolling an authenticator; the governance policy (read by
+everyone, published by compliance); auditors' access windows (compliance sets them, an auditor reads their own);
+a person's API tokens."""
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from governance.core import access_window, api_tokens
-from governance.core.forms import AccessWindowForm
+from governance.core import access_window, api_tokens, second_factor
+from governance.core.forms import AccessWindowForm, LoginForm, OTPEnrolForm
 from governance.core.forms_utils import add_service_errors, errors_to_messages
 from governance.core.models import GovernancePolicy
-from governance.core.policy import SEVERITIES, TIERS, policy_in_force, policy_publish
+from governance.core.policy import SECOND_FACTOR_ROLES, SEVERITIES, TIERS, policy_in_force, policy_publish
 from governance.core.roles import Role, user_roles
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login with the second factor: the code of a person's authenticator marks the session verified
+    (django-otp); a person whose role must sign with one and has none is sent to enrol."""
+
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.otp_device is not None:
+            otp_login(self.request, form.otp_device)
+        missing = second_factor.missing(self.request.user)
+        if missing:
+            messages.warning(self.request, missing.replace("; nothing was signed.", "."))
+            return redirect("governance:two-factor")
+        return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class TwoFactorView(TemplateView):
+    """Enrol an authenticator app: the secret as a QR code and as text, confirmed with a current code (audited).
+    Someone who has one sees that they have it; an administrator replaces a lost one."""
+
+    template_name = "governance/two_factor.html"
+
+    def get(self, request, form=None, status=200):
+        user = request.user
+        context = {"has_device": second_factor.has_device(user), "required_of": second_factor.roles_requiring(user)}
+        if not context["has_device"]:
+            device = second_factor.enrolment_device(user)
+            context |= {
+                "qr_svg": segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#111"),
+                "secret": device.config_url.split("secret=", 1)[1].split("&", 1)[0],
+                "config_url": device.config_url,
+                "form": form or OTPEnrolForm(),
+            }
+        return self.render_to_response(self.get_context_data(**context), status=status)
+
+    def post(self, request):
+        form = OTPEnrolForm(request.POST)
+        if form.is_valid():
+            try:
+                device = second_factor.device_confirm(request.user, form.cleaned_data["otp_token"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                otp_login(request, device)
+                messages.success(
+                    request, "Your authenticator is enrolled: Vigil asks for its code at login and signing."
+                )
+                return redirect("governance:two-factor")
+        return self.get(request, form=form, status=400)
 
 
 def policy(request):
@@ -33,6 +96,7 @@ def policy(request):
                     effect: {t: [v for v in SEVERITIES if request.POST.get(f"{effect}_{t}_{v}")] for t in TIERS}
                     for effect in ("suspend", "revalidation")
                 },
+                "second_factor_required": [r for r in SECOND_FACTOR_ROLES if request.POST.get(f"second_factor_{r}")],
             }
         except ValueError:
             messages.error(request, "Give whole numbers for every tier.")
@@ -63,9 +127,32 @@ def policy(request):
             "tiers": tiers,
             "severities": SEVERITIES,
             "history": GovernancePolicy.objects.select_related("published_by"),
+            "second_factor": second_factor_rows(current),
             "is_compliance": is_compliance,
         },
     )
+
+
+def second_factor_rows(policy) -> list[dict]:
+    """Each role, whether the policy requires a second factor of it, and how many of its active holders have no
+    confirmed authenticator yet (who would be refused at signing if it were required)."""
+    with_device = TOTPDevice.objects.filter(confirmed=True).values("user_id")
+    without = dict(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=SECOND_FACTOR_ROLES)
+        .exclude(pk__in=with_device)
+        .values_list("groups__name")
+        .annotate(n=Count("pk", distinct=True))
+    )
+    return [
+        {
+            "role": role,
+            "label": Role(role).label,
+            "required": role in (policy.second_factor_required or []),
+            "without": without.get(role, 0),
+        }
+        for role in SECOND_FACTOR_ROLES
+    ]
 
 
 def _auditors():

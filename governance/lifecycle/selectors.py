@@ -28,6 +28,31 @@ def version_signatures(version) -> list[tuple[Signature, tuple[bool, str]]]:
     return [(s, verify(s, version)) for s in signatures.select_related("policy")]
 
 
+def suspension_of(version) -> dict | None:
+    """The suspension a resume decides on, as its signature pins it and its form shows it: the step that suspended
+    the version (when, by whom, from which status, why; the incident policy's cause and its signature when Vigil
+    suspended it), and the model's revalidation flag now. None when the version was never suspended."""
+    step = (
+        VersionTransition.objects.filter(version=version, action="suspend")
+        .select_related("actor", "signature")
+        .order_by("-at", "-id")
+        .first()
+    )
+    if step is None:
+        return None
+    return {
+        "transition": step.pk,
+        "at": step.at.isoformat(),
+        "by": step.actor.get_username(),
+        "by_name": step.actor.get_full_name() or step.actor.get_username(),
+        "from": step.from_status,
+        "reason": step.comment,
+        "by_policy": step.details.get("by_policy"),
+        "signature": step.signature.content_hash if step.signature_id else None,
+        "revalidation_flag": version.model.revalidation_flag,
+    }
+
+
 def pilot_of(version) -> PilotPlan | None:
     return PilotPlan.objects.filter(version=version).first()
 
@@ -133,7 +158,7 @@ ACTION_LABELS = {
     "start_pilot": "Pilot started",
     "promote": "Signed: approved for production",
     "suspend": "Suspended",
-    "resume": "Resumed",
+    "resume": "Signed: resumed",
     "rollback": "Rolled back",
     "retire": "Retired",
     "superseded": "Superseded in production",

@@ -76,6 +76,8 @@ def lifecycle_panel(request, version) -> dict:
             a.signoff_form = signoff_form(version, typed, cited_id=cited, auto_id=auto_id, action=a.action)
         if a.action == workflow.Action.START_PILOT:
             a.pilot_form = PilotForm(typed, auto_id=auto_id) if typed else PilotForm(auto_id=auto_id)
+        if a.action == workflow.Action.RESUME:
+            a.suspension = selectors.suspension_of(version)  # what the resume signature answers (and pins)
         if typed is not None:
             forms = [a.transition_form, getattr(a, "signoff_form", None), getattr(a, "pilot_form", None)]
             a.problems = retry["problems"] + _place_errors(retry.get("fields", {}), forms)

@@ -23,16 +23,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.core import access, events, signatures
-from governance.core.audit import audit_record
+from governance.core.audit import audit_record, audit_type
 from governance.core.exceptions import Conflict
-from governance.core.models import GovernancePolicy, Signature
+from governance.core.models import AuditEvent, GovernancePolicy, Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
 from governance.core.roles import Role, user_roles
 from governance.core.system import system_user
 from governance.lifecycle.inputs import ELEMENTS, PilotSerializer, SignOffSerializer, clean
 from governance.lifecycle.models import PilotPlan, VersionTransition
-from governance.lifecycle.selectors import approval_summary
+from governance.lifecycle.revalidation import REQUIRED
+from governance.lifecycle.selectors import approval_summary, suspension_of
 from models_registry.choices import Classification, DataUsage
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import DataSource, Model, ModelVersion
@@ -55,7 +56,7 @@ class Action(models.TextChoices):
     START_PILOT = "start_pilot", "Start pilot"
     PROMOTE = "promote", "Sign: approve for production"
     SUSPEND = "suspend", "Suspend (kill switch)"
-    RESUME = "resume", "Resume"
+    RESUME = "resume", "Sign: resume"
     ROLLBACK = "rollback", "Roll back to the previous version"
     RETIRE = "retire", "Retire"
 
@@ -316,6 +317,26 @@ def not_approved_twice_by_one_person(step: Step) -> list[str]:
     return []
 
 
+def not_awaiting_revalidation(step: Step) -> list[str]:
+    """A model flagged "revalidation required" (by the incident policy, compliance or its validator) stays stopped:
+    none of its versions resumes until a validation is signed, which clears the flag."""
+    if step.model.revalidation_flag != REQUIRED:
+        return []
+    why = (
+        AuditEvent.objects.filter(
+            object_type=audit_type(step.model), object_id=str(step.model.pk), action="model.revalidation_required"
+        )
+        .order_by("-id")
+        .values_list("timestamp", "reason")
+        .first()
+    )
+    since = f" since {why[0]:%Y-%m-%d %H:%M} UTC ({why[1]})" if why else ""
+    return [
+        f"{step.model.key} is flagged “revalidation required”{since}: no version of it resumes until a "
+        "validation is signed (a new version validated by its validator clears the flag)."
+    ]
+
+
 def pilot_on_record(step: Step) -> list[str]:
     return [] if PilotPlan.objects.filter(version=step.version).exists() else ["The version has no pilot on record."]
 
@@ -492,7 +513,9 @@ RULES: dict[str, Rule] = {
             (S.SUSPENDED,),
             None,
             Actor.COMPLIANCE,
+            M.RESUMED,
             needs_comment=True,
+            checks=(not_awaiting_revalidation,),
             effects=(resume_where_suspended,),
         ),
         Rule(
@@ -562,6 +585,15 @@ def register_check(action: str, check: Callable[[Step], list[str]]) -> None:
     checks = _added_checks.setdefault(action, [])
     if check not in checks:
         checks.append(check)
+
+
+# Apps above the lifecycle add facts of their own to what an action's signature pins (the incidents app: the model's
+# incidents a resume rests on), each `pin(step) -> JSON-able` under its key; they register in AppConfig.ready().
+_added_pins: dict[str, dict[str, Callable[[Step], object]]] = {}
+
+
+def register_pin(action: str, key: str, pin: Callable[[Step], object]) -> None:
+    _added_pins.setdefault(action, {})[key] = pin
 
 
 def _reasons(step: Step) -> list[str]:
@@ -654,8 +686,18 @@ def _typed_signoff(signoff: dict, tier: int) -> dict:
     }
 
 
+def resume_on_release(user, version, *, comment: str, release_signature: Signature) -> ModelVersion:
+    """Resume a version a kill-switch stop suspended, as part of the stop's release: the release's signature (its
+    signer re-authenticated, its content recorded) is the decision for every version it resumes, so none is asked
+    again. Every check of resume still applies (409 with the reasons: the release leaves that version suspended
+    and names why)."""
+    if release_signature.meaning != M.KILL_SWITCH_RELEASED:
+        raise ValueError("Only a kill-switch release's signature resumes the versions its stop suspended.")
+    return _transition(user, version, RULES[Action.RESUME], comment, None, None, signed_by=release_signature)
+
+
 @transaction.atomic
-def _transition(user, version, rule: Rule, comment, signoff, pilot) -> ModelVersion:
+def _transition(user, version, rule: Rule, comment, signoff, pilot, signed_by=None) -> ModelVersion:
     # The row locks make concurrent transitions take turns: the second sees the first's result (409).
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     model = Model.objects.select_for_update().get(pk=version.model_id)
@@ -688,7 +730,9 @@ def _transition(user, version, rule: Rule, comment, signoff, pilot) -> ModelVers
     reasons = _reasons(step)
     if reasons:
         raise Conflict(reasons)
-    if rule.signing:
+    if rule.signing and signed_by is not None:
+        step.signature = signed_by
+    elif rule.signing:
         payload = version_payload(version, evidence=step.evidence, data_links=step.data_links)
         payload["meaning"] = rule.signing
         if step.signoff is not None:
@@ -699,6 +743,10 @@ def _transition(user, version, rule: Rule, comment, signoff, pilot) -> ModelVers
             payload["pilot"] = pilot_record(step)
         if rule.action == Action.APPROVE_DEPLOYMENT:
             payload["approval_summary"] = approval_summary(version, step.policy)  # what the approver saw
+        if rule.action == Action.RESUME:
+            payload["suspension"] = suspension_of(version)  # the decision answers this suspension
+        for key, pin in _added_pins.get(rule.action, {}).items():
+            payload[key] = pin(step)
         step.signature = signatures.sign(user, rule.signing, version, payload, step.policy, comment)
     for effect in rule.effects:
         effect(step)

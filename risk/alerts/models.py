@@ -27,6 +27,7 @@ class Kind(models.TextChoices):
     KILL_SWITCH_RELEASE_REQUESTED = "kill_switch_release_requested", "Kill-switch release requested"
     KILL_SWITCH_RELEASED = "kill_switch_released", "Kill switch released"
     KILL_SWITCH_TESTED = "kill_switch_tested", "Kill-switch test"
+    SIGNING_LOCKED = "signing_locked", "Signing locked after wrong passwords"
 
 
 class Severity(models.TextChoices):

@@ -12,9 +12,11 @@ from governance.core.roles import Role
 from models_registry.models import Model
 from risk.alerts.models import Alert, AlertMute, Kind, Severity, WebhookEndpoint
 
-# Nobody may mute these: a stop, or the release of one, concerns everyone it reaches.
+# Nobody may mute these: a stop, or the release of one, concerns everyone it reaches; a signing lock may be
+# someone guessing a password.
 NEVER_MUTED = frozenset(
     {
+        Kind.SIGNING_LOCKED,
         Kind.MODEL_SUSPENDED,
         Kind.MODEL_ROLLED_BACK,
         Kind.KILL_SWITCH_ENGAGED,
@@ -38,7 +40,7 @@ def audience(alert: Alert) -> set[str]:
         return {TEAM, VALIDATOR, COMPLIANCE} | ({DESK} if grave else set())
     if kind == Kind.INCIDENT_CLOSED:
         return {TEAM, VALIDATOR, COMPLIANCE}
-    if kind == Kind.KILL_SWITCH_TESTED:
+    if kind in (Kind.KILL_SWITCH_TESTED, Kind.SIGNING_LOCKED):
         return {COMPLIANCE}
     return {TEAM, VALIDATOR, DESK, COMPLIANCE}  # breach, suspension, rollback, kill switch
 

@@ -309,8 +309,9 @@ def no_stop_stands(step) -> list[str]:
 def _resume_what_it_suspended(actor, engagement, reason) -> tuple[list[str], list[str]]:
     """Resume each version a stop suspended once no stop covers it any more: this stop's own, and those an earlier
     release left suspended because this stop still covered them (stops released in either order end with the
-    versions back). A version that moved since (another suspension, a rollback, a retirement) stays as it is;
-    each left is named in the audit record with why."""
+    versions back). A version that moved since (another suspension, a rollback, a retirement), or that its resume's
+    own checks hold back (its model awaits revalidation, an incident that suspends it is open), stays as it is; each
+    left is named in the audit record with why. The release's signature is the decision for those it resumes."""
     resumed, left = [], []
     comment = f"Kill switch {engagement.scope_label} released: {reason}"
     in_scope = models_in_scope(engagement.scope, engagement.model, engagement.desk)
@@ -334,7 +335,11 @@ def _resume_what_it_suspended(actor, engagement, reason) -> tuple[list[str], lis
         if others.exists():
             left.append(f"{name} (still stopped {others.first().scope_label})")
             continue
-        workflow.version_transition(actor, version, workflow.Action.RESUME, comment=comment)
+        try:
+            workflow.resume_on_release(actor, version, comment=comment, release_signature=engagement.release_signature)
+        except Conflict as refused:  # e.g. "revalidation required", an open incident: it waits for its own decision
+            left.append(f"{name} (stays suspended: {' '.join(refused.reasons)})")
+            continue
         row.resumed = True
         row.save(update_fields=["resumed"])
         resumed.append(name)

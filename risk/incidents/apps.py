@@ -17,6 +17,7 @@ class IncidentsConfig(AppConfig):
         signed_content.register()
         events.subscribe("monitoring.alert", handlers.open_on_breach)
         workflow.register_check(workflow.Action.RESUME, services.no_open_incident_that_suspended)
+        workflow.register_pin(workflow.Action.RESUME, "incidents", services.incidents_behind_a_resume)
         panels.register(
             panels.Panel(panels.MODEL_PAGE, "incidents", 4, "incidents/panels/incidents.html", views.model_panel)
         )

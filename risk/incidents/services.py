@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from governance.core import access, signatures
@@ -501,6 +502,28 @@ def open_critical(model) -> list[Incident]:
             "opened_at"
         )
     )
+
+
+def incidents_behind_a_resume(step) -> list[dict]:
+    """What a resume's signature pins of the model's incidents: those still open and those closed since the
+    version was suspended (reference, severity, status, when closed, the closure's signature)."""
+    last = step.version.transitions.filter(action=workflow.Action.SUSPEND).order_by("-at", "-id").first()
+    since = Q(closed_at__gte=last.at) if last is not None else Q(pk__in=[])
+    rows = (
+        Incident.objects.filter(Q(status__in=OPEN_STATUSES) | since, model=step.model)
+        .select_related("closure_signature")
+        .order_by("opened_at", "pk")
+    )
+    return [
+        {
+            "reference": i.reference,
+            "severity": i.severity,
+            "status": i.status,
+            "closed_at": i.closed_at.isoformat() if i.closed_at else None,
+            "closure_signature": i.closure_signature.content_hash if i.closure_signature_id else None,
+        }
+        for i in rows
+    ]
 
 
 def no_open_incident_that_suspended(step) -> list[str]:

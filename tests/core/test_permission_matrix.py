@@ -162,6 +162,7 @@ PAGE_READS = [
     ("signing-key", "/exports/signing-key/", everyone),
     ("auditor-access", "/auditor-access/", webhook_readers),
     ("api-tokens", "/account/tokens/", everyone),  # each person's own tokens
+    ("two-factor", "/account/two-factor/", everyone),  # each person's own authenticator
 ]
 
 # Cells where the application itself is wrong, {(family, row, persona): reason}: strict xfails until fixed.

@@ -300,8 +300,8 @@ def test_it_suspends_and_resumes(world):
         workflow.version_transition(world.owner, version, "suspend")  # a reason is required
     version = workflow.version_transition(world.owner, version, "suspend", comment="Kill switch test.")
     with pytest.raises(PermissionDenied):
-        workflow.version_transition(world.owner, version, "resume", comment="Please")
-    version = workflow.version_transition(world.compliance, version, "resume", comment="Cleared.")
+        workflow.version_transition(world.owner, version, "resume", comment="Please", password=PASSWORD)
+    version = workflow.version_transition(world.compliance, version, "resume", comment="Cleared.", password=PASSWORD)
     assert version.status == "production"
 
 

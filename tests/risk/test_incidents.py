@@ -396,7 +396,7 @@ def test_a_version_the_policy_suspended_is_not_resumed_while_its_incident_is_ope
     publish_response(world, suspend=["high"])
     incident_id = report(api, world.trader, severity="high").json()["id"]
     assert ModelVersion.objects.get(pk=world.mine_v1.pk).status == "suspended"
-    resume = {"action": "resume", "comment": "Looks fine now."}
+    resume = {"action": "resume", "comment": "Looks fine now.", "password": PASSWORD}
     url = "/api/v1/models/mine/versions/1.0/transitions/"
     refused = api.as_user(world.compliance).post(url, resume, format="json")
     assert refused.status_code == 409 and "close it before resuming" in str(refused.json()["reasons"])

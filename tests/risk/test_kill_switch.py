@@ -231,7 +231,9 @@ def test_the_page_is_read_only_to_auditors_and_absent_for_everyone_else(world, b
 def test_a_version_a_stop_covers_is_not_resumed_around_it(world, api):
     engagement_id = engage(api, world.compliance, scope="model", model="mine").json()["id"]
     response = api.as_user(world.compliance).post(
-        "/api/v1/models/mine/versions/1.0/transitions/", {"action": "resume", "comment": "Looks fine."}, format="json"
+        "/api/v1/models/mine/versions/1.0/transitions/",
+        {"action": "resume", "comment": "Looks fine.", "password": PASSWORD},
+        format="json",
     )
     assert response.status_code == 409 and "kill switch is engaged" in str(response.json()["reasons"])
     assert status_of(world.mine_v1) == "suspended"

@@ -2,18 +2,22 @@
 
 - django ValidationError from a service -> 400 with {field: [messages]} (never a 500);
 - governance.exceptions.Conflict -> 409 with {"detail", "reasons"};
+- governance.exceptions.SigningLocked -> 429 with {"password": [why, until when]} and Retry-After (seconds);
 - PermissionDenied -> 403, Http404 -> 404 (DRF's own handling);
 - a body over DATA_UPLOAD_MAX_MEMORY_SIZE -> 413 with a JSON reason (Django alone answers an HTML 400).
 """
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from governance.core.exceptions import Conflict
+from governance.core.exceptions import Conflict, SigningLocked
 
 
 def validation_error_body(error: DjangoValidationError) -> dict:
@@ -23,6 +27,11 @@ def validation_error_body(error: DjangoValidationError) -> dict:
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, SigningLocked):
+        wait = max(1, math.ceil((exc.until - timezone.now()).total_seconds()))
+        response = Response(validation_error_body(exc), status=status.HTTP_429_TOO_MANY_REQUESTS)
+        response["Retry-After"] = str(wait)
+        return response
     if isinstance(exc, DjangoValidationError):
         return Response(validation_error_body(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, RequestDataTooBig):

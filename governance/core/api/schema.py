@@ -39,6 +39,10 @@ def add_error_responses(result, generator, request, public):
                 responses.setdefault(
                     "409", {"description": "Conflicts with the current state", "content": _ref("ConflictBody")}
                 )
+                # A signature's password or code, wrong too often: signing locked for a while (Retry-After).
+                responses.setdefault(
+                    "429", {"description": "Signing locked after wrong answers", "content": _ref("ValidationErrorBody")}
+                )
             responses.setdefault("405", {"description": "Method not allowed", "content": _ref("ErrorDetail")})
             responses.setdefault("406", {"description": "Not acceptable", "content": _ref("ErrorDetail")})
             responses.setdefault("415", {"description": "Unsupported media type", "content": _ref("ErrorDetail")})
