@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.factories import DeskFactory, UserFactory, make_data_source, make_model, make_version
+from tests.snapshots import snapshot
 
 
 @dataclass
@@ -85,5 +86,6 @@ def build_world() -> World:
 
 
 @pytest.fixture
-def world(db) -> World:
-    return build_world()
+def world(db, request) -> World:
+    """The firm above: built by the first test that asks, its rows restored for every later one."""
+    return snapshot("world", build_world, request)

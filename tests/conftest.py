@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -43,3 +45,56 @@ def _empty_cache():
 
     cache.clear()
     yield
+
+
+# --- The slow-test guard ------------------------------------------------------------------------------
+# The suite stays fast only if a slow test is a decision: any test whose own run (setup + call) takes over
+# SLOW_SECONDS without @pytest.mark.slow(reason=...) is named at the end of the run. It names, it does not
+# fail: a loaded machine must not turn timing into a red build (VIGIL_SLOW_GUARD=fail makes it fail, for a
+# developer tightening the suite on a quiet machine). A snapshot's first build (tests/snapshots.py) is excused.
+
+SLOW_SECONDS = 1.0
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    marker = item.get_closest_marker("slow")
+    if marker is not None and not marker.kwargs.get("reason"):
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.slow needs reason='why it is slow'")
+    # Browser and schema tests are slow by kind: their markers say so.
+    report.marked_slow = any(item.get_closest_marker(m) for m in ("slow", "e2e", "schema"))
+    report.built_snapshot = getattr(item, "built_snapshot", False)
+    return report
+
+
+_durations: dict[str, float] = {}
+_excused: set[str] = set()
+
+
+def pytest_runtest_logreport(report):
+    if report.when in ("setup", "call") and not getattr(report, "marked_slow", True):
+        _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+        if getattr(report, "built_snapshot", False):
+            _excused.add(report.nodeid)
+
+
+def _slow_tests() -> list[tuple[float, str]]:
+    return sorted(((d, n) for n, d in _durations.items() if d > SLOW_SECONDS and n not in _excused), reverse=True)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    slow = _slow_tests()
+    if not slow:
+        return
+    terminalreporter.section(f"tests over {SLOW_SECONDS:.0f} s not marked slow ({len(slow)})")
+    for duration, nodeid in slow:
+        terminalreporter.write_line(f"{duration:6.2f}s {nodeid}")
+    if os.environ.get("VIGIL_SLOW_GUARD") == "fail":
+        terminalreporter.write_line("VIGIL_SLOW_GUARD=fail: mark them slow with a reason, or make them faster")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("VIGIL_SLOW_GUARD") == "fail" and exitstatus == 0 and _slow_tests():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -24,6 +24,7 @@ from risk.validation.models import Finding, ValidationRun
 from tests.core.personas import EXTRA_PERSONAS, WORLD_PERSONAS, build_personas
 from tests.factories import PASSWORD, UserFactory
 from tests.governance.lifecycle_helpers import attach, new_draft, signoff_for, to_validated
+from tests.snapshots import snapshot
 
 # --- The rule table -----------------------------------------------------------------------------------
 
@@ -228,8 +229,9 @@ class Scene:
 
 
 @pytest.fixture
-def scene(world):
-    return Scene(world)
+def scene(world, request):
+    """Built once per session, restored for each cell (tests/snapshots.py)."""
+    return snapshot("permission-matrix-scene", lambda: Scene(world), request)
 
 
 # --- Reads: status of every endpoint and page for every persona ----------------------------------------

@@ -5,12 +5,17 @@ from models_registry.models import VersionDataSource
 from risk.incidents import services as incidents
 from tests.factories import PASSWORD
 from tests.governance.lifecycle_helpers import graded_in_validation, signoff_for
+from tests.snapshots import snapshot
 
 
 @pytest.fixture
-def signed_version(world):
+def signed_version(world, request):
     """mine 5.0 validated with conditions on a cited run, approved for deployment, a closed high incident on it,
-    and a restricted data source among its inference data."""
+    and a restricted data source among its inference data. Built once per session (tests/snapshots.py)."""
+    return snapshot("mine-5.0-signed", lambda: _sign_a_version(world), request)
+
+
+def _sign_a_version(world):
     version, run, report = graded_in_validation(world)
     VersionDataSource.objects.create(version=version, data_source=world.restricted_source, usage="inference")
     VersionDataSource.objects.create(version=version, data_source=world.public_source, usage="training")
