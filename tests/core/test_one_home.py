@@ -45,3 +45,13 @@ def test_imports_between_vigils_packages_sit_at_the_top_of_the_module_or_say_why
                 if module.split(".")[0] in PACKAGES and not _explained(lines, inner.lineno):
                     unexplained.append(f"{path.relative_to(ROOT)}:{inner.lineno}: {lines[inner.lineno - 1].strip()}")
     assert not sorted(set(unexplained)), "\n".join(sorted(set(unexplained)))
+
+
+def test_every_monitoring_measure_has_its_reader_and_every_reader_its_measure():
+    """The measures a monitor may watch (measures.MEASURES: labels, units, directions) and the evaluation's
+    dispatch table (evaluation.READERS) name the same codes: a measure added to one and not the other would be
+    offered on the page and fail every cycle, or be evaluated and never offered."""
+    from risk.monitoring.evaluation import READERS  # SciPy: imported by the test, never by a web process
+    from risk.monitoring.measures import MEASURES
+
+    assert set(MEASURES) == set(READERS), set(MEASURES) ^ set(READERS)
