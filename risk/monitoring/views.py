@@ -3,6 +3,7 @@ the firm-wide overview, the schedules, and the queue's list of monitors in warn 
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -110,6 +111,9 @@ def queue_panel(request, _obj) -> dict | None:
     return {"alerting": rows} if rows else None
 
 
+RESULTS_PER_PAGE = 200
+
+
 def monitor_detail(request, pk):
     monitor = selectors.monitor_get_for_user(request.user, pk)
     can_change = monitors.can_change(request.user, monitor)
@@ -127,8 +131,11 @@ def monitor_detail(request, pk):
                 messages.success(request, "Monitor changed: the new settings apply from its next evaluation.")
                 return redirect("monitoring:monitor-detail", pk=monitor.pk)
         messages.error(request, "Monitor not changed: see the fields below.")
-    results = list(monitor.results.order_by("-slot")[:200])
-    monitor.latest = results[0] if results else None
+    # Newest first, RESULTS_PER_PAGE at a time: the page says how many it shows of how many and links to the rest.
+    results_page = Paginator(monitor.results.order_by("-slot"), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    results = list(results_page)
+    on_first_page = results_page.number == 1
+    monitor.latest = (results[0] if results else None) if on_first_page else monitor.results.order_by("-slot").first()
     _decorate(monitor)
     if can_change and form is None:
         initial = {k: getattr(monitor, k) for k in ("warn", "breach", "window", "min_rows", "schedule")}
@@ -148,6 +155,7 @@ def monitor_detail(request, pk):
             "monitor": monitor,
             "model": monitor.version.model,
             "results": results,
+            "results_page": results_page,
             "chart": charts.history_div(monitor, list(reversed(results)), height=320),
             "form": form if can_change else None,
             "timeline": object_timeline(request.user, monitor),
