@@ -60,3 +60,19 @@ def test_compliance_is_still_sent_to_the_kill_switch_page(world, browser_client)
     page = browser_client.as_user(world.compliance).get(f"/alerts/{alert.pk}/").content.decode()
     assert _links(page, "alert-title") == [alert.url]
     assert get_user_model().objects.get(username="trader") in alert.recipients.all()
+
+
+@pytest.mark.django_db
+def test_the_models_recent_alerts_give_their_time_zone(world, browser_client):
+    killswitch.kill_switch_engage(
+        world.compliance,
+        scope="model",
+        model=world.mine,
+        reason="Exchange outage on the equities venue.",
+        password=PASSWORD,
+    )
+    deliver()
+    alert = Alert.objects.get(kind="kill_switch_engaged")
+    page = browser_client.as_user(world.owner).get("/models/mine/").content.decode()
+    panel = page[page.index('data-testid="model-alerts"') :]
+    assert f"{alert.occurred_at:%Y-%m-%d %H:%M} UTC</a>" in panel
