@@ -15,6 +15,7 @@ from governance.core.selectors import object_timeline
 from governance.core.templatetags.display import money
 from risk.metrics import change
 from risk.monitoring import charts, monitors, selectors
+from risk.monitoring.access import can_push
 from risk.monitoring.forms import MonitorChangeForm, ScheduleChangeForm
 from risk.monitoring.measures import MEASURES, RULES, format_value, label, rule_summary
 from risk.monitoring.models import Monitor, MonitorCycle, MonitorResult
@@ -96,7 +97,7 @@ def monitoring_panel(request, model) -> dict | None:
     worst_first = sorted(rows, key=lambda m: -selectors.SEVERITY[m.latest.outcome if m.latest else None])
     for monitor in worst_first:
         versions.setdefault(monitor.version, []).append(monitor)
-    return {"monitor_versions": versions.items(), "worst": _worst(rows)}
+    return {"monitor_versions": versions.items(), "worst": _worst(rows), "can_backfill": can_push(request.user, model)}
 
 
 def _worst(rows):
