@@ -1,10 +1,12 @@
 """Reads for alert pages and endpoints, always through the access registry."""
 
 from django.db.models import Count, Q
+from django.urls import reverse
 
 from governance.core import access
 from governance.core.models import Notification
 from risk.alerts.models import Alert, Kind, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from risk.gate.access import reads_kill_switch
 
 D = WebhookDelivery.Status
 
@@ -12,6 +14,22 @@ D = WebhookDelivery.Status
 def unread_count(user) -> int:
     """Alerts told to `user` in Vigil that they have not read yet (the badge beside Alerts)."""
     return Notification.objects.filter(user=user, read_at__isnull=True, kind__in=Kind.values).count()
+
+
+KILL_SWITCH_PAGES = frozenset(
+    {Kind.KILL_SWITCH_ENGAGED, Kind.KILL_SWITCH_RELEASE_REQUESTED, Kind.KILL_SWITCH_RELEASED, Kind.KILL_SWITCH_TESTED}
+)
+
+
+def cause_url(alert: Alert, user) -> str:
+    """The link to an alert's cause that `user` may open. A kill switch's pages are compliance's and the
+    auditors' (risk.gate.access): the model's people and its desk are sent to the model it stopped, or, for a
+    desk's or the firm's stop, to the alert's own page, which says what happened."""
+    if alert.kind in KILL_SWITCH_PAGES and not reads_kill_switch(user):
+        if alert.model_id:
+            return reverse("models_registry:model-detail", kwargs={"key": alert.model.key})
+        return reverse("alerts:detail", kwargs={"pk": alert.pk})
+    return alert.url
 
 
 def alert_list(user):

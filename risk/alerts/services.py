@@ -25,7 +25,7 @@ from governance.core.models import Desk, Notification
 from governance.core.notifications import EMAIL_EVENT
 from governance.core.roles import Role, has_role
 from governance.lifecycle.models import VersionTransition
-from risk.alerts import routing, webhooks
+from risk.alerts import routing, selectors, webhooks
 from risk.alerts.models import Alert, AlertMute, Kind, Severity, WebhookDelivery, WebhookEndpoint
 from risk.gate.models import KillSwitchSuspension
 from risk.incidents.services import SEVERITY_BY_TIER
@@ -174,16 +174,17 @@ def deliver(alert: Alert) -> None:
         Notification(user_id=pk, kind=alert.kind, message=alert.title, url=page, dedupe_key=f"alert:{alert.pk}")
         for pk in ids
     )
-    for address in get_user_model().objects.filter(pk__in=ids).exclude(email="").values_list("email", flat=True):
-        events.emit(EMAIL_EVENT, _email(alert, address))
+    for user in get_user_model().objects.filter(pk__in=ids).exclude(email=""):
+        events.emit(EMAIL_EVENT, _email(alert, user.email, selectors.cause_url(alert, user)))
     now = timezone.now()
     for endpoint in routing.endpoints(alert):
         delivery = WebhookDelivery.objects.create(alert=alert, endpoint=endpoint, next_attempt_at=now)
         transaction.on_commit(lambda pk=delivery.pk: webhooks.schedule(pk))
 
 
-def _email(alert: Alert, address: str) -> dict:
-    link = webhooks._absolute(alert.url)
+def _email(alert: Alert, address: str, url: str) -> dict:
+    """`url`: the alert's cause as this recipient may open it (selectors.cause_url)."""
+    link = webhooks._absolute(url)
     lines = [alert.title, "", alert.message, "", f"Severity: {alert.get_severity_display()}", link]
     return {
         "to": address,

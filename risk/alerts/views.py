@@ -34,6 +34,8 @@ def alert_list(request):
     filterset = AlertFilterSet(request.GET, queryset=base)
     alerts = filterset.qs if filterset.is_valid() else base.none()
     page = Paginator(alerts, PAGE).get_page(request.GET.get("page"))
+    for alert in page.object_list:
+        alert.link = selectors.cause_url(alert, request.user)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -58,11 +60,13 @@ def alert_detail(request, pk):
         read_at=timezone.now()
     )  # read here: the badge counts what is left
     recipients = list(alert.recipients.order_by("last_name", "username"))
+    link = selectors.cause_url(alert, request.user)
     return render(
         request,
         "alerts/detail.html",
         {
             "alert": alert,
+            "link": "" if link == request.path else link,
             "recipients": recipients,
             "deliveries": selectors.deliveries_of(alert) if reads_webhooks(request.user) else None,
         },

@@ -11,13 +11,24 @@ from risk.monitoring.measures import MEASURES
 COLOURS = {"ok": "#2e7d32", "warn": "#ef6c00", "breach": "#c62828", "insufficient": "#9e9e9e"}
 BAND = {"warn": "rgba(239,108,0,0.12)", "breach": "rgba(198,40,40,0.14)"}
 PERCENT_UNITS = {"share", "percentile"}
+SINGLE_POINT_SPAN = dt.timedelta(days=1)
 TICKS_SHOWN = 60  # the chart opens on the last 60 ticks of the schedule; zooming out shows the rest
 
 
 def history_div(monitor, results, *, height: int = 220, div_id: str | None = None) -> str:
+    """The chart's div, or "" when no result has a value: an empty axis says nothing, the page says why instead."""
+    figure = history_figure(monitor, results, height=height)
+    if figure is None:
+        return ""
+    return chart_html(figure, div_id or f"monitor-{monitor.pk}", config={"displaylogo": False, "responsive": True})
+
+
+def history_figure(monitor, results, *, height: int = 220) -> go.Figure | None:
     unit = MEASURES[monitor.measure].unit
     percent = unit in PERCENT_UNITS
     judged = [r for r in results if r.value is not None]
+    if not judged:
+        return None
     figure = go.Figure()
     figure.add_trace(
         go.Scatter(
@@ -55,10 +66,10 @@ def history_div(monitor, results, *, height: int = 220, div_id: str | None = Non
         margin={"l": 50, "r": 10, "t": 10, "b": 30},
         showlegend=False,
         plot_bgcolor="white",
-        xaxis={"gridcolor": "#eee", "range": _time_range(monitor, judged)},
+        xaxis={"type": "date", "gridcolor": "#eee", "range": _time_range(monitor, judged)},
         yaxis={"range": [low, high], "gridcolor": "#eee", "tickformat": ".0%" if percent else None},
     )
-    return chart_html(figure, div_id or f"monitor-{monitor.pk}", config={"displaylogo": False, "responsive": True})
+    return figure
 
 
 def _value_range(monitor, judged, *, bounded: bool) -> tuple[float, float]:
@@ -74,8 +85,11 @@ def _value_range(monitor, judged, *, bounded: bool) -> tuple[float, float]:
 def _time_range(monitor, judged):
     """The chart opens on the results of the monitor's current schedule (at most its last TICKS_SHOWN ticks),
     so a minute-by-minute history is not squashed against hours of older results; zooming out shows the rest.
-    None lets plotly fit everything."""
-    if len(judged) < 2 or not monitor.schedule.interval_id:
+    None lets plotly fit everything. A single result is shown in the day around it: plotly would otherwise zoom
+    onto it down to the millisecond."""
+    if len(judged) == 1:
+        return [judged[0].slot - SINGLE_POINT_SPAN / 2, judged[0].slot + SINGLE_POINT_SPAN / 2]
+    if not monitor.schedule.interval_id:
         return None
     interval = monitor.schedule.interval
     seconds = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}.get(interval.period, 3600) * interval.every

@@ -3,6 +3,7 @@ the firm-wide overview, the schedules, and the queue's list of monitors in warn 
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +15,7 @@ from governance.core.selectors import object_timeline
 from governance.core.templatetags.display import money
 from risk.metrics import change
 from risk.monitoring import charts, monitors, selectors
+from risk.monitoring.access import can_push
 from risk.monitoring.forms import MonitorChangeForm, ScheduleChangeForm
 from risk.monitoring.measures import MEASURES, RULES, format_value, label, rule_summary
 from risk.monitoring.models import Monitor, MonitorCycle, MonitorResult
@@ -95,7 +97,7 @@ def monitoring_panel(request, model) -> dict | None:
     worst_first = sorted(rows, key=lambda m: -selectors.SEVERITY[m.latest.outcome if m.latest else None])
     for monitor in worst_first:
         versions.setdefault(monitor.version, []).append(monitor)
-    return {"monitor_versions": versions.items(), "worst": _worst(rows)}
+    return {"monitor_versions": versions.items(), "worst": _worst(rows), "can_backfill": can_push(request.user, model)}
 
 
 def _worst(rows):
@@ -108,6 +110,9 @@ def queue_panel(request, _obj) -> dict | None:
     for monitor in rows:
         _decorate(monitor)
     return {"alerting": rows} if rows else None
+
+
+RESULTS_PER_PAGE = 200
 
 
 def monitor_detail(request, pk):
@@ -127,8 +132,11 @@ def monitor_detail(request, pk):
                 messages.success(request, "Monitor changed: the new settings apply from its next evaluation.")
                 return redirect("monitoring:monitor-detail", pk=monitor.pk)
         messages.error(request, "Monitor not changed: see the fields below.")
-    results = list(monitor.results.order_by("-slot")[:200])
-    monitor.latest = results[0] if results else None
+    # Newest first, RESULTS_PER_PAGE at a time: the page says how many it shows of how many and links to the rest.
+    results_page = Paginator(monitor.results.order_by("-slot"), RESULTS_PER_PAGE).get_page(request.GET.get("page"))
+    results = list(results_page)
+    on_first_page = results_page.number == 1
+    monitor.latest = (results[0] if results else None) if on_first_page else monitor.results.order_by("-slot").first()
     _decorate(monitor)
     if can_change and form is None:
         initial = {k: getattr(monitor, k) for k in ("warn", "breach", "window", "min_rows", "schedule")}
@@ -148,6 +156,7 @@ def monitor_detail(request, pk):
             "monitor": monitor,
             "model": monitor.version.model,
             "results": results,
+            "results_page": results_page,
             "chart": charts.history_div(monitor, list(reversed(results)), height=320),
             "form": form if can_change else None,
             "timeline": object_timeline(request.user, monitor),

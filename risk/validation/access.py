@@ -21,6 +21,40 @@ def is_validator_of(user, version_or_model) -> bool:
     return access.is_active(user) and model.validator_id == user.pk and Role.VALIDATOR in user_roles(user)
 
 
+def may_record_remediation(user, finding) -> bool:
+    """The finding's owner records what is being done about it."""
+    return access.is_active(user) and user.pk == finding.owner_id
+
+
+def may_close_finding(user, finding) -> bool:
+    """Closure is verified by the model's validator, never by the person who fixed it (VAL-07)."""
+    return is_validator_of(user, finding.version) and user.pk != finding.owner_id
+
+
+def may_accept_risk(user, finding) -> bool:
+    """Compliance accepts a finding's risk, unless they develop or own the model."""
+    model = finding.version.model
+    return (
+        Role.COMPLIANCE in user_roles(user)
+        and user.pk != model.owner_id
+        and not model.developers.filter(pk=user.pk).exists()
+    )
+
+
+def finding_actions(user, finding) -> list[str]:
+    """What `user` may do to this finding now: the finding page offers these and nothing else."""
+    if not finding.is_active:
+        return []
+    allowed = []
+    if finding.status == Finding.Status.OPEN and may_record_remediation(user, finding):
+        allowed.append("start_remediation")
+    if may_close_finding(user, finding):
+        allowed.append("close")
+    if may_accept_risk(user, finding):
+        allowed.append("accept_risk")
+    return allowed
+
+
 def _sees_validation_work(user) -> bool:
     roles = user_roles(user)
     return user.is_superuser or not (roles and roles <= {Role.TRADER})

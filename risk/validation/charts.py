@@ -17,6 +17,7 @@ TITLES = {
     "confusion": "Confusion matrix",
     "psi": "Population stability index by feature",
 }
+PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
 ORDER = ["equity", "roc", "calibration", "confusion", "psi"]
 
 
@@ -33,8 +34,9 @@ def plotly_divs(charts: dict) -> list[dict]:
     out = []
     for name in chart_names(charts):
         figure = _PLOTLY[name](charts[name])
-        figure.update_layout(title=TITLES[name], height=360, margin={"l": 50, "r": 20, "t": 50, "b": 40})
-        html = chart_html(figure, f"chart-{name}")
+        # No fixed width: the chart takes its card's width (static/js/charts.js keeps it so as the card changes).
+        figure.update_layout(title=TITLES[name], height=360, autosize=True, margin={"l": 50, "r": 20, "t": 50, "b": 40})
+        html = chart_html(figure, f"chart-{name}", config=PLOTLY_CONFIG)
         out.append({"name": name, "title": TITLES[name], "html": html})
     return out
 

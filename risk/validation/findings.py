@@ -13,7 +13,7 @@ from governance.core.models import Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
 from governance.core.roles import Role, user_roles
-from risk.validation.access import is_validator_of
+from risk.validation.access import is_validator_of, may_record_remediation
 from risk.validation.models import Finding
 
 F = Finding.Status
@@ -82,7 +82,7 @@ def _locked(finding) -> Finding:
 @transaction.atomic
 def finding_start_remediation(actor, finding, note: str) -> Finding:
     finding = _locked(finding)
-    if actor.pk != finding.owner_id:
+    if not may_record_remediation(actor, finding):
         raise PermissionDenied("Only the finding's owner records remediation.")
     if finding.status != F.OPEN:
         raise Conflict(f"The finding is {finding.get_status_display().lower()}, not open.")

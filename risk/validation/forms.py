@@ -105,10 +105,18 @@ class FindingForm(forms.ModelForm):
         pass  # the service validates and reports by field
 
 
+FINDING_ACTIONS = [("start_remediation", "Record remediation"), ("close", "Close"), ("accept_risk", "Accept risk")]
+
+
 class FindingActionForm(forms.Form):
-    action = forms.ChoiceField(
-        choices=[("start_remediation", "Record remediation"), ("close", "Close"), ("accept_risk", "Accept risk")]
-    )
+    """The actions offered are those the person may take (access.finding_actions); the services check again."""
+
+    action = forms.ChoiceField(choices=FINDING_ACTIONS)
     comment = forms.CharField(max_length=10000, widget=forms.Textarea(attrs={"rows": 2}))
     password = forms.CharField(required=False, widget=forms.PasswordInput)
     otp_token = forms.CharField(required=False, max_length=12)
+
+    def __init__(self, *args, actions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if actions is not None:
+            self.fields["action"].choices = [(k, label) for k, label in FINDING_ACTIONS if k in actions]

@@ -295,45 +295,60 @@ def finding_list(request):
 
 def finding_detail(request, pk):
     finding = selectors.finding_get_for_user(request.user, pk)
+    actions = validation_access.finding_actions(request.user, finding)
+    form, status = FindingActionForm(actions=actions), 200
     if request.method == "POST":
-        form = FindingActionForm(request.POST)
+        form = FindingActionForm(request.POST, actions=actions)
         if form.is_valid():
-            data = form.cleaned_data
             try:
-                if data["action"] == "start_remediation":
-                    finding_services.finding_start_remediation(request.user, finding, data["comment"])
-                elif data["action"] == "close":
-                    finding_services.finding_close(request.user, finding, data["comment"])
-                else:
-                    finding_services.finding_accept_risk(
-                        request.user,
-                        finding,
-                        justification=data["comment"],
-                        password=data["password"],
-                        otp_token=data["otp_token"],
-                    )
-            except ValidationError as exc:
-                errors_to_messages(request, exc)
-            except Conflict as exc:
-                for reason in exc.reasons:
-                    messages.error(request, reason)
+                _finding_act(request.user, finding, form.cleaned_data)
+            except (ValidationError, PermissionDenied, Conflict) as exc:
+                # Refused: the page comes back with the reason beside the form and the comment as typed.
+                status = _finding_refusal(form, exc)
             else:
                 messages.success(request, "Finding updated.")
                 return redirect("validation:finding-detail", pk=finding.pk)
         else:
-            messages.error(request, "Give a comment for the action.")
-    timeline = object_timeline(request.user, finding)
+            status = 400
     return render(
         request,
         "governance/finding_detail.html",
         {
             "finding": finding,
-            "form": FindingActionForm(),
-            "timeline": timeline,
+            "form": form,
+            "actions": actions,
+            "timeline": object_timeline(request.user, finding),
             "today": timezone.now().date(),
             "version_url": reverse(
                 "models_registry:version-detail",
                 kwargs={"key": finding.version.model.key, "version": finding.version.version},
             ),
         },
+        status=status,
     )
+
+
+def _finding_act(user, finding, data) -> None:
+    if data["action"] == "start_remediation":
+        finding_services.finding_start_remediation(user, finding, data["comment"])
+    elif data["action"] == "close":
+        finding_services.finding_close(user, finding, data["comment"])
+    else:
+        finding_services.finding_accept_risk(
+            user, finding, justification=data["comment"], password=data["password"], otp_token=data["otp_token"]
+        )
+
+
+def _finding_refusal(form, exc) -> int:
+    """Puts a service's refusal on the form; the HTTP status the page answers with."""
+    if isinstance(exc, Conflict):
+        for reason in exc.reasons:
+            form.add_error(None, reason)
+        return 409
+    if isinstance(exc, PermissionDenied):
+        form.add_error(None, str(exc) or "You may not do this to this finding.")
+        return 403
+    # The services name their own fields (note, justification, password): shown beside the form.
+    for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
+        form.add_error(field if field in form.fields else None, errors)
+    return 400

@@ -1,9 +1,19 @@
 /* Draws each plotly chart of the page from its JSON data block (governance/core/chart_html.py): pages carry no
-   inline script, which the Content-Security-Policy refuses. Loaded after plotly.js, deferred. */
+   inline script, which the Content-Security-Policy refuses. Loaded after plotly.js, deferred.
+   Then keeps each chart as wide as its card: plotly's `responsive` follows only the window, so a chart drawn
+   before its grid settled kept the whole row's width; each chart is resized whenever its own box changes. */
 (function () {
   "use strict";
+  var observer = window.ResizeObserver
+    ? new ResizeObserver(function (entries) {
+        entries.forEach(function (entry) {
+          if (entry.target.data) window.Plotly.Plots.resize(entry.target);
+        });
+      })
+    : null;
   document.querySelectorAll("[data-plotly-figure]").forEach(function (div) {
     var data = JSON.parse(document.getElementById(div.getAttribute("data-plotly-figure")).textContent);
     Plotly.newPlot(div, data.figure.data, data.figure.layout, data.config);
+    if (observer) observer.observe(div);
   });
 })();
