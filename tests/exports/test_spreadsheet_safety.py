@@ -107,7 +107,7 @@ def test_the_audit_log_csv_is_neutralised_and_the_guide_still_checks_its_chain(w
     _hostile_world(world)
     changes = {"note": [None, "=1+1"]}
     audit_record(hostile, "test.formula", world.mine, changes=changes, reason="@risk", object_repr="-x")
-    export = request_pack(api, world.compliance, kind="audit_log", since="2000-01-01", until="2999-01-01")
+    export = request_pack(api, world.compliance, kind="audit_log", since="2000-01-01", until="2199-01-01")
     content = _download(api, world.compliance, export)
     rows = list(csv.DictReader(io.StringIO(content.decode())))
     written = next(r for r in rows if r["action"] == "test.formula")
