@@ -146,7 +146,8 @@ def test_it_refuses_naive_times_and_fields_that_would_lose_their_default(world):
     with pytest.raises(ValueError, match="naive"), transaction.atomic():
         bulk.insert_rows(MetricPoint, ["version_id", "batch_id", "metric", "timestamp", "value"], naive)
     with pytest.raises(ValueError, match="received_at"):  # auto_now_add: COPY would not fill it in
-        bulk.insert_rows(IngestBatch, ["model", "version", "kind", "idempotency_key", "rows", "received_by"], [])
+        columns = ["model", "version", "kind", "idempotency_key", "body_sha256", "rows", "received_by"]
+        bulk.insert_rows(IngestBatch, columns, [])
     assert not MetricPoint.objects.exists()
 
 
