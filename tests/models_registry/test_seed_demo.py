@@ -7,6 +7,10 @@ from governance.core.audit import verify_chain
 from governance.core.models import AuditEvent
 from models_registry.models import DataSource, Model, ModelVersion
 
+pytestmark = pytest.mark.slow(
+    reason="seeds the whole demo firm (25 models walked through the signed lifecycle) as make run does"
+)
+
 User = get_user_model()
 DEMO_USERS = [
     "developer",

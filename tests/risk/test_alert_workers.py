@@ -21,6 +21,8 @@ from tests.risk.test_worker import workers  # noqa: F401 - the fixture
 from tests.risk.webhook_receiver import Receiver
 from vigil.celery import app
 
+pytestmark = pytest.mark.slow(reason="starts real Celery workers against Redis, and kills one mid-delivery")
+
 
 @pytest.fixture(autouse=True)
 def receivers_on_loopback(settings, monkeypatch):

@@ -12,6 +12,8 @@ from governance.demo import monitoring_feed as feed
 from risk.monitoring import cycles
 from risk.monitoring.models import Monitor, MonitorResult
 
+pytestmark = pytest.mark.slow(reason="seeds the demo firm and runs ten minutes of its live feed and monitor cycles")
+
 
 def outcomes_by_minute(key, measure, stream):
     monitor = Monitor.objects.get(version__model__key=key, version__status="production", measure=measure, stream=stream)

@@ -20,6 +20,8 @@ from tests.base import build_world
 from tests.risk import monitoring_data as data
 from tests.risk.test_worker import REDIS_URL, redis_up, workers_on
 
+pytestmark = pytest.mark.slow(reason="starts real Celery workers and beat against Redis, and kills one")
+
 SCHEDULE = "Monitoring: every 3 seconds (test)"
 
 
