@@ -37,6 +37,21 @@ def browser_client(client):
     return client
 
 
+DEMO_PASSWORD = "demo-password-123"
+
+
+@pytest.fixture
+def demo_firm(request, settings, tmp_path):
+    """The firm `make run` seeds (`seed_demo` with a known password): seeded once per session and restored for
+    every later test (tests/snapshots.py), since seeding walks 25 models through the signed lifecycle."""
+    from django.core.management import call_command
+
+    from tests.snapshots import snapshot
+
+    settings.VAR_DIR = tmp_path  # the logins file and anything else seeding writes stay in the test's folder
+    snapshot("demo-firm", lambda: call_command("seed_demo", password=DEMO_PASSWORD), request)
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: the database is rolled back between tests, and a cached entry from

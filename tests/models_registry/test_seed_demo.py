@@ -8,7 +8,8 @@ from governance.core.models import AuditEvent
 from models_registry.models import DataSource, Model, ModelVersion
 
 pytestmark = pytest.mark.slow(
-    reason="seeds the whole demo firm (25 models walked through the signed lifecycle) as make run does"
+    reason="seeds the whole demo firm (25 models walked through the signed lifecycle) as make run does, once per "
+    "session (the demo_firm snapshot) and again where seeding itself is what is tested"
 )
 
 User = get_user_model()
@@ -27,9 +28,7 @@ DEMO_USERS = [
 
 
 @pytest.mark.django_db
-def test_it_builds_a_believable_firm_and_is_idempotent(capsys, settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    call_command("seed_demo", password="demo-password-123")
+def test_it_builds_a_believable_firm_and_is_idempotent(demo_firm):
     counts = (
         Model.objects.count(),
         ModelVersion.objects.count(),
@@ -61,9 +60,7 @@ def test_it_builds_a_believable_firm_and_is_idempotent(capsys, settings, tmp_pat
 
 
 @pytest.mark.django_db
-def test_it_gives_every_role_something_to_see(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    call_command("seed_demo", password="demo-password-123")
+def test_it_gives_every_role_something_to_see(demo_firm):
     visible = {u.username: perms.restrict(Model.objects.all(), u).count() for u in User.objects.all()}
     total = Model.objects.count()
     assert visible["compliance"] == visible["auditor"] == visible["admin"] == total
@@ -88,13 +85,11 @@ def test_it_prints_generated_passwords_that_work(capsys, settings, tmp_path):
 
 
 @pytest.mark.django_db
-def test_it_links_feeder_models_and_shows_what_breaks(settings, tmp_path):
+def test_it_links_feeder_models_and_shows_what_breaks(demo_firm):
     from governance.core.models import Desk
     from models_registry import selectors
     from tests.factories import UserFactory
 
-    settings.VAR_DIR = tmp_path
-    call_command("seed_demo", password="demo-password-123")
     compliance = User.objects.get(username="compliance")
     vwap = Model.objects.get(key="exec-vwap-eq")
     assert [m.key for m in selectors.upstream_models(compliance, vwap)] == ["exec-impact-model"]
@@ -115,13 +110,11 @@ def test_it_links_feeder_models_and_shows_what_breaks(settings, tmp_path):
 
 
 @pytest.mark.django_db
-def test_the_demo_validation_path_runs_end_to_end(settings, tmp_path):
+def test_the_demo_validation_path_runs_end_to_end(demo_firm):
     from governance.lifecycle import workflow
     from risk.validation import runs as validation
     from risk.validation.models import Evidence
 
-    settings.VAR_DIR = tmp_path
-    call_command("seed_demo", password="demo-password-123")
     version = ModelVersion.objects.select_related("model").get(model__key="eq-card-spend", version="1.0")
     validator = User.objects.get(username="validator")
     version = workflow.version_transition(validator, version, "start_validation")
@@ -147,14 +140,12 @@ def test_the_demo_validation_path_runs_end_to_end(settings, tmp_path):
 
 
 @pytest.mark.django_db
-def test_every_demo_version_got_where_it_is_through_the_lifecycle(settings, tmp_path):
+def test_every_demo_version_got_where_it_is_through_the_lifecycle(demo_firm):
     from governance.core.policy import policy_in_force
     from governance.core.signatures import verify
     from governance.lifecycle import workflow
     from governance.lifecycle.models import PilotPlan
 
-    settings.VAR_DIR = tmp_path
-    call_command("seed_demo", password="demo-password-123")
     assert not AuditEvent.objects.filter(action__endswith="status_seeded").exists()  # no status set by hand
     moved = ModelVersion.objects.exclude(status="draft").prefetch_related("transitions")
     assert moved.count() >= 20

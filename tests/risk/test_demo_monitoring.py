@@ -4,7 +4,6 @@ ok to warn to breach, while the healthy models' drift monitors stay quiet."""
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from governance.core import jobs
@@ -21,9 +20,7 @@ def outcomes_by_minute(key, measure, stream):
 
 
 @pytest.mark.django_db
-def test_the_demo_feed_drives_one_model_from_ok_to_warn_to_breach_within_ten_minutes(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    call_command("seed_demo", password="demo-password-123")
+def test_the_demo_feed_drives_one_model_from_ok_to_warn_to_breach_within_ten_minutes(demo_firm):
     drifting = Monitor.objects.filter(version__model__key=feed.DRIFTING, version__status="production")
     assert drifting.exists() and not drifting.exclude(schedule__name=feed.DEMO_SCHEDULE).exists()
     assert MonitorResult.objects.filter(monitor__in=drifting).exists()  # six hours of history to chart
