@@ -1,3 +1,4 @@
+from governance.core import access
 from governance.core.roles import Role, user_roles
 from governance.lifecycle import queue
 from models_registry import access as inventory_access
@@ -21,6 +22,7 @@ def navigation(request):
         "nav_is_admin": user.is_staff,
         "nav_service_accounts": Role.COMPLIANCE in roles,
         "nav_auditor_access": bool({Role.COMPLIANCE, Role.AUDITOR} & roles),
+        "nav_audit_trail": access.can_read_audit_trail(user),
         "nav_queue": queue.needs_me_count(user),
         "nav_monitor_alerts": monitoring.alerting_count(user),
         "nav_alerts_unread": alerts.unread_count(user),

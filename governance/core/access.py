@@ -101,6 +101,12 @@ def can_manage_access(user) -> bool:
 # --- Audit events a person may read ------------------------------------------------------------------
 
 
+def can_read_audit_trail(user) -> bool:
+    """The whole trail, firm-wide (the audit trail page, its CSV, the chain check): compliance, auditors inside their
+    access window and administrators. Everyone else reads the events of what they may see (audit_scope_q)."""
+    return sees_everything(user)
+
+
 def ids_as_text(queryset: QuerySet) -> QuerySet:
     """Primary keys as text, to match the audit trail's text object ids."""
     return queryset.annotate(text_id=Cast("pk", CharField())).values("text_id")

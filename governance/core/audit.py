@@ -221,6 +221,12 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
     return ChainReport(True, checked)
 
 
+def holds(event: AuditEvent, preceding_hash: str | None) -> bool:
+    """verify_chain()'s check of one event: its content matches its hash and it links to the event before it in the
+    chain (`preceding_hash`, None for the first event), as recorded, before any redaction is applied for a reader."""
+    return event.prev_hash == (preceding_hash or GENESIS_HASH) and compute_hash(event) == event.hash
+
+
 def snapshot(obj, fields) -> dict:
     """Field values of obj for diff(); many-to-many fields as sorted lists of primary keys."""
     out = {}

@@ -1,7 +1,7 @@
 """Reads of core records (the audit trail), restricted to what the user may see."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from governance.core import access
 from governance.core.audit import audit_type
@@ -19,6 +19,14 @@ def audit_event_list(user) -> QuerySet:
     if not roles or roles == {Role.TRADER}:
         return AuditEvent.objects.filter(actor=user)  # their own logins and actions only
     return AuditEvent.objects.filter(access.audit_scope_q(user))
+
+
+def with_preceding_hash(events: QuerySet) -> QuerySet:
+    """Each event with the hash of the event before it in the chain (`preceding_hash`), in the same query (one probe
+    of the primary key's index per row), so that the rows a page or a file shows are checked with audit.holds() at
+    no extra query, however many they are."""
+    before = AuditEvent.objects.filter(id__lt=OuterRef("id")).order_by("-id").values("hash")[:1]
+    return events.annotate(preceding_hash=Subquery(before))
 
 
 def object_timeline(user, obj, limit: int = 50) -> list[AuditEvent]:
@@ -83,4 +91,4 @@ def with_full_names(events: list) -> list:
 
 
 def can_verify_chain(user) -> bool:
-    return access.sees_everything(user)
+    return access.can_read_audit_trail(user)

@@ -293,6 +293,23 @@ def _plain_strings(strings) -> bool:
     return _plain("".join(strings)) and not any(value[:1] in cells.LEADING for value in strings)
 
 
+def row_of(event, verified: bool) -> tuple:
+    """One event as a row of COLUMNS, as the export writes it (the timestamp in UTC, `changes` as sorted JSON, the
+    verdict "yes" or "NO"): the audit trail page's download is made of these."""
+    changes = json.dumps(event.changes, sort_keys=True, ensure_ascii=False)
+    head = (event.id, event.timestamp.astimezone(dt.UTC).isoformat(), event.actor_username, event.action)
+    facts = (event.object_type, event.object_id, event.object_repr, changes, event.reason, event.request_id)
+    return (*head, *facts, event.ip_address or "", event.prev_hash, event.hash, "yes" if verified else "NO")
+
+
+def csv_lines(rows):
+    """The header, then each row of COLUMNS as a CSV line through the neutralising writer (cells.writer)."""
+    line = _Line()
+    yield line(COLUMNS)
+    for row in rows:
+        yield line(row)
+
+
 class _Line:
     """One CSV line from csv.writer, text that could be read as a formula neutralised (cells.writer)."""
 

@@ -64,3 +64,29 @@ class SignSelfAssessmentForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput, help_text="Your password again: this is a signature.")
     otp_token = forms.CharField(required=False, max_length=12, label="One-time code", help_text="If you use one.")
     comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AuditTrailFilterForm(forms.Form):
+    """The audit trail page's filters (read from the query string): each a choice of what exists, and a period of
+    UTC days inside Vigil's range of dates (governance/core/moments.py, hung on every DateField)."""
+
+    model = forms.ChoiceField(required=False, help_text="Its events and its versions'.")
+    person = forms.ChoiceField(required=False, help_text="Who acted.")
+    action = forms.ChoiceField(required=False)
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}), help_text="Both days included."
+    )
+
+    def __init__(self, data, *, models, people, actions, no_one):
+        super().__init__(data)
+        self.fields["model"].choices = [("", "Any model"), *models]
+        self.fields["person"].choices = [("", "Anyone"), (no_one, "No one signed in (Vigil, failed sign-ins)"), *people]
+        self.fields["action"].choices = [("", "Any action"), *actions]
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "Give a day on or after the first.")
+        return data

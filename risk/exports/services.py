@@ -384,3 +384,24 @@ def purge_expired() -> int:
         audit_record(None, "export.purge", export, reason="The file expired.")
         count += 1
     return count
+
+
+# --- The audit trail page's download ---------------------------------------------------------------------------
+
+
+def audit_trail_download(user, filters: dict, up_to: int | None) -> None:
+    """A copy of the firm-wide trail leaves Vigil: who took it, with which filters, up to which event (the file holds
+    no event recorded after it, this record included)."""
+    if not access.can_read_audit_trail(user):
+        raise PermissionDenied("The firm-wide audit trail is for compliance and auditors.")
+    named = {name: [None, str(value)] for name, value in filters.items() if value}  # each filter given, by name
+    with transaction.atomic():
+        audit_record(
+            user,
+            "audit.download",
+            None,
+            object_type="governance.auditevent",
+            object_id="",
+            object_repr="audit trail",
+            changes={**named, "up_to_event": [None, up_to]},
+        )

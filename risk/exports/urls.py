@@ -6,6 +6,8 @@ app_name = "exports"
 ID = r"(?P<pk>[0-9]{1,18})"
 
 urlpatterns = [
+    path("audit/", views.audit_trail, name="audit-trail"),
+    path("audit/download/", views.audit_trail_download, name="audit-trail-download"),
     path("exports/", views.export_list, name="list"),
     path("exports/signing-key/", views.signing_key, name="signing-key"),
     path("exports/self-assessments/", views.self_assessments, name="self-assessments"),

@@ -1,23 +1,33 @@
-"""Export pages: ask for one, follow its job, download it; the signing key an auditor verifies packs with."""
+"""Export pages: ask for one, follow its job, download it; the signing key an auditor verifies packs with; the
+firm-wide audit trail page and its CSV (here because its model picker, its object links and the audit log's CSV
+rows are this layer's to use: governance.core imports neither models_registry nor risk)."""
+
+import re
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from governance.core import access
+from governance.core.audit import holds
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
 from governance.core.models import Signature
+from governance.core.redaction import redact_events
 from governance.core.roles import Role, user_roles
-from risk.exports import selectors, self_assessment, services, signing
+from governance.core.selectors import with_full_names
+from governance.core.templatetags.vigil_panels import audit_action
+from risk.exports import audit_log, selectors, self_assessment, services, signing
 from risk.exports import supervisor_packs as packs
 from risk.exports.forms import (
     ALGORITHMIC_MODELS,
     MODELS,
     VERSIONS,
     AuditLogForm,
+    AuditTrailFilterForm,
     EvidencePackForm,
     InventoryForm,
     MifidForm,
@@ -207,3 +217,71 @@ def queue_panel(request, _obj) -> dict | None:
     """My queue: the self-assessments waiting for this person's sign-off (compliance first, then a senior manager)."""
     waiting = self_assessment.awaiting(request.user)
     return {"self_assessments": waiting} if waiting else None
+
+
+# --- The audit trail page: the firm-wide trail for compliance and auditors, filtered, paged, downloadable -------
+
+AUDIT_PAGE = 50
+
+
+def _audit_trail_form(request) -> AuditTrailFilterForm:
+    """The filters as the query string gives them, with their choices; 403 for anyone who may not read the trail."""
+    if not access.can_read_audit_trail(request.user):
+        raise PermissionDenied("The firm-wide audit trail is for compliance and auditors.")
+    return AuditTrailFilterForm(
+        request.GET,
+        models=selectors.model_choices(request.user),
+        people=selectors.audit_people(),
+        actions=[(action, f"{audit_action(action)} ({action})") for action in selectors.audit_actions()],
+        no_one=selectors.NO_ONE,
+    )
+
+
+def audit_trail(request):
+    form = _audit_trail_form(request)
+    page, events = None, []
+    if form.is_valid():
+        found = selectors.audit_trail(request.user, **form.cleaned_data)
+        page = Paginator(found, AUDIT_PAGE).get_page(request.GET.get("page"))
+        events = list(page.object_list)
+        for event in events:  # checked as recorded, before names are redacted or people named in full
+            event.holds = holds(event, event.preceding_hash)
+        links = selectors.audit_object_links(request.user, events)
+        for event in with_full_names(redact_events(request.user, events)):
+            event.link = links.get(event.id, "")
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "events": events,
+        "broken": sum(1 for event in events if not event.holds),
+        "querystring": query.urlencode(),
+    }
+    return render(request, "exports/audit_trail.html", context, status=200 if page else 400)
+
+
+def audit_trail_download(request):
+    """The rows the page lists with the same filters, newest first, as the audit log export writes them (its columns,
+    its neutralising writer), streamed; the filters are named in the file name."""
+    form = _audit_trail_form(request)
+    if not form.is_valid():
+        return render(request, "exports/audit_trail.html", {"form": form, "page": None}, status=400)
+    found = selectors.audit_trail(request.user, **form.cleaned_data)
+    newest = found.values_list("id", flat=True).first()
+    services.audit_trail_download(request.user, form.cleaned_data, newest)
+    rows = (
+        audit_log.row_of(event, holds(event, event.preceding_hash))
+        for event in found.filter(id__lte=newest or 0).select_related(None).iterator(chunk_size=2000)
+    )
+    response = StreamingHttpResponse(audit_log.csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_trail_file_name(form.cleaned_data)}"'
+    return response
+
+
+def _trail_file_name(filters: dict) -> str:
+    """vigil-audit-trail_model-alpha_person-compliance_from-2026-11-01_to-2026-11-30.csv: the filters it holds."""
+    named = {"model": "model", "person": "person", "action": "action", "since": "from", "until": "to"}
+    parts = [f"{label}-{filters[name]}" for name, label in named.items() if filters.get(name)]
+    name = "_".join(["vigil-audit-trail", *parts])
+    return re.sub(r"[^A-Za-z0-9._@+-]", "_", name)[:200] + ".csv"

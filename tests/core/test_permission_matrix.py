@@ -164,6 +164,7 @@ PAGE_READS = [
     ("exports", "/exports/", everyone),
     ("signing-key", "/exports/signing-key/", everyone),
     ("auditor-access", "/auditor-access/", webhook_readers),
+    ("audit-trail", "/audit/", chain_verifiers),  # the firm-wide trail: a page, so 403 (not 404) to others
     ("api-tokens", "/account/tokens/", everyone),  # each person's own tokens
     ("two-factor", "/account/two-factor/", everyone),  # each person's own authenticator
 ]

@@ -25,7 +25,7 @@ def test_compliances_menu_is_one_line_at_1280_px(chromium, live_server):
     page = context.new_page()
     try:
         login(page, live_server, "compliance", PASSWORD)
-        assert page.locator("header.top nav a").count() >= 11  # kill switch, service accounts, auditor access
+        assert page.locator("header.top nav a").count() >= 11  # kill switch, service accounts, audit trail
         assert page.evaluate(ROWS) == 1
         # The person's name, alerts and log-out sit on that same line (the header is one row high).
         tops = page.evaluate("[...document.querySelectorAll('header.top > *')].map(e => e.getBoundingClientRect().top)")
