@@ -36,11 +36,15 @@ run: system-deps $(VENV)/.installed
 	$(PY) manage.py seed_demo
 	@DJANGO_SECRET_KEY=$$(cat var/secret-key) PORT=$(PORT) PY=$(PY) ./scripts/run-dev.sh
 
-# The whole test suite. On PostgreSQL when DATABASE_URL is set, on SQLite otherwise.
+# The whole test suite. On PostgreSQL when DATABASE_URL is set, on SQLite otherwise. It runs in TEST_WORKERS
+# processes (pytest-xdist; each has its own test database, media folder and Redis database): one more than the
+# cores, since many tests wait on a browser, a real worker or a proxy rather than compute. TEST_WORKERS=0 runs
+# it in this process alone.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: $(VENV)/.installed-dev
 	@mkdir -p var
 	$(VENV)/bin/python -m playwright --version >/dev/null
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
