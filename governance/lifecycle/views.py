@@ -1,5 +1,6 @@
-"""Lifecycle pages: version transitions and sign-offs, the personal queue, yearly attestations, and the
-panels this app adds to the version page (signatures, history, actions) and the model page (attestations)."""
+"""Lifecycle pages: version transitions, the signing actions' own pages (sign-off, approval, resume, pilot), the
+personal queue, yearly attestations, and the panels this app adds to the version page (signatures, history,
+actions) and the model page (attestations)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -132,7 +133,7 @@ def _place_errors(fields: dict[str, list[str]], forms) -> list[str]:
 
 
 def _refused(request, key, version, action, problems: list[str], fields: dict | None = None):
-    """Back to the version page with the action's form open, filled in as it was typed (never the password):
+    """A comment-only action refused: back to the version page with its form open, as it was typed:
     each field's error beside it (`fields`, keyed as the service names them; a form's own errors come back
     when the typed data is bound again), and what concerns no one field listed above it."""
     data = {k: request.POST.getlist(k) for k in request.POST if k not in NEVER_KEPT}
