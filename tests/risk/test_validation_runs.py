@@ -410,6 +410,7 @@ def test_a_huge_failure_message_is_stored_cut_with_a_note(world, classifier_vers
     assert len(run.job.error) <= MAX_CHARS
 
 
+@pytest.mark.slow(reason="renders the whole version page (every panel) twice, before and after attaching a file")
 @pytest.mark.django_db
 def test_the_run_form_says_how_to_attach_evidence_until_there_is_some(world, classifier_version, browser_client):
     """No empty file choices: without a dataset the validator reads what a run needs and where to attach it;
