@@ -1,9 +1,13 @@
 """Seeded example inputs for the demo firm: a strategy backtest, the configurations tried for it, and the
-prediction log and training sample of the classifier behind it."""
+prediction log and training sample of the classifier behind it. Every generator is seeded, so a seed gives
+the same file on every run (the demo stays idempotent and its hashes stable)."""
+
+import zlib
 
 import numpy as np
 
 DAYS = 756  # three years of trading days
+FEATURES = ("card_spend_z", "momentum_z")  # the classifier's two inputs, named as in its training sample
 
 
 def _business_days(start="2023-01-02", n=DAYS):
@@ -41,7 +45,7 @@ def _predictions(rng, n, shift=0.0):
     return spend, momentum, y_true, y_score
 
 
-def prediction_log_csv(seed: int = 13) -> bytes:
+def prediction_log_csv(seed: int = 13, features: tuple[str, str] = FEATURES) -> bytes:
     """What the model predicted each day (will the next day's trade be profitable?) and what happened."""
     rng = np.random.default_rng(seed)
     days = _business_days()
@@ -51,12 +55,47 @@ def prediction_log_csv(seed: int = 13) -> bytes:
         f"{d},{t},{int(s >= 0.5)},{s:.5f},{v:.5f},{a:.5f},{b:.5f}"
         for d, t, s, v, a, b in zip(days, y_true, y_score, volatility, spend, momentum, strict=True)
     ]
-    return ("timestamp,y_true,y_pred,y_score,volatility,card_spend_z,momentum_z\n" + "\n".join(lines) + "\n").encode()
+    header = f"timestamp,y_true,y_pred,y_score,volatility,{features[0]},{features[1]}"
+    return (header + "\n" + "\n".join(lines) + "\n").encode()
 
 
-def training_sample_csv(seed: int = 14, rows: int = 2000) -> bytes:
+def training_sample_csv(seed: int = 14, rows: int = 2000, features: tuple[str, str] = FEATURES) -> bytes:
     """The features the model was trained on (for the stability tests: PSI and KS per feature)."""
     rng = np.random.default_rng(seed)
     spend, momentum, y_true, y_score = _predictions(rng, rows)
     lines = [f"{a:.5f},{b:.5f},{t},{s:.5f}" for a, b, t, s in zip(spend, momentum, y_true, y_score, strict=True)]
-    return ("card_spend_z,momentum_z,y_true,y_score\n" + "\n".join(lines) + "\n").encode()
+    return (f"{features[0]},{features[1]},y_true,y_score\n" + "\n".join(lines) + "\n").encode()
+
+
+# What each demo classifier reads, so its prediction log and training sample name believable features.
+MODEL_FEATURES = {
+    "eq-card-spend": FEATURES,
+    "eq-earnings-nlp": ("call_sentiment_z", "guidance_revision_z"),
+    "rates-auction-tail": ("bid_to_cover_z", "when_issued_spread_z"),
+    "risk-stress-ml": ("vix_level_z", "credit_spread_z"),
+}
+
+
+def evidence_for(key: str, parts: list[str]) -> list[tuple[str, bytes, str, str]]:
+    """The files a validation run of model `key` reads, for the parts of its plan (see plans.parts):
+    returns and the configurations tried for a strategy, a prediction log and a training sample for a
+    classifier or regressor. As (file name, content, evidence kind, description); seeded by the key."""
+    seed = zlib.crc32(key.encode()) % 10_000
+    features = MODEL_FEATURES.get(key, FEATURES)
+    files = []
+    if "strategy" in parts:
+        files += [
+            (f"{key}-backtest.csv", backtest_csv(seed), "backtest", "Daily backtest 2023-2025"),
+            (f"{key}-trials.csv", trials_csv(seed + 1), "trial_returns", "All 24 configurations tried"),
+        ]
+    if {"classifier", "regressor"} & set(parts):
+        files += [
+            (
+                f"{key}-predictions.csv",
+                prediction_log_csv(seed + 2, features),
+                "dataset",
+                "Daily predictions 2023-2025",
+            ),
+            (f"{key}-training.csv", training_sample_csv(seed + 3, features=features), "dataset", "Training sample"),
+        ]
+    return files

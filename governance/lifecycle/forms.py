@@ -17,7 +17,7 @@ class TransitionForm(forms.Form):
     """One lifecycle action; signing actions add the password (and sign-off or pilot fields)."""
 
     action = forms.CharField(widget=forms.HiddenInput)
-    comment = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     password = forms.CharField(
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -35,10 +35,10 @@ class SignOffForm(forms.Form):
         choices=[(1, "Tier 1"), (2, "Tier 2"), (3, "Tier 3")], coerce=int, label="Tier confirmed"
     )
     no_findings_justification = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="If no findings: what was reviewed"
+        required=False, widget=forms.Textarea(attrs={"rows": 5}), label="If no findings: what was reviewed"
     )
     conditions = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Conditions of use (validated with conditions)"
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), label="Conditions of use (validated with conditions)"
     )
 
     def __init__(self, *args, version, runs=(), cited=None, failed=(), warned=(), action="", **kwargs):
@@ -54,6 +54,7 @@ class SignOffForm(forms.Form):
                 coerce=int,
                 initial=cited.pk if cited else None,
                 label="Validation run this sign-off rests on",
+                help_text="The latest succeeded run unless you choose another.",
             )
         self.failed, self.warned = list(failed), list(warned)
         for i, test in enumerate(self.failed):
@@ -61,7 +62,7 @@ class SignOffForm(forms.Form):
                 required=False,
                 max_length=5000,
                 label=f"{label_for_test(test)} failed: why it does not stand in the way (or raise a finding from it)",
-                widget=forms.Textarea(attrs={"rows": 2}),
+                widget=forms.Textarea(attrs={"rows": 3}),
             )
         for i, test in enumerate(self.warned):
             self.fields[f"acknowledge_{i}"] = forms.BooleanField(
@@ -79,7 +80,7 @@ class SignOffForm(forms.Form):
                 required=False,
                 max_length=5000,
                 label=f"{ELEMENT_LABELS[element]}: not applicable because",
-                widget=forms.Textarea(attrs={"rows": 1}),
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
         self.initial.setdefault("tier_confirmed", version.model.risk_tier)
         if action and action != "validate_with_conditions":

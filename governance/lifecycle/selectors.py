@@ -174,3 +174,27 @@ def version_history_for_people(version) -> list[VersionTransition]:
         row.from_label = labels.get(row.from_status, row.from_status)
         row.to_label = labels.get(row.to_status, row.to_status)
     return rows
+
+
+def signoff_subject(version, run) -> dict:
+    """What a validator's sign-off signs, shown beside its form: the cited run (its outcomes, headline figures,
+    and the failed and warned tests), the findings still open on the version, and the evidence attached."""
+    run_summary = None
+    if run is not None:
+        outcomes = {"pass": 0, "warn": 0, "fail": 0, "skipped": 0}
+        for row in run.results:
+            outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
+        run_summary = {
+            "run": run,
+            "outcomes": outcomes,
+            "headline": [m for m in run.metrics or [] if m.get("headline")],
+            "failed": [r for r in run.results if r["outcome"] == "fail"],
+            "warned": [r for r in run.results if r["outcome"] == "warn"],
+        }
+    rank = {severity: i for i, severity in enumerate(Finding.Severity.values)}  # high first
+    findings = Finding.objects.filter(version=version, status__in=Finding.ACTIVE).select_related("owner")
+    return {
+        "run": run_summary,
+        "open_findings": sorted(findings, key=lambda f: (rank.get(f.severity, 9), f.due_date)),
+        "evidence": list(version.evidence.all()),
+    }

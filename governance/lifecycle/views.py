@@ -1,12 +1,13 @@
-"""Lifecycle pages: version transitions and sign-offs, the personal queue, yearly attestations, and the
-panels this app adds to the version page (signatures, history, actions) and the model page (attestations)."""
+"""Lifecycle pages: version transitions, the signing actions' own pages (sign-off, approval, resume, pilot), the
+personal queue, yearly attestations, and the panels this app adds to the version page (signatures, history,
+actions) and the model page (attestations)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from governance.core import panels
 from governance.core.exceptions import Conflict
@@ -17,7 +18,7 @@ from governance.core.policy import policy_in_force
 from governance.core.signatures import check_credentials
 from governance.lifecycle import access as lifecycle_access
 from governance.lifecycle import queue, selectors, workflow
-from governance.lifecycle.forms import AttestationForm, PilotForm, SignOffForm, TransitionForm
+from governance.lifecycle.forms import ELEMENT_LABELS, AttestationForm, PilotForm, SignOffForm, TransitionForm
 from governance.lifecycle.revalidation import attestation_sign
 from models_registry import selectors as registry
 from risk.validation import selectors as validation_selectors
@@ -38,9 +39,11 @@ def signoff_form(version, data=None, cited_id=None, auto_id="id_%s", action="") 
     runs = list(validation_selectors.succeeded_runs(version))
     cited = next((r for r in runs if r.pk == cited_id), runs[0] if runs else None)
     failed, warned = validation_selectors.tests_needing_word(cited)
-    return SignOffForm(
+    form = SignOffForm(
         data, version=version, runs=runs, cited=cited, failed=failed, warned=warned, auto_id=auto_id, action=action
     )
+    form.cited = cited
+    return form
 
 
 def _cited_id(value) -> int | None:
@@ -48,17 +51,22 @@ def _cited_id(value) -> int | None:
     return int(value) if value.isdigit() and len(value) < 19 else None
 
 
+# Actions with more to fill in than a comment (a signature, a sign-off, pilot limits) have a page of their own,
+# as wide as the screen; the version page's side column only links to it.
+PAGED_ACTIONS = frozenset(a for a, rule in workflow.RULES.items() if rule.signing) | {workflow.Action.START_PILOT}
+
+
 def lifecycle_panel(request, version) -> dict:
     """Signatures (verified), the transition history, the pilot limits, and the actions open to the viewer
-    with the reasons each closed one is closed. Each open action gets its own forms (ids prefixed by the
-    action, so no two controls on the page share an id); the sign-off and pilot forms only where they belong."""
+    with the reasons each closed one is closed. An action with a page of its own is a link to it; the others
+    (a comment at most) keep a small form here, ids prefixed by the action so no two controls share an id."""
     actions = workflow.available_actions(request.user, version)
-    cited = _cited_id(request.GET.get("signoff_run"))
     retry = request.session.pop(RETRY_KEY, None) if hasattr(request, "session") else None
     if retry and retry.get("version") != f"{version.model.key}@{version.version}":
         retry = None
     for a in actions:
-        if not a.allowed:
+        a.paged = a.action in PAGED_ACTIONS
+        if not a.allowed or a.paged:
             continue
         auto_id = f"id_{a.action}_%s"
         typed = None
@@ -67,25 +75,16 @@ def lifecycle_panel(request, version) -> dict:
             for name, values in retry["data"].items():
                 typed.setlist(name, values)
             a.reopen = True
-            cited = _cited_id(typed.get("run")) or cited
         a.transition_form = TransitionForm(typed, auto_id=auto_id) if typed else TransitionForm(auto_id=auto_id)
         a.needs_comment = workflow.RULES[a.action].needs_comment
-        signing = workflow.RULES[a.action].signing
-        a.meaning = Signature.Meaning(signing).label if signing else ""
-        if a.action in workflow.SIGNOFF_ACTIONS:
-            a.signoff_form = signoff_form(version, typed, cited_id=cited, auto_id=auto_id, action=a.action)
-        if a.action == workflow.Action.START_PILOT:
-            a.pilot_form = PilotForm(typed, auto_id=auto_id) if typed else PilotForm(auto_id=auto_id)
-        if a.action == workflow.Action.RESUME:
-            a.suspension = selectors.suspension_of(version)  # what the resume signature answers (and pins)
         if typed is not None:
-            forms = [a.transition_form, getattr(a, "signoff_form", None), getattr(a, "pilot_form", None)]
-            a.problems = retry["problems"] + _place_errors(retry.get("fields", {}), forms)
+            a.problems = retry["problems"] + _place_errors(retry.get("fields", {}), [a.transition_form])
     open_actions = {a.action for a in actions if a.allowed}
     return {
         "history": selectors.version_history_for_people(version),
         "signatures": selectors.version_signatures(version),
         "actions": actions,
+        "action_pages": any(a.allowed and a.paged for a in actions),
         "pilot": selectors.pilot_of(version),
         "conditions": selectors.conditions_of_use(version),
         "approval_summary": selectors.approval_summary(version, policy_in_force())
@@ -134,7 +133,7 @@ def _place_errors(fields: dict[str, list[str]], forms) -> list[str]:
 
 
 def _refused(request, key, version, action, problems: list[str], fields: dict | None = None):
-    """Back to the version page with the action's form open, filled in as it was typed (never the password):
+    """A comment-only action refused: back to the version page with its form open, as it was typed:
     each field's error beside it (`fields`, keyed as the service names them; a form's own errors come back
     when the typed data is bound again), and what concerns no one field listed above it."""
     data = {k: request.POST.getlist(k) for k in request.POST if k not in NEVER_KEPT}
@@ -180,39 +179,13 @@ def version_transition(request, key, version):
         messages.error(request, "The action could not be read; try again.")
         return redirect("models_registry:version-detail", key=key, version=version)
     action = form.cleaned_data["action"]
-    extra = {}
-    if action in workflow.SIGNOFF_ACTIONS:
-        signoff = signoff_form(obj, request.POST, cited_id=_cited_id(request.POST.get("run")), action=action)
-        if not signoff.is_valid():
-            return _refused(request, key, version, action, _form_problems(signoff))
-        extra["signoff"] = signoff.signoff()
-    if action == "start_pilot":
-        pilot = PilotForm(request.POST)
-        if not pilot.is_valid():
-            return _refused(request, key, version, action, _form_problems(pilot))
-        extra["pilot"] = pilot.pilot()
-    fields, reasons = workflow.problems_before_acting(
-        request.user, obj, action, comment=form.cleaned_data["comment"], **extra
-    )
+    if action in PAGED_ACTIONS:
+        return _act_from_page(request, obj, action)  # a refusal comes back on the action's own page
+    fields, reasons = workflow.problems_before_acting(request.user, obj, action, comment=form.cleaned_data["comment"])
     if fields or reasons:
-        if "signoff" in extra:
-            reasons = _reasons_beside_their_fields(reasons, signoff, fields)
-        if workflow.RULES[action].signing:
-            try:  # a wrong password is said in the same round (and audited, as every refused signature is)
-                check_credentials(request.user, form.cleaned_data["password"], form.cleaned_data["otp_token"])
-            except ValidationError as exc:
-                fields.update(exc.message_dict)
         return _refused(request, key, version, action, reasons, fields=fields)
     try:
-        moved = workflow.version_transition(
-            request.user,
-            obj,
-            action,
-            comment=form.cleaned_data["comment"],
-            password=form.cleaned_data["password"],
-            otp_token=form.cleaned_data["otp_token"],
-            **extra,
-        )
+        moved = workflow.version_transition(request.user, obj, action, comment=form.cleaned_data["comment"])
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             return _refused(request, key, version, action, [], fields=exc.message_dict)
@@ -222,6 +195,136 @@ def version_transition(request, key, version):
     status = moved.get_status_display().lower()
     messages.success(request, f"{workflow.RULES[action].label}: the version is now {status}.")
     return redirect("models_registry:version-detail", key=key, version=version)
+
+
+def _offered(user, version, action):
+    """The paged action as offered to this person on this version (closed ones with their reasons), else 404."""
+    found = next((a for a in workflow.available_actions(user, version) if a.action == action), None)
+    if found is None or action not in PAGED_ACTIONS:
+        raise Http404("This action is not one of yours on this version.")
+    return found
+
+
+@require_http_methods(["GET", "POST"])
+def version_action(request, key, version, action):
+    """An action's own page: its form across the width of the screen, beside what it signs."""
+    obj = _version(request, key, version)
+    offered = _offered(request.user, obj, action)
+    if request.method == "POST":
+        return _act_from_page(request, obj, action)
+    return _action_page(request, obj, offered, cited=_cited_id(request.GET.get("run")))
+
+
+def _act_from_page(request, obj, action):
+    """Do the action as its page's form asks. Every problem comes back at once on the page, as typed (never
+    the password), each beside its field: 400 for input, 409 when only the version's state stands in the way."""
+    form = TransitionForm(request.POST)
+    cited = _cited_id(request.POST.get("run"))
+
+    def refused(problems=(), fields=None, status=400):
+        offered = _offered(request.user, obj, action)
+        return _action_page(request, obj, offered, request.POST, cited, list(problems), fields or {}, status)
+
+    if not form.is_valid() or form.cleaned_data["action"] != action:
+        return refused()
+    extra, signoff = {}, None
+    if action in workflow.SIGNOFF_ACTIONS:
+        signoff = signoff_form(obj, request.POST, cited_id=cited, action=action)
+        if not signoff.is_valid():
+            return refused()
+        extra["signoff"] = signoff.signoff()
+    if action == workflow.Action.START_PILOT:
+        pilot = PilotForm(request.POST)
+        if not pilot.is_valid():
+            return refused()
+        extra["pilot"] = pilot.pilot()
+    data = form.cleaned_data
+    fields, reasons = workflow.problems_before_acting(request.user, obj, action, comment=data["comment"], **extra)
+    if fields or reasons:
+        if signoff is not None:
+            reasons = _reasons_beside_their_fields(reasons, signoff, fields)
+        if workflow.RULES[action].signing:
+            try:  # a wrong password is said in the same round (and audited, as every refused signature is)
+                check_credentials(request.user, data["password"], data["otp_token"])
+            except ValidationError as exc:
+                fields.update(exc.message_dict)
+        return refused(reasons, fields, 400 if fields else 409)
+    try:
+        moved = workflow.version_transition(
+            request.user,
+            obj,
+            action,
+            comment=data["comment"],
+            password=data["password"],
+            otp_token=data["otp_token"],
+            **extra,
+        )
+    except ValidationError as exc:
+        return refused(fields=exc.message_dict) if hasattr(exc, "error_dict") else refused(exc.messages)
+    except Conflict as exc:
+        return refused(exc.reasons, status=409)
+    messages.success(
+        request, f"{workflow.RULES[action].label}: the version is now {moved.get_status_display().lower()}."
+    )
+    return redirect("models_registry:version-detail", key=obj.model.key, version=obj.version)
+
+
+def _action_page(request, obj, offered, data=None, cited=None, problems=(), fields=None, status=200):
+    action = offered.action
+    rule = workflow.RULES[action]
+    auto_id = f"id_{action}_%s"  # as the version page's forms were named, so links and tests keep their targets
+    transition_form = TransitionForm(data, auto_id=auto_id, initial={"action": action})
+    signoff = None
+    if action in workflow.SIGNOFF_ACTIONS:
+        signoff = signoff_form(obj, data, cited_id=cited, auto_id=auto_id, action=action)
+    pilot = PilotForm(data, auto_id=auto_id) if action == workflow.Action.START_PILOT else None
+    forms = [transition_form, signoff, pilot]
+    problems = list(problems) + _place_errors(fields or {}, forms)
+    if data is not None:
+        problems += [p for f in forms if f is not None for p in _form_problems(f)]
+    context = {
+        "model": obj.model,
+        "version": obj,
+        "offered": offered,
+        "refused": data is not None,
+        "problems": problems,
+        "transition_form": transition_form,
+        "signoff_form": signoff,
+        "sections": signoff_sections(signoff) if signoff else [],
+        "pilot_form": pilot,
+        "needs_comment": rule.needs_comment,
+        "meaning": Signature.Meaning(rule.signing).label if rule.signing else "",
+        "subject": selectors.signoff_subject(obj, signoff.cited) if signoff else None,
+        "approval_summary": selectors.approval_summary(obj, policy_in_force())
+        if action == workflow.Action.APPROVE_DEPLOYMENT
+        else None,
+        "suspension": selectors.suspension_of(obj) if action == workflow.Action.RESUME else None,
+        "pilot": selectors.pilot_of(obj) if action == workflow.Action.PROMOTE else None,
+        "evidence": validation_selectors.evidence_of(obj) if not signoff else None,
+    }
+    return render(request, "governance/version_action.html", context, status=status)
+
+
+def signoff_sections(form) -> list[tuple[str, str, list]]:
+    """The sign-off's fields in the order a validator works: the run, what it left to address, the three core
+    elements, the conclusion. As (heading, help, bound fields); a section with no field is left out."""
+    names = list(form.fields)
+    pick = lambda *prefixes: [form[n] for n in names if n.startswith(prefixes)]  # noqa: E731
+    sections = [
+        ("The run it rests on", "", pick("run")),
+        (
+            "What the run left to address",
+            "Each failed test needs a finding raised from it or a written disposition; each warning, "
+            "an acknowledgement.",
+            pick("disposition_", "acknowledge_"),
+        ),
+        *[
+            (label, "Cite the evidence, or say why the element does not apply.", pick(f"{element}_"))
+            for element, label in ELEMENT_LABELS.items()
+        ],
+        ("Conclusion", "", pick("tier_confirmed", "no_findings_justification", "conditions")),
+    ]
+    return [section for section in sections if section[2]]
 
 
 def inbox(request):

@@ -13,6 +13,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def act(page, action):
+    """Open the action: a signing action (or the pilot) on its own page, a comment-only one in the panel."""
+    link = page.locator(f"a[data-action={action}]")
+    if link.count():
+        link.click()
+        return page.locator(f"form[data-action={action}]")
     page.click(f"details[data-action={action}] summary")
     return page.locator(f"details[data-action={action}] form")
 
@@ -61,7 +66,7 @@ def test_it_walks_a_version_from_draft_to_production(page, live_server, tmp_path
     form.locator("input[name=password]").fill("not-my-password")
     form.locator("button[type=submit]").click()
     assert page.is_visible("text=nothing was signed")
-    form = page.locator("details[data-action=approve_deployment] form")  # back open, as it was typed
+    form = page.locator("form[data-action=approve_deployment]")  # its page again, as it was typed
     form.locator("input[name=password]").fill(PASSWORD)
     form.locator("button[type=submit]").click()
     assert page.is_visible("text=the version is now approved for deployment")

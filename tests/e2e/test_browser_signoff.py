@@ -44,14 +44,19 @@ def test_a_failed_test_blocks_the_signoff_until_a_finding_is_raised_from_it(page
 
     login(page, live_server, "validator", PASSWORD)
     page.goto(url)
-    assert_page_is_accessible(page)  # three sign-off forms on one page, and not one shared id
-    page.click("details[data-action=validate] summary")
-    form = page.locator("details[data-action=validate] form")
+    assert_page_is_accessible(page)
+    page.click("a[data-action=validate]")  # the sign-off has a page of its own, beside what it signs
+    assert_page_is_accessible(page)
+    subject = page.locator("[data-testid=cited-run]").inner_text()
+    assert f"Run #{run.pk}" in subject and f"{label_for_test(failed[0])}:" in subject
+    form = page.locator("form[data-action=validate]")
     fill_signoff(form, report, PASSWORD)
-    form.locator("button[type=submit]").click()
+    with page.expect_response(lambda r: r.request.method == "POST") as refused:
+        form.locator("button[type=submit]").click()
+    assert refused.value.status == 400
     assert page.is_visible(f"text={label_for_test(failed[0])} failed in validation run #{run.pk}")
-    # The form comes back open, as it was typed (never the password), with every problem beside its field.
-    form = page.locator("details[data-action=validate] form")
+    # The page comes back as it was typed (never the password), with every problem beside its field.
+    form = page.locator("form[data-action=validate]")
     assert form.is_visible()
     assert form.locator("textarea[name=no_findings_justification]").input_value().startswith("Reviewed the data")
     assert form.locator(f"input[name=outcomes_analysis_evidence][value='{report.pk}']").is_checked()
@@ -73,8 +78,8 @@ def test_a_failed_test_blocks_the_signoff_until_a_finding_is_raised_from_it(page
     assert page.is_visible("text=Finding raised")
 
     page.goto(url)
-    page.click("details[data-action=validate] summary")
-    form = page.locator("details[data-action=validate] form")
+    page.click("a[data-action=validate]")
+    form = page.locator("form[data-action=validate]")
     fill_signoff(form, report, PASSWORD)
     for textarea in form.locator("textarea[name^=disposition_]").all():
         textarea.fill("Immaterial for the desk's use: the score only ranks positions.")

@@ -61,7 +61,10 @@ def test_a_wrong_password_resumes_nothing_and_is_audited(world, api):
 @pytest.mark.django_db
 def test_a_signed_resume_pins_the_suspension_it_answers(world, api, browser_client):
     suspend(world)
-    page = browser_client.as_user(world.compliance).get("/models/mine/versions/1.0/").content.decode()
+    client = browser_client.as_user(world.compliance)
+    version_page = client.get("/models/mine/versions/1.0/").content.decode()
+    assert 'href="/models/mine/versions/1.0/actions/resume/"' in version_page
+    page = client.get("/models/mine/versions/1.0/actions/resume/").content.decode()  # the resume's own page
     assert 'data-testid="resume-rests-on"' in page and "(it was production): Live slippage review." in page
     assert 'id="id_resume_password"' in page  # the resume form asks for the signature
     body = {"action": "resume", "comment": REASON, "password": PASSWORD}

@@ -92,9 +92,8 @@ def test_it_cites_only_succeeded_runs_of_the_version(world, graded):
 @pytest.mark.django_db
 def test_the_sign_off_form_asks_for_each_failed_test_and_warning(world, browser_client, graded):
     version, run, failed, warned, _ = graded
-    page = browser_client.as_user(world.validator).get(f"/models/mine/versions/{version.version}/")
-    actions = next(p for p in page.context["panels"] if p.name == "lifecycle").context["actions"]
-    form = next(a for a in actions if a.action == "validate").signoff_form
+    page = browser_client.as_user(world.validator).get(f"/models/mine/versions/{version.version}/actions/validate/")
+    form = page.context["signoff_form"]
     labels = " ".join(str(f.label) for f in form)
     assert all(f"{label_for_test(t)} failed" in labels for t in failed)
     assert all(f"warning on {label_for_test(t)}" in labels for t in warned)

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -60,7 +62,22 @@ def test_it_builds_a_believable_firm_and_is_idempotent(demo_firm):
 
 
 @pytest.mark.django_db
-def test_it_gives_every_role_something_to_see(demo_firm):
+def test_it_gives_every_role_something_to_see(demo_firm, client):
+    # Every version in validation carries the files its run reads: each choice of its validator's run form
+    # offers one (a returns file, the training sample, the prediction log, the trial returns, as the plan reads).
+    from risk.validation import runs as validation
+
+    in_validation = ModelVersion.objects.filter(status="in_validation").select_related("model__validator")
+    assert in_validation.count() >= 3
+    for version in in_validation:
+        validation.plan_save(version.model.validator, version)
+        client.force_login(version.model.validator)
+        page = client.get(f"/models/{version.model.key}/versions/{version.version}/").content.decode()
+        form = re.search(r'data-testid="run-form">(.*?)</form>', page, re.S)
+        assert form, version
+        choices = dict(re.findall(r'<select name="(\w+)"[^>]*>(.*?)</select>', form.group(1), re.S))
+        assert {"dataset", "reference"} <= set(choices), version
+        assert all(re.search(r'<option value="\d+">', options) for options in choices.values()), (version, choices)
     visible = {u.username: perms.restrict(Model.objects.all(), u).count() for u in User.objects.all()}
     total = Model.objects.count()
     assert visible["compliance"] == visible["auditor"] == visible["admin"] == total

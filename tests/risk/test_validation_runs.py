@@ -408,3 +408,20 @@ def test_a_huge_failure_message_is_stored_cut_with_a_note(world, classifier_vers
     assert len(run.error) <= MAX_CHARS and run.error.startswith("row 3: bad value")
     assert "1,200,007 characters in all" in run.error
     assert len(run.job.error) <= MAX_CHARS
+
+
+@pytest.mark.slow(reason="renders the whole version page (every panel) twice, before and after attaching a file")
+@pytest.mark.django_db
+def test_the_run_form_says_how_to_attach_evidence_until_there_is_some(world, classifier_version, browser_client):
+    """No empty file choices: without a dataset the validator reads what a run needs and where to attach it;
+    once one is attached, the form offers it."""
+    validation.plan_save(world.validator, classifier_version)
+    client = browser_client.as_user(world.validator)
+    url = f"/models/mine/versions/{classifier_version.version}/"
+    page = client.get(url).content.decode()
+    assert 'data-testid="run-needs-evidence"' in page and 'href="#attach-evidence"' in page
+    assert 'id="attach-evidence"' in page and 'name="dataset"' not in page
+    attach(world, classifier_version, "predictions.csv", predictions_csv()[0])
+    page = client.get(url).content.decode()
+    assert 'data-testid="run-needs-evidence"' not in page
+    assert re.search(r'<select name="dataset" required>.*?predictions\.csv</option>', page, re.S)

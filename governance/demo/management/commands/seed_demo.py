@@ -26,6 +26,7 @@ from models_registry.models import DataSource, DataSourceAccessGrant, Model, Mod
 from models_registry.risk_register import risk_add
 from risk.gate import killswitch
 from risk.gate.models import KillSwitchTest
+from risk.validation import plans
 from risk.validation import services as evidence_services
 from risk.validation.findings import finding_raise
 from risk.validation.models import Finding
@@ -72,6 +73,7 @@ class Command(BaseCommand):
             self._dependencies(system)
             self._governance_examples()
             self._validation_examples()
+            self._evidence_in_validation()
         self._settle_notifications(started)  # delivers the lifecycle events too: pilots get their monitors
         monitoring_feed.seed_history()
         # One test of the kill functionality on record, as the monthly schedule would leave (nothing is stopped).
@@ -252,6 +254,24 @@ class Command(BaseCommand):
             evidence_services.evidence_add(
                 developer, version, file=ContentFile(content, name=name), kind=kind, description=description
             )
+
+    def _evidence_in_validation(self):
+        """Every version in validation gets the files its validation run reads (seeded, by the parts of the plan
+        its model's type and purpose propose), attached by its developer as the team would: the validator's run
+        form then offers real choices. A version with files of its own keeps them."""
+        versions = ModelVersion.objects.filter(status=S.IN_VALIDATION).select_related("model", "created_by")
+        for version in versions:
+            if version.evidence.exists():
+                continue
+            parts = plans.parts(plans.template_for(version.model))
+            for name, content, kind, description in demo_files.evidence_for(version.model.key, parts):
+                evidence_services.evidence_add(
+                    version.created_by,
+                    version,
+                    file=ContentFile(content, name=name),
+                    kind=kind,
+                    description=description,
+                )
 
     def _governance_examples(self):
         """A few risk-register entries and findings, so the governance pages have something to show."""
