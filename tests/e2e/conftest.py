@@ -52,7 +52,8 @@ def page(chromium):
     context.add_init_script(_REPORT_VIOLATIONS)
     page = context.new_page()
     page.csp_violations = violations
-    page.set_default_timeout(15000)
+    # A wait bound, not a speed target: generous, since the suite runs in parallel on a small machine.
+    page.set_default_timeout(30000)
     yield page
     context.close()
     assert violations == [], "the Content-Security-Policy refused: " + "; ".join(violations)
