@@ -21,8 +21,8 @@ def accuracy(world):
 
 
 def _x_range(figure) -> list[dt.datetime]:
-    assert figure.layout.xaxis.type == "date"
-    return [dt.datetime.fromisoformat(str(x)) for x in figure.layout.xaxis.range]
+    assert figure["layout"]["xaxis"]["type"] == "date"
+    return [dt.datetime.fromisoformat(str(x)) for x in figure["layout"]["xaxis"]["range"]]
 
 
 def _judged(world, monitor, count: int):
