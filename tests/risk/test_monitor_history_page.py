@@ -49,7 +49,7 @@ def test_a_monitor_with_no_results_says_so_instead_of_an_empty_chart(world, accu
     assert charts.history_div(accuracy, []) == ""
     page = browser_client.as_user(world.owner).get(f"/monitoring/monitors/{accuracy.pk}/").content.decode()
     assert "No results yet." in page and "Plotly.newPlot" not in page
-    model_page = browser_client.as_user(world.owner).get("/models/mine/").content.decode()
+    model_page = browser_client.as_user(world.owner).get("/models/mine/?section=monitoring").content.decode()
     assert "No results yet." in model_page
 
 
