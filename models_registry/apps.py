@@ -8,6 +8,16 @@ class ModelsRegistryConfig(AppConfig):
     verbose_name = "Model inventory"
 
     def ready(self):
+        from governance.core import panels
         from models_registry import access
 
         access.register()
+        # The sections of the inventory's own pages; higher apps add theirs (monitoring, incidents, validation...).
+        for page, key, label, order in (
+            (panels.MODEL_PAGE, "overview", "Overview", 10),
+            (panels.MODEL_PAGE, "lineage", "Lineage and access", 60),
+            (panels.MODEL_PAGE, "history", "History", 90),
+            (panels.VERSION_PAGE, "overview", "Overview", 10),
+            (panels.VERSION_PAGE, "history", "History", 90),
+        ):
+            panels.register_section(panels.Section(page, key, label, order, empty=""))  # never empty: the record

@@ -71,30 +71,65 @@ def model_list(request):
     )
 
 
-def model_detail(request, key):
-    user = request.user
-    model = selectors.model_get_for_user(user, key)
-    can_manage = perms.can_manage_access(user)
+def _section(request, page):
+    """The section the request asks for (?section=), and the status to answer: an unknown section shows the first
+    one with a 400 that names the parameter, as a bad filter value does."""
+    key = request.GET.get("section")
+    section = panels.section_of(page, key)
+    if section is not None:
+        return section, 200
+    choices = ", ".join(s.key for s in panels.sections_for(page))
+    messages.error(request, f"section: this page has no section “{key}”; its sections are {choices}.")
+    return panels.section_of(page, None), 400
+
+
+def _sectioned(request, template, page, obj, section, status, context):
+    """Renders one section of a page: its own context (built by the caller for that section only), its panels,
+    and the section nav."""
+    built = panels.build(page, request, obj, section=section.key)
     return render(
         request,
-        "models_registry/model_detail.html",
+        template,
         {
-            "model": model,
-            "versions": selectors.version_list(user, model),
-            "upstream": selectors.upstream_models(user, model),
-            "downstream": selectors.downstream_models(user, model),
-            "impact": selectors.impact_of_model(user, model),
-            "grants": selectors.model_access_grants(model) if can_manage else None,
-            "grant_form": AccessGrantForm() if can_manage else None,
-            "can_change": perms.can(user, perms.CHANGE, model),
-            "can_add_version": perms.can(user, perms.ADD_VERSION, model),
-            "can_manage_access": can_manage,
-            "timeline": _timeline(request, model),
-            **risk_summary(model),
-            "risk_form": ModelRiskForm(owners=_risk_team(model)),
-            "panels": panels.build(panels.MODEL_PAGE, request, model),
+            **context,
+            "sections": panels.sections_for(page),
+            "section": section,
+            "panels": built,
+            "section_empty": bool(section.empty) and not built,
         },
+        status=status,
     )
+
+
+def model_detail(request, key):
+    """The model page, one section at a time (issue 21): only what the section shows is read."""
+    user = request.user
+    model = selectors.model_get_for_user(user, key)
+    section, status = _section(request, panels.MODEL_PAGE)
+    context = {
+        "model": model,
+        "can_change": perms.can(user, perms.CHANGE, model),
+        "can_add_version": perms.can(user, perms.ADD_VERSION, model),
+    }
+    if section.key == "overview":
+        context.update(
+            versions=selectors.version_list(user, model),
+            risk_form=ModelRiskForm(owners=_risk_team(model)),
+            **risk_summary(model),
+        )
+    elif section.key == "lineage":
+        can_manage = perms.can_manage_access(user)
+        context.update(
+            upstream=selectors.upstream_models(user, model),
+            downstream=selectors.downstream_models(user, model),
+            impact=selectors.impact_of_model(user, model),
+            grants=selectors.model_access_grants(model) if can_manage else None,
+            grant_form=AccessGrantForm() if can_manage else None,
+            can_manage_access=can_manage,
+        )
+    elif section.key == "history":
+        context["timeline"] = _timeline(request, model)
+    return _sectioned(request, "models_registry/model_detail.html", panels.MODEL_PAGE, model, section, status, context)
 
 
 def model_create(request):
@@ -156,7 +191,7 @@ def model_grant(request, key):
     model = selectors.model_get_for_user(request.user, key)
     if not perms.can_manage_access(request.user):
         raise PermissionDenied("Only compliance may grant access.")
-    return _grant_action(request, model, services.model_grant_access, model_detail_url(model))
+    return _grant_action(request, model, services.model_grant_access, model_detail_url(model, "lineage"))
 
 
 @require_POST
@@ -170,35 +205,41 @@ def model_revoke(request, key, grant_id):
         messages.success(request, f"Access of {grant.user} revoked.")
     except Conflict as exc:
         messages.error(request, str(exc))
-    return redirect(model_detail_url(model))
+    return redirect(model_detail_url(model, "lineage"))
 
 
-def model_detail_url(model):
-    return reverse("models_registry:model-detail", kwargs={"key": model.key})
+def model_detail_url(model, section: str = "") -> str:
+    """The model page, opened on `section` (its first, the overview, when none is named)."""
+    url = reverse("models_registry:model-detail", kwargs={"key": model.key})
+    return f"{url}?section={section}" if section else url
 
 
 # --- Versions -------------------------------------------------------------------------------------------
 
 
 def version_detail(request, key, version):
+    """The version page, one section at a time (issue 21)."""
     model = selectors.model_get_for_user(request.user, key)
     obj = selectors.version_get_for_user(request.user, model, version)
-    sources = selectors.version_sources(request.user, obj)
-    return render(
-        request,
-        "models_registry/version_detail.html",
-        {
-            "model": model,
-            "version": obj,
-            "training_sources": sources["training"],
-            "inference_sources": sources["inference"],
-            "hidden_training": sources["hidden_training"],
-            "hidden_inference": sources["hidden_inference"],
-            "can_edit": not obj.is_frozen and perms.can(request.user, perms.ADD_VERSION, model),
-            "timeline": _timeline(request, obj),
-            # Lifecycle, evidence, findings, validation (and later monitoring, incidents): registered by their apps.
-            "panels": panels.build(panels.VERSION_PAGE, request, obj),
-        },
+    section, status = _section(request, panels.VERSION_PAGE)
+    context = {
+        "model": model,
+        "version": obj,
+        "can_edit": not obj.is_frozen and perms.can(request.user, perms.ADD_VERSION, model),
+    }
+    if section.key == "overview":
+        sources = selectors.version_sources(request.user, obj)
+        context.update(
+            training_sources=sources["training"],
+            inference_sources=sources["inference"],
+            hidden_training=sources["hidden_training"],
+            hidden_inference=sources["hidden_inference"],
+        )
+    elif section.key == "history":
+        context["timeline"] = _timeline(request, obj)
+    # Lifecycle (overview), evidence, findings, validation runs (validation): registered by their apps.
+    return _sectioned(
+        request, "models_registry/version_detail.html", panels.VERSION_PAGE, obj, section, status, context
     )
 
 

@@ -30,8 +30,22 @@ class LifecycleConfig(AppConfig):
                 panels.VERSION_PAGE, "lifecycle", 10, "governance/panels/lifecycle.html", views.lifecycle_panel
             )
         )
+        panels.register_section(
+            panels.Section(
+                panels.MODEL_PAGE,
+                "attestations",
+                "Attestations",
+                40,
+                empty="No yearly attestation of this model that you may see.",
+            )
+        )
         panels.register(
             panels.Panel(
-                panels.MODEL_PAGE, "attestations", 50, "governance/panels/attestations.html", views.attestations_panel
+                panels.MODEL_PAGE,
+                "attestations",
+                50,
+                "governance/panels/attestations.html",
+                views.attestations_panel,
+                section="attestations",
             )
         )

@@ -228,7 +228,7 @@ def build(user, *, with_waiting: bool = True) -> Queue:
             Item(
                 f"Sign the {attestation.year} attestation",
                 attestation.model.key,
-                reverse("models_registry:model-detail", args=[attestation.model.key]),
+                reverse("models_registry:model-detail", args=[attestation.model.key]) + "?section=attestations",
                 attestation.due_date,
             )
         )

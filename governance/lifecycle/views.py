@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -364,4 +365,4 @@ def attestation_sign_view(request, key, pk):
             messages.error(request, str(exc))
         else:
             messages.success(request, f"{attestation.year} attestation signed.")
-    return redirect("models_registry:model-detail", key=key)
+    return redirect(reverse("models_registry:model-detail", kwargs={"key": key}) + "?section=attestations")

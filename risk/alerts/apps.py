@@ -18,4 +18,11 @@ class AlertsConfig(AppConfig):
         events.subscribe(ALERT_EVENT, services.on_alert_event)
         events.subscribe("monitoring.alert", services.on_monitor_event)
         events.subscribe("lifecycle.transition", services.on_transition_event)
-        panels.register(panels.Panel(panels.MODEL_PAGE, "alerts", 5, "alerts/panels/alerts.html", views.model_panel))
+        panels.register_section(
+            panels.Section(panels.MODEL_PAGE, "alerts", "Alerts", 35, empty="")  # never empty: says "None yet"
+        )
+        panels.register(
+            panels.Panel(
+                panels.MODEL_PAGE, "alerts", 5, "alerts/panels/alerts.html", views.model_panel, section="alerts"
+            )
+        )

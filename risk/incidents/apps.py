@@ -18,6 +18,18 @@ class IncidentsConfig(AppConfig):
         events.subscribe("monitoring.alert", handlers.open_on_breach)
         workflow.register_check(workflow.Action.RESUME, services.no_open_incident_that_suspended)
         workflow.register_pin(workflow.Action.RESUME, "incidents", services.incidents_behind_a_resume)
+        panels.register_section(
+            panels.Section(
+                panels.MODEL_PAGE, "incidents", "Incidents", 30, empty="No incident of this model that you may see."
+            )
+        )
         panels.register(
-            panels.Panel(panels.MODEL_PAGE, "incidents", 4, "incidents/panels/incidents.html", views.model_panel)
+            panels.Panel(
+                panels.MODEL_PAGE,
+                "incidents",
+                4,
+                "incidents/panels/incidents.html",
+                views.model_panel,
+                section="incidents",
+            )
         )

@@ -16,6 +16,7 @@ shift is measured in reference standard deviations, and both restart after an al
   caught in about 10.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,9 +92,7 @@ def psi_false_alarm_rate(threshold: float, window: int, reference: int, bins: in
     if window < 1 or reference < 1 or bins < 2 or threshold < 0:
         raise MetricInputError("give positive window and reference sizes, at least 2 bins and a threshold >= 0")
     scale = 1 / window + 1 / reference
-    from scipy import stats  # here, not at the top: SciPy is 75 MB that most importers never need
-
-    return float(stats.chi2.sf(threshold / scale, bins - 1))
+    return chi2_sf(threshold / scale, bins - 1)
 
 
 def psi_minimum_window(threshold: float, reference: int, rate: float = 0.05, bins: int = 10) -> int | None:
@@ -116,9 +115,45 @@ def ks_false_alarm_rate(threshold: float, window: int, reference: int) -> float:
     asymptotic distribution of sqrt(n m / (n + m)) D)."""
     if window < 1 or reference < 1 or threshold < 0:
         raise MetricInputError("give positive window and reference sizes and a threshold >= 0")
-    from scipy import stats  # here, not at the top: SciPy is 75 MB that most importers never need
+    return kolmogorov_sf(threshold * math.sqrt(window * reference / (window + reference)))
 
-    return float(stats.kstwobign.sf(threshold * np.sqrt(window * reference / (window + reference))))
+
+# The two survival functions above in closed form. SciPy has them (chi2.sf, kstwobign.sf), but the model page
+# states these rates beside each drift monitor, and importing scipy.stats (or even scipy.special) cost a web
+# process's first such page 0.6-5 s (issue 21); tests/risk/metrics check them against SciPy.
+
+
+def chi2_sf(x: float, df: int) -> float:
+    """P(X > x) for a chi-square with a whole number `df` of degrees of freedom: the regularized upper incomplete
+    gamma Q(df/2, x/2), a finite sum for whole df (Abramowitz and Stegun 26.4.4 and 26.4.5)."""
+    if x <= 0:
+        return 1.0
+    half = x / 2
+    if df % 2 == 0:  # e^-h (1 + h + h^2/2! + ... + h^(df/2-1)/(df/2-1)!)
+        term = total = 1.0
+        for i in range(1, df // 2):
+            term *= half / i
+            total += term
+        return min(1.0, math.exp(-half) * total)
+    # erfc(sqrt h) + e^-h (h^(1/2)/Gamma(3/2) + h^(3/2)/Gamma(5/2) + ...), (df-1)/2 terms
+    total = math.erfc(math.sqrt(half))
+    term = math.exp(-half) * math.sqrt(half) / math.gamma(1.5)
+    for i in range(1, (df - 1) // 2 + 1):
+        total += term
+        term *= half / (i + 0.5)
+    return min(1.0, total)
+
+
+def kolmogorov_sf(x: float, terms: int = 30) -> float:
+    """P(K > x) for Kolmogorov's distribution: 2 sum (-1)^(k-1) e^(-2 k^2 x^2), which converges fast from x = 1;
+    below, one minus its other form, sqrt(2 pi)/x sum e^(-(2k-1)^2 pi^2 / (8 x^2)), which converges fast there."""
+    if x <= 0:
+        return 1.0
+    if x < 1:
+        c = -(math.pi**2) / (8 * x * x)
+        below = math.sqrt(2 * math.pi) / x * sum(math.exp(c * (2 * k - 1) ** 2) for k in range(1, terms))
+        return max(0.0, 1.0 - below)
+    return min(1.0, 2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * x * x) for k in range(1, terms)))
 
 
 def longest_run_threshold(loss_rate: float, trades: int, chance: float) -> int:

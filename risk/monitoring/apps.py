@@ -16,10 +16,25 @@ class MonitoringConfig(AppConfig):
         from risk.monitoring import access, backfill, cycles, handlers, retention_tasks, tasks, views  # noqa: F401
 
         access.register()
+        panels.register_section(
+            panels.Section(
+                panels.MODEL_PAGE,
+                "monitoring",
+                "Monitoring",
+                20,
+                empty="No monitor that you may see: monitors run on versions in pilot, production or suspended.",
+            )
+        )
         panels.register(
             # Wide: a grid of charts needs the page's whole width.
             panels.Panel(
-                panels.MODEL_PAGE, "monitoring", 5, "monitoring/panels/monitoring.html", views.monitoring_panel, True
+                panels.MODEL_PAGE,
+                "monitoring",
+                5,
+                "monitoring/panels/monitoring.html",
+                views.monitoring_panel,
+                wide=True,
+                section="monitoring",
             )
         )
         panels.register(

@@ -41,4 +41,11 @@
     form.addEventListener("change", show);
     show();
   });
+  // A page in sections (?section=...): a link from before the split, /models/x/#monitoring, names a part of the page
+  // that now has a section of its own; when nothing here has that id, open the section of that name.
+  var wanted = window.location.hash.slice(1);
+  if (wanted && !document.getElementById(wanted)) {
+    var tab = document.querySelector('.section-nav a[data-section="' + wanted.replace(/[^a-z0-9_-]/gi, "") + '"]');
+    if (tab) window.location.replace(tab.href + "#" + wanted);
+  }
 })();

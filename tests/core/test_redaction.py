@@ -33,7 +33,8 @@ def test_the_version_page_hides_a_restricted_source_from_people_who_may_not_see_
     persona, world, browser_client, version_on_restricted_data
 ):
     user = getattr(world, persona)
-    response = browser_client.as_user(user).get("/models/mine/versions/3.0/")
+    client = browser_client.as_user(user)
+    response = client.get("/models/mine/versions/3.0/?section=history")
     if persona == "developer2":  # cannot see mine at all
         assert response.status_code == 404
         return
@@ -41,6 +42,7 @@ def test_the_version_page_hides_a_restricted_source_from_people_who_may_not_see_
     text = _timeline_text(response)
     assert "training_sources" in text  # the change is shown...
     assert SECRET_SOURCE not in text and SECRET_SOURCE not in response.content.decode()  # ...without the name
+    assert SECRET_SOURCE not in client.get("/models/mine/versions/3.0/").content.decode()  # nor in the record
     assert "a restricted data source" in text
 
 
@@ -49,7 +51,7 @@ def test_the_version_page_hides_a_restricted_source_from_people_who_may_not_see_
 def test_people_who_may_see_the_source_read_its_name(
     persona, sees_name, world, browser_client, version_on_restricted_data
 ):
-    response = browser_client.as_user(getattr(world, persona)).get("/models/mine/versions/3.0/")
+    response = browser_client.as_user(getattr(world, persona)).get("/models/mine/versions/3.0/?section=history")
     assert (SECRET_SOURCE in _timeline_text(response)) is sees_name
 
 
@@ -69,9 +71,9 @@ def test_the_audit_api_hides_restricted_sources_and_models_outside_scope(world, 
 
 @pytest.mark.django_db
 def test_the_model_page_hides_feeder_models_outside_scope(world, browser_client, version_on_restricted_data):
-    text = _timeline_text(browser_client.as_user(world.owner).get("/models/mine/"))
+    text = _timeline_text(browser_client.as_user(world.owner).get("/models/mine/?section=history"))
     assert "upstream_models" in text and "theirs" not in text and "a model outside your scope" in text
-    assert "theirs" in _timeline_text(browser_client.as_user(world.compliance).get("/models/mine/"))
+    assert "theirs" in _timeline_text(browser_client.as_user(world.compliance).get("/models/mine/?section=history"))
 
 
 @pytest.mark.django_db
@@ -84,7 +86,7 @@ def test_a_model_name_is_hidden_too_not_only_its_key(world, browser_client):
         developers=[world.developer2],
     )
     services.model_update(world.compliance, world.mine, upstream_models=[other], reason="Fed.")
-    text = _timeline_text(browser_client.as_user(world.developer).get("/models/mine/"))
+    text = _timeline_text(browser_client.as_user(world.developer).get("/models/mine/?section=history"))
     assert "hidden-feeder" not in text and "Hidden feeder model" not in text
 
 
@@ -188,7 +190,7 @@ def test_amounts_carry_the_reporting_currency_and_people_their_names(world, brow
 @pytest.mark.django_db
 def test_the_timeline_names_people_by_full_name(world, browser_client):
     services.model_update(world.compliance, world.mine, validator=world.validator2, reason="Reassigned.")
-    response = browser_client.as_user(world.compliance).get("/models/mine/")
+    response = browser_client.as_user(world.compliance).get("/models/mine/?section=history")
     changes = [e.changes for e in response.context["timeline"] if "validator" in e.changes]
     assert changes and changes[0]["validator"] == [world.validator.get_full_name(), world.validator2.get_full_name()]
 
@@ -199,7 +201,8 @@ def test_the_timeline_shows_coded_values_by_label_and_amounts_formatted(world, b
     services.model_update(
         world.compliance, world.mine, model_type="random_forest", notional_at_stake="250000000", reason="Resized."
     )
-    html = browser_client.as_user(world.compliance).get("/models/mine/").content.decode()
+    client = browser_client.as_user(world.compliance)
+    html = client.get("/models/mine/").content.decode() + client.get("/models/mine/?section=history").content.decode()
     assert "Random forest" in html and "USD 250,000,000" in html
     timeline = html[html.index("Audit timeline") :]
     assert "random_forest" not in timeline and "250000000" not in timeline
@@ -211,7 +214,7 @@ def test_the_timeline_says_plans_and_signatures_in_words(world, browser_client):
 
     version = make_version(world.developer, world.mine, label="8.0", status="in_validation")
     runs.plan_save(world.validator, version)
-    html = browser_client.as_user(world.validator).get("/models/mine/versions/8.0/").content.decode()
+    html = browser_client.as_user(world.validator).get("/models/mine/versions/8.0/?section=history").content.decode()
     timeline = html[html.index("Audit timeline") :]
     assert "Strategy and classifier (returns and prediction log)" in timeline and "Sharpe ratio" in timeline
     assert "strategy_classifier" not in timeline and "sharpe_gap" not in timeline
@@ -237,7 +240,7 @@ def test_a_risk_entry_reads_with_its_owner_by_name_and_its_kind_by_label(world, 
         owner=world.developer,
         next_review=dt.date.today() + dt.timedelta(days=90),
     )
-    response = browser_client.as_user(world.compliance).get("/models/mine/")
+    response = browser_client.as_user(world.compliance).get("/models/mine/?section=history")
     html = response.content.decode()
     timeline = html[html.index("Audit timeline") :]
     assert "Regulatory risk" in timeline and world.developer.get_full_name() in timeline

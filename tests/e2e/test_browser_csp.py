@@ -32,7 +32,7 @@ def test_pages_with_charts_and_scripts_work_under_the_policy(page, live_server):
     policy = answer.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("style-src-attr")[0]
     page.wait_for_selector("[data-testid=monitor-chart] .main-svg")
-    page.goto(f"{live_server.url}/models/mine/")  # the monitoring panel draws each monitor's history
+    page.goto(f"{live_server.url}/models/mine/?section=monitoring")  # each monitor's history is drawn
     page.wait_for_selector(f"#monitor-{monitor.pk} .main-svg")
 
     # The kill switch form shows the model field for one model and the desk field for a desk.

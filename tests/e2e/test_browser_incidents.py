@@ -107,11 +107,12 @@ def test_a_breach_opens_an_incident_the_policy_suspends_the_gate_blocks_and_comp
     # The reason names the incident and the policy that stopped it.
     expect(gate.get_by_test_id("gate-reasons")).to_contain_text("Suspended: Version 1.1 was suspended on")
     expect(gate.get_by_test_id("gate-reasons")).to_contain_text(f"by the governance policy: {incident.reference}")
-    incidents_panel = page.locator("section[data-panel=incidents]")
-    expect(incidents_panel.get_by_test_id("open-incidents")).to_contain_text(incident.reference)
     versions = page.get_by_test_id("version-table")
     expect(versions.locator("tr").filter(has_text=re.compile(r"^\s*1\.1")).locator(".badge")).to_have_text("Suspended")
     shot(page, "03-model-gate-blocked")
+    page.get_by_test_id("section-nav").get_by_role("link", name="Incidents").click()  # its own section
+    incidents_panel = page.locator("section[data-panel=incidents]")
+    expect(incidents_panel.get_by_test_id("open-incidents")).to_contain_text(incident.reference)
 
     # What a trading system is told, over the API.
     blocked = gate_answer(live_server, trader_token)

@@ -102,10 +102,10 @@ def test_it_grants_restricted_data_sources_by_hand_but_never_to_traders(world, a
 @pytest.mark.django_db
 def test_it_manages_grants_from_the_model_page(world, browser_client):
     client = browser_client.as_user(world.compliance)
-    page = client.get("/models/theirs/")
+    page = client.get("/models/theirs/?section=lineage")
     assert b"Access granted by hand" in page.content
     response = client.post("/models/theirs/access/", {"user": world.trader.pk, "reason": "Reads its output."})
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == "/models/theirs/?section=lineage"
     assert "theirs" in visible_keys(world.trader)
     grant = ModelAccessGrant.objects.get(model=world.theirs, user=world.trader)
     client.post(f"/models/theirs/access/{grant.pk}/revoke/", {"reason": "done"})

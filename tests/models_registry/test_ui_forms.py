@@ -32,7 +32,7 @@ def test_it_registers_a_model_from_the_form(world, browser_client):
     assert response.status_code == 302 and response["Location"] == "/models/ui-model/"
     model = Model.objects.get(key="ui-model")
     assert list(model.developers.all()) == [world.developer] and model.owner == world.owner
-    page = client.get("/models/ui-model/")
+    page = client.get("/models/ui-model/?section=history")
     assert b"UI model" in page.content and b"model.create" in page.content  # audit timeline
 
 

@@ -73,6 +73,6 @@ def test_the_models_recent_alerts_give_their_time_zone(world, browser_client):
     )
     deliver()
     alert = Alert.objects.get(kind="kill_switch_engaged")
-    page = browser_client.as_user(world.owner).get("/models/mine/").content.decode()
+    page = browser_client.as_user(world.owner).get("/models/mine/?section=alerts").content.decode()
     panel = page[page.index('data-testid="model-alerts"') :]
     assert f"{alert.occurred_at:%Y-%m-%d %H:%M} UTC</a>" in panel

@@ -10,7 +10,7 @@ from risk.monitoring import proposals
 def test_the_monitoring_section_links_the_backfill_page_to_who_may_backfill(world, browser_client, person, linked):
     proposals.propose(world.mine_v1)
     client = browser_client.as_user(getattr(world, person))
-    page = client.get("/models/mine/").content.decode()
+    page = client.get("/models/mine/?section=monitoring").content.decode()
     assert ('href="/monitoring/backfills/mine/" data-testid="backfill-link"' in page) is linked
     if linked:
         assert client.get("/monitoring/backfills/mine/").status_code == 200

@@ -203,7 +203,7 @@ def test_a_critical_incident_blocks_the_gate_and_only_compliance_closes_it_with_
 @pytest.mark.django_db
 def test_pages_report_show_and_work_on_an_incident(world, browser_client):
     client = browser_client.as_user(world.trader)
-    model_page = client.get("/models/mine/").content.decode()
+    model_page = client.get("/models/mine/?section=incidents").content.decode()
     assert 'data-panel="incidents"' in model_page and "/incidents/new/?model=mine" in model_page
     response = client.post(
         "/incidents/new/",

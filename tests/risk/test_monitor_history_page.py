@@ -21,8 +21,8 @@ def accuracy(world):
 
 
 def _x_range(figure) -> list[dt.datetime]:
-    assert figure.layout.xaxis.type == "date"
-    return [dt.datetime.fromisoformat(str(x)) for x in figure.layout.xaxis.range]
+    assert figure["layout"]["xaxis"]["type"] == "date"
+    return [dt.datetime.fromisoformat(str(x)) for x in figure["layout"]["xaxis"]["range"]]
 
 
 def _judged(world, monitor, count: int):
@@ -49,7 +49,7 @@ def test_a_monitor_with_no_results_says_so_instead_of_an_empty_chart(world, accu
     assert charts.history_div(accuracy, []) == ""
     page = browser_client.as_user(world.owner).get(f"/monitoring/monitors/{accuracy.pk}/").content.decode()
     assert "No results yet." in page and "Plotly.newPlot" not in page
-    model_page = browser_client.as_user(world.owner).get("/models/mine/").content.decode()
+    model_page = browser_client.as_user(world.owner).get("/models/mine/?section=monitoring").content.decode()
     assert "No results yet." in model_page
 
 

@@ -170,7 +170,7 @@ def test_a_threshold_change_is_governed_audited_and_applies_from_the_next_run(wo
 def test_pages_show_monitors_to_those_who_see_the_model_and_alerts_in_the_queue(world, monitored, browser_client):
     data.trades(world.developer, monitored, 200, start=NOW - dt.timedelta(days=5), win_rate=0.1)
     evaluation.evaluate(monitor(monitored, "hit_rate"), NOW)
-    model_page = browser_client.as_user(world.trader).get("/models/mine/").content.decode()
+    model_page = browser_client.as_user(world.trader).get("/models/mine/?section=monitoring").content.decode()
     assert 'data-panel="monitoring"' in model_page and 'data-testid="monitor-hit_rate"' in model_page
     assert "Breach" in model_page and "plotly" in model_page
     assert 'data-testid="false-alarm"' in model_page and "about one false alarm per 465 points" in model_page

@@ -83,3 +83,15 @@ def test_the_minimum_window_keeps_false_alarms_under_the_rate():
     window = change.psi_minimum_window(0.10, reference=2000, rate=0.05)
     assert change.psi_false_alarm_rate(0.10, window, 2000) <= 0.05 < change.psi_false_alarm_rate(0.10, window - 1, 2000)
     assert change.psi_minimum_window(0.001, reference=100, rate=0.05) is None
+
+
+@pytest.mark.slow(reason="imports scipy.stats, the reference, which alone takes 1-2 s")
+def test_the_closed_form_survival_functions_agree_with_scipy():
+    """chi2_sf and kolmogorov_sf stand in for SciPy's (whose import cost a page seconds, issue 21)."""
+    from scipy import stats
+
+    for df in (1, 2, 3, 4, 9, 10, 19):
+        for x in (0.0, 0.01, 0.5, 1.0, 3.2, 8.0, 20.0, 60.0, 400.0):
+            assert change.chi2_sf(x, df) == pytest.approx(stats.chi2.sf(x, df), rel=1e-9, abs=1e-300)
+    for x in (0.0, 0.05, 0.2, 0.3, 0.5, 0.8, 0.99, 1.0, 1.2, 1.5, 2.0, 3.0, 6.0):
+        assert change.kolmogorov_sf(x) == pytest.approx(stats.kstwobign.sf(x), rel=1e-9, abs=1e-15)
