@@ -55,3 +55,20 @@ def test_every_monitoring_measure_has_its_reader_and_every_reader_its_measure():
     from risk.monitoring.measures import MEASURES
 
     assert set(MEASURES) == set(READERS), set(MEASURES) ^ set(READERS)
+
+
+def test_the_model_key_and_version_patterns_have_one_home_in_the_models_layer():
+    """The key and version patterns are defined once, in models_registry/validators.py, beside the field
+    validators built from them; URL modules import them from there, never from a views module."""
+    home = "models_registry.validators"
+    names = {"MODEL_KEY_REGEX", "VERSION_REGEX"}
+    misplaced = []
+    for path in _modules():
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and names & {a.name for a in node.names} and node.module != home:
+                misplaced.append(f"{where}:{node.lineno}: imported from {node.module}")
+            if isinstance(node, ast.Assign) and str(where) != "models_registry/validators.py":
+                defined = {t.id for t in node.targets if isinstance(t, ast.Name)} & names
+                misplaced += [f"{where}:{node.lineno}: defines {name}" for name in sorted(defined)]
+    assert not misplaced, "\n".join(misplaced)
