@@ -10,9 +10,9 @@ from governance.core import access
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
 from governance.core.models import Signature
-from governance.core.roles import Role, user_roles
 from risk.exports import selectors, self_assessment, services, signing
 from risk.exports import supervisor_packs as packs
+from risk.exports.access import prepares_self_assessment
 from risk.exports.forms import (
     ALGORITHMIC_MODELS,
     MODELS,
@@ -150,7 +150,7 @@ def self_assessments(request):
     return render(
         request,
         "exports/self_assessments.html",
-        {"assessments": assessments, "form": form, "may_prepare": Role.COMPLIANCE in user_roles(request.user)},
+        {"assessments": assessments, "form": form, "may_prepare": prepares_self_assessment(request.user)},
         status=400 if form.errors else 200,
     )
 
