@@ -110,6 +110,31 @@ def can_create_data_source(user) -> bool:
     return access.is_active(user) and (user.is_superuser or bool(user_roles(user) & CREATES_DATA_SOURCES))
 
 
+def sets_compliance_fields(user) -> bool:
+    """Compliance (and the site administrator) sets a model's governance fields and reassigns data sources."""
+    return user.is_superuser or Role.COMPLIANCE in user_roles(user)
+
+
+def eligible_as(user, role: str) -> bool:
+    """A model's owner, developers and validator are active people holding that role."""
+    return user is not None and user.is_active and role in user_roles(user)
+
+
+def registers_as_developer(user) -> bool:
+    """A developer who registers a model is one of its developers."""
+    return Role.DEVELOPER in user_roles(user)
+
+
+def registers_as_owner(user) -> bool:
+    """An owner who registers a model may leave its owner empty: they own it."""
+    return Role.OWNER in user_roles(user)
+
+
+def barred_from_restricted_data(user) -> bool:
+    """Traders are never given restricted data, not even by hand."""
+    return Role.TRADER in user_roles(user)
+
+
 def sync_model_grants(model) -> tuple[set, set]:
     """Recompute the guardian grants of a model from its owner, developers, validator and hand grants."""
     desired: set[tuple[int, str]] = set()

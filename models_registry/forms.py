@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 
 from governance.core import access as perms
 from governance.core.forms import UserChoiceField, UserMultipleChoiceField
-from governance.core.roles import Role, user_roles, users_with_role
+from governance.core.roles import Role, users_with_role
+from models_registry import access as inventory_access
 from models_registry import services
 from models_registry.choices import AssetClass
 from models_registry.models import DataSource, Model, ModelRisk, ModelVersion
@@ -62,7 +63,7 @@ class ModelRecordForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         editing = self.instance.pk is not None
-        compliance = user.is_superuser or Role.COMPLIANCE in user_roles(user)
+        compliance = inventory_access.sets_compliance_fields(user)
         self.fields["developers"].queryset = users_with_role(Role.DEVELOPER)
         self.fields["owner"].queryset = users_with_role(Role.OWNER)
         self.fields["validator"].queryset = users_with_role(Role.VALIDATOR)
@@ -78,10 +79,10 @@ class ModelRecordForm(forms.ModelForm):
             self.fields.pop("grant_training_data")  # only compliance grants, and only where there is such data
         if not compliance:
             for name in MODEL_COMPLIANCE_FIELDS:
-                if name == "owner" and not editing and Role.OWNER not in user_roles(user):
+                if name == "owner" and not editing and not inventory_access.registers_as_owner(user):
                     continue  # a developer registering a model must name its owner
                 self.fields.pop(name, None)
-        if "owner" in self.fields and not editing and Role.OWNER in user_roles(user):
+        if "owner" in self.fields and not editing and inventory_access.registers_as_owner(user):
             self.fields["owner"].required = False
             self.fields["owner"].help_text = "Leave empty to own the model yourself."
 
@@ -169,7 +170,7 @@ class DataSourceForm(forms.ModelForm):
         self.fields["owner"].help_text = "Leave empty to own it yourself."
         if self.instance.pk is None:
             del self.fields["reason"]
-        elif not (user.is_superuser or Role.COMPLIANCE in user_roles(user)):
+        elif not inventory_access.sets_compliance_fields(user):
             del self.fields["owner"]
 
     def _post_clean(self):

@@ -21,23 +21,18 @@ from models_registry.choices import (
     RiskTier,
 )
 from models_registry.validators import (
+    model_key_validator,
     validate_artifact_uri,
     validate_asset_classes,
     validate_code_revision,
     validate_json_object,
     validate_metric_map,
+    version_label_validator,
 )
 
 User = settings.AUTH_USER_MODEL
 
 sha256_validator = RegexValidator(r"^[0-9a-f]{64}$", "Enter a SHA-256 digest: 64 lower-case hexadecimal characters.")
-version_label_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
-    "Use letters, digits, dots, hyphens and underscores, starting with a letter or digit.",
-)
-model_key_validator = RegexValidator(
-    r"^[a-z0-9]+(?:-[a-z0-9]+)*$", "Use lower-case letters, digits and single hyphens, e.g. eq-momentum-us."
-)
 
 RESERVED_KEYS = {"new"}
 

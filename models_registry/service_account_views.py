@@ -7,9 +7,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from governance.core import access
 from governance.core.forms_utils import add_service_errors
 from governance.core.models import Desk
-from governance.core.roles import Role, has_role
 from governance.core.selectors import object_timeline
 from models_registry import service_accounts
 from models_registry.models import Model, ServiceAccount
@@ -42,7 +42,7 @@ class ServiceAccountForm(forms.Form):
 
 
 def _require_compliance(user) -> None:
-    if not has_role(user, Role.COMPLIANCE):
+    if not access.manages_service_accounts(user):
         raise Http404("Not found.")  # nobody else learns which systems hold tokens
 
 

@@ -19,9 +19,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from governance.core import api_tokens
+from governance.core.access import manages_service_accounts
 from governance.core.audit import audit_record
 from governance.core.models import UserProfile
-from governance.core.roles import Role, has_role
 from models_registry.models import ServiceAccount
 
 GATE, PUSH = "gate", "push"
@@ -94,7 +94,7 @@ def scope_q(scope: Scope, prefix: str = "") -> Q:
 
 
 def _require_compliance(actor) -> None:
-    if not has_role(actor, Role.COMPLIANCE):
+    if not manages_service_accounts(actor):
         raise PermissionDenied("Only compliance manages service accounts.")
 
 

@@ -12,7 +12,7 @@ from governance.core import access as perms
 from governance.core.audit import audit_record, diff, snapshot
 from governance.core.exceptions import Conflict
 from governance.core.notifications import notify
-from governance.core.roles import Role, user_roles
+from governance.core.roles import Role
 from models_registry import access as inventory_access
 from models_registry import tiering
 from models_registry.choices import Classification, DataUsage
@@ -97,14 +97,6 @@ DATA_SOURCE_FIELDS = [
 ]
 
 
-def _is_compliance(user) -> bool:
-    return user.is_superuser or Role.COMPLIANCE in user_roles(user)
-
-
-def _holds(user, role: str) -> bool:
-    return user is not None and user.is_active and role in user_roles(user)
-
-
 def _apply_tier(model: Model) -> None:
     assessment = tiering.assess(
         model.notional_at_stake, model.downstream_consumers, model.complexity_rating, model.explainability_rating
@@ -125,15 +117,15 @@ def _check_model_rules(model: Model, developers: list, upstream: list) -> None:
         add("vendor_name", "Name the vendor of a vendor model.")
     if model.tier_override and not model.tier_override_justification.strip():
         add("tier_override_justification", "A tier override needs a written justification.")
-    if not _holds(model.owner, Role.OWNER):
+    if not inventory_access.eligible_as(model.owner, Role.OWNER):
         add("owner", "The owner must be an active user with the owner role.")
     for dev in developers:
-        if not _holds(dev, Role.DEVELOPER):
+        if not inventory_access.eligible_as(dev, Role.DEVELOPER):
             add("developers", f"{dev} does not hold the developer role.")
     if not developers:
         add("developers", "Name at least one developer.")
     if model.validator_id:
-        if not _holds(model.validator, Role.VALIDATOR):
+        if not inventory_access.eligible_as(model.validator, Role.VALIDATOR):
             add("validator", "The validator must be an active user with the validator role.")
         # SR 11-7 independence (VAL-01): the validator has no stake in the model.
         if model.validator_id == model.owner_id or model.validator_id in {d.pk for d in developers}:
@@ -175,15 +167,15 @@ def model_create(actor, *, developers=None, upstream_models=None, **fields) -> M
     """Register a model. A developer who creates a model is one of its developers; an owner, its owner."""
     if not inventory_access.can_create_model(actor):
         raise PermissionDenied("Your role may not register models.")
-    roles = user_roles(actor)
-    if not _is_compliance(actor):
+    if not inventory_access.sets_compliance_fields(actor):
         forbidden = sorted(k for k in MODEL_COMPLIANCE_FIELDS if k != "owner" and fields.get(k) not in (None, ""))
         if forbidden:
             raise ValidationError({k: "Only compliance may set this." for k in forbidden})
     developers = list(developers or [])
-    if Role.DEVELOPER in roles and actor not in developers:
+    if inventory_access.registers_as_developer(actor) and actor not in developers:
         developers.append(actor)
-    if Role.OWNER in roles and Role.DEVELOPER not in roles and not _is_compliance(actor):
+    owner_only = inventory_access.registers_as_owner(actor) and not inventory_access.registers_as_developer(actor)
+    if owner_only and not inventory_access.sets_compliance_fields(actor):
         # An owner registers models they own; registering for another owner is compliance's job.
         if fields.get("owner") not in (None, actor):
             raise ValidationError({"owner": "You register models that you own; leave the owner empty."})
@@ -282,7 +274,7 @@ def model_update(
     unknown = set(fields) - set(MODEL_TEAM_FIELDS) - set(MODEL_COMPLIANCE_FIELDS)
     if unknown:
         raise ValidationError({k: "This field cannot be changed here." for k in sorted(unknown)})
-    if not _is_compliance(actor):
+    if not inventory_access.sets_compliance_fields(actor):
         forbidden = sorted(k for k in MODEL_COMPLIANCE_FIELDS if k in fields and fields[k] != getattr(model, k))
         if forbidden:
             raise ValidationError({k: "Only compliance may change this." for k in forbidden})
@@ -482,7 +474,7 @@ def data_source_update(actor, source: DataSource, *, reason: str = "", **fields)
     unknown = set(fields) - set(DATA_SOURCE_FIELDS)
     if unknown:
         raise ValidationError({k: "This field cannot be changed here." for k in sorted(unknown)})
-    if "owner" in fields and fields["owner"] != source.owner and not _is_compliance(actor):
+    if "owner" in fields and fields["owner"] != source.owner and not inventory_access.sets_compliance_fields(actor):
         raise ValidationError({"owner": "Only compliance may reassign a data source."})
     before = snapshot(source, DATA_SOURCE_FIELDS)
     for name, value in fields.items():
@@ -499,7 +491,7 @@ def data_source_update(actor, source: DataSource, *, reason: str = "", **fields)
 
 @transaction.atomic
 def data_source_grant_access(actor, source: DataSource, user, reason: str) -> DataSourceAccessGrant:
-    if perms.can_manage_access(actor) and source.is_restricted and Role.TRADER in user_roles(user):
+    if perms.can_manage_access(actor) and source.is_restricted and inventory_access.barred_from_restricted_data(user):
         raise ValidationError({"user": "Traders may not be given restricted data."})
     return _grant(
         actor,

@@ -1,7 +1,7 @@
 from django.urls import path, re_path, register_converter
 
 from models_registry import service_account_views, views
-from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
+from models_registry.validators import MODEL_KEY_REGEX, VERSION_REGEX
 
 
 class IdConverter:

@@ -5,10 +5,24 @@ import math
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 
 from models_registry.choices import AssetClass
 
 MAX_JSON_BYTES = 64 * 1024
+
+# A model's key and a version's label: the fields validate them and every URL captures them with these patterns
+# (the API's, the pages', the gate's fast lane), so an address accepts exactly what can be stored.
+MODEL_KEY_REGEX = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+VERSION_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+
+model_key_validator = RegexValidator(
+    rf"^{MODEL_KEY_REGEX}$", "Use lower-case letters, digits and single hyphens, e.g. eq-momentum-us."
+)
+version_label_validator = RegexValidator(
+    rf"^{VERSION_REGEX}$",
+    "Use letters, digits, dots, hyphens and underscores, starting with a letter or digit.",
+)
 
 
 def validate_json_object(value) -> None:

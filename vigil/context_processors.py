@@ -1,5 +1,5 @@
-from governance.core import access
-from governance.core.roles import Role, user_roles
+from governance.core import access, access_window
+from governance.core.roles import role_labels
 from governance.lifecycle import queue
 from models_registry import access as inventory_access
 from risk.alerts import selectors as alerts
@@ -13,15 +13,13 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    roles = user_roles(user)
-    labels = dict(Role.choices)
     return {
-        "nav_roles": [labels[r] for r in Role.values if r in roles] + (["Administrator"] if user.is_superuser else []),
+        "nav_roles": role_labels(user) + (["Administrator"] if user.is_superuser else []),
         "nav_can_create_model": inventory_access.can_create_model(user),
         "nav_can_create_data_source": inventory_access.can_create_data_source(user),
         "nav_is_admin": user.is_staff,
-        "nav_service_accounts": Role.COMPLIANCE in roles,
-        "nav_auditor_access": bool({Role.COMPLIANCE, Role.AUDITOR} & roles),
+        "nav_service_accounts": access.manages_service_accounts(user),
+        "nav_auditor_access": access_window.reads_windows(user),
         "nav_audit_trail": access.can_read_audit_trail(user),
         "nav_queue": queue.needs_me_count(user),
         "nav_monitor_alerts": monitoring.alerting_count(user),

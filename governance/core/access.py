@@ -93,6 +93,22 @@ def require(user, action: str, obj) -> None:
         raise PermissionDenied(f"You may not {action.replace('_', ' ')} {obj}.")
 
 
+def may_publish_policy(user) -> bool:
+    """Compliance publishes the governance policy."""
+    return Role.COMPLIANCE in user_roles(user)
+
+
+def manages_service_accounts(user) -> bool:
+    """Compliance creates service accounts, scopes them and issues their tokens (nobody else learns of them)."""
+    return Role.COMPLIANCE in user_roles(user)
+
+
+def reads_only_own_audit_events(user) -> bool:
+    """Without a role, or a trader only: their own logins and actions, nothing about models."""
+    roles = user_roles(user)
+    return not roles or roles == {Role.TRADER}
+
+
 def can_manage_access(user) -> bool:
     """Compliance grants and revokes access by hand (and the site administrator)."""
     return is_active(user) and (user.is_superuser or Role.COMPLIANCE in user_roles(user))

@@ -24,12 +24,27 @@ def window_of(user) -> tuple[dt.datetime | None, dt.datetime | None]:
     return cached
 
 
+def keeps_a_window(user) -> bool:
+    """Only auditors have an access window."""
+    return Role.AUDITOR in user_roles(user)
+
+
+def sets_windows(user) -> bool:
+    """Compliance sets auditors' windows."""
+    return Role.COMPLIANCE in user_roles(user)
+
+
+def reads_windows(user) -> bool:
+    """Compliance reads every auditor's window; an auditor reads their own."""
+    return sets_windows(user) or keeps_a_window(user)
+
+
 def refusal(user, now: dt.datetime | None = None) -> str:
     """Why the user may not act now ("" when they may): only an auditor outside their window is refused."""
     if not getattr(user, "is_authenticated", False):
         return ""
     # A window already read (API authentication joins it) and empty needs no roles: only auditors have one.
-    if getattr(user, "_vigil_access_window", None) == (None, None) or Role.AUDITOR not in user_roles(user):
+    if getattr(user, "_vigil_access_window", None) == (None, None) or not keeps_a_window(user):
         return ""
     start, end = window_of(user)
     now = now or timezone.now()
@@ -43,7 +58,7 @@ def refusal(user, now: dt.datetime | None = None) -> str:
 def window_errors(auditor, access_from, access_until) -> dict[str, list[str]]:
     """What is wrong with giving `auditor` this window, by field (the page here and the admin ask the same)."""
     errors = {}
-    if Role.AUDITOR not in user_roles(auditor):
+    if not keeps_a_window(auditor):
         errors["user"] = [f"{auditor.get_username()} is not an auditor: only auditors have access windows."]
     if access_from and access_until and access_until <= access_from:
         errors["access_until"] = ["Give an end after the start."]
@@ -52,7 +67,7 @@ def window_errors(auditor, access_from, access_until) -> dict[str, list[str]]:
 
 def set_window(actor, auditor, access_from, access_until) -> UserProfile:
     """Compliance sets (or clears, with None) an auditor's window; audited. 400 by field, nothing changed."""
-    if Role.COMPLIANCE not in user_roles(actor):
+    if not sets_windows(actor):
         raise PermissionDenied("Only compliance sets auditors' access.")
     errors = window_errors(auditor, access_from, access_until)
     if errors:

@@ -14,11 +14,20 @@ class CoreConfig(AppConfig):
     verbose_name = "Governance core"
 
     def ready(self):
-        from governance.core import api_tokens, input_rules, notifications, outbound, signals, tasks  # noqa: F401  (signals, tasks: registered on import)
+        from governance.core import (  # noqa: F401  (signals, tasks: registered on import)
+            api_tokens,
+            input_rules,
+            notifications,
+            outbound,
+            schedules,
+            signals,
+            tasks,
+        )
 
         input_rules.install()
         notifications.register()
         api_tokens.connect()
+        schedules.connect(self)
         outbound.allowed_networks()  # a network that is not one, or a metadata address, stops start-up
 
 

@@ -5,9 +5,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from governance.core.access import may_publish_policy
 from governance.core.audit import audit_record
 from governance.core.models import GovernancePolicy, default_incident_response
-from governance.core.roles import Role, user_roles
+from governance.core.roles import Role
 
 SECOND_FACTOR_ROLES = (Role.COMPLIANCE, Role.VALIDATOR, Role.OWNER, Role.DEVELOPER, Role.AUDITOR, Role.TRADER)
 
@@ -84,7 +85,7 @@ def _check(fields: dict) -> None:
 @transaction.atomic
 def policy_publish(actor, **fields) -> GovernancePolicy:
     """Publish the next policy version. Earlier versions stay as they were, forever."""
-    if Role.COMPLIANCE not in user_roles(actor):
+    if not may_publish_policy(actor):
         raise PermissionDenied("Only compliance publishes governance policy.")
     merged = {**DEFAULTS, **{k: v for k, v in fields.items() if v is not None}}
     _check(merged)

@@ -65,5 +65,11 @@ def has_role(user, *roles: str) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
+def role_labels(user) -> list[str]:
+    """The names of the roles the user holds, in Role's order (the navigation shows them)."""
+    held = user_roles(user)
+    return [label for value, label in Role.choices if value in held]
+
+
 def users_with_role(role: str):
     return get_user_model().objects.filter(groups__name=role, is_active=True).order_by("username")

@@ -7,16 +7,14 @@ from governance.core import access
 from governance.core.audit import audit_type
 from governance.core.models import AuditEvent
 from governance.core.redaction import redact_events
-from governance.core.roles import Role, user_roles
 
 
 def audit_event_list(user) -> QuerySet:
     """Compliance, auditors and administrators read the whole trail; others the events of what they can see
     (each app registered which of its object types count), and their own."""
-    roles = user_roles(user)
     if access.sees_everything(user):
         return AuditEvent.objects.all()
-    if not roles or roles == {Role.TRADER}:
+    if access.reads_only_own_audit_events(user):
         return AuditEvent.objects.filter(actor=user)  # their own logins and actions only
     return AuditEvent.objects.filter(access.audit_scope_q(user))
 

@@ -19,12 +19,12 @@ from django.views.generic import TemplateView
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from governance.core import access_window, api_tokens, second_factor
+from governance.core import access, access_window, api_tokens, second_factor
 from governance.core.forms import AccessWindowForm, LoginForm, OTPEnrolForm
 from governance.core.forms_utils import add_service_errors, errors_to_messages
 from governance.core.models import GovernancePolicy
 from governance.core.policy import SECOND_FACTOR_ROLES, SEVERITIES, TIERS, policy_in_force, policy_publish
-from governance.core.roles import Role, user_roles
+from governance.core.roles import Role
 
 
 class LoginView(auth_views.LoginView):
@@ -82,7 +82,7 @@ class TwoFactorView(TemplateView):
 
 
 def policy(request):
-    is_compliance = Role.COMPLIANCE in user_roles(request.user)
+    is_compliance = access.may_publish_policy(request.user)
     if request.method == "POST":
         if not is_compliance:
             raise PermissionDenied("Only compliance publishes governance policy.")
@@ -169,9 +169,8 @@ def _state(start, end, now) -> str:
 
 def auditor_access(request):
     """Compliance: every auditor with their window, each editable. An auditor: their own. Others: 404."""
-    roles = user_roles(request.user)
-    is_compliance = Role.COMPLIANCE in roles
-    if not is_compliance and Role.AUDITOR not in roles:
+    is_compliance = access_window.sets_windows(request.user)
+    if not access_window.reads_windows(request.user):
         raise Http404("Not found.")
     people = _auditors().order_by("username") if is_compliance else _auditors().filter(pk=request.user.pk)
     posted = None

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from governance.core import access, work
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role, user_roles
+from governance.lifecycle import access as lifecycle_access
 from governance.lifecycle import workflow
 from governance.lifecycle.models import Attestation, PilotPlan
 from governance.lifecycle.workflow import Action
@@ -94,11 +94,10 @@ def _version_url(version) -> str:
 
 def _my_versions(user) -> list[ModelVersion]:
     """Versions with an action that is mine by my part in the model (whether or not it is open right now)."""
-    roles = user_roles(user)
     q = Q(pk__in=[])
-    if Role.VALIDATOR in roles:
+    if lifecycle_access.has_validator_queue(user):
         q |= Q(model__validator=user, status__in=[S.SUBMITTED, S.IN_VALIDATION])
-    if Role.COMPLIANCE in roles:
+    if lifecycle_access.has_compliance_queue(user):
         q |= Q(status__in=[S.VALIDATED, S.VALIDATED_WITH_CONDITIONS, S.PILOT, S.SUSPENDED])
     q |= Q(model__owner=user, status=S.APPROVED)
     versions = access.restrict(ModelVersion.objects.filter(q), user).select_related("model")
@@ -178,8 +177,7 @@ def build(user, *, with_waiting: bool = True) -> Queue:
         needs.append(
             Item("Attach the pilot results", f"{version.model.key} {version.version}", _version_url(version), end)
         )
-    roles = user_roles(user)
-    if Role.COMPLIANCE in roles:
+    if lifecycle_access.has_compliance_queue(user):
         for model in Model.objects.filter(validator__isnull=True).exclude(status=S.RETIRED).order_by("key"):
             needs.append(
                 Item("Assign a validator", model.key, reverse("models_registry:model-update", args=[model.key]))
@@ -211,7 +209,7 @@ def build(user, *, with_waiting: bool = True) -> Queue:
     to_close = Finding.objects.filter(
         version__model__validator=user, status=Finding.Status.IN_REMEDIATION
     ).select_related("version__model")
-    for finding in to_close if Role.VALIDATOR in roles else []:
+    for finding in to_close if lifecycle_access.has_validator_queue(user) else []:
         needs.append(
             Item(
                 "Verify a remediation and close the finding",

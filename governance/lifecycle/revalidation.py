@@ -18,7 +18,8 @@ from governance.core.exceptions import Conflict
 from governance.core.models import Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role, user_roles
+from governance.core.roles import Role
+from governance.lifecycle import access as lifecycle_access
 from governance.lifecycle.models import Attestation
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model
@@ -89,7 +90,7 @@ def revalidation_require(actor, model, *, reason: str, by_policy: bool = False) 
     shows on the model and in the validator's and owner's queues until a validation is signed. `by_policy`: the
     governance policy acts (`actor` is Vigil's system account). False when it was already required."""
     model = Model.objects.select_for_update().get(pk=model.pk)
-    if not by_policy and not (Role.COMPLIANCE in user_roles(actor) or model.validator_id == actor.pk):
+    if not by_policy and not lifecycle_access.may_require_revalidation(actor, model):
         raise PermissionDenied("Compliance or the model's validator require a revalidation.")
     reason = (reason or "").strip()
     if not reason:

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from governance.lifecycle import views
-from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
+from models_registry.validators import MODEL_KEY_REGEX, VERSION_REGEX
 
 app_name = "lifecycle"
 KV = rf"models/(?P<key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})"

@@ -28,8 +28,9 @@ from governance.core.exceptions import Conflict
 from governance.core.models import AuditEvent, GovernancePolicy, Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role, user_roles
+from governance.core.roles import Role
 from governance.core.system import system_user
+from governance.lifecycle import access as lifecycle_access
 from governance.lifecycle.inputs import ELEMENTS, PilotSerializer, SignOffSerializer, clean
 from governance.lifecycle.models import PilotPlan, VersionTransition
 from governance.lifecycle.revalidation import REQUIRED
@@ -37,7 +38,6 @@ from governance.lifecycle.selectors import approval_summary, suspension_of
 from models_registry.choices import Classification, DataUsage
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import DataSource, Model, ModelVersion
-from risk.validation.access import is_validator_of
 from risk.validation.models import Evidence, Finding, ValidationRun
 from risk.validation.plans import label_for_test
 from risk.validation.signed_content import VERSION_OBJECT_TYPE, run_fingerprint, version_payload
@@ -166,17 +166,8 @@ class Rule:
 
 
 def role_allows(rule: Rule, user, model: Model) -> bool:
-    """Role-based permission to attempt the action. Superusers get nothing extra."""
-    roles = user_roles(user)
-    if rule.actor == Actor.TEAM:
-        return access.can(user, access.ADD_VERSION, model) and bool(roles & {Role.DEVELOPER, Role.OWNER})
-    if rule.actor == Actor.VALIDATOR:
-        return is_validator_of(user, model)
-    if rule.actor == Actor.COMPLIANCE:
-        return Role.COMPLIANCE in roles
-    if rule.actor == Actor.OWNER_OR_COMPLIANCE:
-        return model.owner_id == user.pk or Role.COMPLIANCE in roles
-    raise ValueError(rule.actor)
+    """Role-based permission to attempt the action (lifecycle/access.py says who each actor is)."""
+    return lifecycle_access.may_act_as(user, rule.actor, model)
 
 
 # --- Checks: each answers the reasons it is unmet --------------------------------------------------------

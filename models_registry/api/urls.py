@@ -1,12 +1,7 @@
 from django.urls import path, re_path
 
-from models_registry.api.views import (
-    MODEL_KEY_REGEX,
-    VERSION_REGEX,
-    DataSourceViewSet,
-    ModelVersionViewSet,
-    ModelViewSet,
-)
+from models_registry.api.views import DataSourceViewSet, ModelVersionViewSet, ModelViewSet
+from models_registry.validators import MODEL_KEY_REGEX, VERSION_REGEX
 
 model_list = ModelViewSet.as_view({"get": "list", "post": "create"})
 model_detail = ModelViewSet.as_view({"get": "retrieve", "patch": "partial_update"})

@@ -9,9 +9,7 @@ from models_registry import selectors, services
 from models_registry.api import serializers as s
 from models_registry.filters import DataSourceFilterSet, ModelFilterSet
 from models_registry.models import DataSource, Model, ModelVersion
-
-MODEL_KEY_REGEX = r"[a-z0-9]+(?:-[a-z0-9]+)*"
-VERSION_REGEX = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+from models_registry.validators import MODEL_KEY_REGEX, VERSION_REGEX
 
 
 class ModelViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

@@ -20,6 +20,11 @@ def _visible_endpoints(user, action: str) -> Q | None:
     return None if has_role(user, Role.COMPLIANCE) or has_role(user, Role.AUDITOR) else Q(pk__in=[])
 
 
+def manages_webhooks(user) -> bool:
+    """Compliance adds, changes and retires webhook receivers."""
+    return has_role(user, Role.COMPLIANCE)
+
+
 def reads_webhooks(user) -> bool:
     return access.is_active(user) and (has_role(user, Role.COMPLIANCE) or has_role(user, Role.AUDITOR))
 

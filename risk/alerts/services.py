@@ -23,8 +23,8 @@ from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import Desk, Notification
 from governance.core.notifications import EMAIL_EVENT
-from governance.core.roles import Role, has_role
 from governance.lifecycle.models import VersionTransition
+from risk.alerts import access as alerts_access
 from risk.alerts import routing, selectors, webhooks
 from risk.alerts.models import Alert, AlertMute, Kind, Severity, WebhookDelivery, WebhookEndpoint
 from risk.gate.models import KillSwitchSuspension
@@ -227,12 +227,8 @@ def mutes_set(user, kinds) -> set[str]:
 # --- Webhook receivers -------------------------------------------------------------------------------------
 
 
-def manages_webhooks(user) -> bool:
-    return has_role(user, Role.COMPLIANCE)
-
-
 def _require_manager(user) -> None:
-    if not manages_webhooks(user):
+    if not alerts_access.manages_webhooks(user):
         raise PermissionDenied("Only compliance manages webhook receivers.")
 
 

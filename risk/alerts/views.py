@@ -15,7 +15,7 @@ from governance.core.forms_utils import add_service_errors
 from governance.core.models import Notification
 from governance.core.selectors import object_timeline
 from risk.alerts import routing, selectors, services
-from risk.alerts.access import reads_webhooks
+from risk.alerts.access import manages_webhooks, reads_webhooks
 from risk.alerts.filters import AlertFilterSet
 from risk.alerts.forms import DisableForm, MuteForm, WebhookForm
 from risk.alerts.models import Kind
@@ -98,7 +98,7 @@ def _require_reader(user) -> None:
 
 def webhook_list(request):
     _require_reader(request.user)
-    can_manage = services.manages_webhooks(request.user)
+    can_manage = manages_webhooks(request.user)
     form = WebhookForm(request.POST or None) if can_manage else None
     if request.method == "POST":
         if not can_manage:
@@ -153,7 +153,7 @@ def _webhook_page(request, endpoint, disable_form, status=200):
         {
             "endpoint": endpoint,
             "deliveries": selectors.recent_deliveries(endpoint),
-            "can_manage": services.manages_webhooks(request.user) and endpoint.active,
+            "can_manage": manages_webhooks(request.user) and endpoint.active,
             "disable_form": disable_form,
             "kind_labels": [Kind(k).label for k in endpoint.kinds if k in Kind.values],
             "grace_hours": settings.VIGIL_WEBHOOK_ROTATION_GRACE_HOURS,

@@ -3,7 +3,13 @@
 from django.db.models import Q
 
 from governance.core import access
+from governance.core.roles import Role, user_roles
 from risk.exports.models import Export
+
+
+def prepares_self_assessment(user) -> bool:
+    """Compliance prepares the yearly self-assessment and signs it first."""
+    return Role.COMPLIANCE in user_roles(user)
 
 
 def _own_exports(user, action: str) -> Q:

@@ -13,7 +13,7 @@ from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import AuditEvent, Signature, UserProfile
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role, user_roles
+from risk.exports.access import prepares_self_assessment
 from risk.exports.models import SelfAssessment
 from risk.exports.supervisor_packs import rts6_figures
 
@@ -47,7 +47,7 @@ def check_year(errors: dict, value) -> int | None:
 
 def prepare(actor, year, conclusion: str) -> SelfAssessment:
     """Compliance freezes the year's figures and writes the conclusion; again while nobody has signed."""
-    if Role.COMPLIANCE not in user_roles(actor):
+    if not prepares_self_assessment(actor):
         raise PermissionDenied("Compliance prepares the self-assessment.")
     errors: dict = {}
     year = check_year(errors, year)
@@ -96,7 +96,7 @@ def payload(assessment, meaning: str) -> dict:
 def next_sign_off(actor, assessment) -> tuple[str, str]:
     """(meaning, field) of the sign-off `actor` may give now; PermissionDenied or Conflict with the reason."""
     if assessment.compliance_signature_id is None:
-        if Role.COMPLIANCE not in user_roles(actor):
+        if not prepares_self_assessment(actor):
             raise PermissionDenied("Compliance signs the self-assessment first.")
         return COMPLIANCE, "compliance_signature"
     if assessment.senior_signature_id is None:

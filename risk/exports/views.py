@@ -17,11 +17,11 @@ from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
 from governance.core.models import Signature
 from governance.core.redaction import redact_events
-from governance.core.roles import Role, user_roles
 from governance.core.selectors import with_full_names
 from governance.core.templatetags.vigil_panels import audit_action
 from risk.exports import audit_log, selectors, self_assessment, services, signing
 from risk.exports import supervisor_packs as packs
+from risk.exports.access import prepares_self_assessment
 from risk.exports.forms import (
     ALGORITHMIC_MODELS,
     MODELS,
@@ -160,7 +160,7 @@ def self_assessments(request):
     return render(
         request,
         "exports/self_assessments.html",
-        {"assessments": assessments, "form": form, "may_prepare": Role.COMPLIANCE in user_roles(request.user)},
+        {"assessments": assessments, "form": form, "may_prepare": prepares_self_assessment(request.user)},
         status=400 if form.errors else 200,
     )
 

@@ -33,7 +33,7 @@ from django.utils.dateparse import parse_datetime
 from governance.core import api_tokens
 from governance.core.middleware import request_id_for
 from governance.core.models import ApiToken, UserProfile
-from models_registry.api.views import MODEL_KEY_REGEX
+from models_registry.validators import MODEL_KEY_REGEX
 from risk.gate import generations
 from risk.gate.hot_path import Stamped
 from risk.gate.models import GateGeneration

@@ -22,25 +22,21 @@ from governance.core.exceptions import Conflict
 from governance.core.models import Desk, Signature
 from governance.core.notifications import raise_alert
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role, has_role
 from governance.core.system import system_user
 from governance.lifecycle import workflow
 from governance.lifecycle.models import VersionTransition
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model, ModelVersion
 from risk.gate import decisions, generations
+from risk.gate.access import uses_kill_switch
 from risk.gate.models import KillSwitch, KillSwitchSuspension, KillSwitchTest
 
 MIN_REASON = 20
 LIVE = (S.PILOT, S.PRODUCTION)
 
 
-def can_use(user) -> bool:
-    return has_role(user, Role.COMPLIANCE)
-
-
 def _require_compliance(user) -> None:
-    if not can_use(user):
+    if not uses_kill_switch(user):
         raise PermissionDenied("Only compliance uses the kill switch.")
 
 

@@ -23,12 +23,12 @@ from governance.core.exceptions import Conflict
 from governance.core.models import Signature
 from governance.core.notifications import raise_alert
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role, has_role, user_roles
 from governance.core.system import system_user
 from governance.core.templatetags.display import money
 from governance.lifecycle import revalidation, workflow
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model, ModelVersion
+from risk.incidents import access as incidents_access
 from risk.incidents.models import Incident, IncidentEntry
 from risk.monitoring.measures import label, result_text
 from risk.monitoring.models import MonitorResult
@@ -45,20 +45,14 @@ def url_of(incident) -> str:
     return f"/incidents/{incident.pk}/"
 
 
-def reports_incidents(user) -> bool:
-    """Everyone but those whose only part is to read (auditors)."""
-    roles = user_roles(user)
-    return not (roles and roles <= {Role.AUDITOR})
-
-
 def can_report(user, model) -> bool:
     """Whoever may see the model, except auditors."""
-    return reports_incidents(user) and access.can(user, access.VIEW, model)
+    return incidents_access.reports_incidents(user) and access.can(user, access.VIEW, model)
 
 
 def can_work_on(user, incident) -> bool:
     """The model's owner and developers, and compliance."""
-    if has_role(user, Role.COMPLIANCE):
+    if incidents_access.works_on_every_incident(user):
         return True
     model = incident.model
     return model.owner_id == user.pk or model.developers.filter(pk=user.pk).exists()
@@ -257,7 +251,7 @@ def incident_update(actor, incident, *, note: str = "", **fields) -> Incident:
         raise Conflict(f"{incident.reference} is closed; report a new incident instead.")
     cleaned = _cleaned(fields)
     lowered = RANK.get(cleaned.get("severity"), 99) < RANK[incident.severity]
-    if lowered and incident.severity in SIGNED_CLOSURE and not has_role(actor, Role.COMPLIANCE):
+    if lowered and incident.severity in SIGNED_CLOSURE and not incidents_access.may_lower_signed_severity(actor):
         # Else a team could lower a high or critical incident and close it without compliance's signature,
         # or lift a critical incident's block at the gate by itself.
         raise PermissionDenied(f"Only compliance lowers the severity of a {incident.severity} incident.")
@@ -336,7 +330,7 @@ def _respond(incident) -> None:
 def incident_rollback(actor, incident, *, comment: str) -> Incident:
     """Compliance rolls the model back to its previous approved version from the incident: the lifecycle's
     rollback (409 with its reasons when there is none), recorded on the incident."""
-    if not has_role(actor, Role.COMPLIANCE):
+    if not incidents_access.may_roll_back(actor):
         raise PermissionDenied("Only compliance rolls a model back.")
     comment = (comment or "").strip()
     if not comment:
@@ -443,7 +437,7 @@ def incident_close(
     if not can_work_on(actor, incident):
         raise PermissionDenied("The model's owner and developers, and compliance, work on its incidents.")
     signed = incident.severity in SIGNED_CLOSURE
-    if signed and not has_role(actor, Role.COMPLIANCE):
+    if signed and not incidents_access.closes_signed_incidents(actor):
         raise PermissionDenied(f"Closing a {incident.severity} incident needs compliance, with a signature.")
     errors: dict = {}
     root_cause = _check_text(errors, "root_cause", root_cause, 10000)

@@ -8,11 +8,11 @@ from django.shortcuts import redirect, render
 from governance.core import access
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
-from governance.core.roles import Role, has_role
 from governance.core.selectors import object_timeline
 from governance.lifecycle import workflow
 from models_registry import selectors as registry
 from models_registry.models import Model
+from risk.incidents import access as incidents_access
 from risk.incidents import selectors, services
 from risk.incidents.filters import IncidentFilterSet
 from risk.incidents.forms import (
@@ -54,7 +54,7 @@ def incident_list(request):
             "severity": severity,
             "statuses": Incident.Status.choices,
             "severities": Incident.Severity.choices,
-            "can_report": services.reports_incidents(request.user),
+            "can_report": incidents_access.reports_incidents(request.user),
             "filter_errors": filterset.errors,
         },
         status=400 if filterset.errors else 200,
@@ -62,7 +62,7 @@ def incident_list(request):
 
 
 def incident_new(request):
-    if not services.reports_incidents(request.user):
+    if not incidents_access.reports_incidents(request.user):
         raise PermissionDenied("Auditors read incidents; those who work with the models report them.")
     form = ReportForm(request.POST or None, initial={"model": request.GET.get("model", "")})
     if request.method == "POST" and form.is_valid():
@@ -105,7 +105,7 @@ def incident_detail(request, pk):
     incident = selectors.incident_get_for_user(request.user, pk)
     registry.model_get_for_user(request.user, incident.model.key)  # same scope; the model is shown
     can_work = services.can_work_on(request.user, incident)
-    is_compliance = has_role(request.user, Role.COMPLIANCE)
+    is_compliance = incidents_access.works_on_every_incident(request.user)
     is_validator = is_validator_of(request.user, incident.model)
     bound = {}
     action = request.POST.get("action") if request.method == "POST" else None

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from models_registry.api.views import MODEL_KEY_REGEX
+from models_registry.validators import MODEL_KEY_REGEX
 from risk.monitoring import backfill_pages
 
 app_name = "monitoring_backfill"

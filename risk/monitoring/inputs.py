@@ -9,6 +9,9 @@ case: a known metric, an aware ISO time from 1970 that is not in the future, fin
 pass without a call per field (`_plain_*`); any other row is checked field by field as before, and that path
 names each problem. Times outside Vigil's range (`governance.core.moments`) are refused naming it. The plain
 path only ever accepts what the field-by-field one would accept, with the same values.
+
+The fields, their kinds and limits are `batch_contract.ROWS`, from which the API's schema is generated: a field
+changed here is changed there (tests/risk/test_monitoring_contract.py checks the two agree).
 """
 
 import datetime as dt
@@ -19,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from governance.core import moments, single_line
+from risk.monitoring.batch_contract import FEATURE_NAME_MAX, ID_MAX, INSTRUMENT_MAX, MAX_FEATURES, ROWS, SIDES
 from risk.monitoring.catalogue import METRICS
 
 MAX_ERRORS = 50
@@ -170,7 +174,7 @@ def clean_points(rows: list) -> list[tuple[str, dt.datetime, float]]:
     return out
 
 
-TRADE_FIELDS = ("id", "timestamp", "instrument", "side", "quantity", "price", "pnl")
+TRADE_FIELDS = tuple(name for name, field in ROWS["trades"].items() if field.required)
 
 
 def clean_trades(rows: list) -> list[dict]:
@@ -180,10 +184,10 @@ def clean_trades(rows: list) -> list[dict]:
             errors.add(i, "non_field_errors", f"Give an object with {', '.join(TRADE_FIELDS)}.")
             continue
         trade = {
-            "trade_id": _text(row.get("id"), i, "id", errors, 100),
+            "trade_id": _text(row.get("id"), i, "id", errors, ID_MAX),
             "timestamp": _timestamp(row.get("timestamp"), i, errors, now),
-            "instrument": _text(row.get("instrument"), i, "instrument", errors, 50),
-            "side": row.get("side") if row.get("side") in ("buy", "sell") else None,
+            "instrument": _text(row.get("instrument"), i, "instrument", errors, INSTRUMENT_MAX),
+            "side": row.get("side") if row.get("side") in SIDES else None,
             "quantity": _number(row.get("quantity"), i, "quantity", errors, positive=True),
             "price": _number(row.get("price"), i, "price", errors, positive=True),
             "pnl": _number(row.get("pnl"), i, "pnl", errors),
@@ -203,14 +207,11 @@ def clean_trades(rows: list) -> list[dict]:
     return out
 
 
-MAX_FEATURES = 500
-
-
 def _plain_prediction(row, latest) -> dict | None:
     if type(row) is not dict:
         return None
     prediction_id, score = row.get("id"), row.get("score")
-    if type(prediction_id) is not str or len(prediction_id) > 100 or not (prediction_id := prediction_id.strip()):
+    if type(prediction_id) is not str or len(prediction_id) > ID_MAX or not (prediction_id := prediction_id.strip()):
         return None
     if single_line.problem(prediction_id) is not None:
         return None
@@ -233,7 +234,7 @@ def _checked_prediction(row, i, errors, now) -> dict | None:
         errors.add(i, "non_field_errors", "Give an object with id, timestamp, features, prediction and score.")
         return None
     return {
-        "prediction_id": _text(row.get("id"), i, "id", errors, 100),
+        "prediction_id": _text(row.get("id"), i, "id", errors, ID_MAX),
         "timestamp": _timestamp(row.get("timestamp"), i, errors, now),
         "features": _features(row.get("features"), i, errors),
         "prediction": _number(row.get("prediction"), i, "prediction", errors),
@@ -270,7 +271,9 @@ def _plain_features(value) -> dict | None:
     if type(value) is not dict or not value or len(value) > MAX_FEATURES:
         return None
     for name, number in value.items():
-        if not 0 < len(name) <= 100 or not ((type(number) is float or type(number) is int) and -1e300 < number < 1e300):
+        if not 0 < len(name) <= FEATURE_NAME_MAX:
+            return None
+        if not ((type(number) is float or type(number) is int) and -1e300 < number < 1e300):
             return None
     return {name: float(number) for name, number in value.items()}
 
@@ -281,8 +284,8 @@ def _features(value, row, errors) -> dict | None:
         return None
     out = {}
     for name, number in value.items():
-        if not 0 < len(name) <= 100:
-            errors.add(row, "features", "Feature names have 1 to 100 characters.")
+        if not 0 < len(name) <= FEATURE_NAME_MAX:
+            errors.add(row, "features", f"Feature names have 1 to {FEATURE_NAME_MAX} characters.")
             return None
         clean = _number(number, row, f"features.{name}", errors)
         if clean is None:
@@ -297,7 +300,7 @@ def clean_outcomes(rows: list) -> list[tuple[str, float]]:
         if not isinstance(row, dict):
             errors.add(i, "non_field_errors", "Give an object with id and outcome.")
             continue
-        prediction_id = _text(row.get("id"), i, "id", errors, 100)
+        prediction_id = _text(row.get("id"), i, "id", errors, ID_MAX)
         outcome = _number(row.get("outcome"), i, "outcome", errors)
         if prediction_id is not None:
             if prediction_id in seen:

@@ -11,20 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django_celery_beat.models import PeriodicTask
 
-from governance.core import access
 from governance.core.audit import audit_record
-from governance.core.roles import Role, has_role
+from risk.monitoring import access as monitoring_access
 from risk.monitoring import measures
 from risk.monitoring import schedules as beat_schedules
 from risk.monitoring.models import Monitor
-from risk.validation.access import is_validator_of
 
 MIN_REASON = 20
 SCHEDULE_TASK = beat_schedules.TASK
-
-
-def can_change(user, monitor: Monitor) -> bool:
-    return access.is_active(user) and (is_validator_of(user, monitor.version) or has_role(user, Role.COMPLIANCE))
 
 
 def monitoring_schedules():
@@ -53,7 +47,7 @@ def monitor_change(actor, monitor: Monitor, *, reason: str, **fields) -> Monitor
     monitor = (
         Monitor.objects.select_for_update(of=("self",)).select_related("version__model", "schedule").get(pk=monitor.pk)
     )
-    if not can_change(actor, monitor):
+    if not monitoring_access.can_change_monitor(actor, monitor):
         raise PermissionDenied("Only the model's validator or compliance changes a monitor.")
     errors = {}
     if len((reason or "").strip()) < MIN_REASON:
@@ -111,7 +105,7 @@ def schedule_change(actor, task: PeriodicTask, *, kind, every=None, period=None,
     """Compliance changes when a monitoring schedule fires (django-celery-beat picks the change up), audited."""
     from django_celery_beat.models import CrontabSchedule, IntervalSchedule
 
-    if not has_role(actor, Role.COMPLIANCE):
+    if not monitoring_access.may_change_schedules(actor):
         raise PermissionDenied("Only compliance changes monitoring schedules.")
     task = PeriodicTask.objects.select_for_update(of=("self",)).select_related("interval", "crontab").get(pk=task.pk)
     if task.task != SCHEDULE_TASK:

@@ -9,8 +9,8 @@ from django.db.models import F, Max, OuterRef, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from governance.core import access
-from governance.core.roles import Role, has_role
 from models_registry.choices import LifecycleStatus as S
+from risk.monitoring import access as monitoring_access
 from risk.monitoring.models import IngestBatch, Monitor, MonitorResult
 
 MONITORED = (S.PILOT, S.PRODUCTION, S.SUSPENDED)
@@ -102,7 +102,7 @@ def overview(user, outcome: str = "") -> list[VersionOverview]:
 
 def _answered_for(user, monitors):
     """Monitors on versions the user answers for: their model's team or validator; compliance: all."""
-    if has_role(user, Role.COMPLIANCE):
+    if monitoring_access.answers_for_every_monitor(user):
         return monitors
     mine = (
         monitors.filter(version__model__owner=user)

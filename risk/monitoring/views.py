@@ -10,12 +10,11 @@ from django.urls import reverse
 
 from governance.core import access
 from governance.core.forms_utils import add_service_errors
-from governance.core.roles import Role, has_role
 from governance.core.selectors import object_timeline
 from governance.core.templatetags.display import money
 from risk.metrics import change
 from risk.monitoring import charts, monitors, selectors
-from risk.monitoring.access import can_push
+from risk.monitoring.access import can_change_monitor, can_push, may_change_schedules
 from risk.monitoring.forms import MonitorChangeForm, ScheduleChangeForm
 from risk.monitoring.measures import MEASURES, RULES, format_value, label, rule_summary
 from risk.monitoring.models import Monitor, MonitorCycle, MonitorResult
@@ -117,7 +116,7 @@ RESULTS_PER_PAGE = 200
 
 def monitor_detail(request, pk):
     monitor = selectors.monitor_get_for_user(request.user, pk)
-    can_change = monitors.can_change(request.user, monitor)
+    can_change = can_change_monitor(request.user, monitor)
     form = None
     if request.method == "POST":
         if not can_change:
@@ -195,12 +194,12 @@ def schedules(request):
     return render(
         request,
         "monitoring/schedules.html",
-        {"tasks": tasks, "can_change": has_role(request.user, Role.COMPLIANCE)},
+        {"tasks": tasks, "can_change": may_change_schedules(request.user)},
     )
 
 
 def schedule_edit(request, pk):
-    if not has_role(request.user, Role.COMPLIANCE):
+    if not may_change_schedules(request.user):
         raise PermissionDenied("Only compliance changes monitoring schedules.")
     task = get_object_or_404(monitors.monitoring_schedules(), pk=pk)
     if request.method == "POST":

@@ -31,14 +31,15 @@ def may_close_finding(user, finding) -> bool:
     return is_validator_of(user, finding.version) and user.pk != finding.owner_id
 
 
+def accepts_risk(user) -> bool:
+    """Compliance accepts risk in writing (may_accept_risk: not on a model they own or develop)."""
+    return Role.COMPLIANCE in user_roles(user)
+
+
 def may_accept_risk(user, finding) -> bool:
     """Compliance accepts a finding's risk, unless they develop or own the model."""
     model = finding.version.model
-    return (
-        Role.COMPLIANCE in user_roles(user)
-        and user.pk != model.owner_id
-        and not model.developers.filter(pk=user.pk).exists()
-    )
+    return accepts_risk(user) and user.pk != model.owner_id and not model.developers.filter(pk=user.pk).exists()
 
 
 def finding_actions(user, finding) -> list[str]:

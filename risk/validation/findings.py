@@ -12,8 +12,7 @@ from governance.core.exceptions import Conflict
 from governance.core.models import Signature
 from governance.core.notifications import notify
 from governance.core.policy import policy_in_force
-from governance.core.roles import Role, user_roles
-from risk.validation.access import is_validator_of, may_record_remediation
+from risk.validation.access import accepts_risk, is_validator_of, may_record_remediation
 from risk.validation.models import Finding
 
 F = Finding.Status
@@ -126,7 +125,7 @@ def finding_close(actor, finding, comment: str) -> Finding:
 
 def finding_accept_risk(actor, finding, *, justification: str, password: str, otp_token: str = "") -> Finding:
     """Compliance accepts the risk of an open finding in writing, with an electronic signature."""
-    if Role.COMPLIANCE not in user_roles(actor):
+    if not accepts_risk(actor):
         raise PermissionDenied("Only compliance accepts risk.")
     signatures.check_credentials(actor, password, otp_token)  # outside the transaction: refusals stay audited
     return _accept_risk(actor, finding, justification)
@@ -136,7 +135,7 @@ def finding_accept_risk(actor, finding, *, justification: str, password: str, ot
 def _accept_risk(actor, finding, justification: str) -> Finding:
     finding = _locked(finding)
     model = finding.version.model
-    if Role.COMPLIANCE not in user_roles(actor):
+    if not accepts_risk(actor):
         raise PermissionDenied("Only compliance accepts risk.")
     reasons = []
     if not finding.is_active:

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
+from models_registry.validators import MODEL_KEY_REGEX, VERSION_REGEX
 from risk.validation import views
 
 app_name = "validation"

@@ -1,7 +1,7 @@
 from django.urls import re_path
 
 from governance.lifecycle.api.views import VersionTransitionView
-from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
+from models_registry.validators import MODEL_KEY_REGEX, VERSION_REGEX
 
 urlpatterns = [
     re_path(

@@ -1,24 +1,14 @@
 """Every 30 seconds, hand over the webhook deliveries that are due and in no worker's hands (a retry whose message
-was lost, a broker that was down at commit, a worker that died mid-attempt)."""
+was lost, a broker that was down at commit, a worker that died mid-attempt).
+
+Applied before the schedules were declared in code: each is now a row of governance/core/schedules.py, created
+after `migrate` when missing, so this migration does nothing (kept: databases have it applied).
+"""
 
 from django.db import migrations
-
-NAME = "Alerts: webhook sweep"
-
-
-def create(apps, schema_editor):
-    Interval = apps.get_model("django_celery_beat", "IntervalSchedule")
-    Periodic = apps.get_model("django_celery_beat", "PeriodicTask")
-    every, _ = Interval.objects.get_or_create(every=30, period="seconds")
-    Periodic.objects.get_or_create(
-        name=NAME, defaults={"task": "alerts.sweep_webhooks", "interval": every, "enabled": True}
-    )
-
-
-def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
     dependencies = [("alerts", "0001_initial"), ("django_celery_beat", "0019_alter_periodictasks_options")]
-    operations = [migrations.RunPython(create, remove)]
+
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

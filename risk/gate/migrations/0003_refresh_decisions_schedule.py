@@ -1,24 +1,14 @@
 """Every five minutes, record each model's gate decision when it changed because a date passed (a pilot's end, a
-validation due date) without anyone asking: the revision log then shows when it changed."""
+validation due date) without anyone asking: the revision log then shows when it changed.
+
+Applied before the schedules were declared in code: each is now a row of governance/core/schedules.py, created
+after `migrate` when missing, so this migration does nothing (kept: databases have it applied).
+"""
 
 from django.db import migrations
-
-NAME = "Gate: refresh decisions"
-
-
-def create(apps, schema_editor):
-    Interval = apps.get_model("django_celery_beat", "IntervalSchedule")
-    Periodic = apps.get_model("django_celery_beat", "PeriodicTask")
-    every, _ = Interval.objects.get_or_create(every=5, period="minutes")
-    Periodic.objects.get_or_create(
-        name=NAME, defaults={"task": "gate.refresh_decisions", "interval": every, "enabled": True}
-    )
-
-
-def remove(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
 
 
 class Migration(migrations.Migration):
     dependencies = [("gate", "0002_kill_switch_test_schedule")]
-    operations = [migrations.RunPython(create, remove)]
+
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from models_registry.api.views import MODEL_KEY_REGEX
+from models_registry.validators import MODEL_KEY_REGEX
 from risk.monitoring.api.backfill_views import BackfillDetailView, BackfillListView
 from risk.monitoring.api.views import MonitorsView, OutcomesView, PointsView, PredictionsView, SeriesView, TradesView
 

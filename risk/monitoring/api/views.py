@@ -8,60 +8,15 @@ from rest_framework.views import APIView
 from governance.core import moments
 from models_registry import selectors as registry
 from risk.monitoring import measures, selectors, services
+from risk.monitoring.api.batch_serializers import (
+    OutcomeBatchSerializer,
+    PointBatchSerializer,
+    PredictionBatchSerializer,
+    TradeBatchSerializer,
+)
 from risk.monitoring.catalogue import METRICS
 from risk.monitoring.inputs import BatchRefused
 from risk.monitoring.models import MonitorResult
-
-
-class PointSerializer(serializers.Serializer):
-    metric = serializers.ChoiceField(choices=sorted(METRICS))
-    timestamp = serializers.DateTimeField()
-    value = serializers.FloatField()
-
-
-class PointBatchSerializer(serializers.Serializer):
-    version = serializers.CharField(required=False, help_text="Defaults to the version in production, else pilot.")
-    points = PointSerializer(many=True)
-
-
-class TradeSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=100)
-    timestamp = serializers.DateTimeField()
-    instrument = serializers.CharField(max_length=50)
-    side = serializers.ChoiceField(choices=["buy", "sell"])
-    quantity = serializers.FloatField(min_value=0)
-    price = serializers.FloatField(min_value=0)
-    pnl = serializers.FloatField()
-    expected_slippage = serializers.FloatField(required=False, allow_null=True)
-    realised_slippage = serializers.FloatField(required=False, allow_null=True)
-
-
-class TradeBatchSerializer(serializers.Serializer):
-    version = serializers.CharField(required=False, help_text="Defaults to the version in production, else pilot.")
-    trades = TradeSerializer(many=True)
-
-
-class PredictionSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=100)
-    timestamp = serializers.DateTimeField()
-    features = serializers.DictField(child=serializers.FloatField(), help_text="Named feature values.")
-    prediction = serializers.FloatField()
-    score = serializers.FloatField(required=False, allow_null=True)
-
-
-class PredictionBatchSerializer(serializers.Serializer):
-    version = serializers.CharField(required=False, help_text="Defaults to the version in production, else pilot.")
-    predictions = PredictionSerializer(many=True)
-
-
-class OutcomeSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=100, help_text="The id of a prediction reported earlier.")
-    outcome = serializers.FloatField()
-
-
-class OutcomeBatchSerializer(serializers.Serializer):
-    version = serializers.CharField(required=False, help_text="Defaults to the version in production, else pilot.")
-    outcomes = OutcomeSerializer(many=True)
 
 
 class StoredSerializer(serializers.Serializer):

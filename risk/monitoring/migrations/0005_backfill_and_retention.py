@@ -8,24 +8,6 @@ import risk.monitoring.models
 from django.conf import settings
 from django.db import migrations, models
 
-RETENTION = "Monitoring: apply retention"
-
-
-def create_retention_schedule(apps, schema_editor):
-    Crontab = apps.get_model("django_celery_beat", "CrontabSchedule")
-    Periodic = apps.get_model("django_celery_beat", "PeriodicTask")
-    nightly, _ = Crontab.objects.get_or_create(
-        minute="15", hour="2", day_of_week="*", day_of_month="*", month_of_year="*", timezone="UTC"
-    )
-    Periodic.objects.get_or_create(
-        name=RETENTION, defaults={"task": "monitoring.apply_retention", "crontab": nightly, "enabled": True}
-    )
-
-
-def remove_retention_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=RETENTION).delete()
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -64,5 +46,6 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['model', '-uploaded_at'], name='monitoring_backfill_model')],
             },
         ),
-        migrations.RunPython(create_retention_schedule, remove_retention_schedule),
+        # The retention schedule is declared in governance/core/schedules.py, created after migrate.
+        migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop),
     ]

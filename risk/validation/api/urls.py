@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
-from models_registry.api.views import MODEL_KEY_REGEX, VERSION_REGEX
+from models_registry.validators import MODEL_KEY_REGEX, VERSION_REGEX
 from risk.validation.api.views import (
     EvidenceFileView,
     EvidenceListView,
