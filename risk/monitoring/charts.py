@@ -85,7 +85,13 @@ def history_figure(monitor, results, *, height: int = 220) -> dict | None:
             "hoverlabel": {"align": "left"},
             "shapes": shapes,
             "annotations": annotations,
-            "xaxis": {**axis, "type": "date", "range": _time_range(monitor, judged)},
+            # The ticks are UTC times (the page says so too): the axis names its zone where the eye reads the ticks.
+            "xaxis": {
+                **axis,
+                "type": "date",
+                "range": _time_range(monitor, judged),
+                "title": {"text": "UTC", "font": {"size": 10}, "standoff": 2},
+            },
             "yaxis": {**axis, "range": [low, high], "tickformat": ".0%" if percent else None},
         },
     }

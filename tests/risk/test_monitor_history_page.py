@@ -39,9 +39,11 @@ def _judged(world, monitor, count: int):
 @pytest.mark.django_db
 def test_a_single_result_is_drawn_in_the_day_around_it(world, accuracy):
     _judged(world, accuracy, 1)
-    start, end = _x_range(charts.history_figure(accuracy, list(accuracy.results.all())))
+    figure = charts.history_figure(accuracy, list(accuracy.results.all()))
+    start, end = _x_range(figure)
     assert end - start == dt.timedelta(days=1)
     assert start < accuracy.results.get().slot < end
+    assert figure["layout"]["xaxis"]["title"]["text"] == "UTC"  # the ticks' zone, where the ticks are read
 
 
 @pytest.mark.django_db
