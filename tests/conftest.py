@@ -62,6 +62,21 @@ def _empty_cache():
     yield
 
 
+# --- Long tests first ---------------------------------------------------------------------------------
+# pytest-xdist hands tests out in collection order. The long ones (browser, schema, real workers, marked slow) are
+# moved to the front, so at the end short tests fill the gaps instead of one process finishing a long test alone
+# while the others idle. This runs before pytest-django's own (stable) ordering, which then puts every test that
+# rolls back before every test that commits, as it must: a transactional test empties the database it leaves.
+
+LONG_KINDS = ("e2e", "schema", "slow")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: not any(item.get_closest_marker(kind) for kind in LONG_KINDS))
+    return (yield)
+
+
 # --- The slow-test guard ------------------------------------------------------------------------------
 # The suite stays fast only if a slow test is a decision: any test whose own run (setup + call) takes over
 # SLOW_SECONDS without @pytest.mark.slow(reason=...) is named at the end of the run. It names, it does not

@@ -9,6 +9,8 @@ from tests.base import build_world
 from tests.factories import token_for
 from vigil_client import VigilClient, VigilRefused
 
+pytestmark = pytest.mark.slow(reason="drives the client against Vigil served by a live server")
+
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 

@@ -23,6 +23,7 @@ from tests.base import build_world
 from tests.factories import make_version
 from vigil.celery import app
 
+pytestmark = pytest.mark.slow(reason="starts real Celery workers (and beat) and kills some mid-job")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
 VISIBILITY_TIMEOUT = 4  # seconds before Redis hands an unacknowledged message to another worker
