@@ -329,6 +329,8 @@ def test_a_connection_past_its_age_is_closed_and_the_next_replay_reconnects(worl
 
     token = token_of(world.trader)
     warm(lane, token)
+    # Open now (warming may itself have closed a connection the test process opened over a minute ago), then aged.
+    connection.ensure_connection()
     connection.close_at = time.monotonic() - 1
     assert replayed_after(lane, token) == (200, True)
     assert connection.connection is None
