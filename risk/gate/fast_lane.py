@@ -81,9 +81,11 @@ def _connection_upkeep() -> None:
     """What Django's request signals do for a request, minus the health check they would run before each query
     (a quarter of the lane's time): the lane's own query is the check, and when it fails the request falls back
     to Django, whose request start finds the error and reconnects. A connection past DATABASE_CONN_MAX_AGE is
-    still closed, as at the end of any request."""
+    still closed, as at the end of any request, but never inside a transaction, which closing would break (under a
+    server there is none open here; under a test that rolls back there is)."""
     if (
         connection.connection is not None
+        and not connection.in_atomic_block
         and connection.close_at is not None
         and time.monotonic() >= connection.close_at
     ):

@@ -323,6 +323,19 @@ def test_a_role_group_change_for_someone_else_still_replays(world, lane):
     assert replayed_after(lane, token) == (200, True)
 
 
+@pytest.mark.django_db
+def test_an_aged_connection_is_not_closed_inside_a_transaction(world, lane):
+    """Closing would break the transaction (here the test's own; once, a test process older than the connection's
+    age failed this way); the connection is closed at the first request outside one."""
+    token = token_of(world.trader)
+    warm(lane, token)
+    connection.close_at = time.monotonic() - 1
+    assert replayed_after(lane, token) == (200, True)
+    assert connection.connection is not None
+    world.developer2.first_name = "Still connected"
+    world.developer2.save()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_past_its_age_is_closed_and_the_next_replay_reconnects(world, lane):
     """The lane does its own connection upkeep (no health check per request): DATABASE_CONN_MAX_AGE still holds."""
