@@ -9,9 +9,10 @@ class ModelsRegistryConfig(AppConfig):
 
     def ready(self):
         from governance.core import panels
-        from models_registry import access
+        from models_registry import access, widgets
 
         access.register()
+        widgets.register()
         # The sections of the inventory's own pages; higher apps add theirs (monitoring, incidents, validation...).
         for page, key, label, order in (
             (panels.MODEL_PAGE, "overview", "Overview", 10),

@@ -3,6 +3,7 @@ from governance.core.roles import role_labels
 from governance.lifecycle import queue
 from models_registry import access as inventory_access
 from risk.alerts import selectors as alerts
+from risk.dashboards import selectors as dashboards
 from risk.gate import access as gate_access
 from risk.gate.models import KillSwitch
 from risk.monitoring import selectors as monitoring
@@ -21,6 +22,7 @@ def navigation(request):
         "nav_service_accounts": access.manages_service_accounts(user),
         "nav_auditor_access": access_window.reads_windows(user),
         "nav_audit_trail": access.can_read_audit_trail(user),
+        "nav_dashboards": bool(dashboards.pages_for(user)),
         "nav_queue": queue.needs_me_count(user),
         "nav_monitor_alerts": monitoring.alerting_count(user),
         "nav_alerts_unread": alerts.unread_count(user),

@@ -24,6 +24,7 @@ from django.dispatch import receiver
 from django.http import Http404
 
 from governance.core import access_window, roles
+from governance.core.models import UserProfile
 from governance.core.roles import SEES_EVERYTHING, Role, user_roles
 
 # Action names shared by every app's rules.
@@ -60,6 +61,20 @@ def is_active(user) -> bool:
 def sees_everything(user) -> bool:
     """Compliance, auditors and administrators read the whole inventory."""
     return is_active(user) and (user.is_superuser or bool(user_roles(user) & SEES_EVERYTHING))
+
+
+def reads_firm_dashboards(user) -> bool:
+    """The firm's dashboards (model risk, monitoring health, incidents and controls): compliance, auditors inside
+    their window, administrators and senior managers, who answer to the board for these figures. Every count on them
+    is still taken through `restrict`: a senior manager without a role sees the figures of what they may see."""
+    if not is_active(user):
+        return False
+    if user.is_superuser or user_roles(user) & SEES_EVERYTHING:
+        return True
+    cached = getattr(user, "_vigil_senior_manager", None)
+    if cached is None:
+        cached = user._vigil_senior_manager = UserProfile.objects.filter(user_id=user.pk, senior_manager=True).exists()
+    return cached
 
 
 def restrict(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:

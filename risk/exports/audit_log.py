@@ -47,13 +47,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
-from governance.core import access
+from governance.core import access, cells
 from governance.core.api.serializers import AuditEventSerializer
 from governance.core.audit import GENESIS_HASH
 from governance.core.models import AuditEvent
 from governance.core.redaction import redact_events
 from governance.core.selectors import audit_event_list
-from risk.exports import cells
 
 # The columns of the audit API (one vocabulary for auditors), then the verdict on each row.
 COLUMNS = [*AuditEventSerializer.Meta.fields, "hash_verified"]

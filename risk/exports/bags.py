@@ -18,7 +18,8 @@ import bagit
 from django.conf import settings
 from django.utils import timezone
 
-from risk.exports import cells, signing
+from governance.core import cells
+from risk.exports import signing
 
 SIGNED_TAG_MANIFEST = "tagmanifest-sha256.txt"
 SIGNATURE_FILE = f"{SIGNED_TAG_MANIFEST}.sig"

@@ -10,11 +10,10 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 
-from governance.core import access, labels
+from governance.core import access, cells, labels
 from governance.core.audit import jsonable, snapshot
 from governance.core.models import AuditEvent
 from models_registry.models import Model, ModelVersion
-from risk.exports import cells
 
 FIELDS = [
     "key",

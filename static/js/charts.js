@@ -1,5 +1,6 @@
 /* Draws each plotly chart of the page from its JSON data block (governance/core/chart_html.py): pages carry no
    inline script, which the Content-Security-Policy refuses. Loaded after plotly.js, deferred.
+   A point carrying an address of this site (a dashboard's bar or cell) opens it when clicked.
    Then keeps each chart as wide as its card: plotly's `responsive` follows only the window, so a chart drawn
    before its grid settled kept the whole row's width; each chart is resized whenever its own box changes. */
 (function () {
@@ -15,5 +16,12 @@
     var data = JSON.parse(document.getElementById(div.getAttribute("data-plotly-figure")).textContent);
     Plotly.newPlot(div, data.figure.data, data.figure.layout, data.config);
     if (observer) observer.observe(div);
+    // A dashboard's bar or cell carries the address of the records it counts (risk/dashboards/charts.py): a
+    // click opens them. Only an address on this site is followed. The table under the chart has the same links
+    // for the keyboard.
+    div.on("plotly_click", function (event) {
+      var url = event.points && event.points[0] && event.points[0].customdata;
+      if (typeof url === "string" && url.charAt(0) === "/" && url.charAt(1) !== "/") window.location.assign(url);
+    });
   });
 })();

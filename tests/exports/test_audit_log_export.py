@@ -11,10 +11,10 @@ import json
 import pytest
 from django.utils import timezone
 
-from governance.core import jobs
+from governance.core import cells, jobs
 from governance.core.audit import audit_record
 from governance.core.models import AuditEvent
-from risk.exports import cells, services
+from risk.exports import services
 from risk.exports.models import Export
 from tests.governance.test_audit_chain import tamper
 

@@ -13,10 +13,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from governance.core import cells
 from governance.core.audit import audit_record
 from governance.core.models import AuditEvent
 from models_registry import services as registry
-from risk.exports import cells
 from tests.exports.packs import download_pack, request_pack
 from tests.factories import UserFactory
 

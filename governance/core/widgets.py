@@ -1,0 +1,194 @@
+"""Dashboard widgets that apps register (issue 22; NetBox's app-registered dashboard widgets are the pattern).
+
+The core knows no feature: each app registers, in its AppConfig.ready(), the widgets about the data it owns, and the
+dashboards app (risk/dashboards) lays them out on pages, serves their CSV, their drill-down lists and the API.
+
+One widget, one set of rows. A counting widget names its records (`records(user, filters)`: a queryset through the
+access registry, each record annotated with the dimensions it is counted by) and its rows are those records grouped
+by the dimensions with how many fall in each. The chart, the table under it, the CSV, the API's answer and the
+drill-down list are all made from those rows, and a row's drill-down is the same records filtered to the row's
+values: the sum of the chart, the sum of the table, the CSV and the drill-down count cannot disagree.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+OVERVIEW, MONITORING, INCIDENTS, MINE = "overview", "monitoring", "incidents", "mine"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a dashboard page is narrowed to; every value is in the page's address, so a view can be bookmarked."""
+
+    as_of: dt.date
+    desk: str = ""  # a desk's code
+    tier: int | None = None
+    model_type: str = ""
+    business_unit: str = ""  # a desk's business line
+    since: dt.date | None = None  # the time range of trends and of events counted ("opened since")
+    until: dt.date | None = None
+
+    def model_q(self, prefix: str = "") -> Q:
+        """The filters on models, for records reached from a model through `prefix` ("model__", "version__model__")."""
+        q = Q()
+        if self.desk:
+            q &= Q(**{f"{prefix}desk__code": self.desk})
+        if self.tier is not None:
+            q &= Q(**{f"{prefix}risk_tier": self.tier})
+        if self.model_type:
+            q &= Q(**{f"{prefix}model_type": self.model_type})
+        if self.business_unit:
+            q &= Q(**{f"{prefix}desk__business_line": self.business_unit})
+        return q
+
+    def period_q(self, field_name: str) -> Q:
+        """Events whose `field_name` (a date-time) falls in the time range, both ends included as whole UTC days."""
+        q = Q()
+        if self.since:
+            q &= Q(**{f"{field_name}__date__gte": self.since})
+        if self.until:
+            q &= Q(**{f"{field_name}__date__lte": self.until})
+        return q
+
+    def params(self, today: dt.date | None = None) -> dict[str, str]:
+        """The non-default values, as the page's address carries them."""
+        out = {}
+        if today is None or self.as_of != today:
+            out["as_of"] = self.as_of.isoformat()
+        for name in ("desk", "model_type", "business_unit"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        if self.tier is not None:
+            out["tier"] = str(self.tier)
+        for name in ("since", "until"):
+            if getattr(self, name):
+                out[name] = getattr(self, name).isoformat()
+        return out
+
+    def described(self) -> str:
+        """The filters in words, for captions, CSV headers and packs."""
+        parts = []
+        if self.desk:
+            parts.append(f"desk {self.desk}")
+        if self.business_unit:
+            parts.append(f"business unit {self.business_unit}")
+        if self.tier is not None:
+            parts.append(f"tier {self.tier}")
+        if self.model_type:
+            parts.append(f"type {self.model_type}")
+        if self.since or self.until:
+            parts.append(f"from {self.since or 'the first record'} to {self.until or self.as_of}")
+        return "; ".join(parts) or "all models in scope"
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """What records are counted by: a field or an annotation of the records' queryset."""
+
+    field: str
+    label: str  # the column's header
+    display: Callable[[object], str] = str  # the value as people read it (a label, never a code)
+    values: tuple = ()  # every value in the order shown; those with no record are shown as 0 (age buckets, tiers)
+
+
+@dataclass(frozen=True)
+class RecordColumn:
+    """A column of a widget's drill-down list."""
+
+    field: str
+    label: str
+    display: Callable[[object], str] = lambda value: "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Widget:
+    key: str  # in addresses: /dashboards/widgets/<key>/
+    page: str  # OVERVIEW, MONITORING, INCIDENTS or MINE
+    title: str
+    order: int  # lower first
+    records: Callable[[object, Filters], QuerySet]  # (user, filters) -> the records counted, in the user's scope
+    dimensions: tuple[Dimension, ...]  # one (bars) or two (stacked bars, or a heatmap's rows and columns)
+    caption: Callable[[list[dict], Filters], str]  # (rows, filters) -> the key fact in one sentence
+    record_columns: tuple[RecordColumn, ...]
+    record_link: Callable[[dict], str]  # a record's values (its columns and link_fields) -> its own page's address
+    visible: Callable[[object], bool]  # user -> may this person see this widget (a rule of the app's access.py)
+    chart: str = "bar"  # "bar" (stacked by the second dimension), "hbar", "heatmap"
+    noun: str = "records"  # what is counted, for the table's header and the drill-down's title
+    description: str = ""  # what is counted and how, under the title
+    order_records: tuple[str, ...] = ("pk",)
+    link_fields: tuple[str, ...] = ()  # what record_link reads beyond the record columns
+
+    def rows(self, user, filters: Filters) -> list[dict]:
+        """Each group of the records with how many fall in it, the dimensions' values in their stated order."""
+        fields = [d.field for d in self.dimensions]
+        counted = self.records(user, filters).order_by().values(*fields).annotate(count=Count("pk", distinct=True))
+        found = {tuple(row[f] for f in fields): row["count"] for row in counted}
+        if len(self.dimensions) == 1 and self.dimensions[0].values:
+            keys = [(value,) for value in self.dimensions[0].values]
+            keys += sorted(k for k in found if k not in set(keys))
+        else:
+            keys = sorted(found, key=lambda k: tuple(_position(d, v) for d, v in zip(self.dimensions, k, strict=True)))
+        return [{**dict(zip(fields, key, strict=True)), "count": found.get(key, 0)} for key in keys]
+
+    def drill(self, user, filters: Filters, cell: dict) -> QuerySet:
+        """The records counted in one row (`cell`: a value for each dimension), or all of them (`cell` empty)."""
+        lookup = {d.field: cell[d.field] for d in self.dimensions if d.field in cell}
+        return self.records(user, filters).filter(**lookup).order_by(*self.order_records)
+
+    def columns(self) -> list[tuple[str, str]]:
+        """(key, header) of the table, the CSV and the API's rows."""
+        return [(d.field, d.label) for d in self.dimensions] + [("count", self.noun.capitalize())]
+
+    def shown(self, row: dict) -> list[str]:
+        """A row's dimension values as people read them."""
+        return [d.display(row[d.field]) for d in self.dimensions]
+
+
+def _position(dimension: Dimension, value) -> tuple:
+    if value in dimension.values:
+        return (0, dimension.values.index(value), "")
+    return (1, 0, "" if value is None else str(value))
+
+
+_registry: dict[str, Widget] = {}
+
+
+# Names a page's address uses for its filters: a dimension of the same name would be read as a filter.
+RESERVED = frozenset({"as_of", "desk", "business_unit", "tier", "model_type", "since", "until", "page", "format"})
+
+
+def register(widget: Widget) -> None:
+    """Add a widget; registering the same key again replaces it (apps' ready() may run twice)."""
+    clashing = RESERVED.intersection(d.field for d in widget.dimensions)
+    if clashing:
+        raise ValueError(f"widget {widget.key}: dimension {sorted(clashing)} is a filter's name")
+    _registry[widget.key] = widget
+
+
+def all_widgets() -> list[Widget]:
+    return sorted(_registry.values(), key=lambda w: (w.page, w.order, w.key))
+
+
+def get(key: str) -> Widget | None:
+    return _registry.get(key)
+
+
+def visible_widgets(user, page: str | None = None) -> list[Widget]:
+    """The widgets `user` may see, on one page or on all, in page order."""
+    return [w for w in all_widgets() if (page is None or w.page == page) and w.visible(user)]
+
+
+def total(rows: Iterable[dict]) -> int:
+    return sum(row["count"] for row in rows)
+
+
+def count_where(rows: Iterable[dict], **values) -> int:
+    """How many records the rows count where each named dimension has the given value."""
+    return sum(row["count"] for row in rows if all(row.get(k) == v for k, v in values.items()))
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    return f"{count:,} {noun if count == 1 else (nouns or noun + 's')}"

@@ -1,0 +1,205 @@
+"""The inventory's dashboard widgets (issue 22): what the board asks first. How many models, of what risk, where in
+their lifecycle; how many of those in use hold a validation still in date; which are overdue or coming due.
+
+Each counts models through the access registry (`access.restrict`), narrowed by the page's filters, and groups them
+by annotations computed in the database against the page's day, so a drill-down is the same query filtered.
+"""
+
+import datetime as dt
+
+from django.db.models import Case, CharField, Q, Value, When
+from django.urls import reverse
+
+from governance.core import access, widgets
+from governance.core.widgets import Dimension, RecordColumn, Widget
+from models_registry.choices import TRADEABLE_STATUSES, LifecycleStatus, RiskTier
+from models_registry.models import Model
+
+STATUS_LABELS = dict(LifecycleStatus.choices)
+TIERS = tuple(RiskTier.values)
+
+
+def tier_label(tier) -> str:
+    return f"Tier {tier}"
+
+
+def models_in_scope(user, filters):
+    return access.restrict(Model.objects.filter(filters.model_q()), user)
+
+
+MODEL_COLUMNS = (
+    RecordColumn("key", "Model"),
+    RecordColumn("name", "Name"),
+    RecordColumn("desk__name", "Desk"),
+    RecordColumn("risk_tier", "Tier", tier_label),
+    RecordColumn("status", "Status", lambda code: STATUS_LABELS.get(code, code)),
+    RecordColumn("next_validation_due", "Next validation due", lambda day: day.isoformat() if day else "none set"),
+)
+
+
+def model_link(record: dict) -> str:
+    return reverse("models_registry:model-detail", args=[record["key"]])
+
+
+TIER = Dimension("risk_tier", "Tier", tier_label, TIERS)
+STATUS = Dimension("status", "Status", lambda code: STATUS_LABELS.get(code, code), tuple(LifecycleStatus.values))
+
+
+# --- Inventory by tier and status ---------------------------------------------------------------------------
+
+
+def _inventory_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "No models in scope."
+    tier_one = widgets.count_where(rows, risk_tier=1)
+    in_production = sum(r["count"] for r in rows if r["risk_tier"] == 1 and r["status"] == LifecycleStatus.PRODUCTION)
+    return (
+        f"{widgets.plural(total, 'model')} in scope; {tier_one:,} in tier 1, {in_production:,} of them in production."
+    )
+
+
+INVENTORY = Widget(
+    key="inventory-by-tier",
+    page=widgets.OVERVIEW,
+    title="Inventory by tier and status",
+    order=10,
+    records=models_in_scope,
+    dimensions=(TIER, STATUS),
+    caption=_inventory_caption,
+    record_columns=MODEL_COLUMNS,
+    record_link=model_link,
+    visible=access.reads_firm_dashboards,
+    noun="models",
+    description="Every model in scope by its risk tier, stacked by where it stands in its lifecycle.",
+    order_records=("risk_tier", "key"),
+)
+
+
+# --- Validation coverage of the models in use --------------------------------------------------------------
+
+IN_DATE, EXPIRED, NEVER = "in_date", "expired", "never"
+COVERAGE = Dimension(
+    "coverage",
+    "Validation",
+    {IN_DATE: "In date", EXPIRED: "Expired", NEVER: "Never validated"}.get,
+    (IN_DATE, EXPIRED, NEVER),
+)
+
+
+def models_in_use(user, filters):
+    """Models approved, in pilot or in production, each with whether its validation is in date on the page's day."""
+    return (
+        models_in_scope(user, filters)
+        .filter(status__in=TRADEABLE_STATUSES)
+        .annotate(
+            coverage=Case(
+                When(last_validated_at__isnull=True, then=Value(NEVER)),
+                When(
+                    Q(next_validation_due__isnull=True) | Q(next_validation_due__gte=filters.as_of), then=Value(IN_DATE)
+                ),
+                default=Value(EXPIRED),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def _coverage_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "No models in use in scope."
+    covered = widgets.count_where(rows, coverage=IN_DATE)
+    tier_one_not = sum(r["count"] for r in rows if r["risk_tier"] == 1 and r["coverage"] != IN_DATE)
+    return (
+        f"{covered / total:.0%} of the {widgets.plural(total, 'model')} in use have a validation in date; "
+        f"{widgets.plural(tier_one_not, 'tier-1 model')} {'does' if tier_one_not == 1 else 'do'} not."
+    )
+
+
+VALIDATION_COVERAGE = Widget(
+    key="validation-coverage",
+    page=widgets.OVERVIEW,
+    title="Validation coverage of models in use",
+    order=20,
+    records=models_in_use,
+    dimensions=(TIER, COVERAGE),
+    caption=_coverage_caption,
+    record_columns=(*MODEL_COLUMNS, RecordColumn("last_validated_at", "Last validated")),
+    record_link=model_link,
+    visible=access.reads_firm_dashboards,
+    noun="models",
+    description="Models approved, in pilot or in production, by tier: is their last validation still in date?",
+    order_records=("risk_tier", "key"),
+)
+
+
+# --- Validations overdue and coming due ----------------------------------------------------------------------
+
+DUE_BUCKETS = (
+    ("overdue_over_30", "Overdue by more than 30 days"),
+    ("overdue", "Overdue by up to 30 days"),
+    ("due_30", "Due within 30 days"),
+    ("due_60", "Due in 31-60 days"),
+    ("due_90", "Due in 61-90 days"),
+    ("later", "Due later"),
+    ("none", "No date set"),
+)
+DUE = Dimension("due", "Next validation", dict(DUE_BUCKETS).get, tuple(code for code, _label in DUE_BUCKETS))
+
+
+def models_by_due_date(user, filters):
+    """Models not retired, each in the bucket of its next validation date against the page's day."""
+    day = filters.as_of
+    return (
+        models_in_scope(user, filters)
+        .exclude(status=LifecycleStatus.RETIRED)
+        .annotate(
+            due=Case(
+                When(next_validation_due__isnull=True, then=Value("none")),
+                When(next_validation_due__lt=day - dt.timedelta(days=30), then=Value("overdue_over_30")),
+                When(next_validation_due__lt=day, then=Value("overdue")),
+                When(next_validation_due__lte=day + dt.timedelta(days=30), then=Value("due_30")),
+                When(next_validation_due__lte=day + dt.timedelta(days=60), then=Value("due_60")),
+                When(next_validation_due__lte=day + dt.timedelta(days=90), then=Value("due_90")),
+                default=Value("later"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def _due_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "No models in scope."
+    long_overdue = widgets.count_where(rows, due="overdue_over_30")
+    overdue = long_overdue + widgets.count_where(rows, due="overdue")
+    soon = widgets.count_where(rows, due="due_30")
+    return (
+        f"{overdue:,} of {widgets.plural(total, 'model')} {'is' if overdue == 1 else 'are'} overdue for validation, "
+        f"{long_overdue:,} by more than a month; {soon:,} more fall due within 30 days."
+    )
+
+
+VALIDATION_DUE = Widget(
+    key="validation-due",
+    page=widgets.OVERVIEW,
+    title="Validations overdue and coming due",
+    order=30,
+    records=models_by_due_date,
+    dimensions=(DUE,),
+    caption=_due_caption,
+    record_columns=MODEL_COLUMNS,
+    record_link=model_link,
+    visible=access.reads_firm_dashboards,
+    chart="hbar",
+    noun="models",
+    description="Models not retired, by their next validation date against today: overdue, and due in 30, 60, 90 days.",
+    order_records=("next_validation_due", "key"),
+)
+
+
+def register() -> None:
+    for widget in (INVENTORY, VALIDATION_COVERAGE, VALIDATION_DUE):
+        widgets.register(widget)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class DashboardsConfig(AppConfig):
+    """Compliance dashboards: pages of widgets the apps register with the core, their CSVs, drill-downs and API."""
+
+    name = "risk.dashboards"
+    label = "dashboards"
+    verbose_name = "Dashboards"

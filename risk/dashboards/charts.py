@@ -1,0 +1,146 @@
+"""A widget's rows as a plotly figure (a plain dict: cheaper than a validated Figure, drawn by static/js/charts.js).
+
+Readable without colour: every bar carries its count as text, series differ by pattern as well as by colour, a
+heatmap cell carries its value as text; the palette is Okabe and Ito's, told apart by the common colour-vision
+deficiencies. Each bar or cell carries the address of its records (`customdata`): a click opens them.
+"""
+
+from governance.core.widgets import Widget
+
+# Okabe & Ito (2008), "Color Universal Design"; black last.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+PATTERNS = ["", "/", "\\", "x", ".", "+", "-", "|"]
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
+
+
+def figure(widget: Widget, rows: list[dict], drill_urls: list[str]) -> dict | None:
+    """The chart of a widget's rows; None when there is nothing to draw (the page says so instead)."""
+    if not rows or not any(row["count"] for row in rows):
+        return None
+    if widget.chart == "heatmap":
+        return _heatmap(widget, rows, drill_urls)
+    return _bars(widget, rows, drill_urls, horizontal=widget.chart == "hbar")
+
+
+def _layout(**extra) -> dict:
+    return {
+        "font": FONT,
+        "margin": {"l": 60, "r": 20, "t": 10, "b": 60},
+        "height": 320,
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "legend": {"orientation": "h", "y": -0.2},
+        **extra,
+    }
+
+
+def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -> dict:
+    first = widget.dimensions[0]
+    categories = list(dict.fromkeys(first.display(row[first.field]) for row in rows))
+    if len(widget.dimensions) == 1:
+        series = [(None, rows, urls)]
+    else:
+        second = widget.dimensions[1]
+        by_value: dict = {}
+        for row, url in zip(rows, urls, strict=True):
+            if row["count"]:
+                by_value.setdefault(row[second.field], ([], []))
+                by_value[row[second.field]][0].append(row)
+                by_value[row[second.field]][1].append(url)
+        series = [(second.display(value), found, found_urls) for value, (found, found_urls) in by_value.items()]
+    data = []
+    for index, (name, found, found_urls) in enumerate(series):
+        labels = [first.display(row[first.field]) for row in found]
+        counts = [row["count"] for row in found]
+        trace = {
+            "type": "bar",
+            "x": counts if horizontal else labels,
+            "y": labels if horizontal else counts,
+            "orientation": "h" if horizontal else "v",
+            "text": counts,
+            "textposition": "inside" if name else "auto",
+            "customdata": found_urls,
+            "hovertemplate": ("%{x}" if horizontal else "%{y}") + f" {widget.noun}<extra>{name or ''}</extra>",
+            "marker": {
+                "color": PALETTE[index % len(PALETTE)],
+                "pattern": {"shape": PATTERNS[index % len(PATTERNS)], "fgcolor": "#ffffff", "solidity": 0.3},
+                "line": {"color": "#1f2933", "width": 1},
+            },
+        }
+        if name:
+            trace["name"] = name
+        data.append(trace)
+    count_axis = {"title": {"text": widget.noun.capitalize()}, "rangemode": "tozero", "tickformat": ",d"}
+    category_axis = {
+        "title": {"text": first.label},
+        "type": "category",
+        "categoryorder": "array",
+        "categoryarray": categories,
+        "automargin": True,
+    }
+    layout = _layout(
+        barmode="stack",
+        showlegend=len(series) > 1,
+        xaxis=count_axis if horizontal else category_axis,
+        yaxis={**category_axis, "autorange": "reversed"} if horizontal else count_axis,
+    )
+    if horizontal:
+        layout["height"] = max(240, 40 + 28 * len(categories))
+        layout["margin"]["l"] = 160
+    return {"data": data, "layout": layout}
+
+
+def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
+    """Rows by the first dimension, columns by the second; with a third dimension (a status in order of severity)
+    each cell shows the worst status among its records, else how many records it holds."""
+    first, second = widget.dimensions[0], widget.dimensions[1]
+    status = widget.dimensions[2] if len(widget.dimensions) > 2 else None
+    ys = list(dict.fromkeys(row[first.field] for row in rows))
+    xs = list(dict.fromkeys(row[second.field] for row in rows))
+    if second.values:
+        xs = [value for value in second.values if value in set(xs)] + [x for x in xs if x not in second.values]
+    cells: dict = {}
+    for row, url in zip(rows, urls, strict=True):
+        if not row["count"]:
+            continue
+        key = (row[first.field], row[second.field])
+        rank = status.values.index(row[status.field]) if status and row[status.field] in status.values else 0
+        held = cells.get(key)
+        if held is None or (status and rank > held[0]) or not status:
+            count = row["count"] + (held[1] if held and not status else 0)
+            cells[key] = (rank, count, status.display(row[status.field]) if status else str(count), url)
+    z, text, custom = [], [], []
+    for y in ys:
+        z.append([(cells[(y, x)][0] if status else cells[(y, x)][1]) if (y, x) in cells else None for x in xs])
+        text.append([cells[(y, x)][2] if (y, x) in cells else "" for x in xs])
+        custom.append([cells[(y, x)][3] if (y, x) in cells else "" for x in xs])
+    trace = {
+        "type": "heatmap",
+        "x": [second.display(x) for x in xs],
+        "y": [first.display(y) for y in ys],
+        "z": z,
+        "text": text,
+        "texttemplate": "%{text}",
+        "customdata": custom,
+        "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>",
+        "showscale": False,
+        "xgap": 2,
+        "ygap": 2,
+    }
+    if status:
+        steps = len(status.values) - 1 or 1
+        trace["colorscale"] = [[i / steps, colour] for i, colour in enumerate(STATUS_COLOURS[: steps + 1])]
+        trace["zmin"], trace["zmax"] = 0, steps
+    else:
+        trace["colorscale"] = [[0, "#deebf7"], [1, "#0072B2"]]
+    layout = _layout(
+        height=max(240, 80 + 26 * len(ys)),
+        xaxis={"type": "category", "side": "top", "automargin": True},
+        yaxis={"type": "category", "autorange": "reversed", "automargin": True},
+    )
+    layout["margin"]["l"] = 160
+    return {"data": [trace], "layout": layout}
+
+
+# Light to dark in order of severity (a status's worst last), readable under text at every step.
+STATUS_COLOURS = ["#e8f1f8", "#cfe3f1", "#f6d7a7", "#e69f00", "#d55e00", "#8c2d04"]

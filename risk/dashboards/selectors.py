@@ -1,0 +1,112 @@
+"""Reads of the dashboards: the widgets a person may see and their rows, each row with the address of its records."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from governance.core import widgets
+from governance.core.models import Desk
+from governance.core.widgets import Filters, Widget
+
+
+def desk_choices() -> list[tuple[str, str]]:
+    return list(Desk.objects.order_by("name").values_list("code", "name"))
+
+
+def business_unit_choices() -> list[tuple[str, str]]:
+    lines = Desk.objects.exclude(business_line="").order_by("business_line").values_list("business_line", flat=True)
+    return [(line, line) for line in dict.fromkeys(lines)]
+
+
+def pages_for(user) -> list[tuple[str, str]]:
+    """(page, title) of the pages on which `user` may see at least one widget, in menu order."""
+    return [(page, title) for page, title in PAGES if widgets.visible_widgets(user, page)]
+
+
+PAGES = [
+    (widgets.OVERVIEW, "Model risk overview"),
+    (widgets.MONITORING, "Monitoring health"),
+    (widgets.INCIDENTS, "Incidents and controls"),
+    (widgets.MINE, "My dashboard"),
+]
+PAGE_TITLES = dict(PAGES)
+
+
+def widgets_on(user, page: str) -> list[Widget]:
+    return widgets.visible_widgets(user, page)
+
+
+def visible_widget(user, key: str) -> Widget | None:
+    """The widget `key` if `user` may see it; None otherwise (the view answers 404: its existence is not told)."""
+    widget = widgets.get(key)
+    return widget if widget is not None and widget.visible(user) else None
+
+
+@dataclass
+class Drawn:
+    """A widget's rows for one person and filters, with what every view of them needs."""
+
+    widget: Widget
+    filters: Filters
+    rows: list[dict]
+    caption: str
+    drill_urls: list[str]
+    all_url: str
+    csv_url: str
+    made_at: object
+
+    @property
+    def total(self) -> int:
+        return widgets.total(self.rows)
+
+
+def drawn(user, widget: Widget, filters: Filters) -> Drawn:
+    rows = widget.rows(user, filters)
+    base = filters.params(today=filters.as_of)
+    records = reverse("dashboards:records", args=[widget.key])
+    return Drawn(
+        widget=widget,
+        filters=filters,
+        rows=rows,
+        caption=widget.caption(rows, filters),
+        drill_urls=[_with_query(records, {**base, **cell_params(widget, row)}) for row in rows],
+        all_url=_with_query(records, base),
+        csv_url=_with_query(reverse("dashboards:csv", args=[widget.key]), base),
+        made_at=timezone.now(),
+    )
+
+
+def cell_params(widget: Widget, row: dict) -> dict[str, str]:
+    """A row's dimension values as the drill-down's address carries them."""
+    return {d.field: str(row[d.field]) for d in widget.dimensions}
+
+
+def cell_from(widget: Widget, data) -> tuple[dict, dict[str, str]]:
+    """The cell a drill-down address names (dimension field -> value) and the errors of the values that are not
+    one of the dimension's (each by its field)."""
+    cell, errors = {}, {}
+    for dimension in widget.dimensions:
+        if dimension.field not in data:
+            continue
+        text = data[dimension.field]
+        if dimension.values:
+            known = {str(value): value for value in dimension.values}
+            if text not in known:
+                errors[dimension.field] = f"Choose one of: {', '.join(dimension.display(v) for v in dimension.values)}."
+                continue
+            cell[dimension.field] = known[text]
+        else:
+            cell[dimension.field] = text
+    return cell, errors
+
+
+def records(user, widget: Widget, filters: Filters, cell: dict) -> QuerySet:
+    """The records a row counts, as dicts of the widget's record columns and what its links need."""
+    return widget.drill(user, filters, cell).values(*{c.field for c in widget.record_columns}, *widget.link_fields)
+
+
+def _with_query(path: str, params: dict) -> str:
+    return f"{path}?{urlencode(params)}" if params else path

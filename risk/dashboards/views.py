@@ -1,0 +1,111 @@
+"""Dashboard pages, each widget's CSV and its drill-down list: all drawn from the same rows (selectors.drawn)."""
+
+import io
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from governance.core.chart_html import chart_html
+from risk.dashboards import charts, csv_files, selectors
+from risk.dashboards.forms import FiltersForm
+
+RECORDS_PAGE = 100
+# No mode bar: its buttons would be keyboard stops inside a chart whose numbers the table under it gives.
+CHART_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def home(request):
+    """The first dashboard page the person may see."""
+    pages = selectors.pages_for(request.user)
+    if not pages:
+        raise Http404
+    return redirect("dashboards:page", page=pages[0][0])
+
+
+def page(request, page):
+    pages = selectors.pages_for(request.user)
+    if page not in dict(pages):
+        raise Http404  # an unknown page and a page with nothing for this person answer alike
+    form = FiltersForm(request.GET)
+    shown = []
+    if form.is_valid():
+        filters = form.filters()
+        for widget in selectors.widgets_on(request.user, page):
+            drawn = selectors.drawn(request.user, widget, filters)
+            figure = charts.figure(widget, drawn.rows, drawn.drill_urls)
+            drawn.chart = chart_html(figure, f"chart-{widget.key}", CHART_CONFIG) if figure else ""
+            drawn.table = list(zip(drawn.rows, map(widget.shown, drawn.rows), drawn.drill_urls, strict=True))
+            shown.append(drawn)
+    context = {
+        "pages": pages,
+        "page_key": page,
+        "page_title": selectors.PAGE_TITLES[page],
+        "form": form,
+        "widgets": shown,
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "dashboards/page.html", context, status=200 if form.is_valid() else 400)
+
+
+def widget_csv(request, key):
+    widget = _widget_or_404(request, key)
+    form = FiltersForm(request.GET)
+    if not form.is_valid():
+        return _bad_filters(request, form)
+    drawn = selectors.drawn(request.user, widget, form.filters())
+    stream = io.StringIO()
+    csv_files.write(stream, drawn, request.build_absolute_uri("/"))
+    response = HttpResponse(stream.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{csv_files.file_name(drawn)}"'
+    return response
+
+
+def widget_records(request, key):
+    """The records counted in one row of a widget (the dimensions' values in the address), or in all of them."""
+    widget = _widget_or_404(request, key)
+    form = FiltersForm(request.GET)
+    cell, cell_errors = selectors.cell_from(widget, request.GET)
+    if not form.is_valid() or cell_errors:
+        return _bad_filters(request, form, cell_errors)
+    filters = form.filters()
+    found = selectors.records(request.user, widget, filters, cell)
+    page_of = Paginator(found, RECORDS_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    dimension_names = {d.field: d for d in widget.dimensions}
+    context = {
+        "widget": widget,
+        "filters": filters,
+        "cell": [(dimension_names[name].label, dimension_names[name].display(value)) for name, value in cell.items()],
+        "page": page_of,
+        "records": [
+            ([column.display(record[column.field]) for column in widget.record_columns], widget.record_link(record))
+            for record in page_of.object_list
+        ],
+        "querystring": query.urlencode(),
+        "back": reverse("dashboards:page", args=[widget.page]) + _query(filters.params(today=filters.as_of)),
+    }
+    return render(request, "dashboards/records.html", context)
+
+
+def _widget_or_404(request, key):
+    widget = selectors.visible_widget(request.user, key)
+    if widget is None:
+        raise Http404
+    return widget
+
+
+def _bad_filters(request, form, cell_errors=None):
+    return render(
+        request,
+        "dashboards/bad_filters.html",
+        {"form": form, "cell_errors": sorted((cell_errors or {}).items())},
+        status=400,
+    )
+
+
+def _query(params: dict) -> str:
+    return f"?{urlencode(params)}" if params else ""
