@@ -11,6 +11,7 @@ values: the sum of the chart, the sum of the table, the CSV and the drill-down c
 """
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -95,6 +96,30 @@ class Dimension:
 
 
 @dataclass(frozen=True)
+class Measure:
+    """A figure of each group beyond its count, from one numeric value per record (a duration in days, say):
+    "median", "p90" (nearest rank) or "mean" of the group's values, None where no record has a value."""
+
+    key: str  # the row's key for it; also the column's key
+    label: str
+    field: str  # a field or an annotation of the records' queryset, numeric
+    how: str = "median"
+    display: Callable[[object], str] = lambda value: "" if value is None else f"{value:,.1f}"
+
+
+def _summarise(values: list, how: str):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    if how == "mean":
+        return sum(values) / len(values)
+    if how == "p90":
+        return values[max(0, math.ceil(0.9 * len(values)) - 1)]
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+@dataclass(frozen=True)
 class RecordColumn:
     """A column of a widget's drill-down list."""
 
@@ -120,18 +145,39 @@ class Widget:
     description: str = ""  # what is counted and how, under the title
     order_records: tuple[str, ...] = ("pk",)
     link_fields: tuple[str, ...] = ()  # what record_link reads beyond the record columns
+    measures: tuple[Measure, ...] = ()  # figures of each group beyond its count (median days in a stage, say)
+    chart_value: str = "count"  # what the bars show: "count" or a measure's key
 
     def rows(self, user, filters: Filters) -> list[dict]:
-        """Each group of the records with how many fall in it, the dimensions' values in their stated order."""
+        """Each group of the records with how many fall in it (and its measures), in the dimensions' order."""
         fields = [d.field for d in self.dimensions]
+        if self.measures:
+            return self._measured_rows(user, filters, fields)
         counted = self.records(user, filters).order_by().values(*fields).annotate(count=Count("pk", distinct=True))
         found = {tuple(row[f] for f in fields): row["count"] for row in counted}
+        return [{**dict(zip(fields, key, strict=True)), "count": found.get(key, 0)} for key in self._keys(found)]
+
+    def _measured_rows(self, user, filters: Filters, fields: list[str]) -> list[dict]:
+        """Counts and measures from one pass over the records' values (a median is not a portable SQL aggregate)."""
+        groups: dict[tuple, dict] = {}
+        values = self.records(user, filters).order_by().values_list("pk", *fields, *(m.field for m in self.measures))
+        for pk, *rest in values:
+            groups.setdefault(tuple(rest[: len(fields)]), {})[pk] = rest[len(fields) :]
+        out = []
+        for key in self._keys(groups):
+            members = groups.get(key, {})
+            row = {**dict(zip(fields, key, strict=True)), "count": len(members)}
+            for index, measure in enumerate(self.measures):
+                row[measure.key] = _summarise([measured[index] for measured in members.values()], measure.how)
+            out.append(row)
+        return out
+
+    def _keys(self, found) -> list[tuple]:
+        """The groups found, and every declared value of a single dimension, in the dimensions' order."""
         if len(self.dimensions) == 1 and self.dimensions[0].values:
             keys = [(value,) for value in self.dimensions[0].values]
-            keys += sorted(k for k in found if k not in set(keys))
-        else:
-            keys = sorted(found, key=lambda k: tuple(_position(d, v) for d, v in zip(self.dimensions, k, strict=True)))
-        return [{**dict(zip(fields, key, strict=True)), "count": found.get(key, 0)} for key in keys]
+            return keys + sorted(k for k in found if k not in set(keys))
+        return sorted(found, key=lambda k: tuple(_position(d, v) for d, v in zip(self.dimensions, k, strict=True)))
 
     def drill(self, user, filters: Filters, cell: dict) -> QuerySet:
         """The records counted in one row (`cell`: a value for each dimension), or all of them (`cell` empty)."""
@@ -139,12 +185,19 @@ class Widget:
         return self.records(user, filters).filter(**lookup).order_by(*self.order_records)
 
     def columns(self) -> list[tuple[str, str]]:
-        """(key, header) of the table, the CSV and the API's rows."""
-        return [(d.field, d.label) for d in self.dimensions] + [("count", self.noun.capitalize())]
+        """(key, header) of the table, the CSV and the API's rows: the dimensions, the count, the measures."""
+        return (
+            [(d.field, d.label) for d in self.dimensions]
+            + [("count", self.noun.capitalize())]
+            + [(m.key, m.label) for m in self.measures]
+        )
 
     def shown(self, row: dict) -> list[str]:
         """A row's dimension values as people read them."""
         return [d.display(row[d.field]) for d in self.dimensions]
+
+    def shown_measures(self, row: dict) -> list[str]:
+        return [m.display(row[m.key]) for m in self.measures]
 
 
 def _position(dimension: Dimension, value) -> tuple:

@@ -43,24 +43,28 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
         second = widget.dimensions[1]
         by_value: dict = {}
         for row, url in zip(rows, urls, strict=True):
-            if row["count"]:
+            if row["count"] and row.get(widget.chart_value) is not None:
                 by_value.setdefault(row[second.field], ([], []))
                 by_value[row[second.field]][0].append(row)
                 by_value[row[second.field]][1].append(url)
         series = [(second.display(value), found, found_urls) for value, (found, found_urls) in by_value.items()]
     data = []
     for index, (name, found, found_urls) in enumerate(series):
+        kept = [
+            (row, url) for row, url in zip(found, found_urls, strict=True) if row.get(widget.chart_value) is not None
+        ]
+        found, found_urls = [row for row, _url in kept], [url for _row, url in kept]
         labels = [first.display(row[first.field]) for row in found]
-        counts = [row["count"] for row in found]
+        counts = [row[widget.chart_value] for row in found]
         trace = {
             "type": "bar",
             "x": counts if horizontal else labels,
             "y": labels if horizontal else counts,
             "orientation": "h" if horizontal else "v",
-            "text": counts,
+            "text": [_shown(widget, value) for value in counts],
             "textposition": "inside" if name else "auto",
             "customdata": found_urls,
-            "hovertemplate": ("%{x}" if horizontal else "%{y}") + f" {widget.noun}<extra>{name or ''}</extra>",
+            "hovertemplate": f"%{{text}} {_unit(widget)}<extra>{name or ''}</extra>",
             "marker": {
                 "color": PALETTE[index % len(PALETTE)],
                 "pattern": {"shape": PATTERNS[index % len(PATTERNS)], "fgcolor": "#ffffff", "solidity": 0.3},
@@ -70,7 +74,9 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
         if name:
             trace["name"] = name
         data.append(trace)
-    count_axis = {"title": {"text": widget.noun.capitalize()}, "rangemode": "tozero", "tickformat": ",d"}
+    count_axis = {"title": {"text": _unit(widget).capitalize()}, "rangemode": "tozero"}
+    if widget.chart_value == "count":
+        count_axis["tickformat"] = ",d"
     category_axis = {
         "title": {"text": first.label},
         "type": "category",
@@ -88,6 +94,20 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
         layout["height"] = max(240, 40 + 28 * len(categories))
         layout["margin"]["l"] = 160
     return {"data": data, "layout": layout}
+
+
+def _measure(widget: Widget):
+    return next((m for m in widget.measures if m.key == widget.chart_value), None)
+
+
+def _unit(widget: Widget) -> str:
+    measure = _measure(widget)
+    return measure.label if measure else widget.noun
+
+
+def _shown(widget: Widget, value) -> str:
+    measure = _measure(widget)
+    return measure.display(value) if measure else f"{value:,}"
 
 
 def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:

@@ -16,7 +16,7 @@ def write(stream, drawn, site: str) -> None:
     out.writerow([])
     out.writerow([header for _key, header in widget.columns()] + ["Records"])
     for row, url in zip(drawn.rows, drawn.drill_urls, strict=True):
-        out.writerow([*widget.shown(row), row["count"], site.rstrip("/") + url])
+        out.writerow([*widget.shown(row), row["count"], *widget.shown_measures(row), site.rstrip("/") + url])
 
 
 def file_name(drawn) -> str:

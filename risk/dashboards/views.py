@@ -37,6 +37,8 @@ def page(request, page):
             drawn = selectors.drawn(request.user, widget, filters)
             figure = charts.figure(widget, drawn.rows, drawn.drill_urls)
             drawn.chart = chart_html(figure, f"chart-{widget.key}", CHART_CONFIG) if figure else ""
+            for row in drawn.rows:
+                row["measures_shown"] = widget.shown_measures(row)
             drawn.table = list(zip(drawn.rows, map(widget.shown, drawn.rows), drawn.drill_urls, strict=True))
             shown.append(drawn)
     context = {
