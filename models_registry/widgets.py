@@ -76,6 +76,43 @@ INVENTORY = Widget(
 )
 
 
+# --- Inventory by desk ----------------------------------------------------------------------------------------------
+
+DESK = Dimension("desk__name", "Desk")
+
+
+def _desk_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "No models in scope."
+    by_desk: dict[str, int] = {}
+    for row in rows:
+        by_desk[row["desk__name"]] = by_desk.get(row["desk__name"], 0) + row["count"]
+    largest = max(by_desk, key=lambda name: (by_desk[name], name))
+    return (
+        f"{widgets.plural(total, 'model')} across {widgets.plural(len(by_desk), 'desk')}; "
+        f"{largest} holds the most ({by_desk[largest]:,})."
+    )
+
+
+INVENTORY_BY_DESK = Widget(
+    key="inventory-by-desk",
+    page=widgets.OVERVIEW,
+    title="Inventory by desk",
+    order=15,
+    records=models_in_scope,
+    dimensions=(DESK, TIER),
+    caption=_desk_caption,
+    record_columns=MODEL_COLUMNS,
+    record_link=model_link,
+    visible=access.reads_firm_dashboards,
+    chart="hbar",
+    noun="models",
+    description="Every model in scope by the desk that owns it, stacked by risk tier.",
+    order_records=("desk__name", "risk_tier", "key"),
+)
+
+
 # --- Validation coverage of the models in use --------------------------------------------------------------
 
 IN_DATE, EXPIRED, NEVER = "in_date", "expired", "never"
@@ -201,5 +238,5 @@ VALIDATION_DUE = Widget(
 
 
 def register() -> None:
-    for widget in (INVENTORY, VALIDATION_COVERAGE, VALIDATION_DUE):
+    for widget in (INVENTORY, INVENTORY_BY_DESK, VALIDATION_COVERAGE, VALIDATION_DUE):
         widgets.register(widget)

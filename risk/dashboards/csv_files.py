@@ -20,8 +20,8 @@ def write(stream, drawn, site: str) -> None:
 
 
 def file_name(drawn) -> str:
-    """vigil-<widget>_<filters>_<day>.csv: what it holds, in its name."""
+    """vigil-<widget>_<filter>-<value>_..._<day>.csv: what it holds, in its name."""
     params = drawn.filters.params()
     parts = [f"{name}-{value}" for name, value in params.items() if name != "as_of"]
-    name = "_".join(["vigil", drawn.widget.key, *parts, drawn.filters.as_of.isoformat()])
+    name = "_".join([f"vigil-{drawn.widget.key}", *parts, drawn.filters.as_of.isoformat()])
     return re.sub(r"[^A-Za-z0-9._@+-]", "_", name)[:200] + ".csv"
