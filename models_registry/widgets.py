@@ -53,7 +53,9 @@ def _inventory_caption(rows, filters) -> str:
     if not total:
         return "No models in scope."
     tier_one = widgets.count_where(rows, risk_tier=1)
-    in_production = sum(r["count"] for r in rows if r["risk_tier"] == 1 and r["status"] == LifecycleStatus.PRODUCTION)
+    in_production = widgets.count_where(rows, risk_tier=1, status=LifecycleStatus.PRODUCTION)
+    if not tier_one:
+        return f"{widgets.plural(total, 'model')} in scope, none in tier 1."
     return (
         f"{widgets.plural(total, 'model')} in scope; {tier_one:,} in tier 1, {in_production:,} of them in production."
     )
@@ -147,11 +149,14 @@ def _coverage_caption(rows, filters) -> str:
     if not total:
         return "No models in use in scope."
     covered = widgets.count_where(rows, coverage=IN_DATE)
-    tier_one_not = sum(r["count"] for r in rows if r["risk_tier"] == 1 and r["coverage"] != IN_DATE)
-    return (
-        f"{covered / total:.0%} of the {widgets.plural(total, 'model')} in use have a validation in date; "
-        f"{widgets.plural(tier_one_not, 'tier-1 model')} {'does' if tier_one_not == 1 else 'do'} not."
-    )
+    tier_one = widgets.count_where(rows, risk_tier=1)
+    tier_one_not = tier_one - widgets.count_where(rows, risk_tier=1, coverage=IN_DATE)
+    share = f"{covered / total:.0%} of the {widgets.plural(total, 'model')} in use have a validation in date"
+    if not tier_one:
+        return f"{share}; none of them is in tier 1."
+    if not tier_one_not:
+        return f"{share}; every tier-1 model among them does."
+    return f"{share}; {widgets.plural(tier_one_not, 'tier-1 model')} {'does' if tier_one_not == 1 else 'do'} not."
 
 
 VALIDATION_COVERAGE = Widget(

@@ -5,6 +5,8 @@ heatmap cell carries its value as text; the palette is Okabe and Ito's, told apa
 deficiencies. Each bar or cell carries the address of its records (`customdata`): a click opens them.
 """
 
+import math
+
 from governance.core.widgets import Widget
 
 # Okabe & Ito (2008), "Color Universal Design"; black last.
@@ -25,11 +27,12 @@ def figure(widget: Widget, rows: list[dict], drill_urls: list[str]) -> dict | No
 def _layout(**extra) -> dict:
     return {
         "font": FONT,
-        "margin": {"l": 60, "r": 20, "t": 10, "b": 60},
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
         "height": 320,
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "legend": {"orientation": "h", "y": -0.2},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "dragmode": False,  # a drag would zoom: on a dashboard a press is a click that opens records
         **extra,
     }
 
@@ -63,22 +66,31 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
             "orientation": "h" if horizontal else "v",
             "text": [_shown(widget, value) for value in counts],
             "textposition": "inside" if name else "auto",
+            "textangle": 0,
+            "insidetextanchor": "middle",
             "customdata": found_urls,
             "hovertemplate": f"%{{text}} {_unit(widget)}<extra>{name or ''}</extra>",
             "marker": {
                 "color": PALETTE[index % len(PALETTE)],
-                "pattern": {"shape": PATTERNS[index % len(PATTERNS)], "fgcolor": "#ffffff", "solidity": 0.3},
+                # Overlaid on the colour, so a series differs by its pattern too (and in grey print).
+                "pattern": {
+                    "shape": PATTERNS[index % len(PATTERNS)],
+                    "fillmode": "overlay",
+                    "fgcolor": "#ffffff",
+                    "solidity": 0.25,
+                },
                 "line": {"color": "#1f2933", "width": 1},
             },
         }
         if name:
             trace["name"] = name
         data.append(trace)
-    count_axis = {"title": {"text": _unit(widget).capitalize()}, "rangemode": "tozero"}
+    count_axis = {"title": {"text": _unit(widget).capitalize()}, "rangemode": "tozero", "fixedrange": True}
     if widget.chart_value == "count":
-        count_axis["tickformat"] = ",d"
+        count_axis |= {"tickformat": ",d", "tick0": 0, "dtick": _whole_step(rows, widget)}
     category_axis = {
-        "title": {"text": first.label},
+        "title": {"text": "" if horizontal else first.label},  # a horizontal bar's labels say what they are
+        "fixedrange": True,
         "type": "category",
         "categoryorder": "array",
         "categoryarray": categories,
@@ -86,7 +98,7 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
     }
     layout = _layout(
         barmode="stack",
-        showlegend=len(series) > 1,
+        showlegend=len(widget.dimensions) > 1,  # even one series: its name says what the bars are
         xaxis=count_axis if horizontal else category_axis,
         yaxis={**category_axis, "autorange": "reversed"} if horizontal else count_axis,
     )
@@ -94,6 +106,16 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
         layout["height"] = max(240, 40 + 28 * len(categories))
         layout["margin"]["l"] = 160
     return {"data": data, "layout": layout}
+
+
+def _whole_step(rows: list[dict], widget: Widget) -> int:
+    """A tick step in whole records, about five ticks up to the tallest bar (stacked bars summed)."""
+    first = widget.dimensions[0].field
+    stacks: dict = {}
+    for row in rows:
+        stacks[row[first]] = stacks.get(row[first], 0) + row["count"]
+    tallest = max(stacks.values(), default=1)
+    return max(1, math.ceil(tallest / 5))
 
 
 def _measure(widget: Widget):
