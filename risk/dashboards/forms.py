@@ -55,3 +55,35 @@ class FiltersForm(forms.Form):
             since=data.get("since"),
             until=data.get("until"),
         )
+
+
+class LayoutForm(forms.Form):
+    """A page's arrangement: for each widget the person may see, whether it is shown and its place."""
+
+    def __init__(self, data, *, shown, hidden):
+        super().__init__(data)
+        self.widgets = [*shown, *hidden]
+        hidden_keys = {w.key for w in hidden}
+        for place, widget in enumerate(self.widgets, start=1):
+            self.fields[f"show_{widget.key}"] = forms.BooleanField(
+                required=False, label=widget.title, initial=widget.key not in hidden_keys
+            )
+            self.fields[f"place_{widget.key}"] = forms.IntegerField(
+                min_value=1, max_value=len(self.widgets), initial=place, label=f"Place of {widget.title}"
+            )
+
+    def rows(self):
+        return [(w, self[f"show_{w.key}"], self[f"place_{w.key}"]) for w in self.widgets]
+
+    def clean(self):
+        data = super().clean()
+        if self.widgets and not any(data.get(f"show_{w.key}") for w in self.widgets):
+            raise forms.ValidationError("Keep at least one widget on the page.")
+        return data
+
+    def arrangement(self) -> tuple[list[str], list[str]]:
+        """(order, hidden) as widget keys; equal places keep the page's current order."""
+        data = self.cleaned_data
+        ranked = sorted(enumerate(self.widgets), key=lambda item: (data[f"place_{item[1].key}"], item[0]))
+        order = [w.key for _index, w in ranked]
+        return order, [key for key in order if not data[f"show_{key}"]]

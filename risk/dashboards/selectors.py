@@ -3,13 +3,14 @@
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from governance.core import widgets
 from governance.core.models import Desk
 from governance.core.widgets import Filters, Widget
+from risk.dashboards.models import DashboardLayout
 
 
 def desk_choices() -> list[tuple[str, str]]:
@@ -36,7 +37,33 @@ PAGE_TITLES = dict(PAGES)
 
 
 def widgets_on(user, page: str) -> list[Widget]:
-    return widgets.visible_widgets(user, page)
+    """The widgets of the page that `user` may see and has not hidden, in their order (see `arranged`)."""
+    return arranged(user, page)[0]
+
+
+def layout_of(user, page: str) -> DashboardLayout | None:
+    """The person's own arrangement of the page, else the firm's default, else None (the apps' order)."""
+    found = {
+        layout.user_id: layout for layout in DashboardLayout.objects.filter(Q(user=user) | Q(user=None), page=page)
+    }
+    return found.get(user.pk) or found.get(None)
+
+
+def has_own_layout(user, page: str) -> bool:
+    return DashboardLayout.objects.filter(user=user, page=page).exists()
+
+
+def arranged(user, page: str) -> tuple[list[Widget], list[Widget]]:
+    """(shown, hidden): the widgets `user` may see on `page`, in the layout's order; a widget the layout does not
+    name (one added since) follows in the apps' order, shown."""
+    available = widgets.visible_widgets(user, page)
+    layout = layout_of(user, page)
+    if layout is None:
+        return available, []
+    position = {key: index for index, key in enumerate(layout.order)}
+    ordered = sorted(available, key=lambda w: (position.get(w.key, len(position)), w.order, w.key))
+    hidden = set(layout.hidden)
+    return [w for w in ordered if w.key not in hidden], [w for w in ordered if w.key in hidden]
 
 
 def visible_widget(user, key: str) -> Widget | None:

@@ -3,14 +3,17 @@
 import io
 from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from governance.core.chart_html import chart_html
-from risk.dashboards import charts, csv_files, selectors
-from risk.dashboards.forms import FiltersForm
+from governance.core.forms_utils import add_service_errors
+from risk.dashboards import access, charts, csv_files, selectors, services
+from risk.dashboards.forms import FiltersForm, LayoutForm
 
 RECORDS_PAGE = 100
 # No mode bar: its buttons would be keyboard stops inside a chart whose numbers the table under it gives.
@@ -43,6 +46,7 @@ def page(request, page):
             shown.append(drawn)
     context = {
         "pages": pages,
+        "hidden": selectors.arranged(request.user, page)[1],
         "page_key": page,
         "page_title": selectors.PAGE_TITLES[page],
         "form": form,
@@ -50,6 +54,37 @@ def page(request, page):
         "query": request.GET.urlencode(),
     }
     return render(request, "dashboards/page.html", context, status=200 if form.is_valid() else 400)
+
+
+def layout(request, page):
+    """Arrange a page for oneself: which widgets show, in what order; compliance may make it the firm's default."""
+    if page not in dict(selectors.pages_for(request.user)):
+        raise Http404
+    shown, hidden = selectors.arranged(request.user, page)
+    may_set_firm = access.sets_firm_layout(request.user)
+    if request.method == "POST" and request.POST.get("action") == "reset":
+        services.layout_reset(request.user, page)
+        messages.success(request, "The page is back to the firm's default arrangement.")
+        return redirect("dashboards:page", page=page)
+    form = LayoutForm(request.POST if request.method == "POST" else None, shown=shown, hidden=hidden)
+    if request.method == "POST" and form.is_valid():
+        firm_default = request.POST.get("action") == "firm" and may_set_firm
+        order, hidden_keys = form.arrangement()
+        try:
+            services.layout_save(request.user, page, order, hidden_keys, firm_default=firm_default)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Saved as the firm's default." if firm_default else "Saved for you.")
+            return redirect("dashboards:page", page=page)
+    context = {
+        "page_key": page,
+        "page_title": selectors.PAGE_TITLES[page],
+        "form": form,
+        "may_set_firm": may_set_firm,
+        "own": selectors.has_own_layout(request.user, page),
+    }
+    return render(request, "dashboards/layout.html", context, status=400 if form.errors else 200)
 
 
 def widget_csv(request, key):
