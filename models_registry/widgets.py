@@ -10,7 +10,7 @@ import datetime as dt
 from django.db.models import Case, CharField, Q, Value, When
 from django.urls import reverse
 
-from governance.core import access, widgets
+from governance.core import access, indicators, widgets
 from governance.core.widgets import Dimension, RecordColumn, Widget
 from models_registry.choices import TRADEABLE_STATUSES, LifecycleStatus, RiskTier
 from models_registry.models import Model
@@ -242,6 +242,32 @@ VALIDATION_DUE = Widget(
 )
 
 
+# --- Key risk indicators read from these widgets -----------------------------------------------------------------
+
+TIER_ONE_OVERDUE = indicators.Indicator(
+    key="tier1-overdue",
+    label="Tier-1 models overdue for validation",
+    widget=VALIDATION_DUE.key,
+    cells=({"due": "overdue"}, {"due": "overdue_over_30"}),
+    narrow={"tier": 1},
+    amber=1,
+    red=2,
+    description="Tier-1 models (not retired) whose next validation date has passed.",
+)
+TIER_ONE_UNCOVERED = indicators.Indicator(
+    key="tier1-in-use-unvalidated",
+    label="Tier-1 models in use without a validation in date",
+    widget=VALIDATION_COVERAGE.key,
+    cells=({"coverage": EXPIRED}, {"coverage": NEVER}),
+    narrow={"tier": 1},
+    amber=1,
+    red=1,
+    description="Tier-1 models approved, in pilot or in production whose validation has expired or never was.",
+)
+
+
 def register() -> None:
     for widget in (INVENTORY, INVENTORY_BY_DESK, VALIDATION_COVERAGE, VALIDATION_DUE):
         widgets.register(widget)
+    for indicator in (TIER_ONE_OVERDUE, TIER_ONE_UNCOVERED):
+        indicators.register(indicator)

@@ -63,6 +63,25 @@ def sees_everything(user) -> bool:
     return is_active(user) and (user.is_superuser or bool(user_roles(user) & SEES_EVERYTHING))
 
 
+class FirmWide:
+    """The whole firm as Vigil's own scheduled jobs read it (the daily snapshot of key risk indicators): every
+    record, as an administrator sees them. Not a person and not a user row: nothing a request carries becomes it."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+    is_staff = False
+    pk = id = None
+    _vigil_access_window = (None, None)  # no auditor's window to read
+    _vigil_roles = frozenset()
+
+    def get_username(self) -> str:
+        return "vigil-system"
+
+
+FIRM_WIDE = FirmWide()
+
+
 def reads_firm_dashboards(user) -> bool:
     """The firm's dashboards (model risk, monitoring health, incidents and controls): compliance, auditors inside
     their window, administrators and senior managers, who answer to the board for these figures. Every count on them

@@ -122,6 +122,12 @@ class GovernancePolicy(models.Model):
         help_text="The roles whose holders must have an authenticator (a confirmed TOTP device) to sign, e.g. "
         '["compliance", "validator"]; they are asked to enrol at login.',
     )
+    risk_indicators = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Thresholds of the key risk indicators, e.g. {"tier1-overdue": {"amber": 1, "red": 2}}; an '
+        "indicator it does not name keeps Vigil's default.",
+    )
     notes = models.TextField(max_length=5000, blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField()

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from governance.core import indicators
 from governance.core.access import may_publish_policy
 from governance.core.audit import audit_record
 from governance.core.models import GovernancePolicy, default_incident_response
@@ -29,6 +30,9 @@ DEFAULTS = {
     # of those roles (the kill switch included). People enrol on /account/two-factor/; the policy page counts who
     # of each role has no device yet.
     "second_factor_required": [],
+    # Thresholds of the key risk indicators (governance/core/indicators.py); one it does not name keeps Vigil's
+    # default, shown as such.
+    "risk_indicators": {},
 }
 SEVERITIES = ("critical", "high", "medium", "low")
 TIERS = ("1", "2", "3")
@@ -75,11 +79,28 @@ def _check(fields: dict) -> None:
             'Give, for "suspend" and "revalidation", each tier 1, 2, 3 a list of severities among '
             f"{', '.join(SEVERITIES)}."
         )
+    errors.update(_check_indicators(fields.get("risk_indicators")))
     second = fields.get("second_factor_required")
     if not isinstance(second, list) or not set(second) <= set(SECOND_FACTOR_ROLES):
         errors["second_factor_required"] = f"Give a list of roles among {', '.join(SECOND_FACTOR_ROLES)}."
     if errors:
         raise ValidationError(errors)
+
+
+def _check_indicators(given) -> dict:
+    """Each named indicator exists and has whole-number thresholds, amber no higher than red."""
+    known = {indicator.key for indicator in indicators.all_indicators()}
+    if not isinstance(given, dict):
+        return {"risk_indicators": "Map each key risk indicator to its amber and red thresholds."}
+    for key, levels in given.items():
+        if key not in known:
+            return {"risk_indicators": f"{key} is not a key risk indicator Vigil knows."}
+        values = [levels.get(name) for name in ("amber", "red")] if isinstance(levels, dict) else [None]
+        if any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 1_000_000 for v in values):
+            return {"risk_indicators": f"{key}: give amber and red as whole numbers from 0."}
+        if values[0] > values[1]:
+            return {"risk_indicators": f"{key}: amber must not be above red."}
+    return {}
 
 
 @transaction.atomic

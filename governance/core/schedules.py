@@ -98,6 +98,12 @@ SCHEDULES = (
         cron="30 21 * * 1-5",
     ),
     Schedule(
+        "Dashboards: key risk indicators",
+        "dashboards.record_snapshots",
+        "Records each key risk indicator for the firm and each desk, and alerts compliance when one changes status.",
+        cron="45 5 * * *",
+    ),
+    Schedule(
         "Monitoring: apply retention",
         "monitoring.apply_retention",
         "Deletes monitoring rows past their kind's retention period.",

@@ -19,7 +19,7 @@ from django.views.generic import TemplateView
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from governance.core import access, access_window, api_tokens, second_factor
+from governance.core import access, access_window, api_tokens, indicators, second_factor
 from governance.core.forms import AccessWindowForm, LoginForm, OTPEnrolForm
 from governance.core.forms_utils import add_service_errors, errors_to_messages
 from governance.core.models import GovernancePolicy
@@ -97,9 +97,13 @@ def policy(request):
                     for effect in ("suspend", "revalidation")
                 },
                 "second_factor_required": [r for r in SECOND_FACTOR_ROLES if request.POST.get(f"second_factor_{r}")],
+                "risk_indicators": {
+                    i.key: {level: int(request.POST.get(f"kri_{i.key}_{level}", "")) for level in ("amber", "red")}
+                    for i in indicators.all_indicators()
+                },
             }
         except ValueError:
-            messages.error(request, "Give whole numbers for every tier.")
+            messages.error(request, "Give whole numbers for every tier and every indicator's thresholds.")
         else:
             try:
                 published = policy_publish(request.user, **fields)
@@ -128,9 +132,20 @@ def policy(request):
             "severities": SEVERITIES,
             "history": GovernancePolicy.objects.select_related("published_by"),
             "second_factor": second_factor_rows(current),
+            "risk_indicators": indicator_rows(current),
             "is_compliance": is_compliance,
         },
     )
+
+
+def indicator_rows(policy) -> list[dict]:
+    """Each key risk indicator with the thresholds in force and where they come from."""
+    rows = []
+    for indicator in indicators.all_indicators():
+        amber, red, source = indicators.thresholds(policy, indicator)
+        rule = indicators.rule_text(amber, red)
+        rows.append({"indicator": indicator, "amber": amber, "red": red, "source": source, "rule": rule})
+    return rows
 
 
 def second_factor_rows(policy) -> list[dict]:

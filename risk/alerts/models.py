@@ -28,6 +28,7 @@ class Kind(models.TextChoices):
     KILL_SWITCH_RELEASED = "kill_switch_released", "Kill switch released"
     KILL_SWITCH_TESTED = "kill_switch_tested", "Kill-switch test"
     SIGNING_LOCKED = "signing_locked", "Signing locked after wrong passwords"
+    RISK_INDICATOR = "risk_indicator", "Key risk indicator changed status"
 
 
 class Severity(models.TextChoices):

@@ -40,7 +40,7 @@ def audience(alert: Alert) -> set[str]:
         return {TEAM, VALIDATOR, COMPLIANCE} | ({DESK} if grave else set())
     if kind == Kind.INCIDENT_CLOSED:
         return {TEAM, VALIDATOR, COMPLIANCE}
-    if kind in (Kind.KILL_SWITCH_TESTED, Kind.SIGNING_LOCKED):
+    if kind in (Kind.KILL_SWITCH_TESTED, Kind.SIGNING_LOCKED, Kind.RISK_INDICATOR):
         return {COMPLIANCE}
     return {TEAM, VALIDATOR, DESK, COMPLIANCE}  # breach, suspension, rollback, kill switch
 

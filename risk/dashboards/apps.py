@@ -7,3 +7,6 @@ class DashboardsConfig(AppConfig):
     name = "risk.dashboards"
     label = "dashboards"
     verbose_name = "Dashboards"
+
+    def ready(self):
+        from risk.dashboards import tasks  # noqa: F401 - the daily snapshot's task

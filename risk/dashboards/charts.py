@@ -31,7 +31,7 @@ def _layout(**extra) -> dict:
         "height": 320,
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
         "dragmode": False,  # a drag would zoom: on a dashboard a press is a click that opens records
         **extra,
     }
@@ -50,7 +50,8 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
                 by_value.setdefault(row[second.field], ([], []))
                 by_value[row[second.field]][0].append(row)
                 by_value[row[second.field]][1].append(url)
-        series = [(second.display(value), found, found_urls) for value, (found, found_urls) in by_value.items()]
+        in_order = sorted(by_value, key=lambda value: _rank(second, value))
+        series = [(second.display(value), *by_value[value]) for value in in_order]
     data = []
     for index, (name, found, found_urls) in enumerate(series):
         kept = [
@@ -74,7 +75,8 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
                 "color": PALETTE[index % len(PALETTE)],
                 # Overlaid on the colour, so a series differs by its pattern too (and in grey print).
                 "pattern": {
-                    "shape": PATTERNS[index % len(PATTERNS)],
+                    # Past the palette's length the pattern moves on, so no two series look alike.
+                    "shape": PATTERNS[(index + index // len(PALETTE)) % len(PATTERNS)],
                     "fillmode": "overlay",
                     "fgcolor": "#ffffff",
                     "solidity": 0.25,
@@ -106,6 +108,13 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
         layout["height"] = max(240, 40 + 28 * len(categories))
         layout["margin"]["l"] = 160
     return {"data": data, "layout": layout}
+
+
+def _rank(dimension, value) -> tuple:
+    """A value's place in its dimension's declared order (undeclared values after, by their text)."""
+    if value in dimension.values:
+        return (0, dimension.values.index(value), "")
+    return (1, 0, str(value))
 
 
 def _whole_step(rows: list[dict], widget: Widget) -> int:
@@ -186,3 +195,43 @@ def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
 
 # Light to dark in order of severity (a status's worst last), readable under text at every step.
 STATUS_COLOURS = ["#e8f1f8", "#cfe3f1", "#f6d7a7", "#e69f00", "#d55e00", "#8c2d04"]
+
+
+def trend_figure(snapshots, labels: dict[str, str]) -> dict | None:
+    """The recorded daily values of each indicator: one line each, told apart by dash and marker as well as colour."""
+    series: dict[str, tuple[list, list]] = {}
+    for snapshot in snapshots:
+        days, values = series.setdefault(snapshot.indicator, ([], []))
+        days.append(snapshot.day.isoformat())
+        values.append(snapshot.value)
+    if not series or len({day for days, _values in series.values() for day in days}) < 2:
+        return None  # one day is no trend: the table says it
+    step = max(1, math.ceil(max((max(values) for _days, values in series.values()), default=1) / 5))
+    dashes = ["solid", "dash", "dot", "dashdot", "longdash"]
+    symbols = ["circle", "square", "diamond", "triangle-up", "x"]
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "name": labels.get(key, key),
+            "x": days,
+            "y": values,
+            "line": {"color": PALETTE[i % len(PALETTE)], "dash": dashes[i % len(dashes)], "width": 2},
+            "marker": {"symbol": symbols[i % len(symbols)], "size": 6},
+            "hovertemplate": "%{x}: %{y}<extra>%{fullData.name}</extra>",
+        }
+        for i, (key, (days, values)) in enumerate(series.items())
+    ]
+    layout = _layout(
+        height=300,
+        xaxis={"type": "date", "title": {"text": "Day (UTC)"}, "tickformat": "%Y-%m-%d", "fixedrange": True},
+        yaxis={
+            "title": {"text": "Value"},
+            "rangemode": "tozero",
+            "tickformat": ",d",
+            "fixedrange": True,
+            "dtick": step,
+        },
+        showlegend=True,
+    )
+    return {"data": data, "layout": layout}

@@ -25,3 +25,27 @@ class DashboardLayout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page} dashboard layout of {self.user or 'the firm'}"
+
+
+class IndicatorSnapshot(models.Model):
+    """A key risk indicator's value on a day, for the firm ("" scope) or one desk (its code), with the thresholds
+    and the policy version it was judged under: trends read these, not the live tables."""
+
+    day = models.DateField()
+    scope = models.CharField(max_length=40, blank=True, help_text="A desk's code; empty for the whole firm.")
+    indicator = models.CharField(max_length=60)
+    value = models.IntegerField()
+    status = models.CharField(max_length=10)
+    amber = models.IntegerField()
+    red = models.IntegerField()
+    policy_version = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "scope", "indicator"], name="indicator_snapshot_once_a_day")
+        ]
+        indexes = [models.Index(fields=["scope", "indicator", "day"], name="indicator_snapshot_trend_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {self.scope or 'firm'} {self.day}: {self.value}"

@@ -1,5 +1,6 @@
 """Reads of the dashboards: the widgets a person may see and their rows, each row with the address of its records."""
 
+import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -7,10 +8,11 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.core import widgets
+from governance.core import indicators, widgets
 from governance.core.models import Desk
+from governance.core.policy import policy_in_force
 from governance.core.widgets import Filters, Widget
-from risk.dashboards.models import DashboardLayout
+from risk.dashboards.models import DashboardLayout, IndicatorSnapshot
 
 
 def desk_choices() -> list[tuple[str, str]]:
@@ -137,3 +139,57 @@ def records(user, widget: Widget, filters: Filters, cell: dict) -> QuerySet:
 
 def _with_query(path: str, params: dict) -> str:
     return f"{path}?{urlencode(params)}" if params else path
+
+
+@dataclass
+class IndicatorRow:
+    indicator: object
+    value: int
+    status: str
+    status_label: str
+    rule: str
+    source: str
+    url: str
+
+
+def indicator_rows(user, filters: Filters) -> list[IndicatorRow]:
+    """Each key risk indicator, live, in `user`'s scope and the page's filters, judged against the policy in force."""
+    policy = policy_in_force()
+    out = []
+    for indicator in indicators.all_indicators():
+        widget = visible_widget(user, indicator.widget)
+        if widget is None:
+            continue
+        amber, red, source = indicators.thresholds(policy, indicator)
+        value = indicator.value(user, filters)
+        status = indicators.status(value, amber, red)
+        narrowed = indicator.filters(filters)
+        url = reverse("dashboards:page", args=[widget.page]) + _query(narrowed.params(today=narrowed.as_of))
+        out.append(
+            IndicatorRow(
+                indicator=indicator,
+                value=value,
+                status=status,
+                status_label=indicators.STATUS_LABELS[status],
+                rule=indicators.rule_text(amber, red),
+                source=source,
+                url=f"{url}#widget-{widget.key}",
+            )
+        )
+    return out
+
+
+def indicator_trend(user, filters: Filters, keys: list[str], days: int = 90) -> list[IndicatorSnapshot]:
+    """The recorded daily values of the indicators `keys` for the page's desk (or the firm), over the time range or
+    the last `days` days."""
+    since = filters.since or (filters.as_of - dt.timedelta(days=days))
+    until = filters.until or filters.as_of
+    return list(
+        IndicatorSnapshot.objects.filter(scope=filters.desk, indicator__in=keys, day__gte=since, day__lte=until)
+        .order_by("indicator", "day")
+        .only("indicator", "day", "value", "status")
+    )
+
+
+def _query(params: dict) -> str:
+    return f"?{urlencode(params)}" if params else ""

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from governance.core import widgets
 from governance.core.chart_html import chart_html
 from governance.core.forms_utils import add_service_errors
 from risk.dashboards import access, charts, csv_files, selectors, services
@@ -33,9 +34,12 @@ def page(request, page):
     if page not in dict(pages):
         raise Http404  # an unknown page and a page with nothing for this person answer alike
     form = FiltersForm(request.GET)
-    shown = []
+    shown, indicators_now, trend = [], [], None
     if form.is_valid():
         filters = form.filters()
+        if page == widgets.OVERVIEW:
+            indicators_now = selectors.indicator_rows(request.user, filters)
+            trend = _trend(request.user, filters, indicators_now)
         for widget in selectors.widgets_on(request.user, page):
             drawn = selectors.drawn(request.user, widget, filters)
             figure = charts.figure(widget, drawn.rows, drawn.drill_urls)
@@ -51,9 +55,31 @@ def page(request, page):
         "page_title": selectors.PAGE_TITLES[page],
         "form": form,
         "widgets": shown,
+        "indicators": indicators_now,
+        "trend": trend,
         "query": request.GET.urlencode(),
     }
     return render(request, "dashboards/page.html", context, status=200 if form.is_valid() else 400)
+
+
+def _trend(user, filters, rows) -> dict | None:
+    """The indicators' recorded daily values (the daily snapshot job), as a chart and the same numbers as a table."""
+    labels = {row.indicator.key: row.indicator.label for row in rows}
+    snapshots = selectors.indicator_trend(user, filters, list(labels))
+    if not snapshots:
+        return None
+    figure = charts.trend_figure(snapshots, labels)
+    days = sorted({s.day for s in snapshots})
+    values = {(s.indicator, s.day): s.value for s in snapshots}
+    table = [(day, [values.get((key, day), "") for key in labels]) for day in days]
+    return {
+        "chart": chart_html(figure, "chart-indicator-trend", CHART_CONFIG) if figure else "",
+        "labels": list(labels.values()),
+        "table": table,
+        "first": days[0],
+        "last": days[-1],
+        "scope": filters.desk or "the whole firm",
+    }
 
 
 def layout(request, page):
