@@ -1,0 +1,174 @@
+"""Key risk indicators (issue 22): read from a widget's rows, judged against thresholds the governance policy sets,
+recorded every day for the firm and each desk, and a change of status is an alert to compliance."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from governance.core import indicators
+from governance.core.access import FIRM_WIDE
+from governance.core.policy import policy_publish
+from governance.core.schedules import BY_NAME
+from governance.core.widgets import Filters
+from models_registry.models import Model
+from models_registry.widgets import TIER_ONE_OVERDUE, VALIDATION_DUE
+from risk.alerts.models import Alert
+from risk.dashboards import selectors, snapshots
+from risk.dashboards.models import IndicatorSnapshot
+from tests.factories import make_model
+
+
+def today() -> dt.date:
+    return timezone.now().date()
+
+
+def overdue_tier_one(world, key, desk=None, days=10):
+    model = make_model(world.compliance, key=key, owner=world.owner, developers=[world.developer], desk=desk)
+    Model.objects.filter(pk=model.pk).update(risk_tier=1, next_validation_due=today() - dt.timedelta(days=days))
+    return model
+
+
+def row_of(rows, key):
+    return next(row for row in rows if row.indicator.key == key)
+
+
+@pytest.mark.django_db
+def test_an_indicator_counts_exactly_what_its_widgets_drill_downs_list(world, browser_client):
+    overdue_tier_one(world, "late-a")
+    overdue_tier_one(world, "late-b", days=45)
+    Model.objects.filter(pk=world.theirs.pk).update(risk_tier=2, next_validation_due=today() - dt.timedelta(days=3))
+    value = TIER_ONE_OVERDUE.value(world.compliance, Filters(as_of=today()))
+    assert value == 2  # the tier-2 model overdue is not counted
+    client = browser_client.as_user(world.compliance)
+    listed = 0
+    for cell in TIER_ONE_OVERDUE.cells:
+        page = client.get(f"/dashboards/widgets/{VALIDATION_DUE.key}/records/", {**cell, "tier": 1})
+        listed += page.context["page"].paginator.count
+    assert listed == value
+
+
+@pytest.mark.django_db
+def test_the_policy_sets_the_thresholds_and_the_page_says_which_rule_set_the_status(world, browser_client):
+    overdue_tier_one(world, "late-a")
+    client = browser_client.as_user(world.compliance)
+    row = row_of(client.get("/dashboards/overview/").context["indicators"], TIER_ONE_OVERDUE.key)
+    assert (row.value, row.status) == (1, indicators.AMBER)  # Vigil's default: amber from 1, red from 2
+    assert "Vigil's default" in row.source
+    policy = policy_publish(world.compliance, risk_indicators={TIER_ONE_OVERDUE.key: {"amber": 1, "red": 1}})
+    page = client.get("/dashboards/overview/")
+    row = row_of(page.context["indicators"], TIER_ONE_OVERDUE.key)
+    assert (row.status, row.source) == (indicators.RED, f"policy v{policy.version}")
+    assert row.rule == "green below 1, red from 1"
+    assert "Red: outside appetite" in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"no-such-indicator": {"amber": 1, "red": 2}},
+        {TIER_ONE_OVERDUE.key: {"amber": 3, "red": 2}},
+        {TIER_ONE_OVERDUE.key: {"amber": -1, "red": 2}},
+        {TIER_ONE_OVERDUE.key: {"amber": "1", "red": 2}},
+        {TIER_ONE_OVERDUE.key: {"red": 2}},
+        [],
+    ],
+)
+def test_the_policy_refuses_thresholds_that_make_no_sense(world, given):
+    with pytest.raises(ValidationError) as refused:
+        policy_publish(world.compliance, risk_indicators=given)
+    assert "risk_indicators" in refused.value.message_dict
+
+
+@pytest.mark.django_db
+def test_compliance_publishes_thresholds_from_the_policy_page(world, browser_client):
+    client = browser_client.as_user(world.compliance)
+    page = client.get("/policy/")
+    assert f'name="kri_{TIER_ONE_OVERDUE.key}_amber"'.encode() in page.content
+    form = {f"months_{t}": "12" for t in "123"} | {f"approvals_{t}": "1" for t in "123"}
+    form |= {f"kri_{i.key}_{level}": "2" for i in indicators.all_indicators() for level in ("amber", "red")}
+    form[f"kri_{TIER_ONE_OVERDUE.key}_amber"] = "1"
+    form[f"kri_{TIER_ONE_OVERDUE.key}_red"] = "3"
+    assert client.post("/policy/", form).status_code == 302
+    page = client.get("/policy/")
+    assert "Tier-1 models overdue for validation: green below 1, amber from 1, red from 3 (policy v2)" in (
+        page.content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_the_daily_snapshot_records_the_firm_and_each_desk_seeing_everything(world):
+    overdue_tier_one(world, "late-on-desk", desk=world.desk)
+    overdue_tier_one(world, "late-elsewhere", desk=world.other_desk)
+    written = snapshots.record()
+    assert written == len(indicators.all_indicators()) * 3  # the firm, sys-eq, rates
+    values = dict(
+        IndicatorSnapshot.objects.filter(indicator=TIER_ONE_OVERDUE.key, day=today()).values_list("scope", "value")
+    )
+    assert values == {"": 2, "sys-eq": 1, "rates": 1}
+    assert snapshots.record() == written  # a second run the same day rewrites, never doubles
+    assert IndicatorSnapshot.objects.filter(day=today()).count() == written
+    # The firm-wide reader is not a person: it counts what no one person may see.
+    assert TIER_ONE_OVERDUE.value(FIRM_WIDE, Filters(as_of=today())) == 2
+    assert TIER_ONE_OVERDUE.value(world.trader, Filters(as_of=today())) == 0
+
+
+@pytest.mark.django_db
+def test_a_change_of_status_is_an_alert_to_compliance_and_no_change_is_none(world, django_capture_on_commit_callbacks):
+    yesterday = today() - dt.timedelta(days=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshots.record(yesterday)  # green: nothing overdue
+        snapshots.record(today())
+    assert not Alert.objects.filter(kind="risk_indicator").exists()
+    overdue_tier_one(world, "late-a")
+    overdue_tier_one(world, "late-b")
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshots.record(today())
+    alert = Alert.objects.get(kind="risk_indicator")
+    assert alert.title == "Tier-1 models overdue for validation: green to red (2)"
+    assert alert.severity == "high" and "/dashboards/overview/" in alert.url
+    assert set(alert.recipients.all()) == {world.compliance}
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshots.record(today())  # run again: the same change is not announced twice
+    assert Alert.objects.filter(kind="risk_indicator").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_trend_reads_the_snapshots_of_the_pages_desk(world, browser_client):
+    for days_ago, value in ((3, 0), (2, 1), (1, 2)):
+        for scope, scoped_value in (("", value), ("sys-eq", value + 10)):
+            IndicatorSnapshot.objects.create(
+                day=today() - dt.timedelta(days=days_ago),
+                scope=scope,
+                indicator=TIER_ONE_OVERDUE.key,
+                value=scoped_value,
+                status="green",
+                amber=1,
+                red=2,
+                policy_version=1,
+            )
+    client = browser_client.as_user(world.compliance)
+    trend = client.get("/dashboards/overview/").context["trend"]
+    labels = trend["labels"]
+    column = labels.index(TIER_ONE_OVERDUE.label)
+    assert [values[column] for _day, values in trend["table"]] == [0, 1, 2]
+    assert trend["chart"]
+    desk_trend = client.get("/dashboards/overview/?desk=sys-eq").context["trend"]
+    assert [values[column] for _day, values in desk_trend["table"]] == [10, 11, 12]
+
+
+def test_the_snapshot_runs_every_morning_from_the_declared_schedules():
+    schedule = BY_NAME["Dashboards: key risk indicators"]
+    assert schedule.task == "dashboards.record_snapshots" and schedule.cron == "45 5 * * *"
+    from vigil.celery import app
+
+    assert "dashboards.record_snapshots" in app.tasks
+
+
+@pytest.mark.django_db
+def test_indicators_are_shown_only_with_the_widget_they_read(world, browser_client):
+    page = browser_client.as_user(world.auditor).get("/dashboards/overview/")
+    assert {row.indicator.key for row in page.context["indicators"]} >= {TIER_ONE_OVERDUE.key}
+    assert selectors.indicator_rows(world.trader, Filters(as_of=today())) == []
