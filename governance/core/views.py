@@ -97,9 +97,13 @@ def policy(request):
                     for effect in ("suspend", "revalidation")
                 },
                 "second_factor_required": [r for r in SECOND_FACTOR_ROLES if request.POST.get(f"second_factor_{r}")],
+                # A threshold left out of the form keeps the one in force.
                 "risk_indicators": {
-                    i.key: {level: int(request.POST.get(f"kri_{i.key}_{level}", "")) for level in ("amber", "red")}
-                    for i in indicators.all_indicators()
+                    row["indicator"].key: {
+                        level: int(request.POST.get(f"kri_{row['indicator'].key}_{level}") or row[level])
+                        for level in ("amber", "red")
+                    }
+                    for row in indicator_rows(policy_in_force())
                 },
             }
         except ValueError:

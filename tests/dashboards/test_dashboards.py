@@ -203,6 +203,8 @@ def test_people_without_the_firm_dashboards_learn_nothing_of_them(world, browser
     answer = api.as_user(user).get("/api/v1/dashboards/widgets/")
     assert answer.status_code == 200 and INVENTORY.key not in {w["id"] for w in answer.json()}
     assert api.as_user(user).get(f"/api/v1/dashboards/widgets/{INVENTORY.key}/").status_code == 404
+    as_csv = api.as_user(user).get(f"/api/v1/dashboards/widgets/{INVENTORY.key}/?format=csv")
+    assert as_csv.status_code == 404 and as_csv["Content-Type"] == "application/json"  # an error is never a CSV
 
 
 @pytest.mark.django_db

@@ -106,5 +106,12 @@ class WidgetDetailView(APIView):
         self.drawn = drawn
         return Response(WidgetRowsSerializer(body).data)
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        """An error is JSON whatever format was asked (`?format=csv` of a widget one may not see: a 404 in JSON)."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400:
+            response.accepted_renderer, response.accepted_media_type = renderers.JSONRenderer(), "application/json"
+        return response
+
     def get_renderer_context(self):
         return {**super().get_renderer_context(), "drawn": getattr(self, "drawn", None)}
