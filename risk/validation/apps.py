@@ -10,11 +10,12 @@ class ValidationConfig(AppConfig):
 
     def ready(self):
         from governance.core import panels
-        from risk.validation import access, runs, signed_content, tasks, views  # noqa: F401  (tasks: registers them)
+        from risk.validation import access, runs, signed_content, tasks, views, widgets  # noqa: F401  (tasks: registers)
 
         access.register()
         signed_content.register()
         runs.register_job_runner()
+        widgets.register()
         for name, order, template, context in (
             ("evidence", 20, "risk/panels/evidence.html", views.evidence_panel),
             ("findings", 30, "risk/panels/findings.html", views.findings_panel),

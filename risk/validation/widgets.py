@@ -1,0 +1,260 @@
+"""Validation's dashboard widgets (issue 22, Model risk overview): the findings still open and how old they are, those
+past their remediation date, and the risks compliance accepted with when each falls to be looked at again.
+
+Each counts findings through the access registry (`access.restrict`: the findings of versions the reader may see,
+none for a trader), narrowed by the page's model filters through the finding's version, and groups them by
+annotations computed in the database against the page's day (`filters.as_of`), so a drill-down is the same query
+filtered. "Open on the page's day" is read from the record: raised by then, and not closed or accepted by then.
+
+Vigil records no policy exceptions (no model or service names one), so there is no exceptions widget.
+"""
+
+import datetime as dt
+
+from django.db.models import Case, CharField, Q, Value, When
+from django.urls import reverse
+
+from governance.core import access, widgets
+from governance.core.widgets import Dimension, RecordColumn, Widget
+from models_registry.choices import LifecycleStatus
+from risk.validation.models import Finding
+
+MODEL = "version__model__"  # from a finding to its model, for the page's model filters
+SEVERITY_LABELS = dict(Finding.Severity.choices)
+STATUS_LABELS = dict(Finding.Status.choices)
+SEVERITIES = tuple(Finding.Severity.values)  # worst first: high, medium, low
+WORST = SEVERITIES[0]
+
+
+def _day(value) -> str:
+    return value.isoformat() if value else ""
+
+
+def _moment_day(value) -> str:
+    return value.date().isoformat() if value else ""
+
+
+FINDING_COLUMNS = (
+    RecordColumn("id", "Reference", lambda pk: f"Finding #{pk}"),
+    RecordColumn("title", "Title"),
+    RecordColumn(f"{MODEL}key", "Model"),
+    RecordColumn("version__version", "Version"),
+    RecordColumn("severity", "Severity", lambda code: SEVERITY_LABELS.get(code, code)),
+    RecordColumn("status", "Status", lambda code: STATUS_LABELS.get(code, code)),
+    RecordColumn("raised_at", "Raised", _moment_day),
+    RecordColumn("due_date", "Due", _day),
+)
+
+
+def finding_link(record: dict) -> str:
+    return reverse("validation:finding-detail", args=[record["id"]])
+
+
+SEVERITY = Dimension("severity", "Severity", lambda code: SEVERITY_LABELS.get(code, code), SEVERITIES)
+
+
+def findings_in_scope(user, filters):
+    """The findings of versions the reader may see, of the models the page's filters name."""
+    return access.restrict(Finding.objects.filter(filters.model_q(MODEL)), user)
+
+
+def open_findings(user, filters):
+    """Findings open on the page's day (raised by then, and not closed or risk-accepted by then), raised in the
+    page's period when it names one."""
+    day = filters.as_of
+    return findings_in_scope(user, filters).filter(
+        Q(status__in=Finding.ACTIVE) | Q(closed_at__date__gt=day),
+        filters.period_q("raised_at"),
+        raised_at__date__lte=day,
+    )
+
+
+# --- Open findings by severity and age ------------------------------------------------------------------------
+
+AGE_BUCKETS = (
+    ("0_30", "0-30 days"),
+    ("31_90", "31-90 days"),
+    ("91_180", "91-180 days"),
+    ("over_180", "Over 180 days"),
+)
+AGE = Dimension("age", "Open for", dict(AGE_BUCKETS).get, tuple(code for code, _label in AGE_BUCKETS))
+
+
+def findings_by_age(user, filters):
+    """Open findings, each in the bucket of the days since it was raised, counted to the page's day."""
+    day = filters.as_of
+    return open_findings(user, filters).annotate(
+        age=Case(
+            When(raised_at__date__gte=day - dt.timedelta(days=30), then=Value("0_30")),
+            When(raised_at__date__gte=day - dt.timedelta(days=90), then=Value("31_90")),
+            When(raised_at__date__gte=day - dt.timedelta(days=180), then=Value("91_180")),
+            default=Value("over_180"),
+            output_field=CharField(),
+        )
+    )
+
+
+def _age_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "No findings open in scope."
+    worst = widgets.count_where(rows, severity=WORST)
+    old = widgets.count_where(rows, age="over_180")
+    return (
+        f"{widgets.plural(total, 'finding')} open, {worst:,} {SEVERITY_LABELS[WORST].lower()} severity; "
+        f"{old:,} open more than 180 days."
+    )
+
+
+FINDINGS_BY_AGE = Widget(
+    key="findings-by-age",
+    page=widgets.OVERVIEW,
+    title="Open findings by age",
+    order=40,
+    records=findings_by_age,
+    dimensions=(AGE, SEVERITY),
+    caption=_age_caption,
+    record_columns=FINDING_COLUMNS,
+    record_link=finding_link,
+    visible=access.reads_firm_dashboards,
+    noun="findings",
+    description="Validation findings neither closed nor risk-accepted, by days since they were raised, stacked by "
+    "severity.",
+    order_records=("raised_at", "id"),
+)
+
+
+# --- Findings past their remediation date ----------------------------------------------------------------------
+
+PAST_DUE_BUCKETS = (
+    ("1_30", "1-30 days past due"),
+    ("31_90", "31-90 days past due"),
+    ("over_90", "Over 90 days past due"),
+)
+PAST_DUE = Dimension(
+    "past_due", "Past due by", dict(PAST_DUE_BUCKETS).get, tuple(code for code, _label in PAST_DUE_BUCKETS)
+)
+
+
+def findings_past_due(user, filters):
+    """Open findings whose remediation due date is before the page's day, by how many days it has passed."""
+    day = filters.as_of
+    return (
+        open_findings(user, filters)
+        .filter(due_date__lt=day)
+        .annotate(
+            past_due=Case(
+                When(due_date__gte=day - dt.timedelta(days=30), then=Value("1_30")),
+                When(due_date__gte=day - dt.timedelta(days=90), then=Value("31_90")),
+                default=Value("over_90"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def _past_due_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "No open finding is past its remediation date."
+    worst = widgets.count_where(rows, severity=WORST)
+    long_past = widgets.count_where(rows, past_due="over_90")
+    return (
+        f"{widgets.plural(total, 'open finding')} {'is' if total == 1 else 'are'} past the remediation due date, "
+        f"{worst:,} of them {SEVERITY_LABELS[WORST].lower()} severity; {long_past:,} by more than 90 days."
+    )
+
+
+FINDINGS_PAST_DUE = Widget(
+    key="findings-past-due",
+    page=widgets.OVERVIEW,
+    title="Findings past their remediation date",
+    order=50,
+    records=findings_past_due,
+    dimensions=(PAST_DUE, SEVERITY),
+    caption=_past_due_caption,
+    record_columns=FINDING_COLUMNS,
+    record_link=finding_link,
+    visible=access.reads_firm_dashboards,
+    noun="findings",
+    description="Open findings whose remediation due date has passed, by how long ago, stacked by severity.",
+    order_records=("due_date", "id"),
+)
+
+
+# --- Risk acceptances by when they fall to be reviewed ------------------------------------------------------------
+
+EXPIRY_BUCKETS = (
+    ("expired", "Expired"),
+    ("within_30", "Within 30 days"),
+    ("in_31_60", "In 31-60 days"),
+    ("in_61_90", "In 61-90 days"),
+    ("later", "Later"),
+    ("none", "No revalidation date"),
+)
+EXPIRY = Dimension("expiry", "Expires", dict(EXPIRY_BUCKETS).get, tuple(code for code, _label in EXPIRY_BUCKETS))
+
+
+def risk_acceptances(user, filters):
+    """Findings whose risk compliance accepted (a signed acceptance) by the page's day, of models not retired;
+    accepted in the page's period when it names one.
+
+    An acceptance records no end of its own: it stands until the model is next validated, when the validator must
+    weigh the accepted finding again, so it expires on the model's next validation due date."""
+    day = filters.as_of
+    return (
+        findings_in_scope(user, filters)
+        .filter(filters.period_q("closed_at"), status=Finding.Status.RISK_ACCEPTED, closed_at__date__lte=day)
+        .exclude(**{f"{MODEL}status": LifecycleStatus.RETIRED})
+        .annotate(
+            expiry=Case(
+                When(**{f"{MODEL}next_validation_due__isnull": True}, then=Value("none")),
+                When(**{f"{MODEL}next_validation_due__lt": day}, then=Value("expired")),
+                When(**{f"{MODEL}next_validation_due__lte": day + dt.timedelta(days=30)}, then=Value("within_30")),
+                When(**{f"{MODEL}next_validation_due__lte": day + dt.timedelta(days=60)}, then=Value("in_31_60")),
+                When(**{f"{MODEL}next_validation_due__lte": day + dt.timedelta(days=90)}, then=Value("in_61_90")),
+                default=Value("later"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def _expiry_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "No risk acceptances in scope."
+    soon = widgets.count_where(rows, expiry="within_30")
+    expired = widgets.count_where(rows, expiry="expired")
+    return (
+        f"{widgets.plural(soon, 'risk acceptance')} {'expires' if soon == 1 else 'expire'} within 30 days; "
+        f"{expired:,} {'has' if expired == 1 else 'have'} expired."
+    )
+
+
+RISK_ACCEPTANCES_EXPIRING = Widget(
+    key="risk-acceptances-expiring",
+    page=widgets.OVERVIEW,
+    title="Risk acceptances expiring",
+    order=60,
+    records=risk_acceptances,
+    dimensions=(EXPIRY,),
+    caption=_expiry_caption,
+    record_columns=(
+        *FINDING_COLUMNS,
+        RecordColumn("closed_at", "Accepted", _moment_day),
+        RecordColumn(f"{MODEL}next_validation_due", "Expires", _day),
+    ),
+    record_link=finding_link,
+    visible=access.reads_firm_dashboards,
+    chart="hbar",
+    noun="risk acceptances",
+    description="Findings whose risk compliance accepted, by when the acceptance expires: the model's next "
+    "validation, when the finding must be weighed again.",
+    order_records=(f"{MODEL}next_validation_due", "id"),
+)
+
+
+def register() -> None:
+    for widget in (FINDINGS_BY_AGE, FINDINGS_PAST_DUE, RISK_ACCEPTANCES_EXPIRING):
+        widgets.register(widget)
