@@ -8,7 +8,7 @@ version was registered), computed in the database as a number of days, the same 
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import (
     Case,
@@ -87,16 +87,6 @@ def visible_versions(user, filters):
     return access.restrict(ModelVersion.objects.filter(filters.model_q("model__")), user)
 
 
-def _measured_overall(widget: Widget, user, filters) -> dict:
-    """Each measure over all the widget's records together (a median across groups is not made of the groups')."""
-    values = list(widget.records(user, filters).order_by().values_list("pk", *(m.field for m in widget.measures)))
-    by_record = {pk: rest for pk, *rest in values}
-    return {
-        m.key: widgets._summarise([found[index] for found in by_record.values()], m.how)
-        for index, m in enumerate(widget.measures)
-    }
-
-
 class Rows(list):
     """A widget's rows, carrying the measures over all of them for the caption (`overall`)."""
 
@@ -105,11 +95,13 @@ class Rows(list):
 
 @dataclass(frozen=True)
 class OverallWidget(Widget):
-    """A widget whose caption gives its measures across every group (the median of all, not of the medians)."""
+    """A widget whose caption gives its measures across every group (the median of all, not of the medians): the
+    same widget without dimensions counts all its records as one group."""
 
     def rows(self, user, filters):
         rows = Rows(super().rows(user, filters))
-        rows.overall = _measured_overall(self, user, filters)
+        everything = Widget.rows(replace(self, dimensions=()), user, filters)
+        rows.overall = everything[0] if everything else {}
         return rows
 
 

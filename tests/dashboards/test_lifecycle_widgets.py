@@ -78,6 +78,17 @@ def build_firm(world):
     w.mine_v2 = workflow.version_transition(w.validator, w.mine_v2, "start_validation")
     w.fourth_v1 = workflow.version_transition(w.developer, make_version(w.developer, fourth, label="1.0"), "submit")
     w.theirs_v2 = workflow.version_transition(w.developer2, make_version(w.developer2, w.theirs, label="2.0"), "submit")
+    # A step that leaves theirs 1.0 where it was (as a first of two approvals does) ends no stay and starts none.
+    validated = VersionTransition.objects.get(version=w.theirs_v1, action="validate")
+    VersionTransition.objects.create(
+        version=w.theirs_v1,
+        action="approve_deployment",
+        from_status="validated",
+        to_status="validated",
+        actor=w.compliance,
+        at=validated.at + dt.timedelta(microseconds=1),
+        policy=validated.policy,
+    )
     stamp(w.mine_v1, 0, cumulative(0, [2, 3, 12, 4, 1, 30]))
     stamp(w.theirs_v1, 0, cumulative(0, [1, 5, 41, 2, 2, 10]))
     stamp(w.third_v1, 0, cumulative(0, [4, 1, 20, 6, 3, 15]))
@@ -264,6 +275,10 @@ def test_api_csv_and_drill_downs_give_the_tables_rows(attested, api, browser_cli
     assert [line[:-1] for line in table] == [
         [*widget.shown(r), str(r["count"]), *widget.shown_measures(r)] for r in rows
     ]
+
+    page = client.get(reverse("dashboards:page", args=["overview"]))
+    assert page.status_code == 200
+    assert widget.caption(rows, Filters(as_of=TODAY)) in page.content.decode()
 
     everything, links = set(), []
     for row, line in zip(rows, table, strict=True):
