@@ -32,6 +32,11 @@ def has_validator_queue(user) -> bool:
     return Role.VALIDATOR in user_roles(user)
 
 
+def sees_validator_dashboard(user) -> bool:
+    """A validator's own dashboard (My dashboard: the validations assigned to them, their runs): validators."""
+    return access.is_active(user) and Role.VALIDATOR in user_roles(user)
+
+
 def has_compliance_queue(user) -> bool:
     """Compliance finds the decisions that are theirs (approvals, validators to assign, revalidations) queued."""
     return Role.COMPLIANCE in user_roles(user)

@@ -11,9 +11,10 @@ class LifecycleConfig(AppConfig):
     def ready(self):
         from governance.core import labels, notifications, panels
         from governance.core.models import Signature
-        from governance.lifecycle import views
+        from governance.lifecycle import views, widgets
 
         labels.register_choices("meaning", Signature.Meaning.choices)
+        widgets.register()
 
         for kind, label in (
             ("signature_request", "Signature requested"),
