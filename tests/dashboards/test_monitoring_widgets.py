@@ -326,3 +326,52 @@ def test_the_monitoring_page_reads_the_same_number_of_queries_for_2_and_6_models
     assert with_six == with_two
     with django_assert_max_num_queries(with_two):
         assert client.get("/dashboards/monitoring/").status_code == 200
+
+
+# --- My desk's pilot limits ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pilots(world):
+    """p1 in pilot on the trader's desk (maximum notional 5,000,000), ten trades of 100 x 500 today and four
+    yesterday; p2 in pilot on the other desk, five trades today."""
+    from tests.risk import monitoring_data as data
+
+    today = dt.datetime.combine(TODAY, dt.time.min, tzinfo=dt.UTC)
+    out = {}
+    for key, desk, today_trades in (("p1", world.desk, 10), ("p2", world.other_desk, 5)):
+        model = make_model(
+            world.compliance,
+            key=key,
+            owner=world.owner,
+            developers=[world.developer],
+            validator=world.validator,
+            desk=desk,
+        )
+        out[key] = make_version(world.developer, model, label="1.0", status="pilot")
+        every = dt.timedelta(seconds=1)
+        data.trades(world.developer, out[key], 4, start=today - dt.timedelta(hours=5), every=every, first_id=100)
+        data.trades(world.developer, out[key], today_trades, start=today, every=every)
+    return out
+
+
+@pytest.mark.django_db
+def test_a_trader_sees_how_much_of_each_pilot_limit_of_their_desk_the_day_used(world, pilots, browser_client):
+    limits = widgets.get("my-pilot-limits")
+    rows = limits.rows(world.trader, filters())
+    assert rows == [{"pilot_of": "p1 1.0", "count": 1, "used": pytest.approx(10.0)}]  # 500,000 of 5,000,000
+    assert limits.caption(rows, filters()) == (
+        f"Your desk has 1 version in pilot; the most used, p1 1.0, traded 10.0 % of its maximum notional on {TODAY}."
+    )
+    client = browser_client.as_user(world.trader)
+    drawn = dashboards.drawn(world.trader, limits, filters())
+    page = client.get(drawn.drill_urls[0]).content.decode()
+    assert drilled_keys(client, drawn.drill_urls[0]) == ["p1"]
+    assert "USD 5,000,000" in page and "USD 500,000" in page and "10.0 %" in page
+    assert client.get("/dashboards/mine/").status_code == 200
+    # Yesterday: the four trades before midnight.
+    yesterday = limits.rows(world.trader, Filters(as_of=TODAY - dt.timedelta(days=1)))
+    assert yesterday[0]["used"] == pytest.approx(4.0)
+    assert (
+        browser_client.as_user(world.compliance).get("/api/v1/dashboards/widgets/my-pilot-limits/").status_code == 404
+    )
