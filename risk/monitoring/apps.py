@@ -13,10 +13,11 @@ class MonitoringConfig(AppConfig):
         from governance.core import events, jobs, panels
 
         # tasks and retention_tasks: imported so that their Celery tasks are registered.
-        from risk.monitoring import access, backfill, cycles, handlers, retention_tasks, tasks, views, widgets  # noqa: F401
+        from risk.monitoring import access, backfill, cycles, handlers, retention_tasks, tasks, views  # noqa: F401
+        from risk.monitoring.widgets import register as register_widgets
 
         access.register()
-        widgets.register()
+        register_widgets()
         panels.register_section(
             panels.Section(
                 panels.MODEL_PAGE,
