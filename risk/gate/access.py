@@ -20,6 +20,12 @@ def uses_kill_switch(user) -> bool:
     return has_role(user, Role.COMPLIANCE)
 
 
+def reads_desk_gate_dashboard(user) -> bool:
+    """Traders read, on their own dashboard, what the gate answers for their desk's models (each still through
+    `restrict`: the tradeable models of their desk)."""
+    return has_role(user, Role.TRADER)
+
+
 def _firm_wide_records(user, action: str) -> Q | None:
     return None if reads_kill_switch(user) else Q(pk__in=[])
 

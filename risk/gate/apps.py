@@ -12,9 +12,11 @@ class GateConfig(AppConfig):
         from governance.core import audit, panels
         from governance.lifecycle import workflow
         from risk.gate import access, decisions, generations, hot_path, killswitch, signed_content, tasks, views  # noqa: F401 - tasks
+        from risk.gate.widgets import register as register_widgets
         from risk.incidents.models import Incident
 
         access.register()
+        register_widgets()
         signed_content.register()
         # Every audited change to a model or its versions moves that model's gate generation, in its transaction.
         audit.listen(generations.on_audit)

@@ -14,8 +14,10 @@ class MonitoringConfig(AppConfig):
 
         # tasks and retention_tasks: imported so that their Celery tasks are registered.
         from risk.monitoring import access, backfill, cycles, handlers, retention_tasks, tasks, views  # noqa: F401
+        from risk.monitoring.widgets import register as register_widgets
 
         access.register()
+        register_widgets()
         panels.register_section(
             panels.Section(
                 panels.MODEL_PAGE,

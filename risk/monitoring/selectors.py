@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import F, Max, OuterRef, Subquery, Window
+from django.db.models import Case, F, IntegerField, Max, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from governance.core import access
@@ -19,9 +19,42 @@ KIND_ORDER = ["performance", "drift", "trading", "change", "staleness"]
 HISTORY = 300  # results per monitor a chart shows
 
 
+def _latest_results():
+    """The results of the monitor of the outer query, newest first."""
+    return MonitorResult.objects.filter(monitor=OuterRef("pk")).order_by("-slot")
+
+
 def _with_latest(monitors):
-    latest = MonitorResult.objects.filter(monitor=OuterRef("pk")).order_by("-slot")
-    return monitors.annotate(latest_id=Subquery(latest.values("pk")[:1]))
+    return monitors.annotate(latest_id=Subquery(_latest_results().values("pk")[:1]))
+
+
+def latest_outcome() -> Subquery:
+    """The outcome of a monitor's newest result (None when it was never evaluated), as an annotation of monitors:
+    what the overview, the queue's badge and the dashboards read as a monitor's state now."""
+    return Subquery(_latest_results().values("outcome")[:1])
+
+
+def worst_outcome(since: dt.date | None = None, until: dt.date | None = None) -> Subquery:
+    """The worst outcome (by SEVERITY) among a monitor's results whose tick falls in these UTC days, both included
+    (None when none does), as an annotation of monitors."""
+    in_window = Q()
+    if since:
+        in_window &= Q(slot__date__gte=since)
+    if until:
+        in_window &= Q(slot__date__lte=until)
+    severity = Case(
+        *(When(outcome=outcome, then=Value(rank)) for outcome, rank in SEVERITY.items() if outcome),
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+    ranked = _latest_results().filter(in_window).annotate(severity=severity).order_by("-severity", "-slot")
+    return Subquery(ranked.values("outcome")[:1])
+
+
+def live_monitors(user):
+    """The active monitors of versions in pilot, production or suspended that `user` may see: the monitors whose
+    state the overview, the queue and the dashboards report."""
+    return access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
 
 
 def monitors_with_latest(queryset) -> list[Monitor]:
@@ -70,9 +103,7 @@ class VersionOverview:
 def overview(user, outcome: str = "") -> list[VersionOverview]:
     """Every monitored version the user sees: its worst latest outcome, counts, last data and label lag,
     worst first."""
-    monitors = monitors_with_latest(
-        access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
-    )
+    monitors = monitors_with_latest(live_monitors(user))
     by_version: dict[int, VersionOverview] = {}
     for monitor in monitors:
         row = by_version.setdefault(monitor.version_id, VersionOverview(monitor.version))
@@ -114,7 +145,7 @@ def _answered_for(user, monitors):
 
 def alerting_monitors(user) -> list[Monitor]:
     """Monitors whose latest result is a warn or breach, on versions the user answers for."""
-    monitors = access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
+    monitors = live_monitors(user)
     rows = [m for m in monitors_with_latest(_answered_for(user, monitors)) if m.latest and m.latest.outcome in ALERTS]
     rows.sort(key=lambda m: (-SEVERITY[m.latest.outcome], m.version.model.key))
     return rows
@@ -130,8 +161,7 @@ def alerting_count(user) -> int:
     key = f"vigil:monitor-alerts:{user.pk}"
     count = cache.get(key)
     if count is None:
-        latest = MonitorResult.objects.filter(monitor=OuterRef("pk")).order_by("-slot").values("outcome")[:1]
-        monitors = access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
-        count = _answered_for(user, monitors).annotate(latest=Subquery(latest)).filter(latest__in=ALERTS).count()
+        monitors = live_monitors(user)
+        count = _answered_for(user, monitors).annotate(latest=latest_outcome()).filter(latest__in=ALERTS).count()
         cache.set(key, count, BADGE_SECONDS)
     return count

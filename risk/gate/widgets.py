@@ -1,0 +1,253 @@
+"""The gate's dashboard widgets (issue 22): what the gate blocks now and why (the monitoring health page), and, on a
+trader's own dashboard, what it answers for their desk's models and how much of each pilot's limit the day used.
+
+Each model's answer is the gate's own (`decisions.decisions_for`: the decision trading systems are served, from the
+cache while its inputs have not moved), never re-derived here. A blocked model is counted once, by the first of its
+reasons in BLOCK_ORDER; every reason is listed in its drill-down row.
+"""
+
+import datetime as dt
+
+from django.db.models import Case, CharField, ExpressionWrapper, F, FloatField, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
+
+from governance.core import access, widgets
+from governance.core.templatetags.display import money
+from governance.core.widgets import Dimension, Measure, RecordColumn, Widget
+from models_registry.choices import LifecycleStatus
+from models_registry.models import ModelVersion
+from models_registry.widgets import MODEL_COLUMNS, model_link, models_in_scope
+from risk.gate import decisions
+from risk.gate.access import reads_desk_gate_dashboard
+from risk.monitoring.models import Trade
+
+ALLOWED = "allowed"
+# The reason a blocked model is counted by, when it has several: the stop that holds it first. A kill switch suspends
+# the versions it stops (so "suspended" comes with it), an incident may suspend them by policy; the cause counts.
+BLOCK_ORDER = (
+    "kill_switch",
+    "open_critical_incident",
+    "suspended",
+    "pilot_ended",
+    "validation_overdue",
+    "not_approved",
+)
+IN_CAPTION = {
+    "kill_switch": "by the kill switch",
+    "open_critical_incident": "for an open critical incident",
+    "suspended": "suspended",
+    "pilot_ended": "with their pilot ended",
+    "validation_overdue": "with their validation overdue",
+    "not_approved": "not approved for use",
+}
+
+
+def reason_label(code: str) -> str:
+    if code == ALLOWED:
+        return "Allowed"
+    text = decisions.REASONS.get(code, code)
+    return f"Blocked: {text}"
+
+
+def _first_reason(codes: list[str]) -> str:
+    return next((code for code in BLOCK_ORDER if code in codes), codes[0])
+
+
+def with_gate(models):
+    """`models` (a queryset) annotated with what the gate answers for each now: `gate` ("allowed", or the reason it is
+    counted by) and `gate_reasons` (every reason, in the gate's words)."""
+    listed = list(models.select_related("desk"))
+    served = decisions.decisions_for(listed)
+    by_state, by_reasons = {}, {}
+    for model in listed:
+        codes = [r["code"] for r in served[model.pk].body["reasons"]]
+        state = _first_reason(codes) if codes else ALLOWED
+        by_state.setdefault(state, []).append(model.pk)
+        by_reasons.setdefault("; ".join(decisions.REASONS.get(c, c) for c in codes) or "—", []).append(model.pk)
+    return models.filter(pk__in=[m.pk for m in listed]).annotate(
+        gate=_case(by_state, ALLOWED), gate_reasons=_case(by_reasons, "—")
+    )
+
+
+def _case(groups: dict[str, list[int]], default: str):
+    whens = [When(pk__in=pks, then=Value(value)) for value, pks in groups.items()]
+    return Case(*whens, default=Value(default), output_field=CharField()) if whens else Value(default, CharField())
+
+
+GATE_COLUMNS = (*MODEL_COLUMNS, RecordColumn("gate_reasons", "The gate's reasons"))
+
+
+# --- What the gate blocks now -----------------------------------------------------------------------------------
+
+
+def blocked(user, filters):
+    """Models in scope, not retired, that the gate blocks now, each with the reason it is counted by."""
+    models = models_in_scope(user, filters).exclude(status=LifecycleStatus.RETIRED)
+    return with_gate(models).exclude(gate=ALLOWED)
+
+
+def _reasons_text(rows) -> str:
+    counted = sorted((row for row in rows if row["count"]), key=lambda row: -row["count"])
+    return ", ".join(f"{row['count']:,} {IN_CAPTION.get(row['gate'], row['gate'])}" for row in counted)
+
+
+def _blocks_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "The gate blocks no model in scope now."
+    return f"The gate blocks {widgets.plural(total, 'model')} now: {_reasons_text(rows)}."
+
+
+GATE_BLOCKS = Widget(
+    key="gate-blocks",
+    page=widgets.MONITORING,
+    title="What the gate blocks now",
+    order=40,
+    records=blocked,
+    dimensions=(Dimension("gate", "Reason", reason_label, BLOCK_ORDER),),
+    caption=_blocks_caption,
+    record_columns=GATE_COLUMNS,
+    record_link=model_link,
+    visible=access.reads_firm_dashboards,
+    chart="hbar",
+    noun="models",
+    description=(
+        "Models not retired that the gate answers blocked for now, by reason: the kill switch, an open critical "
+        "incident, a suspension, a pilot ended, a validation overdue, no version approved. A model blocked for "
+        "several reasons is counted by the first of these; its row lists them all."
+    ),
+    order_records=("risk_tier", "key"),
+)
+
+
+# --- My desk's models at the gate (traders) -----------------------------------------------------------------------
+
+
+def _desk_id(user):
+    return getattr(getattr(user, "profile", None), "desk_id", None)
+
+
+def desk_models(user, filters):
+    """The trader's desk's models in their scope, each with what the gate answers for it now."""
+    desk_id = _desk_id(user)
+    models = models_in_scope(user, filters)
+    return with_gate(models.filter(desk_id=desk_id) if desk_id else models.none())
+
+
+def _desk_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "No model of your desk is approved for use."
+    allowed = widgets.count_where(rows, gate=ALLOWED)
+    blocked_rows = [row for row in rows if row["gate"] != ALLOWED]
+    text = f"The gate allows {allowed:,} of your desk's {widgets.plural(total, 'model')} now"
+    if total == allowed:
+        return text + "."
+    return f"{text}; it blocks {total - allowed:,}: {_reasons_text(blocked_rows)}."
+
+
+MY_DESK_MODELS = Widget(
+    key="my-desk-models",
+    page=widgets.MINE,
+    title="My desk's models at the gate",
+    order=10,
+    records=desk_models,
+    dimensions=(Dimension("gate", "The gate answers", reason_label, (ALLOWED, *BLOCK_ORDER)),),
+    caption=_desk_caption,
+    record_columns=GATE_COLUMNS,
+    record_link=model_link,
+    visible=reads_desk_gate_dashboard,
+    chart="hbar",
+    noun="models",
+    description="Your desk's models you may trade on: does the gate allow each now, and if not, why.",
+    order_records=("key",),
+)
+
+
+# --- My desk's pilots: how much of each limit the day used (traders) -------------------------------------------------
+
+
+def _day(filters) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(filters.as_of, dt.time.min, tzinfo=dt.UTC)
+    return start, start + dt.timedelta(days=1)
+
+
+def desk_pilots(user, filters):
+    """The versions of the trader's desk in pilot, in their scope, each with its limit (`pilot.max_notional`, the one
+    the gate serves), the notional it traded on the page's day (the sum of quantity x price of the trades it reported
+    with a time that UTC day) and that as a percentage of the limit."""
+    desk_id = _desk_id(user)
+    if not desk_id:
+        return ModelVersion.objects.none()
+    start, end = _day(filters)
+    traded = (
+        Trade.objects.filter(version=OuterRef("pk"), timestamp__gte=start, timestamp__lt=end)
+        .order_by()
+        .values("version")
+        .annotate(total=Sum(F("quantity") * F("price")))
+        .values("total")
+    )
+    return (
+        access.restrict(ModelVersion.objects.all(), user)
+        .filter(filters.model_q("model__"), model__desk_id=desk_id, status=LifecycleStatus.PILOT, pilot__isnull=False)
+        .annotate(
+            pilot_of=Concat(F("model__key"), Value(" "), F("version"), output_field=CharField()),
+            key=F("model__key"),
+            max_notional=F("pilot__max_notional"),
+            traded=Coalesce(Subquery(traded, output_field=FloatField()), Value(0.0)),
+        )
+        .annotate(
+            used=ExpressionWrapper(
+                F("traded") * 100.0 / Cast(F("pilot__max_notional"), FloatField()), output_field=FloatField()
+            )
+        )
+    )
+
+
+def _percent(value) -> str:
+    return "" if value is None else f"{value:,.1f} %"
+
+
+def _pilots_caption(rows, filters) -> str:
+    if not rows:
+        return "No model of your desk is in pilot."
+    most = max(rows, key=lambda row: (row["used"] or 0, row["pilot_of"]))
+    return (
+        f"Your desk has {widgets.plural(len(rows), 'version')} in pilot; the most used, {most['pilot_of']}, "
+        f"traded {_percent(most['used'])} of its maximum notional on {filters.as_of.isoformat()}."
+    )
+
+
+MY_PILOT_LIMITS = Widget(
+    key="my-pilot-limits",
+    page=widgets.MINE,
+    title="My desk's pilot limits",
+    order=20,
+    records=desk_pilots,
+    dimensions=(Dimension("pilot_of", "Version in pilot"),),
+    caption=_pilots_caption,
+    record_columns=(
+        RecordColumn("key", "Model"),
+        RecordColumn("version", "Version"),
+        RecordColumn("max_notional", "Maximum notional", money),
+        RecordColumn("traded", "Traded on the day", money),
+        RecordColumn("used", "Used", _percent),
+        RecordColumn("pilot__end_date", "Pilot ends", lambda day: day.isoformat()),
+    ),
+    record_link=model_link,
+    visible=reads_desk_gate_dashboard,
+    chart="hbar",
+    noun="versions",
+    description=(
+        "Each version of your desk in pilot: the notional it traded on the day (quantity x price of the trades it "
+        "reported, UTC), as a percentage of the maximum notional its pilot allows."
+    ),
+    order_records=("model__key", "version"),
+    measures=(Measure("used", "Used (% of the maximum notional)", "used", how="mean", display=_percent),),
+    chart_value="used",
+)
+
+
+def register() -> None:
+    for widget in (GATE_BLOCKS, MY_DESK_MODELS, MY_PILOT_LIMITS):
+        widgets.register(widget)

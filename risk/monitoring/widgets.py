@@ -1,0 +1,244 @@
+"""Monitoring's dashboard widgets (issue 22, the monitoring health page): which models' monitors are in what state,
+how many breaches each week brought, and which models are in breach now.
+
+The state of a monitor is read as the monitoring overview reads it (selectors.py): its newest result, on the active
+monitors of versions in pilot, production or suspended (`live_monitors`). Every count goes through the access
+registry and the page's model filters, and is grouped by annotations computed in the database, so a drill-down is
+the same query filtered to a cell.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Coalesce, Substr, TruncWeek
+from django.urls import reverse
+
+from governance.core import access, widgets
+from governance.core.widgets import Dimension, RecordColumn, Widget
+from models_registry.widgets import MODEL_COLUMNS, TIER, models_in_scope, tier_label
+from risk.monitoring import selectors
+from risk.monitoring.measures import MEASURES
+from risk.monitoring.models import Monitor, MonitorResult
+
+# A monitor's state on the heatmap, mildest first: a cell shows the worst state among its monitors. "No result" (a
+# monitor never evaluated, or not in the chosen days) ranks above OK: nobody knows that it is fine. "Insufficient data"
+# (evaluated, but the model reported too little to judge) ranks above it: the model is live and not reporting. The
+# four outcomes keep the monitoring overview's order (selectors.SEVERITY).
+NO_RESULT = "none"
+STATES = ("ok", NO_RESULT, "insufficient", "warn", "breach")
+STATE_LABELS = {
+    "ok": "OK",
+    NO_RESULT: "No result",
+    "insufficient": "Insufficient data",
+    "warn": "Warning",
+    "breach": "Breach",
+}
+KIND_LABELS = dict(Monitor.Kind.choices)
+
+
+def _monitor_link(record: dict) -> str:
+    return reverse("monitoring:monitor-detail", args=[record["pk"]])
+
+
+def _model_monitoring_link(record: dict) -> str:
+    return reverse("models_registry:model-detail", args=[record["key"]]) + "?section=monitoring"
+
+
+MONITOR_COLUMNS = (
+    RecordColumn("model_key", "Model"),
+    RecordColumn("version__version", "Version"),
+    RecordColumn("kind", "Kind", lambda code: KIND_LABELS.get(code, code)),
+    RecordColumn("measure", "Measure", lambda code: MEASURES[code].label if code in MEASURES else code),
+    RecordColumn("stream", "Reads"),
+    RecordColumn("version__model__risk_tier", "Tier", tier_label),
+)
+
+
+# --- Monitor health by model and kind --------------------------------------------------------------------------
+
+
+def monitors_by_state(user, filters):
+    """The live monitors in scope, each with its model's key and its state: its newest result's outcome, or, when the
+    page gives days (since, until), the worst outcome among its results in them; "none" when it has no such result."""
+    if filters.since or filters.until:
+        outcome = selectors.worst_outcome(filters.since, filters.until)
+    else:
+        outcome = selectors.latest_outcome()
+    return (
+        selectors.live_monitors(user)
+        .filter(filters.model_q("version__model__"))
+        .annotate(model_key=F("version__model__key"), status=Coalesce(outcome, Value(NO_RESULT)))
+    )
+
+
+def _heatmap_caption(rows, filters) -> str:
+    models = {row["model_key"] for row in rows if row["count"]}
+    if not models:
+        return "No monitored model in scope."
+    breach = {row["model_key"] for row in rows if row["count"] and row["status"] == "breach"}
+    warn = {row["model_key"] for row in rows if row["count"] and row["status"] == "warn"} - breach
+    when = "in the days chosen" if filters.since or filters.until else "now"
+    return (
+        f"{len(breach):,} of {widgets.plural(len(models), 'model')} {'has' if len(breach) == 1 else 'have'} "
+        f"a monitor in breach {when}; {len(warn):,} more in warning."
+    )
+
+
+HEATMAP = Widget(
+    key="monitoring-heatmap",
+    page=widgets.MONITORING,
+    title="Monitor health by model and kind",
+    order=10,
+    records=monitors_by_state,
+    dimensions=(
+        Dimension("model_key", "Model"),
+        Dimension("kind", "Kind", lambda code: KIND_LABELS.get(code, code), tuple(selectors.KIND_ORDER)),
+        Dimension("status", "State", STATE_LABELS.get, STATES),
+    ),
+    caption=_heatmap_caption,
+    record_columns=(*MONITOR_COLUMNS, RecordColumn("status", "State", STATE_LABELS.get)),
+    record_link=_monitor_link,
+    visible=access.reads_firm_dashboards,
+    chart="heatmap",
+    noun="monitors",
+    description=(
+        "Each monitored model (pilot, production, suspended) by kind of monitor: the worst state among its monitors "
+        "of that kind, from OK, no result, insufficient data, warning to breach. Their newest results, or, with a "
+        "time range, the worst result in it."
+    ),
+    order_records=("version__model__risk_tier", "version__model__key", "kind", "measure", "stream"),
+    link_fields=("pk",),
+)
+
+
+# --- Breaches per week ------------------------------------------------------------------------------------------
+
+WEEKS = 12
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _days(filters) -> tuple[dt.date, dt.date]:
+    """The days counted: the page's range, else the 12 ISO weeks up to its day (the first from its Monday)."""
+    end = filters.until or filters.as_of
+    start = filters.since or _monday(end) - dt.timedelta(weeks=WEEKS - 1)
+    return start, end
+
+
+def weeks(filters) -> list[str]:
+    """The Monday of every ISO week the range touches, as text (YYYY-MM-DD), oldest first."""
+    start, end = _days(filters)
+    monday, out = _monday(start), []
+    while monday <= end:
+        out.append(monday.isoformat())
+        monday += dt.timedelta(weeks=1)
+    return out
+
+
+def breaches(user, filters):
+    """The results in breach of the monitors in scope, in the range, each with its ISO week's Monday as text."""
+    start, end = _days(filters)
+    monitors = access.restrict(Monitor.objects.all(), user).filter(filters.model_q("version__model__"))
+    return MonitorResult.objects.filter(
+        monitor__in=monitors, outcome=MonitorResult.Outcome.BREACH, slot__date__gte=start, slot__date__lte=end
+    ).annotate(
+        week=Substr(Cast(TruncWeek("slot"), CharField()), 1, 10),  # "YYYY-MM-DD": its Monday
+        model_key=F("monitor__version__model__key"),
+    )
+
+
+@dataclass(frozen=True)
+class WeeklyWidget(Widget):
+    """A widget counted by ISO week: every week of the page's range is a row, those without a record at 0."""
+
+    def rows(self, user, filters) -> list[dict]:
+        found = {row["week"]: row["count"] for row in super().rows(user, filters)}
+        return [{"week": week, "count": found.get(week, 0)} for week in weeks(filters)]
+
+
+def _weekly_caption(rows, filters) -> str:
+    start, end = _days(filters)
+    span = f"the {widgets.plural(len(rows), 'week')} from {start.isoformat()} to {end.isoformat()}"
+    total = widgets.total(rows)
+    if not total:
+        return f"No monitor result in breach in {span}."
+    worst = max(rows, key=lambda row: (row["count"], row["week"]))
+    return (
+        f"{widgets.plural(total, 'monitor result')} in breach in {span}; "
+        f"the worst week, from {worst['week']}, had {worst['count']:,}."
+    )
+
+
+BREACHES_PER_WEEK = WeeklyWidget(
+    key="breaches-per-week",
+    page=widgets.MONITORING,
+    title="Breaches per week",
+    order=20,
+    records=breaches,
+    dimensions=(Dimension("week", "Week from"),),
+    caption=_weekly_caption,
+    record_columns=(
+        RecordColumn("slot", "Result at (UTC)", lambda moment: f"{moment:%Y-%m-%d %H:%M}"),
+        RecordColumn("model_key", "Model"),
+        RecordColumn("monitor__version__version", "Version"),
+        RecordColumn("monitor__measure", "Measure", lambda code: MEASURES[code].label if code in MEASURES else code),
+        RecordColumn("monitor__stream", "Reads"),
+        RecordColumn("reason", "Why"),
+    ),
+    record_link=lambda record: reverse("monitoring:monitor-detail", args=[record["monitor_id"]]),
+    visible=access.reads_firm_dashboards,
+    noun="results in breach",
+    description=(
+        "Monitor results in breach per ISO week (Monday to Sunday, UTC), over the page's time range or the 12 weeks "
+        "up to today; every monitor in scope, live or since retired."
+    ),
+    order_records=("-slot", "-pk"),
+    link_fields=("monitor_id",),
+)
+
+
+# --- Models in breach now -------------------------------------------------------------------------------------
+
+
+def models_in_breach(user, filters):
+    """Models in scope with at least one live monitor whose newest result is a breach."""
+    breaching = (
+        selectors.live_monitors(user).annotate(latest=selectors.latest_outcome()).filter(latest="breach")
+    ).values("version__model_id")
+    return models_in_scope(user, filters).filter(pk__in=breaching)
+
+
+def _in_breach_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "No model in scope has a monitor in breach now."
+    tier_one = widgets.count_where(rows, risk_tier=1)
+    return (
+        f"{widgets.plural(total, 'model')} {'has' if total == 1 else 'have'} a monitor in breach now; "
+        f"{tier_one:,} of them in tier 1."
+    )
+
+
+MODELS_IN_BREACH = Widget(
+    key="models-in-breach",
+    page=widgets.MONITORING,
+    title="Models in breach now",
+    order=30,
+    records=models_in_breach,
+    dimensions=(TIER,),
+    caption=_in_breach_caption,
+    record_columns=MODEL_COLUMNS,
+    record_link=_model_monitoring_link,
+    visible=access.reads_firm_dashboards,
+    noun="models",
+    description="Models with a monitor whose newest result is a breach, by risk tier; each opens its monitoring tab.",
+    order_records=("risk_tier", "key"),
+)
+
+
+def register() -> None:
+    for widget in (HEATMAP, BREACHES_PER_WEEK, MODELS_IN_BREACH):
+        widgets.register(widget)

@@ -1,0 +1,377 @@
+"""The monitoring health page's widgets (issue 22): monitor health by model and kind, breaches per week, models in
+breach now, what the gate blocks now; and a trader's own view of their desk's models at the gate.
+
+A small world with monitors proposed as a version going live gets them, and results in known states, so every cell,
+count, caption and drill-down is asserted exactly; scoping by person; the page's queries do not grow with models.
+"""
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from governance.core import widgets
+from governance.core.models import UserProfile
+from governance.core.widgets import Filters
+from governance.lifecycle import workflow
+from models_registry.choices import RiskTier
+from risk.dashboards import charts
+from risk.dashboards import selectors as dashboards
+from risk.gate import killswitch
+from risk.monitoring import proposals
+from risk.monitoring.models import Monitor, MonitorResult
+from tests.factories import PASSWORD, make_model, make_version
+
+TODAY = timezone.now().date()
+MONDAY = TODAY - dt.timedelta(days=TODAY.weekday())
+OLD_DAY = MONDAY - dt.timedelta(weeks=2)  # a Monday two weeks back
+THIS_WEEK = dt.datetime.combine(MONDAY, dt.time(0, 0), tzinfo=dt.UTC)  # never in the future
+OLD = dt.datetime.combine(OLD_DAY, dt.time(9, 0), tzinfo=dt.UTC)
+LONG_AGO = OLD - dt.timedelta(weeks=20)  # before the 12 weeks counted by default
+
+
+def result(version, measure, outcome, slot, stream=""):
+    monitor = Monitor.objects.get(version=version, measure=measure, stream=stream)
+    return MonitorResult.objects.create(
+        monitor=monitor, slot=slot, outcome=outcome, config={}, config_hash="0" * 64, reason=f"{outcome} for a test"
+    )
+
+
+@pytest.fixture
+def states(world):
+    """mine and theirs in production, their monitors proposed (five kinds each), results in known states:
+
+    mine:   accuracy ok (old), breach (this week); precision breach (long ago), warn (this week);
+            hit rate breach (old), warn (this week); KS of the score ok; staleness insufficient data.
+    theirs: accuracy warn; P&L ok; losing streak breach (old), ok (this week).
+    Every other monitor has no result."""
+    proposals.propose(world.mine_v1)
+    proposals.propose(world.theirs_v1)
+    mine, theirs = world.mine_v1, world.theirs_v1
+    result(mine, "accuracy", "ok", OLD)
+    result(mine, "accuracy", "breach", THIS_WEEK)
+    result(mine, "precision", "breach", LONG_AGO)
+    result(mine, "precision", "warn", THIS_WEEK)
+    result(mine, "hit_rate", "breach", OLD)
+    result(mine, "hit_rate", "warn", THIS_WEEK)
+    result(mine, "ks", "ok", THIS_WEEK, stream="score")
+    result(mine, "staleness", "insufficient", THIS_WEEK)
+    result(theirs, "accuracy", "warn", THIS_WEEK)
+    result(theirs, "pnl", "ok", THIS_WEEK)
+    result(theirs, "losing_streak", "breach", OLD)
+    result(theirs, "losing_streak", "ok", THIS_WEEK)
+    return world
+
+
+def filters(**given) -> Filters:
+    return Filters(as_of=TODAY, **given)
+
+
+def cells(widget, user, given: Filters) -> dict:
+    """(model, kind) -> the state the heatmap's cell shows, read from the chart drawn for the page."""
+    drawn = dashboards.drawn(user, widget, given)
+    figure = charts.figure(widget, drawn.rows, drawn.drill_urls)
+    trace = figure["data"][0]
+    return {
+        (model, kind): text
+        for model, texts in zip(trace["y"], trace["text"], strict=True)
+        for kind, text in zip(trace["x"], texts, strict=True)
+        if text
+    }
+
+
+def drilled_keys(client, url: str) -> list[str]:
+    """The first column of every record a drill-down page lists (and checks its count line agrees)."""
+    page = client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    found = re.findall(r"<tr><td><a href=\"[^\"]*\">([^<]*)</a>", text)
+    count = int(re.search(r'data-testid="drill-count">(\d+) ', text).group(1))
+    assert count == len(found)
+    return found
+
+
+# --- Monitor health by model and kind ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_heatmap_shows_the_worst_state_of_each_models_monitors_of_each_kind(states):
+    heatmap = widgets.get("monitoring-heatmap")
+    assert cells(heatmap, states.compliance, filters()) == {
+        ("mine", "Performance"): "Breach",
+        ("mine", "Drift"): "No result",  # KS ok, but PSI never evaluated
+        ("mine", "Trading"): "Warning",
+        ("mine", "Sudden change"): "No result",
+        ("mine", "Data staleness"): "Insufficient data",
+        ("theirs", "Performance"): "Warning",
+        ("theirs", "Drift"): "No result",
+        ("theirs", "Trading"): "No result",  # P&L ok, the other trading monitors never evaluated
+        ("theirs", "Sudden change"): "No result",
+        ("theirs", "Data staleness"): "No result",
+    }
+    rows = heatmap.rows(states.compliance, filters())
+    mine_performance = {r["status"]: r["count"] for r in rows if (r["model_key"], r["kind"]) == ("mine", "performance")}
+    assert mine_performance == {"breach": 1, "warn": 1, "none": 3}  # accuracy; precision; recall, ROC AUC, calibration
+    assert widgets.total(rows) == Monitor.objects.count() == 34
+    assert heatmap.caption(rows, filters()) == "1 of 2 models has a monitor in breach now; 1 more in warning."
+
+
+@pytest.mark.django_db
+def test_with_days_given_each_cell_is_the_worst_result_in_them(states):
+    heatmap = widgets.get("monitoring-heatmap")
+    old = filters(since=OLD_DAY, until=OLD_DAY)
+    shown = cells(heatmap, states.compliance, old)
+    assert shown[("mine", "Trading")] == "Breach"  # the hit rate's breach that day, not its warning since
+    assert shown[("theirs", "Trading")] == "Breach"
+    assert shown[("mine", "Performance")] == "No result"  # accuracy was ok that day; precision had no result
+    rows = heatmap.rows(states.compliance, old)
+    assert {r["status"] for r in rows if r["model_key"] == "mine" and r["kind"] == "performance"} == {"ok", "none"}
+    assert heatmap.caption(rows, old) == "2 of 2 models have a monitor in breach in the days chosen; 0 more in warning."
+
+
+@pytest.mark.django_db
+def test_a_heatmap_cell_drills_down_to_exactly_the_monitors_it_counts(states, browser_client):
+    heatmap = widgets.get("monitoring-heatmap")
+    client = browser_client.as_user(states.compliance)
+    drawn = dashboards.drawn(states.compliance, heatmap, filters())
+    for row, url in zip(drawn.rows, drawn.drill_urls, strict=True):
+        listed = drilled_keys(client, url)
+        assert listed == [row["model_key"]] * row["count"]
+    cell = {"model_key": "mine", "kind": "performance", "status": "none"}
+    measures = set(heatmap.drill(states.compliance, filters(), cell).values_list("measure", flat=True))
+    assert measures == {"recall", "roc_auc", "calibration_error"}
+    listed = drilled_keys(client, "/dashboards/widgets/monitoring-heatmap/records/?model_key=mine&status=breach")
+    assert listed == ["mine"]
+    assert client.get("/dashboards/widgets/monitoring-heatmap/records/?status=stale").status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_senior_manager_counts_only_the_monitors_of_the_models_they_see(states):
+    UserProfile.objects.filter(user=states.owner).update(senior_manager=True)  # owns mine, not theirs
+    heatmap = widgets.get("monitoring-heatmap")
+    rows = heatmap.rows(states.owner, filters())
+    assert {r["model_key"] for r in rows} == {"mine"} and widgets.total(rows) == 17
+    assert heatmap.caption(rows, filters()) == "1 of 1 model has a monitor in breach now; 0 more in warning."
+
+
+# --- Breaches per week -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_breaches_are_counted_per_iso_week_with_every_week_shown(states, browser_client):
+    weekly = widgets.get("breaches-per-week")
+    rows = weekly.rows(states.compliance, filters())
+    weeks = [(MONDAY - dt.timedelta(weeks=11 - n)).isoformat() for n in range(12)]
+    assert [r["week"] for r in rows] == weeks
+    assert [r["count"] for r in rows] == [0] * 9 + [2, 0, 1]  # the precision breach 22 weeks back is not counted
+    first = (MONDAY - dt.timedelta(weeks=11)).isoformat()
+    assert weekly.caption(rows, filters()) == (
+        f"3 monitor results in breach in the 12 weeks from {first} to {TODAY.isoformat()}; "
+        f"the worst week, from {OLD_DAY.isoformat()}, had 2."
+    )
+    client = browser_client.as_user(states.compliance)
+    drawn = dashboards.drawn(states.compliance, weekly, filters())
+    old_week = drawn.drill_urls[9]
+    assert sorted(drilled_keys(client, old_week)) == [OLD.strftime("%Y-%m-%d %H:%M")] * 2
+    page = client.get(old_week).content.decode()
+    assert "mine" in page and "theirs" in page and "Hit rate" in page and "Longest losing streak" in page
+    assert drilled_keys(client, drawn.drill_urls[0]) == []
+    # A range given: its weeks, the long-ago breach among them.
+    since = LONG_AGO.date() - dt.timedelta(days=1)
+    wide = weekly.rows(states.compliance, filters(since=since))
+    assert widgets.total(wide) == 4 and wide[0]["week"] == (since - dt.timedelta(days=since.weekday())).isoformat()
+    # The CSV and the API give the same rows.
+    lines = list(csv.reader(io.StringIO(client.get("/dashboards/widgets/breaches-per-week/csv/").content.decode())))
+    assert [line[:2] for line in lines[6:]] == [[r["week"], str(r["count"])] for r in rows]
+    api = client.get("/api/v1/dashboards/widgets/breaches-per-week/").json()
+    assert [(r["week"], r["count"]) for r in api["rows"]] == [(r["week"], r["count"]) for r in rows]
+
+
+# --- Models in breach now ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_models_in_breach_now_by_tier_drill_to_their_monitoring_tab(states, browser_client):
+    in_breach = widgets.get("models-in-breach")
+    rows = in_breach.rows(states.compliance, filters())
+    tier = states.mine.risk_tier
+    assert {r["risk_tier"]: r["count"] for r in rows if r["count"]} == {tier: 1}  # theirs: warn at worst now
+    assert len(rows) == len(RiskTier.values)  # every tier shown
+    client = browser_client.as_user(states.compliance)
+    drawn = dashboards.drawn(states.compliance, in_breach, filters())
+    url = drawn.drill_urls[[r["risk_tier"] for r in rows].index(tier)]
+    page = client.get(url).content.decode()
+    assert 'href="/models/mine/?section=monitoring"' in page and drilled_keys(client, url) == ["mine"]
+    assert (
+        in_breach.caption(rows, filters())
+        == f"1 model has a monitor in breach now; {int(tier == 1)} of them in tier 1."
+    )
+
+
+# --- What the gate blocks -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stops(world):
+    """On the trader's desk: mine (allowed), k1 (in production, stopped by the kill switch), draft-on-desk (never
+    approved); on the other desk: theirs, suspended by its owner."""
+    k1 = make_model(
+        world.compliance,
+        key="k1",
+        owner=world.owner,
+        developers=[world.developer],
+        validator=world.validator,
+        desk=world.desk,
+    )
+    make_version(world.developer, k1, label="1.0", status="production")
+    killswitch.kill_switch_engage(
+        world.compliance,
+        scope="model",
+        model=k1,
+        reason="Fills far from the expected prices all morning.",
+        password=PASSWORD,
+    )
+    workflow.version_transition(world.owner2, world.theirs_v1, "suspend", comment="Fills look wrong this morning.")
+    return world
+
+
+@pytest.mark.django_db
+def test_the_gate_blocks_are_counted_by_the_gates_own_reasons(stops, browser_client):
+    blocks = widgets.get("gate-blocks")
+    rows = blocks.rows(stops.compliance, filters())
+    assert {r["gate"]: r["count"] for r in rows if r["count"]} == {
+        "kill_switch": 1,  # k1: suspended by the stop too, counted by the stop
+        "suspended": 1,
+        "not_approved": 1,
+    }
+    assert blocks.caption(rows, filters()) == (
+        "The gate blocks 3 models now: 1 by the kill switch, 1 suspended, 1 not approved for use."
+    )
+    client = browser_client.as_user(stops.compliance)
+    drawn = dashboards.drawn(stops.compliance, blocks, filters())
+    by_reason = {r["gate"]: url for r, url in zip(drawn.rows, drawn.drill_urls, strict=True)}
+    assert drilled_keys(client, by_reason["kill_switch"]) == ["k1"]
+    assert drilled_keys(client, by_reason["suspended"]) == ["theirs"]
+    assert drilled_keys(client, by_reason["not_approved"]) == ["draft-on-desk"]
+    page = client.get(by_reason["kill_switch"]).content.decode()
+    assert "suspended; stopped by the kill switch" in page  # every reason in its row, in the gate's words
+
+
+@pytest.mark.django_db
+def test_a_trader_sees_their_desks_models_at_the_gate_and_none_of_the_firm_widgets(stops, browser_client):
+    mine_widget = widgets.get("my-desk-models")
+    rows = mine_widget.rows(stops.trader, filters())
+    assert {r["gate"]: r["count"] for r in rows if r["count"]} == {"allowed": 1, "kill_switch": 1}
+    assert mine_widget.caption(rows, filters()) == (
+        "The gate allows 1 of your desk's 2 models now; it blocks 1: 1 by the kill switch."
+    )
+    assert list(mine_widget.drill(stops.trader, filters(), {}).values_list("key", flat=True)) == ["k1", "mine"]
+    client = browser_client.as_user(stops.trader)
+    assert client.get("/dashboards/mine/").status_code == 200
+    assert client.get("/dashboards/").url == "/dashboards/mine/"
+    for key in ("monitoring-heatmap", "breaches-per-week", "models-in-breach", "gate-blocks"):
+        assert client.get(f"/dashboards/widgets/{key}/csv/").status_code == 404
+        assert client.get(f"/dashboards/widgets/{key}/records/").status_code == 404
+        assert client.get(f"/api/v1/dashboards/widgets/{key}/").status_code == 404
+    assert client.get("/dashboards/monitoring/").status_code == 404
+    # Compliance has no desk of its own: the trader's widget is not theirs.
+    compliance = browser_client.as_user(stops.compliance)
+    assert compliance.get("/dashboards/widgets/my-desk-models/records/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_trader_of_another_desk_counts_only_their_desk(stops):
+    from tests.factories import UserFactory
+
+    rates_trader = UserFactory(username="rates-trader", roles=["trader"], desk=stops.other_desk)
+    rows = widgets.get("my-desk-models").rows(rates_trader, filters())
+    assert {r["gate"]: r["count"] for r in rows if r["count"]} == {"suspended": 1}  # theirs
+
+
+# --- The page's cost -------------------------------------------------------------------------------------------------
+
+
+def _page_queries(client) -> int:
+    assert client.get("/dashboards/monitoring/").status_code == 200  # the gate's decisions now in its cache
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/dashboards/monitoring/")
+    assert page.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.django_db
+def test_the_monitoring_page_reads_the_same_number_of_queries_for_2_and_6_models(
+    states, browser_client, django_assert_max_num_queries
+):
+    client = browser_client.as_user(states.compliance)
+    with_two = _page_queries(client)
+    for n in range(4):
+        model = make_model(
+            states.compliance,
+            key=f"more-{n}",
+            owner=states.owner,
+            developers=[states.developer],
+            validator=states.validator,
+        )
+        version = make_version(states.developer, model, label="1.0", status="pilot")
+        proposals.propose(version)
+        result(version, "accuracy", "breach", THIS_WEEK)
+    assert widgets.total(widgets.get("models-in-breach").rows(states.compliance, filters())) == 5
+    with_six = _page_queries(client)
+    assert with_six == with_two
+    with django_assert_max_num_queries(with_two):
+        assert client.get("/dashboards/monitoring/").status_code == 200
+
+
+# --- My desk's pilot limits ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pilots(world):
+    """p1 in pilot on the trader's desk (maximum notional 5,000,000), ten trades of 100 x 500 today and four
+    yesterday; p2 in pilot on the other desk, five trades today."""
+    from tests.risk import monitoring_data as data
+
+    today = dt.datetime.combine(TODAY, dt.time.min, tzinfo=dt.UTC)
+    out = {}
+    for key, desk, today_trades in (("p1", world.desk, 10), ("p2", world.other_desk, 5)):
+        model = make_model(
+            world.compliance,
+            key=key,
+            owner=world.owner,
+            developers=[world.developer],
+            validator=world.validator,
+            desk=desk,
+        )
+        out[key] = make_version(world.developer, model, label="1.0", status="pilot")
+        every = dt.timedelta(seconds=1)
+        data.trades(world.developer, out[key], 4, start=today - dt.timedelta(hours=5), every=every, first_id=100)
+        data.trades(world.developer, out[key], today_trades, start=today, every=every)
+    return out
+
+
+@pytest.mark.django_db
+def test_a_trader_sees_how_much_of_each_pilot_limit_of_their_desk_the_day_used(world, pilots, browser_client):
+    limits = widgets.get("my-pilot-limits")
+    rows = limits.rows(world.trader, filters())
+    assert rows == [{"pilot_of": "p1 1.0", "count": 1, "used": pytest.approx(10.0)}]  # 500,000 of 5,000,000
+    assert limits.caption(rows, filters()) == (
+        f"Your desk has 1 version in pilot; the most used, p1 1.0, traded 10.0 % of its maximum notional on {TODAY}."
+    )
+    client = browser_client.as_user(world.trader)
+    drawn = dashboards.drawn(world.trader, limits, filters())
+    page = client.get(drawn.drill_urls[0]).content.decode()
+    assert drilled_keys(client, drawn.drill_urls[0]) == ["p1"]
+    assert "USD 5,000,000" in page and "USD 500,000" in page and "10.0 %" in page
+    assert client.get("/dashboards/mine/").status_code == 200
+    # Yesterday: the four trades before midnight.
+    yesterday = limits.rows(world.trader, Filters(as_of=TODAY - dt.timedelta(days=1)))
+    assert yesterday[0]["used"] == pytest.approx(4.0)
+    assert (
+        browser_client.as_user(world.compliance).get("/api/v1/dashboards/widgets/my-pilot-limits/").status_code == 404
+    )
