@@ -15,16 +15,19 @@ from governance.core import widgets
 from governance.core.models import UserProfile
 from governance.core.widgets import Filters
 from risk.dashboards import selectors
+from risk.gate import killswitch
+from risk.gate.models import KillSwitch
 from risk.incidents import services
 from risk.incidents.models import Incident
 from risk.monitoring import evaluation, proposals
 from risk.monitoring.models import Monitor
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, make_model, make_version
 from tests.outbox import deliver
 from tests.risk import monitoring_data as data
 from tests.snapshots import snapshot
 
-REAL_NOW = timezone.now()
+real_now = timezone.now  # the real clock, kept before any test moves it
+REAL_NOW = real_now()
 TODAY = REAL_NOW.date()
 # Every event of the world happens at a whole second in the past: T0 is 30 days ago, 09:00 UTC.
 T0 = dt.datetime.combine(TODAY - dt.timedelta(days=30), dt.time(9), tzinfo=dt.UTC)
@@ -133,9 +136,9 @@ def _build_incidents(world, clock):
     return made
 
 
-def _rows(key, user, **filters):
+def _rows(key, user, as_of=TODAY, **filters):
     widget = widgets.get(key)
-    return widget, widget.rows(user, Filters(as_of=TODAY, **filters))
+    return widget, widget.rows(user, Filters(as_of=as_of, **filters))
 
 
 def _drilled(widget, user, filters, row) -> set:
@@ -267,3 +270,141 @@ def test_a_trader_gets_404_on_the_incident_widgets(world, incidents, api, browse
     assert page.get(f"/dashboards/widgets/{key}/records/").status_code == 404
     assert api.as_user(world.trader).get(f"/api/v1/dashboards/widgets/{key}/").status_code == 404
     assert page.get("/dashboards/incidents/").status_code == 404
+
+
+# --- The kill switch: tests of algorithmic models, and engagements ----------------------------------------------
+
+STOP = "Erratic fills across the desk since the open; stop until explained."
+GO = "Fills explained by a venue outage; it is over now."
+
+
+def _days_ago(days, hour=9):
+    return dt.datetime.combine(TODAY - dt.timedelta(days=days), dt.time(hour), tzinfo=dt.UTC)
+
+
+def _engage(actor, **scope):
+    return killswitch.kill_switch_engage(actor, reason=STOP, password=PASSWORD, **scope)
+
+
+def _release(actor, engagement):
+    return killswitch.kill_switch_release(actor, engagement, reason=GO, password=PASSWORD)
+
+
+def _build_controls(world, clock):
+    """Tests 50, 30 and 2 days ago; mine last blocked by the one 30 days ago (due within a week), theirs 50 days ago
+    (overdue), `late` 2 days ago (within policy), `fresh` never; `pricer` (pricing) is no algorithmic model.
+    Engagements: theirs (moved to 31 days ago), mine and the rates desk (today), all released.
+
+    A stop is engaged and released at the real time: the release resumes a version only if the stop's suspension is
+    its last transition, and the world's versions reached production when it was built."""
+    c = world.compliance
+    clock(_days_ago(50))
+    killswitch.kill_switch_test(c)
+    clock(real_now())
+    theirs_stop = _engage(c, scope="model", model=world.theirs)
+    clock(_days_ago(30))
+    killswitch.kill_switch_test(c)  # theirs is stopped: the gate did not allow it, so it is not tested
+    clock(real_now())
+    _release(c, theirs_stop)
+    KillSwitch.objects.filter(pk=theirs_stop.pk).update(engaged_at=_days_ago(31))
+    clock(_days_ago(10))
+    late = make_model(
+        c, key="late", owner=world.owner, developers=[world.developer], validator=world.validator, desk=world.desk
+    )
+    make_version(world.developer, late, label="1.0", status="production")
+    pricer = make_model(
+        c,
+        key="pricer",
+        owner=world.owner,
+        developers=[world.developer],
+        desk=world.desk,
+        validator=world.validator,
+        purpose="pricing",
+    )
+    make_version(world.developer, pricer, label="1.0", status="production")
+    clock(real_now())
+    mine_stop = _engage(c, scope="model", model=world.mine)
+    desk_stop = _engage(c, scope="desk", desk=world.other_desk)
+    clock(_days_ago(2))
+    killswitch.kill_switch_test(c)  # late and pricer blocked; mine and theirs stopped
+    clock(real_now())
+    _release(c, mine_stop)
+    _release(c, desk_stop)
+    clock(_days_ago(1))
+    fresh = make_model(
+        c, key="fresh", owner=world.owner, developers=[world.developer], validator=world.validator, desk=world.desk
+    )
+    make_version(world.developer, fresh, label="1.0", status="production")
+    clock(REAL_NOW)
+    return {"stops": [theirs_stop.pk, mine_stop.pk, desk_stop.pk]}
+
+
+@pytest.fixture
+def controls(world, clock, request):
+    return snapshot("control-widgets", lambda: _build_controls(world, clock), request)
+
+
+@pytest.mark.django_db
+def test_algorithmic_models_are_counted_by_the_age_of_their_last_kill_switch_test(world, controls):
+    widget, rows = _rows("kill-switch-tests", world.compliance)
+    assert {r["test_age"]: r["count"] for r in rows} == {"within_policy": 1, "due_soon": 1, "overdue": 1, "never": 1}
+    filters = Filters(as_of=TODAY)
+    keys = {
+        age: set(widget.drill(world.compliance, filters, {"test_age": age}).values_list("key", flat=True))
+        for age in ("within_policy", "due_soon", "overdue", "never")
+    }
+    assert keys == {"within_policy": {"late"}, "due_soon": {"mine"}, "overdue": {"theirs"}, "never": {"fresh"}}
+    assert widget.caption(rows, filters) == (
+        "1 algorithmic model has never had its kill switch tested; 1 more is overdue, of 4 in use."
+    )
+    # On the day of the second test, mine was just tested, theirs 20 days before: both within policy (the models
+    # are those in use now: late and fresh had no test yet).
+    _w, then = _rows("kill-switch-tests", world.compliance, as_of=TODAY - dt.timedelta(days=30))
+    assert {r["test_age"]: r["count"] for r in then} == {"within_policy": 2, "due_soon": 0, "overdue": 0, "never": 2}
+
+
+@pytest.mark.django_db
+def test_kill_switch_uses_are_counted_by_scope_in_the_time_range(world, controls):
+    widget, rows = _rows("kill-switch-uses", world.compliance)
+    assert [(r["scope"], r["count"]) for r in rows] == [("all", 0), ("desk", 1), ("model", 2)]
+    filters = Filters(as_of=TODAY)
+    assert set(widget.drill(world.compliance, filters, {}).values_list("pk", flat=True)) == set(controls["stops"])
+    assert widget.caption(rows, filters) == (
+        "The kill switch was engaged 3 times in the period: 0 firm-wide, 1 of a desk, 2 of one model."
+    )
+    _w, recent = _rows("kill-switch-uses", world.compliance, since=TODAY - dt.timedelta(days=5))
+    assert [(r["scope"], r["count"]) for r in recent] == [("all", 0), ("desk", 1), ("model", 1)]
+    # A desk filter keeps the stops that reached its models: mine's (sys-eq), not theirs' nor the rates desk's.
+    _w, desk = _rows("kill-switch-uses", world.compliance, desk=world.desk.code)
+    assert [(r["scope"], r["count"]) for r in desk] == [("all", 0), ("desk", 0), ("model", 1)]
+    # The auditor reads them too.
+    _w, audited = _rows("kill-switch-uses", world.auditor)
+    assert widgets.total(audited) == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["kill-switch-tests", "kill-switch-uses"])
+def test_kill_switch_widgets_api_csv_and_drill_downs_agree(world, controls, api, browser_client, key):
+    widget = widgets.get(key)
+    drawn = selectors.drawn(world.compliance, widget, Filters(as_of=TODAY))
+    body = api.as_user(world.compliance).get(f"/api/v1/dashboards/widgets/{key}/").json()
+    assert [r["count"] for r in body["rows"]] == [r["count"] for r in drawn.rows]
+    page = browser_client.as_user(world.compliance)
+    rows = _csv_rows(page.get(f"/dashboards/widgets/{key}/csv/"))
+    assert [int(r[1]) for r in rows] == [r["count"] for r in drawn.rows]
+    link = r'href="/kill-switch/[0-9]+/"' if key == "kill-switch-uses" else r'href="/models/[a-z-]+/"'
+    for row, url in zip(drawn.rows, drawn.drill_urls, strict=True):
+        listed = page.get(url)
+        assert listed.status_code == 200
+        assert len(re.findall(link, listed.content.decode())) == row["count"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["kill-switch-tests", "kill-switch-uses"])
+def test_the_kill_switch_widgets_are_compliance_and_auditors_only(world, controls, api, browser_client, key):
+    UserProfile.objects.update_or_create(user=world.owner2, defaults={"senior_manager": True})
+    for user in (world.trader, world.owner2):  # a senior manager reads the firm's dashboards, not the kill switch
+        page = browser_client.as_user(user)
+        assert page.get(f"/dashboards/widgets/{key}/csv/").status_code == 404
+        assert page.get(f"/dashboards/widgets/{key}/records/").status_code == 404
+        assert api.as_user(user).get(f"/api/v1/dashboards/widgets/{key}/").status_code == 404
