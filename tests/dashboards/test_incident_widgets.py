@@ -12,9 +12,12 @@ import pytest
 from django.utils import timezone
 
 from governance.core import widgets
-from governance.core.models import UserProfile
+from governance.core.models import Job, UserProfile
 from governance.core.widgets import Filters
 from risk.dashboards import selectors
+from risk.exports import self_assessment
+from risk.exports import services as export_services
+from risk.exports.models import Export
 from risk.gate import killswitch
 from risk.gate.models import KillSwitch
 from risk.incidents import services
@@ -404,6 +407,92 @@ def test_kill_switch_widgets_api_csv_and_drill_downs_agree(world, controls, api,
 def test_the_kill_switch_widgets_are_compliance_and_auditors_only(world, controls, api, browser_client, key):
     UserProfile.objects.update_or_create(user=world.owner2, defaults={"senior_manager": True})
     for user in (world.trader, world.owner2):  # a senior manager reads the firm's dashboards, not the kill switch
+        page = browser_client.as_user(user)
+        assert page.get(f"/dashboards/widgets/{key}/csv/").status_code == 404
+        assert page.get(f"/dashboards/widgets/{key}/records/").status_code == 404
+        assert api.as_user(user).get(f"/api/v1/dashboards/widgets/{key}/").status_code == 404
+
+
+# --- Exports of the year, and the RTS 6 self-assessment --------------------------------------------------------
+
+
+def _build_exports(world):
+    """The auditor's exports this year: one succeeded, one failed, one expired, one still queued; one of last year;
+    compliance's own (not the auditor's to count). The running year's self-assessment, signed by compliance."""
+    today = f"{TODAY}"
+    mine = {}
+    for name in ("succeeded", "failed", "expired", "queued", "last_year"):
+        mine[name] = export_services.export_request(world.auditor, "audit_log", since=today, until=today)
+    export_services.export_request(world.auditor, "inventory", format="xlsx", as_of="")  # queued too
+    Job.objects.filter(pk=mine["succeeded"].job_id).update(status="succeeded")
+    Job.objects.filter(pk=mine["failed"].job_id).update(status="failed")
+    Job.objects.filter(pk=mine["expired"].job_id).update(status="succeeded")
+    Export.objects.filter(pk=mine["expired"].pk).update(expires_at=REAL_NOW - H)
+    last_year = dt.datetime(TODAY.year - 1, 12, 30, 9, tzinfo=dt.UTC)
+    Export.objects.filter(pk=mine["last_year"].pk).update(created_at=last_year)
+    export_services.export_request(world.compliance, "inventory", format="xlsx", as_of="")
+    assessment = self_assessment.prepare(world.compliance, TODAY.year, "We meet RTS 6; the kill switch is tested.")
+    self_assessment.sign(world.compliance, assessment, password=PASSWORD)
+    return {name: export.pk for name, export in mine.items()}
+
+
+@pytest.fixture
+def exported(world, request):
+    return snapshot("export-widgets", lambda: _build_exports(world), request)
+
+
+@pytest.mark.django_db
+def test_exports_of_the_year_are_the_readers_own_by_kind_and_status(world, exported, browser_client):
+    widget, rows = _rows("exports-of-the-year", world.auditor)
+    counted = {(r["kind"], r["state"]): r["count"] for r in rows if r["count"]}
+    assert counted == {
+        ("audit_log", "succeeded"): 1,
+        ("audit_log", "failed"): 1,
+        ("audit_log", "expired"): 1,
+        ("audit_log", "queued"): 1,
+        ("inventory", "queued"): 1,
+    }
+    filters = Filters(as_of=TODAY)
+    assert widget.caption(rows, filters) == (
+        f"You asked for 5 exports in {TODAY.year}: 1 succeeded, 1 failed, 1 expired."
+    )
+    drilled = set(
+        widget.drill(world.auditor, filters, {"kind": "audit_log", "state": "expired"}).values_list("pk", flat=True)
+    )
+    assert drilled == {exported["expired"]}
+    # The time range replaces the year: from last December, last year's export is counted too.
+    _w, ranged = _rows("exports-of-the-year", world.auditor, since=dt.date(TODAY.year - 1, 12, 1))
+    assert widgets.total(ranged) == 6
+    # Compliance counts only its own export: exports are seen by whoever asked for them.
+    _w, theirs = _rows("exports-of-the-year", world.compliance)
+    assert {(r["kind"], r["state"]): r["count"] for r in theirs if r["count"]} == {("inventory", "queued"): 1}
+    # Each row's records link to the exports' own pages, exactly those counted.
+    page = browser_client.as_user(world.auditor)
+    drawn = selectors.drawn(world.auditor, widget, filters)
+    for row, url in zip(drawn.rows, drawn.drill_urls, strict=True):
+        if row["count"]:
+            assert len(re.findall(r'href="/exports/[0-9]+/"', page.get(url).content.decode())) == row["count"]
+    rows_csv = _csv_rows(page.get("/dashboards/widgets/exports-of-the-year/csv/"))
+    assert [int(r[2]) for r in rows_csv] == [r["count"] for r in drawn.rows]
+
+
+@pytest.mark.django_db
+def test_the_self_assessment_of_the_year_by_stage(world, exported, api):
+    widget, rows = _rows("self-assessments", world.auditor)
+    assert [(r["stage"], r["count"]) for r in rows] == [("prepared", 0), ("compliance_signed", 1), ("signed_off", 0)]
+    assert widget.caption(rows, Filters(as_of=TODAY)) == (
+        f"0 of 1 RTS 6 self-assessment for {TODAY.year} signed off; 1 not yet."
+    )
+    body = api.as_user(world.auditor).get("/api/v1/dashboards/widgets/self-assessments/").json()
+    assert [r["count"] for r in body["rows"]] == [0, 1, 0]
+    UserProfile.objects.update_or_create(user=world.owner2, defaults={"senior_manager": True})
+    assert api.as_user(world.owner2).get("/api/v1/dashboards/widgets/self-assessments/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["exports-of-the-year", "self-assessments"])
+def test_a_trader_gets_404_on_the_export_widgets(world, exported, api, browser_client, key):
+    for user in (world.trader, world.owner):  # an owner who is no senior manager reads no firm dashboard
         page = browser_client.as_user(user)
         assert page.get(f"/dashboards/widgets/{key}/csv/").status_code == 404
         assert page.get(f"/dashboards/widgets/{key}/records/").status_code == 404
