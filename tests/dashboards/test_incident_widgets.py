@@ -497,3 +497,23 @@ def test_a_trader_gets_404_on_the_export_widgets(world, exported, api, browser_c
         assert page.get(f"/dashboards/widgets/{key}/csv/").status_code == 404
         assert page.get(f"/dashboards/widgets/{key}/records/").status_code == 404
         assert api.as_user(user).get(f"/api/v1/dashboards/widgets/{key}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_incidents_and_controls_page_draws_every_widget(world, incidents, browser_client):
+    # One snapshot per test: two restored together could share ids on SQLite (its sequences roll back).
+    page = browser_client.as_user(world.compliance).get("/dashboards/incidents/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    for key in (
+        "open-incidents",
+        "incident-times",
+        "incident-causes",
+        "kill-switch-tests",
+        "kill-switch-uses",
+        "exports-of-the-year",
+        "self-assessments",
+    ):
+        assert f"chart-{key}" in text or f"/dashboards/widgets/{key}/csv/" in text, key
+    assert "Critical incidents closed in a median" in text
+    assert "The kill switch was not used in the period." in text
