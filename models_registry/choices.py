@@ -34,6 +34,11 @@ class Purpose(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# Algorithmic-trading models: those whose purpose is an alpha signal or execution (they decide orders); MiFID II
+# Art. 17 and RTS 6 (the supervisor packs, the kill-switch tests) are about them.
+ALGORITHMIC_PURPOSES = (Purpose.ALPHA, Purpose.EXECUTION)
+
+
 class ModelType(models.TextChoices):
     LINEAR_REGRESSION = "linear_regression", "Linear regression"
     LOGISTIC_REGRESSION = "logistic_regression", "Logistic regression"

@@ -98,7 +98,7 @@ class Dimension:
 @dataclass(frozen=True)
 class Measure:
     """A figure of each group beyond its count, from one numeric value per record (a duration in days, say):
-    "median", "p90" (nearest rank) or "mean" of the group's values, None where no record has a value."""
+    "median", "p90" (nearest rank), "mean" or "max" of the group's values, None where no record has a value."""
 
     key: str  # the row's key for it; also the column's key
     label: str
@@ -113,6 +113,8 @@ def _summarise(values: list, how: str):
         return None
     if how == "mean":
         return sum(values) / len(values)
+    if how == "max":
+        return values[-1]
     if how == "p90":
         return values[max(0, math.ceil(0.9 * len(values)) - 1)]
     middle = len(values) // 2

@@ -3,13 +3,26 @@
 from django.db.models import Q
 
 from governance.core import access
+from governance.core.models import UserProfile
 from governance.core.roles import Role, user_roles
-from risk.exports.models import Export
+from risk.exports.models import Export, SelfAssessment
 
 
 def prepares_self_assessment(user) -> bool:
     """Compliance prepares the yearly self-assessment and signs it first."""
     return Role.COMPLIANCE in user_roles(user)
+
+
+def reads_self_assessments(user) -> bool:
+    """Compliance, auditors and administrators (who see everything) and senior managers read the self-assessments;
+    to anyone else they do not exist."""
+    if access.sees_everything(user):
+        return True
+    return access.is_active(user) and UserProfile.objects.filter(user_id=user.pk, senior_manager=True).exists()
+
+
+def _self_assessment_readers(user, action: str) -> Q | None:
+    return None if reads_self_assessments(user) else Q(pk__in=[])
 
 
 def _own_exports(user, action: str) -> Q:
@@ -18,4 +31,5 @@ def _own_exports(user, action: str) -> Q:
 
 def register() -> None:
     access.register(Export, _own_exports)
+    access.register(SelfAssessment, _self_assessment_readers)
     access.register_audit_scope(Export.AUDIT_TYPE, lambda user: access.restrict(Export.objects.all(), user))

@@ -17,8 +17,8 @@ from django.db.models import Count, Q
 
 from governance.core import access
 from governance.core.models import Signature
+from models_registry.choices import ALGORITHMIC_PURPOSES
 from models_registry.choices import LifecycleStatus as S
-from models_registry.choices import Purpose
 from models_registry.models import Model, ModelVersion
 from risk.exports import bags
 from risk.exports import evidence_pack as ep
@@ -28,7 +28,7 @@ from risk.gate.models import GateDecision, KillSwitch, KillSwitchTest
 from risk.incidents.models import Incident
 from risk.monitoring.models import MonitorResult
 
-ALGORITHMIC = (Purpose.ALPHA, Purpose.EXECUTION)
+ALGORITHMIC = ALGORITHMIC_PURPOSES
 IN_USE = (S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED)
 VALIDATION_MEANINGS = (
     Signature.Meaning.VALIDATED,

@@ -21,7 +21,7 @@ from governance.core.selectors import with_full_names
 from governance.core.templatetags.vigil_panels import audit_action
 from risk.exports import audit_log, selectors, self_assessment, services, signing
 from risk.exports import supervisor_packs as packs
-from risk.exports.access import prepares_self_assessment
+from risk.exports.access import prepares_self_assessment, reads_self_assessments
 from risk.exports.forms import (
     ALGORITHMIC_MODELS,
     MODELS,
@@ -83,7 +83,7 @@ def export_list(request):
         "inventory_form": forms[Export.Kind.INVENTORY],
         "mifid_form": forms[Export.Kind.MIFID_17_2],
         "rts6_form": forms[Export.Kind.RTS6_SELF_ASSESSMENT] if access.sees_everything(request.user) else None,
-        "reads_assessments": access.sees_everything(request.user) or self_assessment.is_senior_manager(request.user),
+        "reads_assessments": reads_self_assessments(request.user),
         "pickers": {
             MODELS: selectors.model_choices(request.user),
             ALGORITHMIC_MODELS: selectors.model_choices(request.user, algorithmic=True),
@@ -135,7 +135,7 @@ def signing_key(request):
 
 def _assessment_readers(user) -> None:
     """Compliance, auditors and senior managers read self-assessments; to anyone else they do not exist."""
-    if not (access.sees_everything(user) or self_assessment.is_senior_manager(user)):
+    if not reads_self_assessments(user):
         raise Http404("Not found.")
 
 

@@ -16,6 +16,12 @@ def reads_kill_switch(user) -> bool:
     return access.sees_everything(user)
 
 
+def reads_control_dashboards(user) -> bool:
+    """The kill switch's widgets on the firm's dashboards: its tests and engagements are firm-wide records, so
+    those who read the firm's dashboards and the kill switch (compliance, auditors, administrators)."""
+    return access.reads_firm_dashboards(user) and reads_kill_switch(user)
+
+
 def uses_kill_switch(user) -> bool:
     return has_role(user, Role.COMPLIANCE)
 

@@ -27,6 +27,7 @@ class GateConfig(AppConfig):
         )
         # Who may read which model, remembered for the gate's hot path, is forgotten by every change to it.
         hot_path.connect()
+        __import__("risk.gate.control_widgets", fromlist=["register"]).register()  # kill-switch dashboard widgets
         workflow.register_check(workflow.Action.RESUME, killswitch.no_stop_stands)
         workflow.register_check(workflow.Action.ROLLBACK, killswitch.no_stop_stands)
         panels.register(panels.Panel(panels.MODEL_PAGE, "gate", 3, "gate/panels/gate.html", views.gate_panel))

@@ -11,10 +11,11 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from governance.core import events, panels
         from governance.lifecycle import workflow
-        from risk.incidents import access, handlers, services, signed_content, views
+        from risk.incidents import access, handlers, services, signed_content, views, widgets
 
         access.register()
         signed_content.register()
+        widgets.register()
         events.subscribe("monitoring.alert", handlers.open_on_breach)
         workflow.register_check(workflow.Action.RESUME, services.no_open_incident_that_suspended)
         workflow.register_pin(workflow.Action.RESUME, "incidents", services.incidents_behind_a_resume)
