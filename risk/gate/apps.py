@@ -12,6 +12,7 @@ class GateConfig(AppConfig):
         from governance.core import audit, panels
         from governance.lifecycle import workflow
         from risk.gate import access, decisions, generations, hot_path, killswitch, signed_content, tasks, views  # noqa: F401 - tasks
+        from risk.gate import control_widgets
         from risk.gate.widgets import register as register_widgets
         from risk.incidents.models import Incident
 
@@ -27,7 +28,7 @@ class GateConfig(AppConfig):
         )
         # Who may read which model, remembered for the gate's hot path, is forgotten by every change to it.
         hot_path.connect()
-        __import__("risk.gate.control_widgets", fromlist=["register"]).register()  # kill-switch dashboard widgets
+        control_widgets.register()  # the kill switch's widgets on the incidents and controls page
         workflow.register_check(workflow.Action.RESUME, killswitch.no_stop_stands)
         workflow.register_check(workflow.Action.ROLLBACK, killswitch.no_stop_stands)
         panels.register(panels.Panel(panels.MODEL_PAGE, "gate", 3, "gate/panels/gate.html", views.gate_panel))
