@@ -11,8 +11,17 @@ class GateConfig(AppConfig):
     def ready(self):
         from governance.core import audit, panels
         from governance.lifecycle import workflow
-        from risk.gate import access, decisions, generations, hot_path, killswitch, signed_content, tasks, views  # noqa: F401 - tasks
-        from risk.gate import control_widgets
+        from risk.gate import (  # noqa: F401 - tasks
+            access,
+            control_widgets,
+            decisions,
+            generations,
+            hot_path,
+            killswitch,
+            signed_content,
+            tasks,
+            views,
+        )
         from risk.gate.widgets import register as register_widgets
         from risk.incidents.models import Incident
 
