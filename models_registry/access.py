@@ -125,6 +125,17 @@ def registers_as_developer(user) -> bool:
     return Role.DEVELOPER in user_roles(user)
 
 
+def sees_own_models_dashboard(user) -> bool:
+    """An owner's or developer's own dashboard (My dashboard: the models they own or build, their monitoring and
+    open findings): owners and developers."""
+    return access.is_active(user) and bool(user_roles(user) & {Role.OWNER, Role.DEVELOPER})
+
+
+def own_models_q(user, prefix: str = "") -> Q:
+    """The models `user` owns or builds, from a record reached through `prefix` ("version__model__")."""
+    return Q(**{f"{prefix}owner": user}) | Q(**{f"{prefix}developers": user})
+
+
 def registers_as_owner(user) -> bool:
     """An owner who registers a model may leave its owner empty: they own it."""
     return Role.OWNER in user_roles(user)

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from governance.core import access, widgets
 from governance.core.widgets import Dimension, RecordColumn, Widget
+from models_registry import access as inventory_access
 from models_registry.widgets import MODEL_COLUMNS, TIER, models_in_scope, tier_label
 from risk.monitoring import selectors
 from risk.monitoring.measures import MEASURES
@@ -239,6 +240,42 @@ MODELS_IN_BREACH = Widget(
 )
 
 
+# --- An owner's or developer's own models ------------------------------------------------------------------------
+
+
+def my_monitors(user, filters):
+    """The live monitors of the models the reader owns or builds, each with its state."""
+    mine = Monitor.objects.filter(inventory_access.own_models_q(user, "version__model__")).values("pk")
+    return monitors_by_state(user, filters).filter(pk__in=mine)
+
+
+def _my_monitors_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "None of your models has a live monitor."
+    breach, warn = widgets.count_where(rows, status="breach"), widgets.count_where(rows, status="warn")
+    return f"Your models have {widgets.plural(total, 'live monitor')}: {breach:,} in breach, {warn:,} in warning."
+
+
+MY_MONITORS = Widget(
+    key="my-monitors",
+    page=widgets.MINE,
+    title="Monitoring of your models",
+    order=30,
+    records=my_monitors,
+    dimensions=(Dimension("status", "State", STATE_LABELS.get, STATES),),
+    caption=_my_monitors_caption,
+    record_columns=(*MONITOR_COLUMNS, RecordColumn("status", "State", STATE_LABELS.get)),
+    record_link=_monitor_link,
+    visible=inventory_access.sees_own_models_dashboard,
+    chart="hbar",
+    noun="monitors",
+    description="The live monitors of the models you own or build, by the state of their newest result.",
+    order_records=("version__model__key", "kind", "measure", "stream"),
+    link_fields=("pk",),
+)
+
+
 def register() -> None:
-    for widget in (HEATMAP, BREACHES_PER_WEEK, MODELS_IN_BREACH):
+    for widget in (HEATMAP, BREACHES_PER_WEEK, MODELS_IN_BREACH, MY_MONITORS):
         widgets.register(widget)

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from governance.core import access, widgets
 from governance.core.widgets import Dimension, RecordColumn, Widget
+from models_registry import access as inventory_access
 from models_registry.choices import LifecycleStatus
 from risk.validation.models import Finding
 
@@ -255,6 +256,64 @@ RISK_ACCEPTANCES_EXPIRING = Widget(
 )
 
 
+# --- An owner's or developer's own open findings ---------------------------------------------------------------
+
+DUE_STATE = Dimension(
+    "due_state",
+    "Remediation",
+    {"past_due": "Past its due date", "due_30": "Due within 30 days", "later": "Due later"}.get,
+    ("past_due", "due_30", "later"),
+)
+
+
+def my_open_findings(user, filters):
+    """Open findings on the models the reader owns or builds, or that they were given to remediate."""
+    day = filters.as_of
+    mine = inventory_access.own_models_q(user, MODEL) | Q(owner=user)
+    return (
+        open_findings(user, filters)
+        .filter(pk__in=Finding.objects.filter(mine).values("pk"))
+        .annotate(
+            due_state=Case(
+                When(due_date__lt=day, then=Value("past_due")),
+                When(due_date__lte=day + dt.timedelta(days=30), then=Value("due_30")),
+                default=Value("later"),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def _my_findings_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "No open finding on your models."
+    past = widgets.count_where(rows, due_state="past_due")
+    worst = widgets.count_where(rows, severity=WORST)
+    return (
+        f"{widgets.plural(total, 'open finding')} on your models, {worst:,} of {SEVERITY_LABELS[WORST].lower()} "
+        f"severity; {past:,} past {'its' if past == 1 else 'their'} due date."
+    )
+
+
+MY_OPEN_FINDINGS = Widget(
+    key="my-open-findings",
+    page=widgets.MINE,
+    title="Open findings on your models",
+    order=40,
+    records=my_open_findings,
+    dimensions=(SEVERITY, DUE_STATE),
+    caption=_my_findings_caption,
+    record_columns=FINDING_COLUMNS,
+    record_link=finding_link,
+    visible=inventory_access.sees_own_models_dashboard,
+    noun="findings",
+    description="Open findings on the models you own or build, or given to you to remediate, by severity and due date.",
+    order_records=("due_date", "pk"),
+    link_fields=("pk",),
+)
+
+
 def register() -> None:
-    for widget in (FINDINGS_BY_AGE, FINDINGS_PAST_DUE, RISK_ACCEPTANCES_EXPIRING):
+    for widget in (FINDINGS_BY_AGE, FINDINGS_PAST_DUE, RISK_ACCEPTANCES_EXPIRING, MY_OPEN_FINDINGS):
         widgets.register(widget)
