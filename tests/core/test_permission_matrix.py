@@ -277,6 +277,64 @@ def test_it_answers_page_reads_in_scope_and_404_outside(name, url, expect, scene
     assert_row("page", name, answer)
 
 
+# --- Dashboards: every widget's CSV, drill-down list and API answer (issue 22) -------------------------------
+# By rule, not by asking the widget: the firm's pages are for those who see everything; each widget of My dashboard is
+# for the role it serves. A widget registered without a rule here fails test_every_widget_has_a_rule_in_the_matrix.
+
+FIRM_PAGES = {"overview", "monitoring", "incidents"}
+VALIDATORS = {"validator", "validator2", "validator_granted"}
+TRADERS = set(TRADER_DESK)
+OWNERS_AND_DEVELOPERS = {"owner", "owner2", "developer", "developer2"}
+MINE_READERS = {
+    "my-assignments": VALIDATORS,
+    "my-run-outcomes": VALIDATORS,
+    "my-desk-models": TRADERS,
+    "my-pilot-limits": TRADERS,
+    "my-monitors": OWNERS_AND_DEVELOPERS,
+    "my-open-findings": OWNERS_AND_DEVELOPERS,
+}
+
+
+def widget_readers(widget) -> set[str]:
+    return SEES_ALL if widget.page in FIRM_PAGES else MINE_READERS.get(widget.key, set())
+
+
+def widget_rows():
+    from governance.core import widgets
+
+    return [pytest.param(w.key, id=w.key) for w in widgets.all_widgets()]
+
+
+@ROW
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", widget_rows())
+def test_it_answers_each_widget_to_its_readers_and_404_to_everyone_else(key, scene, browser_client, api):
+    from governance.core import widgets
+
+    widget = widgets.get(key)
+
+    def answer(persona):
+        person = scene.people[persona]
+        pages = browser_client.as_user(person)
+        got = (
+            pages.get(f"/dashboards/widgets/{key}/csv/").status_code,
+            pages.get(f"/dashboards/widgets/{key}/records/").status_code,
+            api.as_user(person).get(f"/api/v1/dashboards/widgets/{key}/").status_code,
+            api.as_user(person).get(f"/api/v1/dashboards/widgets/{key}/?format=csv").status_code,
+        )
+        expected = (200,) * 4 if persona in widget_readers(widget) else (404,) * 4
+        return got, expected
+
+    assert_row("widget", key, answer)
+
+
+def test_every_widget_has_a_rule_in_the_matrix():
+    from governance.core import widgets
+
+    unruled = [w.key for w in widgets.all_widgets() if w.page not in FIRM_PAGES and w.key not in MINE_READERS]
+    assert unruled == [], "add each to MINE_READERS (who reads it, by rule)"
+
+
 # --- Lists: exactly what is in scope, nothing more, nothing less ---------------------------------------
 
 
