@@ -172,6 +172,7 @@ def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
         "z": z,
         "text": text,
         "texttemplate": "%{text}",
+        "textfont": {"size": 12},
         "customdata": custom,
         "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>",
         "showscale": False,
