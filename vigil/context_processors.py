@@ -22,7 +22,7 @@ def navigation(request):
         "nav_service_accounts": access.manages_service_accounts(user),
         "nav_auditor_access": access_window.reads_windows(user),
         "nav_audit_trail": access.can_read_audit_trail(user),
-        "nav_dashboards": bool(dashboards.pages_for(user)),
+        "nav_dashboards": dashboards.has_a_page(user),
         "nav_queue": queue.needs_me_count(user),
         "nav_monitor_alerts": monitoring.alerting_count(user),
         "nav_alerts_unread": alerts.unread_count(user),

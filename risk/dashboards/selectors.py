@@ -29,6 +29,13 @@ def pages_for(user) -> list[tuple[str, str]]:
     return [(page, title) for page, title in PAGES if widgets.visible_widgets(user, page)]
 
 
+def has_a_page(user) -> bool:
+    """Whether the menu offers Dashboards: My dashboard's role rules first (no query), the firm's pages after."""
+    return any(
+        widgets.visible_widgets(user, page) for page in (widgets.MINE, *(p for p, _t in PAGES if p != widgets.MINE))
+    )
+
+
 PAGES = [
     (widgets.OVERVIEW, "Model risk overview"),
     (widgets.MONITORING, "Monitoring health"),
