@@ -162,15 +162,18 @@ class Widget:
     def _measured_rows(self, user, filters: Filters, fields: list[str]) -> list[dict]:
         """Counts and measures from one pass over the records' values (a median is not a portable SQL aggregate)."""
         groups: dict[tuple, dict] = {}
-        values = self.records(user, filters).order_by().values_list("pk", *fields, *(m.field for m in self.measures))
+        measured = list(dict.fromkeys(m.field for m in self.measures))  # a field two measures read is selected once
+        values = self.records(user, filters).order_by().values_list("pk", *fields, *measured)
         for pk, *rest in values:
-            groups.setdefault(tuple(rest[: len(fields)]), {})[pk] = rest[len(fields) :]
+            groups.setdefault(tuple(rest[: len(fields)]), {})[pk] = dict(
+                zip(measured, rest[len(fields) :], strict=True)
+            )
         out = []
         for key in self._keys(groups):
             members = groups.get(key, {})
             row = {**dict(zip(fields, key, strict=True)), "count": len(members)}
-            for index, measure in enumerate(self.measures):
-                row[measure.key] = _summarise([measured[index] for measured in members.values()], measure.how)
+            for measure in self.measures:
+                row[measure.key] = _summarise([values[measure.field] for values in members.values()], measure.how)
             out.append(row)
         return out
 

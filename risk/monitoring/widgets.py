@@ -144,7 +144,11 @@ def breaches(user, filters):
     start, end = _days(filters)
     monitors = access.restrict(Monitor.objects.all(), user).filter(filters.model_q("version__model__"))
     return MonitorResult.objects.filter(
-        monitor__in=monitors, outcome=MonitorResult.Outcome.BREACH, slot__date__gte=start, slot__date__lte=end
+        monitor__in=monitors,
+        outcome=MonitorResult.Outcome.BREACH,
+        # A range on the column itself (a partial index serves it), not on its date: slot__date casts every row.
+        slot__gte=dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
+        slot__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
     ).annotate(
         week=Substr(Cast(TruncWeek("slot"), CharField()), 1, 10),  # "YYYY-MM-DD": its Monday
         model_key=F("monitor__version__model__key"),
