@@ -7,6 +7,7 @@ pack's filters), so the chart, the PDF's table, the workbook's sheet and the pag
 drawn on the server (risk/exports/board_charts.py); the period, filters and as-of moment are in bag-info.txt.
 """
 
+import base64
 import datetime as dt
 import io
 
@@ -141,9 +142,10 @@ def html(data: dict, about: dict, meta: dict, progress=None) -> str:
     for section in data["sections"]:
         shown = []
         for d in section["widgets"]:
-            shown.append(
-                {"drawn": d, "widget": d.widget, "svg": board_charts.widget_svg(d.widget, d.rows), "table": table_of(d)}
-            )
+            drawing = board_charts.widget_svg(d.widget, d.rows)
+            # As an image of its own: its ids and styles stay inside it (inline, the page's CSS would read them).
+            image = f"data:image/svg+xml;base64,{base64.b64encode(drawing.encode()).decode()}" if drawing else ""
+            shown.append({"drawn": d, "widget": d.widget, "chart": image, "table": table_of(d)})
             done += 1
             if progress:
                 progress(20 + 50 * done // todo)
