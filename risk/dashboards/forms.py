@@ -28,7 +28,8 @@ class FiltersForm(forms.Form):
     )
 
     def __init__(self, data):
-        super().__init__({name: value for name, value in data.items() if name in FIELDS})
+        # Only the form's own fields are read (a subclass's too): the page's address carries other names.
+        super().__init__(None if data is None else {k: v for k, v in data.items() if k in self.base_fields})
         self.fields["desk"].choices = [("", "Any desk"), *selectors.desk_choices()]
         self.fields["business_unit"].choices = [("", "Any business unit"), *selectors.business_unit_choices()]
 

@@ -1,8 +1,15 @@
+import datetime as dt
+import re
+
 from django import forms
+from django.utils import timezone
+
+from risk.dashboards.forms import FiltersForm
 
 # The model and version fields offer what the person may see (risk/exports/selectors.py), in lists the page prints
 # once (<datalist>); a key can still be typed, and the service checks the scope whatever is sent.
 MODELS, ALGORITHMIC_MODELS, VERSIONS = "export-models", "export-algorithmic-models", "export-versions"
+QUARTERS = "export-quarters"
 
 
 def _picker(datalist: str) -> forms.TextInput:
@@ -49,6 +56,75 @@ class MifidForm(forms.Form):
 
 class Rts6Form(forms.Form):
     year = forms.IntegerField(min_value=1970, max_value=9999, help_text="The calendar year assessed.")
+
+
+_QUARTER = re.compile(r"(\d{4})-?Q([1-4])", re.IGNORECASE)
+
+
+def quarter_days(text: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of a quarter written 2026-Q3 (or 2026Q3); None when the text is not one."""
+    found = _QUARTER.fullmatch(text.strip())
+    if not found:
+        return None
+    year, quarter = int(found[1]), int(found[2])
+    if year < 1970:
+        return None
+    first = dt.date(year, 3 * quarter - 2, 1)
+    following = dt.date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
+    return first, following - dt.timedelta(days=1)
+
+
+def recent_quarters(today: dt.date, count: int = 8) -> list[tuple[str, str]]:
+    """The running quarter and those before it, newest first, as (2026-Q4, "2026-Q4 (to date)")."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    out = []
+    for _ in range(count):
+        name = f"{year}-Q{quarter}"
+        out.append((name, f"{name} (to date)" if not out else name))
+        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    return out
+
+
+class BoardPackForm(FiltersForm):
+    """The board pack's period (a quarter, or its first and last UTC days) and the dashboards' filters, checked as
+    the dashboards check them (risk/dashboards/forms.py): each filter a choice of what exists, no day after today,
+    the last day on or after the first."""
+
+    quarter = forms.CharField(
+        required=False,
+        max_length=7,
+        widget=forms.TextInput(attrs={"list": QUARTERS, "autocomplete": "off", "placeholder": "2026-Q3"}),
+        help_text="A quarter (2026-Q3) gives both days; the running quarter stops today. Or give the days below.",
+    )
+    field_order = ["quarter", "since", "until", "desk", "business_unit", "tier", "model_type"]
+
+    def __init__(self, data=None):
+        super().__init__(data)
+        self.fields["since"].help_text = "The first day of the period (UTC)."
+        self.fields["until"].help_text = "Its last day, included; no later than today."
+
+    def clean(self):
+        text = (self.cleaned_data.get("quarter") or "").strip()
+        if text:
+            days = quarter_days(text)
+            today = timezone.now().date()
+            if days is None:
+                self.add_error("quarter", "Give a quarter as 2026-Q3.")
+            elif days[0] > today:
+                self.add_error("quarter", f"{text.upper()} has not started: give a quarter that has.")
+            else:
+                first, last = days[0], min(days[1], today)
+                given = (self.cleaned_data.get("since"), self.cleaned_data.get("until"))
+                if any(given) and given != (first, last):
+                    self.add_error("quarter", "Give a quarter or the days of a period, not both.")
+                else:
+                    self.cleaned_data |= {"quarter": text.upper(), "since": first, "until": last}
+        data = super().clean()
+        if not self.has_error("quarter"):
+            for name in ("since", "until"):
+                if not data.get(name) and not self.has_error(name):
+                    self.add_error(name, "Give the period's first and last day, or a quarter.")
+        return data
 
 
 class PrepareSelfAssessmentForm(forms.Form):

@@ -17,6 +17,7 @@ class Export(models.Model):
         AUDIT_LOG = "audit_log", "Audit log"
         MIFID_17_2 = "mifid_17_2", "MiFID II Art. 17(2) pack"
         RTS6_SELF_ASSESSMENT = "rts6_self_assessment", "RTS 6 Art. 9 self-assessment"
+        MRM_REPORT = "mrm_report", "Model risk board pack"
 
     kind = models.CharField(max_length=30, choices=Kind.choices)
     params = models.JSONField(default=dict, blank=True, help_text="The scope asked for, as checked.")

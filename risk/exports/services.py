@@ -21,7 +21,8 @@ from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import AuditEvent
 from models_registry.models import Model
-from risk.exports import audit_log, bags, evidence_pack, inventory, self_assessment, supervisor_packs
+from risk.exports import audit_log, bags, board_pack, evidence_pack, inventory, self_assessment, supervisor_packs
+from risk.exports.forms import BoardPackForm
 from risk.exports.models import Export
 
 JOB_KIND = "export"
@@ -144,12 +145,22 @@ def _rts6_params(actor, data: dict) -> dict:
     return {"year": year}
 
 
+def _board_pack_params(actor, data: dict) -> dict:
+    """The period (a quarter, or its days) and the dashboards' filters, checked as the dashboards check them."""
+    values = {name: data.get(name) for name in ("quarter", "since", "until", *board_pack.FILTER_NAMES)}
+    form = BoardPackForm({name: "" if value is None else value for name, value in values.items()})
+    if not form.is_valid():
+        raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+    return board_pack.params_of(form.cleaned_data)
+
+
 CHECKS = {
     K.EVIDENCE_PACK: _evidence_pack_params,
     K.MIFID_17_2: _mifid_params,
     K.RTS6_SELF_ASSESSMENT: _rts6_params,
     K.AUDIT_LOG: _audit_log_params,
     K.INVENTORY: _inventory_params,
+    K.MRM_REPORT: _board_pack_params,
 }
 
 
@@ -258,6 +269,43 @@ def _write_rts6(export, user, raw, progress) -> dict:
     return {"rows": None, "summary": {"folder": name, "year": year}, "ext": "zip", "name": name}
 
 
+def _write_board_pack(export, user, raw, progress) -> dict:
+    # The requester's scope when it runs: what they may see now, each widget drawn as its page draws it.
+    as_of = timezone.now()
+    filters = board_pack.filters_of(export.params, as_of.date())
+    data = board_pack.collect(user, filters)
+    keys = [d.widget.key for d in board_pack.drawn_widgets(data)]
+    meta = _meta(export, user)
+    about = {
+        "title": "Model risk board pack",
+        "reference": export.reference,
+        "period": board_pack.period_words(export.params),
+        "filters": board_pack.filters_words(export.params),
+        "as_of": as_of.strftime("%Y-%m-%d %H:%M:%S"),
+        "requested_by": f"{evidence_pack.person(user)} ({user.get_username()})",
+        "scope": "What the requester may see: each chart counts only the records in their scope.",
+        "instance": settings.VIGIL_INSTANCE_NAME,
+    }
+    name = f"vigil-board-pack-{export.params.get('quarter') or export.params['since'] + '-' + export.params['until']}"
+    name = f"{name}-{bags.stamp()}"
+    bag_info = {
+        "External-Identifier": export.reference,
+        "External-Description": f"Model risk board pack for {about['period']}",
+        "Contact-Name": evidence_pack.person(user),
+        "Period-From": export.params["since"],
+        "Period-To": export.params["until"],
+        "Filters": about["filters"],
+        "As-Of": as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Requested-By": about["requested_by"],
+        "Widgets": ", ".join(keys) or "none",
+    }
+    if export.params.get("quarter"):
+        bag_info["Period-Quarter"] = export.params["quarter"]
+    bags.build(name, board_pack.lay_out(data, about, meta, progress), bag_info, raw)
+    summary = {"folder": name, "widgets": keys, "indicators": len(data["indicators"]), "as_of": bag_info["As-Of"]}
+    return {"rows": None, "summary": summary, "ext": "zip", "name": name}
+
+
 def _meta(export, user) -> dict:
     return {
         "reference": export.reference,
@@ -273,6 +321,7 @@ WRITERS = {
     K.EVIDENCE_PACK: _write_evidence_pack,
     K.MIFID_17_2: _write_mifid,
     K.RTS6_SELF_ASSESSMENT: _write_rts6,
+    K.MRM_REPORT: _write_board_pack,
 }
 CONTENT_TYPES = {
     "zip": "application/zip",
@@ -356,6 +405,9 @@ def covers(export) -> str:
         return f"model {p.get('model')}"
     if export.kind == K.RTS6_SELF_ASSESSMENT:
         return f"year {p.get('year')}"
+    if export.kind == K.MRM_REPORT and p.get("since"):
+        filters = [f"{name.replace('_', ' ')} {p[name]}" for name in board_pack.FILTER_NAMES if p.get(name) is not None]
+        return ", ".join([board_pack.period_words(p), *filters])
     if export.kind == K.INVENTORY:
         when = f"as of {_utc(p['as_of']):%Y-%m-%d %H:%M} UTC" if p.get("as_of") else "as it stood when made"
         return f"{str(p.get('format', 'csv')).upper()}, {when}"

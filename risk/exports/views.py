@@ -25,15 +25,18 @@ from risk.exports.access import prepares_self_assessment, reads_self_assessments
 from risk.exports.forms import (
     ALGORITHMIC_MODELS,
     MODELS,
+    QUARTERS,
     VERSIONS,
     AuditLogForm,
     AuditTrailFilterForm,
+    BoardPackForm,
     EvidencePackForm,
     InventoryForm,
     MifidForm,
     PrepareSelfAssessmentForm,
     Rts6Form,
     SignSelfAssessmentForm,
+    recent_quarters,
 )
 from risk.exports.models import Export, SelfAssessment, SigningKey
 
@@ -60,6 +63,7 @@ def export_list(request):
             request.POST if posted == Export.Kind.RTS6_SELF_ASSESSMENT else None,
             initial={"year": timezone.now().year},
         ),
+        Export.Kind.MRM_REPORT: BoardPackForm(request.POST if posted == Export.Kind.MRM_REPORT else None),
     }
     form = forms.get(posted)
     if form is not None and form.is_valid():
@@ -83,11 +87,13 @@ def export_list(request):
         "inventory_form": forms[Export.Kind.INVENTORY],
         "mifid_form": forms[Export.Kind.MIFID_17_2],
         "rts6_form": forms[Export.Kind.RTS6_SELF_ASSESSMENT] if access.sees_everything(request.user) else None,
+        "board_form": forms[Export.Kind.MRM_REPORT],
         "reads_assessments": reads_self_assessments(request.user),
         "pickers": {
             MODELS: selectors.model_choices(request.user),
             ALGORITHMIC_MODELS: selectors.model_choices(request.user, algorithmic=True),
             VERSIONS: selectors.version_choices(request.user),
+            QUARTERS: recent_quarters(today),
         },
     }
     return render(request, "exports/list.html", {**context, "exports": exports}, status=400 if failed else 200)

@@ -62,10 +62,14 @@ class ExportSerializer(serializers.ModelSerializer):
 class RequestSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Export.Kind.choices)
     since = serializers.CharField(
-        required=False, max_length=40, help_text=f"ISO 8601 date or date-time (UTC), {moments.RANGE_TEXT}."
+        required=False,
+        max_length=40,
+        help_text=f"ISO 8601 date or date-time (UTC), {moments.RANGE_TEXT}; board pack: the period's first day.",
     )
     until = serializers.CharField(
-        required=False, max_length=40, help_text=f"ISO 8601; a date alone includes it; {moments.RANGE_TEXT}."
+        required=False,
+        max_length=40,
+        help_text=f"ISO 8601; a date alone includes it; {moments.RANGE_TEXT}; board pack: its last day (included).",
     )
     model = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="A model's key.")
     version = serializers.CharField(
@@ -83,6 +87,22 @@ class RequestSerializer(serializers.Serializer):
         required=False, min_value=1970, max_value=9999, help_text="RTS 6 self-assessment: the year."
     )
     format = serializers.ChoiceField(choices=["csv", "xlsx"], required=False, help_text="Inventory: csv or xlsx.")
+    quarter = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=7,
+        help_text="Board pack: a quarter (2026-Q3) instead of since and until (the running quarter stops today).",
+    )
+    desk = serializers.CharField(
+        required=False, allow_blank=True, max_length=50, help_text="Board pack: a desk's code."
+    )
+    business_unit = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="Board pack: a desk's business line."
+    )
+    tier = serializers.IntegerField(required=False, allow_null=True, help_text="Board pack: a risk tier.")
+    model_type = serializers.CharField(
+        required=False, allow_blank=True, max_length=50, help_text="Board pack: a model type's code."
+    )
 
 
 def _mine(user):
