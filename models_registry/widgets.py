@@ -151,7 +151,8 @@ def _coverage_caption(rows, filters) -> str:
     covered = widgets.count_where(rows, coverage=IN_DATE)
     tier_one = widgets.count_where(rows, risk_tier=1)
     tier_one_not = tier_one - widgets.count_where(rows, risk_tier=1, coverage=IN_DATE)
-    share = f"{covered / total:.0%} of the {widgets.plural(total, 'model')} in use have a validation in date"
+    share = f"{covered / total:.0%} of the {widgets.plural(total, 'model')} in use {'has' if total == 1 else 'have'}"
+    share += " a validation in date"
     if not tier_one:
         return f"{share}; none of them is in tier 1."
     if not tier_one_not:

@@ -75,4 +75,4 @@ def thresholds(policy, indicator: Indicator) -> tuple[int, int, str]:
     set_by_policy = (policy.risk_indicators or {}).get(indicator.key)
     if set_by_policy:
         return int(set_by_policy["amber"]), int(set_by_policy["red"]), f"policy v{policy.version}"
-    return indicator.amber, indicator.red, f"Vigil's default (policy v{policy.version} sets none)"
+    return indicator.amber, indicator.red, f"Vigil's default; policy v{policy.version} sets none"

@@ -89,17 +89,18 @@ def _check(fields: dict) -> None:
 
 def _check_indicators(given) -> dict:
     """Each named indicator exists and has whole-number thresholds, amber no higher than red."""
-    known = {indicator.key for indicator in indicators.all_indicators()}
+    known = {indicator.key: indicator.label for indicator in indicators.all_indicators()}
     if not isinstance(given, dict):
         return {"risk_indicators": "Map each key risk indicator to its amber and red thresholds."}
     for key, levels in given.items():
         if key not in known:
             return {"risk_indicators": f"{key} is not a key risk indicator Vigil knows."}
         values = [levels.get(name) for name in ("amber", "red")] if isinstance(levels, dict) else [None]
-        if any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 1_000_000 for v in values):
-            return {"risk_indicators": f"{key}: give amber and red as whole numbers from 0."}
+        # From 1: a threshold of 0 would make the indicator red (or amber) with nothing to count.
+        if any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 1_000_000 for v in values):
+            return {"risk_indicators": f"{known[key]}: give amber and red as whole numbers from 1."}
         if values[0] > values[1]:
-            return {"risk_indicators": f"{key}: amber must not be above red."}
+            return {"risk_indicators": f"{known[key]}: amber must not be above red."}
     return {}
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 
+from governance.core import labels
+
 OVERVIEW, MONITORING, INCIDENTS, MINE = "overview", "monitoring", "incidents", "mine"
 
 
@@ -31,6 +33,7 @@ class Filters:
     business_unit: str = ""  # a desk's business line
     since: dt.date | None = None  # the time range of trends and of events counted ("opened since")
     until: dt.date | None = None
+    desk_name: str = ""  # the desk as people read it, for `described` (never in the address)
 
     def model_q(self, prefix: str = "") -> Q:
         """The filters on models, for records reached from a model through `prefix` ("model__", "version__model__")."""
@@ -73,13 +76,13 @@ class Filters:
         """The filters in words, for captions, CSV headers and packs."""
         parts = []
         if self.desk:
-            parts.append(f"desk {self.desk}")
+            parts.append(f"desk {self.desk_name or self.desk}")
         if self.business_unit:
             parts.append(f"business unit {self.business_unit}")
         if self.tier is not None:
             parts.append(f"tier {self.tier}")
         if self.model_type:
-            parts.append(f"type {self.model_type}")
+            parts.append(f"type {(labels.label('model_type', self.model_type) or self.model_type).lower()}")
         if self.since or self.until:
             parts.append(f"from {self.since or 'the first record'} to {self.until or self.as_of}")
         return "; ".join(parts) or "all models in scope"

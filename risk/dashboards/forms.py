@@ -50,6 +50,7 @@ class FiltersForm(forms.Form):
         return Filters(
             as_of=timezone.now().date(),
             desk=data.get("desk") or "",
+            desk_name=dict(self.fields["desk"].choices).get(data.get("desk") or "", ""),
             business_unit=data.get("business_unit") or "",
             tier=data.get("tier"),
             model_type=data.get("model_type") or "",

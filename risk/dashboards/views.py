@@ -139,9 +139,11 @@ def widget_records(request, key):
     query = request.GET.copy()
     query.pop("page", None)
     dimension_names = {d.field: d for d in widget.dimensions}
+    count = page_of.paginator.count
     context = {
         "widget": widget,
         "filters": filters,
+        "counted": f"{count:,} {widget.noun[:-1] if count == 1 and widget.noun.endswith('s') else widget.noun}",
         "cell": [(dimension_names[name].label, dimension_names[name].display(value)) for name, value in cell.items()],
         "page": page_of,
         "records": [

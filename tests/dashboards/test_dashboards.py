@@ -311,6 +311,7 @@ def test_the_api_answers_the_documented_shape_and_csv(world, api):
     assert all(row["drill_url"].startswith("http://testserver/dashboards/widgets/") for row in answer["rows"])
     as_csv = client.get(f"/api/v1/dashboards/widgets/{VALIDATION_DUE.key}/", {"desk": "sys-eq", "format": "csv"})
     assert as_csv.status_code == 200 and as_csv["Content-Type"].startswith("text/csv")
+    assert as_csv["Content-Disposition"].startswith('attachment; filename="vigil-validation-due_desk-sys-eq_')
     _header, table = csv_table(as_csv)
     assert [int(row[1]) for row in table[1:]] == [row["count"] for row in answer["rows"]]
 
@@ -361,3 +362,16 @@ def test_medians_and_90th_percentiles_are_of_the_groups_values():
     assert widgets._summarise(list(range(1, 11)), "p90") == 9  # nearest rank: the 9th of 10
     assert widgets._summarise([None, None], "median") is None
     assert widgets._summarise([2, 4], "mean") == 3
+
+
+@pytest.mark.django_db
+def test_filters_are_described_in_words_people_read(world, browser_client):
+    client = browser_client.as_user(world.compliance)
+    page = client.get("/dashboards/overview/?desk=sys-eq&model_type=gradient_boosting").content.decode()
+    assert "Desk Systematic Equities; type gradient boosting." in page
+    records = client.get(f"/dashboards/widgets/{INVENTORY.key}/records/?desk=sys-eq&risk_tier=2").content.decode()
+    assert "Desk Systematic Equities" in records and '<strong data-testid="drill-count">2 models</strong>' in records
+    one = client.get(f"/dashboards/widgets/{INVENTORY.key}/records/?desk=rates").content.decode()
+    assert '<strong data-testid="drill-count">1 model</strong>' in one
+    _header, _table = csv_table(client.get(f"/dashboards/widgets/{INVENTORY.key}/csv/?desk=sys-eq"))
+    assert _header["Filters"] == "desk Systematic Equities"

@@ -55,7 +55,7 @@ def test_the_policy_sets_the_thresholds_and_the_page_says_which_rule_set_the_sta
     client = browser_client.as_user(world.compliance)
     row = row_of(client.get("/dashboards/overview/").context["indicators"], TIER_ONE_OVERDUE.key)
     assert (row.value, row.status) == (1, indicators.AMBER)  # Vigil's default: amber from 1, red from 2
-    assert "Vigil's default" in row.source
+    assert row.source == "Vigil's default; policy v1 sets none"
     policy = policy_publish(world.compliance, risk_indicators={TIER_ONE_OVERDUE.key: {"amber": 1, "red": 1}})
     page = client.get("/dashboards/overview/")
     row = row_of(page.context["indicators"], TIER_ONE_OVERDUE.key)
@@ -71,6 +71,7 @@ def test_the_policy_sets_the_thresholds_and_the_page_says_which_rule_set_the_sta
         {"no-such-indicator": {"amber": 1, "red": 2}},
         {TIER_ONE_OVERDUE.key: {"amber": 3, "red": 2}},
         {TIER_ONE_OVERDUE.key: {"amber": -1, "red": 2}},
+        {TIER_ONE_OVERDUE.key: {"amber": 0, "red": 0}},  # red with nothing to count
         {TIER_ONE_OVERDUE.key: {"amber": "1", "red": 2}},
         {TIER_ONE_OVERDUE.key: {"red": 2}},
         [],
@@ -80,6 +81,7 @@ def test_the_policy_refuses_thresholds_that_make_no_sense(world, given):
     with pytest.raises(ValidationError) as refused:
         policy_publish(world.compliance, risk_indicators=given)
     assert "risk_indicators" in refused.value.message_dict
+    assert TIER_ONE_OVERDUE.key not in str(refused.value)  # named as people read it, never by its code
 
 
 @pytest.mark.django_db
