@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from governance.core import access, indicators, widgets
 from governance.core.widgets import Dimension, RecordColumn, Widget
-from models_registry.choices import TRADEABLE_STATUSES, LifecycleStatus, RiskTier
+from models_registry.choices import LifecycleStatus, RiskTier
 from models_registry.models import Model
 
 STATUS_LABELS = dict(LifecycleStatus.choices)
@@ -126,11 +126,16 @@ COVERAGE = Dimension(
 )
 
 
+# In use: in pilot or in production, where the gate lets a model trade. An approved model waits for its pilot (the
+# gate answers it "not approved for use" until then), so this widget and the gate's count the same models as in use.
+IN_USE = (LifecycleStatus.PILOT, LifecycleStatus.PRODUCTION)
+
+
 def models_in_use(user, filters):
-    """Models approved, in pilot or in production, each with whether its validation is in date on the page's day."""
+    """Models in pilot or in production, each with whether its validation is in date on the page's day."""
     return (
         models_in_scope(user, filters)
-        .filter(status__in=TRADEABLE_STATUSES)
+        .filter(status__in=IN_USE)
         .annotate(
             coverage=Case(
                 When(last_validated_at__isnull=True, then=Value(NEVER)),
@@ -172,7 +177,7 @@ VALIDATION_COVERAGE = Widget(
     record_link=model_link,
     visible=access.reads_firm_dashboards,
     noun="models",
-    description="Models approved, in pilot or in production, by tier: is their last validation still in date?",
+    description="Models in pilot or in production, by tier: is their last validation still in date?",
     order_records=("risk_tier", "key"),
 )
 
@@ -263,7 +268,7 @@ TIER_ONE_UNCOVERED = indicators.Indicator(
     narrow={"tier": 1},
     amber=1,
     red=1,
-    description="Tier-1 models approved, in pilot or in production whose validation has expired or never was.",
+    description="Tier-1 models in pilot or in production whose validation has expired or never was.",
 )
 
 

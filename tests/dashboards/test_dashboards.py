@@ -177,9 +177,11 @@ def test_coverage_counts_models_in_use_by_whether_their_validation_is_in_date(wo
     set_fields(
         world.theirs, last_validated_at=day - dt.timedelta(days=400), next_validation_due=day - dt.timedelta(days=1)
     )
+    # Approved but not yet in pilot: the gate does not let it trade, so it is not in use.
+    set_fields(world.draft_on_desk, status="approved", last_validated_at=day - dt.timedelta(days=10))
     rows = VALIDATION_COVERAGE.rows(world.compliance, Filters(as_of=day))
     by_key = dict(VALIDATION_COVERAGE.records(world.compliance, Filters(as_of=day)).values_list("key", "coverage"))
-    assert by_key == {"mine": "in_date", "theirs": "expired"}  # the draft is not in use
+    assert by_key == {"mine": "in_date", "theirs": "expired"}
     assert widgets.total(rows) == 2
     assert VALIDATION_COVERAGE.caption(rows, Filters(as_of=day)).startswith("50% of the 2 models in use")
 
