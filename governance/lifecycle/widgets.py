@@ -15,8 +15,6 @@ from django.db.models import (
     CharField,
     DateTimeField,
     F,
-    FloatField,
-    Func,
     OuterRef,
     Q,
     Subquery,
@@ -28,6 +26,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 
 from governance.core import access, widgets
+from governance.core.elapsed import DAY, Elapsed
 from governance.core.widgets import Dimension, Measure, RecordColumn, Widget
 from governance.lifecycle import access as lifecycle_access
 from governance.lifecycle.models import Attestation, VersionTransition
@@ -38,27 +37,6 @@ from risk.validation.models import ValidationRun
 
 STATUS_LABELS = dict(S.choices)
 TIERS = tuple(RiskTier.values)
-
-
-class DaysBetween(Func):
-    """`end - start` in days, a number (fractional, to a thousandth of a day): the same figure on both databases."""
-
-    output_field = FloatField()
-
-    def __init__(self, end, start):
-        super().__init__(end, start, output_field=FloatField())
-
-    def _operands(self, compiler, connection):
-        end, start = (compiler.compile(expression) for expression in self.get_source_expressions())
-        return end, start, [*end[1], *start[1]]
-
-    def as_sql(self, compiler, connection, **extra):  # PostgreSQL
-        end, start, params = self._operands(compiler, connection)
-        return f"ROUND(CAST(EXTRACT(EPOCH FROM ({end[0]} - {start[0]})) / 86400.0 AS numeric), 3)", params
-
-    def as_sqlite(self, compiler, connection, **extra):
-        end, start, params = self._operands(compiler, connection)
-        return f"ROUND(julianday({end[0]}) - julianday({start[0]}), 3)", params
 
 
 def days_shown(value) -> str:
@@ -169,7 +147,7 @@ def stage_stays(user, filters):
         .annotate(
             stage=F("from_status"),
             began=began,
-            days=DaysBetween(F("at"), began),
+            days=Elapsed(began, F("at"), unit=DAY),
             model_key=F("version__model__key"),
             version_label=F("version__version"),
         )
@@ -236,7 +214,7 @@ def versions_in_production(user, filters):
         .filter(submitted_at__isnull=False, production_at__isnull=False)
         .filter(filters.period_q("production_at"))
         .annotate(
-            days=DaysBetween(F("production_at"), F("submitted_at")),
+            days=Elapsed(F("submitted_at"), F("production_at"), unit=DAY),
             risk_tier=F("model__risk_tier"),
             model_key=F("model__key"),
             version_label=F("version"),

@@ -17,7 +17,6 @@ from django.db.models import (
     Case,
     CharField,
     F,
-    FloatField,
     Func,
     IntegerField,
     OuterRef,
@@ -29,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from governance.core import access, widgets
+from governance.core.elapsed import HOUR, Elapsed
 from governance.core.widgets import Dimension, Measure, RecordColumn, Widget
 from risk.incidents.models import Incident, IncidentEntry
 from risk.incidents.services import OPEN_STATUSES
@@ -38,22 +38,6 @@ SEVERITIES = tuple(Incident.Severity.values)  # critical first
 SEVERITY_LABELS = dict(Incident.Severity.choices)
 STATUS_LABELS = dict(Incident.Status.choices)
 DETECTION_LABELS = dict(Incident.Detection.choices)
-
-
-class HoursBetween(Func):
-    """Hours from one date-time to another (None when either is None), to the second: PostgreSQL's epoch, SQLite's
-    strftime('%s') (Django stores SQLite's times as UTC text)."""
-
-    arity = 2
-    output_field = FloatField()
-
-    def as_sql(self, compiler, connection, **extra):
-        (start, start_params), (end, end_params) = (compiler.compile(e) for e in self.get_source_expressions())
-        if connection.vendor == "postgresql":
-            sql = f"CAST((EXTRACT(EPOCH FROM {end}) - EXTRACT(EPOCH FROM {start})) / 3600.0 AS double precision)"
-        else:
-            sql = f"((CAST(strftime('%%s', {end}) AS REAL) - CAST(strftime('%%s', {start}) AS REAL)) / 3600.0)"
-        return sql, (*end_params, *start_params)
 
 
 class DaysSince(Func):
@@ -178,9 +162,9 @@ def closed_incidents(user, filters):
         incidents_in_scope(user, filters)
         .filter(filters.period_q("closed_at"), status=Incident.Status.CLOSED, closed_at__date__lte=filters.as_of)
         .annotate(
-            hours_to_detect=HoursBetween(Subquery(first_breach), F("opened_at")),
-            hours_to_mitigate=HoursBetween(F("opened_at"), Coalesce(Subquery(mitigated), F("closed_at"))),
-            hours_to_close=HoursBetween(F("opened_at"), F("closed_at")),
+            hours_to_detect=Elapsed(Subquery(first_breach), F("opened_at"), unit=HOUR),
+            hours_to_mitigate=Elapsed(F("opened_at"), Coalesce(Subquery(mitigated), F("closed_at")), unit=HOUR),
+            hours_to_close=Elapsed(F("opened_at"), F("closed_at"), unit=HOUR),
         )
     )
 
