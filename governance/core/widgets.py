@@ -97,6 +97,13 @@ class Dimension:
     display: Callable[[object], str] = str  # the value as people read it (a label, never a code)
     values: tuple = ()  # every value in the order shown; those with no record are shown as 0 (age buckets, tiers)
 
+    def rank(self, value) -> tuple:
+        """A value's place in the declared order (undeclared values after, by their text): for sorting rows and
+        series, and a status's severity on a heatmap."""
+        if value in self.values:
+            return (0, self.values.index(value), "")
+        return (1, 0, "" if value is None else str(value))
+
 
 @dataclass(frozen=True)
 class Measure:
@@ -185,7 +192,7 @@ class Widget:
         if len(self.dimensions) == 1 and self.dimensions[0].values:
             keys = [(value,) for value in self.dimensions[0].values]
             return keys + sorted(k for k in found if k not in set(keys))
-        return sorted(found, key=lambda k: tuple(_position(d, v) for d, v in zip(self.dimensions, k, strict=True)))
+        return sorted(found, key=lambda k: tuple(d.rank(v) for d, v in zip(self.dimensions, k, strict=True)))
 
     def drill(self, user, filters: Filters, cell: dict) -> QuerySet:
         """The records counted in one row (`cell`: a value for each dimension), or all of them (`cell` empty)."""
@@ -204,14 +211,50 @@ class Widget:
         """A row's dimension values as people read them."""
         return [d.display(row[d.field]) for d in self.dimensions]
 
+    def chart_measure(self) -> "Measure | None":
+        """The measure the bars show, None when they show counts."""
+        return next((m for m in self.measures if m.key == self.chart_value), None)
+
+    def grid(self, rows: list[dict]) -> "Grid":
+        """A heatmap's cells from the rows: by the first dimension (rows) and the second (columns). With a third
+        dimension (a status in order of severity) a cell is the worst status among its rows; without, their count.
+        Every drawing of a heatmap (the page's, the board pack's) reads this one grid."""
+        first, second = self.dimensions[0], self.dimensions[1]
+        status = self.dimensions[2] if len(self.dimensions) > 2 else None
+        ys = list(dict.fromkeys(row[first.field] for row in rows))
+        xs = sorted(dict.fromkeys(row[second.field] for row in rows), key=second.rank)
+        cells: dict[tuple, Cell] = {}
+        for index, row in enumerate(rows):
+            if not row["count"]:
+                continue
+            key, held = (row[first.field], row[second.field]), cells.get((row[first.field], row[second.field]))
+            if status:
+                level = status.rank(row[status.field])[1] if row[status.field] in status.values else 0
+                if held is None or level > held.level:
+                    cells[key] = Cell(level, row["count"], status.display(row[status.field]), index)
+            else:
+                count = row["count"] + (held.count if held else 0)
+                cells[key] = Cell(count, count, f"{count:,}", index)
+        return Grid(ys, xs, cells, status)
+
     def shown_measures(self, row: dict) -> list[str]:
         return [m.display(row[m.key]) for m in self.measures]
 
 
-def _position(dimension: Dimension, value) -> tuple:
-    if value in dimension.values:
-        return (0, dimension.values.index(value), "")
-    return (1, 0, "" if value is None else str(value))
+@dataclass(frozen=True)
+class Cell:
+    level: int  # the worst status's place in its order, or the count
+    count: int
+    text: str  # what the cell says
+    index: int  # the row (of the widget's rows) it shows: its drill-down
+
+
+@dataclass(frozen=True)
+class Grid:
+    row_values: list
+    column_values: list
+    cells: dict  # (row value, column value) -> Cell
+    status: Dimension | None  # the dimension whose worst value a cell shows, None for counts
 
 
 _registry: dict[str, Widget] = {}

@@ -50,7 +50,7 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
                 by_value.setdefault(row[second.field], ([], []))
                 by_value[row[second.field]][0].append(row)
                 by_value[row[second.field]][1].append(url)
-        in_order = sorted(by_value, key=lambda value: _rank(second, value))
+        in_order = sorted(by_value, key=second.rank)
         series = [(second.display(value), *by_value[value]) for value in in_order]
     data = []
     for index, (name, found, found_urls) in enumerate(series):
@@ -110,13 +110,6 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
     return {"data": data, "layout": layout}
 
 
-def _rank(dimension, value) -> tuple:
-    """A value's place in its dimension's declared order (undeclared values after, by their text)."""
-    if value in dimension.values:
-        return (0, dimension.values.index(value), "")
-    return (1, 0, str(value))
-
-
 def _whole_step(rows: list[dict], widget: Widget) -> int:
     """A tick step in whole records, about five ticks up to the tallest bar (stacked bars summed)."""
     first = widget.dimensions[0].field
@@ -127,44 +120,29 @@ def _whole_step(rows: list[dict], widget: Widget) -> int:
     return max(1, math.ceil(tallest / 5))
 
 
-def _measure(widget: Widget):
-    return next((m for m in widget.measures if m.key == widget.chart_value), None)
-
-
 def _unit(widget: Widget) -> str:
-    measure = _measure(widget)
+    measure = widget.chart_measure()
     return measure.label if measure else widget.noun
 
 
 def _shown(widget: Widget, value) -> str:
-    measure = _measure(widget)
+    measure = widget.chart_measure()
     return measure.display(value) if measure else f"{value:,}"
 
 
 def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
-    """Rows by the first dimension, columns by the second; with a third dimension (a status in order of severity)
-    each cell shows the worst status among its records, else how many records it holds."""
-    first, second = widget.dimensions[0], widget.dimensions[1]
-    status = widget.dimensions[2] if len(widget.dimensions) > 2 else None
-    ys = list(dict.fromkeys(row[first.field] for row in rows))
-    xs = list(dict.fromkeys(row[second.field] for row in rows))
-    if second.values:
-        xs = [value for value in second.values if value in set(xs)] + [x for x in xs if x not in second.values]
-    cells: dict = {}
-    for row, url in zip(rows, urls, strict=True):
-        if not row["count"]:
-            continue
-        key = (row[first.field], row[second.field])
-        rank = status.values.index(row[status.field]) if status and row[status.field] in status.values else 0
-        held = cells.get(key)
-        if held is None or (status and rank > held[0]) or not status:
-            count = row["count"] + (held[1] if held and not status else 0)
-            cells[key] = (rank, count, status.display(row[status.field]) if status else str(count), url)
-    z, text, custom = [], [], []
-    for y in ys:
-        z.append([(cells[(y, x)][0] if status else cells[(y, x)][1]) if (y, x) in cells else None for x in xs])
-        text.append([cells[(y, x)][2] if (y, x) in cells else "" for x in xs])
-        custom.append([cells[(y, x)][3] if (y, x) in cells else "" for x in xs])
+    """The widget's grid (`Widget.grid`): a cell shows the worst status among its records, or how many there are."""
+    grid = widget.grid(rows)
+    first, second, status = widget.dimensions[0], widget.dimensions[1], grid.status
+    ys, xs = grid.row_values, grid.column_values
+
+    def cell(y, x, pick):
+        found = grid.cells.get((y, x))
+        return pick(found) if found else None
+
+    z = [[cell(y, x, lambda c: c.level) for x in xs] for y in ys]
+    text = [[cell(y, x, lambda c: c.text) or "" for x in xs] for y in ys]
+    custom = [[cell(y, x, lambda c: urls[c.index]) or "" for x in xs] for y in ys]
     trace = {
         "type": "heatmap",
         "x": [second.display(x) for x in xs],

@@ -81,19 +81,9 @@ def widget_svg(widget: Widget, rows: list[dict]) -> str | None:
 # --- From a widget's rows to what is drawn (the pages' reading of them, risk/dashboards/charts.py) ------------------
 
 
-def _rank(dimension, value) -> tuple:
-    if value in dimension.values:
-        return (0, dimension.values.index(value), "")
-    return (1, 0, str(value))
-
-
-def _measure(widget: Widget):
-    return next((m for m in widget.measures if m.key == widget.chart_value), None)
-
-
 def bars_of(widget: Widget, rows: list[dict]) -> Bars:
     first = widget.dimensions[0]
-    measure = _measure(widget)
+    measure = widget.chart_measure()
     shown = measure.display if measure else (lambda value: f"{value:,}")
     categories = list(dict.fromkeys(first.display(row[first.field]) for row in rows))
     if len(widget.dimensions) == 1:
@@ -104,7 +94,7 @@ def bars_of(widget: Widget, rows: list[dict]) -> Bars:
         for row in rows:
             if row["count"] and row.get(widget.chart_value) is not None:
                 by_value.setdefault(row[second.field], []).append(row)
-        groups = [(second.display(v), by_value[v]) for v in sorted(by_value, key=lambda v: _rank(second, v))]
+        groups = [(second.display(v), by_value[v]) for v in sorted(by_value, key=second.rank)]
     series, texts = [], []
     for name, found in groups:
         values: dict[str, float] = {}
@@ -126,26 +116,12 @@ def bars_of(widget: Widget, rows: list[dict]) -> Bars:
 
 
 def heatmap_of(widget: Widget, rows: list[dict]) -> Heatmap:
-    """Rows by the first dimension, columns by the second; with a third (a state in order of severity) each cell
-    shows the worst state among its records, else how many records it holds."""
+    """The widget's grid (`Widget.grid`, as the page draws it): a cell shows the worst state among its records, or
+    how many there are."""
     first, second = widget.dimensions[0], widget.dimensions[1]
-    status = widget.dimensions[2] if len(widget.dimensions) > 2 else None
-    ys = list(dict.fromkeys(row[first.field] for row in rows))
-    xs = list(dict.fromkeys(row[second.field] for row in rows))
-    if second.values:
-        xs = [v for v in second.values if v in set(xs)] + [x for x in xs if x not in second.values]
-    cells: dict = {}
-    for row in rows:
-        if not row["count"]:
-            continue
-        key = (row[first.field], row[second.field])
-        if status:
-            rank = status.values.index(row[status.field]) if row[status.field] in status.values else 0
-            if key not in cells or rank > cells[key][0]:
-                cells[key] = (rank, status.display(row[status.field]))
-        else:
-            count = row["count"] + (cells[key][0] if key in cells else 0)
-            cells[key] = (count, f"{count:,}")
+    grid = widget.grid(rows)
+    status, ys, xs = grid.status, grid.row_values, grid.column_values
+    cells = {key: (cell.level, cell.text) for key, cell in grid.cells.items()}
     if status:
         steps = max(len(status.values), 1)
         colours = [STATUS_COLOURS[min(step, len(STATUS_COLOURS) - 1)] for step in range(steps)]
