@@ -27,11 +27,12 @@ class FiltersForm(forms.Form):
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}), help_text="Both days included."
     )
 
-    def __init__(self, data):
+    def __init__(self, data, user=None):
         # Only the form's own fields are read (a subclass's too): the page's address carries other names.
         super().__init__(None if data is None else {k: v for k, v in data.items() if k in self.base_fields})
-        self.fields["desk"].choices = [("", "Any desk"), *selectors.desk_choices()]
-        self.fields["business_unit"].choices = [("", "Any business unit"), *selectors.business_unit_choices()]
+        # The desks and business units of the models `user` may see: a trader is offered their own desk only.
+        self.fields["desk"].choices = [("", "Any desk"), *selectors.desk_choices(user)]
+        self.fields["business_unit"].choices = [("", "Any business unit"), *selectors.business_unit_choices(user)]
 
     def clean(self):
         data = super().clean()

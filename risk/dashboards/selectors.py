@@ -8,19 +8,27 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.core import indicators, widgets
+from governance.core import access, indicators, widgets
 from governance.core.models import Desk
 from governance.core.policy import policy_in_force
 from governance.core.widgets import Filters, Widget
+from models_registry.models import Model
 from risk.dashboards.models import DashboardLayout, IndicatorSnapshot
 
 
-def desk_choices() -> list[tuple[str, str]]:
-    return list(Desk.objects.order_by("name").values_list("code", "name"))
+def _desks(user):
+    """Every desk, or, for a person, the desks of the models they may see."""
+    if user is None:
+        return Desk.objects.all()
+    return Desk.objects.filter(pk__in=access.restrict(Model.objects.all(), user).values("desk_id"))
 
 
-def business_unit_choices() -> list[tuple[str, str]]:
-    lines = Desk.objects.exclude(business_line="").order_by("business_line").values_list("business_line", flat=True)
+def desk_choices(user=None) -> list[tuple[str, str]]:
+    return list(_desks(user).order_by("name").values_list("code", "name"))
+
+
+def business_unit_choices(user=None) -> list[tuple[str, str]]:
+    lines = _desks(user).exclude(business_line="").order_by("business_line").values_list("business_line", flat=True)
     return [(line, line) for line in dict.fromkeys(lines)]
 
 

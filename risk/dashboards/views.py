@@ -33,7 +33,7 @@ def page(request, page):
     pages = selectors.pages_for(request.user)
     if page not in dict(pages):
         raise Http404  # an unknown page and a page with nothing for this person answer alike
-    form = FiltersForm(request.GET)
+    form = FiltersForm(request.GET, request.user)
     shown, indicators_now, trend = [], [], None
     if form.is_valid():
         filters = form.filters()
@@ -115,7 +115,7 @@ def layout(request, page):
 
 def widget_csv(request, key):
     widget = _widget_or_404(request, key)
-    form = FiltersForm(request.GET)
+    form = FiltersForm(request.GET, request.user)
     if not form.is_valid():
         return _bad_filters(request, form)
     drawn = selectors.drawn(request.user, widget, form.filters())
@@ -129,7 +129,7 @@ def widget_csv(request, key):
 def widget_records(request, key):
     """The records counted in one row of a widget (the dimensions' values in the address), or in all of them."""
     widget = _widget_or_404(request, key)
-    form = FiltersForm(request.GET)
+    form = FiltersForm(request.GET, request.user)
     cell, cell_errors = selectors.cell_from(widget, request.GET)
     if not form.is_valid() or cell_errors:
         return _bad_filters(request, form, cell_errors)

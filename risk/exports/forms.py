@@ -98,8 +98,8 @@ class BoardPackForm(FiltersForm):
     )
     field_order = ["quarter", "since", "until", "desk", "business_unit", "tier", "model_type"]
 
-    def __init__(self, data=None):
-        super().__init__(data)
+    def __init__(self, data=None, user=None):
+        super().__init__(data, user)
         self.fields["since"].help_text = "The first day of the period (UTC)."
         self.fields["until"].help_text = "Its last day, included; no later than today."
 

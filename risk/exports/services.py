@@ -148,7 +148,7 @@ def _rts6_params(actor, data: dict) -> dict:
 def _board_pack_params(actor, data: dict) -> dict:
     """The period (a quarter, or its days) and the dashboards' filters, checked as the dashboards check them."""
     values = {name: data.get(name) for name in ("quarter", "since", "until", *board_pack.FILTER_NAMES)}
-    form = BoardPackForm({name: "" if value is None else value for name, value in values.items()})
+    form = BoardPackForm({name: "" if value is None else value for name, value in values.items()}, actor)
     if not form.is_valid():
         raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
     return board_pack.params_of(form.cleaned_data)

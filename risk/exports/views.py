@@ -63,7 +63,7 @@ def export_list(request):
             request.POST if posted == Export.Kind.RTS6_SELF_ASSESSMENT else None,
             initial={"year": timezone.now().year},
         ),
-        Export.Kind.MRM_REPORT: BoardPackForm(request.POST if posted == Export.Kind.MRM_REPORT else None),
+        Export.Kind.MRM_REPORT: BoardPackForm(request.POST if posted == Export.Kind.MRM_REPORT else None, request.user),
     }
     form = forms.get(posted)
     if form is not None and form.is_valid():

@@ -377,3 +377,15 @@ def test_filters_are_described_in_words_people_read(world, browser_client):
     assert '<strong data-testid="drill-count">1 model</strong>' in one
     _header, _table = csv_table(client.get(f"/dashboards/widgets/{INVENTORY.key}/csv/?desk=sys-eq"))
     assert _header["Filters"] == "desk Systematic Equities"
+
+
+@pytest.mark.django_db
+def test_a_person_is_offered_the_desks_of_the_models_they_see(world, browser_client, api):
+    trader = browser_client.as_user(world.trader)
+    form = trader.get("/dashboards/mine/").context["form"]
+    assert [code for code, _name in form.fields["desk"].choices] == ["", "sys-eq"]
+    answer = trader.get("/dashboards/mine/?desk=rates")
+    assert answer.status_code == 400 and b'data-field="desk"' in answer.content  # not offered: a bad value
+    assert api.as_user(world.trader).get("/api/v1/dashboards/widgets/my-desk-models/?desk=rates").status_code == 400
+    compliance = browser_client.as_user(world.compliance).get("/dashboards/overview/").context["form"]
+    assert [code for code, _name in compliance.fields["desk"].choices] == ["", "rates", "sys-eq"]

@@ -85,7 +85,7 @@ class WidgetDetailView(APIView):
         widget = selectors.visible_widget(request.user, key)
         if widget is None:
             raise NotFound()
-        form = FiltersForm(request.query_params)
+        form = FiltersForm(request.query_params, request.user)
         if not form.is_valid():
             raise ValidationError(form.errors)
         filters = form.filters()
