@@ -314,6 +314,8 @@ def test_the_api_answers_the_documented_shape_and_csv(world, api):
     as_csv = client.get(f"/api/v1/dashboards/widgets/{VALIDATION_DUE.key}/", {"desk": "sys-eq", "format": "csv"})
     assert as_csv.status_code == 200 and as_csv["Content-Type"].startswith("text/csv")
     assert as_csv["Content-Disposition"].startswith('attachment; filename="vigil-validation-due_desk-sys-eq_')
+    options = client.options(f"/api/v1/dashboards/widgets/{VALIDATION_DUE.key}/?format=csv")
+    assert options.status_code == 200 and "Content-Disposition" not in options  # no rows, no file (was a 500)
     _header, table = csv_table(as_csv)
     assert [int(row[1]) for row in table[1:]] == [row["count"] for row in answer["rows"]]
 

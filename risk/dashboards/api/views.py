@@ -111,7 +111,8 @@ class WidgetDetailView(APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         if response.status_code >= 400:
             response.accepted_renderer, response.accepted_media_type = renderers.JSONRenderer(), "application/json"
-        elif getattr(response.accepted_renderer, "format", "") == "csv":
+        elif getattr(response.accepted_renderer, "format", "") == "csv" and getattr(self, "drawn", None):
+            # A widget's rows as a file (an OPTIONS answer asked as CSV has none to name).
             response["Content-Disposition"] = f'attachment; filename="{csv_files.file_name(self.drawn)}"'
         return response
 
