@@ -14,7 +14,7 @@ from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Coalesce, Substr, TruncWeek
 from django.urls import reverse
 
-from governance.core import access, widgets
+from governance.core import access, indicators, widgets
 from governance.core.widgets import Dimension, RecordColumn, Widget
 from models_registry import access as inventory_access
 from models_registry.widgets import MODEL_COLUMNS, TIER, models_in_scope, tier_label
@@ -280,6 +280,19 @@ MY_MONITORS = Widget(
 )
 
 
+# The key risk indicator read from the models-in-breach widget.
+MODELS_IN_BREACH_NOW = indicators.Indicator(
+    key="models-in-breach",
+    label="Models with a monitor in breach now",
+    widget=MODELS_IN_BREACH.key,
+    cells=(),
+    amber=1,
+    red=3,
+    description="Models in pilot, production or suspended with a monitor whose newest result is a breach.",
+)
+
+
 def register() -> None:
     for widget in (HEATMAP, BREACHES_PER_WEEK, MODELS_IN_BREACH, MY_MONITORS):
         widgets.register(widget)
+    indicators.register(MODELS_IN_BREACH_NOW)

@@ -14,7 +14,7 @@ import datetime as dt
 from django.db.models import Case, CharField, Q, Value, When
 from django.urls import reverse
 
-from governance.core import access, widgets
+from governance.core import access, indicators, widgets
 from governance.core.widgets import Dimension, RecordColumn, Widget
 from models_registry import access as inventory_access
 from models_registry.choices import LifecycleStatus
@@ -314,6 +314,19 @@ MY_OPEN_FINDINGS = Widget(
 )
 
 
+# The key risk indicator read from the past-due widget: findings of the worst severity left past their due date.
+WORST_PAST_DUE = indicators.Indicator(
+    key="worst-findings-past-due",
+    label=f"{SEVERITY_LABELS[WORST]}-severity findings past due",
+    widget=FINDINGS_PAST_DUE.key,
+    cells=({"severity": WORST},),
+    amber=1,
+    red=3,
+    description="Open findings of the worst severity whose remediation due date has passed.",
+)
+
+
 def register() -> None:
     for widget in (FINDINGS_BY_AGE, FINDINGS_PAST_DUE, RISK_ACCEPTANCES_EXPIRING, MY_OPEN_FINDINGS):
         widgets.register(widget)
+    indicators.register(WORST_PAST_DUE)

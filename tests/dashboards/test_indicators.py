@@ -174,3 +174,46 @@ def test_indicators_are_shown_only_with_the_widget_they_read(world, browser_clie
     page = browser_client.as_user(world.auditor).get("/dashboards/overview/")
     assert {row.indicator.key for row in page.context["indicators"]} >= {TIER_ONE_OVERDUE.key}
     assert selectors.indicator_rows(world.trader, Filters(as_of=today())) == []
+
+
+@pytest.mark.django_db
+def test_worst_findings_past_due_is_read_from_the_past_due_widget(world, browser_client):
+    from risk.validation import findings as finding_services
+    from risk.validation.models import Finding
+    from risk.validation.widgets import FINDINGS_PAST_DUE, WORST_PAST_DUE
+
+    for severity, days in (("high", -3), ("high", -40), ("high", 5), ("medium", -3)):
+        finding = finding_services.finding_raise(
+            world.validator,
+            world.mine_v1,
+            severity=severity,
+            title=f"{severity} {days}",
+            description="Found in review.",
+            owner=world.developer,
+            due_date=today(),
+        )
+        Finding.objects.filter(pk=finding.pk).update(due_date=today() + dt.timedelta(days=days))
+    assert WORST_PAST_DUE.value(world.compliance, Filters(as_of=today())) == 2  # high and past due only
+    page = browser_client.as_user(world.compliance).get("/dashboards/overview/")
+    row = row_of(page.context["indicators"], WORST_PAST_DUE.key)
+    assert (row.value, row.status, row.indicator.label) == (2, indicators.AMBER, "High-severity findings past due")
+    listed = browser_client.as_user(world.compliance).get(
+        f"/dashboards/widgets/{FINDINGS_PAST_DUE.key}/records/", {"severity": "high"}
+    )
+    assert listed.context["page"].paginator.count == 2
+
+
+@pytest.mark.django_db
+def test_models_in_breach_now_is_read_from_its_widget(world):
+    from risk.monitoring import proposals
+    from risk.monitoring.models import MonitorResult
+    from risk.monitoring.widgets import MODELS_IN_BREACH_NOW
+
+    assert MODELS_IN_BREACH_NOW.value(world.compliance, Filters(as_of=today())) == 0
+    first, second = proposals.propose(world.mine_v1)[:2]
+    now = timezone.now()
+    recorded = {"outcome": "breach", "value": 9.0, "config": {}, "config_hash": "0" * 64, "reason": "for a test"}
+    MonitorResult.objects.create(monitor=first, slot=now, **recorded)
+    MonitorResult.objects.create(monitor=second, slot=now, **recorded)  # the same model: counted once
+    assert MODELS_IN_BREACH_NOW.value(world.compliance, Filters(as_of=today())) == 1
+    assert MODELS_IN_BREACH_NOW.value(world.outsider, Filters(as_of=today())) == 0  # counted in the reader's scope
