@@ -88,8 +88,14 @@ def reads_firm_dashboards(user) -> bool:
     is still taken through `restrict`: a senior manager without a role sees the figures of what they may see."""
     if not is_active(user):
         return False
-    if user.is_superuser or user_roles(user) & SEES_EVERYTHING:
-        return True
+    return user.is_superuser or bool(user_roles(user) & SEES_EVERYTHING) or is_senior_manager(user)
+
+
+def is_senior_manager(user) -> bool:
+    """An active person flagged as holding a senior management function (UserProfile.senior_manager): signs the
+    RTS 6 self-assessment, reads it and the firm's dashboards. Read once per request (kept on the user object)."""
+    if not is_active(user):
+        return False
     cached = getattr(user, "_vigil_senior_manager", None)
     if cached is None:
         cached = user._vigil_senior_manager = UserProfile.objects.filter(user_id=user.pk, senior_manager=True).exists()

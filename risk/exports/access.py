@@ -3,7 +3,6 @@
 from django.db.models import Q
 
 from governance.core import access
-from governance.core.models import UserProfile
 from governance.core.roles import Role, user_roles
 from risk.exports.models import Export, SelfAssessment
 
@@ -16,9 +15,7 @@ def prepares_self_assessment(user) -> bool:
 def reads_self_assessments(user) -> bool:
     """Compliance, auditors and administrators (who see everything) and senior managers read the self-assessments;
     to anyone else they do not exist."""
-    if access.sees_everything(user):
-        return True
-    return access.is_active(user) and UserProfile.objects.filter(user_id=user.pk, senior_manager=True).exists()
+    return access.sees_everything(user) or access.is_senior_manager(user)
 
 
 def _self_assessment_readers(user, action: str) -> Q | None:

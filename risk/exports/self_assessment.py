@@ -8,7 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.core import notifications, signatures
+from governance.core import access, notifications, signatures
 from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
 from governance.core.models import AuditEvent, Signature, UserProfile
@@ -19,10 +19,6 @@ from risk.exports.supervisor_packs import rts6_figures
 
 COMPLIANCE = Signature.Meaning.SELF_ASSESSMENT_COMPLIANCE
 SENIOR = Signature.Meaning.SELF_ASSESSMENT_SENIOR
-
-
-def is_senior_manager(user) -> bool:
-    return UserProfile.objects.filter(user_id=user.pk, senior_manager=True, user__is_active=True).exists()
 
 
 def _senior_managers():
@@ -100,7 +96,7 @@ def next_sign_off(actor, assessment) -> tuple[str, str]:
             raise PermissionDenied("Compliance signs the self-assessment first.")
         return COMPLIANCE, "compliance_signature"
     if assessment.senior_signature_id is None:
-        if not is_senior_manager(actor):
+        if not access.is_senior_manager(actor):
             names = [p.user.get_full_name() or p.user.get_username() for p in _senior_managers()]
             who = f" ({', '.join(names)})" if names else " (an administrator marks who holds that function)"
             raise PermissionDenied(f"A senior manager signs it now{who}.")
