@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from governance.core import widgets
 from governance.core.audit import audit_record
 from risk.dashboards import access
 from risk.dashboards.models import DashboardLayout
@@ -15,6 +16,10 @@ def layout_save(
     actor, or as the firm's default (compliance; recorded in the audit trail with what it was before)."""
     if firm_default and not access.sets_firm_layout(actor):
         raise PermissionDenied("Only compliance sets the firm's default layout.")
+    available = {widget.key for widget in widgets.visible_widgets(actor, page)}
+    if not available or set(order) - available or set(hidden) - set(order):
+        # Whichever interface calls: only widgets of this page the actor may see, each hidden one also placed.
+        raise ValidationError({"order": "Arrange only the widgets of this page that you may see."})
     if order and set(order) <= set(hidden):
         raise ValidationError({"hidden": "Keep at least one widget on the page."})
     owner = None if firm_default else actor

@@ -100,3 +100,18 @@ def test_a_widget_the_layout_does_not_name_shows_at_the_end(world):
 @pytest.mark.django_db
 def test_no_one_arranges_a_page_they_cannot_see(world, browser_client):
     assert browser_client.as_user(world.trader).get("/dashboards/overview/layout/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_widgets_the_person_may_not_see_or_that_are_not_on_the_page(world):
+    from django.core.exceptions import ValidationError
+
+    from risk.dashboards import services
+
+    with pytest.raises(ValidationError):  # the overview is not the trader's
+        services.layout_save(world.trader, "overview", [INVENTORY.key], [])
+    with pytest.raises(ValidationError):  # a widget of another page
+        services.layout_save(world.compliance, "overview", [INVENTORY.key, "monitoring-heatmap"], [])
+    with pytest.raises(ValidationError):  # hidden without being placed
+        services.layout_save(world.compliance, "overview", [INVENTORY.key], ["no-such-widget"])
+    assert not DashboardLayout.objects.exists()
