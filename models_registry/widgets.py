@@ -23,8 +23,19 @@ def tier_label(tier) -> str:
     return f"Tier {tier}"
 
 
+# What the inventory's widgets read of a model, as it stood on the page's day (governance/core/history.py): each is
+# annotated as `then_<field>`, which the rows, drill-downs and record lists read in place of the field.
+AS_STOOD = ("status", "risk_tier", "last_validated_at", "next_validation_due")
+
+
 def models_in_scope(user, filters):
-    return access.restrict(Model.objects.filter(filters.model_q()), user)
+    """The models in `user`'s scope that the filters choose, with their fields as they stood on the page's day (a
+    model registered later is left out)."""
+    models = access.restrict(filters.narrow(Model.objects.all()), user)
+    return models.annotate(
+        **{f"then_{field}": filters.model_value(field) for field in AS_STOOD},
+        then_desk_name=filters.model_value("desk"),
+    )
 
 
 MODEL_COLUMNS = (
@@ -135,12 +146,13 @@ def models_in_use(user, filters):
     """Models in pilot or in production, each with whether its validation is in date on the page's day."""
     return (
         models_in_scope(user, filters)
-        .filter(status__in=IN_USE)
+        .filter(then_status__in=IN_USE)
         .annotate(
             coverage=Case(
-                When(last_validated_at__isnull=True, then=Value(NEVER)),
+                When(then_last_validated_at__isnull=True, then=Value(NEVER)),
                 When(
-                    Q(next_validation_due__isnull=True) | Q(next_validation_due__gte=filters.as_of), then=Value(IN_DATE)
+                    Q(then_next_validation_due__isnull=True) | Q(then_next_validation_due__gte=filters.as_of),
+                    then=Value(IN_DATE),
                 ),
                 default=Value(EXPIRED),
                 output_field=CharField(),
@@ -201,15 +213,15 @@ def models_by_due_date(user, filters):
     day = filters.as_of
     return (
         models_in_scope(user, filters)
-        .exclude(status=LifecycleStatus.RETIRED)
+        .exclude(then_status=LifecycleStatus.RETIRED)
         .annotate(
             due=Case(
-                When(next_validation_due__isnull=True, then=Value("none")),
-                When(next_validation_due__lt=day - dt.timedelta(days=30), then=Value("overdue_over_30")),
-                When(next_validation_due__lt=day, then=Value("overdue")),
-                When(next_validation_due__lte=day + dt.timedelta(days=30), then=Value("due_30")),
-                When(next_validation_due__lte=day + dt.timedelta(days=60), then=Value("due_60")),
-                When(next_validation_due__lte=day + dt.timedelta(days=90), then=Value("due_90")),
+                When(then_next_validation_due__isnull=True, then=Value("none")),
+                When(then_next_validation_due__lt=day - dt.timedelta(days=30), then=Value("overdue_over_30")),
+                When(then_next_validation_due__lt=day, then=Value("overdue")),
+                When(then_next_validation_due__lte=day + dt.timedelta(days=30), then=Value("due_30")),
+                When(then_next_validation_due__lte=day + dt.timedelta(days=60), then=Value("due_60")),
+                When(then_next_validation_due__lte=day + dt.timedelta(days=90), then=Value("due_90")),
                 default=Value("later"),
                 output_field=CharField(),
             )

@@ -15,11 +15,25 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
-from governance.core import labels
+from governance.core import history, labels
+from governance.core.models import Desk
 
 OVERVIEW, MONITORING, INCIDENTS, MINE = "overview", "monitoring", "incidents", "mine"
+
+# The model's fields a widget or a filter may read as they stood at a past moment, and how the audit trail's JSON
+# values read back. Named, not imported: the core sits below the inventory (models_registry).
+MODEL_AUDIT_TYPE = "models_registry.model"
+MODEL_FIELDS = {
+    "status": "text",
+    "risk_tier": "int",
+    "model_type": "text",
+    "last_validated_at": "date",
+    "next_validation_due": "date",
+    "desk": "text",  # recorded by the desk's name
+}
 
 
 @dataclass(frozen=True)
@@ -35,8 +49,42 @@ class Filters:
     until: dt.date | None = None
     desk_name: str = ""  # the desk as people read it, for `described` (never in the address)
 
+    @property
+    def moment(self) -> dt.datetime | None:
+        """None when the page shows today (the live tables); else the end of its day, when records are read as they
+        stood (governance/core/history.py)."""
+        return None if self.as_of >= timezone.now().date() else history.end_of(self.as_of)
+
+    def model_value(self, field: str, prefix: str = ""):
+        """A model's `field` as it stood at the page's moment, for records reached from a model through `prefix`; a
+        desk reads as its name."""
+        now = F(f"{prefix}desk__name") if field == "desk" else F(f"{prefix}{field}")
+        return history.value_at(MODEL_AUDIT_TYPE, field, self.moment, MODEL_FIELDS[field], now=now, outer=f"{prefix}pk")
+
+    def narrow(self, queryset: QuerySet, prefix: str = "") -> QuerySet:
+        """`queryset` narrowed to the models the filters choose (reached through `prefix`), as those models stood at
+        the page's moment: a model then in tier 1 on that desk counts there, and one registered later not at all."""
+        moment = self.moment
+        if moment is None:
+            return queryset.filter(self.model_q(prefix))
+        queryset = queryset.filter(history.existed_at(moment, f"{prefix}created_at"))
+        if self.desk:
+            names = list(Desk.objects.filter(code=self.desk).values_list("name", flat=True))
+            queryset = queryset.alias(filter_desk=self.model_value("desk", prefix)).filter(filter_desk__in=names)
+        if self.business_unit:
+            names = list(Desk.objects.filter(business_line=self.business_unit).values_list("name", flat=True))
+            queryset = queryset.alias(filter_unit=self.model_value("desk", prefix)).filter(filter_unit__in=names)
+        if self.tier is not None:
+            queryset = queryset.alias(filter_tier=self.model_value("risk_tier", prefix)).filter(filter_tier=self.tier)
+        if self.model_type:
+            queryset = queryset.alias(filter_type=self.model_value("model_type", prefix)).filter(
+                filter_type=self.model_type
+            )
+        return queryset
+
     def model_q(self, prefix: str = "") -> Q:
-        """The filters on models, for records reached from a model through `prefix` ("model__", "version__model__")."""
+        """The filters on models as they stand now, for records reached from a model through `prefix` ("model__",
+        "version__model__"); `narrow` reads them as they stood at the page's moment."""
         q = Q()
         if self.desk:
             q &= Q(**{f"{prefix}desk__code": self.desk})
@@ -57,10 +105,10 @@ class Filters:
             q &= Q(**{f"{field_name}__date__lte": self.until})
         return q
 
-    def params(self, today: dt.date | None = None) -> dict[str, str]:
-        """The non-default values, as the page's address carries them."""
+    def params(self) -> dict[str, str]:
+        """The non-default values, as the page's address carries them (the day only when it is not today)."""
         out = {}
-        if today is None or self.as_of != today:
+        if self.as_of != timezone.now().date():
             out["as_of"] = self.as_of.isoformat()
         for name in ("desk", "model_type", "business_unit"):
             if getattr(self, name):
@@ -163,17 +211,20 @@ class Widget:
     def rows(self, user, filters: Filters) -> list[dict]:
         """Each group of the records with how many fall in it (and its measures), in the dimensions' order."""
         fields = [d.field for d in self.dimensions]
+        records = self.records(user, filters)
         if self.measures:
-            return self._measured_rows(user, filters, fields)
-        counted = self.records(user, filters).order_by().values(*fields).annotate(count=Count("pk", distinct=True))
-        found = {tuple(row[f] for f in fields): row["count"] for row in counted}
+            return self._measured_rows(records, fields)
+        selected = [stood(records, f) for f in fields]
+        counted = records.order_by().values(*selected).annotate(count=Count("pk", distinct=True))
+        found = {tuple(row[f] for f in selected): row["count"] for row in counted}
         return [{**dict(zip(fields, key, strict=True)), "count": found.get(key, 0)} for key in self._keys(found)]
 
-    def _measured_rows(self, user, filters: Filters, fields: list[str]) -> list[dict]:
+    def _measured_rows(self, records: QuerySet, fields: list[str]) -> list[dict]:
         """Counts and measures from one pass over the records' values (a median is not a portable SQL aggregate)."""
         groups: dict[tuple, dict] = {}
         measured = list(dict.fromkeys(m.field for m in self.measures))  # a field two measures read is selected once
-        values = self.records(user, filters).order_by().values_list("pk", *fields, *measured)
+        selected = [stood(records, f) for f in (*fields, *measured)]
+        values = records.order_by().values_list("pk", *selected)
         for pk, *rest in values:
             groups.setdefault(tuple(rest[: len(fields)]), {})[pk] = dict(
                 zip(measured, rest[len(fields) :], strict=True)
@@ -196,8 +247,14 @@ class Widget:
 
     def drill(self, user, filters: Filters, cell: dict) -> QuerySet:
         """The records counted in one row (`cell`: a value for each dimension), or all of them (`cell` empty)."""
-        lookup = {d.field: cell[d.field] for d in self.dimensions if d.field in cell}
-        return self.records(user, filters).filter(**lookup).order_by(*self.order_records)
+        records = self.records(user, filters)
+        lookup = {stood(records, d.field): cell[d.field] for d in self.dimensions if d.field in cell}
+        order = [("-" if n.startswith("-") else "") + stood(records, n.lstrip("-")) for n in self.order_records]
+        return records.filter(**lookup).order_by(*order)
+
+    def record_values(self, records: QuerySet) -> "RecordValues":
+        """The drill-down's records as dicts of the record columns and link fields, each read as it stood."""
+        return RecordValues(records, [*dict.fromkeys([*(c.field for c in self.record_columns), *self.link_fields])])
 
     def columns(self) -> list[tuple[str, str]]:
         """(key, header) of the table, the CSV and the API's rows: the dimensions, the count, the measures."""
@@ -239,6 +296,41 @@ class Widget:
 
     def shown_measures(self, row: dict) -> list[str]:
         return [m.display(row[m.key]) for m in self.measures]
+
+
+def stood(records: QuerySet, field: str) -> str:
+    """The name under which `records` carry `field` as it stood at the page's moment: `then_<field>` ("__" as "_")
+    when the widget's records function annotated one (a page of a past day, governance/core/history.py), else the
+    field itself. Rows, drill-downs and record lists read through it and still key their values by `field`."""
+    name = "then_" + field.replace("__", "_")
+    return name if name in records.query.annotations else field
+
+
+class RecordValues:
+    """A drill-down's records as dicts keyed by the widget's field names, whatever names the queryset read them
+    under; sliceable and countable, so Django's Paginator pages it."""
+
+    def __init__(self, records: QuerySet, fields: list[str]):
+        self.fields = fields
+        self.names = [stood(records, f) for f in fields]
+        self.values = records.values(*dict.fromkeys(self.names))
+
+    def count(self) -> int:
+        return self.values.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def _named(self, row: dict) -> dict:
+        return {field: row[name] for field, name in zip(self.fields, self.names, strict=True)}
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._named(row) for row in self.values[index]]
+        return self._named(self.values[index])
+
+    def __iter__(self):
+        return (self._named(row) for row in self.values)
 
 
 @dataclass(frozen=True)

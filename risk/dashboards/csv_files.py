@@ -11,7 +11,8 @@ def write(stream, drawn, site: str) -> None:
     out = cells.writer(stream)
     out.writerow(["Widget", widget.title])
     out.writerow(["Filters", drawn.filters.described()])
-    out.writerow(["As of", f"{drawn.made_at:%Y-%m-%d %H:%M:%S} UTC"])
+    rebuilt = " (the end of that day, rebuilt from the audit trail)" if drawn.filters.moment else ""
+    out.writerow(["As of", f"{drawn.made_at:%Y-%m-%d %H:%M:%S} UTC{rebuilt}"])
     out.writerow(["Key fact", drawn.caption])
     out.writerow([])
     out.writerow([header for _key, header in widget.columns()] + ["Records"])

@@ -7,13 +7,20 @@ from governance.core.widgets import Filters
 from models_registry.choices import ModelType, RiskTier
 from risk.dashboards import selectors
 
-FIELDS = ("desk", "business_unit", "tier", "model_type", "since", "until")
+FIELDS = ("as_of", "desk", "business_unit", "tier", "model_type", "since", "until")
 
 
 class FiltersForm(forms.Form):
-    """Each filter a choice of what exists (an unknown value is an error beside its field, and the page a 400), and a
-    time range of UTC days for the widgets that count events."""
+    """Each filter a choice of what exists (an unknown value is an error beside its field, and the page a 400), a
+    time range of UTC days for the widgets that count events, and the day the whole page shows: today, or a past day
+    rebuilt from the audit trail (governance/core/history.py) no earlier than its first record."""
 
+    as_of = forms.DateField(
+        required=False,
+        label="As of",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The page as it stood at the end of this day (UTC); today when empty.",
+    )
     desk = forms.ChoiceField(required=False)
     business_unit = forms.ChoiceField(required=False, label="Business unit")
     tier = forms.TypedChoiceField(
@@ -38,10 +45,20 @@ class FiltersForm(forms.Form):
         data = super().clean()
         since, until = data.get("since"), data.get("until")
         today = timezone.now().date()
-        if since and since > today:
-            self.add_error("since", "Give a day no later than today.")
-        if until and until > today:
-            self.add_error("until", "Give a day no later than today.")
+        as_of = data.get("as_of")
+        if as_of and as_of > today:
+            self.add_error("as_of", "Give a day no later than today: the future has no record yet.")
+        elif as_of and as_of < today:
+            first = selectors.first_recorded_day()
+            if first is None or as_of < first:
+                start = f"starts on {first.isoformat()}" if first else "is empty"
+                self.add_error("as_of", f"The audit trail {start}: give a day it covers.")
+        last = min(as_of or today, today)
+        limit = "the page's day (as of)" if last < today else "today"
+        if since and since > last:
+            self.add_error("since", f"Give a day no later than {limit}.")
+        if until and until > last:
+            self.add_error("until", f"Give a day no later than {limit}.")
         if since and until and until < since:
             self.add_error("until", "Give a day on or after the first.")
         return data
@@ -49,7 +66,7 @@ class FiltersForm(forms.Form):
     def filters(self) -> Filters:
         data = self.cleaned_data
         return Filters(
-            as_of=timezone.now().date(),
+            as_of=data.get("as_of") or timezone.now().date(),
             desk=data.get("desk") or "",
             desk_name=dict(self.fields["desk"].choices).get(data.get("desk") or "", ""),
             business_unit=data.get("business_unit") or "",

@@ -4,12 +4,12 @@ import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from governance.core import access, indicators, widgets
-from governance.core.models import Desk
+from governance.core.models import AuditEvent, Desk
 from governance.core.policy import policy_in_force
 from governance.core.widgets import Filters, Widget
 from models_registry.models import Model
@@ -107,9 +107,15 @@ class Drawn:
         return widgets.total(self.rows)
 
 
+def first_recorded_day() -> dt.date | None:
+    """The day of the audit trail's first event: a page cannot be rebuilt for a day before it."""
+    first = AuditEvent.objects.order_by("timestamp").values_list("timestamp", flat=True).first()
+    return first.date() if first else None
+
+
 def drawn(user, widget: Widget, filters: Filters) -> Drawn:
     rows = widget.rows(user, filters)
-    base = filters.params(today=filters.as_of)
+    base = filters.params()
     records = reverse("dashboards:records", args=[widget.key])
     return Drawn(
         widget=widget,
@@ -119,8 +125,14 @@ def drawn(user, widget: Widget, filters: Filters) -> Drawn:
         drill_urls=[_with_query(records, {**base, **cell_params(widget, row)}) for row in rows],
         all_url=_with_query(records, base),
         csv_url=_with_query(reverse("dashboards:csv", args=[widget.key]), base),
-        made_at=timezone.now(),
+        made_at=_described_moment(filters),
     )
+
+
+def _described_moment(filters: Filters):
+    """The moment the figures describe: now, or the last instant of a past page's day."""
+    moment = filters.moment
+    return timezone.now() if moment is None else moment - dt.timedelta(microseconds=1)
 
 
 def cell_params(widget: Widget, row: dict) -> dict[str, str]:
@@ -147,9 +159,9 @@ def cell_from(widget: Widget, data) -> tuple[dict, dict[str, str]]:
     return cell, errors
 
 
-def records(user, widget: Widget, filters: Filters, cell: dict) -> QuerySet:
+def records(user, widget: Widget, filters: Filters, cell: dict) -> widgets.RecordValues:
     """The records a row counts, as dicts of the widget's record columns and what its links need."""
-    return widget.drill(user, filters, cell).values(*{c.field for c in widget.record_columns}, *widget.link_fields)
+    return widget.record_values(widget.drill(user, filters, cell))
 
 
 def _with_query(path: str, params: dict) -> str:
@@ -179,7 +191,7 @@ def indicator_rows(user, filters: Filters) -> list[IndicatorRow]:
         value = indicator.value(user, filters)
         status = indicators.status(value, amber, red)
         narrowed = indicator.filters(filters)
-        url = reverse("dashboards:page", args=[widget.page]) + _query(narrowed.params(today=narrowed.as_of))
+        url = reverse("dashboards:page", args=[widget.page]) + _query(narrowed.params())
         out.append(
             IndicatorRow(
                 indicator=indicator,

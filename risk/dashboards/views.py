@@ -34,9 +34,10 @@ def page(request, page):
     if page not in dict(pages):
         raise Http404  # an unknown page and a page with nothing for this person answer alike
     form = FiltersForm(request.GET, request.user)
-    shown, indicators_now, trend = [], [], None
+    shown, indicators_now, trend, past = [], [], None, False
     if form.is_valid():
         filters = form.filters()
+        past = filters.moment is not None
         if page == widgets.OVERVIEW:
             indicators_now = selectors.indicator_rows(request.user, filters)
             trend = _trend(request.user, filters, indicators_now)
@@ -57,6 +58,7 @@ def page(request, page):
         "widgets": shown,
         "indicators": indicators_now,
         "trend": trend,
+        "past": past,
         "query": request.GET.urlencode(),
     }
     return render(request, "dashboards/page.html", context, status=200 if form.is_valid() else 400)
@@ -151,7 +153,7 @@ def widget_records(request, key):
             for record in page_of.object_list
         ],
         "querystring": query.urlencode(),
-        "back": reverse("dashboards:page", args=[widget.page]) + _query(filters.params(today=filters.as_of)),
+        "back": reverse("dashboards:page", args=[widget.page]) + _query(filters.params()),
     }
     return render(request, "dashboards/records.html", context)
 

@@ -100,6 +100,7 @@ class BoardPackForm(FiltersForm):
 
     def __init__(self, data=None, user=None):
         super().__init__(data, user)
+        del self.fields["as_of"]  # a pack shows the firm as it stood at the end of its period
         self.fields["since"].help_text = "The first day of the period (UTC)."
         self.fields["until"].help_text = "Its last day, included; no later than today."
 

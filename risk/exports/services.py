@@ -270,9 +270,11 @@ def _write_rts6(export, user, raw, progress) -> dict:
 
 
 def _write_board_pack(export, user, raw, progress) -> dict:
-    # The requester's scope when it runs: what they may see now, each widget drawn as its page draws it.
-    as_of = timezone.now()
-    filters = board_pack.filters_of(export.params, as_of.date())
+    # The requester's scope when it runs: what they may see now, each widget drawn as its page draws it, as the firm
+    # stood at the end of the period (rebuilt from the audit trail when the period has ended; live when it ends today).
+    until = dt.date.fromisoformat(export.params["until"])
+    filters = board_pack.filters_of(export.params, min(until, timezone.now().date()))
+    as_of = timezone.now() if filters.moment is None else filters.moment - dt.timedelta(microseconds=1)
     data = board_pack.collect(user, filters)
     keys = [d.widget.key for d in board_pack.drawn_widgets(data)]
     meta = _meta(export, user)

@@ -255,3 +255,22 @@ def test_a_bad_request_through_the_service_names_the_field(db, world):
     with pytest.raises(ValidationError) as raised:
         services.export_request(world.compliance, "mrm_report", since="2026-03-10", until="2026-03-01")
     assert "until" in raised.value.message_dict
+
+
+@pytest.mark.django_db
+@pytest.mark.slow(reason="builds, signs and verifies a board pack: a chart and a table per widget, a PDF")
+def test_a_pack_of_a_past_period_shows_the_firm_as_it_stood_when_the_period_ended(world, tmp_path, drawn_in_pack):
+    import time_machine
+
+    registered = dt.datetime.combine(today() - dt.timedelta(days=20), dt.time(9), tzinfo=dt.UTC)
+    with time_machine.travel(registered):
+        from tests.factories import make_model
+
+        make_model(world.compliance, key="early", owner=world.owner, developers=[world.developer], desk=world.desk)
+    since, until = today() - dt.timedelta(days=25), today() - dt.timedelta(days=10)
+    export = services.export_request(world.compliance, "mrm_report", since=since.isoformat(), until=until.isoformat())
+    bag = run(export, tmp_path)
+    verified(bag, tmp_path)
+    assert bag_info(bag)["As-Of"] == f"{until.isoformat()}T23:59:59Z"
+    inventory = next(d for d in drawn_in_pack if d.widget.key == "inventory-by-tier")
+    assert inventory.filters.as_of == until and inventory.total == 1  # the world's models were registered later

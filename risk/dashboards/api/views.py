@@ -30,7 +30,9 @@ class WidgetRowsSerializer(serializers.Serializer):
     id = serializers.CharField()
     title = serializers.CharField()
     caption = serializers.CharField()
-    as_of = serializers.DateTimeField(help_text="When the figures were drawn (UTC): today's are live.")
+    as_of = serializers.DateTimeField(
+        help_text="The moment the figures describe (UTC): now for today (live), the end of a past day otherwise."
+    )
     filters = serializers.DictField(child=serializers.CharField(), help_text="The filters applied, as in the address.")
     columns = ColumnSerializer(many=True)
     rows = serializers.ListField(
@@ -96,7 +98,7 @@ class WidgetDetailView(APIView):
             "title": widget.title,
             "caption": drawn.caption,
             "as_of": drawn.made_at,
-            "filters": filters.params(today=filters.as_of),
+            "filters": filters.params(),
             "columns": [{"key": key, "label": label} for key, label in widget.columns()],
             "rows": [
                 {**row, "label": widget.shown(row), "drill_url": site + url}
