@@ -50,6 +50,15 @@ def policy_in_force() -> GovernancePolicy:
     return policy
 
 
+def policy_at(moment) -> GovernancePolicy:
+    """The policy in force at `moment` (None: now): the newest published before it; the first version when the
+    moment precedes every publication (its defaults are what Vigil applied until then)."""
+    if moment is None:
+        return policy_in_force()
+    found = GovernancePolicy.objects.filter(published_at__lt=moment).order_by("-version").first()
+    return found or GovernancePolicy.objects.order_by("version").first() or policy_in_force()
+
+
 def _check(fields: dict) -> None:
     errors = {}
     for name in ("revalidation_months", "approvals_required"):

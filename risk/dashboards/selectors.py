@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from governance.core import access, indicators, widgets
 from governance.core.models import AuditEvent, Desk
-from governance.core.policy import policy_in_force
+from governance.core.policy import policy_at
 from governance.core.widgets import Filters, Widget
 from models_registry.models import Model
 from risk.dashboards.models import DashboardLayout, IndicatorSnapshot
@@ -180,8 +180,9 @@ class IndicatorRow:
 
 
 def indicator_rows(user, filters: Filters) -> list[IndicatorRow]:
-    """Each key risk indicator, live, in `user`'s scope and the page's filters, judged against the policy in force."""
-    policy = policy_in_force()
+    """Each key risk indicator, in `user`'s scope and the page's filters, on the page's day (live today, rebuilt for a
+    past day), judged against the policy in force that day."""
+    policy = policy_at(filters.moment)
     out = []
     for indicator in indicators.all_indicators():
         widget = visible_widget(user, indicator.widget)

@@ -217,3 +217,71 @@ def test_models_in_breach_now_is_read_from_its_widget(world):
     MonitorResult.objects.create(monitor=second, slot=now, **recorded)  # the same model: counted once
     assert MODELS_IN_BREACH_NOW.value(world.compliance, Filters(as_of=today())) == 1
     assert MODELS_IN_BREACH_NOW.value(world.outsider, Filters(as_of=today())) == 0  # counted in the reader's scope
+
+
+def _at(days_ago: int, hour: int = 10) -> dt.datetime:
+    return dt.datetime.combine(today() - dt.timedelta(days=days_ago), dt.time(hour), tzinfo=dt.UTC)
+
+
+@pytest.mark.django_db
+@pytest.mark.slow(reason="rebuilds a week of days from the audit trail, twice")
+def test_the_morning_run_fills_missing_days_rebuilt_as_they_ended_and_alerts_only_on_today(
+    world, django_capture_on_commit_callbacks
+):
+    import time_machine
+
+    from models_registry import services as inventory
+
+    with time_machine.travel(_at(6)):
+        late = make_model(world.compliance, key="late", owner=world.owner, developers=[world.developer])
+    with time_machine.travel(_at(3)):  # tier 1 and overdue from three days ago, on the record
+        inventory.model_update(
+            world.compliance,
+            late,
+            tier_override=1,
+            tier_override_justification="Used by three desks.",
+            next_validation_due=today() - dt.timedelta(days=20),
+            last_validated_at=today() - dt.timedelta(days=400),
+            reason="From the validation file.",
+        )
+    assert snapshots.missing_days()[0] == today() - dt.timedelta(days=1)  # newest first
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = snapshots.record_daily()
+    assert outcome["filled"] == 5  # six days ago to two days ago; yesterday is recorded anyway, as it ended
+    recorded = dict(
+        IndicatorSnapshot.objects.filter(scope="", indicator=TIER_ONE_OVERDUE.key).values_list("day", "value")
+    )
+    expected = {today() - dt.timedelta(days=n): (1 if n <= 3 else 0) for n in range(0, 7)}
+    assert recorded == expected
+    assert snapshots.missing_days() == []
+    # Past days are history: only a change seen today is announced, and yesterday was already amber.
+    assert not Alert.objects.filter(kind="risk_indicator").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = snapshots.record_daily()
+    assert again["filled"] == 0 and IndicatorSnapshot.objects.filter(scope="").count() == 7 * len(
+        indicators.all_indicators()
+    )
+
+
+@pytest.mark.django_db
+def test_a_past_day_is_judged_by_the_policy_in_force_that_day(world):
+    import time_machine
+
+    from governance.core.policy import policy_at
+
+    with time_machine.travel(_at(5)):
+        late = make_model(world.compliance, key="late", owner=world.owner, developers=[world.developer])
+        Model.objects.filter(pk=late.pk).update(risk_tier=1, next_validation_due=today() - dt.timedelta(days=30))
+    with time_machine.travel(_at(2)):
+        stricter = policy_publish(world.compliance, risk_indicators={TIER_ONE_OVERDUE.key: {"amber": 1, "red": 1}})
+    assert policy_at(_at(3)).version == stricter.version - 1
+    assert policy_at(_at(1)) == stricter
+    snapshots.record(today() - dt.timedelta(days=3), alert=False)
+    snapshots.record(today() - dt.timedelta(days=1), alert=False)
+    statuses = dict(
+        IndicatorSnapshot.objects.filter(scope="", indicator=TIER_ONE_OVERDUE.key).values_list("day", "status")
+    )
+    assert statuses == {
+        today() - dt.timedelta(days=3): indicators.AMBER,  # Vigil's default then: amber from 1
+        today() - dt.timedelta(days=1): indicators.RED,  # the stricter policy: red from 1
+    }
