@@ -133,7 +133,7 @@ def _shown(widget: Widget, value) -> str:
 def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
     """The widget's grid (`Widget.grid`): a cell shows the worst status among its records, or how many there are."""
     grid = widget.grid(rows)
-    first, second, status = widget.dimensions[0], widget.dimensions[1], grid.status
+    second, status = widget.dimensions[1], grid.status
     ys, xs = grid.row_values, grid.column_values
 
     def cell(y, x, pick):
@@ -146,7 +146,7 @@ def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
     trace = {
         "type": "heatmap",
         "x": [second.display(x) for x in xs],
-        "y": [first.display(y) for y in ys],
+        "y": [grid.row_labels[y] for y in ys],
         "z": z,
         "text": text,
         "texttemplate": "%{text}",

@@ -108,6 +108,7 @@ class Drawn:
 
 
 def drawn(user, widget: Widget, filters: Filters) -> Drawn:
+    widget = widget.for_filters(user, filters)
     rows = widget.rows(user, filters)
     base = filters.params(today=filters.as_of)
     records = reverse("dashboards:records", args=[widget.key])
