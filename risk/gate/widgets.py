@@ -8,6 +8,9 @@ reasons in BLOCK_ORDER; every reason is listed in its drill-down row.
 """
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db.models import Case, CharField, ExpressionWrapper, F, FloatField, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
@@ -91,22 +94,47 @@ def _decisions_as_of(models, filters) -> dict[int, tuple[bool, list[str]]]:
     return out
 
 
+def _states(models, filters, blocked_only: bool = False) -> dict[int, tuple[str, str]]:
+    """model id -> (the state it is counted by: "allowed" or its first reason, every reason in the gate's words)."""
+    out = {}
+    for pk, (allowed, codes) in _decisions_as_of(models, filters).items():
+        state = _first_reason(codes) if codes else ALLOWED
+        if not (blocked_only and (allowed or state == ALLOWED)):
+            out[pk] = (state, "; ".join(decisions.REASONS.get(c, c) for c in codes) or "—")
+    return out
+
+
 def with_gate(models, filters, blocked_only: bool = False):
     """`models` (a queryset) annotated with what the gate answered for each at the end of the page's day (now, for
     today): `gate` ("allowed", or the reason it is counted by) and `gate_reasons` (every reason, in the gate's
-    words). `blocked_only`: only the models it blocked."""
+    words). `blocked_only`: only the models it blocked. For drill-down lists; a widget's counts need no query."""
     by_state, by_reasons = {}, {}
-    for pk, (allowed, codes) in _decisions_as_of(models, filters).items():
-        state = _first_reason(codes) if codes else ALLOWED
-        if blocked_only and (allowed or state == ALLOWED):
-            continue
+    for pk, (state, reasons) in _states(models, filters, blocked_only).items():
         by_state.setdefault(state, []).append(pk)
-        by_reasons.setdefault("; ".join(decisions.REASONS.get(c, c) for c in codes) or "—", []).append(pk)
+        by_reasons.setdefault(reasons, []).append(pk)
     counted = [pk for pks in by_state.values() for pk in pks]
     return models.filter(pk__in=counted).annotate(
         gate=_case({k: v for k, v in by_state.items() if k != ALLOWED}, ALLOWED),
         gate_reasons=_case({k: v for k, v in by_reasons.items() if k != "—"}, "—"),
     )
+
+
+@dataclass(frozen=True)
+class GateWidget(Widget):
+    """Models counted by what the gate answered: the counts come straight from the decisions read (no statement
+    listing thousands of models to group them); a drill-down filters `records`, made from the same decisions."""
+
+    models: Callable = None  # (user, filters) -> the models counted, before the gate is asked
+    blocked_only: bool = False
+
+    def rows(self, user, filters) -> list[dict]:
+        counted = Counter(
+            state for state, _reasons in _states(self.models(user, filters), filters, self.blocked_only).values()
+        )
+        return [
+            {"gate": key[0], "count": counted.get(key[0], 0)}
+            for key in self._keys({(k,): n for k, n in counted.items()})
+        ]
 
 
 def _case(groups: dict[str, list[int]], default: str):
@@ -120,10 +148,13 @@ GATE_COLUMNS = (*MODEL_COLUMNS, RecordColumn("gate_reasons", "The gate's reasons
 # --- What the gate blocks now -----------------------------------------------------------------------------------
 
 
+def _not_retired(user, filters):
+    return models_in_scope(user, filters).exclude(status=LifecycleStatus.RETIRED)
+
+
 def blocked(user, filters):
     """Models in scope, not retired, that the gate blocks now, each with the reason it is counted by."""
-    models = models_in_scope(user, filters).exclude(status=LifecycleStatus.RETIRED)
-    return with_gate(models, filters, blocked_only=True)
+    return with_gate(_not_retired(user, filters), filters, blocked_only=True)
 
 
 def _reasons_text(rows) -> str:
@@ -138,7 +169,9 @@ def _blocks_caption(rows, filters) -> str:
     return f"The gate blocks {widgets.plural(total, 'model')} now: {_reasons_text(rows)}."
 
 
-GATE_BLOCKS = Widget(
+GATE_BLOCKS = GateWidget(
+    models=_not_retired,
+    blocked_only=True,
     key="gate-blocks",
     page=widgets.MONITORING,
     title="What the gate blocks now",
@@ -167,11 +200,15 @@ def _desk_id(user):
     return getattr(getattr(user, "profile", None), "desk_id", None)
 
 
-def desk_models(user, filters):
-    """The trader's desk's models in their scope, each with what the gate answers for it now."""
+def _desk_models(user, filters):
     desk_id = _desk_id(user)
     models = models_in_scope(user, filters)
-    return with_gate(models.filter(desk_id=desk_id) if desk_id else models.none(), filters)
+    return models.filter(desk_id=desk_id) if desk_id else models.none()
+
+
+def desk_models(user, filters):
+    """The trader's desk's models in their scope, each with what the gate answers for it now."""
+    return with_gate(_desk_models(user, filters), filters)
 
 
 def _desk_caption(rows, filters) -> str:
@@ -186,7 +223,8 @@ def _desk_caption(rows, filters) -> str:
     return f"{text}; it blocks {total - allowed:,}: {_reasons_text(blocked_rows)}."
 
 
-MY_DESK_MODELS = Widget(
+MY_DESK_MODELS = GateWidget(
+    models=_desk_models,
     key="my-desk-models",
     page=widgets.MINE,
     title="My desk's models at the gate",

@@ -239,9 +239,15 @@ class MonitorResult(models.Model):
     class Meta:
         ordering = ["-slot", "-id"]
         constraints = [models.UniqueConstraint(fields=["monitor", "slot"], name="monitoring_result_once")]
-        # Breaches per week (the monitoring dashboard) reads only breaches, by time: a small index of just those.
+        # Breaches per week (the monitoring dashboard) reads only breaches, by time: a small index of just those,
+        # holding what it counts by (PostgreSQL then reads no table row: a large firm has 100,000 a quarter).
         indexes = [
-            models.Index(fields=["slot"], condition=models.Q(outcome="breach"), name="monitoring_breach_slot_idx")
+            models.Index(
+                fields=["slot"],
+                include=["monitor", "evaluated_at"],
+                condition=models.Q(outcome="breach"),
+                name="monitoring_breach_slot_cover",
+            )
         ]
 
     def __str__(self) -> str:

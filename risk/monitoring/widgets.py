@@ -133,10 +133,11 @@ class HeatmapWidget(Widget):
     with no desk chosen and more than MAX_MODEL_ROWS models, a row per desk. One grouped query either way."""
 
     def for_filters(self, user, filters) -> Widget:
-        if filters.desk or self.dimensions[0].field != "model_key":
+        if self.dimensions[0].field != "model_key":
             return self
+        # Counted with a desk chosen too: the page reads as many statements whatever it is narrowed to.
         models = self.records(user, filters).order_by().values("version__model_id").distinct().count()
-        if models <= MAX_MODEL_ROWS:
+        if filters.desk or models <= MAX_MODEL_ROWS:
             return self
         return replace(
             self,
@@ -252,18 +253,23 @@ def weeks(filters) -> list[str]:
     return out
 
 
-def breaches(user, filters):
-    """The results in breach of the monitors in scope, in the range, each with its ISO week's Monday as text."""
+def _breach_results(user, filters):
+    """The results in breach of the monitors in scope, in the range, known by the end of the page's day."""
     start, end = _days(filters)
     monitors = access.restrict(Monitor.objects.all(), user).filter(filters.model_q("version__model__"))
     return MonitorResult.objects.filter(
         monitor__in=monitors,
         outcome=MonitorResult.Outcome.BREACH,
-        evaluated_at__lt=selectors.day_end(filters.as_of),  # what was known by the end of the page's day
         # A range on the column itself (a partial index serves it), not on its date: slot__date casts every row.
         slot__gte=dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
-        slot__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
-    ).annotate(
+        slot__lt=selectors.day_end(end),
+        evaluated_at__lt=selectors.day_end(filters.as_of),  # what was known by the end of the page's day
+    )
+
+
+def breaches(user, filters):
+    """The results in breach of the monitors in scope, in the range, each with its ISO week's Monday as text."""
+    return _breach_results(user, filters).annotate(
         week=Substr(Cast(TruncWeek("slot"), CharField()), 1, 10),  # "YYYY-MM-DD": its Monday
         model_key=F("monitor__version__model__key"),
     )
@@ -274,7 +280,16 @@ class WeeklyWidget(Widget):
     """A widget counted by ISO week: every week of the page's range is a row, those without a record at 0."""
 
     def rows(self, user, filters) -> list[dict]:
-        found = {row["week"]: row["count"] for row in super().rows(user, filters)}
+        # Counted without the drill-down's columns (no join to versions and models) and grouped by the week's start
+        # itself: a large firm has tens of thousands of breaches a quarter.
+        counted = (
+            _breach_results(user, filters)
+            .order_by()
+            .annotate(monday=TruncWeek("slot"))
+            .values("monday")
+            .annotate(count=Count("*"))  # rows, not ids: the index holds no id, and each result is one row
+        )
+        found = {row["monday"].date().isoformat(): row["count"] for row in counted}
         return [{"week": week, "count": found.get(week, 0)} for week in weeks(filters)]
 
 
