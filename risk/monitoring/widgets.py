@@ -10,7 +10,7 @@ the same query filtered to a cell.
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from django.db.models import CharField, Count, F, Value
+from django.db.models import CharField, Count, F, Q, Value
 from django.db.models.functions import Cast, Coalesce, Substr, TruncWeek
 from django.urls import reverse
 
@@ -114,7 +114,7 @@ def _desk_caption(models: int):
     def caption(rows, filters) -> str:
         desks, breach, warn = _worst_by(rows, "desk")
         return (
-            f"{models:,} monitored models in scope: a row for each desk, its worst state of each kind; choose a desk "
+            f"{models:,} live models in scope: a row for each desk, its worst state of each kind; choose a desk "
             f"(or open a cell) to see its models. {len(breach):,} of {widgets.plural(len(desks), 'desk')} "
             f"{'has' if len(breach) == 1 else 'have'} a monitor in breach {_when(filters)}; "
             f"{len(warn):,} more in warning."
@@ -135,8 +135,9 @@ class HeatmapWidget(Widget):
     def for_filters(self, user, filters) -> Widget:
         if self.dimensions[0].field != "model_key":
             return self
-        # Counted with a desk chosen too: the page reads as many statements whatever it is narrowed to.
-        models = self.records(user, filters).order_by().values("version__model_id").distinct().count()
+        # The live models in scope (a model with no monitor has no row): counted with a desk chosen too, so the page
+        # reads as many statements whatever it is narrowed to.
+        models = models_in_scope(user, filters).filter(versions__status__in=selectors.MONITORED).distinct().count()
         if filters.desk or models <= MAX_MODEL_ROWS:
             return self
         return replace(
@@ -257,8 +258,10 @@ def _breach_results(user, filters):
     """The results in breach of the monitors in scope, in the range, known by the end of the page's day."""
     start, end = _days(filters)
     monitors = access.restrict(Monitor.objects.all(), user).filter(filters.model_q("version__model__"))
+    # Every monitor (compliance, no filter): no need to join the results to the monitors at all.
+    scoped = Q(monitor__in=monitors) if monitors.query.where else Q()
     return MonitorResult.objects.filter(
-        monitor__in=monitors,
+        scoped,
         outcome=MonitorResult.Outcome.BREACH,
         # A range on the column itself (a partial index serves it), not on its date: slot__date casts every row.
         slot__gte=dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),

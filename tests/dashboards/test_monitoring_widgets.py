@@ -508,7 +508,7 @@ def test_with_many_models_and_no_desk_chosen_the_heatmap_shows_desks_and_a_desk_
     assert [d.field for d in drawn.widget.dimensions] == ["desk", "kind", "status"]
     figure = charts.figure(drawn.widget, drawn.rows, drawn.drill_urls)
     assert figure["data"][0]["y"] == ["Rates", "Systematic Equities"]  # desks by name
-    assert drawn.caption.startswith("2 monitored models in scope: a row for each desk")
+    assert drawn.caption.startswith("2 live models in scope: a row for each desk")
     assert "2 of 2 desks" not in drawn.caption and "1 of 2 desks has a monitor in breach now" in drawn.caption
     client = browser_client.as_user(states.compliance)
     cell = next(
