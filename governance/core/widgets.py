@@ -96,6 +96,7 @@ class Dimension:
     label: str  # the column's header
     display: Callable[[object], str] = str  # the value as people read it (a label, never a code)
     values: tuple = ()  # every value in the order shown; those with no record are shown as 0 (age buckets, tiers)
+    short: Callable[[object], str] | None = None  # a status as a heatmap's cell says it, when its label is too wide
 
     def rank(self, value) -> tuple:
         """A value's place in the declared order (undeclared values after, by their text): for sorting rows and

@@ -35,6 +35,8 @@ STATE_LABELS = {
     "warn": "Warning",
     "breach": "Breach",
 }
+# What a heatmap cell says (a phone's cells are narrow); its hover text and the table say the whole label.
+STATE_SHORT = {"ok": "OK", NO_RESULT: "None", "insufficient": "Insuf.", "warn": "Warn", "breach": "Breach"}
 KIND_LABELS = dict(Monitor.Kind.choices)
 
 
@@ -61,7 +63,7 @@ MONITOR_COLUMNS = (
 # More monitored models than this in scope with no desk chosen: the heatmap shows a row per desk (a row per model
 # would be thousands of rows nobody reads, and thousands of cells to send); a desk chosen shows its models.
 MAX_MODEL_ROWS = 40
-LABEL_CHARACTERS = 24  # a row's label on the chart, at most (its table and hover say it whole): fits a phone's width
+LABEL_CHARACTERS = 16  # a row's label on the chart, at most (its table and hover say it whole): fits a phone's width
 
 
 def monitors_by_state(user, filters):
@@ -209,7 +211,7 @@ HEATMAP = HeatmapWidget(
     dimensions=(
         Dimension("model_key", "Model"),
         Dimension("kind", "Kind", lambda code: KIND_LABELS.get(code, code), tuple(selectors.KIND_ORDER)),
-        Dimension("status", "State", STATE_LABELS.get, STATES),
+        Dimension("status", "State", STATE_LABELS.get, STATES, short=STATE_SHORT.get),
     ),
     caption=_heatmap_caption,
     record_columns=(*MONITOR_COLUMNS, RecordColumn("status", "State", STATE_LABELS.get)),

@@ -86,7 +86,7 @@ def cells(widget, user, given: Filters) -> dict:
     keys = dict(Model.objects.values_list("name", "key"))  # the chart names its rows; the tests speak of keys
     return {
         (keys[model], kind): text
-        for model, texts in zip(trace["y"], trace["text"], strict=True)
+        for model, texts in zip(trace["y"], trace["hovertext"], strict=True)
         for kind, text in zip(trace["x"], texts, strict=True)
         if text
     }
@@ -507,7 +507,7 @@ def test_with_many_models_and_no_desk_chosen_the_heatmap_shows_desks_and_a_desk_
     drawn = dashboards.drawn(states.compliance, heatmap, filters())
     assert [d.field for d in drawn.widget.dimensions] == ["desk", "kind", "status"]
     figure = charts.figure(drawn.widget, drawn.rows, drawn.drill_urls)
-    assert figure["data"][0]["y"] == ["Rates", "Systematic Equities"]  # desks by name
+    assert figure["data"][0]["y"] == ["Rates", "Systematic Equi…"]  # desks by name, shortened to fit a phone
     assert drawn.caption.startswith("2 live models in scope: a row for each desk")
     assert "2 of 2 desks" not in drawn.caption and "1 of 2 desks has a monitor in breach now" in drawn.caption
     client = browser_client.as_user(states.compliance)
