@@ -529,3 +529,21 @@ def test_with_many_models_and_no_desk_chosen_the_heatmap_shows_desks_and_a_desk_
     assert charts.figure(narrowed.widget, narrowed.rows, narrowed.drill_urls)["data"][0]["y"] == [states.mine.name]
     page = client.get("/dashboards/monitoring/")
     assert page.status_code == 200 and "a row for each desk" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_decision_that_stands_after_a_change_is_read_from_the_record_without_asking_the_gate(stops):
+    from risk.gate import decisions, generations
+    from risk.gate.models import GateDecision
+
+    decisions.refresh()
+    blocks = widgets.get("gate-blocks")
+    before = blocks.rows(stops.compliance, filters())
+    generations.bump([generations.key_for(stops.mine.pk)])  # a change to mine that leaves its decision as it was
+    decisions.decision_for(Model.objects.select_related("desk").get(pk=stops.mine.pk))  # asked again: the same
+    assert GateDecision.objects.filter(model=stops.mine).count() == 1  # no new revision...
+    record = GateDecision.objects.get(model=stops.mine)
+    assert record.generation == generations.read([stops.mine.pk])[stops.mine.pk]  # ...but its inputs noted
+    with CaptureQueriesContext(connection) as captured:
+        assert blocks.rows(stops.compliance, filters()) == before
+    assert len(captured) == 3  # the records, the models, their generations: the gate itself not asked
