@@ -361,6 +361,11 @@ def build(args) -> dict:
                         )
                         written += 1
         built["monitor results"] = written
+    with stopwatch("each monitor's newest outcome (as the evaluation service keeps it)"), transaction.atomic():
+        from risk.monitoring.evaluation import note_latest
+
+        for start in range(0, len(monitors), 5000):
+            note_latest([m.pk for m in monitors[start : start + 5000]])
         built["result days"] = f"daily for the last {args.daily} days, weekly before, over {YEAR} days"
 
     with stopwatch("findings"), transaction.atomic():
@@ -445,6 +450,10 @@ def build(args) -> dict:
 
     with stopwatch("ANALYZE"), connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    with stopwatch("the gate's decision of every model (as its periodic refresh records them)"):
+        from risk.gate import decisions
+
+        decisions.refresh()
     IndicatorSnapshot.objects.create(
         day=today,
         scope=MARKER_SCOPE,
@@ -527,13 +536,15 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def measure_pages(client, username, small_desk, repeats, rows_out) -> None:
+def measure_pages(client, username, small_desk, repeats, rows_out, only=()) -> None:
     from django.urls import reverse
 
     from risk.dashboards import selectors
 
     user = client.user
     for page, _title in selectors.pages_for(user):
+        if only and page not in only:
+            continue
         url = reverse("dashboards:page", args=[page])
         cold, cold_queries, _ = timed(client, url)
         runs = [timed(client, url) for _ in range(repeats)]
@@ -559,12 +570,14 @@ def measure_pages(client, username, small_desk, repeats, rows_out) -> None:
         rows_out.append((username, url, cold, p50, high, counts, subset_counts))
 
 
-def measure_csvs(client, username, repeats, rows_out) -> None:
+def measure_csvs(client, username, repeats, rows_out, only=()) -> None:
     from django.urls import reverse
 
     from governance.core import widgets
 
     for widget in widgets.visible_widgets(client.user):
+        if only and widget.page not in only:
+            continue
         url = reverse("dashboards:csv", args=[widget.key])
         timed(client, url)  # cold, not counted
         runs = [timed(client, url) for _ in range(repeats)]
@@ -607,6 +620,9 @@ def main():
         "--profile", default="", help="a URL to profile once as compliance (e.g. /dashboards/overview/)"
     )
     parser.add_argument("--skip-snapshot", action="store_true")
+    parser.add_argument(
+        "--pages", default="", help="only these pages (and their widgets' CSVs), comma-separated: e.g. monitoring"
+    )
     parser.add_argument(
         "--cache",
         choices=["redis", "local"],
@@ -698,13 +714,14 @@ def main():
         f"{PAGE_WARM_MS} ms warm, < {PAGE_COLD_MS} ms cold, queries the same whatever the models"
     )
     page_rows = []
+    only = tuple(p for p in args.pages.split(",") if p)
     for username, client in clients:
-        measure_pages(client, username, SMALL_DESK, args.repeats, page_rows)
+        measure_pages(client, username, SMALL_DESK, args.repeats, page_rows, only)
 
     section(f"Widget CSVs, warm (p50, p95 of {args.csv_repeats} after one untimed); target < {CSV_MS} ms")
     csv_rows = []
     for username, client in clients:
-        measure_csvs(client, username, args.csv_repeats, csv_rows)
+        measure_csvs(client, username, args.csv_repeats, csv_rows, only)
 
     if not args.skip_snapshot:
         section(f"The daily snapshot job, risk.dashboards.snapshots.record(); target < {SNAPSHOT_S} s")

@@ -144,6 +144,7 @@ class Dimension:
     label: str  # the column's header
     display: Callable[[object], str] = str  # the value as people read it (a label, never a code)
     values: tuple = ()  # every value in the order shown; those with no record are shown as 0 (age buckets, tiers)
+    short: Callable[[object], str] | None = None  # a status as a heatmap's cell says it, when its label is too wide
 
     def rank(self, value) -> tuple:
         """A value's place in the declared order (undeclared values after, by their text): for sorting rows and
@@ -266,7 +267,17 @@ class Widget:
 
     def shown(self, row: dict) -> list[str]:
         """A row's dimension values as people read them."""
-        return [d.display(row[d.field]) for d in self.dimensions]
+        return [self.row_label(row), *(d.display(row[d.field]) for d in self.dimensions[1:])]
+
+    def row_label(self, row: dict) -> str:
+        """A row's first dimension as people read it (a widget whose rows carry a name may say it instead)."""
+        first = self.dimensions[0]
+        return first.display(row[first.field])
+
+    def for_filters(self, user, filters: Filters) -> "Widget":
+        """The widget as drawn for this person and these filters: itself, or a variant of it (a heatmap of too many
+        models to read shows desks). Every view of a widget's rows asks this first, so they all agree."""
+        return self
 
     def chart_measure(self) -> "Measure | None":
         """The measure the bars show, None when they show counts."""
@@ -279,6 +290,9 @@ class Widget:
         first, second = self.dimensions[0], self.dimensions[1]
         status = self.dimensions[2] if len(self.dimensions) > 2 else None
         ys = list(dict.fromkeys(row[first.field] for row in rows))
+        labels = {}
+        for row in rows:
+            labels.setdefault(row[first.field], self.row_label(row))
         xs = sorted(dict.fromkeys(row[second.field] for row in rows), key=second.rank)
         cells: dict[tuple, Cell] = {}
         for index, row in enumerate(rows):
@@ -292,7 +306,7 @@ class Widget:
             else:
                 count = row["count"] + (held.count if held else 0)
                 cells[key] = Cell(count, count, f"{count:,}", index)
-        return Grid(ys, xs, cells, status)
+        return Grid(ys, xs, cells, status, labels)
 
     def shown_measures(self, row: dict) -> list[str]:
         return [m.display(row[m.key]) for m in self.measures]
@@ -347,6 +361,7 @@ class Grid:
     column_values: list
     cells: dict  # (row value, column value) -> Cell
     status: Dimension | None  # the dimension whose worst value a cell shows, None for counts
+    row_labels: dict = None  # row value -> its label (Widget.row_label)
 
 
 _registry: dict[str, Widget] = {}

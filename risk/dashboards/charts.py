@@ -133,7 +133,7 @@ def _shown(widget: Widget, value) -> str:
 def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
     """The widget's grid (`Widget.grid`): a cell shows the worst status among its records, or how many there are."""
     grid = widget.grid(rows)
-    first, second, status = widget.dimensions[0], widget.dimensions[1], grid.status
+    second, status = widget.dimensions[1], grid.status
     ys, xs = grid.row_values, grid.column_values
 
     def cell(y, x, pick):
@@ -143,16 +143,20 @@ def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
     z = [[cell(y, x, lambda c: c.level) for x in xs] for y in ys]
     text = [[cell(y, x, lambda c: c.text) or "" for x in xs] for y in ys]
     custom = [[cell(y, x, lambda c: urls[c.index]) or "" for x in xs] for y in ys]
+    shown = text
+    if status and status.short:  # narrow cells (a phone) say the short word; hovering and the table say it whole
+        shown = [[cell(y, x, lambda c: status.short(rows[c.index][status.field])) or "" for x in xs] for y in ys]
     trace = {
         "type": "heatmap",
         "x": [second.display(x) for x in xs],
-        "y": [first.display(y) for y in ys],
+        "y": [grid.row_labels[y] for y in ys],
         "z": z,
-        "text": text,
+        "text": shown,
+        "hovertext": text,
         "texttemplate": "%{text}",
         "textfont": {"size": 12},
         "customdata": custom,
-        "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>",
+        "hovertemplate": "%{y} · %{x}: %{hovertext}<extra></extra>",
         "showscale": False,
         "xgap": 2,
         "ygap": 2,
@@ -168,7 +172,7 @@ def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
         xaxis={"type": "category", "side": "top", "automargin": True},
         yaxis={"type": "category", "autorange": "reversed", "automargin": True},
     )
-    layout["margin"]["l"] = 160
+    layout["margin"]["l"] = 10  # the row labels' own width (automargin): a phone keeps the rest for the cells
     return {"data": [trace], "layout": layout}
 
 

@@ -114,6 +114,7 @@ def first_recorded_day() -> dt.date | None:
 
 
 def drawn(user, widget: Widget, filters: Filters) -> Drawn:
+    widget = widget.for_filters(user, filters)
     rows = widget.rows(user, filters)
     base = filters.params()
     records = reverse("dashboards:records", args=[widget.key])

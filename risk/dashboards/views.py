@@ -43,6 +43,7 @@ def page(request, page):
             trend = _trend(request.user, filters, indicators_now)
         for widget in selectors.widgets_on(request.user, page):
             drawn = selectors.drawn(request.user, widget, filters)
+            widget = drawn.widget  # as drawn for these filters (Widget.for_filters)
             figure = charts.figure(widget, drawn.rows, drawn.drill_urls)
             drawn.chart = chart_html(figure, f"chart-{widget.key}", CHART_CONFIG) if figure else ""
             for row in drawn.rows:
@@ -132,10 +133,13 @@ def widget_records(request, key):
     """The records counted in one row of a widget (the dimensions' values in the address), or in all of them."""
     widget = _widget_or_404(request, key)
     form = FiltersForm(request.GET, request.user)
-    cell, cell_errors = selectors.cell_from(widget, request.GET)
-    if not form.is_valid() or cell_errors:
-        return _bad_filters(request, form, cell_errors)
+    if not form.is_valid():
+        return _bad_filters(request, form)
     filters = form.filters()
+    widget = widget.for_filters(request.user, filters)  # the cells it drew for these filters
+    cell, cell_errors = selectors.cell_from(widget, request.GET)
+    if cell_errors:
+        return _bad_filters(request, form, cell_errors)
     found = selectors.records(request.user, widget, filters, cell)
     page_of = Paginator(found, RECORDS_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -137,7 +137,7 @@ def heatmap_of(widget: Widget, rows: list[dict]) -> Heatmap:
             for y in ys
         ]
     return Heatmap(
-        rows=[first.display(y) for y in ys],
+        rows=[grid.row_labels[y] for y in ys],
         columns=[second.display(x) for x in xs],
         levels=levels,
         texts=[[cells[(y, x)][1] if (y, x) in cells else "" for x in xs] for y in ys],

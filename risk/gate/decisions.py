@@ -256,6 +256,11 @@ def _record(model, computed: Computed, generation: str, now: dt.datetime) -> Ser
     for _attempt in range(3):
         last = GateDecision.objects.filter(model=model).order_by("-revision").first()
         if last is not None and _without_revision(last.body) == computed.body:
+            if (last.generation, last.valid_until) != (generation, computed.valid_until):
+                # The same decision, confirmed under newer inputs: the record says which, so a reader of the record
+                # (the dashboards, thousands of models at once) knows it is current without asking the gate again.
+                # Neither is part of the body or its ETag.
+                GateDecision.objects.filter(pk=last.pk).update(generation=generation, valid_until=computed.valid_until)
             return Served(last.body, last.etag, computed.valid_until)
         revision = (last.revision if last else 0) + 1
         body = {**computed.body, "revision": revision, "decided_at": now.isoformat().replace("+00:00", "Z")}

@@ -1,24 +1,44 @@
 """The gate's dashboard widgets (issue 22): what the gate blocks now and why (the monitoring health page), and, on a
 trader's own dashboard, what it answers for their desk's models and how much of each pilot's limit the day used.
 
-Each model's answer is the gate's own (`decisions.decisions_for`: the decision trading systems are served, from the
-cache while its inputs have not moved), never re-derived here. A blocked model is counted once, by the first of its
+Each model's answer is the gate's own, never re-derived here: its recorded decision (GateDecision) as of the end of the
+page's day, and today the decision trading systems are served (`decisions.decisions_for`) for any model whose record is
+not current. A blocked model is counted once, by the first of its
 reasons in BLOCK_ORDER; every reason is listed in its drill-down row.
 """
 
 import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from django.db.models import Case, CharField, ExpressionWrapper, F, FloatField, OuterRef, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
 
 from governance.core import access, widgets
 from governance.core.templatetags.display import money
 from governance.core.widgets import Dimension, Measure, RecordColumn, Widget
 from models_registry.choices import LifecycleStatus
-from models_registry.models import ModelVersion
+from models_registry.models import Model, ModelVersion
 from models_registry.widgets import MODEL_COLUMNS, model_link, models_in_scope
-from risk.gate import decisions
+from risk.gate import decisions, generations
 from risk.gate.access import reads_desk_gate_dashboard
+from risk.gate.models import GateDecision
 from risk.monitoring.models import Trade
 
 ALLOWED = "allowed"
@@ -53,20 +73,92 @@ def _first_reason(codes: list[str]) -> str:
     return next((code for code in BLOCK_ORDER if code in codes), codes[0])
 
 
-def with_gate(models):
-    """`models` (a queryset) annotated with what the gate answers for each now: `gate` ("allowed", or the reason it is
-    counted by) and `gate_reasons` (every reason, in the gate's words)."""
-    listed = list(models.select_related("desk"))
-    served = decisions.decisions_for(listed)
-    by_state, by_reasons = {}, {}
-    for model in listed:
-        codes = [r["code"] for r in served[model.pk].body["reasons"]]
+# A reason's code in the JSON text of a decision's reasons (a quote inside a message is escaped, so only keys match).
+CODE = re.compile(r'"code":\s*"([^"\\]*)"')
+
+
+def _codes(reasons_text: str | None) -> list[str]:
+    return CODE.findall(reasons_text or "")
+
+
+def _decisions_as_of(models, filters) -> dict[int, tuple[bool, list[str]]]:
+    """model id -> (allowed, its reasons' codes): the gate's recorded decision (GateDecision, its newest revision
+    decided before the end of the page's day), read for every model in one query. Today, a model whose recorded
+    decision is not the one the gate would serve now (never recorded, its inputs changed since, or a date it
+    depended on passed) gets the gate's own answer (`decisions.decisions_for`, which records it): the recorded
+    decisions are kept current by the commit of every change and the periodic refresh, so these are few. A past day
+    reads the record as it stood."""
+    end = dt.datetime.combine(filters.as_of + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    newest = GateDecision.objects.filter(model=OuterRef("pk"), decided_at__lt=end).order_by("-revision")
+    ids = models.order_by().annotate(decision=Subquery(newest.values("pk")[:1])).values("decision")
+    # The reasons as JSON text, their codes picked out (parsing thousands of bodies was most of the page's time).
+    reasons = Cast(KeyTransform("reasons", "body"), TextField())
+    recorded = {
+        row["model_id"]: row
+        for row in GateDecision.objects.filter(pk__in=ids).values(
+            "model_id", "allowed", "generation", "valid_until", reasons=reasons
+        )
+    }
+    now = timezone.now()
+    if end <= now:
+        return {pk: (row["allowed"], _codes(row["reasons"])) for pk, row in recorded.items()}
+    model_ids = list(models.order_by().values_list("pk", flat=True))
+    current = generations.read(model_ids)
+    out, stale = {}, []
+    for pk in model_ids:
+        row = recorded.get(pk)
+        if row is None or row["generation"] != current[pk] or (row["valid_until"] and row["valid_until"] <= now):
+            stale.append(pk)
+        else:
+            out[pk] = (row["allowed"], _codes(row["reasons"]))
+    if stale:
+        listed = Model.objects.filter(pk__in=stale).select_related("desk")
+        for pk, served in decisions.decisions_for(listed, now, {pk: current[pk] for pk in stale}).items():
+            out[pk] = (served.allowed, [r["code"] for r in served.body["reasons"]])
+    return out
+
+
+def _states(models, filters, blocked_only: bool = False) -> dict[int, tuple[str, str]]:
+    """model id -> (the state it is counted by: "allowed" or its first reason, every reason in the gate's words)."""
+    out = {}
+    for pk, (allowed, codes) in _decisions_as_of(models, filters).items():
         state = _first_reason(codes) if codes else ALLOWED
-        by_state.setdefault(state, []).append(model.pk)
-        by_reasons.setdefault("; ".join(decisions.REASONS.get(c, c) for c in codes) or "—", []).append(model.pk)
-    return models.filter(pk__in=[m.pk for m in listed]).annotate(
-        gate=_case(by_state, ALLOWED), gate_reasons=_case(by_reasons, "—")
+        if not (blocked_only and (allowed or state == ALLOWED)):
+            out[pk] = (state, "; ".join(decisions.REASONS.get(c, c) for c in codes) or "—")
+    return out
+
+
+def with_gate(models, filters, blocked_only: bool = False):
+    """`models` (a queryset) annotated with what the gate answered for each at the end of the page's day (now, for
+    today): `gate` ("allowed", or the reason it is counted by) and `gate_reasons` (every reason, in the gate's
+    words). `blocked_only`: only the models it blocked. For drill-down lists; a widget's counts need no query."""
+    by_state, by_reasons = {}, {}
+    for pk, (state, reasons) in _states(models, filters, blocked_only).items():
+        by_state.setdefault(state, []).append(pk)
+        by_reasons.setdefault(reasons, []).append(pk)
+    counted = [pk for pks in by_state.values() for pk in pks]
+    return models.filter(pk__in=counted).annotate(
+        gate=_case({k: v for k, v in by_state.items() if k != ALLOWED}, ALLOWED),
+        gate_reasons=_case({k: v for k, v in by_reasons.items() if k != "—"}, "—"),
     )
+
+
+@dataclass(frozen=True)
+class GateWidget(Widget):
+    """Models counted by what the gate answered: the counts come straight from the decisions read (no statement
+    listing thousands of models to group them); a drill-down filters `records`, made from the same decisions."""
+
+    models: Callable = None  # (user, filters) -> the models counted, before the gate is asked
+    blocked_only: bool = False
+
+    def rows(self, user, filters) -> list[dict]:
+        counted = Counter(
+            state for state, _reasons in _states(self.models(user, filters), filters, self.blocked_only).values()
+        )
+        return [
+            {"gate": key[0], "count": counted.get(key[0], 0)}
+            for key in self._keys({(k,): n for k, n in counted.items()})
+        ]
 
 
 def _case(groups: dict[str, list[int]], default: str):
@@ -80,10 +172,13 @@ GATE_COLUMNS = (*MODEL_COLUMNS, RecordColumn("gate_reasons", "The gate's reasons
 # --- What the gate blocks now -----------------------------------------------------------------------------------
 
 
+def _not_retired(user, filters):
+    return models_in_scope(user, filters).exclude(status=LifecycleStatus.RETIRED)
+
+
 def blocked(user, filters):
     """Models in scope, not retired, that the gate blocks now, each with the reason it is counted by."""
-    models = models_in_scope(user, filters).exclude(status=LifecycleStatus.RETIRED)
-    return with_gate(models).exclude(gate=ALLOWED)
+    return with_gate(_not_retired(user, filters), filters, blocked_only=True)
 
 
 def _reasons_text(rows) -> str:
@@ -98,7 +193,9 @@ def _blocks_caption(rows, filters) -> str:
     return f"The gate blocks {widgets.plural(total, 'model')} now: {_reasons_text(rows)}."
 
 
-GATE_BLOCKS = Widget(
+GATE_BLOCKS = GateWidget(
+    models=_not_retired,
+    blocked_only=True,
     key="gate-blocks",
     page=widgets.MONITORING,
     title="What the gate blocks now",
@@ -127,11 +224,15 @@ def _desk_id(user):
     return getattr(getattr(user, "profile", None), "desk_id", None)
 
 
-def desk_models(user, filters):
-    """The trader's desk's models in their scope, each with what the gate answers for it now."""
+def _desk_models(user, filters):
     desk_id = _desk_id(user)
     models = models_in_scope(user, filters)
-    return with_gate(models.filter(desk_id=desk_id) if desk_id else models.none())
+    return models.filter(desk_id=desk_id) if desk_id else models.none()
+
+
+def desk_models(user, filters):
+    """The trader's desk's models in their scope, each with what the gate answers for it now."""
+    return with_gate(_desk_models(user, filters), filters)
 
 
 def _desk_caption(rows, filters) -> str:
@@ -146,7 +247,8 @@ def _desk_caption(rows, filters) -> str:
     return f"{text}; it blocks {total - allowed:,}: {_reasons_text(blocked_rows)}."
 
 
-MY_DESK_MODELS = Widget(
+MY_DESK_MODELS = GateWidget(
+    models=_desk_models,
     key="my-desk-models",
     page=widgets.MINE,
     title="My desk's models at the gate",

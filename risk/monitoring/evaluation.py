@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from scipy import stats
 
 from governance.core import events
@@ -17,6 +18,7 @@ from governance.core.audit import jsonable
 from governance.core.signatures import canonical_hash
 from risk.metrics import change, classification, drift, overfitting
 from risk.metrics._checks import MetricInputError
+from risk.monitoring import selectors
 from risk.monitoring.measures import MEASURES, REFERENCE_PREDICTIONS
 from risk.monitoring.models import IngestBatch, Monitor, MonitorResult, Prediction, ReferenceWindow, Trade
 
@@ -119,6 +121,19 @@ def _emit_alerts(results) -> None:
             events.emit("monitoring.alert", payload | {"slot": result.slot})
 
 
+def note_latest(monitor_ids) -> int:
+    """Keep each monitor's newest outcome, its tick and the start of its run of breaches on the monitor itself, from
+    its results (one statement, in the caller's transaction): what the dashboards read as its state now. Read from
+    the results rather than from the one just written, so a late result for an older tick changes nothing it
+    should not. A derived copy of the results, not a governed change: nothing to audit beyond the result."""
+    newest = MonitorResult.objects.filter(monitor=OuterRef("pk")).order_by("-slot")
+    return Monitor.objects.filter(pk__in=list(monitor_ids)).update(
+        latest_outcome=Subquery(newest.values("outcome")[:1]),
+        latest_slot=Subquery(newest.values("slot")[:1]),
+        breach_since=selectors.breach_run_start(),
+    )
+
+
 def record(measured: Measured, slot, cycle=None) -> MonitorResult | None:
     """Record one result; None when (monitor, slot) was recorded already (another worker, an earlier delivery
     of the same cycle)."""
@@ -126,6 +141,7 @@ def record(measured: Measured, slot, cycle=None) -> MonitorResult | None:
         with transaction.atomic():
             result = _result(measured, slot, cycle)
             result.save()
+            note_latest([result.monitor_id])
             _emit_alerts([result])
     except IntegrityError:
         return None
@@ -138,6 +154,7 @@ def record_many(measured: list[Measured], slot, cycle=None) -> list[MonitorResul
     try:
         with transaction.atomic():
             results = MonitorResult.objects.bulk_create([_result(m, slot, cycle) for m in measured])
+            note_latest({r.monitor_id for r in results})
             _emit_alerts(results)
             return results
     except IntegrityError:

@@ -192,6 +192,14 @@ class Monitor(models.Model):
     active = models.BooleanField(default=True)
     config_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Its newest result, kept here by the evaluation service in the transaction that records a result
+    # (evaluation.note_latest): the dashboards and the badge read a monitor's state now without a subquery per
+    # monitor (issue 22: 110,000 monitors). None: never evaluated. Past days are read from the results themselves.
+    latest_outcome = models.CharField(max_length=20, null=True, blank=True, editable=False)
+    latest_slot = models.DateTimeField(null=True, blank=True, editable=False)
+    # The tick of the first breach of the run of breaches its newest results make (None unless the newest is a
+    # breach): how long it has been in breach.
+    breach_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["version_id", "kind", "measure", "stream"]
@@ -231,9 +239,15 @@ class MonitorResult(models.Model):
     class Meta:
         ordering = ["-slot", "-id"]
         constraints = [models.UniqueConstraint(fields=["monitor", "slot"], name="monitoring_result_once")]
-        # Breaches per week (the monitoring dashboard) reads only breaches, by time: a small index of just those.
+        # Breaches per week (the monitoring dashboard) reads only breaches, by time: a small index of just those,
+        # holding what it counts by (PostgreSQL then reads no table row: a large firm has 100,000 a quarter).
         indexes = [
-            models.Index(fields=["slot"], condition=models.Q(outcome="breach"), name="monitoring_breach_slot_idx")
+            models.Index(
+                fields=["slot"],
+                include=["monitor", "evaluated_at"],
+                condition=models.Q(outcome="breach"),
+                name="monitoring_breach_slot_cover",
+            )
         ]
 
     def __str__(self) -> str:

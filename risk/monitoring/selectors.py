@@ -5,8 +5,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Case, F, IntegerField, Max, OuterRef, Q, Subquery, Value, When, Window
+from django.db.models import Case, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from governance.core import access
 from models_registry.choices import LifecycleStatus as S
@@ -28,20 +29,58 @@ def _with_latest(monitors):
     return monitors.annotate(latest_id=Subquery(_latest_results().values("pk")[:1]))
 
 
-def latest_outcome() -> Subquery:
+def day_end(day: dt.date) -> dt.datetime:
+    """The end of a UTC day: what was known "as of" that day is what was recorded before it."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+def is_current(day: dt.date) -> bool:
+    """Whether a page's day has not ended yet: its state is the newest one, kept on each monitor."""
+    return day_end(day) > timezone.now()
+
+
+def _known_by(end: dt.datetime | None) -> Q:
+    """Results for a tick before `end` and recorded before it (a late or backfilled result was not known then)."""
+    return Q(slot__lt=end, evaluated_at__lt=end) if end else Q()
+
+
+def latest_outcome(as_of: dt.date | None = None):
     """The outcome of a monitor's newest result (None when it was never evaluated), as an annotation of monitors:
-    what the overview, the queue's badge and the dashboards read as a monitor's state now."""
-    return Subquery(_latest_results().values("outcome")[:1])
+    what the overview, the queue's badge and the dashboards read as a monitor's state. Today (or no day given): the
+    outcome kept on the monitor; a past day: its newest result known by the end of that day."""
+    if as_of is None or is_current(as_of):
+        return F("latest_outcome")
+    return Subquery(_latest_results().filter(_known_by(day_end(as_of))).values("outcome")[:1])
 
 
-def worst_outcome(since: dt.date | None = None, until: dt.date | None = None) -> Subquery:
-    """The worst outcome (by SEVERITY) among a monitor's results whose tick falls in these UTC days, both included
-    (None when none does), as an annotation of monitors."""
-    in_window = Q()
-    if since:
-        in_window &= Q(slot__date__gte=since)
+def breach_run_start(end: dt.datetime | None = None) -> Subquery:
+    """The tick of the first breach of the run of breaches a monitor's newest results make (known by `end`), None
+    when its newest result is not a breach, as an annotation of monitors: a breach no later result broke off."""
+    known = _known_by(end)
+    broken_off = MonitorResult.objects.filter(known, monitor=OuterRef("monitor_id"), slot__gt=OuterRef("slot")).exclude(
+        outcome=MonitorResult.Outcome.BREACH
+    )
+    run = (
+        MonitorResult.objects.filter(known, monitor=OuterRef("pk"), outcome=MonitorResult.Outcome.BREACH)
+        .exclude(Exists(broken_off))
+        .order_by("slot")
+    )
+    return Subquery(run.values("slot")[:1])
+
+
+def breach_since(as_of: dt.date):
+    """Since when a monitor has been in breach as of the end of a day (None: not in breach then)."""
+    return F("breach_since") if is_current(as_of) else breach_run_start(day_end(as_of))
+
+
+def worst_outcome(since: dt.date | None = None, until: dt.date | None = None, as_of: dt.date | None = None):
+    """The worst outcome (by SEVERITY) among a monitor's results whose tick falls in these UTC days, both included,
+    known by the end of `as_of` (None when none does), as an annotation of monitors."""
+    in_window = _known_by(day_end(as_of)) if as_of else Q()
+    if since:  # ranges on the column itself: the (monitor, slot) index serves them, a cast to a date would not
+        in_window &= Q(slot__gte=dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC))
     if until:
-        in_window &= Q(slot__date__lte=until)
+        in_window &= Q(slot__lt=day_end(until))
     severity = Case(
         *(When(outcome=outcome, then=Value(rank)) for outcome, rank in SEVERITY.items() if outcome),
         default=Value(-1),
@@ -162,6 +201,6 @@ def alerting_count(user) -> int:
     count = cache.get(key)
     if count is None:
         monitors = live_monitors(user)
-        count = _answered_for(user, monitors).annotate(latest=latest_outcome()).filter(latest__in=ALERTS).count()
+        count = _answered_for(user, monitors).filter(latest_outcome__in=ALERTS).count()
         cache.set(key, count, BADGE_SECONDS)
     return count

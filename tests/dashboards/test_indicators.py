@@ -204,19 +204,21 @@ def test_worst_findings_past_due_is_read_from_the_past_due_widget(world, browser
 
 
 @pytest.mark.django_db
-def test_models_in_breach_now_is_read_from_its_widget(world):
-    from risk.monitoring import proposals
+def test_models_in_breach_over_7_days_is_read_from_its_widget(world):
+    from risk.monitoring import evaluation, proposals
     from risk.monitoring.models import MonitorResult
-    from risk.monitoring.widgets import MODELS_IN_BREACH_NOW
+    from risk.monitoring.widgets import MODELS_IN_BREACH_OVER_7_DAYS
 
-    assert MODELS_IN_BREACH_NOW.value(world.compliance, Filters(as_of=today())) == 0
+    assert MODELS_IN_BREACH_OVER_7_DAYS.value(world.compliance, Filters(as_of=today())) == 0
     first, second = proposals.propose(world.mine_v1)[:2]
     now = timezone.now()
     recorded = {"outcome": "breach", "value": 9.0, "config": {}, "config_hash": "0" * 64, "reason": "for a test"}
     MonitorResult.objects.create(monitor=first, slot=now, **recorded)
+    MonitorResult.objects.create(monitor=second, slot=now - dt.timedelta(days=8), **recorded)
     MonitorResult.objects.create(monitor=second, slot=now, **recorded)  # the same model: counted once
-    assert MODELS_IN_BREACH_NOW.value(world.compliance, Filters(as_of=today())) == 1
-    assert MODELS_IN_BREACH_NOW.value(world.outsider, Filters(as_of=today())) == 0  # counted in the reader's scope
+    evaluation.note_latest([first.pk, second.pk])
+    assert MODELS_IN_BREACH_OVER_7_DAYS.value(world.compliance, Filters(as_of=today())) == 1  # second's, 8 days
+    assert MODELS_IN_BREACH_OVER_7_DAYS.value(world.outsider, Filters(as_of=today())) == 0  # in the reader's scope
 
 
 def _at(days_ago: int, hour: int = 10) -> dt.datetime:

@@ -20,10 +20,11 @@ from governance.core.models import UserProfile
 from governance.core.widgets import Filters
 from governance.lifecycle import workflow
 from models_registry.choices import RiskTier
+from models_registry.models import Model
 from risk.dashboards import charts
 from risk.dashboards import selectors as dashboards
 from risk.gate import killswitch
-from risk.monitoring import proposals
+from risk.monitoring import evaluation, proposals
 from risk.monitoring.models import Monitor, MonitorResult
 from tests.factories import PASSWORD, make_model, make_version
 
@@ -35,11 +36,16 @@ OLD = dt.datetime.combine(OLD_DAY, dt.time(9, 0), tzinfo=dt.UTC)
 LONG_AGO = OLD - dt.timedelta(weeks=20)  # before the 12 weeks counted by default
 
 
-def result(version, measure, outcome, slot, stream=""):
+def result(version, measure, outcome, slot, stream="", late=False):
+    """A result for `slot`, evaluated at its tick (`late`: now, as a backfill would record it)."""
     monitor = Monitor.objects.get(version=version, measure=measure, stream=stream)
-    return MonitorResult.objects.create(
+    created = MonitorResult.objects.create(
         monitor=monitor, slot=slot, outcome=outcome, config={}, config_hash="0" * 64, reason=f"{outcome} for a test"
     )
+    if not late:
+        MonitorResult.objects.filter(pk=created.pk).update(evaluated_at=slot)
+    evaluation.note_latest([monitor.pk])  # as the evaluation service does in the transaction that records a result
+    return created
 
 
 @pytest.fixture
@@ -77,9 +83,10 @@ def cells(widget, user, given: Filters) -> dict:
     drawn = dashboards.drawn(user, widget, given)
     figure = charts.figure(widget, drawn.rows, drawn.drill_urls)
     trace = figure["data"][0]
+    keys = dict(Model.objects.values_list("name", "key"))  # the chart names its rows; the tests speak of keys
     return {
-        (model, kind): text
-        for model, texts in zip(trace["y"], trace["text"], strict=True)
+        (keys[model], kind): text
+        for model, texts in zip(trace["y"], trace["hovertext"], strict=True)
         for kind, text in zip(trace["x"], texts, strict=True)
         if text
     }
@@ -375,3 +382,168 @@ def test_a_trader_sees_how_much_of_each_pilot_limit_of_their_desk_the_day_used(w
     assert (
         browser_client.as_user(world.compliance).get("/api/v1/dashboards/widgets/my-pilot-limits/").status_code == 404
     )
+
+
+# --- The state kept on each monitor ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_recording_a_result_keeps_the_monitors_newest_outcome_and_the_start_of_its_breaches(world):
+    from risk.monitoring.evaluation import Measured, Reading, record
+
+    proposals.propose(world.mine_v1)
+    monitor = Monitor.objects.get(version=world.mine_v1, measure="accuracy", stream="")
+    day = dt.datetime.combine(TODAY - dt.timedelta(days=5), dt.time(6), tzinfo=dt.UTC)
+
+    def recorded(outcome, slot):
+        record(Measured(monitor, outcome, Reading(0.5, rows=10)), slot)
+        monitor.refresh_from_db()
+        return monitor.latest_outcome, monitor.latest_slot, monitor.breach_since
+
+    assert (monitor.latest_outcome, monitor.breach_since) == (None, None)  # never evaluated
+    assert recorded("breach", day) == ("breach", day, day)
+    assert recorded("breach", day + dt.timedelta(days=1)) == ("breach", day + dt.timedelta(days=1), day)
+    assert recorded("ok", day + dt.timedelta(days=2)) == ("ok", day + dt.timedelta(days=2), None)
+    assert recorded("breach", day + dt.timedelta(days=3)) == (
+        "breach",
+        day + dt.timedelta(days=3),
+        day + dt.timedelta(days=3),
+    )
+    # A late result for an older tick changes the run it falls in, never the newest outcome.
+    assert recorded("ok", day - dt.timedelta(days=1)) == (
+        "breach",
+        day + dt.timedelta(days=3),
+        day + dt.timedelta(days=3),
+    )
+
+
+# --- Models in breach for over 7 days: the key risk indicator ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_indicator_counts_models_whose_breach_has_lasted_more_than_7_days(world):
+    from risk.monitoring.widgets import MODELS_IN_BREACH_OVER_7_DAYS
+
+    proposals.propose(world.mine_v1)
+    proposals.propose(world.theirs_v1)
+    at = lambda days: dt.datetime.combine(TODAY - dt.timedelta(days=days), dt.time(6), tzinfo=dt.UTC)  # noqa: E731
+    for days in (10, 9, 8, 4, 0):  # mine: in breach every day for ten days (a week ago among them)
+        result(world.mine_v1, "accuracy", "breach", at(days))
+    for days in (10, 9):  # theirs: in breach for ten days, but ok three days ago: its breach since then is new
+        result(world.theirs_v1, "accuracy", "breach", at(days))
+    result(world.theirs_v1, "accuracy", "ok", at(3))
+    for days in (2, 0):
+        result(world.theirs_v1, "accuracy", "breach", at(days))
+    long_breach = widgets.get("models-in-long-breach")
+    assert list(long_breach.drill(world.compliance, filters(), {}).values_list("key", flat=True)) == ["mine"]
+    assert MODELS_IN_BREACH_OVER_7_DAYS.value(world.compliance, filters()) == 1
+    assert MODELS_IN_BREACH_OVER_7_DAYS.value(world.outsider, filters()) == 0  # in the reader's scope
+    assert widgets.total(widgets.get("models-in-breach").rows(world.compliance, filters())) == 2  # both, now
+    # As it stood at the end of past days: four days ago theirs had been in breach for seven days at most...
+    assert MODELS_IN_BREACH_OVER_7_DAYS.value(world.compliance, Filters(as_of=TODAY - dt.timedelta(days=4))) == 0
+    # ...and two days ago, mine for eight days (since ten days back), theirs had broken off.
+    two_days_ago = Filters(as_of=TODAY - dt.timedelta(days=2))
+    assert list(long_breach.drill(world.compliance, two_days_ago, {}).values_list("key", flat=True)) == ["mine"]
+    rows = long_breach.rows(world.compliance, two_days_ago)
+    assert long_breach.caption(rows, two_days_ago).startswith(
+        f"1 model has had a monitor in breach for more than 7 days on {(TODAY - dt.timedelta(days=2)).isoformat()}"
+    )
+
+
+# --- As of a past day ------------------------------------------------------------------------------------------------
+
+
+def _everything(user, given: Filters) -> dict:
+    return {
+        key: widgets.get(key).rows(user, given)
+        for key in (
+            "monitoring-heatmap",
+            "breaches-per-week",
+            "models-in-breach",
+            "models-in-long-breach",
+            "gate-blocks",
+        )
+    }
+
+
+@pytest.mark.django_db
+def test_a_past_day_shows_what_was_known_at_its_end_whatever_came_after(states):
+    from risk.gate import decisions
+
+    yesterday = Filters(as_of=TODAY - dt.timedelta(days=1))
+    noon = dt.datetime.combine(yesterday.as_of, dt.time(12), tzinfo=dt.UTC)
+    decisions.decisions_for(Model.objects.select_related("desk"), now=noon)  # the gate's record, made yesterday
+    before = _everything(states.compliance, yesterday)
+    assert widgets.total(before["breaches-per-week"]) >= 2
+    assert {r["gate"]: r["count"] for r in before["gate-blocks"] if r["count"]} == {"not_approved": 1}
+    # Today: a breach of theirs, a late result for a past tick of mine (recorded today), a kill switch on theirs.
+    result(states.theirs_v1, "pnl", "breach", timezone.now())
+    result(states.mine_v1, "recall", "breach", OLD, late=True)
+    killswitch.kill_switch_engage(
+        states.compliance,
+        scope="model",
+        model=states.theirs,
+        reason="Stopped for a test of past days.",
+        password=PASSWORD,
+    )
+    decisions.refresh()
+    assert _everything(states.compliance, yesterday) == before
+    now = _everything(states.compliance, filters())
+    assert {r["gate"]: r["count"] for r in now["gate-blocks"] if r["count"]} == {"kill_switch": 1, "not_approved": 1}
+    assert now["monitoring-heatmap"] != before["monitoring-heatmap"]
+
+
+# --- Many models: a row per desk ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_with_many_models_and_no_desk_chosen_the_heatmap_shows_desks_and_a_desk_shows_its_models(
+    states, browser_client, monkeypatch
+):
+    from risk.monitoring import widgets as monitoring_widgets
+
+    monkeypatch.setattr(monitoring_widgets, "MAX_MODEL_ROWS", 1)
+    heatmap = widgets.get("monitoring-heatmap")
+    drawn = dashboards.drawn(states.compliance, heatmap, filters())
+    assert [d.field for d in drawn.widget.dimensions] == ["desk", "kind", "status"]
+    figure = charts.figure(drawn.widget, drawn.rows, drawn.drill_urls)
+    assert figure["data"][0]["y"] == ["Rates", "Systematic Equi…"]  # desks by name, shortened to fit a phone
+    assert drawn.caption.startswith("2 live models in scope: a row for each desk")
+    assert "2 of 2 desks" not in drawn.caption and "1 of 2 desks has a monitor in breach now" in drawn.caption
+    client = browser_client.as_user(states.compliance)
+    cell = next(
+        url
+        for row, url in zip(drawn.rows, drawn.drill_urls, strict=True)
+        if row["desk"] == "sys-eq" and row["status"] == "breach"
+    )
+    assert "desk=sys-eq" in cell and drilled_keys(client, cell) == ["mine"]  # the desk's monitors counted there
+    csv_rows = list(csv.reader(io.StringIO(client.get("/dashboards/widgets/monitoring-heatmap/csv/").content.decode())))
+    assert csv_rows[5][:3] == ["Desk", "Kind", "State"] and {line[0] for line in csv_rows[6:]} == {
+        "Rates",
+        "Systematic Equities",
+    }
+    # A desk chosen: its models, named.
+    narrowed = dashboards.drawn(states.compliance, heatmap, filters(desk="sys-eq", desk_name="Systematic Equities"))
+    assert {r["model_key"] for r in narrowed.rows} == {"mine"}
+    assert narrowed.caption.endswith("A row for each model of desk Systematic Equities.")
+    assert charts.figure(narrowed.widget, narrowed.rows, narrowed.drill_urls)["data"][0]["y"] == [states.mine.name]
+    page = client.get("/dashboards/monitoring/")
+    assert page.status_code == 200 and "a row for each desk" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_decision_that_stands_after_a_change_is_read_from_the_record_without_asking_the_gate(stops):
+    from risk.gate import decisions, generations
+    from risk.gate.models import GateDecision
+
+    decisions.refresh()
+    blocks = widgets.get("gate-blocks")
+    before = blocks.rows(stops.compliance, filters())
+    generations.bump([generations.key_for(stops.mine.pk)])  # a change to mine that leaves its decision as it was
+    decisions.decision_for(Model.objects.select_related("desk").get(pk=stops.mine.pk))  # asked again: the same
+    assert GateDecision.objects.filter(model=stops.mine).count() == 1  # no new revision...
+    record = GateDecision.objects.get(model=stops.mine)
+    assert record.generation == generations.read([stops.mine.pk])[stops.mine.pk]  # ...but its inputs noted
+    with CaptureQueriesContext(connection) as captured:
+        assert blocks.rows(stops.compliance, filters()) == before
+    assert len(captured) == 3  # the records, the models, their generations: the gate itself not asked

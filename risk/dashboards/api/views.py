@@ -92,6 +92,7 @@ class WidgetDetailView(APIView):
             raise ValidationError(form.errors)
         filters = form.filters()
         drawn = selectors.drawn(request.user, widget, filters)
+        widget = drawn.widget  # as drawn for these filters (Widget.for_filters)
         site = request.build_absolute_uri("/").rstrip("/")
         body = {
             "id": widget.key,
