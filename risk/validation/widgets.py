@@ -56,8 +56,9 @@ SEVERITY = Dimension("severity", "Severity", lambda code: SEVERITY_LABELS.get(co
 
 def findings_in_scope(user, filters):
     """The findings of versions the reader may see raised by the page's moment, of the models the page's filters
-    name as they stood then, each with its status as it stood (`then_status`, read in place of the field: every
-    change of it is audited as a code, risk/validation/findings.py)."""
+    name as they stood then, each with its status as it stood for the record lists (`then_status`, read in place of
+    the field: every change of it is audited as a code, risk/validation/findings.py). Whether a finding was open is
+    read from its own timestamps (raised, closed or accepted: `closed_at`), which a closing sets once."""
     found = filters.narrow(Finding.objects.filter(history.existed_at(filters.moment, "raised_at")), MODEL)
     return access.restrict(found, user).annotate(then_status=history.value_at(Finding, "status", filters.moment))
 
@@ -67,7 +68,7 @@ def open_findings(user, filters):
     page's period when it names one."""
     day = filters.as_of
     return findings_in_scope(user, filters).filter(
-        Q(then_status__in=Finding.ACTIVE) | Q(closed_at__date__gt=day),
+        Q(status__in=Finding.ACTIVE) | Q(closed_at__date__gt=day),
         filters.period_q("raised_at"),
         raised_at__date__lte=day,
     )
@@ -209,7 +210,7 @@ def risk_acceptances(user, filters):
     due = f"then_{MODEL.replace('__', '_')}next_validation_due"  # read by the record columns in place of the field
     return (
         findings_in_scope(user, filters)
-        .filter(filters.period_q("closed_at"), then_status=Finding.Status.RISK_ACCEPTED, closed_at__date__lte=day)
+        .filter(filters.period_q("closed_at"), status=Finding.Status.RISK_ACCEPTED, closed_at__date__lte=day)
         .annotate(
             then_model_status=filters.model_value("status", MODEL),
             **{due: filters.model_value("next_validation_due", MODEL)},
