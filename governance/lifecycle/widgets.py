@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from django.urls import reverse
 
-from governance.core import access, widgets
+from governance.core import access, history, widgets
 from governance.core.elapsed import DAY, Elapsed
 from governance.core.widgets import Dimension, Measure, RecordColumn, Widget
 from governance.lifecycle import access as lifecycle_access
@@ -61,8 +61,19 @@ def version_link(record: dict) -> str:
 
 
 def visible_versions(user, filters):
-    """The versions `user` may see, narrowed by the page's model filters."""
-    return access.restrict(ModelVersion.objects.filter(filters.model_q("model__")), user)
+    """The versions `user` may see that existed at the page's moment, narrowed by the page's model filters (as the
+    models stood then), each with the model's desk and tier as they stood (`then_model_...`, read by the record
+    columns in place of the fields)."""
+    versions = filters.narrow(ModelVersion.objects.filter(history.existed_at(filters.moment)), "model__")
+    return access.restrict(versions, user).annotate(
+        then_model_desk_name=filters.model_value("desk", "model__"),
+        then_model_risk_tier=filters.model_value("risk_tier", "model__"),
+    )
+
+
+def transitions_by(filters):
+    """The lifecycle's recorded steps made by the page's moment (every one today)."""
+    return VersionTransition.objects.filter(history.recorded_by(filters.moment, "at"))
 
 
 class Rows(list):
@@ -141,7 +152,8 @@ def stage_stays(user, filters):
         output_field=DateTimeField(),
     )
     return (
-        VersionTransition.objects.filter(version__in=visible_versions(user, filters))
+        transitions_by(filters)
+        .filter(version__in=visible_versions(user, filters).values("pk"))
         .exclude(from_status=F("to_status"))  # a step that leaves the version where it was ends no stay
         .filter(filters.period_q("at"))
         .annotate(
@@ -198,16 +210,18 @@ TIME_IN_STAGE = Widget(
 TIER = Dimension("risk_tier", "Tier", tier_label, TIERS)
 
 
-def _first_step(**lookup):
-    """When a version first made the step `lookup` describes (a Subquery over its transitions)."""
-    steps = VersionTransition.objects.filter(version=OuterRef("pk"), **lookup).order_by("at", "pk")
+def _first_step(filters, **lookup):
+    """When a version first made the step `lookup` describes, by the page's moment (a Subquery over its
+    transitions)."""
+    steps = transitions_by(filters).filter(version=OuterRef("pk"), **lookup).order_by("at", "pk")
     return Subquery(steps.values("at")[:1], output_field=DateTimeField())
 
 
 def versions_in_production(user, filters):
     """Versions that reached production (in the time range, by that day), each with the days from its first
     submission for validation to its first step into production."""
-    submitted, produced = _first_step(to_status=S.SUBMITTED), _first_step(to_status=S.PRODUCTION)
+    submitted = _first_step(filters, to_status=S.SUBMITTED)
+    produced = _first_step(filters, to_status=S.PRODUCTION)
     return (
         visible_versions(user, filters)
         .annotate(submitted_at=submitted, production_at=produced)
@@ -215,7 +229,7 @@ def versions_in_production(user, filters):
         .filter(filters.period_q("production_at"))
         .annotate(
             days=Elapsed(F("submitted_at"), F("production_at"), unit=DAY),
-            risk_tier=F("model__risk_tier"),
+            risk_tier=F("then_model_risk_tier"),
             model_key=F("model__key"),
             version_label=F("version"),
         )
@@ -272,24 +286,33 @@ ATTESTATION_OUTCOME = Dimension("outcome", "Outcome", dict(OUTCOMES).get, tuple(
 
 
 def attestations_due(user, filters):
-    """Attestations of the models `user` may see due in the time range (all when none), each with its outcome
-    against the page's day."""
-    models = access.restrict(Model.objects.filter(filters.model_q()), user)
+    """Attestations of the models `user` may see due in the time range (all when none), opened by the page's moment,
+    each with its outcome against the page's day: a signature made after the moment was not there yet."""
+    models = access.restrict(filters.narrow(Model.objects.all()), user)
     due = Q()
     if filters.since:
         due &= Q(due_date__gte=filters.since)
     if filters.until:
         due &= Q(due_date__lte=filters.until)
-    return Attestation.objects.filter(due, model__in=models).annotate(
-        outcome=Case(
-            When(signature__isnull=False, signature__signed_at__date__lte=F("due_date"), then=Value(ON_TIME)),
-            When(signature__isnull=False, then=Value(LATE)),
-            When(due_date__lt=filters.as_of, then=Value(OVERDUE)),
-            default=Value(NOT_DUE),
-            output_field=CharField(),
-        ),
-        owner_name=person_name("owner__"),
-        model_key=F("model__key"),
+    signed = Q(signature__isnull=False) & history.recorded_by(filters.moment, "signature__signed_at")
+    return (
+        Attestation.objects.filter(due, history.existed_at(filters.moment, "opened_at"), model__in=models)
+        .annotate(
+            then_signature_signed_at=Case(
+                When(signed, then=F("signature__signed_at")), default=None, output_field=DateTimeField()
+            )
+        )
+        .annotate(
+            outcome=Case(
+                When(then_signature_signed_at__date__lte=F("due_date"), then=Value(ON_TIME)),
+                When(then_signature_signed_at__isnull=False, then=Value(LATE)),
+                When(due_date__lt=filters.as_of, then=Value(OVERDUE)),
+                default=Value(NOT_DUE),
+                output_field=CharField(),
+            ),
+            owner_name=person_name("owner__"),
+            model_key=F("model__key"),
+        )
     )
 
 
@@ -360,16 +383,22 @@ DUE = Dimension("due", "Validation due", dict(DUE_BUCKETS).get, tuple(code for c
 
 def my_assignments(user, filters):
     """Versions of the models `user` is the validator of that await their validation (submitted, or in validation),
-    each in the bucket of the model's validation due date against the page's day (as the work queue dates them)."""
+    each in the bucket of the model's validation due date against the page's day (as the work queue dates them);
+    the version's status and the model's due date as they stood at the page's moment."""
     day = filters.as_of
     return (
         visible_versions(user, filters)
-        .filter(model__validator=user, status__in=AWAITING_VALIDATOR)
+        .filter(model__validator=user)
+        .annotate(
+            then_status=history.value_at(ModelVersion, "status", filters.moment),
+            then_model_next_validation_due=filters.model_value("next_validation_due", "model__"),
+        )
+        .filter(then_status__in=AWAITING_VALIDATOR)
         .annotate(
             due=Case(
-                When(model__next_validation_due__isnull=True, then=Value("none")),
-                When(model__next_validation_due__lt=day, then=Value("overdue")),
-                When(model__next_validation_due__lte=day + dt.timedelta(days=30), then=Value("due_30")),
+                When(then_model_next_validation_due__isnull=True, then=Value("none")),
+                When(then_model_next_validation_due__lt=day, then=Value("overdue")),
+                When(then_model_next_validation_due__lte=day + dt.timedelta(days=30), then=Value("due_30")),
                 default=Value("later"),
                 output_field=CharField(),
             ),
@@ -431,17 +460,30 @@ R = ValidationRun.Status
 def my_runs(user, filters):
     """The validation runs `user` requested (in the time range, by when), each with its outcome: a finished run
     failed if any test failed, passed with warnings if any warned. A run's results are a JSON list of tests, each
-    with its "outcome"; its text is searched, the same on both databases."""
+    with its "outcome"; its text is searched, the same on both databases. A run writes its status and results once,
+    when it finishes (risk/validation/runs.py): one not finished by the page's moment was then queued or running."""
     results = Cast("results", TextField())
+    finished = Q(finished_at__isnull=False) & history.recorded_by(filters.moment, "finished_at")
+    runs = filters.narrow(ValidationRun.objects.filter(history.existed_at(filters.moment)), "version__model__")
     return (
-        access.restrict(ValidationRun.objects.filter(filters.model_q("version__model__")), user)
+        access.restrict(runs, user)
         .filter(requested_by=user)
         .filter(filters.period_q("created_at"))
-        .annotate(results_text=results)
+        .annotate(
+            results_text=results,
+            then_status=Case(
+                When(finished, then=F("status")),
+                When(started_at__isnull=False, started_at__lt=filters.moment, then=Value(R.RUNNING)),
+                default=Value(R.QUEUED),
+                output_field=CharField(),
+            )
+            if filters.moment
+            else F("status"),
+        )
         .annotate(
             outcome=Case(
-                When(status__in=[R.QUEUED, R.RUNNING], then=Value("in_progress")),
-                When(status=R.FAILED, then=Value("error")),
+                When(then_status__in=[R.QUEUED, R.RUNNING], then=Value("in_progress")),
+                When(then_status=R.FAILED, then=Value("error")),
                 When(results_text__contains='"outcome": "fail"', then=Value("failed")),
                 When(results_text__contains='"outcome": "warn"', then=Value("warnings")),
                 default=Value("passed"),

@@ -9,12 +9,13 @@ Neither is about one model: the page's model filters do not narrow them.
 
 import datetime as dt
 
-from django.db.models import Case, CharField, F, Q, Value, When
+from django.db.models import Case, CharField, DateTimeField, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 
-from governance.core import access, widgets
-from governance.core.models import Job
+from governance.core import access, history, widgets
+from governance.core.models import AuditEvent, Job
 from governance.core.widgets import Dimension, RecordColumn, Widget
 from risk.exports.access import reads_self_assessments
 from risk.exports.models import Export, SelfAssessment
@@ -38,18 +39,33 @@ def _in_range(filters, field: str) -> Q:
     return Q(**{f"{field}__year": filters.as_of.year})
 
 
+def _job_state(filters):
+    """The export's job's status, as it stood at the page's moment: a job records when it started and finished
+    (governance/core/jobs.py), so one not finished then was running, or still queued."""
+    moment = filters.moment
+    if moment is None:
+        return F("job__status")
+    return Case(
+        When(job__finished_at__lt=moment, then=F("job__status")),
+        When(job__started_at__lt=moment, then=Value(RUNNING)),
+        default=Value(QUEUED),
+        output_field=CharField(),
+    )
+
+
 def exports_of_the_year(user, filters):
     """The reader's own exports asked for in the range, each with its state as the export's page tells it
-    (`services.state`): expired once its file is removed or past its keep-until, else its job's status."""
+    (`services.state`): expired once its file is removed or past its keep-until, else its job's status; as it
+    stood at the end of the page's day when that is past."""
     moment = _moment(filters)
     return (
         access.restrict(Export.objects.filter(_in_range(filters, "created_at")), user)
         .filter(created_at__lt=moment)
         .annotate(
             state=Case(
-                When(Q(purged_at__isnull=False) | Q(expires_at__lte=moment), then=Value(EXPIRED)),
+                When(Q(purged_at__lt=moment) | Q(expires_at__lte=moment), then=Value(EXPIRED)),
                 When(job__isnull=True, then=Value(QUEUED)),
-                default=F("job__status"),
+                default=_job_state(filters),
                 output_field=CharField(),
             )
         )
@@ -110,13 +126,35 @@ STAGE_LABELS = dict(STAGES)
 
 
 def self_assessments(user, filters):
-    """The self-assessments of the page's year (or of the years the time range touches), each with its stage."""
+    """The self-assessments of the page's year (or of the years the time range touches), each with its stage; as
+    they stood at the page's moment: prepared by then (a first preparation is audited; a later one moves
+    `prepared_at`), signed by then."""
     first = filters.since.year if filters.since else filters.as_of.year
     last = filters.until.year if filters.until else filters.as_of.year
-    return access.restrict(SelfAssessment.objects.filter(year__gte=min(first, last), year__lte=last), user).annotate(
+    moment = filters.moment
+    found = access.restrict(SelfAssessment.objects.filter(year__gte=min(first, last), year__lte=last), user)
+    if moment is not None:
+        prepared = AuditEvent.objects.filter(
+            object_type=SelfAssessment.AUDIT_TYPE,
+            object_id=Cast(OuterRef("pk"), CharField()),
+            action="self_assessment.prepare",
+            timestamp__lt=moment,
+        ).order_by("-id")
+        found = found.filter(Exists(prepared)).annotate(
+            then_prepared_at=Case(
+                When(prepared_at__lt=moment, then=F("prepared_at")),
+                default=Subquery(prepared.values("timestamp")[:1]),
+                output_field=DateTimeField(),
+            )
+        )
+    by_compliance = Q(compliance_signature__isnull=False) & history.recorded_by(
+        moment, "compliance_signature__signed_at"
+    )
+    by_senior = Q(senior_signature__isnull=False) & history.recorded_by(moment, "senior_signature__signed_at")
+    return found.annotate(
         stage=Case(
-            When(compliance_signature__isnull=True, then=Value(PREPARED)),
-            When(senior_signature__isnull=True, then=Value(COMPLIANCE_SIGNED)),
+            When(~by_compliance, then=Value(PREPARED)),
+            When(~by_senior, then=Value(COMPLIANCE_SIGNED)),
             default=Value(SIGNED_OFF),
             output_field=CharField(),
         )

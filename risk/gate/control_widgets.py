@@ -18,8 +18,9 @@ import datetime as dt
 from django.db.models import Case, CharField, DateTimeField, Q, Value, When
 from django.urls import reverse
 
-from governance.core import access, widgets
-from governance.core.widgets import Dimension, RecordColumn, Widget
+from governance.core import access, history, widgets
+from governance.core.models import Desk
+from governance.core.widgets import MODEL_AUDIT_TYPE, Dimension, RecordColumn, Widget
 from models_registry.choices import ALGORITHMIC_PURPOSES, LifecycleStatus
 from models_registry.models import Model
 from risk.gate.access import reads_control_dashboards
@@ -60,10 +61,14 @@ def _age(run_at: dt.datetime | None, as_of: dt.date) -> str:
 
 
 def algorithmic_models_by_test_age(user, filters):
-    """Algorithmic models in use (pilot or production) the reader may see, each with the age of its last test."""
-    models = access.restrict(
-        Model.objects.filter(filters.model_q(), purpose__in=ALGORITHMIC_PURPOSES, status__in=LIVE), user
+    """Algorithmic models in use (pilot or production) the reader may see, each with the age of its last test; the
+    model's purpose, status and desk as they stood at the page's moment (`then_<field>`)."""
+    models = access.restrict(filters.narrow(Model.objects.all()), user).annotate(
+        then_purpose=history.value_at(MODEL_AUDIT_TYPE, "purpose", filters.moment),
+        then_status=filters.model_value("status"),
+        then_desk_name=filters.model_value("desk"),
     )
+    models = models.filter(then_purpose__in=ALGORITHMIC_PURPOSES, then_status__in=LIVE)
     tested = last_tested(filters.as_of)
     keys = [key for key in models.values_list("key", flat=True) if key in tested]
     by_age: dict[str, list[str]] = {}
@@ -136,16 +141,23 @@ SCOPE_LABELS = {KillSwitch.Scope.ALL: "Firm-wide", KillSwitch.Scope.DESK: "A des
 
 def engagements(user, filters):
     """Kill-switch engagements in the time range; with model filters, those that reached a model matching them
-    (every firm-wide stop, a stop of a matching model's desk, a stop of a matching model)."""
+    (every firm-wide stop, a stop of a matching model's desk, a stop of a matching model), the models as they stood
+    at the page's moment. A release after the moment had not happened then (`then_released_at`)."""
     found = access.restrict(KillSwitch.objects.filter(filters.period_q("engaged_at")), user).filter(
         engaged_at__date__lte=filters.as_of
     )
-    model_q = filters.model_q()
-    if model_q:
-        matching = Model.objects.filter(model_q)
+    released = Q(released_at__isnull=False) & history.recorded_by(filters.moment, "released_at")
+    found = found.annotate(
+        then_released_at=Case(When(released, then="released_at"), default=None, output_field=DateTimeField())
+    )
+    if filters.model_q():
+        matching = filters.narrow(Model.objects.all())
+        desks = Desk.objects.filter(
+            name__in=matching.annotate(then_desk=filters.model_value("desk")).values("then_desk")
+        )
         found = found.filter(
             Q(scope=KillSwitch.Scope.ALL)
-            | Q(scope=KillSwitch.Scope.DESK, desk__in=matching.values("desk"))
+            | Q(scope=KillSwitch.Scope.DESK, desk__in=desks)
             | Q(scope=KillSwitch.Scope.MODEL, model__in=matching)
         )
     return found

@@ -27,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from governance.core import access, widgets
+from governance.core import access, history, widgets
 from governance.core.elapsed import HOUR, Elapsed
 from governance.core.widgets import Dimension, Measure, RecordColumn, Widget
 from risk.incidents.models import Incident, IncidentEntry
@@ -64,7 +64,14 @@ def status_label(code) -> str:
 
 
 def incidents_in_scope(user, filters):
-    return access.restrict(Incident.objects.filter(filters.model_q("model__")), user)
+    """The incidents `user` may see opened by the page's moment, of the models the filters choose as they stood
+    then, each with its status and severity as they stood (`then_<field>`, read in place of the fields): both are
+    audited as codes on every change (risk/incidents/services.py)."""
+    incidents = filters.narrow(Incident.objects.filter(history.existed_at(filters.moment, "opened_at")), "model__")
+    return access.restrict(incidents, user).annotate(
+        then_status=history.value_at(Incident, "status", filters.moment),
+        then_severity=history.value_at(Incident, "severity", filters.moment),
+    )
 
 
 def _day(moment) -> str:
@@ -103,7 +110,7 @@ def open_incidents(user, filters):
     """Incidents not closed, opened by the page's day, each with its age in days."""
     return (
         incidents_in_scope(user, filters)
-        .filter(status__in=OPEN_STATUSES, opened_at__date__lte=filters.as_of)
+        .filter(then_status__in=OPEN_STATUSES, opened_at__date__lte=filters.as_of)
         .annotate(age_days=DaysSince(F("opened_at"), Value(filters.as_of)))
     )
 
@@ -160,7 +167,7 @@ def closed_incidents(user, filters):
     )
     return (
         incidents_in_scope(user, filters)
-        .filter(filters.period_q("closed_at"), status=Incident.Status.CLOSED, closed_at__date__lte=filters.as_of)
+        .filter(filters.period_q("closed_at"), then_status=Incident.Status.CLOSED, closed_at__date__lte=filters.as_of)
         .annotate(
             hours_to_detect=Elapsed(Subquery(first_breach), F("opened_at"), unit=HOUR),
             hours_to_mitigate=Elapsed(F("opened_at"), Coalesce(Subquery(mitigated), F("closed_at")), unit=HOUR),

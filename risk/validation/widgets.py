@@ -14,7 +14,7 @@ import datetime as dt
 from django.db.models import Case, CharField, Q, Value, When
 from django.urls import reverse
 
-from governance.core import access, indicators, widgets
+from governance.core import access, history, indicators, widgets
 from governance.core.widgets import Dimension, RecordColumn, Widget
 from models_registry import access as inventory_access
 from models_registry.choices import LifecycleStatus
@@ -55,8 +55,12 @@ SEVERITY = Dimension("severity", "Severity", lambda code: SEVERITY_LABELS.get(co
 
 
 def findings_in_scope(user, filters):
-    """The findings of versions the reader may see, of the models the page's filters name."""
-    return access.restrict(Finding.objects.filter(filters.model_q(MODEL)), user)
+    """The findings of versions the reader may see raised by the page's moment, of the models the page's filters
+    name as they stood then, each with its status as it stood for the record lists (`then_status`, read in place of
+    the field: every change of it is audited as a code, risk/validation/findings.py). Whether a finding was open is
+    read from its own timestamps (raised, closed or accepted: `closed_at`), which a closing sets once."""
+    found = filters.narrow(Finding.objects.filter(history.existed_at(filters.moment, "raised_at")), MODEL)
+    return access.restrict(found, user).annotate(then_status=history.value_at(Finding, "status", filters.moment))
 
 
 def open_findings(user, filters):
@@ -197,23 +201,28 @@ EXPIRY = Dimension("expiry", "Expires", dict(EXPIRY_BUCKETS).get, tuple(code for
 
 
 def risk_acceptances(user, filters):
-    """Findings whose risk compliance accepted (a signed acceptance) by the page's day, of models not retired;
+    """Findings whose risk compliance accepted (a signed acceptance) by the page's day, of models not retired then;
     accepted in the page's period when it names one.
 
     An acceptance records no end of its own: it stands until the model is next validated, when the validator must
-    weigh the accepted finding again, so it expires on the model's next validation due date."""
+    weigh the accepted finding again, so it expires on the model's next validation due date (as it stood)."""
     day = filters.as_of
+    due = f"then_{MODEL.replace('__', '_')}next_validation_due"  # read by the record columns in place of the field
     return (
         findings_in_scope(user, filters)
         .filter(filters.period_q("closed_at"), status=Finding.Status.RISK_ACCEPTED, closed_at__date__lte=day)
-        .exclude(**{f"{MODEL}status": LifecycleStatus.RETIRED})
+        .annotate(
+            then_model_status=filters.model_value("status", MODEL),
+            **{due: filters.model_value("next_validation_due", MODEL)},
+        )
+        .exclude(then_model_status=LifecycleStatus.RETIRED)
         .annotate(
             expiry=Case(
-                When(**{f"{MODEL}next_validation_due__isnull": True}, then=Value("none")),
-                When(**{f"{MODEL}next_validation_due__lt": day}, then=Value("expired")),
-                When(**{f"{MODEL}next_validation_due__lte": day + dt.timedelta(days=30)}, then=Value("within_30")),
-                When(**{f"{MODEL}next_validation_due__lte": day + dt.timedelta(days=60)}, then=Value("in_31_60")),
-                When(**{f"{MODEL}next_validation_due__lte": day + dt.timedelta(days=90)}, then=Value("in_61_90")),
+                When(**{f"{due}__isnull": True}, then=Value("none")),
+                When(**{f"{due}__lt": day}, then=Value("expired")),
+                When(**{f"{due}__lte": day + dt.timedelta(days=30)}, then=Value("within_30")),
+                When(**{f"{due}__lte": day + dt.timedelta(days=60)}, then=Value("in_31_60")),
+                When(**{f"{due}__lte": day + dt.timedelta(days=90)}, then=Value("in_61_90")),
                 default=Value("later"),
                 output_field=CharField(),
             )

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from governance.core.models import UserProfile
 from governance.core.widgets import Filters
+from models_registry.models import Model
 from risk.dashboards import selectors
 from risk.validation import findings
 from risk.validation.models import Finding
@@ -46,6 +47,10 @@ def _raise(world, version, *, severity, raised_days_ago, due_in_days, title):
 def found(world):
     """Named findings: each comment says where it is counted (age bucket; past-due bucket)."""
     mine, theirs = world.mine_v1, world.theirs_v1
+    # The findings are dated back up to 200 days: their models were registered before (a page of a past day shows
+    # only the models that existed then).
+    registered = dt.datetime.combine(_today() - dt.timedelta(days=365), dt.time(12), tzinfo=dt.UTC)
+    Model.objects.filter(pk__in=[world.mine.pk, world.theirs.pk]).update(created_at=registered)
     f = {
         "a": _raise(world, mine, severity="high", raised_days_ago=30, due_in_days=10, title="A"),  # 0-30; not due
         "b": _raise(world, mine, severity="high", raised_days_ago=31, due_in_days=-30, title="B"),  # 31-90; 1-30
