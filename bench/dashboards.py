@@ -533,6 +533,9 @@ def measure_pages(client, username, small_desk, repeats, rows_out) -> None:
     from risk.dashboards import selectors
 
     user = client.user
+    offered = dict(selectors.desk_choices(user))
+    if small_desk not in offered:  # a trader is offered their own desk only: the other desk would be a 400
+        small_desk = next(iter(offered), "")
     for page, _title in selectors.pages_for(user):
         url = reverse("dashboards:page", args=[page])
         cold, cold_queries, _ = timed(client, url)
