@@ -165,6 +165,9 @@ _memo: ContextVar[dict | None] = ContextVar("widget_rows", default=None)
 
 @contextmanager
 def reading_once():
+    if _memo.get() is not None:  # inside a page that already reads once: share its memo
+        yield
+        return
     token = _memo.set({})
     try:
         yield

@@ -108,6 +108,7 @@ class Drawn:
         return widgets.total(self.rows)
 
 
+@widgets.reading_once()  # a caption's overall figure comes from the rows' own scan (the CSV, the API, the pack)
 def drawn(user, widget: Widget, filters: Filters) -> Drawn:
     rows = widget.rows(user, filters)
     base = filters.params(today=filters.as_of)
