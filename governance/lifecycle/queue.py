@@ -184,7 +184,12 @@ def build(user, *, with_waiting: bool = True, counting: bool = False) -> Queue:
         needs.append(
             Item("Attach the pilot results", f"{version.model.key} {version.version}", _version_url(version), end)
         )
-    if lifecycle_access.has_compliance_queue(user):
+    if lifecycle_access.has_compliance_queue(user) and counting:
+        # Thousands of models at a large firm: the badge counts them, it needs no item (nor address) for each.
+        unassigned = Model.objects.filter(validator__isnull=True).exclude(status=S.RETIRED).count()
+        flagged = Model.objects.exclude(revalidation_flag="").exclude(status=S.RETIRED).count()
+        needs += [Item("Model work", "", "")] * (unassigned + flagged)
+    elif lifecycle_access.has_compliance_queue(user):
         for model in Model.objects.filter(validator__isnull=True).exclude(status=S.RETIRED).order_by("key"):
             needs.append(
                 Item("Assign a validator", model.key, reverse("models_registry:model-update", args=[model.key]))
