@@ -13,8 +13,11 @@ values: the sum of the chart, the sum of the table, the CSV and the drill-down c
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
@@ -164,6 +167,7 @@ class Measure:
     field: str  # a field or an annotation of the records' queryset, numeric
     how: str = "median"
     display: Callable[[object], str] = lambda value: "" if value is None else f"{value:,.1f}"
+    axis_to: float | None = None  # the chart's axis reaches at least this (100 for a share of a limit, in percent)
 
 
 def _summarise(values: list, how: str):
@@ -178,6 +182,46 @@ def _summarise(values: list, how: str):
         return values[max(0, math.ceil(0.9 * len(values)) - 1)]
     middle = len(values) // 2
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def _median(low, high, count):
+    if low is None:
+        return None
+    return high if count % 2 else (low + high) / 2
+
+
+# The measures PostgreSQL summarises exactly as `_summarise` does: (the SQL of what is read of a column, how Python
+# makes the measure of it). A median is the two middle values, the lower found in ascending order and the upper in
+# descending, and how many values there are (an odd number has one middle); the 90th percentile is the nearest rank
+# (percentile_disc). A mean's sum depends on the order of its terms, so it stays in Python.
+SQL_SUMMARIES = {
+    "median": (
+        lambda c: [
+            f"PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY {c})",
+            f"PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY {c} DESC)",
+            f"COUNT({c})",
+        ],
+        _median,
+    ),
+    "p90": (lambda c: [f"PERCENTILE_DISC(0.9) WITHIN GROUP (ORDER BY {c})"], lambda value: value),
+    "max": (lambda c: [f"MAX({c})"], lambda value: value),
+}
+
+# The rows read while `reading_once()` is open: a page's widgets and its key risk indicators read the same rows
+# (an indicator sums a widget's rows) once per request, never across requests (today's figures are live).
+_memo: ContextVar[dict | None] = ContextVar("widget_rows", default=None)
+
+
+@contextmanager
+def reading_once():
+    if _memo.get() is not None:  # inside a page that already reads once: share its memo
+        yield
+        return
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
 
 
 @dataclass(frozen=True)
@@ -211,21 +255,32 @@ class Widget:
 
     def rows(self, user, filters: Filters) -> list[dict]:
         """Each group of the records with how many fall in it (and its measures), in the dimensions' order."""
+        memo = _memo.get()
+        key = (self.records, self.dimensions, self.measures, id(user), filters)
+        if memo is not None and key in memo:
+            return [dict(row) for row in memo[key]]  # copies: a view adds what it shows to its rows
         fields = [d.field for d in self.dimensions]
         records = self.records(user, filters)
         if self.measures:
-            return self._measured_rows(records, fields)
-        selected = [stood(records, f) for f in fields]
-        counted = records.order_by().values(*selected).annotate(count=Count("pk", distinct=True))
-        found = {tuple(row[f] for f in selected): row["count"] for row in counted}
-        return [{**dict(zip(fields, key, strict=True)), "count": found.get(key, 0)} for key in self._keys(found)]
+            rows = self._measured_rows(user, filters, fields, records)
+        else:
+            selected = [stood(records, f) for f in fields]
+            counted = records.order_by().values(*selected).annotate(count=Count("pk", distinct=True))
+            found = {tuple(row[f] for f in selected): row["count"] for row in counted}
+            rows = [{**dict(zip(fields, key, strict=True)), "count": found.get(key, 0)} for key in self._keys(found)]
+        if memo is not None:
+            memo[key] = [dict(row) for row in rows]
+        return rows
 
-    def _measured_rows(self, records: QuerySet, fields: list[str]) -> list[dict]:
-        """Counts and measures from one pass over the records' values (a median is not a portable SQL aggregate)."""
+    def _measured_rows(self, user, filters: Filters, fields: list[str], records: QuerySet) -> list[dict]:
+        """Counts and measures from one pass over the records' values (a median is not a portable SQL aggregate),
+        or on PostgreSQL summarised in the database (`_rows_summarised_in_sql`)."""
+        records = records.order_by()
+        if connections[records.db].vendor == "postgresql" and all(m.how in SQL_SUMMARIES for m in self.measures):
+            return self._rows_summarised_in_sql(user, filters, fields, records)
         groups: dict[tuple, dict] = {}
         measured = list(dict.fromkeys(m.field for m in self.measures))  # a field two measures read is selected once
-        selected = [stood(records, f) for f in (*fields, *measured)]
-        values = records.order_by().values_list("pk", *selected)
+        values = records.values_list("pk", *[stood(records, f) for f in (*fields, *measured)])
         for pk, *rest in values:
             groups.setdefault(tuple(rest[: len(fields)]), {})[pk] = dict(
                 zip(measured, rest[len(fields) :], strict=True)
@@ -239,6 +294,49 @@ class Widget:
             out.append(row)
         return out
 
+    def _rows_summarised_in_sql(self, user, filters: Filters, fields: list[str], records) -> list[dict]:
+        """The same rows as the pass in Python, summarised by PostgreSQL: tens of thousands of records (every stay in
+        a lifecycle stage) are not sent to Python to be sorted there. Each record is counted once (DISTINCT, as the
+        pass keys records by pk); a median is the mean of the two middle values, the lower one found in ascending
+        and the upper in descending order, and the 90th percentile is the nearest rank (percentile_disc), exactly as
+        `_summarise` computes them. The groups and every record together (GROUPING SETS) come from the same scan: a
+        widget that also gives its measures over all its records (its caption's) reads that row from the memo."""
+        measured = list(dict.fromkeys(m.field for m in self.measures))
+        read = [stood(records, f) for f in (*fields, *measured)]
+        inner, params = records.values_list("pk", *read).distinct().query.sql_with_params()
+        dims = [f"d{i}" for i in range(len(fields))]
+        where = {field: f"m{i}" for i, field in enumerate(measured)}
+        columns = ", ".join(["pk", *dims, *where.values()])
+        reads = [SQL_SUMMARIES[m.how][0](f"r.{where[m.field]}") for m in self.measures]
+        selected = [*(f"r.{d}" for d in dims), "COUNT(*)", *(sql for read in reads for sql in read)]
+        grouping = f"GROUPING SETS (({', '.join(f'r.{d}' for d in dims)}), ())" if dims else "()"
+        flag = f"GROUPING({', '.join(f'r.{d}' for d in dims)})" if dims else "0"
+        sql = f"SELECT {flag}, {', '.join(selected)} FROM ({inner}) AS r ({columns}) GROUP BY {grouping}"
+        with connections[records.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            found = cursor.fetchall()
+        groups, overall = {}, None
+        for everything, *rest in found:
+            count, summaries = rest[len(fields)], iter(rest[len(fields) + 1 :])
+            row = {"count": count}
+            for measure, read in zip(self.measures, reads, strict=True):
+                row[measure.key] = SQL_SUMMARIES[measure.how][1](*(next(summaries) for _sql in read))
+            if dims and everything:
+                overall = row
+            elif count:  # GROUP BY () answers a row of 0 even for no records: the pass in Python finds no group
+                groups[tuple(rest[: len(fields)])] = row
+        memo = _memo.get()
+        if memo is not None and fields:
+            whole = [overall] if overall and overall["count"] else []
+            memo[(self.records, (), self.measures, id(user), filters)] = whole
+        return [
+            {
+                **dict(zip(fields, key, strict=True)),
+                **groups.get(key, {"count": 0, **{m.key: None for m in self.measures}}),
+            }
+            for key in self._keys(groups)
+        ]
+
     def _keys(self, found) -> list[tuple]:
         """The groups found, and every declared value of a single dimension, in the dimensions' order."""
         if len(self.dimensions) == 1 and self.dimensions[0].values:
@@ -247,9 +345,14 @@ class Widget:
         return sorted(found, key=lambda k: tuple(d.rank(v) for d, v in zip(self.dimensions, k, strict=True)))
 
     def drill(self, user, filters: Filters, cell: dict) -> QuerySet:
-        """The records counted in one row (`cell`: a value for each dimension), or all of them (`cell` empty)."""
+        """The records counted in one row (`cell`: a value for each dimension), or all of them (`cell` empty). A
+        dimension given a tuple of values takes any of them (the rows a key risk indicator sums)."""
         records = self.records(user, filters)
-        lookup = {stood(records, d.field): cell[d.field] for d in self.dimensions if d.field in cell}
+        lookup = {}
+        for d in self.dimensions:
+            if d.field in cell:
+                name, value = stood(records, d.field), cell[d.field]
+                lookup[f"{name}__in" if isinstance(value, tuple) else name] = value
         order = [("-" if n.startswith("-") else "") + stood(records, n.lstrip("-")) for n in self.order_records]
         return records.filter(**lookup).order_by(*order)
 

@@ -104,17 +104,22 @@ def _my_versions(user) -> list[ModelVersion]:
     return list(versions[:200])
 
 
-def _version_work(user, version, policy) -> Item | None:
+def _version_work(user, version, policy, known: dict | None = None, counting: bool = False) -> Item | None:
     """The one piece of work this version asks of me, with what blocks it; None when segregation of duties
-    makes it someone else's (a developer who is also compliance never approves their own model)."""
+    makes it someone else's (a developer who is also compliance never approves their own model). `known`: the
+    version's segregation facts read beforehand (workflow.segregation_facts). `counting`: only whether there is
+    work (the badge), not what blocks it nor when it is due."""
     for rule in workflow.RULES.values():
         if version.status not in rule.sources or rule.action not in WORK_ACTIONS:
             continue
         if not workflow.role_allows(rule, user, version.model):
             continue
         step = workflow.Step(rule, user, version, version.model, policy)
+        step.__dict__.update(known or {})  # the Step's cached properties, already read
         if any(check(step) for check in rule.checks if check in SEGREGATION):
             continue
+        if counting:
+            return Item(WORK.get(rule.action, WORK[Action.VALIDATE]), "", "")
         reasons = [r for check in rule.checks if check not in SEGREGATION for r in check(step)]
         due = version.model.next_validation_due if rule.action in SIGNOFF | {Action.START_VALIDATION} else None
         if rule.action == Action.PROMOTE:
@@ -159,13 +164,15 @@ def _waiting_versions(user, mine: set[int]) -> list[Item]:
     return items
 
 
-def build(user, *, with_waiting: bool = True) -> Queue:
+def build(user, *, with_waiting: bool = True, counting: bool = False) -> Queue:
+    """`counting`: for the badge, the items without what blocks them (the badge counts the work, blocked or not)."""
     today = dt.date.today()
     needs, waiting = [], []
     versions = _my_versions(user)
     policy = policy_in_force()
+    known = workflow.segregation_facts(versions)
     for version in versions:
-        item = _version_work(user, version, policy)
+        item = _version_work(user, version, policy, known[version.pk], counting)
         if item is not None:
             needs.append(item)
     mine = {v.pk for v in versions}
@@ -177,7 +184,12 @@ def build(user, *, with_waiting: bool = True) -> Queue:
         needs.append(
             Item("Attach the pilot results", f"{version.model.key} {version.version}", _version_url(version), end)
         )
-    if lifecycle_access.has_compliance_queue(user):
+    if lifecycle_access.has_compliance_queue(user) and counting:
+        # Thousands of models at a large firm: the badge counts them, it needs no item (nor address) for each.
+        unassigned = Model.objects.filter(validator__isnull=True).exclude(status=S.RETIRED).count()
+        flagged = Model.objects.exclude(revalidation_flag="").exclude(status=S.RETIRED).count()
+        needs += [Item("Model work", "", "")] * (unassigned + flagged)
+    elif lifecycle_access.has_compliance_queue(user):
         for model in Model.objects.filter(validator__isnull=True).exclude(status=S.RETIRED).order_by("key"):
             needs.append(
                 Item("Assign a validator", model.key, reverse("models_registry:model-update", args=[model.key]))
@@ -252,6 +264,6 @@ def needs_me_count(user) -> int:
     key = f"vigil:queue-count:{user.pk}:{work.generation()}"
     count = cache.get(key)
     if count is None:
-        count = len(build(user, with_waiting=False).needs_me)
+        count = len(build(user, with_waiting=False, counting=True).needs_me)
         cache.set(key, count, BADGE_SECONDS)
     return count

@@ -31,7 +31,16 @@ def _layout(**extra) -> dict:
         "height": 320,
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
+        # Never a scroll box (plotly caps a horizontal legend at half the chart): on a phone the legend wraps to
+        # more lines and static/js/charts.js makes the chart taller by as much.
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "y": 1.02,
+            "yanchor": "bottom",
+            "traceorder": "normal",
+            "maxheight": 2000,
+        },
         "dragmode": False,  # a drag would zoom: on a dashboard a press is a click that opens records
         **extra,
     }
@@ -66,7 +75,9 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
             "y": labels if horizontal else counts,
             "orientation": "h" if horizontal else "v",
             "text": [_shown(widget, value) for value in counts],
-            "textposition": "inside" if name else "auto",
+            # A bar of 0 has no inside: its figure is written beside the axis, so the reader sees it is there.
+            "textposition": [("inside" if name else "auto") if value else "outside" for value in counts],
+            "cliponaxis": False,
             "textangle": 0,
             "insidetextanchor": "middle",
             "customdata": found_urls,
@@ -87,9 +98,19 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
         if name:
             trace["name"] = name
         data.append(trace)
-    count_axis = {"title": {"text": _unit(widget).capitalize()}, "rangemode": "tozero", "fixedrange": True}
+    count_axis = {
+        "title": {"text": _wrapped(_unit(widget).capitalize())},
+        "rangemode": "tozero",
+        "fixedrange": True,
+        "automargin": True,
+    }
     if widget.chart_value == "count":
         count_axis |= {"tickformat": ",d", "tick0": 0, "dtick": _whole_step(rows, widget)}
+    measure = widget.chart_measure()
+    if measure and measure.axis_to:
+        # The whole scale (0 to 100 % of a limit), so bars of 0 % stand against it rather than on an empty axis.
+        tallest = max((row.get(widget.chart_value) or 0 for row in rows), default=0)
+        count_axis |= {"range": [0, max(measure.axis_to, tallest * 1.1)], "autorange": False}
     category_axis = {
         "title": {"text": "" if horizontal else first.label},  # a horizontal bar's labels say what they are
         "fixedrange": True,
@@ -108,6 +129,18 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
         layout["height"] = max(240, 40 + 28 * len(categories))
         layout["margin"]["l"] = 160
     return {"data": data, "layout": layout}
+
+
+def _wrapped(text: str, width: int = 28) -> str:
+    """An axis title on lines of about `width` characters: plotly never wraps one, and a long one (a measure's
+    label) was cut off at a phone's width."""
+    lines = [""]
+    for word in text.split():
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > width:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    return "<br>".join(lines)
 
 
 def _whole_step(rows: list[dict], widget: Widget) -> int:

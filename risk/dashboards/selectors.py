@@ -1,6 +1,7 @@
 """Reads of the dashboards: the widgets a person may see and their rows, each row with the address of its records."""
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -113,6 +114,7 @@ def first_recorded_day() -> dt.date | None:
     return first.date() if first else None
 
 
+@widgets.reading_once()  # a caption's overall figure comes from the rows' own scan (the CSV, the API, the pack)
 def drawn(user, widget: Widget, filters: Filters) -> Drawn:
     widget = widget.for_filters(user, filters)
     rows = widget.rows(user, filters)
@@ -142,22 +144,38 @@ def cell_params(widget: Widget, row: dict) -> dict[str, str]:
 
 
 def cell_from(widget: Widget, data) -> tuple[dict, dict[str, str]]:
-    """The cell a drill-down address names (dimension field -> value) and the errors of the values that are not
-    one of the dimension's (each by its field)."""
+    """The cell a drill-down address names (dimension field -> value, or a tuple of values when the address gives
+    several: the rows a key risk indicator sums) and the errors of the values that are not one of the dimension's
+    (each by its field)."""
     cell, errors = {}, {}
     for dimension in widget.dimensions:
         if dimension.field not in data:
             continue
-        text = data[dimension.field]
+        texts = list(
+            dict.fromkeys(data.getlist(dimension.field) if hasattr(data, "getlist") else [data[dimension.field]])
+        )
         if dimension.values:
             known = {str(value): value for value in dimension.values}
-            if text not in known:
+            if any(text not in known for text in texts):
                 errors[dimension.field] = f"Choose one of: {', '.join(dimension.display(v) for v in dimension.values)}."
                 continue
-            cell[dimension.field] = known[text]
+            values = [known[text] for text in texts]
         else:
-            cell[dimension.field] = text
+            values = texts
+        cell[dimension.field] = values[0] if len(values) == 1 else tuple(values)
     return cell, errors
+
+
+def cell_shown(widget: Widget, cell: dict) -> list[tuple[str, str]]:
+    """(label, value as people read it) of each dimension a drill-down names; several values read "a or b"."""
+    by_field = {d.field: d for d in widget.dimensions}
+    return [
+        (
+            by_field[name].label,
+            " or ".join(by_field[name].display(v) for v in (value if isinstance(value, tuple) else (value,))),
+        )
+        for name, value in cell.items()
+    ]
 
 
 def records(user, widget: Widget, filters: Filters, cell: dict) -> widgets.RecordValues:
@@ -180,9 +198,11 @@ class IndicatorRow:
     url: str
 
 
-def indicator_rows(user, filters: Filters) -> list[IndicatorRow]:
+def indicator_rows(user, filters: Filters, hidden: frozenset[str] = frozenset()) -> list[IndicatorRow]:
     """Each key risk indicator, in `user`'s scope and the page's filters, on the page's day (live today, rebuilt for a
-    past day), judged against the policy in force that day."""
+    past day), judged against the policy in force that day. Its value links to its widget on the page, or, when the
+    person hid that widget (`hidden`, widget keys), to the list of the records it counts: an anchor to a widget not
+    shown would lead nowhere."""
     policy = policy_at(filters.moment)
     out = []
     for indicator in indicators.all_indicators():
@@ -193,7 +213,11 @@ def indicator_rows(user, filters: Filters) -> list[IndicatorRow]:
         value = indicator.value(user, filters)
         status = indicators.status(value, amber, red)
         narrowed = indicator.filters(filters)
-        url = reverse("dashboards:page", args=[widget.page]) + _query(narrowed.params())
+        if widget.key in hidden:
+            url = indicator_records_url(indicator, widget, narrowed)
+        else:
+            url = reverse("dashboards:page", args=[widget.page]) + _query(narrowed.params())
+            url = f"{url}#widget-{widget.key}"
         out.append(
             IndicatorRow(
                 indicator=indicator,
@@ -202,10 +226,29 @@ def indicator_rows(user, filters: Filters) -> list[IndicatorRow]:
                 status_label=indicators.STATUS_LABELS[status],
                 rule=indicators.rule_text(amber, red),
                 source=source,
-                url=f"{url}#widget-{widget.key}",
+                url=url,
             )
         )
     return out
+
+
+def indicator_records_url(indicator, widget: Widget, narrowed: Filters) -> str:
+    """The drill-down of exactly the rows the indicator sums: each dimension it names with the values it takes.
+    Rows that are not every combination of those values (never so far) cannot be one address: then every record of
+    the widget under the indicator's filters is listed."""
+    values: dict[str, list] = {}
+    for cell in indicator.cells:
+        for name, value in cell.items():
+            values.setdefault(name, [])
+            if value not in values[name]:
+                values[name].append(value)
+    combinations = math.prod(len(found) for found in values.values()) if values else 0
+    exact = combinations == len({tuple(sorted(cell.items())) for cell in indicator.cells})
+    params = {**narrowed.params()}
+    if exact:
+        params |= {name: [str(v) for v in found] for name, found in values.items()}
+    path = reverse("dashboards:records", args=[widget.key])
+    return f"{path}?{urlencode(params, doseq=True)}" if params else path
 
 
 def indicator_trend(user, filters: Filters, keys: list[str], days: int = 90) -> list[IndicatorSnapshot]:

@@ -29,19 +29,21 @@ def home(request):
     return redirect("dashboards:page", page=pages[0][0])
 
 
+@widgets.reading_once()  # an indicator and the widget it sums read their rows once
 def page(request, page):
     pages = selectors.pages_for(request.user)
     if page not in dict(pages):
         raise Http404  # an unknown page and a page with nothing for this person answer alike
     form = FiltersForm(request.GET, request.user)
     shown, indicators_now, trend, past = [], [], None, False
+    on_page, hidden = selectors.arranged(request.user, page)
     if form.is_valid():
         filters = form.filters()
         past = filters.moment is not None
         if page == widgets.OVERVIEW:
-            indicators_now = selectors.indicator_rows(request.user, filters)
+            indicators_now = selectors.indicator_rows(request.user, filters, frozenset(w.key for w in hidden))
             trend = _trend(request.user, filters, indicators_now)
-        for widget in selectors.widgets_on(request.user, page):
+        for widget in on_page:
             drawn = selectors.drawn(request.user, widget, filters)
             widget = drawn.widget  # as drawn for these filters (Widget.for_filters)
             figure = charts.figure(widget, drawn.rows, drawn.drill_urls)
@@ -52,7 +54,7 @@ def page(request, page):
             shown.append(drawn)
     context = {
         "pages": pages,
-        "hidden": selectors.arranged(request.user, page)[1],
+        "hidden": hidden,
         "page_key": page,
         "page_title": selectors.PAGE_TITLES[page],
         "form": form,
@@ -144,13 +146,12 @@ def widget_records(request, key):
     page_of = Paginator(found, RECORDS_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    dimension_names = {d.field: d for d in widget.dimensions}
     count = page_of.paginator.count
     context = {
         "widget": widget,
         "filters": filters,
         "counted": f"{count:,} {widget.noun[:-1] if count == 1 and widget.noun.endswith('s') else widget.noun}",
-        "cell": [(dimension_names[name].label, dimension_names[name].display(value)) for name, value in cell.items()],
+        "cell": selectors.cell_shown(widget, cell),
         "page": page_of,
         "records": [
             ([column.display(record[column.field]) for column in widget.record_columns], widget.record_link(record))

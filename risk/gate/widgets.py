@@ -345,7 +345,7 @@ MY_PILOT_LIMITS = Widget(
         "reported, UTC), as a percentage of the maximum notional its pilot allows."
     ),
     order_records=("model__key", "version"),
-    measures=(Measure("used", "Used (% of the maximum notional)", "used", how="mean", display=_percent),),
+    measures=(Measure("used", "Used (% of the maximum notional)", "used", how="mean", display=_percent, axis_to=100),),
     chart_value="used",
 )
 

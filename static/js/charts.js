@@ -5,16 +5,29 @@
    before its grid settled kept the whole row's width; each chart is resized whenever its own box changes. */
 (function () {
   "use strict";
+  // A legend wrapped to several lines (a phone's width) takes its room from the plot: the chart grows by what the
+  // legend needs beyond one line, so the bars keep their height and the legend is never a scroll box.
+  var ONE_LINE = 30;
+  function fitLegend(div) {
+    var legend = div.querySelector(".legend");
+    if (!legend || !div.layout || div.layout.showlegend === false || !div._designedHeight) return;
+    var wanted = div._designedHeight + Math.max(0, Math.ceil(legend.getBBox().height) - ONE_LINE);
+    if (Math.abs(wanted - div.layout.height) > 2) window.Plotly.relayout(div, { height: wanted });
+  }
   var observer = window.ResizeObserver
     ? new ResizeObserver(function (entries) {
         entries.forEach(function (entry) {
-          if (entry.target.data) window.Plotly.Plots.resize(entry.target);
+          if (!entry.target.data) return;
+          if (entry.target._lastWidth === entry.contentRect.width) return;  // only a new width redraws
+          entry.target._lastWidth = entry.contentRect.width;
+          window.Plotly.Plots.resize(entry.target).then(function () { fitLegend(entry.target); });
         });
       })
     : null;
   document.querySelectorAll("[data-plotly-figure]").forEach(function (div) {
     var data = JSON.parse(document.getElementById(div.getAttribute("data-plotly-figure")).textContent);
-    Plotly.newPlot(div, data.figure.data, data.figure.layout, data.config);
+    div._designedHeight = data.figure.layout.height;
+    Plotly.newPlot(div, data.figure.data, data.figure.layout, data.config).then(function () { fitLegend(div); });
     if (observer) observer.observe(div);
     // A dashboard's bar or cell carries the address of the records it counts (risk/dashboards/charts.py): a
     // click opens them. Only an address on this site is followed. The table under the chart has the same links

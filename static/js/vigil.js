@@ -41,6 +41,19 @@
     form.addEventListener("change", show);
     show();
   });
+  // A table that scrolls sideways in its box (.table-scroll) says so above it while it is wider than the box.
+  var scrollers = document.querySelectorAll(".table-scroll");
+  function hint(box) {
+    var said = box.previousElementSibling;
+    if (said && said.classList.contains("scroll-hint")) said.hidden = box.scrollWidth <= box.clientWidth + 1;
+  }
+  scrollers.forEach(hint);
+  if (window.ResizeObserver) {
+    var watcher = new ResizeObserver(function (entries) {
+      entries.forEach(function (entry) { hint(entry.target); });
+    });
+    scrollers.forEach(function (box) { watcher.observe(box); });
+  }
   // A page in sections (?section=...): a link from before the split, /models/x/#monitoring, names a part of the page
   // that now has a section of its own; when nothing here has that id, open the section of that name.
   var wanted = window.location.hash.slice(1);

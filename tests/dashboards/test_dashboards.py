@@ -391,3 +391,15 @@ def test_a_person_is_offered_the_desks_of_the_models_they_see(world, browser_cli
     assert api.as_user(world.trader).get("/api/v1/dashboards/widgets/my-desk-models/?desk=rates").status_code == 400
     compliance = browser_client.as_user(world.compliance).get("/dashboards/overview/").context["form"]
     assert [code for code, _name in compliance.fields["desk"].choices] == ["", "rates", "sys-eq"]
+
+
+def test_a_pilot_limit_used_at_0_percent_is_drawn_against_its_whole_scale():
+    from risk.gate.widgets import MY_PILOT_LIMITS
+
+    rows = [{"pilot_of": "eq-a 1.0", "count": 1, "used": 0.0}, {"pilot_of": "eq-b 1.0", "count": 1, "used": 42.0}]
+    figure = charts.figure(MY_PILOT_LIMITS, rows, ["/a", "/b"])
+    (bars,) = figure["data"]
+    assert bars["text"] == ["0.0 %", "42.0 %"]
+    assert bars["textposition"] == ["outside", "auto"]  # a bar of 0 has no inside: its figure is beside the axis
+    assert figure["layout"]["xaxis"]["range"] == [0, 100]
+    assert figure["layout"]["legend"]["maxheight"] > figure["layout"]["height"]  # never a scroll box

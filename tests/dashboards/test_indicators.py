@@ -15,7 +15,7 @@ from governance.core.widgets import Filters
 from models_registry.models import Model
 from models_registry.widgets import TIER_ONE_OVERDUE, VALIDATION_DUE
 from risk.alerts.models import Alert
-from risk.dashboards import selectors, snapshots
+from risk.dashboards import selectors, services, snapshots
 from risk.dashboards.models import IndicatorSnapshot
 from tests.factories import make_model
 
@@ -287,3 +287,24 @@ def test_a_past_day_is_judged_by_the_policy_in_force_that_day(world):
         today() - dt.timedelta(days=3): indicators.AMBER,  # Vigil's default then: amber from 1
         today() - dt.timedelta(days=1): indicators.RED,  # the stricter policy: red from 1
     }
+
+
+@pytest.mark.django_db
+def test_an_indicator_whose_widget_the_person_hid_links_to_the_records_it_counts(world, browser_client):
+    overdue_tier_one(world, "late-a")
+    overdue_tier_one(world, "late-b", days=45)  # the other overdue bucket: the link lists both
+    client = browser_client.as_user(world.compliance)
+    shown = row_of(client.get("/dashboards/overview/").context["indicators"], TIER_ONE_OVERDUE.key)
+    assert shown.url.endswith(f"#widget-{VALIDATION_DUE.key}")  # the widget is on the page: its anchor
+
+    order = [w.key for w in selectors.arranged(world.compliance, "overview")[0]]
+    services.layout_save(world.compliance, "overview", order, [VALIDATION_DUE.key])
+    page = client.get("/dashboards/overview/")
+    assert f'id="widget-{VALIDATION_DUE.key}"' not in page.content.decode()
+    row = row_of(page.context["indicators"], TIER_ONE_OVERDUE.key)
+    assert row.url.startswith(f"/dashboards/widgets/{VALIDATION_DUE.key}/records/?")
+    listed = client.get(row.url)
+    assert listed.status_code == 200
+    assert listed.context["page"].paginator.count == row.value == 2
+    assert {record[0][0] for record in listed.context["records"]} == {"late-a", "late-b"}
+    assert "Overdue by up to 30 days or Overdue by more than 30 days" in listed.content.decode()

@@ -130,3 +130,36 @@ def test_the_owner_is_asked_for_the_pilot_results_compliance_waits_on(world):
     )
     (item,) = [i for i in queue.build(world.owner).needs_me if i.subject == "mine 2.0"]
     assert item.what == "Attach the pilot results" and str(item.due) == "2099-01-01"
+
+
+@pytest.mark.django_db
+def test_the_badge_costs_the_same_queries_however_many_versions_await_compliance(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from models_registry.choices import LifecycleStatus
+    from tests.factories import make_version
+
+    def counted() -> tuple[int, int]:
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            count = queue.needs_me_count(world.compliance)
+        return count, len(captured)
+
+    def awaiting(n: int) -> None:
+        model = make_model(
+            world.compliance,
+            key=f"awaiting-{n}",
+            owner=world.owner,
+            developers=[world.developer],
+            validator=world.validator,
+        )
+        make_version(world.developer, model, status=LifecycleStatus.VALIDATED)
+
+    awaiting(0)  # with none, the facts of the versions are not asked for at all
+    before, queries = counted()
+    for n in range(1, 4):
+        awaiting(n)
+    after, more_queries = counted()
+    assert after == before + 3 == len(queue.build(world.compliance).needs_me)
+    assert more_queries == queries
