@@ -18,7 +18,6 @@ from django.db.models import (
     Case,
     CharField,
     DateField,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -47,13 +46,15 @@ def audit_type_of(model) -> str:
     return getattr(model, "AUDIT_TYPE", None) or model._meta.label_lower
 
 
-def _changes_after(model, field: str, moment: dt.datetime, outer: str):
-    return AuditEvent.objects.filter(
-        object_type=audit_type_of(model),
-        object_id=Cast(OuterRef(outer), CharField()),
-        timestamp__gte=moment,
-        changes__has_key=field,
-    )
+def _changes_after(model, field: str, moment: dt.datetime):
+    """The audit events after `moment` that changed `field` of `model`'s objects (read on `audit_type_time_idx`)."""
+    return AuditEvent.objects.filter(object_type=audit_type_of(model), timestamp__gte=moment, changes__has_key=field)
+
+
+def changed_after(model, field: str, moment: dt.datetime):
+    """The primary keys of `model`'s objects whose `field` changed after `moment`, as a subquery: uncorrelated, so
+    the database reads it once per query (a hashed set) and only those objects are looked up one by one."""
+    return _changes_after(model, field, moment).values(as_key=Cast("object_id", IntegerField()))
 
 
 def value_at(model, field: str, moment: dt.datetime | None, kind: str = "text", *, now=None, outer: str = "pk"):
@@ -62,18 +63,33 @@ def value_at(model, field: str, moment: dt.datetime | None, kind: str = "text", 
     `kind` is how the audit trail's JSON value is read back ("text", "int", "date", "bool"); `now` is the expression
     of its value today when that is not the field itself (a foreign key is recorded by its object's name, so a
     desk's is `F("desk__name")`); `outer` the record's primary key when the queryset reaches it through a relation.
+    A record whose field did not change after the moment (most, for a recent day) keeps its value without a lookup.
     """
     current = now if now is not None else F(field)
     if moment is None:
         return current
-    later = _changes_after(model, field, moment, outer)
-    first = later.order_by("id").annotate(old=KeyTextTransform("0", KeyTransform(field, "changes"))).values("old")[:1]
+    first = (
+        _changes_after(model, field, moment)
+        .filter(object_id=Cast(OuterRef(outer), CharField()))
+        .order_by("id")
+        .annotate(old=KeyTextTransform("0", KeyTransform(field, "changes")))
+        .values("old")[:1]
+    )
     output = OUTPUTS[kind]
     return Case(
-        When(Exists(later), then=Cast(Subquery(first), output_field=output)),
+        When(
+            Q(**{f"{outer}__in": changed_after(model, field, moment)}), then=Cast(Subquery(first), output_field=output)
+        ),
         default=current,
         output_field=output,
     )
+
+
+def may_have_been(queryset, model, field: str, moment: dt.datetime, outer: str, **lookup):
+    """`queryset` narrowed, cheaply and without losing one, to the records whose `field` may have met `lookup` at
+    `moment`: those that meet it now or changed it since. The exact test on the value as it stood follows; this only
+    spares the lookups of records that cannot match (a desk's models among the firm's)."""
+    return queryset.filter(Q(**lookup) | Q(**{f"{outer}__in": changed_after(model, field, moment)}))
 
 
 def existed_at(moment: dt.datetime | None, created_field: str = "created_at") -> Q:

@@ -63,7 +63,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["object_type", "object_id", "id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "id"], name="audit_object_idx"),
+            # What changed after a moment, by type: a dashboard of a past day (governance/core/history.py).
+            models.Index(fields=["object_type", "timestamp"], name="audit_type_time_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.timestamp:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.object_repr}"

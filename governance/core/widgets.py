@@ -71,18 +71,39 @@ class Filters:
         if moment is None:
             return queryset.filter(self.model_q(prefix))
         queryset = queryset.filter(history.existed_at(moment, f"{prefix}created_at"))
+        outer, chosen = f"{prefix}pk", {}
         if self.desk:
-            names = list(Desk.objects.filter(code=self.desk).values_list("name", flat=True))
-            queryset = queryset.alias(filter_desk=self.model_value("desk", prefix)).filter(filter_desk__in=names)
-        if self.business_unit:
-            names = list(Desk.objects.filter(business_line=self.business_unit).values_list("name", flat=True))
-            queryset = queryset.alias(filter_unit=self.model_value("desk", prefix)).filter(filter_unit__in=names)
-        if self.tier is not None:
-            queryset = queryset.alias(filter_tier=self.model_value("risk_tier", prefix)).filter(filter_tier=self.tier)
-        if self.model_type:
-            queryset = queryset.alias(filter_type=self.model_value("model_type", prefix)).filter(
-                filter_type=self.model_type
+            chosen["filter_desk__in"] = (
+                "desk",
+                list(Desk.objects.filter(code=self.desk).values_list("name", flat=True)),
             )
+            queryset = history.may_have_been(
+                queryset, MODEL_AUDIT_TYPE, "desk", moment, outer, **{f"{prefix}desk__code": self.desk}
+            )
+        if self.business_unit:
+            unit = list(Desk.objects.filter(business_line=self.business_unit).values_list("name", flat=True))
+            chosen["filter_unit__in"] = ("desk", unit)
+            queryset = history.may_have_been(
+                queryset,
+                MODEL_AUDIT_TYPE,
+                "desk",
+                moment,
+                outer,
+                **{f"{prefix}desk__business_line": self.business_unit},
+            )
+        if self.tier is not None:
+            chosen["filter_tier"] = ("risk_tier", self.tier)
+            queryset = history.may_have_been(
+                queryset, MODEL_AUDIT_TYPE, "risk_tier", moment, outer, **{f"{prefix}risk_tier": self.tier}
+            )
+        if self.model_type:
+            chosen["filter_type"] = ("model_type", self.model_type)
+            queryset = history.may_have_been(
+                queryset, MODEL_AUDIT_TYPE, "model_type", moment, outer, **{f"{prefix}model_type": self.model_type}
+            )
+        for lookup, (field, value) in chosen.items():
+            name = lookup.split("__")[0]
+            queryset = queryset.alias(**{name: self.model_value(field, prefix)}).filter(**{lookup: value})
         return queryset
 
     def model_q(self, prefix: str = "") -> Q:
