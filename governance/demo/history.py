@@ -23,14 +23,16 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from governance.core import events
+from governance.core import events, jobs
 from governance.core.policy import policy_in_force
-from governance.demo import demo_files
+from governance.demo import demo_files, monitoring_feed
 from governance.demo.walk import PATHS, step
 from governance.lifecycle import revalidation
 from governance.lifecycle.models import Attestation
 from governance.lifecycle.workflow import Action
 from models_registry.choices import LifecycleStatus as S
+from risk.exports import self_assessment
+from risk.exports import services as exports
 from risk.gate import killswitch
 from risk.incidents import services as incidents
 from risk.validation import findings, plans
@@ -268,13 +270,13 @@ class History:
         key = f"{finding.version.model.key}:{finding.pk}"
         fate = jitter(key, "fate", 10)
         start = raised + dt.timedelta(days=4 + jitter(key, "start", 10))
-        if fate < 2 or start > self.now - dt.timedelta(days=1):
+        if fate < 1 or start > self.now - dt.timedelta(days=1):
             return  # left open, not yet touched
         yield at_hour(start, 11)
         finding = Finding.objects.select_related("version__model").get(pk=finding.pk)
         findings.finding_start_remediation(finding.owner, finding, "Fix under way: retraining on the longer window.")
         close = start + dt.timedelta(days=10 + jitter(key, "close", 50))
-        if fate < 4 or close > self.now - dt.timedelta(days=1):
+        if fate < 3 or close > self.now - dt.timedelta(days=1):
             return  # in remediation
         yield at_hour(close, 16)
         finding.refresh_from_db()
@@ -336,6 +338,23 @@ class History:
             mitigated = moment + dt.timedelta(hours=1 + jitter(model.key, f"mit{n}", 30))
             if mitigated > self.now - dt.timedelta(days=10 + jitter(model.key, "open", 10)):
                 return  # a recent incident is still being investigated
+            if n == 0 and model.purpose == "execution":
+                # Compliance stops the algorithm while the desk looks, and lets it trade again once mitigated.
+                yield moment + dt.timedelta(minutes=12)
+                stop = killswitch.kill_switch_engage(
+                    self.compliance,
+                    scope="model",
+                    model=model,
+                    reason=f"{incident.reference}: orders stopped while the desk investigates.",
+                    password=self.password_for(self.compliance),
+                )
+                yield mitigated - dt.timedelta(minutes=5)
+                killswitch.kill_switch_release(
+                    self.compliance,
+                    stop,
+                    reason=f"{incident.reference} mitigated: limits cut, the algorithm may trade again.",
+                    password=self.password_for(self.compliance),
+                )
             yield mitigated
             incidents.incident_update(
                 model.owner, incident, status="mitigated", note="Position limits cut while the cause is found."
@@ -355,12 +374,11 @@ class History:
             moment = closed
 
     def kill_switch_story(self) -> Story:
-        """The monthly test of the kill functionality (RTS 6), on the first working day of each month."""
-        day = self.start.date().replace(day=1)
+        """The monthly test of the kill functionality (RTS 6), on the first Monday of each month."""
+        month = self.start.date().replace(day=1)
         while True:
-            day = (day + dt.timedelta(days=32)).replace(day=1)
-            while day.weekday() >= 5:
-                day += dt.timedelta(days=1)
+            month = (month + dt.timedelta(days=32)).replace(day=1)
+            day = month + dt.timedelta(days=(7 - month.weekday()) % 7)  # its first Monday
             moment = dt.datetime.combine(day, dt.time(7, 30), tzinfo=dt.UTC)
             if moment > self.now:
                 return
@@ -411,12 +429,58 @@ class History:
             password=self.password_for(attestation.owner),
         )
 
+    def monitoring_data_story(self) -> Story:
+        """The live models' recent data arrives hours before the seed ends: the first evaluations (at the seed's
+        end, of the last six hours) find it received, so nothing reads as stale."""
+        yield self.now - dt.timedelta(hours=7)
+        monitoring_feed.ingest_history(timezone.now())
+
+    def exports_story(self) -> Story:
+        """Compliance exports the inventory at each quarter's start (a signed pack, made by the export job)."""
+        for year in (self.start.year, self.start.year + 1):
+            for month in (1, 4, 7, 10):
+                moment = dt.datetime(year, month, 6, 14, tzinfo=dt.UTC)
+                if not self.start < moment < self.now:
+                    continue
+                yield moment
+                export = exports.export_request(self.compliance, "inventory", format="xlsx" if month == 1 else "csv")
+                jobs.execute(export.job_id)
+
+    def self_assessment_story(self) -> Story:
+        """The RTS 6 self-assessment of the past year, prepared in January and signed by compliance and then a
+        senior manager; this year's prepared lately, awaiting its senior manager."""
+        senior = User.objects.get(username="owner")
+        last_year = self.now.year - 1
+        moment = dt.datetime(self.now.year, 1, 20, 10, tzinfo=dt.UTC)
+        if self.start < moment < self.now and last_year >= self.start.year:
+            yield moment
+            past = self_assessment.prepare(self.compliance, last_year, ASSESSMENT.format(year=last_year))
+            yield moment + dt.timedelta(days=2)
+            self_assessment.sign(self.compliance, past, password=self.password_for(self.compliance))
+            yield moment + dt.timedelta(days=6)
+            self_assessment.sign(senior, past, password=self.password_for(senior))
+        yield self.now - dt.timedelta(days=9)
+        current = self_assessment.prepare(self.compliance, self.now.year, ASSESSMENT.format(year=self.now.year))
+        yield self.now - dt.timedelta(days=8)
+        self_assessment.sign(self.compliance, current, password=self.password_for(self.compliance))
+
     def run(self) -> None:
-        for story in (self.kill_switch_story(), self.daily_jobs_story()):
+        stories = (
+            self.kill_switch_story(),
+            self.daily_jobs_story(),
+            self.exports_story(),
+            self.self_assessment_story(),
+            self.monitoring_data_story(),
+        )
+        for story in stories:
             self.scheduler.spawn(story)
         self.scheduler.run(until=self.now)
 
 
+ASSESSMENT = (
+    "The firm's algorithmic trading systems, their limits and kill functionality were reviewed for {year}: "
+    "the controls operated as designed; the findings raised are tracked to remediation."
+)
 INCIDENTS = [
     "Signal stale after a late market-data feed",
     "Orders rejected by the venue's price collar",
