@@ -14,6 +14,7 @@ Deterministic: every gap and choice comes from the model's key, so a seed gives 
 import datetime as dt
 import heapq
 import itertools
+import time
 import zlib
 from collections.abc import Callable, Generator
 
@@ -82,6 +83,7 @@ class Scheduler:
         self._progress = progress
         self._month = None
         self.steps = 0
+        self.seconds: dict[str, float] = {}  # time spent by kind of story, for the closing progress line
 
     def spawn(self, story: Story) -> None:
         first = next(story, None)
@@ -102,10 +104,13 @@ class Scheduler:
                 traveller = time_machine.travel(moment, tick=True)
                 traveller.start()
                 self._report(moment)
+                began = time.perf_counter()
                 with transaction.atomic():
                     following = next(story, None)
                     while events.deliver_pending():  # what the step set off happens the same day
                         pass
+                name = story.gi_code.co_name
+                self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - began
                 self.steps += 1
                 if following is not None:
                     heapq.heappush(self._heap, (following, next(self._seq), story))
@@ -114,6 +119,8 @@ class Scheduler:
                 traveller.stop()
         if self._month is not None:
             self._progress(f"history: {self._month} done ({self.steps} steps)")
+            spent = ", ".join(f"{name} {sec:.1f} s" for name, sec in sorted(self.seconds.items(), key=lambda i: -i[1]))
+            self._progress(f"history: made in {sum(self.seconds.values()):.1f} s ({spent})")
 
     def _report(self, moment):
         month = f"{moment:%Y-%m}"
