@@ -44,7 +44,7 @@ from risk.validation.models import Evidence, Finding, ValidationRun
 User = get_user_model()
 DAYS = 425  # a year of trends and snapshots, and the validations of a year ago that are overdue now
 SNAPSHOT_DAYS = 365
-DAILY_DAYS = 60
+DAILY_DAYS = 35
 EARLY = {"credit-default-prob": 1}  # registered first: its validation, a year ago, is overdue now
 Story = Generator[dt.datetime, None, None]
 
@@ -327,7 +327,7 @@ class History:
             return
         moment = promoted
         for n in itertools.count():
-            moment += dt.timedelta(days=35 + jitter(model.key, f"inc{n}", 70))
+            moment += dt.timedelta(days=45 + jitter(model.key, f"inc{n}", 90))
             if moment > self.now - dt.timedelta(days=2):
                 return
             severity = severities[jitter(model.key, f"sev{n}", len(severities))]
@@ -394,7 +394,8 @@ class History:
 
     def job_days(self) -> list[dt.date]:
         """The days the daily jobs are replayed: every day of the last DAILY_DAYS, each Monday before (the
-        overview's trend reads the last 90 days; a year of weekly points behind it keeps the seed quick)."""
+        overview's trend reads the last 90 days, daily where it is closest; a year of weekly points behind it
+        keeps the seed quick)."""
         today = self.now.date()
         days = [today - dt.timedelta(days=n) for n in range(DAILY_DAYS, 0, -1)]
         day = self.start.date()
@@ -466,6 +467,8 @@ class History:
             self_assessment.sign(self.compliance, past, password=self.password_for(self.compliance))
             yield moment + dt.timedelta(days=6)
             self_assessment.sign(senior, past, password=self.password_for(senior))
+        if (self.now - dt.timedelta(days=9)).year != self.now.year:
+            return  # early January: this year's is not begun
         yield self.now - dt.timedelta(days=9)
         current = self_assessment.prepare(self.compliance, self.now.year, ASSESSMENT.format(year=self.now.year))
         yield self.now - dt.timedelta(days=8)
