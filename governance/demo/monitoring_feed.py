@@ -147,13 +147,11 @@ def feed_minute(now: dt.datetime | None = None) -> dict:
     return fed
 
 
-def seed_history(now: dt.datetime | None = None) -> None:
-    """Two days of predictions and thirty of trades before the demo starts (so reference windows are frozen
-    and charts have a past), every live demo monitor on the every-minute schedule, and six hourly
-    evaluations of history. Idempotent: a second seed finds its batches and adds nothing."""
+def ingest_history(now: dt.datetime | None = None) -> None:
+    """Two days of predictions and thirty of trades up to `now`, received now (the demo's history calls it a few
+    hours before the seed ends, so the data is there before the slots seed_history evaluates). Idempotent: a
+    version that has its history batches gets nothing more."""
     now = (now or timezone.now()).replace(second=0, microsecond=0)
-    schedule = _demo_schedule()
-    compliance = get_user_model().objects.get(username="compliance")
     for version in live_versions():
         key, owner = version.model.key, version.model.owner
         if IngestBatch.objects.filter(version=version, idempotency_key__startswith="demo-history-").exists():
@@ -178,6 +176,20 @@ def seed_history(now: dt.datetime | None = None) -> None:
                     [{"metric": "latency_ms", "timestamp": _stamp(now), "value": 4.2}],
                     f"demo-history-{version.pk}",
                 )
+
+
+def seed_history(now: dt.datetime | None = None) -> None:
+    """The history's data (ingest_history, if not there yet), every live demo monitor on the every-minute
+    schedule, and six hourly evaluations of history before it. Idempotent: a version whose monitors are all on the
+    demo schedule is done."""
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
+    schedule = _demo_schedule()
+    compliance = get_user_model().objects.get(username="compliance")
+    ingest_history(now)
+    for version in live_versions():
+        monitored = Monitor.objects.filter(version=version)
+        if monitored.exists() and not monitored.exclude(schedule=schedule).exists():
+            continue
         proposals.add_feature_monitors([version])  # its features are known now
         # The past, evaluated hourly under the proposed configuration; then every monitor moves to the
         # every-minute schedule (a governed change, audited), so the live part of each chart is minute by minute.

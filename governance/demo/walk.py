@@ -47,11 +47,17 @@ def walk(version, status: str, password_for, *, pilot_end: dt.date | None = None
     model = version.model
     path = PATHS[status]
     for action in path:
-        version = _step(version, model, action, password_for, pilot_end)
+        version = step(version, model, action, password_for, pilot_end)
     return version
 
 
-def _step(version, model, action, password_for, pilot_end):
+def step(version, model, action, password_for, pilot_end=None, signoff=None):
+    """One action of the walk (the demo's history takes them one by one, days apart). `signoff`: what the
+    validator adds to the sign-off (the dispositions and acknowledged warnings of the run it cites)."""
+    return _step(version, model, action, password_for, pilot_end, signoff or {})
+
+
+def _step(version, model, action, password_for, pilot_end, extra=None):
     if action == Action.SUBMIT:
         actor = version.created_by
         return workflow.version_transition(actor, version, action)
@@ -69,6 +75,7 @@ def _step(version, model, action, password_for, pilot_end):
             "conditions": "Use within the pilot limits; re-validate after any change of features."
             if action == Action.VALIDATE_WITH_CONDITIONS
             else "",
+            **(extra or {}),
         }
         comment = "Rejected: the out-of-sample period does not support the claims." if action == Action.REJECT else ""
         return workflow.version_transition(

@@ -1,7 +1,9 @@
+import datetime as dt
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from governance.core import access as perms
@@ -193,3 +195,94 @@ def version_signatures(version):
     from governance.core.models import Signature
 
     return list(Signature.objects.filter(object_type="models_registry.modelversion", object_id=str(version.pk)))
+
+
+# --- The demo firm's year: made by the services with the clock set back (governance/demo/history.py) ---------
+
+
+@pytest.mark.django_db
+def test_every_validation_date_is_the_day_of_a_passed_validation_run(demo_firm):
+    # The record agrees with itself: the inventory's "last validated" is the day the model's validator signed,
+    # on a run of its plan that succeeded that day, not the day the demo was seeded.
+    from django.utils import timezone
+
+    from risk.validation.models import ValidationRun
+
+    validated = Model.objects.exclude(last_validated_at=None)
+    assert validated.count() >= 15
+    today = timezone.now().date()
+    for model in validated:
+        runs = ValidationRun.objects.filter(version__model=model, status="succeeded")
+        assert model.last_validated_at in {r.finished_at.date() for r in runs}, model.key
+        dated = AuditEvent.objects.filter(object_id=str(model.pk), action="model.validation_dated").latest("id")
+        assert dated.timestamp.date() == model.last_validated_at, model.key
+    # Spread over the year, not all on one day: some are overdue or coming due, as in a real inventory.
+    dates = set(validated.values_list("last_validated_at", flat=True))
+    assert len(dates) >= 10 and min(dates) < today - dt.timedelta(days=300) and max(dates) < today
+    assert Model.objects.filter(next_validation_due__lt=today).exists()
+    momentum = Model.objects.get(key="eq-momentum-us")
+    assert momentum.last_validated_at < today
+
+
+@pytest.mark.django_db
+def test_the_inventory_as_of_half_a_year_ago_is_what_stood_then(demo_firm):
+    from django.utils import timezone
+
+    from risk.exports import inventory
+    from risk.exports import services as exports
+
+    compliance = User.objects.get(username="compliance")
+    then = timezone.now() - dt.timedelta(days=182)
+    export = exports.export_request(compliance, "inventory", as_of=then.date().isoformat())  # not refused
+    assert export.params["as_of"]
+    past = {row[0]: row for row in inventory.rows(compliance, then)}
+    today = {row[0]: row for row in inventory.rows(compliance)}
+    assert 0 < len(past) < len(today)  # models registered since are absent
+    assert any(past[key] != today[key] for key in past)  # statuses and validation dates have moved on
+    # The first record is a year back: a date in the simulated year is accepted, one before it refused.
+    first = AuditEvent.objects.order_by("id").first().timestamp
+    assert first < timezone.now() - dt.timedelta(days=365)
+    with pytest.raises(ValidationError) as refused:
+        exports.export_request(compliance, "inventory", as_of=(first - dt.timedelta(days=2)).date().isoformat())
+    assert "as_of" in refused.value.message_dict
+
+
+@pytest.mark.django_db
+def test_the_history_is_one_chain_in_the_order_it_happened(demo_firm):
+    assert verify_chain().intact
+    stamps = list(AuditEvent.objects.order_by("id").values_list("timestamp", flat=True))
+    assert all(a <= b for a, b in zip(stamps, stamps[1:], strict=False))
+    assert not AuditEvent.objects.filter(action="model.validation_dates_seeded").exists()  # no date set by hand
+
+
+@pytest.mark.django_db
+def test_the_dashboards_have_a_year_to_show(demo_firm):
+    from django.utils import timezone
+
+    from governance.lifecycle.models import Attestation, VersionTransition
+    from risk.dashboards.models import IndicatorSnapshot
+    from risk.gate.models import KillSwitchTest
+    from risk.incidents.models import Incident
+    from risk.validation.models import Finding
+
+    today = timezone.now().date()
+    # Findings open for days, months and more than half a year (the age buckets 0-30, 31-90, 91-180, >180).
+    ages = [(today - f.raised_at.date()).days for f in Finding.objects.filter(status__in=["open", "in_remediation"])]
+    buckets = {0 if a <= 30 else 1 if a <= 90 else 2 if a <= 180 else 3 for a in ages}
+    assert len(buckets) >= 3, ages
+    assert Finding.objects.filter(status="closed").exists() and Finding.objects.filter(status="risk_accepted").exists()
+    # Time in each stage and the cycle time: transitions spread over the year.
+    months = {t.at.strftime("%Y-%m") for t in VersionTransition.objects.all()}
+    assert len(months) >= 10
+    # Incidents opened, mitigated and closed over the year, some still open.
+    closed = Incident.objects.filter(status="closed")
+    assert closed.count() >= 10 and Incident.objects.exclude(status="closed").exists()
+    assert len({i.closed_at.strftime("%Y-%m") for i in closed}) >= 6
+    assert all(i.closed_at > i.opened_at for i in closed)
+    # A kill-switch test every month, the year's attestations (most signed), the daily snapshots of a year.
+    assert KillSwitchTest.objects.count() >= 12
+    assert Attestation.objects.exclude(signature=None).count() >= 5
+    days = sorted(set(IndicatorSnapshot.objects.filter(scope="").values_list("day", flat=True)))
+    assert days[0] <= today - dt.timedelta(days=350) and days[-1] == today - dt.timedelta(days=1)
+    recent = [d for d in days if d > today - dt.timedelta(days=30)]
+    assert len(recent) == 29  # daily at the near end of the overview's trend, weekly before

@@ -1,11 +1,13 @@
 """Build the demo trading firm. Idempotent: a second run changes nothing that exists already."""
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
 import secrets
 from pathlib import Path
 
+import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -19,7 +21,7 @@ from governance.core.audit import audit_record
 from governance.core.models import Desk, Notification, UserProfile
 from governance.demo import demo_files, monitoring_feed
 from governance.demo.demo_data import DATA_SOURCES, DESKS, MODEL_DATA, MODELS, SENIOR_MANAGERS, TEAMS, USERS
-from governance.demo.walk import CannotWalk, walk
+from governance.demo.history import History
 from models_registry import services
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import DataSource, DataSourceAccessGrant, Model, ModelRisk, ModelVersion
@@ -48,9 +50,87 @@ HISTORY = {
     S.SUSPENDED: [("2.0", S.SUSPENDED)],
     S.RETIRED: [("1.0", S.RETIRED)],
 }
-VALIDATED_STATUSES = {S.VALIDATED, S.VALIDATED_WITH_CONDITIONS, S.APPROVED, S.PILOT, S.PRODUCTION, S.SUSPENDED}
-REVALIDATION_MONTHS = {1: 12, 2: 24, 3: 36}
+# Production models with one version: validated about a year ago and not since, so the overview shows
+# validations overdue (tier 1, yearly) and coming due.
+SINGLE_VERSION = {
+    key: [("1.0", S.PRODUCTION)] for key in ("credit-default-prob", "risk-var-hs", "eq-index-arb", "exec-fx-twap")
+}
 LOGINS_FILE = "demo-logins.txt"
+
+
+def versions_of(key: str, status: str) -> list[tuple[str, str]]:
+    return SINGLE_VERSION.get(key, HISTORY[status]) if status == S.PRODUCTION else HISTORY[status]
+
+
+def build_model(spec) -> Model:
+    """Register one demo model (MODELS row) as compliance would."""
+    (
+        key,
+        name,
+        purpose,
+        desk,
+        mtype,
+        assets,
+        notional,
+        consumers,
+        complexity,
+        explain,
+        _s,
+        team,
+        validator,
+        vendor,
+        _f,
+    ) = spec
+    compliance = User.objects.get(username="compliance")
+    owner_name, developer_names = TEAMS[team]
+    devs = list(User.objects.filter(username__in=developer_names).order_by("username"))
+    article = "an" if purpose[0] in "aeiou" else "a"
+    return services.model_create(
+        compliance,
+        key=key,
+        name=name,
+        purpose=purpose,
+        desk=Desk.objects.get(code=desk),
+        model_type=mtype,
+        asset_classes=assets,
+        notional_at_stake=notional,
+        downstream_consumers=consumers,
+        complexity_rating=complexity,
+        explainability_rating=explain,
+        owner=User.objects.get(username=owner_name),
+        developers=devs,
+        validator=User.objects.get(username=validator) if validator else None,
+        is_vendor=bool(vendor),
+        vendor_name=vendor or "",
+        description=f"{name}. Demo record of {article} {purpose} model on the {desk} desk.",
+        intended_use=f"{name} for the {desk} desk's own trading within its approved limits.",
+        known_limitations="Trained on post-2010 data; behaviour in regimes absent from it is unknown.",
+    )
+
+
+def create_version(model, label) -> ModelVersion:
+    """Register version `label` of a demo model, by its first developer, with the data sources it reads."""
+    developer = model.developers.order_by("username").first()
+    training, inference = MODEL_DATA.get(model.key, ([], []))
+    digest = hashlib.sha256(f"{model.key}:{label}".encode()).hexdigest()
+    version = services.version_create(
+        developer,
+        model,
+        version=label,
+        artifact_uri=f"s3://vigil-artifacts/{model.key}/{label}/model.bin",
+        artifact_sha256=digest,
+        code_revision=digest[:12],
+        training_data_ref=f"snapshot-{digest[:8]}",
+        hyperparameters={"seed": 7, "lookback_days": 60 + 5 * len(model.key)},
+        claimed_performance={"sharpe": round(0.8 + (len(model.key) % 7) / 10, 2), "hit_rate": 0.53},
+        training_sources=list(DataSource.objects.filter(name__in=training)),
+        inference_sources=list(DataSource.objects.filter(name__in=inference)),
+    )
+    if model.validator and services.training_sources_hidden_from(model.validator, model, version):
+        # As compliance does at assignment: independent validation needs the training data.
+        compliance = User.objects.get(username="compliance")
+        services.model_update(compliance, model, grant_training_data=True, reason="demo: validation access")
+    return version
 
 
 class Command(BaseCommand):
@@ -63,18 +143,31 @@ class Command(BaseCommand):
         if password is not None and len(password) < 10:
             raise CommandError("--password must be at least 10 characters.")
         started = timezone.now()
+        # The firm's past is made once, on the first seed: its people and data sources at the start of the
+        # simulated year, then each model's life through the services with the clock set back (history.py).
+        first = not Model.objects.exists()
+        since = History.start_of(started) if first else started
+        with time_machine.travel(since, tick=True) if first else contextlib.nullcontext():
+            with transaction.atomic():
+                created_logins = self._users(password)
+                self._desks_and_profiles()
+                self._data_sources()
+                self._grants(User.objects.get(username="compliance"))
+
+        def password_for(user):
+            return password or created_logins.get(user.username)
+
+        if first:
+            self.stdout.write(f"history: the demo firm's year from {since:%Y-%m-%d}, through the services")
+            history = History(started, password_for, build_model, progress=self.stdout.write)
+            history.plan_models(MODELS, versions_of)
+            history.run()
         with transaction.atomic():
-            created_logins = self._users(password)
-            self._desks_and_profiles()
-            system = User.objects.get(username="compliance")
-            self._data_sources()
-            self._grants(system)
-            self._models(lambda user: password or created_logins.get(user.username))
-            self._dependencies(system)
+            self._dependencies(User.objects.get(username="compliance"))
             self._governance_examples()
             self._validation_examples()
             self._evidence_in_validation()
-        self._settle_notifications(started)  # delivers the lifecycle events too: pilots get their monitors
+        self._settle_notifications(since)  # delivers the lifecycle events too: pilots get their monitors
         monitoring_feed.seed_history()
         # One test of the kill functionality on record, as the monthly schedule would leave (nothing is stopped).
         if not KillSwitchTest.objects.exists():
@@ -149,75 +242,6 @@ class Command(BaseCommand):
                 owner=owner_user,
             )
 
-    def _models(self, password_for):
-        compliance = User.objects.get(username="compliance")
-        today = timezone.now().date()
-        for (
-            key,
-            name,
-            purpose,
-            desk,
-            mtype,
-            assets,
-            notional,
-            consumers,
-            complexity,
-            explain,
-            status,
-            team,
-            validator,
-            vendor,
-            _feeders,
-        ) in MODELS:
-            if Model.objects.filter(key=key).exists():
-                continue
-            owner_name, developer_names = TEAMS[team]
-            devs = list(User.objects.filter(username__in=developer_names).order_by("username"))
-            owner = User.objects.get(username=owner_name)
-            article = "an" if purpose[0] in "aeiou" else "a"
-            model = services.model_create(
-                compliance,
-                key=key,
-                name=name,
-                purpose=purpose,
-                desk=Desk.objects.get(code=desk),
-                model_type=mtype,
-                asset_classes=assets,
-                notional_at_stake=notional,
-                downstream_consumers=consumers,
-                complexity_rating=complexity,
-                explainability_rating=explain,
-                owner=owner,
-                developers=devs,
-                validator=User.objects.get(username=validator) if validator else None,
-                is_vendor=bool(vendor),
-                vendor_name=vendor or "",
-                description=f"{name}. Demo record of {article} {purpose} model on the {desk} desk.",
-                intended_use=f"{name} for the {desk} desk's own trading within its approved limits.",
-                known_limitations="Trained on post-2010 data; behaviour in regimes absent from it is unknown.",
-            )
-            self._versions(model, devs[0], status, password_for)
-            dates = {}
-            if status in VALIDATED_STATUSES:
-                last = today - dt.timedelta(days=30 + (len(key) * 17) % 300)
-                dates = {
-                    "last_validated_at": last,
-                    "next_validation_due": last + dt.timedelta(days=30 * REVALIDATION_MONTHS[model.risk_tier]),
-                }
-            if dates:
-                # The lifecycle dated the validation today; the demo spreads past validations over the year so
-                # that the revalidation sweep has due and overdue models to show. Recorded as what it is.
-                model.refresh_from_db()
-                before = {k: getattr(model, k) for k in dates}
-                Model.objects.filter(pk=model.pk).update(**dates)
-                audit_record(
-                    compliance,
-                    "model.validation_dates_seeded",
-                    model,
-                    reason="demo data: a validation signed earlier in the year",
-                    changes={k: [before[k], v] for k, v in dates.items()},
-                )
-
     def _dependencies(self, compliance):
         """Feeder links, after every model exists (a feeder may be listed after its consumer)."""
         for key, *_rest, feeders in MODELS:
@@ -274,7 +298,107 @@ class Command(BaseCommand):
                 )
 
     def _governance_examples(self):
-        """A few risk-register entries and findings, so the governance pages have something to show."""
+        """A few risk-register entries, so the governance pages have something to show (findings are raised in the
+        history, from validation runs)."""
+
+        today = timezone.now().date()
+        risks = [
+            (
+                "eq-momentum-us",
+                "developer",
+                "model",
+                "Momentum crash in sharp reversals",
+                3,
+                5,
+                "Volatility-scaled sizing; drawdown stop at 8%",
+                2,
+                4,
+            ),
+            (
+                "eq-momentum-us",
+                "compliance",
+                "regulatory",
+                "RTS 6 pre-trade limits not versioned",
+                2,
+                4,
+                "Limits held in the OMS and attested yearly",
+                1,
+                3,
+            ),
+            (
+                "exec-vwap-eq",
+                "developer",
+                "operational",
+                "Stale market data feed",
+                3,
+                4,
+                "Feed heartbeat halts the algo after 2 s",
+                1,
+                4,
+            ),
+        ]
+        for key, actor, kind, title, lik, imp, mitigations, rlik, rimp in risks:
+            model = Model.objects.get(key=key)
+            if not ModelRisk.objects.filter(model=model, title=title).exists():
+                risk_add(
+                    User.objects.get(username=actor),
+                    model,
+                    kind=kind,
+                    title=title,
+                    likelihood=lik,
+                    impact=imp,
+                    mitigations=mitigations,
+                    residual_likelihood=rlik,
+                    residual_impact=rimp,
+                    owner=model.owner,
+                    next_review=today + dt.timedelta(days=90),
+                )
+
+    def _validation_examples(self):
+        """eq-card-spend 1.0 (a random forest alpha signal) waits for its validator with a backtest, the configurations
+        tried for it, its prediction log and its training sample."""
+
+        version = ModelVersion.objects.filter(model__key="eq-card-spend", version="1.0").select_related("model").first()
+        if version is None or version.evidence.exists():
+            return
+        developer = User.objects.get(username="developer")
+        files = [
+            ("eq-card-spend-backtest.csv", demo_files.backtest_csv(), "backtest", "Daily backtest 2023-2025"),
+            ("eq-card-spend-trials.csv", demo_files.trials_csv(), "trial_returns", "All 24 configurations tried"),
+            (
+                "eq-card-spend-predictions.csv",
+                demo_files.prediction_log_csv(),
+                "dataset",
+                "Daily predictions 2023-2025",
+            ),
+            ("eq-card-spend-training.csv", demo_files.training_sample_csv(), "dataset", "Training sample"),
+        ]
+        for name, content, kind, description in files:
+            evidence_services.evidence_add(
+                developer, version, file=ContentFile(content, name=name), kind=kind, description=description
+            )
+
+    def _evidence_in_validation(self):
+        """Every version in validation gets the files its validation run reads (seeded, by the parts of the plan
+        its model's type and purpose propose), attached by its developer as the team would: the validator's run
+        form then offers real choices. A version with files of its own keeps them."""
+        versions = ModelVersion.objects.filter(status=S.IN_VALIDATION).select_related("model", "created_by")
+        for version in versions:
+            if version.evidence.exists():
+                continue
+            parts = plans.parts(plans.template_for(version.model))
+            for name, content, kind, description in demo_files.evidence_for(version.model.key, parts):
+                evidence_services.evidence_add(
+                    version.created_by,
+                    version,
+                    file=ContentFile(content, name=name),
+                    kind=kind,
+                    description=description,
+                )
+
+    def _governance_examples(self):
+        """A few risk-register entries, so the governance pages have something to show (findings are raised in the
+        history, from validation runs)."""
 
         today = timezone.now().date()
         risks = [
@@ -340,32 +464,6 @@ class Command(BaseCommand):
                 owner=User.objects.get(username="developer2"),
                 due_date=today + dt.timedelta(days=30),
             )
-
-    def _versions(self, model, developer, status, password_for):
-        training, inference = MODEL_DATA.get(model.key, ([], []))
-        for label, version_status in HISTORY[status]:
-            digest = hashlib.sha256(f"{model.key}:{label}".encode()).hexdigest()
-            version = services.version_create(
-                developer,
-                model,
-                version=label,
-                artifact_uri=f"s3://vigil-artifacts/{model.key}/{label}/model.bin",
-                artifact_sha256=digest,
-                code_revision=digest[:12],
-                training_data_ref=f"snapshot-{digest[:8]}",
-                hyperparameters={"seed": 7, "lookback_days": 60 + 5 * len(model.key)},
-                claimed_performance={"sharpe": round(0.8 + (len(model.key) % 7) / 10, 2), "hit_rate": 0.53},
-                training_sources=list(DataSource.objects.filter(name__in=training)),
-                inference_sources=list(DataSource.objects.filter(name__in=inference)),
-            )
-            if model.validator and services.training_sources_hidden_from(model.validator, model, version):
-                # As compliance does at assignment: independent validation needs the training data.
-                compliance = User.objects.get(username="compliance")
-                services.model_update(compliance, model, grant_training_data=True, reason="demo: validation access")
-            try:
-                walk(version, version_status, password_for)
-            except CannotWalk as exc:
-                raise CommandError(f"Demo model {model.key} {label}: {exc}") from exc
 
     def _grants(self, compliance):
         panel = DataSource.objects.get(name="Consumer card transaction panel")
