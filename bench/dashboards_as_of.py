@@ -167,6 +167,9 @@ def main():
     from governance.core.models import AuditEvent
     from risk.dashboards import selectors, snapshots
 
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # the trail's indexes of this checkout
     if firm_bench.marker() is None:
         raise SystemExit("The firm is not built: run bench/dashboards.py first (same DATABASE_URL).")
     cache.clear()
