@@ -12,6 +12,9 @@ history library knows Vigil's chain, and keeping a second history table would be
 """
 
 import datetime as dt
+import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db.models import (
     BooleanField,
@@ -19,6 +22,7 @@ from django.db.models import (
     CharField,
     DateField,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -47,14 +51,68 @@ def audit_type_of(model) -> str:
 
 
 def _changes_after(model, field: str, moment: dt.datetime):
-    """The audit events after `moment` that changed `field` of `model`'s objects (read on `audit_type_time_idx`)."""
     return AuditEvent.objects.filter(object_type=audit_type_of(model), timestamp__gte=moment, changes__has_key=field)
 
 
-def changed_after(model, field: str, moment: dt.datetime):
-    """The primary keys of `model`'s objects whose `field` changed after `moment`, as a subquery: uncorrelated, so
-    the database reads it once per query (a hashed set) and only those objects are looked up one by one."""
-    return _changes_after(model, field, moment).values(as_key=Cast("object_id", IntegerField()))
+# The objects changed after a moment, by (type, moment): one scan of the trail's events of that type after it
+# (audit_type_time_idx), shared by every expression of a page or a job while `remembering()` is open.
+_changed: ContextVar[dict | None] = ContextVar("history_changed", default=None)
+
+
+@contextmanager
+def remembering():
+    """Share the sets of changed objects within a page or a job (the trail grows after it, never before a moment)."""
+    if _changed.get() is not None:
+        yield
+        return
+    token = _changed.set({})
+    try:
+        yield
+    finally:
+        _changed.reset(token)
+
+
+def changed_ids(model, moment: dt.datetime) -> dict[str, list[int]]:
+    """field -> the primary keys of `model`'s objects whose field changed after `moment`."""
+    key = (audit_type_of(model), moment)
+    memo = _changed.get()
+    if memo is not None and key in memo:
+        return memo[key]
+    found: dict[str, set[int]] = {}
+    events = AuditEvent.objects.filter(object_type=key[0], timestamp__gte=moment).values_list("object_id", "changes")
+    for object_id, changes in events.iterator(chunk_size=5000):
+        if object_id.isdigit():
+            for field in changes or {}:
+                found.setdefault(field, set()).add(int(object_id))
+    out = {field: sorted(ids) for field, ids in found.items()}
+    if memo is not None:
+        memo[key] = out
+    return out
+
+
+class InList(Func):
+    """`expression` is one of `values` (integers), passed as ONE parameter however many there are: an array on
+    PostgreSQL (`= ANY`, hashed), a JSON list read by json_each on SQLite. Thousands of ids stay one bound value."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, expression, values: list[int]):
+        super().__init__(expression)
+        self.values = list(values)
+
+    def as_sql(self, compiler, connection, **extra):
+        inner, params = compiler.compile(self.source_expressions[0])
+        if not self.values:
+            return "1 = 0", []
+        if connection.vendor == "postgresql":
+            return f"{inner} = ANY(%s::bigint[])", [*params, self.values]
+        return f"{inner} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(self.values)]
+
+
+def changed(model, field: str, moment: dt.datetime, outer: str = "pk") -> InList:
+    """A condition: the record (its primary key at `outer`) had `field` changed after `moment`."""
+    return InList(F(outer), changed_ids(model, moment).get(field, []))
 
 
 def value_at(model, field: str, moment: dt.datetime | None, kind: str = "text", *, now=None, outer: str = "pk"):
@@ -63,7 +121,7 @@ def value_at(model, field: str, moment: dt.datetime | None, kind: str = "text", 
     `kind` is how the audit trail's JSON value is read back ("text", "int", "date", "bool"); `now` is the expression
     of its value today when that is not the field itself (a foreign key is recorded by its object's name, so a
     desk's is `F("desk__name")`); `outer` the record's primary key when the queryset reaches it through a relation.
-    A record whose field did not change after the moment (most, for a recent day) keeps its value without a lookup.
+    Only a record whose field changed after the moment is looked up; the others keep their value.
     """
     current = now if now is not None else F(field)
     if moment is None:
@@ -77,9 +135,7 @@ def value_at(model, field: str, moment: dt.datetime | None, kind: str = "text", 
     )
     output = OUTPUTS[kind]
     return Case(
-        When(
-            Q(**{f"{outer}__in": changed_after(model, field, moment)}), then=Cast(Subquery(first), output_field=output)
-        ),
+        When(changed(model, field, moment, outer), then=Cast(Subquery(first), output_field=output)),
         default=current,
         output_field=output,
     )
@@ -89,7 +145,7 @@ def may_have_been(queryset, model, field: str, moment: dt.datetime, outer: str, 
     """`queryset` narrowed, cheaply and without losing one, to the records whose `field` may have met `lookup` at
     `moment`: those that meet it now or changed it since. The exact test on the value as it stood follows; this only
     spares the lookups of records that cannot match (a desk's models among the firm's)."""
-    return queryset.filter(Q(**lookup) | Q(**{f"{outer}__in": changed_after(model, field, moment)}))
+    return queryset.filter(Q(**lookup) | changed(model, field, moment, outer))
 
 
 def existed_at(moment: dt.datetime | None, created_field: str = "created_at") -> Q:

@@ -240,7 +240,8 @@ def reading_once():
         return
     token = _memo.set({})
     try:
-        yield
+        with history.remembering():  # and the objects changed since a past day, read once
+            yield
     finally:
         _memo.reset(token)
 

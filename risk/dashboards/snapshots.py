@@ -36,6 +36,11 @@ def record(day=None, *, alert: bool = True) -> int:
     """Record today's (or `day`'s) value of every indicator for the firm and each desk: live for today, rebuilt as
     the day ended for a past day. Idempotent for a day (a second run replaces its rows). A change of firm-wide status
     against the day before is an alert to compliance, when `alert`. Returns the number of rows written."""
+    with history.remembering():  # the objects changed since that day, read once for every indicator and desk
+        return _record(day, alert)
+
+
+def _record(day, alert: bool) -> int:
     day = day or timezone.now().date()
     past = day < timezone.now().date()
     policy = policy_at(history.end_of(day) if past else None)
