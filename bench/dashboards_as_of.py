@@ -163,6 +163,7 @@ def main():
     from django.urls import reverse
     from django.utils import timezone
 
+    from governance.core import widgets
     from governance.core.models import AuditEvent
     from risk.dashboards import selectors, snapshots
 
@@ -201,7 +202,7 @@ def main():
             firm_bench.slowest(max(runs, key=lambda r: r[0])[1])
 
     firm_bench.section(f"Widget CSVs as of {day}, warm (one untimed first); target < {firm_bench.CSV_MS} ms")
-    for widget in selectors.visible_widgets(user):
+    for widget in widgets.visible_widgets(user):
         url = f"{reverse('dashboards:csv', args=[widget.key])}?as_of={day}"
         firm_bench.timed(client, url)
         took = statistics.median(firm_bench.timed(client, url)[0] for _ in range(3))
