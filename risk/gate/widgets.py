@@ -231,7 +231,7 @@ def _on_desk(queryset, desk_id, filters, prefix: str = ""):
     if filters.moment is None:
         return queryset.filter(**{f"{prefix}desk_id": desk_id})
     names = Desk.objects.filter(pk=desk_id).values("name")
-    return queryset.alias(then_on_desk=filters.model_value("desk", prefix)).filter(then_on_desk__in=names)
+    return queryset.alias(on_desk_then=filters.model_value("desk", prefix)).filter(on_desk_then__in=names)
 
 
 def _desk_models(user, filters):
@@ -308,8 +308,8 @@ def desk_pilots(user, filters):
         versions = versions.filter(status=LifecycleStatus.PILOT)
     else:  # in pilot then, by the trail of its transitions
         versions = versions.filter(history.existed_at(moment), history.existed_at(moment, "pilot__created_at"))
-        versions = versions.alias(then_status=history.value_at(ModelVersion, "status", moment)).filter(
-            then_status=LifecycleStatus.PILOT
+        versions = versions.alias(status_then=history.value_at(ModelVersion, "status", moment)).filter(
+            status_then=LifecycleStatus.PILOT
         )
     versions = _on_desk(filters.narrow(versions, "model__"), desk_id, filters, "model__")
     return (

@@ -100,7 +100,7 @@ def live_monitors(user, moment: dt.datetime | None = None):
         return access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
     monitors = Monitor.objects.filter(trail.existed_at(moment), version__in=versions_live_at(moment).values("pk"))
     # No service switches a monitor off today; were one to, the trail would say when (read like any field).
-    monitors = monitors.alias(then_active=trail.value_at(Monitor, "active", moment, "bool")).filter(then_active=True)
+    monitors = monitors.alias(active_then=trail.value_at(Monitor, "active", moment, "bool")).filter(active_then=True)
     return access.restrict(monitors, user)
 
 
@@ -110,8 +110,8 @@ def versions_live_at(moment: dt.datetime):
     not one per monitor."""
     return (
         ModelVersion.objects.filter(trail.existed_at(moment))
-        .alias(then_status=trail.value_at(ModelVersion, "status", moment))
-        .filter(then_status__in=MONITORED)
+        .alias(status_then=trail.value_at(ModelVersion, "status", moment))
+        .filter(status_then__in=MONITORED)
     )
 
 
