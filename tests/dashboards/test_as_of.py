@@ -3,8 +3,10 @@
 A seeded random firm lives through a few weeks with the clock set back (time-machine): each day its people register
 models, walk versions through the lifecycle, date validations, raise, remediate, close and accept findings, report,
 mitigate and close incidents, sign attestations, ask for exports whose jobs run or give up, prepare and sign the RTS 6
-self-assessment, test, engage and release the kill switch, and start validation runs that finish or fail, all through
-the services. At the end of each day every widget's rows are read live, for several
+self-assessment, test, engage and release the kill switch, and start validation runs that finish or fail; and the
+production jobs run: the monitoring cycle evaluates the live versions' monitors (late results among them), the gate's
+refresh records its decisions, and a pilot of the trader's desk reports its trades (a late batch now and then); all
+through the services. At the end of each day every widget's rows are read live, for several
 people and filters, and the key risk indicators are recorded by the daily snapshot job. Back in the present, each of
 those days is rebuilt (`Filters(as_of=day)`, a past day) and must give the same rows, and the snapshot job run again
 for the day must record the same values.
@@ -292,7 +294,8 @@ def _monitoring_cycle(firm, rng, day):
             return "breach"  # stuck in breach: a long run for the over-7-days indicator
         return rng.choices(["ok", "warn", "breach", "insufficient"], weights=[6, 2, 2, 1])[0]
 
-    chosen = rng.sample(monitors, min(len(monitors), 30))
+    stuck = [m for m in monitors if m.pk % 7 == 0]  # evaluated every cycle: their run of breaches lasts
+    chosen = list(dict.fromkeys(stuck + rng.sample(monitors, min(len(monitors), 30))))
     evaluation.record_many([Measured(m, outcome(m), Reading(0.5, rows=10)) for m in chosen], slot)
     for monitor in rng.sample(monitors, min(len(monitors), 3)):  # late: recorded now for an older tick
         evaluation.record(Measured(monitor, outcome(monitor), Reading(0.5, rows=10)), slot - dt.timedelta(days=2))
