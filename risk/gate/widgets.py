@@ -30,10 +30,11 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
-from governance.core import access, widgets
+from governance.core import access, history, widgets
+from governance.core.models import Desk
 from governance.core.templatetags.display import money
 from governance.core.widgets import Dimension, Measure, RecordColumn, Widget
-from models_registry.choices import LifecycleStatus
+from models_registry.choices import TRADER_VISIBLE_STATUSES, LifecycleStatus
 from models_registry.models import Model, ModelVersion
 from models_registry.widgets import MODEL_COLUMNS, model_link, models_in_scope
 from risk.gate import decisions, generations
@@ -173,7 +174,7 @@ GATE_COLUMNS = (*MODEL_COLUMNS, RecordColumn("gate_reasons", "The gate's reasons
 
 
 def _not_retired(user, filters):
-    return models_in_scope(user, filters).exclude(status=LifecycleStatus.RETIRED)
+    return models_in_scope(user, filters).exclude(then_status=LifecycleStatus.RETIRED)  # retired then
 
 
 def blocked(user, filters):
@@ -224,10 +225,23 @@ def _desk_id(user):
     return getattr(getattr(user, "profile", None), "desk_id", None)
 
 
+def _on_desk(queryset, desk_id, filters, prefix: str = ""):
+    """`queryset` narrowed to the records of models on the desk `desk_id` at the page's moment (on a past day the
+    trail names the desk a model was on, as `Filters.narrow` reads it)."""
+    if filters.moment is None:
+        return queryset.filter(**{f"{prefix}desk_id": desk_id})
+    names = Desk.objects.filter(pk=desk_id).values("name")
+    return queryset.alias(on_desk_then=filters.model_value("desk", prefix)).filter(on_desk_then__in=names)
+
+
 def _desk_models(user, filters):
+    """The trader's desk's models they may trade on (approved, pilot, production, or suspended: a trader's own
+    scope), as they stood at the page's moment: a model approved since was not theirs to trade then."""
     desk_id = _desk_id(user)
-    models = models_in_scope(user, filters)
-    return models.filter(desk_id=desk_id) if desk_id else models.none()
+    if not desk_id:
+        return Model.objects.none()
+    models = models_in_scope(user, filters).filter(then_status__in=TRADER_VISIBLE_STATUSES)
+    return _on_desk(models, desk_id, filters)
 
 
 def desk_models(user, filters):
@@ -282,16 +296,24 @@ def desk_pilots(user, filters):
     if not desk_id:
         return ModelVersion.objects.none()
     start, end = _day(filters)
-    traded = (
-        Trade.objects.filter(version=OuterRef("pk"), timestamp__gte=start, timestamp__lt=end)
-        .order_by()
-        .values("version")
-        .annotate(total=Sum(F("quantity") * F("price")))
-        .values("total")
-    )
+    moment = filters.moment
+    # The trades it reported with a time that day, and, on a past day, received by its end (a late batch was not
+    # known then).
+    trades = Trade.objects.filter(version=OuterRef("pk"), timestamp__gte=start, timestamp__lt=end)
+    if moment is not None:
+        trades = trades.filter(batch__received_at__lt=moment)
+    traded = trades.order_by().values("version").annotate(total=Sum(F("quantity") * F("price"))).values("total")
+    versions = ModelVersion.objects.filter(pilot__isnull=False)
+    if moment is None:
+        versions = versions.filter(status=LifecycleStatus.PILOT)
+    else:  # in pilot then, by the trail of its transitions
+        versions = versions.filter(history.existed_at(moment), history.existed_at(moment, "pilot__created_at"))
+        versions = versions.alias(status_then=history.value_at(ModelVersion, "status", moment)).filter(
+            status_then=LifecycleStatus.PILOT
+        )
+    versions = _on_desk(filters.narrow(versions, "model__"), desk_id, filters, "model__")
     return (
-        access.restrict(ModelVersion.objects.all(), user)
-        .filter(filters.model_q("model__"), model__desk_id=desk_id, status=LifecycleStatus.PILOT, pilot__isnull=False)
+        access.restrict(versions, user)
         .annotate(
             pilot_of=Concat(F("model__key"), Value(" "), F("version"), output_field=CharField()),
             key=F("model__key"),

@@ -10,7 +10,9 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from governance.core import access
+from governance.core import history as trail  # this module has its own history() (a monitor's results)
 from models_registry.choices import LifecycleStatus as S
+from models_registry.models import ModelVersion
 from risk.monitoring import access as monitoring_access
 from risk.monitoring.models import IngestBatch, Monitor, MonitorResult
 
@@ -90,10 +92,27 @@ def worst_outcome(since: dt.date | None = None, until: dt.date | None = None, as
     return Subquery(ranked.values("outcome")[:1])
 
 
-def live_monitors(user):
+def live_monitors(user, moment: dt.datetime | None = None):
     """The active monitors of versions in pilot, production or suspended that `user` may see: the monitors whose
-    state the overview, the queue and the dashboards report."""
-    return access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
+    state the overview, the queue and the dashboards report. At a past `moment` (a dashboard as of a past day):
+    those that existed then, active then, of versions then live, as the audit trail has them (versions_live_at)."""
+    if moment is None:
+        return access.restrict(Monitor.objects.all(), user).filter(version__status__in=MONITORED, active=True)
+    monitors = Monitor.objects.filter(trail.existed_at(moment), version__in=versions_live_at(moment).values("pk"))
+    # No service switches a monitor off today; were one to, the trail would say when (read like any field).
+    monitors = monitors.alias(active_then=trail.value_at(Monitor, "active", moment, "bool")).filter(active_then=True)
+    return access.restrict(monitors, user)
+
+
+def versions_live_at(moment: dt.datetime):
+    """The versions in pilot, production or suspended at `moment`: registered before it, their status then read from
+    the trail (every transition audits it, governance/lifecycle/workflow.py). One uncorrelated subquery for a page,
+    not one per monitor."""
+    return (
+        ModelVersion.objects.filter(trail.existed_at(moment))
+        .alias(status_then=trail.value_at(ModelVersion, "status", moment))
+        .filter(status_then__in=MONITORED)
+    )
 
 
 def monitors_with_latest(queryset) -> list[Monitor]:

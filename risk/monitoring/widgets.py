@@ -10,12 +10,13 @@ the same query filtered to a cell.
 import datetime as dt
 from dataclasses import dataclass, replace
 
-from django.db.models import CharField, Count, F, Q, Value
+from django.db.models import CharField, Count, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Substr, TruncWeek
 from django.urls import reverse
 
 from governance.core import access, indicators, widgets
-from governance.core.widgets import Dimension, RecordColumn, Widget
+from governance.core.models import Desk
+from governance.core.widgets import Dimension, RecordColumn, Widget, stood
 from models_registry import access as inventory_access
 from models_registry.widgets import MODEL_COLUMNS, TIER, models_in_scope, tier_label
 from risk.monitoring import selectors
@@ -74,16 +75,40 @@ def monitors_by_state(user, filters):
         outcome = selectors.worst_outcome(filters.since, filters.until, filters.as_of)
     else:
         outcome = selectors.latest_outcome(filters.as_of)
-    return (
-        selectors.live_monitors(user)
-        .filter(filters.model_q("version__model__"))
-        .annotate(model_key=F("version__model__key"), status=Coalesce(outcome, Value(NO_RESULT)))
+    monitors = live_monitors(user, filters).annotate(
+        model_key=F("version__model__key"), status=Coalesce(outcome, Value(NO_RESULT))
+    )
+    if filters.moment is None:
+        return monitors
+    # A past day: the model's tier and desk as they stood (read by the rows, the record columns and the ordering).
+    return monitors.annotate(
+        then_version_model_risk_tier=filters.model_value("risk_tier", "version__model__"),
+        then_version_model_desk_name=filters.model_value("desk", "version__model__"),
     )
 
 
+def live_monitors(user, filters):
+    """The live monitors in scope that the page's model filters choose: today, as they stand (the denormalised
+    columns, fast at 5,000 models); on a past day, as they stood at its end (selectors.live_monitors)."""
+    return filters.narrow(selectors.live_monitors(user, filters.moment), "version__model__")
+
+
+def live_models(user, filters):
+    """The models in scope (as they stood, models_in_scope) with a version live at the page's moment."""
+    models = models_in_scope(user, filters)
+    if filters.moment is None:
+        return models.filter(versions__status__in=selectors.MONITORED).distinct()
+    return models.filter(pk__in=selectors.versions_live_at(filters.moment).values("model_id"))
+
+
 def monitors_by_desk(user, filters):
-    """The same monitors, each with its model's desk (its code: a drill-down narrows the page to it)."""
-    return monitors_by_state(user, filters).annotate(desk=F("version__model__desk__code"))
+    """The same monitors, each with its model's desk (its code: a drill-down narrows the page to it); on a past day
+    the desk it was on then (the trail names it)."""
+    monitors = monitors_by_state(user, filters)
+    if filters.moment is None:
+        return monitors.annotate(desk=F("version__model__desk__code"))
+    code = Desk.objects.filter(name=OuterRef("then_version_model_desk_name")).values("code")[:1]
+    return monitors.annotate(desk=Subquery(code))
 
 
 def _when(filters) -> str:
@@ -139,7 +164,7 @@ class HeatmapWidget(Widget):
             return self
         # The live models in scope (a model with no monitor has no row): counted with a desk chosen too, so the page
         # reads as many statements whatever it is narrowed to.
-        models = models_in_scope(user, filters).filter(versions__status__in=selectors.MONITORED).distinct().count()
+        models = live_models(user, filters).count()
         if filters.desk or models <= MAX_MODEL_ROWS:
             return self
         return replace(
@@ -152,22 +177,20 @@ class HeatmapWidget(Widget):
 
     def rows(self, user, filters) -> list[dict]:
         first = self.dimensions[0].field
+        records = self.records(user, filters)
+        desk_name = F(stood(records, "version__model__desk__name"))  # as it stood on a past day
         if first == "desk":
-            named = {"name": F("version__model__desk__name")}
+            named = {"name": desk_name}
             order = ("name",)
         else:
             named = {
                 "name": F("version__model__name"),
-                "tier": F("version__model__risk_tier"),
-                "desk_name": F("version__model__desk__name"),
+                "tier": F(stood(records, "version__model__risk_tier")),
+                "desk_name": desk_name,
             }
             order = ("tier", "desk_name", "name")
         counted = (
-            self.records(user, filters)
-            .order_by()
-            .annotate(**named)
-            .values(first, *named, "kind", "status")
-            .annotate(count=Count("pk"))
+            records.order_by().annotate(**named).values(first, *named, "kind", "status").annotate(count=Count("pk"))
         )
         kind, status = self.dimensions[1], self.dimensions[2]
 
@@ -259,7 +282,7 @@ def weeks(filters) -> list[str]:
 def _breach_results(user, filters):
     """The results in breach of the monitors in scope, in the range, known by the end of the page's day."""
     start, end = _days(filters)
-    monitors = access.restrict(Monitor.objects.all(), user).filter(filters.model_q("version__model__"))
+    monitors = filters.narrow(access.restrict(Monitor.objects.all(), user), "version__model__")
     # Every monitor (compliance, no filter): no need to join the results to the monitors at all.
     scoped = Q(monitor__in=monitors) if monitors.query.where else Q()
     return MonitorResult.objects.filter(
@@ -348,7 +371,9 @@ def models_in_breach(user, filters):
     """Models in scope with at least one live monitor whose newest result (as of the end of the page's day) is a
     breach."""
     breaching = (
-        selectors.live_monitors(user).annotate(latest=selectors.latest_outcome(filters.as_of)).filter(latest="breach")
+        selectors.live_monitors(user, filters.moment)
+        .annotate(latest=selectors.latest_outcome(filters.as_of))
+        .filter(latest="breach")
     ).values("version__model_id")
     return models_in_scope(user, filters).filter(pk__in=breaching)
 
@@ -359,7 +384,7 @@ def models_in_long_breach(user, filters):
     (a result that is not a breach ends the run; the next breach starts a new one)."""
     end = selectors.day_end(filters.as_of)
     breaching = (
-        selectors.live_monitors(user)
+        selectors.live_monitors(user, filters.moment)
         .annotate(since=selectors.breach_since(filters.as_of))
         .filter(since__lt=end - dt.timedelta(days=LONG_BREACH_DAYS))
     ).values("version__model_id")

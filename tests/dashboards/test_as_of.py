@@ -3,8 +3,10 @@
 A seeded random firm lives through a few weeks with the clock set back (time-machine): each day its people register
 models, walk versions through the lifecycle, date validations, raise, remediate, close and accept findings, report,
 mitigate and close incidents, sign attestations, ask for exports whose jobs run or give up, prepare and sign the RTS 6
-self-assessment, test, engage and release the kill switch, and start validation runs that finish or fail, all through
-the services. At the end of each day every widget's rows are read live, for several
+self-assessment, test, engage and release the kill switch, and start validation runs that finish or fail; and the
+production jobs run: the monitoring cycle evaluates the live versions' monitors (late results among them), the gate's
+refresh records its decisions, and a pilot of the trader's desk reports its trades (a late batch now and then); all
+through the services. At the end of each day every widget's rows are read live, for several
 people and filters, and the key risk indicators are recorded by the daily snapshot job. Back in the present, each of
 those days is rebuilt (`Filters(as_of=day)`, a past day) and must give the same rows, and the snapshot job run again
 for the day must record the same values.
@@ -24,20 +26,26 @@ from governance.core.widgets import Filters
 from governance.lifecycle import revalidation
 from governance.lifecycle.models import Attestation
 from models_registry import services as inventory
+from models_registry.choices import TRADER_VISIBLE_STATUSES
 from models_registry.models import Model, ModelVersion
 from risk.dashboards import snapshots
 from risk.dashboards.models import IndicatorSnapshot
 from risk.exports import self_assessment
 from risk.exports import services as exports
 from risk.exports.models import Export, SelfAssessment
-from risk.gate import killswitch
+from risk.gate import decisions, killswitch
 from risk.gate.models import KillSwitch
 from risk.incidents import services as incidents
 from risk.incidents.models import Incident
+from risk.monitoring import evaluation, proposals
+from risk.monitoring import selectors as monitoring_selectors
+from risk.monitoring.evaluation import Measured, Reading
+from risk.monitoring.models import Monitor
 from risk.validation import findings, runs
 from risk.validation import services as evidence
 from risk.validation.models import Finding, ValidationRun
 from tests.factories import PASSWORD, DeskFactory, UserFactory, make_model, make_version
+from tests.risk import monitoring_data
 
 DAYS = 7
 STATUSES = ["submitted", "in_validation", "validated", "approved", "pilot", "production", "rejected"]
@@ -234,10 +242,8 @@ def _kill_switch(firm, rng, day):
         if f"model:{model.key}" not in stopped:
             killswitch.kill_switch_engage(firm.compliance, scope="model", model=model, reason=stop, password=PASSWORD)
     elif turn % 4 == 2:
-        if f"desk:{firm.other.code}" not in stopped:
-            killswitch.kill_switch_engage(
-                firm.compliance, scope="desk", desk=firm.other, reason=stop, password=PASSWORD
-            )
+        if f"desk:{firm.desk.code}" not in stopped:  # the trader's desk: their models blocked, then released
+            killswitch.kill_switch_engage(firm.compliance, scope="desk", desk=firm.desk, reason=stop, password=PASSWORD)
     elif standing:
         killswitch.kill_switch_release(firm.compliance, rng.choice(standing), reason=go, password=PASSWORD)
 
@@ -265,6 +271,59 @@ def _validation_run(firm, rng, day):
     dataset = evidence.evidence_add(validator, version, kind="dataset", file=data)
     runs.plan_save(validator, version)
     runs.run_start(validator, version, dataset)
+
+
+def _monitoring_cycle(firm, rng, day):
+    """The monitoring cycle's hour: every live version has its proposed monitors (as at pilot), and a share of the
+    live monitors is evaluated for this hour's tick through the evaluation service; some monitors stay in breach day
+    after day (a run of breaches), and a backfill records a few results for a tick two days back."""
+    live = list(
+        ModelVersion.objects.filter(model__in=firm.models, status__in=monitoring_selectors.MONITORED).select_related(
+            "model"
+        )
+    )
+    for version in live:
+        proposals.propose(version)
+    monitors = list(Monitor.objects.filter(version__in=live, active=True).select_related("version__model"))
+    if not monitors:
+        return
+    slot = timezone.now().replace(minute=0, second=0, microsecond=0)
+
+    def outcome(monitor):
+        if monitor.pk % 7 == 0:
+            return "breach"  # stuck in breach: a long run for the over-7-days indicator
+        return rng.choices(["ok", "warn", "breach", "insufficient"], weights=[6, 2, 2, 1])[0]
+
+    stuck = [m for m in monitors if m.pk % 7 == 0]  # evaluated every cycle: their run of breaches lasts
+    chosen = list(dict.fromkeys(stuck + rng.sample(monitors, min(len(monitors), 30))))
+    evaluation.record_many([Measured(m, outcome(m), Reading(0.5, rows=10)) for m in chosen], slot)
+    for monitor in rng.sample(monitors, min(len(monitors), 3)):  # late: recorded now for an older tick
+        evaluation.record(Measured(monitor, outcome(monitor), Reading(0.5, rows=10)), slot - dt.timedelta(days=2))
+
+
+def _trade(firm, rng, day):
+    """A version of the trader's desk in pilot (one is walked there when none is) reports the day's trades; now and
+    then a late batch brings trades of the day before."""
+    pilots = list(ModelVersion.objects.filter(model__desk=firm.desk, model__in=firm.models, status="pilot"))
+    if not pilots or rng.random() < 0.3:
+        on_desk = Model.objects.filter(pk__in=[m.pk for m in firm.models], desk=firm.desk).order_by("pk")
+        untradeable = [m for m in on_desk if m.status not in TRADER_VISIBLE_STATUSES]  # a new model for the trader
+        model = rng.choice(untradeable or list(on_desk))
+        make_version(model.developers.first(), model, label=f"{day:%m%d}.p{rng.randrange(10**6)}", status="pilot")
+        pilots = list(ModelVersion.objects.filter(model__desk=firm.desk, model__in=firm.models, status="pilot"))
+    version = rng.choice(pilots)
+    now = timezone.now()
+    late = rng.random() < 0.3
+    start = now - dt.timedelta(days=1 if late else 0, hours=rng.randint(1, 6))
+    first = firm.turn(_trade) * 100
+    monitoring_data.trades(
+        version.model.developers.first(), version, rng.randint(1, 8), start=start, first_id=first, seed=first
+    )
+
+
+def _gate_refresh(firm, rng, day):
+    """The gate's periodic refresh (beat, every 5 minutes): every model's decision recorded as it stands."""
+    decisions.refresh()
 
 
 ACTIONS = [
@@ -321,6 +380,9 @@ def history(db):
         days.append(day)
         actions = rng.choices([a for a, _w in ACTIONS], weights=[w for _a, w in ACTIONS], k=rng.randint(4, 6))
         actions += [CONTROLS[(2 * offset) % len(CONTROLS)], CONTROLS[(2 * offset + 1) % len(CONTROLS)], _raise_finding]
+        # The production jobs of every day: the gate's refresh, trading in pilot, the monitoring cycle.
+        actions.insert(rng.randrange(len(actions)), _gate_refresh)
+        actions += [_trade, _monitoring_cycle]
         for step, action in enumerate(actions):
             with time_machine.travel(_at(day, 9 + step), tick=False):
                 if rng.random() < 0.15:
@@ -356,8 +418,21 @@ def test_every_past_day_rebuilds_to_what_its_pages_and_snapshot_showed_that_day(
                 differing.append((day, key, rows, rebuilt[key]))
     assert not differing, (", ".join(sorted({key[1] for _day, key, _shown, _rebuilt in differing})), differing[:2])
     assert compared > 500
+    mine = {("h-trader", "my-desk-models"), ("h-trader", "my-pilot-limits"), ("h-owner", "my-monitors")}
+    mine |= {("h-developer2", "my-monitors")}
+    for reader, key in mine:  # the roles' own widgets moved too
+        assert len({str(seen[day][1][(reader, key, 0)]) for day in days}) > 1, (reader, key)
+    long_breach = [seen[day][1][("h-compliance", "models-in-long-breach", 0)] for day in days]
+    assert long_breach[0] != long_breach[-1] and widgets.total(long_breach[-1])  # runs of breaches over 7 days
     # The history is not trivial: the firm-wide inventory and findings moved from day to day.
-    for key in ("inventory-by-tier", "findings-by-age"):
+    for key in (
+        "inventory-by-tier",
+        "findings-by-age",
+        "monitoring-heatmap",
+        "breaches-per-week",
+        "models-in-breach",
+        "gate-blocks",
+    ):
         assert len({str(seen[day][1][("h-compliance", key, 0)]) for day in days}) > 2, key
 
     # The daily snapshot job, run again for each past day, rebuilds it and records what it recorded that day.

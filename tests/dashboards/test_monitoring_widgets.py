@@ -11,6 +11,7 @@ import io
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -347,17 +348,20 @@ def pilots(world):
     today = dt.datetime.combine(TODAY, dt.time.min, tzinfo=dt.UTC)
     out = {}
     for key, desk, today_trades in (("p1", world.desk, 10), ("p2", world.other_desk, 5)):
-        model = make_model(
-            world.compliance,
-            key=key,
-            owner=world.owner,
-            developers=[world.developer],
-            validator=world.validator,
-            desk=desk,
-        )
-        out[key] = make_version(world.developer, model, label="1.0", status="pilot")
         every = dt.timedelta(seconds=1)
-        data.trades(world.developer, out[key], 4, start=today - dt.timedelta(hours=5), every=every, first_id=100)
+        # Yesterday, really: registered and in pilot in the morning, four trades reported in the evening.
+        with time_machine.travel(today - dt.timedelta(hours=14), tick=False):
+            model = make_model(
+                world.compliance,
+                key=key,
+                owner=world.owner,
+                developers=[world.developer],
+                validator=world.validator,
+                desk=desk,
+            )
+            out[key] = make_version(world.developer, model, label="1.0", status="pilot")
+        with time_machine.travel(today - dt.timedelta(hours=4), tick=False):
+            data.trades(world.developer, out[key], 4, start=today - dt.timedelta(hours=5), every=every, first_id=100)
         data.trades(world.developer, out[key], today_trades, start=today, every=every)
     return out
 
@@ -420,34 +424,63 @@ def test_recording_a_result_keeps_the_monitors_newest_outcome_and_the_start_of_i
 # --- Models in breach for over 7 days: the key risk indicator ---------------------------------------------------
 
 
+def went_live(world, key, desk, when: dt.datetime):
+    """A model registered and taken into production at `when` (the clock set back), its monitors proposed."""
+    with time_machine.travel(when, tick=False):
+        model = make_model(
+            world.compliance,
+            key=key,
+            owner=world.owner,
+            developers=[world.developer],
+            validator=world.validator,
+            desk=desk,
+        )
+        version = make_version(world.developer, model, label="1.0", status="production")
+        proposals.propose(version)
+    return version
+
+
+def recorded(version, measure, outcome, slot, stream="", late=False):
+    """A result for `slot` recorded by the evaluation service as a cycle does, at its tick (`late`: now, as a
+    backfill records it)."""
+    from risk.monitoring.evaluation import Measured, Reading, record
+
+    monitor = Monitor.objects.get(version=version, measure=measure, stream=stream)
+    if late:
+        return record(Measured(monitor, outcome, Reading(0.5, rows=10)), slot)
+    with time_machine.travel(slot, tick=False):
+        return record(Measured(monitor, outcome, Reading(0.5, rows=10)), slot)
+
+
 @pytest.mark.django_db
 def test_the_indicator_counts_models_whose_breach_has_lasted_more_than_7_days(world):
     from risk.monitoring.widgets import MODELS_IN_BREACH_OVER_7_DAYS
 
-    proposals.propose(world.mine_v1)
-    proposals.propose(world.theirs_v1)
     at = lambda days: dt.datetime.combine(TODAY - dt.timedelta(days=days), dt.time(6), tzinfo=dt.UTC)  # noqa: E731
-    for days in (10, 9, 8, 4, 0):  # mine: in breach every day for ten days (a week ago among them)
-        result(world.mine_v1, "accuracy", "breach", at(days))
-    for days in (10, 9):  # theirs: in breach for ten days, but ok three days ago: its breach since then is new
-        result(world.theirs_v1, "accuracy", "breach", at(days))
-    result(world.theirs_v1, "accuracy", "ok", at(3))
+    long_, broken = went_live(world, "long", world.desk, at(12)), went_live(world, "broken", world.other_desk, at(12))
+    for days in (10, 9, 8, 4, 0):  # long: in breach every day for ten days (a week ago among them)
+        recorded(long_, "accuracy", "breach", at(days))
+    for days in (10, 9):  # broken: in breach for ten days, but ok three days ago: its breach since then is new
+        recorded(broken, "accuracy", "breach", at(days))
+    recorded(broken, "accuracy", "ok", at(3))
     for days in (2, 0):
-        result(world.theirs_v1, "accuracy", "breach", at(days))
+        recorded(broken, "accuracy", "breach", at(days))
     long_breach = widgets.get("models-in-long-breach")
-    assert list(long_breach.drill(world.compliance, filters(), {}).values_list("key", flat=True)) == ["mine"]
+    assert list(long_breach.drill(world.compliance, filters(), {}).values_list("key", flat=True)) == ["long"]
     assert MODELS_IN_BREACH_OVER_7_DAYS.value(world.compliance, filters()) == 1
     assert MODELS_IN_BREACH_OVER_7_DAYS.value(world.outsider, filters()) == 0  # in the reader's scope
     assert widgets.total(widgets.get("models-in-breach").rows(world.compliance, filters())) == 2  # both, now
-    # As it stood at the end of past days: four days ago theirs had been in breach for seven days at most...
+    # As it stood at the end of past days: four days ago broken had been in breach for seven days at most...
     assert MODELS_IN_BREACH_OVER_7_DAYS.value(world.compliance, Filters(as_of=TODAY - dt.timedelta(days=4))) == 0
-    # ...and two days ago, mine for eight days (since ten days back), theirs had broken off.
+    # ...and two days ago, long for eight days (since ten days back), broken had broken off.
     two_days_ago = Filters(as_of=TODAY - dt.timedelta(days=2))
-    assert list(long_breach.drill(world.compliance, two_days_ago, {}).values_list("key", flat=True)) == ["mine"]
+    assert list(long_breach.drill(world.compliance, two_days_ago, {}).values_list("key", flat=True)) == ["long"]
     rows = long_breach.rows(world.compliance, two_days_ago)
     assert long_breach.caption(rows, two_days_ago).startswith(
         f"1 model has had a monitor in breach for more than 7 days on {(TODAY - dt.timedelta(days=2)).isoformat()}"
     )
+    # Before they went live, neither existed: nothing to count.
+    assert widgets.total(widgets.get("models-in-breach").rows(world.compliance, Filters(as_of=at(13).date()))) == 0
 
 
 # --- As of a past day ------------------------------------------------------------------------------------------------
@@ -467,29 +500,42 @@ def _everything(user, given: Filters) -> dict:
 
 
 @pytest.mark.django_db
-def test_a_past_day_shows_what_was_known_at_its_end_whatever_came_after(states):
+def test_a_past_day_shows_what_was_known_at_its_end_whatever_came_after(world):
     from risk.gate import decisions
 
+    # A past that happened in the past: two models live since before OLD, a draft registered then, results recorded
+    # at their ticks, the gate's decisions recorded yesterday at noon. The world's own models came today.
+    since = OLD - dt.timedelta(days=3)
+    early, late = went_live(world, "early", world.desk, since), went_live(world, "late", world.other_desk, since)
+    with time_machine.travel(since, tick=False):
+        make_model(world.compliance, key="early-draft", owner=world.owner, developers=[world.developer])
+    recorded(early, "accuracy", "ok", OLD)
+    recorded(early, "hit_rate", "breach", OLD)
+    recorded(late, "losing_streak", "breach", OLD)
+    recorded(late, "losing_streak", "ok", OLD + dt.timedelta(days=1))
     yesterday = Filters(as_of=TODAY - dt.timedelta(days=1))
     noon = dt.datetime.combine(yesterday.as_of, dt.time(12), tzinfo=dt.UTC)
-    decisions.decisions_for(Model.objects.select_related("desk"), now=noon)  # the gate's record, made yesterday
-    before = _everything(states.compliance, yesterday)
-    assert widgets.total(before["breaches-per-week"]) >= 2
+    with time_machine.travel(noon, tick=False):
+        decisions.refresh()  # the gate's periodic refresh, yesterday
+    before = _everything(world.compliance, yesterday)
+    assert widgets.total(before["breaches-per-week"]) == 2
     assert {r["gate"]: r["count"] for r in before["gate-blocks"] if r["count"]} == {"not_approved": 1}
-    # Today: a breach of theirs, a late result for a past tick of mine (recorded today), a kill switch on theirs.
-    result(states.theirs_v1, "pnl", "breach", timezone.now())
-    result(states.mine_v1, "recall", "breach", OLD, late=True)
+    assert {r["model_key"] for r in before["monitoring-heatmap"]} == {"early", "late"}
+    assert widgets.total(before["models-in-breach"]) == 1  # early's hit rate
+    # Today: a breach of late, a late result for a past tick of early (recorded today), a kill switch on late.
+    recorded(late, "pnl", "breach", timezone.now())
+    recorded(early, "recall", "breach", OLD + dt.timedelta(hours=1), late=True)
     killswitch.kill_switch_engage(
-        states.compliance,
+        world.compliance,
         scope="model",
-        model=states.theirs,
+        model=late.model,
         reason="Stopped for a test of past days.",
         password=PASSWORD,
     )
     decisions.refresh()
-    assert _everything(states.compliance, yesterday) == before
-    now = _everything(states.compliance, filters())
-    assert {r["gate"]: r["count"] for r in now["gate-blocks"] if r["count"]} == {"kill_switch": 1, "not_approved": 1}
+    assert _everything(world.compliance, yesterday) == before
+    now = _everything(world.compliance, filters())
+    assert {r["gate"]: r["count"] for r in now["gate-blocks"] if r["count"]}["kill_switch"] == 1
     assert now["monitoring-heatmap"] != before["monitoring-heatmap"]
 
 
