@@ -32,6 +32,7 @@ from governance.lifecycle import revalidation
 from governance.lifecycle.models import Attestation
 from governance.lifecycle.workflow import Action
 from models_registry.choices import LifecycleStatus as S
+from risk.dashboards import snapshots
 from risk.exports import self_assessment
 from risk.exports import services as exports
 from risk.gate import killswitch
@@ -410,8 +411,6 @@ class History:
         """The beat's daily jobs: the revalidation sweep in the morning (flags, yearly attestations opened), whose
         attestations their owners sign in the following days; the key risk indicators' snapshot at night (for
         the last SNAPSHOT_DAYS)."""
-        from risk.dashboards import snapshots
-
         first_snapshot = self.now.date() - dt.timedelta(days=SNAPSHOT_DAYS)
         for day in self.job_days():
             yield dt.datetime.combine(day, dt.time(6, 0), tzinfo=dt.UTC)
