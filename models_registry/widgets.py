@@ -7,7 +7,7 @@ by annotations computed in the database against the page's day, so a drill-down 
 
 import datetime as dt
 
-from django.db.models import Case, CharField, Q, Value, When
+from django.db.models import Case, CharField, F, Q, Value, When
 from django.urls import reverse
 
 from governance.core import access, indicators, widgets
@@ -25,7 +25,7 @@ def tier_label(tier) -> str:
 
 # What the inventory's widgets read of a model, as it stood on the page's day (governance/core/history.py): each is
 # annotated as `then_<field>`, which the rows, drill-downs and record lists read in place of the field.
-AS_STOOD = ("status", "risk_tier", "last_validated_at", "next_validation_due")
+AS_STOOD = ("status", "risk_tier", "computed_tier", "last_validated_at", "next_validation_due")
 
 
 def models_in_scope(user, filters):
@@ -260,6 +260,66 @@ VALIDATION_DUE = Widget(
 )
 
 
+# --- Policy exceptions: tiers set against the rule --------------------------------------------------------------
+
+# The exceptions to the governance policy Vigil records on a model: a risk tier other than the tiering rule's (set
+# by compliance or by the validator at sign-off, with a justification on the record). Lowered is the one a
+# supervisor asks about: less scrutiny than the rule asks for. Findings whose risk compliance accepted are the other
+# kind of exception; they have their own widget (risk acceptances expiring).
+LOWERED, RAISED = "lowered", "raised"
+OVERRIDE = Dimension(
+    "override",
+    "Tier against the rule",
+    {LOWERED: "Lowered (less scrutiny)", RAISED: "Raised (more scrutiny)"}.get,
+    (LOWERED, RAISED),
+)
+
+
+def models_overridden(user, filters):
+    """Models not retired whose risk tier, on the page's day, was not the one the tiering rule computed."""
+    return (
+        models_in_scope(user, filters)
+        .exclude(then_status=LifecycleStatus.RETIRED)
+        .exclude(then_risk_tier=F("then_computed_tier"))
+        .annotate(
+            override=Case(
+                When(then_risk_tier__gt=F("then_computed_tier"), then=Value(LOWERED)),  # tier 3 is the least risk
+                default=Value(RAISED),
+                output_field=CharField(),
+            )
+        )
+    )
+
+
+def _override_caption(rows, filters) -> str:
+    total = widgets.total(rows)
+    if not total:
+        return "Every model in scope carries the tier its tiering rule computed."
+    lowered = widgets.count_where(rows, override=LOWERED)
+    return (
+        f"{widgets.plural(total, 'model')} {'carries' if total == 1 else 'carry'} a tier other than the rule's; "
+        f"{lowered:,} lowered (less scrutiny than the rule asks), {total - lowered:,} raised."
+    )
+
+
+TIER_OVERRIDES = Widget(
+    key="tier-overrides",
+    page=widgets.OVERVIEW,
+    title="Policy exceptions: tiers set against the rule",
+    order=35,
+    records=models_overridden,
+    dimensions=(OVERRIDE, TIER),
+    caption=_override_caption,
+    record_columns=(*MODEL_COLUMNS, RecordColumn("computed_tier", "Rule's tier", tier_label)),
+    record_link=model_link,
+    visible=access.reads_firm_dashboards,
+    chart="hbar",
+    noun="models",
+    description="Models not retired whose risk tier is not the one the tiering rule computed, by direction and tier.",
+    order_records=("risk_tier", "key"),
+)
+
+
 # --- Key risk indicators read from these widgets -----------------------------------------------------------------
 
 TIER_ONE_OVERDUE = indicators.Indicator(
@@ -285,7 +345,7 @@ TIER_ONE_UNCOVERED = indicators.Indicator(
 
 
 def register() -> None:
-    for widget in (INVENTORY, INVENTORY_BY_DESK, VALIDATION_COVERAGE, VALIDATION_DUE):
+    for widget in (INVENTORY, INVENTORY_BY_DESK, VALIDATION_COVERAGE, VALIDATION_DUE, TIER_OVERRIDES):
         widgets.register(widget)
     for indicator in (TIER_ONE_OVERDUE, TIER_ONE_UNCOVERED):
         indicators.register(indicator)

@@ -32,6 +32,7 @@ MODEL_AUDIT_TYPE = "models_registry.model"
 MODEL_FIELDS = {
     "status": "text",
     "risk_tier": "int",
+    "computed_tier": "int",
     "model_type": "text",
     "last_validated_at": "date",
     "next_validation_due": "date",

@@ -6,7 +6,8 @@ none for a trader), narrowed by the page's model filters through the finding's v
 annotations computed in the database against the page's day (`filters.as_of`), so a drill-down is the same query
 filtered. "Open on the page's day" is read from the record: raised by then, and not closed or accepted by then.
 
-Vigil records no policy exceptions (no model or service names one), so there is no exceptions widget.
+The exceptions to the policy a model carries (a tier set against the tiering rule) are the inventory's widget
+(models_registry/widgets.py, "Policy exceptions"); the accepted risks here are the findings' exceptions.
 """
 
 import datetime as dt
