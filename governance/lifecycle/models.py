@@ -28,6 +28,30 @@ class VersionTransition(models.Model):
         return f"{self.version}: {self.action} {self.from_status} -> {self.to_status}"
 
 
+class StageStay(models.Model):
+    """A stay of a version in a lifecycle stage, ended by the transition out of it (its `id`): read-only, a database
+    view over the transitions (migration 0002), so it is right however a transition was written or edited.
+
+    The stay began at the latest earlier transition into the stage that changed the version's status (`entered_at`;
+    None for the stage a version was registered in). The view finds it with one window over each version's
+    transitions in order, not one lookup per transition: the time-in-stage widget's cost (issue 22)."""
+
+    version = models.ForeignKey(
+        "models_registry.ModelVersion", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    from_status = models.CharField(max_length=30)
+    to_status = models.CharField(max_length=30)
+    at = models.DateTimeField()
+    entered_at = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "lifecycle_stagestay"
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.from_status} until {self.at:%Y-%m-%d}"
+
+
 class PilotPlan(models.Model):
     """The limits of a phased deployment (the model gate enforces them in a later issue)."""
 

@@ -4,7 +4,8 @@ submission to production, whether the yearly attestations are signed on time; an
 Every widget counts records through the access registry (the versions and models a person may see), narrowed by the
 page's filters. Durations come from the transitions Vigil records (`VersionTransition`): a stay in a stage is ended
 by a transition out of it and began at the latest earlier transition into it (or, for the first stage, when the
-version was registered), computed in the database as a number of days, the same on PostgreSQL and SQLite.
+version was registered; the `StageStay` view finds it), computed in the database as a number of days, the same on
+PostgreSQL and SQLite.
 """
 
 import datetime as dt
@@ -29,7 +30,7 @@ from governance.core import access, history, widgets
 from governance.core.elapsed import DAY, Elapsed
 from governance.core.widgets import Dimension, Measure, RecordColumn, Widget
 from governance.lifecycle import access as lifecycle_access
-from governance.lifecycle.models import Attestation, VersionTransition
+from governance.lifecycle.models import Attestation, StageStay, VersionTransition
 from models_registry.choices import LifecycleStatus as S
 from models_registry.choices import RiskTier
 from models_registry.models import Model, ModelVersion
@@ -136,25 +137,13 @@ STAGE = Dimension("stage", "Stage", lambda code: STATUS_LABELS.get(code, code), 
 
 
 def stage_stays(user, filters):
-    """Each stay of a version in a stage that ended (in the time range, by its end): the transition that ended it,
-    with the stage, when the stay began and its length in days."""
-    entered = (
-        VersionTransition.objects.filter(
-            version=OuterRef("version"),
-            to_status=OuterRef("from_status"),
-        )
-        .exclude(from_status=F("to_status"))
-        .filter(Q(at__lt=OuterRef("at")) | Q(at=OuterRef("at"), pk__lt=OuterRef("pk")))
-    )
-    began = Coalesce(
-        Subquery(entered.order_by("-at", "-pk").values("at")[:1]),
-        F("version__created_at"),
-        output_field=DateTimeField(),
-    )
+    """Each stay of a version in a stage that ended (in the time range, by its end): the transition that ended it
+    (the `StageStay` view, which finds when the stay began), with the stage, when the stay began (the version's
+    registration for the first stage) and its length in days. A stay ended by the page's moment began before it."""
+    began = Coalesce(F("entered_at"), F("version__created_at"), output_field=DateTimeField())
     return (
-        transitions_by(filters)
+        StageStay.objects.filter(history.recorded_by(filters.moment, "at"))
         .filter(version__in=visible_versions(user, filters).values("pk"))
-        .exclude(from_status=F("to_status"))  # a step that leaves the version where it was ends no stay
         .filter(filters.period_q("at"))
         .annotate(
             stage=F("from_status"),
