@@ -33,8 +33,9 @@ class StageStay(models.Model):
     view over the transitions (migration 0002), so it is right however a transition was written or edited.
 
     The stay began at the latest earlier transition into the stage that changed the version's status (`entered_at`;
-    None for the stage a version was registered in). The view finds it with one window over each version's
-    transitions in order, not one lookup per transition: the time-in-stage widget's cost (issue 22)."""
+    None for the stage a version was registered in). The view finds it from each transition's predecessor in one
+    window over each version's transitions, not one lookup per transition: the time-in-stage widget's cost (issue
+    22)."""
 
     version = models.ForeignKey(
         "models_registry.ModelVersion", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False

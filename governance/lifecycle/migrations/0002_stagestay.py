@@ -2,50 +2,33 @@
 
 For each transition that changed a version's status, when the version entered the stage it left: the time of the
 latest earlier transition (by time, then id) into that stage that changed the status, as the time-in-stage widget
-computed it with one correlated lookup per transition. Here one window over each version's transitions in order keeps,
-for every status, the latest entry so far; a status not listed (none today) falls back to the lookup, so the view stays
-exact if one is added. The same SQL on PostgreSQL and SQLite (window functions, named window).
+computed it with one correlated lookup per transition. Here one window over each version's status-changing
+transitions in order gives each its predecessor: when that one entered the stage left, it is the latest entry (any
+later one would sit between them); when there is none, no entry came before. Only a history whose steps do not chain
+(the next leaves a stage the last did not enter: data written by hand) falls back to the lookup. The same SQL on
+PostgreSQL and SQLite.
 """
 
 from django.db import migrations, models
 
-# Frozen here as they stood: a migration never reads the app's current choices.
-STATUSES = (
-    "draft",
-    "submitted",
-    "in_validation",
-    "validated",
-    "validated_with_conditions",
-    "rejected",
-    "approved",
-    "pilot",
-    "production",
-    "suspended",
-    "retired",
-)
 TABLE = "governance_versiontransition"
-
-ENTERED = ",\n  ".join(
-    f"MAX(CASE WHEN t.to_status = '{s}' AND t.from_status <> t.to_status THEN t.at END) OVER w AS entered_{s}"
-    for s in STATUSES
-)
-CASES = "\n    ".join(f"WHEN '{s}' THEN s.entered_{s}" for s in STATUSES)
 VIEW = f"""
 CREATE VIEW lifecycle_stagestay AS
 SELECT s.id, s.version_id, s.from_status, s.to_status, s.at,
-  CASE s.from_status
-    {CASES}
+  CASE
+    WHEN s.previous_to IS NULL THEN NULL
+    WHEN s.previous_to = s.from_status THEN s.previous_at
     ELSE (SELECT MAX(e.at) FROM {TABLE} e
           WHERE e.version_id = s.version_id AND e.to_status = s.from_status AND e.from_status <> e.to_status
             AND (e.at < s.at OR (e.at = s.at AND e.id < s.id)))
   END AS entered_at
 FROM (
   SELECT t.id, t.version_id, t.from_status, t.to_status, t.at,
-  {ENTERED}
+    LAG(t.to_status) OVER w AS previous_to, LAG(t.at) OVER w AS previous_at
   FROM {TABLE} t
-  WINDOW w AS (PARTITION BY t.version_id ORDER BY t.at, t.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+  WHERE t.from_status <> t.to_status
+  WINDOW w AS (PARTITION BY t.version_id ORDER BY t.at, t.id)
 ) s
-WHERE s.from_status <> s.to_status
 """
 
 
