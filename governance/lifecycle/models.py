@@ -23,6 +23,9 @@ class VersionTransition(models.Model):
     class Meta:
         db_table = "governance_versiontransition"  # created by the governance app before the layers were split
         ordering = ["at", "id"]
+        # A version's first step into a status (submission to production's lookups, two per version on the
+        # overview) is one probe of this index instead of a sort of all the version's steps.
+        indexes = [models.Index(fields=["version", "to_status", "at", "id"], name="transition_version_to_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.version}: {self.action} {self.from_status} -> {self.to_status}"
