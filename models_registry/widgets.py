@@ -134,6 +134,7 @@ COVERAGE = Dimension(
     "Validation",
     {IN_DATE: "In date", EXPIRED: "Expired", NEVER: "Never validated"}.get,
     (IN_DATE, EXPIRED, NEVER),
+    tones=("good", "bad", "worst"),
 )
 
 

@@ -52,7 +52,9 @@ def finding_link(record: dict) -> str:
     return reverse("validation:finding-detail", args=[record["id"]])
 
 
-SEVERITY = Dimension("severity", "Severity", lambda code: SEVERITY_LABELS.get(code, code), SEVERITIES)
+SEVERITY = Dimension(
+    "severity", "Severity", lambda code: SEVERITY_LABELS.get(code, code), SEVERITIES, tones=("bad", "caution", "mild")
+)
 
 
 def findings_in_scope(user, filters):
