@@ -384,7 +384,13 @@ DUE_BUCKETS = (
     ("later", "Due later"),
     ("none", "No date set"),
 )
-DUE = Dimension("due", "Validation due", dict(DUE_BUCKETS).get, tuple(code for code, _label in DUE_BUCKETS))
+DUE = Dimension(
+    "due",
+    "Validation due",
+    dict(DUE_BUCKETS).get,
+    tuple(code for code, _label in DUE_BUCKETS),
+    tones=("bad", "caution", "good", "missing"),
+)
 
 
 def my_assignments(user, filters):

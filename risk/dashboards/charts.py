@@ -326,7 +326,7 @@ def trend_figure(snapshots, labels: dict[str, str]) -> dict | None:
         {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": labels.get(key, key),
+            "name": _wrapped(labels.get(key, key), 34),  # a legend entry wider than a phone was cut at its edge
             "x": days,
             "y": values,
             "line": {"color": PALETTE[i % len(PALETTE)], "dash": dashes[i % len(dashes)], "width": 2},
@@ -337,7 +337,14 @@ def trend_figure(snapshots, labels: dict[str, str]) -> dict | None:
     ]
     layout = _layout(
         height=300,
-        xaxis={"type": "date", "title": {"text": "Day (UTC)"}, "tickformat": "%Y-%m-%d", "fixedrange": True},
+        # automargin: a phone tilts the dates, which then ran into the axis title
+        xaxis={
+            "type": "date",
+            "title": {"text": "Day (UTC)"},
+            "tickformat": "%Y-%m-%d",
+            "fixedrange": True,
+            "automargin": True,
+        },
         yaxis={
             "title": {"text": "Value"},
             "rangemode": "tozero",

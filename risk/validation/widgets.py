@@ -275,6 +275,7 @@ DUE_STATE = Dimension(
     "Remediation",
     {"past_due": "Past its due date", "due_30": "Due within 30 days", "later": "Due later"}.get,
     ("past_due", "due_30", "later"),
+    tones=("bad", "caution", "good"),
 )
 
 
