@@ -134,6 +134,7 @@ COVERAGE = Dimension(
     "Validation",
     {IN_DATE: "In date", EXPIRED: "Expired", NEVER: "Never validated"}.get,
     (IN_DATE, EXPIRED, NEVER),
+    tones=("good", "bad", "worst"),
 )
 
 
@@ -205,7 +206,13 @@ DUE_BUCKETS = (
     ("later", "Due later"),
     ("none", "No date set"),
 )
-DUE = Dimension("due", "Next validation", dict(DUE_BUCKETS).get, tuple(code for code, _label in DUE_BUCKETS))
+DUE = Dimension(
+    "due",
+    "Next validation",
+    dict(DUE_BUCKETS).get,
+    tuple(code for code, _label in DUE_BUCKETS),
+    tones=("worst", "bad", "caution", "mild", "pending", "good", "missing"),
+)
 
 
 def models_by_due_date(user, filters):

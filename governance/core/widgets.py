@@ -161,6 +161,11 @@ class Filters:
         return "; ".join(parts) or "all models in scope"
 
 
+# The meanings a status can have on a chart; the drawings (risk/dashboards/charts.py, the board pack's
+# risk/exports/board_charts.py) give each a fixed colour and pattern.
+TONES = frozenset({"good", "mild", "caution", "bad", "worst", "missing", "stale", "pending"})
+
+
 @dataclass(frozen=True)
 class Dimension:
     """What records are counted by: a field or an annotation of the records' queryset."""
@@ -170,6 +175,17 @@ class Dimension:
     display: Callable[[object], str] = str  # the value as people read it (a label, never a code)
     values: tuple = ()  # every value in the order shown; those with no record are shown as 0 (age buckets, tiers)
     short: Callable[[object], str] | None = None  # a status as a heatmap's cell says it, when its label is too wide
+    # What each declared value means, in the same order as `values` ("good", "caution", "bad", ... see TONES): a
+    # status is drawn in its tone's colour and pattern on every chart, whichever other values the data holds.
+    tones: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.tones and (len(self.tones) != len(self.values) or not set(self.tones) <= TONES):
+            raise ValueError(f"dimension {self.field}: one tone of {sorted(TONES)} for each of its values")
+
+    def tone(self, value) -> str | None:
+        """The tone of a declared value; None for a dimension without tones or a value it does not declare."""
+        return self.tones[self.values.index(value)] if self.tones and value in self.values else None
 
     def rank(self, value) -> tuple:
         """A value's place in the declared order (undeclared values after, by their text): for sorting rows and

@@ -271,7 +271,13 @@ OUTCOMES = (
     (OVERDUE, "Overdue"),
     (NOT_DUE, "Not yet due"),
 )
-ATTESTATION_OUTCOME = Dimension("outcome", "Outcome", dict(OUTCOMES).get, tuple(code for code, _label in OUTCOMES))
+ATTESTATION_OUTCOME = Dimension(
+    "outcome",
+    "Outcome",
+    dict(OUTCOMES).get,
+    tuple(code for code, _label in OUTCOMES),
+    tones=("good", "caution", "bad", "pending"),
+)
 
 
 def attestations_due(user, filters):
@@ -367,7 +373,13 @@ DUE_BUCKETS = (
     ("later", "Due later"),
     ("none", "No date set"),
 )
-DUE = Dimension("due", "Validation due", dict(DUE_BUCKETS).get, tuple(code for code, _label in DUE_BUCKETS))
+DUE = Dimension(
+    "due",
+    "Validation due",
+    dict(DUE_BUCKETS).get,
+    tuple(code for code, _label in DUE_BUCKETS),
+    tones=("bad", "caution", "good", "missing"),
+)
 
 
 def my_assignments(user, filters):
@@ -442,7 +454,13 @@ RUN_OUTCOMES = (
     ("error", "Did not complete"),
     ("in_progress", "Queued or running"),
 )
-RUN_OUTCOME = Dimension("outcome", "Outcome", dict(RUN_OUTCOMES).get, tuple(code for code, _label in RUN_OUTCOMES))
+RUN_OUTCOME = Dimension(
+    "outcome",
+    "Outcome",
+    dict(RUN_OUTCOMES).get,
+    tuple(code for code, _label in RUN_OUTCOMES),
+    tones=("good", "caution", "bad", "worst", "pending"),
+)
 R = ValidationRun.Status
 
 

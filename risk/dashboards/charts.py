@@ -7,11 +7,39 @@ deficiencies. Each bar or cell carries the address of its records (`customdata`)
 
 import math
 
-from governance.core.widgets import Widget
+from governance.core.widgets import Dimension, Widget
 
 # Okabe & Ito (2008), "Color Universal Design"; black last.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 PATTERNS = ["", "/", "\\", "x", ".", "+", "-", "|"]
+# A status's tone (`Dimension.tones`) as fill, pattern and pattern ink: Okabe & Ito's colours and a grey, each tone
+# with a pattern no other tone has, so a status looks the same on every chart whichever other statuses the data
+# holds, and in grey print. The board pack draws the same (risk/exports/board_charts.py).
+TONE_STYLES = {
+    "good": ("#009E73", "", "#ffffff"),
+    "mild": ("#56B4E9", "\\", "#ffffff"),
+    "caution": ("#E69F00", "/", "#ffffff"),
+    "bad": ("#D55E00", "x", "#ffffff"),
+    "worst": ("#6e1d00", "+", "#ffffff"),
+    "missing": ("#bbbbbb", ".", "#333333"),
+    "stale": ("#CC79A7", "-", "#ffffff"),
+    "pending": ("#F0E442", "|", "#555555"),
+}
+
+
+def style(dimension: Dimension | None, value, found: int = 0) -> tuple[str, str, str]:
+    """The fill, pattern and pattern ink of `value` of `dimension`: its tone's; else by its place among the values
+    the dimension declares (so a value missing from the data moves no other); else by `found`, its place among the
+    undeclared values drawn."""
+    tone = dimension.tone(value) if dimension else None
+    if tone:
+        return TONE_STYLES[tone]
+    declared = dimension.values if dimension else ()
+    slot = declared.index(value) if value in declared else len(declared) + found
+    # Past the palette's length the pattern moves on, so no two series look alike.
+    return PALETTE[slot % len(PALETTE)], PATTERNS[(slot + slot // len(PALETTE)) % len(PATTERNS)], "#ffffff"
+
+
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
 
 
@@ -50,7 +78,7 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
     first = widget.dimensions[0]
     categories = list(dict.fromkeys(first.display(row[first.field]) for row in rows))
     if len(widget.dimensions) == 1:
-        series = [(None, rows, urls)]
+        series = [(None, None, rows, urls)]
     else:
         second = widget.dimensions[1]
         by_value: dict = {}
@@ -60,9 +88,10 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
                 by_value[row[second.field]][0].append(row)
                 by_value[row[second.field]][1].append(url)
         in_order = sorted(by_value, key=second.rank)
-        series = [(second.display(value), *by_value[value]) for value in in_order]
+        series = [(value, second.display(value), *by_value[value]) for value in in_order]
     data = []
-    for index, (name, found, found_urls) in enumerate(series):
+    undeclared = 0
+    for value, name, found, found_urls in series:
         kept = [
             (row, url) for row, url in zip(found, found_urls, strict=True) if row.get(widget.chart_value) is not None
         ]
@@ -82,24 +111,17 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
             "insidetextanchor": "middle",
             "customdata": found_urls,
             "hovertemplate": f"%{{text}} {_unit(widget)}<extra>{name or ''}</extra>",
-            "marker": {
-                "color": PALETTE[index % len(PALETTE)],
-                # Overlaid on the colour, so a series differs by its pattern too (and in grey print).
-                "pattern": {
-                    # Past the palette's length the pattern moves on, so no two series look alike.
-                    "shape": PATTERNS[(index + index // len(PALETTE)) % len(PATTERNS)],
-                    "fillmode": "overlay",
-                    "fgcolor": "#ffffff",
-                    "solidity": 0.25,
-                },
-                "line": {"color": "#1f2933", "width": 1},
-            },
+            "marker": _marker(widget, value, found, undeclared),
         }
+        if name and value not in widget.dimensions[1].values:
+            undeclared += 1
         if name:
             trace["name"] = name
         data.append(trace)
     count_axis = {
-        "title": {"text": _wrapped(_unit(widget).capitalize())},
+        # Under a horizontal chart the title is centred on the bars, right of the row labels: narrower lines, or a
+        # phone cut it at the card's edge.
+        "title": {"text": _wrapped(_unit(widget).capitalize(), 18 if horizontal else 28)},
         "rangemode": "tozero",
         "fixedrange": True,
         "automargin": True,
@@ -126,9 +148,34 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
         yaxis={**category_axis, "autorange": "reversed"} if horizontal else count_axis,
     )
     if horizontal:
-        layout["height"] = max(240, 40 + 28 * len(categories))
+        layout["height"] = max(170, 50 + 28 * len(categories))  # one pilot is one bar, not a tall empty box
         layout["margin"]["l"] = 160
+        # A bar of 0 writes its figure just right of the axis: the row's label keeps its distance from it, or
+        # "eq-a 1.0" and "0.0 %" read as one (issue 22, the trader's pilot limits).
+        layout["yaxis"]["ticklabelstandoff"] = LABEL_STANDOFF
     return {"data": data, "layout": layout}
+
+
+LABEL_STANDOFF = 14  # pixels between a horizontal bar's row label and its axis
+
+
+def _marker(widget: Widget, value, found: list[dict], undeclared: int) -> dict:
+    """A series' fill with its pattern overlaid, so a series differs by its pattern too (and in grey print). A stacked
+    series takes the style of its value of the second dimension; a single series whose dimension has tones (a
+    status) colours each bar by its own status."""
+    first = widget.dimensions[0]
+    if len(widget.dimensions) > 1:
+        colour, shape, ink = style(widget.dimensions[1], value, undeclared)
+    elif first.tones:
+        styles = [style(first, row[first.field]) for row in found]
+        colour, shape, ink = ([s[i] for s in styles] for i in range(3))
+    else:
+        colour, shape, ink = style(None, None)
+    return {
+        "color": colour,
+        "pattern": {"shape": shape, "fillmode": "overlay", "fgcolor": ink, "solidity": 0.25},
+        "line": {"color": "#1f2933", "width": 1},
+    }
 
 
 def _wrapped(text: str, width: int = 28) -> str:
@@ -163,11 +210,36 @@ def _shown(widget: Widget, value) -> str:
     return measure.display(value) if measure else f"{value:,}"
 
 
+# A heatmap's row label at most (the whole name in its hover text and in the table), at a desktop's width and at a
+# phone's (static/js/charts.js swaps the axis's labels for the narrow ones when the chart is narrower than
+# NARROW_BELOW pixels).
+WIDE_LABEL, NARROW_LABEL, NARROW_BELOW = 48, 16, 600
+
+
+def cut_labels(labels: list[str], most: int) -> list[str]:
+    """`labels` cut to `most` characters with an ellipsis; two cut alike are numbered, so each row stays told apart."""
+    out, seen = [], set()
+    for label in labels:
+        short, n = _cut(label, most), 1
+        while short in seen:
+            n += 1
+            short = f"{_cut(label, most - 1 - len(str(n)))} {n}"
+        seen.add(short)
+        out.append(short)
+    return out
+
+
+def _cut(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
+
 def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
     """The widget's grid (`Widget.grid`): a cell shows the worst status among its records, or how many there are."""
     grid = widget.grid(rows)
     second, status = widget.dimensions[1], grid.status
     ys, xs = grid.row_values, grid.column_values
+    names = [grid.row_labels[y] for y in ys]  # whole
+    columns = [second.display(x) for x in xs]
 
     def cell(y, x, pick):
         found = grid.cells.get((y, x))
@@ -179,37 +251,62 @@ def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
     shown = text
     if status and status.short:  # narrow cells (a phone) say the short word; hovering and the table say it whole
         shown = [[cell(y, x, lambda c: status.short(rows[c.index][status.field])) or "" for x in xs] for y in ys]
+    # Rows are placed by their value (unique) and labelled by name: two models may share a cut name.
+    places = [str(y) for y in ys]
     trace = {
         "type": "heatmap",
-        "x": [second.display(x) for x in xs],
-        "y": [grid.row_labels[y] for y in ys],
+        "x": columns,
+        "y": places,
         "z": z,
         "text": shown,
-        "hovertext": text,
+        "hovertext": [
+            [f"{name} · {column}: {said}" if said else "" for column, said in zip(columns, line, strict=True)]
+            for name, line in zip(names, text, strict=True)
+        ],
         "texttemplate": "%{text}",
         "textfont": {"size": 12},
         "customdata": custom,
-        "hovertemplate": "%{y} · %{x}: %{hovertext}<extra></extra>",
+        "hovertemplate": "%{hovertext}<extra></extra>",
         "showscale": False,
         "xgap": 2,
         "ygap": 2,
     }
-    if status:
+    if status and status.tones:
+        # A fixed colour per status (its tone's), whichever statuses the cells hold: each level its own band.
+        steps = len(status.values)
+        scale = []
+        for level, value in enumerate(status.values):
+            colour = TONE_STYLES[status.tone(value)][0]
+            scale += [[level / steps, colour], [(level + 1) / steps, colour]]
+        trace["colorscale"] = scale
+        trace["zmin"], trace["zmax"] = -0.5, steps - 0.5
+    elif status:
         steps = len(status.values) - 1 or 1
         trace["colorscale"] = [[i / steps, colour] for i, colour in enumerate(STATUS_COLOURS[: steps + 1])]
         trace["zmin"], trace["zmax"] = 0, steps
     else:
         trace["colorscale"] = [[0, "#deebf7"], [1, "#0072B2"]]
+    wide = cut_labels(names, WIDE_LABEL)
     layout = _layout(
         height=max(240, 80 + 26 * len(ys)),
         xaxis={"type": "category", "side": "top", "automargin": True},
-        yaxis={"type": "category", "autorange": "reversed", "automargin": True},
+        yaxis={
+            "type": "category",
+            "autorange": "reversed",
+            "automargin": True,
+            "tickmode": "array",
+            "tickvals": places,
+            "ticktext": wide,
+        },
+        # Read by static/js/charts.js: the labels a phone's narrow chart shows instead.
+        meta={"narrow": {"below": NARROW_BELOW, "yaxis.ticktext": cut_labels(names, NARROW_LABEL)}},
     )
     layout["margin"]["l"] = 10  # the row labels' own width (automargin): a phone keeps the rest for the cells
     return {"data": [trace], "layout": layout}
 
 
-# Light to dark in order of severity (a status's worst last), readable under text at every step.
+# Light to dark in order of severity (a status's worst last), readable under text at every step: a status without
+# tones.
 STATUS_COLOURS = ["#e8f1f8", "#cfe3f1", "#f6d7a7", "#e69f00", "#d55e00", "#8c2d04"]
 
 
@@ -229,7 +326,7 @@ def trend_figure(snapshots, labels: dict[str, str]) -> dict | None:
         {
             "type": "scatter",
             "mode": "lines+markers",
-            "name": labels.get(key, key),
+            "name": _wrapped(labels.get(key, key), 34),  # a legend entry wider than a phone was cut at its edge
             "x": days,
             "y": values,
             "line": {"color": PALETTE[i % len(PALETTE)], "dash": dashes[i % len(dashes)], "width": 2},
@@ -240,7 +337,14 @@ def trend_figure(snapshots, labels: dict[str, str]) -> dict | None:
     ]
     layout = _layout(
         height=300,
-        xaxis={"type": "date", "title": {"text": "Day (UTC)"}, "tickformat": "%Y-%m-%d", "fixedrange": True},
+        # automargin: a phone tilts the dates, which then ran into the axis title
+        xaxis={
+            "type": "date",
+            "title": {"text": "Day (UTC)"},
+            "tickformat": "%Y-%m-%d",
+            "fixedrange": True,
+            "automargin": True,
+        },
         yaxis={
             "title": {"text": "Value"},
             "rangemode": "tozero",

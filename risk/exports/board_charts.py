@@ -23,10 +23,12 @@ from matplotlib.patches import Patch, Rectangle  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from governance.core.widgets import Widget  # noqa: E402
+from risk.dashboards.charts import TONE_STYLES, style  # noqa: E402
 
 # Okabe & Ito (2008), "Color Universal Design"; black last (the pages' palette).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-HATCHES = ["", "//", "\\\\", "xx", "..", "++", "--", "||"]
+# The pages' pattern (a plotly shape) as a hatch: a status is drawn alike in the pack and on the page.
+HATCH_OF = {"": "", "/": "//", "\\": "\\\\", "x": "xx", ".": "..", "+": "++", "-": "--", "|": "||"}
 # A heatmap's states, mildest first, light to dark (the pages' scale); the two worst hatched as well.
 STATUS_COLOURS = ["#e8f1f8", "#cfe3f1", "#f6d7a7", "#e69f00", "#d55e00", "#8c2d04"]
 # A heatmap of counts: five shades of the palette's blue, the largest darkest.
@@ -55,6 +57,7 @@ class Bars:
     whole: bool  # values are counts: whole ticks
     horizontal: bool
     legend_title: str = ""
+    styles: list[tuple[str, str]] = ()  # (fill, hatch) per series: a status's own (risk/dashboards/charts.py `style`)
 
 
 @dataclass(frozen=True)
@@ -87,16 +90,23 @@ def bars_of(widget: Widget, rows: list[dict]) -> Bars:
     shown = measure.display if measure else (lambda value: f"{value:,}")
     categories = list(dict.fromkeys(first.display(row[first.field]) for row in rows))
     if len(widget.dimensions) == 1:
-        groups = [(None, [row for row in rows if row.get(widget.chart_value) is not None])]
+        groups = [(None, None, [row for row in rows if row.get(widget.chart_value) is not None])]
     else:
         second = widget.dimensions[1]
         by_value: dict = {}
         for row in rows:
             if row["count"] and row.get(widget.chart_value) is not None:
                 by_value.setdefault(row[second.field], []).append(row)
-        groups = [(second.display(v), by_value[v]) for v in sorted(by_value, key=second.rank)]
-    series, texts = [], []
-    for name, found in groups:
+        groups = [(v, second.display(v), by_value[v]) for v in sorted(by_value, key=second.rank)]
+    series, texts, styles = [], [], []
+    undeclared = 0
+    for value, name, found in groups:
+        if name is None:
+            fill, shape, _ink = style(None, None)
+        else:
+            fill, shape, _ink = style(widget.dimensions[1], value, undeclared)
+            undeclared += value not in widget.dimensions[1].values
+        styles.append((fill, HATCH_OF[shape]))
         values: dict[str, float] = {}
         for row in found:
             label = first.display(row[first.field])
@@ -112,6 +122,7 @@ def bars_of(widget: Widget, rows: list[dict]) -> Bars:
         whole=measure is None,
         horizontal=widget.chart == "hbar",
         legend_title=widget.dimensions[1].label if len(widget.dimensions) > 1 else "",
+        styles=styles,
     )
 
 
@@ -122,7 +133,11 @@ def heatmap_of(widget: Widget, rows: list[dict]) -> Heatmap:
     grid = widget.grid(rows)
     status, ys, xs = grid.status, grid.row_values, grid.column_values
     cells = {key: (cell.level, cell.text) for key, cell in grid.cells.items()}
-    if status:
+    if status and status.tones:  # each state its tone's fill and hatch, as on the page
+        tones = [TONE_STYLES[status.tone(value)] for value in status.values]
+        colours, hatches = [t[0] for t in tones], [HATCH_OF[t[1]] for t in tones]
+        levels = [[cells[(y, x)][0] if (y, x) in cells else None for x in xs] for y in ys]
+    elif status:
         steps = max(len(status.values), 1)
         colours = [STATUS_COLOURS[min(step, len(STATUS_COLOURS) - 1)] for step in range(steps)]
         hatches = [""] * steps
@@ -184,10 +199,10 @@ def _draw_bars(spec: Bars):
     handles = []
     for index, ((name, values), texts) in enumerate(zip(spec.series, spec.texts, strict=True)):
         heights = [v or 0 for v in values]
+        fill, hatch = spec.styles[index] if spec.styles else (PALETTE[0], "")
         style = {
-            "facecolor": PALETTE[index % len(PALETTE)],
-            # Past the palette's length the hatching moves on, so no two series look alike.
-            "hatch": HATCHES[(index + index // len(PALETTE)) % len(HATCHES)],
+            "facecolor": fill,
+            "hatch": hatch,
             "edgecolor": EDGE,
             "linewidth": 0.6,
         }

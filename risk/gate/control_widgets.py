@@ -111,7 +111,15 @@ KILL_SWITCH_TESTS = Widget(
     title="Kill-switch tests of algorithmic models",
     order=40,
     records=algorithmic_models_by_test_age,
-    dimensions=(Dimension("test_age", "Last kill-switch test", dict(TEST_AGES).get, tuple(c for c, _l in TEST_AGES)),),
+    dimensions=(
+        Dimension(
+            "test_age",
+            "Last kill-switch test",
+            dict(TEST_AGES).get,
+            tuple(c for c, _l in TEST_AGES),
+            tones=("good", "caution", "bad", "worst"),
+        ),
+    ),
     caption=_tests_caption,
     record_columns=(
         RecordColumn("key", "Model"),

@@ -53,6 +53,17 @@ BLOCK_ORDER = (
     "validation_overdue",
     "not_approved",
 )
+# Each answer's colour and pattern on every chart (risk/dashboards/charts.py TONE_STYLES): allowed apart from every
+# reason to block, the kill switch the gravest.
+TONES = {
+    ALLOWED: "good",
+    "kill_switch": "worst",
+    "open_critical_incident": "bad",
+    "suspended": "stale",
+    "pilot_ended": "pending",
+    "validation_overdue": "caution",
+    "not_approved": "missing",
+}
 IN_CAPTION = {
     "kill_switch": "by the kill switch",
     "open_critical_incident": "for an open critical incident",
@@ -202,7 +213,7 @@ GATE_BLOCKS = GateWidget(
     title="What the gate blocks now",
     order=40,
     records=blocked,
-    dimensions=(Dimension("gate", "Reason", reason_label, BLOCK_ORDER),),
+    dimensions=(Dimension("gate", "Reason", reason_label, BLOCK_ORDER, tones=tuple(TONES[r] for r in BLOCK_ORDER)),),
     caption=_blocks_caption,
     record_columns=GATE_COLUMNS,
     record_link=model_link,
@@ -268,7 +279,15 @@ MY_DESK_MODELS = GateWidget(
     title="My desk's models at the gate",
     order=10,
     records=desk_models,
-    dimensions=(Dimension("gate", "The gate answers", reason_label, (ALLOWED, *BLOCK_ORDER)),),
+    dimensions=(
+        Dimension(
+            "gate",
+            "The gate answers",
+            reason_label,
+            (ALLOWED, *BLOCK_ORDER),
+            tones=tuple(TONES[r] for r in (ALLOWED, *BLOCK_ORDER)),
+        ),
+    ),
     caption=_desk_caption,
     record_columns=GATE_COLUMNS,
     record_link=model_link,

@@ -100,7 +100,7 @@ def incident_link(record: dict) -> str:
     return reverse("incidents:detail", args=[record["pk"]])
 
 
-SEVERITY = Dimension("severity", "Severity", severity_label, SEVERITIES)
+SEVERITY = Dimension("severity", "Severity", severity_label, SEVERITIES, tones=("worst", "bad", "caution", "mild"))
 
 
 # --- Open incidents by severity and status -------------------------------------------------------------------

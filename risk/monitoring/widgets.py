@@ -38,6 +38,9 @@ STATE_LABELS = {
 }
 # What a heatmap cell says (a phone's cells are narrow); its hover text and the table say the whole label.
 STATE_SHORT = {"ok": "OK", NO_RESULT: "None", "insufficient": "Insuf.", "warn": "Warn", "breach": "Breach"}
+# Each state's colour and pattern on every chart (risk/dashboards/charts.py TONE_STYLES): "insufficient data" is a
+# live model that stopped reporting enough, a stale reading.
+STATE_TONES = ("good", "missing", "stale", "caution", "bad")
 KIND_LABELS = dict(Monitor.Kind.choices)
 
 
@@ -64,7 +67,6 @@ MONITOR_COLUMNS = (
 # More monitored models than this in scope with no desk chosen: the heatmap shows a row per desk (a row per model
 # would be thousands of rows nobody reads, and thousands of cells to send); a desk chosen shows its models.
 MAX_MODEL_ROWS = 40
-LABEL_CHARACTERS = 16  # a row's label on the chart, at most (its table and hover say it whole): fits a phone's width
 
 
 def monitors_by_state(user, filters):
@@ -150,10 +152,6 @@ def _desk_caption(models: int):
     return caption
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= LABEL_CHARACTERS else text[: LABEL_CHARACTERS - 1].rstrip() + "…"
-
-
 @dataclass(frozen=True)
 class HeatmapWidget(Widget):
     """Monitor health as a heatmap: a row per model (named as people read them, tier 1 first, then by desk), or,
@@ -212,18 +210,6 @@ class HeatmapWidget(Widget):
     def row_label(self, row) -> str:
         return row.get("label") or super().row_label(row)
 
-    def grid(self, rows):
-        grid = super().grid(rows)
-        labels, seen = {}, set()
-        for value, label in grid.row_labels.items():  # shortened for the chart, still one label per row
-            short, n = _short(label), 1
-            while short in seen:
-                n += 1
-                short = f"{_short(label)[: LABEL_CHARACTERS - 3]}… {n}"
-            seen.add(short)
-            labels[value] = short
-        return replace(grid, row_labels=labels)
-
 
 HEATMAP = HeatmapWidget(
     key="monitoring-heatmap",
@@ -234,7 +220,7 @@ HEATMAP = HeatmapWidget(
     dimensions=(
         Dimension("model_key", "Model"),
         Dimension("kind", "Kind", lambda code: KIND_LABELS.get(code, code), tuple(selectors.KIND_ORDER)),
-        Dimension("status", "State", STATE_LABELS.get, STATES, short=STATE_SHORT.get),
+        Dimension("status", "State", STATE_LABELS.get, STATES, short=STATE_SHORT.get, tones=STATE_TONES),
     ),
     caption=_heatmap_caption,
     record_columns=(*MONITOR_COLUMNS, RecordColumn("status", "State", STATE_LABELS.get)),
@@ -477,7 +463,7 @@ MY_MONITORS = Widget(
     title="Monitoring of your models",
     order=30,
     records=my_monitors,
-    dimensions=(Dimension("status", "State", STATE_LABELS.get, STATES),),
+    dimensions=(Dimension("status", "State", STATE_LABELS.get, STATES, tones=STATE_TONES),),
     caption=_my_monitors_caption,
     record_columns=(*MONITOR_COLUMNS, RecordColumn("status", "State", STATE_LABELS.get)),
     record_link=_monitor_link,

@@ -52,7 +52,9 @@ def finding_link(record: dict) -> str:
     return reverse("validation:finding-detail", args=[record["id"]])
 
 
-SEVERITY = Dimension("severity", "Severity", lambda code: SEVERITY_LABELS.get(code, code), SEVERITIES)
+SEVERITY = Dimension(
+    "severity", "Severity", lambda code: SEVERITY_LABELS.get(code, code), SEVERITIES, tones=("bad", "caution", "mild")
+)
 
 
 def findings_in_scope(user, filters):
@@ -273,6 +275,7 @@ DUE_STATE = Dimension(
     "Remediation",
     {"past_due": "Past its due date", "due_30": "Due within 30 days", "later": "Due later"}.get,
     ("past_due", "due_30", "later"),
+    tones=("bad", "caution", "good"),
 )
 
 

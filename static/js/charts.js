@@ -14,12 +14,23 @@
     var wanted = div._designedHeight + Math.max(0, Math.ceil(legend.getBBox().height) - ONE_LINE);
     if (Math.abs(wanted - div.layout.height) > 2) window.Plotly.relayout(div, { height: wanted });
   }
+  // A chart may carry labels for a narrow box (layout.meta.narrow: a heatmap's row names cut for a phone, the whole
+  // ones in its hover and table): shown while the chart is narrower than `below` pixels, the wide ones otherwise.
+  function labelsFor(div, layout) {
+    var narrow = layout.meta && layout.meta.narrow;
+    if (!narrow) return null;
+    if (!div._wideLabels) div._wideLabels = layout.yaxis.ticktext;
+    var wanted = div.clientWidth < narrow.below ? narrow["yaxis.ticktext"] : div._wideLabels;
+    return layout.yaxis.ticktext === wanted ? null : wanted;
+  }
   var observer = window.ResizeObserver
     ? new ResizeObserver(function (entries) {
         entries.forEach(function (entry) {
           if (!entry.target.data) return;
           if (entry.target._lastWidth === entry.contentRect.width) return;  // only a new width redraws
           entry.target._lastWidth = entry.contentRect.width;
+          var labels = labelsFor(entry.target, entry.target.layout);
+          if (labels) window.Plotly.relayout(entry.target, { "yaxis.ticktext": labels });
           window.Plotly.Plots.resize(entry.target).then(function () { fitLegend(entry.target); });
         });
       })
@@ -27,6 +38,8 @@
   document.querySelectorAll("[data-plotly-figure]").forEach(function (div) {
     var data = JSON.parse(document.getElementById(div.getAttribute("data-plotly-figure")).textContent);
     div._designedHeight = data.figure.layout.height;
+    var labels = labelsFor(div, data.figure.layout);
+    if (labels) data.figure.layout.yaxis.ticktext = labels;
     Plotly.newPlot(div, data.figure.data, data.figure.layout, data.config).then(function () { fitLegend(div); });
     if (observer) observer.observe(div);
     // A dashboard's bar or cell carries the address of the records it counts (risk/dashboards/charts.py): a

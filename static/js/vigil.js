@@ -41,6 +41,23 @@
     form.addEventListener("change", show);
     show();
   });
+  // <details data-menu> (the bar's menus): one open at a time; Escape or a click elsewhere closes it, Escape
+  // returning the focus to its summary.
+  var menus = document.querySelectorAll("details[data-menu]");
+  menus.forEach(function (menu) {
+    menu.addEventListener("toggle", function () {
+      if (menu.open) menus.forEach(function (other) { if (other !== menu) other.open = false; });
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    menus.forEach(function (menu) {
+      if (menu.open) { menu.open = false; menu.querySelector("summary").focus(); }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    menus.forEach(function (menu) { if (menu.open && !menu.contains(event.target)) menu.open = false; });
+  });
   // A table that scrolls sideways in its box (.table-scroll) says so above it while it is wider than the box.
   var scrollers = document.querySelectorAll(".table-scroll");
   function hint(box) {

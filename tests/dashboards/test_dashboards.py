@@ -402,4 +402,7 @@ def test_a_pilot_limit_used_at_0_percent_is_drawn_against_its_whole_scale():
     assert bars["text"] == ["0.0 %", "42.0 %"]
     assert bars["textposition"] == ["outside", "auto"]  # a bar of 0 has no inside: its figure is beside the axis
     assert figure["layout"]["xaxis"]["range"] == [0, 100]
+    # The row's label keeps its distance from the "0.0 %" written beside the axis (they read as one, issue 22).
+    assert figure["layout"]["yaxis"]["ticklabelstandoff"] >= 10
+    assert all(len(line) <= 20 for line in figure["layout"]["xaxis"]["title"]["text"].split("<br>"))  # fits a phone
     assert figure["layout"]["legend"]["maxheight"] > figure["layout"]["height"]  # never a scroll box

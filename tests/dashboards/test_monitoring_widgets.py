@@ -84,13 +84,15 @@ def cells(widget, user, given: Filters) -> dict:
     drawn = dashboards.drawn(user, widget, given)
     figure = charts.figure(widget, drawn.rows, drawn.drill_urls)
     trace = figure["data"][0]
-    keys = dict(Model.objects.values_list("name", "key"))  # the chart names its rows; the tests speak of keys
-    return {
-        (keys[model], kind): text
-        for model, texts in zip(trace["y"], trace["hovertext"], strict=True)
-        for kind, text in zip(trace["x"], texts, strict=True)
-        if text
-    }
+    names = dict(Model.objects.values_list("key", "name"))
+    found = {}
+    for model, texts in zip(trace["y"], trace["hovertext"], strict=True):  # rows placed by key, labelled by name
+        for kind, text in zip(trace["x"], texts, strict=True):
+            if text:
+                said, state = text.rsplit(": ", 1)
+                assert said == f"{names[model]} · {kind}"  # the hover names the model whole
+                found[(model, kind)] = state
+    return found
 
 
 def drilled_keys(client, url: str) -> list[str]:
@@ -553,7 +555,9 @@ def test_with_many_models_and_no_desk_chosen_the_heatmap_shows_desks_and_a_desk_
     drawn = dashboards.drawn(states.compliance, heatmap, filters())
     assert [d.field for d in drawn.widget.dimensions] == ["desk", "kind", "status"]
     figure = charts.figure(drawn.widget, drawn.rows, drawn.drill_urls)
-    assert figure["data"][0]["y"] == ["Rates", "Systematic Equi…"]  # desks by name, shortened to fit a phone
+    assert figure["data"][0]["y"] == ["rates", "sys-eq"]
+    assert figure["layout"]["yaxis"]["ticktext"] == ["Rates", "Systematic Equities"]  # desks by name
+    assert figure["layout"]["meta"]["narrow"]["yaxis.ticktext"] == ["Rates", "Systematic Equi…"]  # cut for a phone
     assert drawn.caption.startswith("2 live models in scope: a row for each desk")
     assert "2 of 2 desks" not in drawn.caption and "1 of 2 desks has a monitor in breach now" in drawn.caption
     client = browser_client.as_user(states.compliance)
@@ -572,7 +576,9 @@ def test_with_many_models_and_no_desk_chosen_the_heatmap_shows_desks_and_a_desk_
     narrowed = dashboards.drawn(states.compliance, heatmap, filters(desk="sys-eq", desk_name="Systematic Equities"))
     assert {r["model_key"] for r in narrowed.rows} == {"mine"}
     assert narrowed.caption.endswith("A row for each model of desk Systematic Equities.")
-    assert charts.figure(narrowed.widget, narrowed.rows, narrowed.drill_urls)["data"][0]["y"] == [states.mine.name]
+    assert charts.figure(narrowed.widget, narrowed.rows, narrowed.drill_urls)["layout"]["yaxis"]["ticktext"] == [
+        states.mine.name
+    ]
     page = client.get("/dashboards/monitoring/")
     assert page.status_code == 200 and "a row for each desk" in page.content.decode()
 
