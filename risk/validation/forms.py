@@ -60,6 +60,15 @@ class PlanOptionsForm(forms.Form):
         required=False, max_length=2000, help_text="Comma-separated; empty compares every shared column."
     )
     tolerance = forms.FloatField(min_value=0, max_value=0.999999, help_text="Re-performance tolerance.")
+    prediction_tolerance = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        label="Prediction tolerance",
+        help_text="Re-run predictions: a regressor's y_pred within this × max(1, |logged|); labels must be equal.",
+    )
+    score_tolerance = forms.FloatField(
+        min_value=0, max_value=1, label="Score tolerance", help_text="Re-run predictions: y_score within this."
+    )
     periods_per_year = forms.IntegerField(min_value=1, max_value=100000)
     risk_free = forms.FloatField(min_value=-1, max_value=1, label="Risk-free rate", help_text="Annual.")
 
