@@ -220,9 +220,10 @@ def perform(job, progress) -> dict:
         raise jobs.JobFailed(str(exc)) from exc
     except confinement.Exceeded as exc:
         # Not retried: a file that exhausted the run's memory or time once will do it again.
+        model = f", check that the model {run.model.original_name} runs within it" if run.model_id else ""
         message = (
-            f"The computation {exc}. Split the file or choose fewer columns, or ask an administrator to raise "
-            "the limit; then start a new run."
+            f"The computation {exc}. Split the file or choose fewer columns{model}, or ask an administrator to "
+            "raise the limit; then start a new run."
         )
         logger.error("validation run %s stopped: %s", run_id, message)
         _finish(run, R.FAILED, error=message)
