@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from governance.core import events, jobs
 from governance.core.policy import policy_in_force
-from governance.demo import demo_files, monitoring_feed
+from governance.demo import demo_model, monitoring_feed
 from governance.demo.walk import PATHS, step
 from governance.lifecycle import revalidation
 from governance.lifecycle.models import Attestation
@@ -220,7 +220,7 @@ class History:
     def attach_run_files(self, version) -> None:
         """The developer attaches what the validation run reads, when the version goes into validation."""
         parts = plans.parts(plans.template_for(version.model))
-        for name, content, kind, description in demo_files.evidence_for(version.model.key, parts):
+        for name, content, kind, description in demo_model.evidence_for(version.model.key, parts):
             evidence_services.evidence_add(
                 version.created_by, version, file=ContentFile(content, name=name), kind=kind, description=description
             )
@@ -239,6 +239,7 @@ class History:
                 trial_returns=files.get("trials.csv"),
                 prediction_log=files.get("predictions.csv"),
                 reference=files.get("training.csv"),
+                model=files.get("model.onnx"),
             )
         else:
             run = validation.run_start(

@@ -79,6 +79,16 @@ def read_table(evidence, required: list[str], optional: list[str] = ()) -> pa.Ta
     return table
 
 
+def table_shape(evidence) -> tuple[int, list[str]]:
+    """Rows and header of a table within the upload limits, without reading its data."""
+    header = column_names(evidence)
+    if is_parquet(evidence):
+        return _parquet_rows(evidence), header
+    lines = _check_utf8(evidence)
+    _within_limits(evidence, lambda: table_limits.check_csv(size=evidence.size, header=header, lines=lines))
+    return lines - 1, header
+
+
 def _read_csv(evidence, wanted, use_threads=True) -> pa.Table:
     name = evidence.original_name
     try:

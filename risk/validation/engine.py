@@ -4,7 +4,8 @@ Pure with respect to the database: it reads evidence files and returns results, 
 fingerprints of what it read. The caller (risk.validation) writes them, all at once.
 
 A test whose optional input was not given (no split date, no training sample, no trial matrix, no
-volatility column) is reported as "skipped" with the reason, so a report never hides what was not tested.
+volatility column, no ONNX model) is reported as "skipped" with the reason, so a report never hides what was not
+tested. A model that cannot be run fails the tests that need it, with the reason (risk.validation.reperformance).
 """
 
 import os
@@ -17,8 +18,16 @@ import numpy as np
 
 from risk.metrics import backtest, classification, drift, overfitting, regression
 from risk.metrics._checks import MetricInputError
-from risk.validation import plans
-from risk.validation.datasets import ColumnReader, DatasetError, column_names, numbers, read_table, timestamps
+from risk.validation import plans, reperformance
+from risk.validation.datasets import (
+    ColumnReader,
+    DatasetError,
+    column_names,
+    numbers,
+    read_table,
+    table_shape,
+    timestamps,
+)
 
 # Columns with a role in a prediction log or returns series; every other shared column is a feature.
 ROLE_COLUMNS = {"timestamp", "y_true", "y_pred", "y_score", "return", "position", "benchmark", "volatility"}
@@ -45,6 +54,8 @@ class _Work:
     values: dict[str, float] = field(default_factory=dict)
     per_feature: dict[str, dict[str, float]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # tests failed without a value (the model did not run)
+    reasons: dict[str, str] = field(default_factory=dict)  # what a graded value rests on, in words
     charts: dict = field(default_factory=dict)
 
 
@@ -71,8 +82,11 @@ def compute(run, on_progress=lambda p: None) -> Outcome:
         share = (index * 85 // len(part_names), (index + 1) * 85 // len(part_names))
         work, prints = _compute_part(run, part, evidence, options, tests, _scaled(on_progress, *share))
         fingerprints.extend(prints)
-        for name in ("values", "per_feature", "skipped", "charts"):
+        for name in ("values", "per_feature", "skipped", "failed", "reasons", "charts"):
             getattr(merged, name).update(getattr(work, name))
+    if getattr(run, "attributions", None) is not None:  # checked by a later step; pinned by the run from now
+        rows, header = table_shape(run.attributions)
+        fingerprints.append(_fingerprint("attributions", run.attributions, rows, header))
     results = _grade(plan, merged) + _reperform(plan, merged)
     return Outcome(results=results, charts=merged.charts, fingerprints=fingerprints, metrics=_figures(template, merged))
 
@@ -124,6 +138,8 @@ def _compute_on(run, part, dataset, options, tests, on_progress) -> tuple[_Work,
     on_progress(70)
     if part == "strategy":
         fingerprints.extend(_overfitting(work, run.trial_returns))
+    else:
+        fingerprints.extend(_run_model(work, run, dataset, tests))
     on_progress(85)
     return work, fingerprints
 
@@ -233,6 +249,25 @@ def _stability(work: _Work, reference, dataset, features) -> dict:
     return _fingerprint("training sample", reference, theirs.rows, features)
 
 
+def _run_model(work: _Work, run, dataset, tests) -> list[dict]:
+    """The tests that run the version's ONNX model: skipped without one, failed with the reason when it cannot run."""
+    metrics = [t["metric"] for t in tests if t["metric"] in plans.MODEL_METRICS]
+    model = getattr(run, "model", None)
+    if not metrics:
+        return []
+    if model is None:
+        work.skipped.update(dict.fromkeys(metrics, reperformance.NO_MODEL))
+        return []
+    done = reperformance.reproduce(model, dataset, work.columns, work.template, work.options, ROLE_COLUMNS)
+    if done.value is None:
+        work.failed["predictions_reproduce"] = done.reason
+        work.skipped.update(dict.fromkeys(set(metrics) - {"predictions_reproduce"}, done.reason))
+    else:
+        work.values["predictions_reproduce"] = float(done.value)
+        work.reasons["predictions_reproduce"] = done.reason
+    return [done.fingerprint]
+
+
 def _overfitting(work: _Work, trial_returns) -> list[dict]:
     """Deflated Sharpe (trials from the plan, else from the matrix) and PBO (from an attached matrix)."""
     o, fingerprints, matrix = work.options, [], None
@@ -271,12 +306,15 @@ def _grade(plan, work: _Work) -> list[dict]:
         threshold = {"pass": test["pass"], "fail": test["fail"], "higher_is_better": test.get("higher_is_better", True)}
         if metric in work.skipped:
             rows.append(_row(test["test"], metric, None, threshold, "skipped", work.skipped[metric]))
+        elif metric in work.failed:
+            rows.append(_row(test["test"], metric, None, threshold, "fail", work.failed[metric]))
         elif metric in work.per_feature:
             for feature, value in work.per_feature[metric].items():
                 rows.append(_row(f"{test['test']} {feature}", metric, value, threshold, plans.outcome(test, value)))
         elif metric in work.values:
             value = work.values[metric]
-            rows.append(_row(test["test"], metric, value, threshold, plans.outcome(test, value)))
+            reason = work.reasons.get(metric, "")
+            rows.append(_row(test["test"], metric, value, threshold, plans.outcome(test, value), reason))
         else:
             raise MetricInputError(f"the plan's metric {metric} cannot be computed from this dataset")
     return rows

@@ -60,6 +60,21 @@ class PlanOptionsForm(forms.Form):
         required=False, max_length=2000, help_text="Comma-separated; empty compares every shared column."
     )
     tolerance = forms.FloatField(min_value=0, max_value=0.999999, help_text="Re-performance tolerance.")
+    # Not required: a page rendered before these options existed posts without them; the plan keeps its own.
+    prediction_tolerance = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        label="Prediction tolerance",
+        help_text="Re-run predictions: a regressor's y_pred within this × max(1, |logged|); labels must be equal.",
+    )
+    score_tolerance = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        label="Score tolerance",
+        help_text="Re-run predictions: y_score within this.",
+    )
     periods_per_year = forms.IntegerField(min_value=1, max_value=100000)
     risk_free = forms.FloatField(min_value=-1, max_value=1, label="Risk-free rate", help_text="Annual.")
 
@@ -72,7 +87,7 @@ class PlanOptionsForm(forms.Form):
         d = dict(self.cleaned_data)
         d["split_date"] = d["split_date"].isoformat() if d["split_date"] else None
         d["features"] = [f.strip() for f in d["features"].split(",") if f.strip()] or None
-        return d
+        return {k: v for k, v in d.items() if v is not None or k not in ("prediction_tolerance", "score_tolerance")}
 
 
 class EvidenceForm(forms.Form):

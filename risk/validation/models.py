@@ -23,6 +23,9 @@ class Evidence(models.Model):
         VALIDATION_REPORT = "validation_report", "Validation report"
         PILOT_RESULTS = "pilot_results", "Pilot results"
         TRIAL_RETURNS = "trial_returns", "Trial returns (one column per configuration tried)"
+        # The model itself, which Vigil runs (confined, in the worker; never a pickle): model_runtime.py.
+        MODEL_ONNX = "model_onnx", "Model (ONNX)"
+        ATTRIBUTIONS = "attributions", "Feature attributions (SHAP values)"
         OTHER = "other", "Other"
 
     version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="evidence")
@@ -83,6 +86,22 @@ class ValidationRun(models.Model):
         null=True,
         blank=True,
         help_text="The trading model's predictions, when its plan also tests it as a classifier or regressor.",
+    )
+    model = models.ForeignKey(
+        Evidence,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The model as an ONNX file: Vigil runs it to re-perform the prediction log.",
+    )
+    attributions = models.ForeignKey(
+        Evidence,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The developer's feature attributions (SHAP values) for the prediction log's rows.",
     )
     plan_snapshot = models.JSONField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True)

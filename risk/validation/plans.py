@@ -26,6 +26,9 @@ def _common(headline, gap_pass, gap_fail, floor_pass, floor_fail):
 
 
 STABILITY = [_t("psi", False, 0.10, 0.25), _t("ks", False, 0.10, 0.20)]
+# Re-performance: Vigil runs the version's ONNX model on the prediction log's features; the value is the number of
+# rows whose prediction differs from the log's beyond the plan's tolerances (any row fails by default).
+REPRODUCE = _t("predictions_reproduce", False, 0, 0)
 
 TEMPLATES = {
     "classifier": {
@@ -35,6 +38,7 @@ TEMPLATES = {
         "columns": ["timestamp", "y_true", "y_pred"],
         "optional_columns": ["y_score", "volatility"],
         "tests": [
+            REPRODUCE,
             _t("accuracy", True, 0.55, 0.50),
             _t("precision", True, 0.55, 0.50),
             _t("recall", True, 0.50, 0.40),
@@ -52,6 +56,7 @@ TEMPLATES = {
         "columns": ["timestamp", "y_true", "y_pred"],
         "optional_columns": ["volatility"],
         "tests": [
+            REPRODUCE,
             _t("r2", True, 0.05, 0.0),
             _t("directional_accuracy", True, 0.53, 0.50),
             *_common("directional_accuracy", 0.03, 0.08, 0.53, 0.50),
@@ -111,6 +116,12 @@ def template_label(template: str) -> str:
     return TEMPLATE_LABELS.get(template, template)
 
 
+def tests_predictions(template: str) -> bool:
+    """Whether a plan tests a model's predictions (a classifier or regressor part), which its ONNX model can
+    re-perform."""
+    return bool({"classifier", "regressor"} & set(parts(template)))
+
+
 def uses_prediction_log(template: str) -> bool:
     """Whether a run of this plan reads a prediction log besides its returns."""
     return len(parts(template)) > 1
@@ -144,6 +155,7 @@ METRIC_LABELS = {
     "pbo_p_oos_loss": "PBO: probability of an out-of-sample loss",
     "psi": "Population stability index",
     "ks": "Kolmogorov-Smirnov statistic",
+    "predictions_reproduce": "Predictions reproduce (rows that differ)",
     "confusion_tp": "True positives",
     "confusion_tn": "True negatives",
     "confusion_fp": "False positives",
@@ -160,7 +172,8 @@ DERIVED_LABELS = {
 
 
 PERCENT_METRICS = {"total_return", "annualised_return", "annualised_volatility", "max_drawdown", "hit_rate"}
-COUNT_METRICS = {"max_drawdown_duration", "trials"} | {f"confusion_{c}" for c in ("tn", "fp", "fn", "tp")}
+COUNT_METRICS = {"max_drawdown_duration", "trials", "predictions_reproduce"}
+COUNT_METRICS |= {f"confusion_{c}" for c in ("tn", "fp", "fn", "tp")}
 
 
 def metric_unit(name: str) -> str:
@@ -178,6 +191,8 @@ OPTION_LABELS = {
     "regime_window": "Volatility window (periods)",
     "features": "Features compared",
     "tolerance": "Re-performance tolerance",
+    "prediction_tolerance": "Re-run predictions: tolerance on y_pred",
+    "score_tolerance": "Re-run predictions: tolerance on y_score",
 }
 
 
@@ -228,9 +243,11 @@ def _derived(headline):
 # Every metric a plan's test may name, by template (what risk.engine computes).
 METRICS = {
     "classifier": {"accuracy", "precision", "recall", "f1", "roc_auc", "calibration_error", "psi", "ks"}
+    | {"predictions_reproduce"}
     | {f"confusion_{c}" for c in ("tn", "fp", "fn", "tp")}
     | _derived("accuracy"),
-    "regressor": {"rmse", "mae", "r2", "directional_accuracy", "psi", "ks"} | _derived("directional_accuracy"),
+    "regressor": {"rmse", "mae", "r2", "directional_accuracy", "psi", "ks", "predictions_reproduce"}
+    | _derived("directional_accuracy"),
     "strategy": {
         "total_return",
         "annualised_return",
@@ -283,6 +300,8 @@ TIER_1_REQUIRED |= {
 }
 # Metrics a test may name beyond each template's own report (computed by risk.engine).
 PER_FEATURE_METRICS = {"psi", "ks"}
+# Metrics Vigil computes by running the version's ONNX model (skipped, with the reason, when it cannot).
+MODEL_METRICS = {"predictions_reproduce"}
 DEFAULT_OPTIONS = {
     "periods_per_year": PERIODS_PER_YEAR,
     "risk_free": 0.0,
@@ -292,6 +311,10 @@ DEFAULT_OPTIONS = {
     "pbo_blocks": 16,
     "regime_window": 21,
     "features": None,
+    # Re-performance tolerances per output: |Vigil's - the log's| <= tolerance x max(1, |the log's|). A
+    # classifier's labels must be equal; these hold its score and a regressor's value.
+    "prediction_tolerance": 1e-5,
+    "score_tolerance": 1e-5,
 }
 CLASSIFIER_TYPES = {
     "logistic_regression",
@@ -387,6 +410,9 @@ def _option_problem(options: dict) -> str | None:
         return "periods_per_year must be a whole number between 1 and 100000."
     if not _number(o["tolerance"], 0, 0.999999):
         return "tolerance must be a number between 0 and 1."
+    for name in ("prediction_tolerance", "score_tolerance"):
+        if not _number(o[name], 0, 1):
+            return f"{name} must be a number between 0 and 1."
     if not _number(o["risk_free"], -1, 1):
         return "risk_free must be an annual rate between -1 and 1."
     if o["split_date"] is not None and parse_split_date(o["split_date"]) is None:

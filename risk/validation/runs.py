@@ -81,12 +81,15 @@ def run_start(
     reference: Evidence = None,
     trial_returns: Evidence = None,
     prediction_log: Evidence = None,
+    model: Evidence = None,
+    attributions: Evidence = None,
 ):
     """Queue a run of the version's plan on its datasets; the worker starts after commit.
 
     `reference` is the training sample (stability tests); `trial_returns` the matrix of every configuration
     tried (probability of backtest overfitting); `prediction_log` the predictions of a trading model whose plan
-    also tests it as a classifier or regressor (`dataset` then holds its returns).
+    also tests it as a classifier or regressor (`dataset` then holds its returns); `model` the version's ONNX
+    model, which Vigil runs to re-perform the predictions; `attributions` the developer's SHAP values.
     """
     _require_open_validation(actor, version)
     plan = ValidationPlan.objects.filter(version=version).first()
@@ -95,11 +98,16 @@ def run_start(
     errors = {}
     if prediction_log is not None and not plans.uses_prediction_log(plan.template):
         errors["prediction_log"] = "This plan tests one dataset; a prediction log is for a plan of a trading model."
+    for field, evidence in (("model", model), ("attributions", attributions)):
+        if evidence is not None and not plans.tests_predictions(plan.template):
+            errors[field] = "This plan tests returns only: it has no predictions to run a model or explain."
     inputs = (
         ("dataset", dataset),
         ("reference", reference),
         ("trial_returns", trial_returns),
         ("prediction_log", prediction_log),
+        ("model", model),
+        ("attributions", attributions),
     )
     for field, evidence in inputs:
         if field in errors:
@@ -117,6 +125,8 @@ def run_start(
         reference=reference,
         trial_returns=trial_returns,
         prediction_log=prediction_log,
+        model=model,
+        attributions=attributions,
         requested_by=actor,
         input_sha256=dataset.sha256,
         plan_snapshot={
@@ -134,7 +144,7 @@ def run_start(
             "run": [None, run.pk],
             "inputs": [
                 None,
-                {e.original_name: e.sha256 for e in (dataset, reference, trial_returns, prediction_log) if e},
+                {e.original_name: e.sha256 for _, e in inputs if e},
             ],
         },
     )
@@ -192,6 +202,8 @@ def perform(job, progress) -> dict:
         "reference",
         "trial_returns",
         "prediction_log",
+        "model",
+        "attributions",
         "version__model__owner",
         "version__model__validator",
         "requested_by",
@@ -208,9 +220,10 @@ def perform(job, progress) -> dict:
         raise jobs.JobFailed(str(exc)) from exc
     except confinement.Exceeded as exc:
         # Not retried: a file that exhausted the run's memory or time once will do it again.
+        model = f", check that the model {run.model.original_name} runs within it" if run.model_id else ""
         message = (
-            f"The computation {exc}. Split the file or choose fewer columns, or ask an administrator to raise "
-            "the limit; then start a new run."
+            f"The computation {exc}. Split the file or choose fewer columns{model}, or ask an administrator to "
+            "raise the limit; then start a new run."
         )
         logger.error("validation run %s stopped: %s", run_id, message)
         _finish(run, R.FAILED, error=message)

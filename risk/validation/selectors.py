@@ -16,6 +16,8 @@ RUN_INPUT_KINDS = {
     "reference": (Evidence.Kind.DATASET,),
     "trial_returns": (Evidence.Kind.TRIAL_RETURNS, Evidence.Kind.BACKTEST, Evidence.Kind.DATASET),
     "prediction_log": (Evidence.Kind.DATASET, Evidence.Kind.BACKTEST),
+    "model": (Evidence.Kind.MODEL_ONNX,),
+    "attributions": (Evidence.Kind.ATTRIBUTIONS,),
 }
 
 
@@ -37,12 +39,15 @@ def evidence_get_for_user(user, pk) -> Evidence:
 
 
 def run_inputs(version) -> dict[str, QuerySet]:
-    """The attached files a run may read, by role (dataset, training sample, trial matrix)."""
+    """The attached files a run may read, by role (dataset, training sample, trial matrix, prediction log, model,
+    attributions)."""
     return {
         "datasets": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["dataset"]),
         "references": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["reference"]),
         "trial_files": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["trial_returns"]),
         "prediction_logs": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["prediction_log"]),
+        "model_files": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["model"]),
+        "attribution_files": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["attributions"]),
     }
 
 
@@ -58,7 +63,14 @@ def runs_of(version, limit: int | None = None) -> QuerySet:
 def run_get_for_user(user, pk) -> ValidationRun:
     run = (
         ValidationRun.objects.select_related(
-            "version__model", "dataset", "reference", "trial_returns", "prediction_log", "requested_by"
+            "version__model",
+            "dataset",
+            "reference",
+            "trial_returns",
+            "prediction_log",
+            "model",
+            "attributions",
+            "requested_by",
         )
         .filter(pk=pk)
         .first()

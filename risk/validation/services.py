@@ -12,7 +12,7 @@ from governance.core.audit import audit_record
 from governance.core.table_limits import TableTooLarge
 from risk.validation.access import can_add_evidence
 from risk.validation.models import Evidence
-from risk.validation.sniffing import SniffError, sniff, table_check
+from risk.validation.sniffing import ONNX_CONTENT_TYPE, TABLE_CONTENT_TYPES, SniffError, sniff, table_check
 
 
 def max_evidence_bytes() -> int:
@@ -40,6 +40,10 @@ def evidence_add(actor, version, *, file, kind: str, description: str = "") -> E
             table_check(file, content_type)
         except (SniffError, TableTooLarge) as exc:
             errors["file"] = f"{name}: {exc}."
+    if content_type is not None and "kind" not in errors:
+        mismatch = _kind_mismatch(kind, content_type)
+        if mismatch:
+            errors["kind"] = mismatch
     if len(description) > 500:
         errors["description"] = "Keep the description under 500 characters."
     if errors:
@@ -54,6 +58,17 @@ def evidence_add(actor, version, *, file, kind: str, description: str = "") -> E
         uploaded_by=actor,
         audit_actor=actor,
     )
+
+
+def _kind_mismatch(kind: str, content_type: str) -> str | None:
+    """A model is an ONNX file and an ONNX file is a model (Vigil runs it); attributions are a table."""
+    if kind == Evidence.Kind.MODEL_ONNX and content_type != ONNX_CONTENT_TYPE:
+        return "A model must be an ONNX file (.onnx); Vigil never loads pickles."
+    if content_type == ONNX_CONTENT_TYPE and kind != Evidence.Kind.MODEL_ONNX:
+        return f"An ONNX file is attached as kind “{Evidence.Kind.MODEL_ONNX.label}”."
+    if kind == Evidence.Kind.ATTRIBUTIONS and content_type not in TABLE_CONTENT_TYPES:
+        return "Feature attributions are a table: a CSV or Parquet file, one column per feature."
+    return None
 
 
 @transaction.atomic

@@ -1,7 +1,7 @@
 """Decide what an uploaded evidence file really is from its bytes, not its name.
 
-Hand-written and small on purpose: the allow-list is short (documents and datasets), each format has a
-fixed signature, and a library that guesses hundreds of types would widen what is accepted.
+Hand-written and small on purpose: the allow-list is short (documents, datasets, ONNX models), each format
+has a fixed signature, and a library that guesses hundreds of types would widen what is accepted.
 """
 
 import csv
@@ -23,7 +23,10 @@ FORMATS = {
     ".ipynb": ("application/x-ipynb+json", "notebook"),
     ".json": ("application/json", "json"),
     ".parquet": ("application/vnd.apache.parquet", "parquet"),
+    ".onnx": ("application/onnx", "onnx"),
 }
+ONNX_CONTENT_TYPE = FORMATS[".onnx"][0]
+TABLE_CONTENT_TYPES = (FORMATS[".csv"][0], FORMATS[".parquet"][0])
 
 
 class SniffError(ValueError):
@@ -71,6 +74,7 @@ def sniff(file, suffix: str) -> str:
         "xlsx": lambda: _head(file, 4) == b"PK\x03\x04" and _zip_has(file, "xl/"),
         "text": lambda: _text(file),
         "parquet": lambda: _head(file, 4) == b"PAR1",
+        "onnx": lambda: _onnx(file),
         "json": lambda: _json(file) is not None,
         "notebook": lambda: isinstance(_json(file), dict) and "cells" in _json(file),
     }[kind]()
@@ -87,6 +91,57 @@ def _json(file):
         return json.loads(file.read().decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return None
+    finally:
+        file.seek(0)
+
+
+# ONNX has no magic number: a model is a protobuf ModelProto. Its top level is walked field by field (a few
+# dozen at most; the graph is one field, skipped over), without parsing it: a web process never imports onnx.
+_ONNX_IR_VERSION, _ONNX_GRAPH = 1, 7
+_MAX_TOP_LEVEL_FIELDS = 10_000
+
+
+def _varint(file) -> int | None:
+    value = 0
+    for shift in range(0, 64, 7):
+        byte = file.read(1)
+        if not byte:
+            return None
+        value |= (byte[0] & 0x7F) << shift
+        if byte[0] < 0x80:
+            return value
+    return None
+
+
+def _onnx(file) -> bool:
+    """Whether the bytes are a protobuf message whose every top-level field is well formed, with an IR version
+    and a graph (what ModelProto requires): a text file, an archive or a pickle renamed .onnx is not."""
+    size = file.size
+    file.seek(0)
+    seen = set()
+    try:
+        for _ in range(_MAX_TOP_LEVEL_FIELDS):
+            if file.tell() == size:
+                return {_ONNX_IR_VERSION, _ONNX_GRAPH} <= seen
+            key = _varint(file)
+            if key is None or key >> 3 == 0:
+                return False
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                if _varint(file) is None:
+                    return False
+            elif wire in (1, 5):
+                file.seek(file.tell() + (8 if wire == 1 else 4))
+            elif wire == 2:
+                length = _varint(file)
+                if length is None or file.tell() + length > size:
+                    return False
+                file.seek(file.tell() + length)
+            else:
+                return False
+            if (number, wire) in ((_ONNX_IR_VERSION, 0), (_ONNX_GRAPH, 2)):
+                seen.add(number)
+        return False
     finally:
         file.seek(0)
 

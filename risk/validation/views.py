@@ -86,6 +86,7 @@ def validation_panel(request, version) -> dict | None:
         "plan": plan,
         "tests_returns": plan is not None and "strategy" in plans.parts(plan.template),
         "reads_prediction_log": plan is not None and plans.uses_prediction_log(plan.template),
+        "runs_model": plan is not None and plans.tests_predictions(plan.template),
         "runs": selectors.runs_of(version, limit=20),
         **selectors.run_inputs(version),
         "is_validator": validation_access.is_validator_of(user, version),
@@ -146,7 +147,7 @@ def plan_setup(request, key, version):
 def run_start(request, key, version):
     obj = _version(request, key, version)
     files = {"dataset": selectors.evidence_on_version(obj, request.POST.get("dataset"))}
-    for optional in ("reference", "trial_returns", "prediction_log"):
+    for optional in ("reference", "trial_returns", "prediction_log", "model", "attributions"):
         if request.POST.get(optional):
             files[optional] = selectors.evidence_on_version(obj, request.POST.get(optional))
     missing = [name for name, evidence in files.items() if evidence is None]
@@ -199,7 +200,7 @@ def _with_finding_links(user, run) -> list[dict]:
                     f"{'failed' if row['outcome'] == 'fail' else 'warned'}",
                     "finding_run": run.pk,
                     "finding_test": row["test"],
-                    "finding_description": f"{plans.metric_label(row['metric'])} = {row['value']:.6g} "
+                    "finding_description": f"{plans.metric_label(row['metric'])} = {_value_text(row)} "
                     f"against {_threshold_text(row)} "
                     f"in validation run #{run.pk} on {source.original_name} (SHA-256 {source.sha256}).",
                 }
@@ -207,6 +208,11 @@ def _with_finding_links(user, run) -> list[dict]:
             row = {**row, "finding_url": f"{page}?{query}#raise-finding"}
         rows.append(row)
     return rows
+
+
+def _value_text(row) -> str:
+    """A failed test without a value (the model could not be run) is described by its reason."""
+    return f"{row['value']:.6g}" if row.get("value") is not None else f"no value ({row.get('reason', '')})"
 
 
 def _threshold_text(row) -> str:

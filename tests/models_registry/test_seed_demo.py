@@ -1,4 +1,5 @@
 import datetime as dt
+import hashlib
 import re
 
 import pytest
@@ -153,9 +154,38 @@ def test_the_demo_validation_path_runs_end_to_end(demo_firm):
     outcomes = {r["test"]: r["outcome"] for r in run.results}
     assert {"sharpe", "sharpe_gap", "deflated_sharpe", "pbo", "sharpe_high_vol", "precision", "recall"} <= set(outcomes)
     assert {"psi card_spend_z", "ks momentum_z", "accuracy_gap", "accuracy_high_vol"} <= set(outcomes)
-    # Every test the demo's files can feed is graded: nothing the demo shows is skipped.
-    assert [t for t, o in outcomes.items() if o == "skipped" and not t.startswith("re-perform")] == []
+    # Every test the demo's files can feed is graded: nothing the demo shows is skipped but the model's re-run
+    # (this version has no ONNX file, and the run says so).
+    skipped = {r["test"]: r.get("reason") for r in run.results if r["outcome"] == "skipped"}
+    assert [t for t in skipped if not t.startswith("re-perform") and t != "predictions_reproduce"] == []
+    assert skipped["predictions_reproduce"] == "the model could not be run: no ONNX file was chosen for this run"
     assert run.report.kind == "validation_report"
+
+
+@pytest.mark.django_db
+def test_the_random_forest_alpha_model_ships_as_onnx_and_its_signed_run_re_performs_it(demo_firm):
+    from governance.core.models import Signature
+    from governance.demo import demo_model
+    from risk.validation.models import ValidationRun
+
+    version = ModelVersion.objects.get(model__key=demo_model.MODEL_KEY, version="1.1")
+    signature = Signature.objects.get(object_id=str(version.pk), meaning__startswith="validated")
+    run = ValidationRun.objects.get(pk=signature.payload["validation_run"]["id"])
+    assert (
+        run.model.kind == "model_onnx"
+        and run.model.sha256 == hashlib.sha256(demo_model.MODEL_FILE.read_bytes()).hexdigest()
+    )
+    assert [run.model.pk, run.model.sha256] in signature.payload["evidence"]  # the signature pins the file
+    reproduce = next(r for r in run.results if r["metric"] == "predictions_reproduce")
+    assert (reproduce["outcome"], reproduce["value"]) == ("pass", 0)
+    assert reproduce["reason"].startswith("all 756 rows reproduce (compared y_pred exactly and y_score within")
+
+
+def test_the_demo_onnx_model_is_what_its_script_builds():
+    from governance.demo import build_onnx_model, demo_model
+
+    assert build_onnx_model.build() == demo_model.MODEL_FILE.read_bytes()
+    assert len(demo_model.MODEL_FILE.read_bytes()) < 50_000  # few shallow trees
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """Evidence over the API: list and upload (multipart) on a version; download each file as an attachment."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -119,6 +120,9 @@ class ValidationRunSerializer(serializers.ModelSerializer):
     version = serializers.CharField(source="version.version", read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     report_url = serializers.SerializerMethodField(help_text="Download of the PDF report once the run succeeded.")
+    model_onnx = serializers.PrimaryKeyRelatedField(
+        source="model", read_only=True, help_text="The model's ONNX file Vigil ran (`model` is the model's key)."
+    )
 
     class Meta:
         model = ValidationRun
@@ -130,6 +134,8 @@ class ValidationRunSerializer(serializers.ModelSerializer):
             "reference",
             "trial_returns",
             "prediction_log",
+            "model_onnx",
+            "attributions",
             "status",
             "progress",
             "metrics",
@@ -170,6 +176,22 @@ class RunRequestSerializer(serializers.Serializer):
         required=False,
         help_text="Id of the prediction log, when the plan tests a trading model as a classifier or regressor too.",
     )
+    model_onnx = serializers.IntegerField(
+        min_value=1,
+        max_value=10**18,
+        required=False,
+        help_text="Id of the model as an ONNX file (kind model_onnx): Vigil runs it to re-perform the predictions.",
+    )
+    attributions = serializers.IntegerField(
+        min_value=1,
+        max_value=10**18,
+        required=False,
+        help_text="Id of the developer's feature attributions (kind attributions: SHAP values per row and feature).",
+    )
+
+
+# The API's names of run inputs the service names otherwise (a run's `model` is already the model's key there).
+RUN_INPUTS = {"model_onnx": "model"}
 
 
 class ValidationPlanView(APIView):
@@ -216,7 +238,11 @@ class ValidationRunListView(APIView):
             files[field] = selectors.evidence_on_version(obj, pk)
             if files[field] is None:
                 raise ValidationError({field: ["No such file is attached to this version."]})
-        run = validation.run_start(request.user, obj, **files)
+        try:
+            run = validation.run_start(request.user, obj, **{RUN_INPUTS.get(k, k): v for k, v in files.items()})
+        except DjangoValidationError as exc:  # the service names its own fields; answer with the API's
+            api_names = {v: k for k, v in RUN_INPUTS.items()}
+            raise ValidationError({api_names.get(k, k): v for k, v in exc.message_dict.items()}) from None
         run = selectors.runs_of(obj).get(pk=run.pk)
         return Response(ValidationRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
