@@ -93,6 +93,18 @@ def default_incident_response() -> dict:
     }
 
 
+def default_ongoing_validation_months() -> dict:
+    """Months between scheduled re-runs of a live version's signed validation plan on production data, by tier
+    (0: none)."""
+    return {"1": 1, "2": 3, "3": 0}
+
+
+def default_ongoing_regression_revalidation() -> dict:
+    """By tier, whether a test that passed at sign-off and fails on production data raises "revalidation
+    required"."""
+    return {"1": True, "2": True, "3": False}
+
+
 class GovernancePolicy(models.Model):
     """A published version of the rules that govern decisions (GOV-02, TIER-01, VAL-05).
 
@@ -132,6 +144,16 @@ class GovernancePolicy(models.Model):
         help_text='Thresholds of the key risk indicators, e.g. {"tier1-overdue": {"amber": 1, "red": 2}}; an '
         "indicator it does not name keeps Vigil's default.",
     )
+    ongoing_validation_months = models.JSONField(
+        default=default_ongoing_validation_months,
+        help_text="Months between scheduled validations of a live version on production data, by tier (0: none), "
+        'e.g. {"1": 1, "2": 3, "3": 0}.',
+    )
+    ongoing_regression_revalidation = models.JSONField(
+        default=default_ongoing_regression_revalidation,
+        help_text="By tier, whether a test that passed at sign-off and fails on production data raises "
+        '"revalidation required", e.g. {"1": true, "2": true, "3": false}.',
+    )
     notes = models.TextField(max_length=5000, blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField()
@@ -147,6 +169,12 @@ class GovernancePolicy(models.Model):
 
     def approvals_for(self, tier: int) -> int:
         return int(self.approvals_required[str(tier)])
+
+    def ongoing_months_for(self, tier: int) -> int:
+        return int(self.ongoing_validation_months.get(str(tier), 0))
+
+    def regression_requires_revalidation(self, tier: int) -> bool:
+        return bool(self.ongoing_regression_revalidation.get(str(tier), False))
 
     def incident_suspends(self, tier: int, severity: str) -> bool:
         return severity in self.incident_response.get("suspend", {}).get(str(tier), [])

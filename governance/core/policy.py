@@ -8,7 +8,12 @@ from django.utils import timezone
 from governance.core import indicators
 from governance.core.access import may_publish_policy
 from governance.core.audit import audit_record
-from governance.core.models import GovernancePolicy, default_incident_response
+from governance.core.models import (
+    GovernancePolicy,
+    default_incident_response,
+    default_ongoing_regression_revalidation,
+    default_ongoing_validation_months,
+)
 from governance.core.roles import Role
 
 SECOND_FACTOR_ROLES = (Role.COMPLIANCE, Role.VALIDATOR, Role.OWNER, Role.DEVELOPER, Role.AUDITOR, Role.TRADER)
@@ -33,6 +38,9 @@ DEFAULTS = {
     # Thresholds of the key risk indicators (governance/core/indicators.py); one it does not name keeps Vigil's
     # default, shown as such.
     "risk_indicators": {},
+    # Scheduled validation of live versions on production data (risk/monitoring/ongoing_validation.py).
+    "ongoing_validation_months": default_ongoing_validation_months(),
+    "ongoing_regression_revalidation": default_ongoing_regression_revalidation(),
 }
 SEVERITIES = ("critical", "high", "medium", "low")
 TIERS = ("1", "2", "3")
@@ -89,11 +97,26 @@ def _check(fields: dict) -> None:
             f"{', '.join(SEVERITIES)}."
         )
     errors.update(_check_indicators(fields.get("risk_indicators")))
+    errors.update(_check_ongoing(fields))
     second = fields.get("second_factor_required")
     if not isinstance(second, list) or not set(second) <= set(SECOND_FACTOR_ROLES):
         errors["second_factor_required"] = f"Give a list of roles among {', '.join(SECOND_FACTOR_ROLES)}."
     if errors:
         raise ValidationError(errors)
+
+
+def _check_ongoing(fields: dict) -> dict:
+    """Months between scheduled validations (0 to 120, 0: none) and the revalidation switch, for each tier."""
+    errors = {}
+    months = fields.get("ongoing_validation_months")
+    if not isinstance(months, dict) or set(months) != set(TIERS):
+        errors["ongoing_validation_months"] = f"Give a whole number of months for each tier {', '.join(TIERS)}."
+    elif any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 120 for v in months.values()):
+        errors["ongoing_validation_months"] = "Each value must be a whole number of months from 0 (none) to 120."
+    flags = fields.get("ongoing_regression_revalidation")
+    if not isinstance(flags, dict) or set(flags) != set(TIERS) or any(not isinstance(v, bool) for v in flags.values()):
+        errors["ongoing_regression_revalidation"] = f"Give true or false for each tier {', '.join(TIERS)}."
+    return errors
 
 
 def _check_indicators(given) -> dict:

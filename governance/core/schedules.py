@@ -104,6 +104,13 @@ SCHEDULES = (
         cron="45 5 * * *",
     ),
     Schedule(
+        "Validation: scheduled validation on live data",
+        "monitoring.ongoing_validation_sweep",
+        "Re-runs the signed validation plan of each live version that is due (policy: months by tier) on its "
+        "production data.",
+        cron="30 5 * * *",
+    ),
+    Schedule(
         "Monitoring: apply retention",
         "monitoring.apply_retention",
         "Deletes monitoring rows past their kind's retention period.",

@@ -86,6 +86,7 @@ def policy(request):
     if request.method == "POST":
         if not is_compliance:
             raise PermissionDenied("Only compliance publishes governance policy.")
+        current_ongoing = policy_in_force().ongoing_validation_months
         try:
             fields = {
                 "profile": request.POST.get("profile", "").strip() or None,
@@ -96,6 +97,11 @@ def policy(request):
                     effect: {t: [v for v in SEVERITIES if request.POST.get(f"{effect}_{t}_{v}")] for t in TIERS}
                     for effect in ("suspend", "revalidation")
                 },
+                # Months left out of the form keep those in force; the switch is a checkbox.
+                "ongoing_validation_months": {
+                    t: int(request.POST.get(f"ongoing_{t}") or current_ongoing[t]) for t in TIERS
+                },
+                "ongoing_regression_revalidation": {t: bool(request.POST.get(f"ongoing_flag_{t}")) for t in TIERS},
                 "second_factor_required": [r for r in SECOND_FACTOR_ROLES if request.POST.get(f"second_factor_{r}")],
                 # A threshold left out of the form keeps the one in force.
                 "risk_indicators": {
@@ -124,6 +130,8 @@ def policy(request):
             "approvals": current.approvals_required[t],
             "suspend": current.incident_response["suspend"][t],
             "revalidation": current.incident_response["revalidation"][t],
+            "ongoing_months": current.ongoing_months_for(int(t)),
+            "ongoing_flag": current.regression_requires_revalidation(int(t)),
         }
         for t in TIERS
     ]

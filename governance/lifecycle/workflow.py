@@ -245,7 +245,10 @@ def cited_run_addressed(step: Step) -> list[str]:
 
 def cite_run(step: Step) -> None:
     """The run a sign-off rests on: the one the validator names, or the version's latest succeeded run."""
-    runs = ValidationRun.objects.filter(version=step.version, status=ValidationRun.Status.SUCCEEDED)
+    # A validator's run only: an ongoing (scheduled) run is evidence, never what a signature rests on.
+    runs = ValidationRun.objects.filter(
+        version=step.version, status=ValidationRun.Status.SUCCEEDED, kind=ValidationRun.Kind.VALIDATION
+    )
     requested = step.signoff.get("run")
     run = runs.filter(pk=requested).first() if requested else runs.order_by("-finished_at", "-id").first()
     if requested and run is None:

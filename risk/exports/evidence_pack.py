@@ -195,6 +195,9 @@ def run_rows(versions) -> list[dict]:
             "id": run.pk,
             "version": run.version.version,
             "status": run.status,
+            # "ongoing": a scheduled re-run of the signed plan on production data, compared with `baseline_run`.
+            "kind": run.kind,
+            "baseline_run": run.baseline_id,
             "requested_by": person(run.requested_by),
             "created_at": _iso(run.created_at),
             "finished_at": _iso(run.finished_at),
@@ -226,6 +229,7 @@ def finding_rows(findings) -> list[dict]:
             "title": f.title,
             "description": f.description,
             "run": f.run_id,
+            "baseline_run": f.baseline_run_id,
             "test": f.test,
             "owner": person(f.owner),
             "raised_by": person(f.raised_by),
@@ -358,14 +362,14 @@ COLUMNS = {
         "object_id", "subject", "policy_version", "content_hash", "verified_by_vigil", "payload",
     ],
     "validation-runs": [
-        "id", "version", "status", "requested_by", "created_at", "finished_at", "dataset_evidence_id",
-        "report_evidence_id",
+        "id", "version", "status", "kind", "baseline_run", "requested_by", "created_at", "finished_at",
+        "dataset_evidence_id", "report_evidence_id",
         "input_sha256", "results_sha256", "results", "metrics", "fingerprints", "plan", "error",
     ],
     "validation-results": ["run", "test", "metric", "value", "threshold", "outcome", "reason"],
     "findings": [
-        "id", "severity", "status", "title", "description", "run", "test", "owner", "raised_by", "raised_at",
-        "due_date", "remediation_note", "closed_by", "closed_at", "risk_acceptance_signature_id",
+        "id", "severity", "status", "title", "description", "run", "baseline_run", "test", "owner", "raised_by",
+        "raised_at", "due_date", "remediation_note", "closed_by", "closed_at", "risk_acceptance_signature_id",
     ],
     "incidents": [
         "id", "reference", "title", "severity", "status", "detected_by", "monitor_id", "reported_by", "opened_at",

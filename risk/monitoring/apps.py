@@ -13,7 +13,16 @@ class MonitoringConfig(AppConfig):
         from governance.core import events, jobs, panels
 
         # tasks and retention_tasks: imported so that their Celery tasks are registered.
-        from risk.monitoring import access, backfill, cycles, handlers, retention_tasks, tasks, views  # noqa: F401
+        from risk.monitoring import (  # noqa: F401
+            access,
+            backfill,
+            cycles,
+            handlers,
+            ongoing_validation,
+            retention_tasks,
+            tasks,
+            views,
+        )
         from risk.monitoring.widgets import register as register_widgets
 
         access.register()
@@ -45,4 +54,5 @@ class MonitoringConfig(AppConfig):
 
         jobs.register(cycles.JOB_KIND, cycles.run_part)
         jobs.register("monitoring_backfill", backfill.run_backfill, backfill.on_give_up)
+        ongoing_validation.register_job_runner()
         events.subscribe("lifecycle.transition", handlers.propose_at_pilot)

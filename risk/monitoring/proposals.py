@@ -50,7 +50,9 @@ SIGNED_MEANINGS = (Signature.Meaning.VALIDATED, Signature.Meaning.VALIDATED_WITH
 
 def baseline_run(version) -> ValidationRun | None:
     """The run the validation signature cites, else the latest succeeded run of the version."""
-    runs = ValidationRun.objects.filter(version=version, status=ValidationRun.Status.SUCCEEDED)
+    runs = ValidationRun.objects.filter(
+        version=version, status=ValidationRun.Status.SUCCEEDED, kind=ValidationRun.Kind.VALIDATION
+    )
     signed = (
         Signature.objects.filter(object_type="models_registry.modelversion", object_id=str(version.pk))
         .filter(meaning__in=SIGNED_MEANINGS)

@@ -26,6 +26,8 @@ class Evidence(models.Model):
         # The model itself, which Vigil runs (confined, in the worker; never a pickle): model_runtime.py.
         MODEL_ONNX = "model_onnx", "Model (ONNX)"
         ATTRIBUTIONS = "attributions", "Feature attributions (SHAP values)"
+        # Written by Vigil from what the live version reported (risk/monitoring/ongoing_validation.py).
+        PRODUCTION_DATA = "production_data", "Production data (for a scheduled validation)"
         OTHER = "other", "Other"
 
     version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="evidence")
@@ -71,8 +73,22 @@ class ValidationRun(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
+    class Kind(models.TextChoices):
+        VALIDATION = "validation", "Validator's run"
+        # The signed plan re-run by schedule on production data: evidence, never cited by a signature.
+        ONGOING = "ongoing", "Ongoing (scheduled)"
+
     version = models.ForeignKey(
         "models_registry.ModelVersion", on_delete=models.PROTECT, related_name="validation_runs"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.VALIDATION, db_index=True)
+    baseline = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="ongoing_runs",
+        null=True,
+        blank=True,
+        help_text="For an ongoing run: the signed run whose plan it re-ran and whose outcomes it is compared with.",
     )
     dataset = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="+")
     reference = models.ForeignKey(
@@ -150,6 +166,8 @@ class Finding(models.Model):
     # Raised from a failed or warned test of a validation run: which run and which test (the sign-off counts it).
     run = models.ForeignKey(ValidationRun, null=True, blank=True, on_delete=models.PROTECT, related_name="findings")
     test = models.CharField(max_length=120, blank=True)
+    # Raised by an ongoing run: the signed run where the same test passed.
+    baseline_run = models.ForeignKey(ValidationRun, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     severity = models.CharField(max_length=10, choices=Severity.choices)
     title = models.CharField(max_length=200)
     description = models.TextField(max_length=10000)
@@ -177,3 +195,16 @@ class Finding(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.OPEN, self.Status.IN_REMEDIATION)
+
+
+class OngoingCheck(models.Model):
+    """The scheduled validation of a live version, as last checked by the daily sweep: when, what it did (a run
+    started, or skipped and why). One row per version, kept current, so the model page says why no run exists."""
+
+    version = models.OneToOneField("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    checked_on = models.DateField()
+    run = models.ForeignKey(ValidationRun, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    skipped_reason = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"Scheduled validation of {self.version} checked on {self.checked_on}"

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from governance.core import access
 from risk.validation.access import can_read_evidence
-from risk.validation.models import Evidence, Finding, ValidationPlan, ValidationRun
+from risk.validation.models import Evidence, Finding, OngoingCheck, ValidationPlan, ValidationRun
 
 RUN_INPUT_KINDS = {
     "dataset": (Evidence.Kind.DATASET, Evidence.Kind.BACKTEST),
@@ -60,6 +60,11 @@ def runs_of(version, limit: int | None = None) -> QuerySet:
     return runs[:limit] if limit else runs
 
 
+def ongoing_check_of(version) -> OngoingCheck | None:
+    """What the daily sweep last did about the version's scheduled validation on live data."""
+    return OngoingCheck.objects.filter(version=version).first()
+
+
 def run_get_for_user(user, pk) -> ValidationRun:
     run = (
         ValidationRun.objects.select_related(
@@ -105,7 +110,9 @@ def finding_owners(version) -> QuerySet:
 
 def succeeded_runs(version) -> QuerySet:
     return (
-        ValidationRun.objects.filter(version=version, status=ValidationRun.Status.SUCCEEDED)
+        ValidationRun.objects.filter(
+            version=version, status=ValidationRun.Status.SUCCEEDED, kind=ValidationRun.Kind.VALIDATION
+        )
         .select_related("dataset")
         .order_by("-finished_at", "-id")
     )
