@@ -69,11 +69,12 @@ def _check(version_id: int, today: dt.date, policy) -> str:
     version = ModelVersion.objects.select_for_update().select_related("model").get(pk=version_id)
     if version.status not in LIVE:
         return "not_due"
+    if not policy.ongoing_months_for(version.model.risk_tier):
+        return "not_due"  # the policy schedules none for its tier
     signature = ongoing.validation_signature(version)
     if signature is None:
         return _skip(version, today, "the version has no validation signature to compare with")
-    due = due_on(version, policy, signature)
-    if due is None or due > today:
+    if due_on(version, policy, signature) > today:
         return "not_due"
     baseline = ongoing.signed_run(version, signature)
     if baseline is None:

@@ -1,0 +1,245 @@
+"""Scheduled validation on live data: the signed plan of a live version re-runs on its production data when the
+policy's cadence for its tier says so, as a job; a test that passed at sign-off and fails now raises a finding linked
+to both runs and, per policy, flags the model for revalidation. Idempotent; no data, no run; tier 3 off by default."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from governance.core import jobs
+from governance.core.models import AuditEvent
+from governance.core.policy import policy_in_force, policy_publish
+from governance.lifecycle import workflow
+from models_registry.models import Model
+from risk.exports.evidence_pack import run_rows
+from risk.monitoring import ongoing_validation
+from risk.validation import runs, selectors
+from risk.validation import services as evidence_services
+from risk.validation.models import Evidence, Finding, OngoingCheck, ValidationRun
+from tests.factories import PASSWORD
+from tests.governance.lifecycle_helpers import attach, new_draft, signoff_for
+from tests.risk import monitoring_data
+from tests.snapshots import snapshot
+
+SIGNED_DAYS_AGO = 100  # beyond tier 2's three months and tier 1's one
+
+
+def _classifier_csv(n=600, accuracy=0.8, seed=5) -> bytes:
+    """A classifier right `accuracy` of the time, its score on the side of its prediction, features f1 and f2."""
+    rng = np.random.default_rng(seed)
+    start = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    lines = ["timestamp,y_true,y_pred,y_score,f1,f2"]
+    for i in range(n):
+        truth = int(rng.random() < 0.5)
+        predicted = truth if rng.random() < accuracy else 1 - truth
+        score = float(np.clip(0.5 + (0.3 if predicted else -0.3) + rng.normal(0, 0.1), 0.01, 0.99))
+        stamp = (start + dt.timedelta(minutes=i)).isoformat()
+        lines.append(f"{stamp},{truth},{predicted},{score:.4f},{rng.normal():.4f},{rng.normal():.4f}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _sign_off(world, version, run):
+    """The validator signs over `run`, with a disposition for each failed test and each warning acknowledged."""
+    signoff = signoff_for(version, attach(world.validator, version, "validation_report"))
+    failed, warned = selectors.tests_needing_word(run)
+    signoff["run"] = run.pk
+    signoff["dispositions"] = {t: "Reviewed with the desk; within appetite." for t in failed}
+    signoff["acknowledged_warnings"] = warned
+    return workflow.version_transition(
+        world.validator, version, "validate", password=PASSWORD, signoff=signoff, comment="Sound."
+    )
+
+
+def _build_live_classifier(world):
+    """mine 2.0, a classifier signed SIGNED_DAYS_AGO over a run of a good model (executed by its job), in
+    production since. Returns (version, signed run)."""
+    with time_machine.travel(timezone.now() - dt.timedelta(days=SIGNED_DAYS_AGO), tick=True):
+        Model.objects.filter(pk=world.mine.pk).update(purpose="risk", model_type="gradient_boosting", risk_tier=2)
+        world.mine.refresh_from_db()
+        version = workflow.version_transition(world.developer, new_draft(world), "submit")
+        version = workflow.version_transition(world.validator, version, "start_validation")
+        dataset = evidence_services.evidence_add(
+            world.validator, version, kind="dataset", file=SimpleUploadedFile("sample.csv", _classifier_csv())
+        )
+        runs.plan_save(world.validator, version)
+        signed = runs.run_start(world.validator, version, dataset)
+        assert jobs.execute(signed.job_id) == "succeeded"
+        signed.refresh_from_db()
+        assert signed.status == "succeeded", signed.error
+        version = _sign_off(world, version, signed)
+        version = workflow.version_transition(world.compliance, version, "approve_deployment", password=PASSWORD)
+        pilot = {
+            "max_notional": "5000000",
+            "instruments": ["ESZ6"],
+            "venues": ["XCME"],
+            "end_date": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+        }
+        version = workflow.version_transition(world.owner, version, "start_pilot", pilot=pilot)
+        attach(world.owner, version, "pilot_results", "pilot.md")
+        version = workflow.version_transition(world.compliance, version, "promote", password=PASSWORD, comment="ok")
+    assert version.status == "production"
+    return version, signed
+
+
+@pytest.fixture
+def live(world, request):
+    """(version, signed run): built once per session (tests/snapshots.py), then restored into each test."""
+    return snapshot("mine-2.0-live-signed-classifier", lambda: _build_live_classifier(world), request)
+
+
+def _live_classifier(live, world, tier):
+    Model.objects.filter(pk=world.mine.pk).update(risk_tier=tier)
+    return live
+
+
+def _production(world, version, accuracy, n=400):
+    monitoring_data.predictions(
+        world.developer, version, n, start=timezone.now() - dt.timedelta(hours=8), accuracy=accuracy, seed=9
+    )
+
+
+def _ongoing(version):
+    return ValidationRun.objects.filter(version=version, kind=ValidationRun.Kind.ONGOING)
+
+
+@pytest.mark.django_db
+@pytest.mark.slow(reason="runs the plan on production data in the confined child and renders its PDF report")
+def test_a_regression_on_production_data_raises_a_finding_linked_to_both_runs_and_requires_revalidation(live, world):
+    version, signed = _live_classifier(live, world, tier=1)
+    passed_then = {r["test"] for r in signed.results if r["outcome"] == "pass"}
+    assert "accuracy" in passed_then
+    _production(world, version, accuracy=0.2)  # the live model is now mostly wrong
+    assert ongoing_validation.sweep()["started"] == 1
+    run = _ongoing(version).get()
+    assert run.baseline == signed and run.plan_snapshot == signed.plan_snapshot and run.status == "queued"
+    assert run.requested_by.username == "vigil-system"
+    data = Evidence.objects.get(pk=run.dataset_id)
+    assert data.kind == "production_data" and len(data.sha256) == 64
+    header, *rows = data.file.open("rb").read().decode().splitlines()
+    assert header == "timestamp,y_true,y_pred,y_score,f1,f2" and len(rows) == 400
+
+    assert jobs.execute(run.job_id) == "succeeded"  # the real job: the run, then its comparison
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    assert run.fingerprints and run.fingerprints[0]["sha256"] == data.sha256
+    now = {r["test"]: r["outcome"] for r in run.results}
+    regressed = sorted(t for t in passed_then if now.get(t) == "fail")
+    assert "accuracy" in regressed
+    findings = Finding.objects.filter(run=run)
+    assert sorted(findings.values_list("test", flat=True)) == regressed
+    assert all(f.baseline_run_id == signed.pk and f.owner == world.owner and f.severity == "high" for f in findings)
+    assert AuditEvent.objects.filter(action="finding.raise", object_id=str(findings[0].pk)).exists()
+    model = Model.objects.get(pk=world.mine.pk)
+    assert model.revalidation_flag == "required"
+    flagged = AuditEvent.objects.get(action="model.revalidation_required", object_id=str(model.pk))
+    assert f"#{run.pk}" in flagged.reason and f"#{signed.pk}" in flagged.reason
+
+    # A redelivered job changes nothing; the run is never one a sign-off may cite.
+    ongoing_validation.settle(run.pk)
+    assert Finding.objects.filter(run=run).count() == len(regressed)
+    assert list(selectors.succeeded_runs(version)) == [signed]
+
+
+@pytest.mark.django_db
+@pytest.mark.slow(reason="runs the plan on production data in the confined child and renders its PDF report")
+def test_a_second_sweep_the_same_day_starts_nothing_and_a_steady_model_raises_nothing(live, world):
+    version, signed = _live_classifier(live, world, tier=2)
+    _production(world, version, accuracy=0.8)
+    assert ongoing_validation.sweep()["started"] == 1
+    assert ongoing_validation.sweep()["started"] == 0
+    run = _ongoing(version).get()
+    assert Evidence.objects.filter(version=version, kind="production_data").count() == 1
+    assert jobs.execute(run.job_id) == "succeeded"
+    run.refresh_from_db()
+    assert run.results and not Finding.objects.filter(run=run).exists()  # what passed then passes now
+    assert Model.objects.get(pk=world.mine.pk).revalidation_flag != "required"
+    # Next due three months (tier 2) after this run, not after the signature.
+    assert ongoing_validation.sweep(today=timezone.now().date() + dt.timedelta(days=80))["started"] == 0
+    assert ongoing_validation.sweep(today=timezone.now().date() + dt.timedelta(days=93))["started"] == 1
+
+
+@pytest.mark.django_db
+def test_no_production_data_since_sign_off_means_no_run_and_says_why(live, world, browser_client):
+    version, _ = _live_classifier(live, world, tier=2)
+    assert ongoing_validation.sweep()["started"] == 0
+    assert not _ongoing(version).exists()
+    assert not Evidence.objects.filter(version=version, kind="production_data").exists()
+    check = OngoingCheck.objects.get(version=version)
+    assert check.run is None and "no prediction with its outcome" in check.skipped_reason
+    page = browser_client.as_user(world.validator).get("/models/mine/versions/2.0/").content.decode()
+    assert 'data-testid="ongoing-check"' in page and "no prediction with its outcome" in page
+
+
+@pytest.mark.django_db
+def test_tier_3_has_no_scheduled_validation_by_default_and_the_policy_sets_the_cadence(live, world):
+    version, _ = _live_classifier(live, world, tier=3)
+    _production(world, version, accuracy=0.8)
+    assert ongoing_validation.sweep()["started"] == 0 and not _ongoing(version).exists()
+    assert not OngoingCheck.objects.filter(version=version).exists()
+    assert policy_in_force().ongoing_months_for(3) == 0
+    # Every four months for tier 3: the signature is 100 days old, not due yet; every month: due.
+    policy_publish(world.compliance, ongoing_validation_months={"1": 1, "2": 3, "3": 4})
+    assert ongoing_validation.sweep()["started"] == 0
+    policy_publish(world.compliance, ongoing_validation_months={"1": 1, "2": 3, "3": 1})
+    assert ongoing_validation.sweep()["started"] == 1 and _ongoing(version).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.slow(reason="runs the plan on production data in the confined child and renders its PDF report")
+def test_the_regression_flag_follows_the_policy_per_tier(live, world):
+    version, signed = _live_classifier(live, world, tier=2)
+    policy_publish(world.compliance, ongoing_regression_revalidation={"1": True, "2": False, "3": False})
+    _production(world, version, accuracy=0.2)
+    ongoing_validation.sweep()
+    run = _ongoing(version).get()
+    assert jobs.execute(run.job_id) == "succeeded"
+    assert Finding.objects.filter(run=run, baseline_run=signed, severity="medium").exists()
+    assert Model.objects.get(pk=world.mine.pk).revalidation_flag != "required"  # a finding, no flag
+
+
+@pytest.mark.django_db
+def test_ongoing_runs_show_on_the_version_page_and_in_the_evidence_pack(live, world, browser_client):
+    version, signed = _live_classifier(live, world, tier=2)
+    _production(world, version, accuracy=0.8)
+    ongoing_validation.sweep()
+    run = _ongoing(version).get()
+    page = browser_client.as_user(world.validator).get("/models/mine/versions/2.0/").content.decode()
+    assert 'data-testid="ongoing-run"' in page and f"against signed run #{signed.pk}" in page
+    rows = {row["id"]: row for row in run_rows([version])}
+    assert rows[run.pk]["kind"] == "ongoing" and rows[run.pk]["baseline_run"] == signed.pk
+    assert rows[signed.pk]["kind"] == "validation" and rows[signed.pk]["baseline_run"] is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"ongoing_validation_months": {"1": -1, "2": 3, "3": 0}}, "ongoing_validation_months"),
+        ({"ongoing_validation_months": {"1": 1, "2": 3}}, "ongoing_validation_months"),
+        ({"ongoing_validation_months": {"1": True, "2": 3, "3": 0}}, "ongoing_validation_months"),
+        ({"ongoing_regression_revalidation": {"1": "yes", "2": True, "3": False}}, "ongoing_regression_revalidation"),
+    ],
+)
+def test_the_policy_refuses_a_malformed_cadence_naming_the_field(world, fields, field):
+    with pytest.raises(ValidationError) as refused:
+        policy_publish(world.compliance, **fields)
+    assert field in refused.value.message_dict
+
+
+@pytest.mark.django_db
+def test_compliance_sets_the_cadence_on_the_policy_page(world, browser_client):
+    client = browser_client.as_user(world.compliance)
+    page = client.get("/policy/").content.decode()
+    assert 'data-testid="ongoing-policy"' in page and 'name="ongoing_1"' in page
+    data = {"months_1": 12, "months_2": 24, "months_3": 36, "approvals_1": 2, "approvals_2": 1, "approvals_3": 1}
+    refused = client.post("/policy/", data | {"ongoing_1": -2}, follow=True).content.decode()
+    assert "from 0 (none) to 120" in refused and policy_in_force().version == 1
+    assert client.post("/policy/", data | {"ongoing_1": 2, "ongoing_3": 6, "ongoing_flag_1": "1"}).status_code == 302
+    policy = policy_in_force()
+    assert policy.ongoing_validation_months == {"1": 2, "2": 3, "3": 6}
+    assert policy.ongoing_regression_revalidation == {"1": True, "2": False, "3": False}
