@@ -205,7 +205,7 @@ def test_the_regression_flag_follows_the_policy_per_tier(live, world):
 @pytest.mark.django_db
 def test_ongoing_runs_show_on_the_version_page_and_in_the_evidence_pack(live, world, browser_client):
     version, signed = _live_classifier(live, world, tier=2)
-    _production(world, version, accuracy=0.8)
+    _production(world, version, accuracy=0.8, n=100)
     ongoing_validation.sweep()
     run = _ongoing(version).get()
     page = browser_client.as_user(world.validator).get("/models/mine/versions/2.0/").content.decode()
