@@ -178,7 +178,7 @@ def test_no_production_data_since_sign_off_means_no_run_and_says_why(live, world
 @pytest.mark.django_db
 def test_tier_3_has_no_scheduled_validation_by_default_and_the_policy_sets_the_cadence(live, world):
     version, _ = _live_classifier(live, world, tier=3)
-    _production(world, version, accuracy=0.8)
+    _production(world, version, accuracy=0.8, n=100)
     assert ongoing_validation.sweep()["started"] == 0 and not _ongoing(version).exists()
     assert not OngoingCheck.objects.filter(version=version).exists()
     assert policy_in_force().ongoing_months_for(3) == 0
