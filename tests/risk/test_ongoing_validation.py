@@ -18,6 +18,7 @@ from governance.lifecycle import workflow
 from models_registry.models import Model
 from risk.exports.evidence_pack import run_rows
 from risk.monitoring import ongoing_validation
+from risk.monitoring.models import Trade
 from risk.validation import runs, selectors
 from risk.validation import services as evidence_services
 from risk.validation.models import Evidence, Finding, OngoingCheck, ValidationRun
@@ -243,3 +244,27 @@ def test_compliance_sets_the_cadence_on_the_policy_page(world, browser_client):
     policy = policy_in_force()
     assert policy.ongoing_validation_months == {"1": 2, "2": 3, "3": 6}
     assert policy.ongoing_regression_revalidation == {"1": True, "2": False, "3": False}
+
+
+@pytest.mark.django_db
+def test_returns_are_the_days_pnl_over_the_notional_at_stake_or_no_run_without_one(live, world):
+    version, signed = _live_classifier(live, world, tier=2)
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=3)
+    monitoring_data.trades(world.developer, version, 96, start=start)  # 48 a day, over two days
+    _production(world, version, accuracy=0.8, n=50)
+    combined = ValidationRun(plan_snapshot={**signed.plan_snapshot, "template": "strategy_classifier"})
+    since = timezone.now() - dt.timedelta(days=SIGNED_DAYS_AGO)
+    files, reason = ongoing_validation.production_files(version, combined, since=since)
+    assert reason == "" and set(files) == {"dataset", "prediction_log"}
+    header, *rows = files["dataset"].decode().splitlines()
+    pnl = {}
+    for day, value in Trade.objects.filter(version=version).values_list("timestamp", "pnl"):
+        pnl[day.date()] = pnl.get(day.date(), 0.0) + value
+    assert header == "timestamp,return" and len(rows) == len(pnl) == 2
+    for row in rows:
+        day, value = row.split(",")
+        assert float(value) == pytest.approx(pnl[dt.date.fromisoformat(day)] / 50_000_000)
+    Model.objects.filter(pk=world.mine.pk).update(notional_at_stake=0)
+    version.model.refresh_from_db()
+    files, reason = ongoing_validation.production_files(version, combined, since=since)
+    assert files == {} and "no notional at stake" in reason
