@@ -28,11 +28,11 @@ def plotly_divs(charts: dict) -> list[dict]:
         html = ""
         if panel.drawn:
             html = chart_html(_PLOTLY[panel.kind](panel), f"chart-{panel.key}", config=PLOTLY_CONFIG)
-        out.append(_as_dict(panel, html=html))
+        out.append(as_dict(panel, html=html))
     return out
 
 
-def _as_dict(panel: Panel, **drawn) -> dict:
+def as_dict(panel: Panel, **drawn) -> dict:
     """What a page or the report needs of a panel: plain values, cached once per finished run (report.drawn_once)."""
     t = panel.table
     cells = [[{"text": cell, "num": bool(n)} for cell, n in zip(row, t.numeric, strict=True)] for row in t.rows]

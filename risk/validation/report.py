@@ -7,6 +7,7 @@ validator's signature pins exactly the report they read.
 from django.core.cache import cache
 from django.template.loader import render_to_string
 
+from risk.validation import chart_facts
 from risk.validation.models import Finding
 
 
@@ -23,7 +24,8 @@ def drawn_once(run, kind: str, draw):
 def _svg_charts(run, charts) -> list:
     from risk.validation import svg_charts  # matplotlib: only a process rendering a report loads it
 
-    return drawn_once(run, "svg", lambda: svg_charts.svg_charts(charts))
+    # "svg-panels": the key before cached drawings without captions, tables or unique ids.
+    return drawn_once(run, "svg-panels", lambda: svg_charts.svg_charts(charts)) if charts else []
 
 
 def context(run, *, results, charts, fingerprints, finished_at, metrics=(), on_screen=False) -> dict:
@@ -41,7 +43,7 @@ def context(run, *, results, charts, fingerprints, finished_at, metrics=(), on_s
         "headline": [m for m in metrics if m.get("headline")],
         "counts": counts,
         "fingerprints": fingerprints,
-        "charts": _svg_charts(run, charts),
+        "chart_groups": chart_facts.grouped(_svg_charts(run, charts)),
         "on_screen": on_screen,
         "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by").order_by("id"),
         "finished_at": finished_at,
