@@ -28,6 +28,21 @@ def _svg_charts(run, charts) -> list:
     return drawn_once(run, "svg-panels", lambda: svg_charts.svg_charts(charts)) if charts else []
 
 
+PRINTED_ROWS = 40
+
+
+def _printable(panel: dict) -> dict:
+    """A long table (an equity curve or ROC curve of up to 1,000 points) is printed as 40 evenly spaced rows, first and
+    last kept; the run page's table gives every row."""
+    cells = panel["table"]["cells"]
+    if len(cells) <= PRINTED_ROWS:
+        return panel
+    kept = sorted({round(i * (len(cells) - 1) / (PRINTED_ROWS - 1)) for i in range(PRINTED_ROWS)})
+    note = f"{len(kept)} of the {len(cells)} points drawn, evenly spaced; the run page lists them all."
+    table = {**panel["table"], "cells": [cells[i] for i in kept]}
+    return {**panel, "table": table, "note": " ".join(filter(None, [panel["note"], note]))}
+
+
 def context(run, *, results, charts, fingerprints, finished_at, metrics=(), on_screen=False) -> dict:
     version = run.version
     counts = {"pass": 0, "warn": 0, "fail": 0, "skipped": 0}
@@ -43,7 +58,7 @@ def context(run, *, results, charts, fingerprints, finished_at, metrics=(), on_s
         "headline": [m for m in metrics if m.get("headline")],
         "counts": counts,
         "fingerprints": fingerprints,
-        "chart_groups": chart_facts.grouped(_svg_charts(run, charts)),
+        "chart_groups": chart_facts.grouped([_printable(p) for p in _svg_charts(run, charts)]),
         "on_screen": on_screen,
         "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by").order_by("id"),
         "finished_at": finished_at,

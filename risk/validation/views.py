@@ -88,6 +88,7 @@ def validation_panel(request, version) -> dict | None:
         "reads_prediction_log": plan is not None and plans.uses_prediction_log(plan.template),
         "runs_model": plan is not None and plans.tests_predictions(plan.template),
         "runs": selectors.runs_of(version, limit=20),
+        "top_features": selectors.top_features(version),
         **selectors.run_inputs(version),
         "is_validator": validation_access.is_validator_of(user, version),
         "validation_open": validation.validation_open(version),

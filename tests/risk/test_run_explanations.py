@@ -186,3 +186,22 @@ def test_the_report_has_every_section_with_its_chart_caption_and_table_and_print
         pdf = report.render_pdf(html)
     assert pdf.startswith(b"%PDF-")
     assert not [r.getMessage() for r in caplog.records if "Anchor defined twice" in r.getMessage()]
+
+
+@pytest.mark.django_db
+def test_the_version_page_shows_the_top_features_of_the_latest_run_that_computed_them(world, run, browser_client):
+    client = browser_client.as_user(world.validator)
+    page = client.get("/models/mine/versions/2.0/").content.decode()
+    assert 'data-testid="top-features"' not in page  # no run computed importance yet
+    data = every_chart()
+    _with(run, data)
+    page = client.get("/models/mine/versions/2.0/").content.decode()
+    table = page[
+        page.index('data-testid="top-features"') : page.index("</table>", page.index('data-testid="top-features"'))
+    ]
+    importance = data["importance"]
+    rows = re.findall(r"<tr><td>(.*?)</td><td class=\"num\">(.*?)</td>", table)
+    run_page = client.get(f"/validation-runs/{run.pk}/").content.decode()
+    assert rows == [tuple(row[1:3]) for row in _cells(_section(run_page, "importance"))][:5]  # as the run page says
+    assert [f for f, _ in rows] == importance["feature"][:5]
+    assert f'href="/validation-runs/{run.pk}/#charts-explainability"' in table and "95% confidence interval" in table
