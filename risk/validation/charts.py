@@ -100,15 +100,27 @@ def _hbar(labels, values, texts, *, error=None, colour=PALETTE[0], axis_title=""
         "marker": {"color": colour},
         "hovertemplate": "%{y}: %{text}<extra></extra>",
     }
+    ends = [v or 0 for v in values]
+    notes = []
     if error:
         trace["error_x"] = {"type": "data", "symmetric": False, **error, "color": "#1f2933", "thickness": 1.5}
+        # The figure is written past the interval's end, where the error bar cannot cross it.
+        ends = [(v or 0) + e for v, e in zip(values, error["array"], strict=True)]
+        trace["textposition"] = "none"
+        notes = [{"x": e, "y": label, "text": t, "showarrow": False, "xanchor": "left", "xshift": 4}
+                 for e, label, t in zip(ends, labels, texts, strict=True)]  # fmt: skip
+    # Room for the longest text beside the longest bar, on either side of 0.
+    widest = max((len(t) for t in texts), default=4)
+    low, high = min(0, *ends), max(0, *ends)
+    pad = (high - low or 1) * min(0.9, 0.05 + 0.025 * widest)
     height = max(HEIGHT - 100, 28 * len(labels) + 90)
     layout = _layout(
         height=height,
-        margin={"l": 10, "r": 60, "t": 20, "b": 50},
+        margin={"l": 10, "r": 20, "t": 20, "b": 50},
         showlegend=False,
-        xaxis={"title": {"text": axis_title}, "zeroline": True},
+        xaxis={"title": {"text": axis_title}, "zeroline": True, "range": [low - (pad if low < 0 else 0), high + pad]},
         yaxis={"autorange": "reversed", "automargin": True},
+        annotations=notes,
     )
     return {"data": [trace], "layout": layout}
 
@@ -158,6 +170,7 @@ def _confusion(p: Panel) -> dict:
         "text": [row[1:] for row in p.table.rows],
         "texttemplate": "%{text}",
         "colorscale": "Blues",
+        "reversescale": True,  # plotly's Blues runs dark to light: the largest count darkest
         "showscale": False,
     }
     return {"data": [trace], "layout": _layout(yaxis={"autorange": "reversed"})}
@@ -226,7 +239,7 @@ def _attributions(p: Panel) -> dict:
 
 def _challenger(p: Panel) -> dict:
     d = p.data
-    names = ["Model", f"Challenger: {d['challenger_kind']}"]
+    names = ["Model", "Challenger"]  # its kind is in the caption and the table: a long label would crowd a phone
     bars = {
         "type": "bar",
         "orientation": "h",
@@ -267,14 +280,25 @@ def _challenger(p: Panel) -> dict:
     layout = _layout(
         showlegend=False,
         margin={"l": 10, "r": 50, "t": 20, "b": 40},
-        xaxis={"anchor": "y", "title": {"text": metric_label(d["metric"])}},
+        xaxis={
+            "anchor": "y",
+            "title": {"text": metric_label(d["metric"])},
+            "range": [min(0, d["model"], d["challenger"]), max(d["model"], d["challenger"]) * 1.2],
+        },  # fmt: skip
         yaxis={"domain": [0.55, 1], "automargin": True, "autorange": "reversed"},
-        xaxis2={"anchor": "y2", "title": {"text": "Uplift"}, "zeroline": False},
+        xaxis2={"anchor": "y2", "title": {"text": "Uplift"}, "zeroline": False, "range": _around(d)},
         yaxis2={"domain": [0, 0.3], "automargin": True},
         shapes=[required, zero],
         annotations=[note],
     )
     return {"data": [bars, uplift], "layout": layout}
+
+
+def _around(d) -> list[float]:
+    """The uplift axis: the interval, 0 and the required uplift, with a margin."""
+    low, high = min(0, d["low"], d["required"]), max(0, d["high"], d["required"])
+    pad = (high - low or 1) * 0.15
+    return [low - pad, high + pad]
 
 
 # --- Robustness -------------------------------------------------------------------------------------------------
@@ -314,13 +338,25 @@ def _costs(p: Panel) -> dict:
     total.update(mode="lines+markers+text", textposition="top center", xaxis="x2", yaxis="y2")
     layout = _layout(
         height=HEIGHT + 40,
-        yaxis={"domain": [0.58, 1], "title": {"text": "Sharpe ratio"}},
+        yaxis={"domain": [0.58, 1], "title": {"text": "Sharpe ratio"}, "range": _padded(d["sharpe"])},
         xaxis={"anchor": "y", "showticklabels": True},
-        yaxis2={"domain": [0, 0.4], "title": {"text": "Total return"}, "tickformat": ".0%"},
+        yaxis2={
+            "domain": [0, 0.4],
+            "title": {"text": "Total return"},
+            "tickformat": ".0%",
+            "range": _padded(d["total_return"]),
+        },  # fmt: skip
         xaxis2={"anchor": "y2", "title": {"text": "Cost (times the stated cost)"}},
         showlegend=False,
     )
     return {"data": [sharpe, total], "layout": layout}
+
+
+def _padded(values) -> list[float]:
+    """An axis range with room above each point for its figure."""
+    low, high = min(values), max(values)
+    pad = (high - low or abs(high) or 1) * 0.25
+    return [low - pad * 0.5, high + pad]
 
 
 def _parameter_sensitivity(p: Panel) -> dict:
