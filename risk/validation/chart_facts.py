@@ -31,6 +31,7 @@ KINDS = {
     "parameter_sensitivity": ("Parameter sensitivity", "robustness"),
 }
 PSI_WATCH, PSI_SHIFT = 0.10, 0.25  # the usual reading of PSI: under 0.10 stable, over 0.25 a significant shift
+ATTRIBUTION_AXIS = "Mean |attribution| (#: rank by Vigil's importance)"
 WORST_SHOWN = 3  # perturbation: the features drawn beside "all at once"
 
 

@@ -10,7 +10,7 @@ by dash and marker as well as by Okabe and Ito's colours.
 from governance.core.chart_html import chart_html
 from governance.core.chart_style import LINES, PALETTE
 from risk.validation import chart_facts
-from risk.validation.chart_facts import Panel, num, pct
+from risk.validation.chart_facts import ATTRIBUTION_AXIS, Panel, num, pct
 from risk.validation.plans import metric_label
 
 # No mode bar (as the dashboards): its buttons would sit inside the chart's role="img"; a drag still zooms.
@@ -233,8 +233,8 @@ def _attributions(p: Panel) -> dict:
     labels = [row[0] for row in p.table.rows]
     values = [d["mean_abs"][i] for i in d["order"]]
     # Each bar says its own rank by Vigil's importance: agreement reads down the bars without colour.
-    texts = [f"{row[1]} (Vigil's #{row[3]})" for row in p.table.rows]
-    return _hbar(labels, values, texts, axis_title="Mean |attribution|")
+    texts = [f"{row[1]} (#{row[3]})" for row in p.table.rows]
+    return _hbar(labels, values, texts, axis_title=ATTRIBUTION_AXIS)
 
 
 def _challenger(p: Panel) -> dict:

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from governance.core.chart_style import LINES, PALETTE, prefixed_svg  # noqa: E402
 from risk.validation import chart_facts  # noqa: E402
-from risk.validation.chart_facts import Panel, num, pct  # noqa: E402
+from risk.validation.chart_facts import ATTRIBUTION_AXIS, Panel, num, pct  # noqa: E402
 from risk.validation.charts import as_dict  # noqa: E402
 from risk.validation.plans import metric_label  # noqa: E402
 
@@ -159,8 +159,8 @@ def _partial_dependence(p: Panel):
 def _attributions(p: Panel):
     d = p.data
     labels = [row[0] for row in p.table.rows]
-    texts = [f"{row[1]} (Vigil's #{row[3]})" for row in p.table.rows]
-    figure, _axis = _hbars(labels, [d["mean_abs"][i] for i in d["order"]], texts, xlabel="Mean |attribution|")
+    texts = [f"{row[1]} (#{row[3]})" for row in p.table.rows]
+    figure, _axis = _hbars(labels, [d["mean_abs"][i] for i in d["order"]], texts, xlabel=ATTRIBUTION_AXIS)
     return figure
 
 
