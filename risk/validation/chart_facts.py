@@ -4,10 +4,13 @@ charts.py) and the report (matplotlib SVG, svg_charts.py) say the same thing, an
 colour and without sight. The chart data's format is docs/architecture.md's (issue 23 keys: CHARTS23 contract).
 """
 
+import logging
 import math
 from dataclasses import dataclass, field
 
 from risk.validation.plans import metric_label
+
+logger = logging.getLogger(__name__)
 
 GROUPS = {
     "performance": "Performance and stability",
@@ -59,7 +62,11 @@ def panels(charts: dict) -> list[Panel]:
     out = []
     for kind, (title, group) in KINDS.items():
         if charts.get(kind):
-            out.extend(_PANELS[kind](kind, title, group, charts[kind]))
+            try:
+                out.extend(_PANELS[kind](kind, title, group, charts[kind]))
+            except (KeyError, IndexError, ValueError, TypeError, ZeroDivisionError):
+                # Chart data not in the stored format (or empty): the page and the report go on without it.
+                logger.warning("validation chart %s is not in the stored format; not shown", kind, exc_info=True)
     return out
 
 

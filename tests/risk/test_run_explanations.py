@@ -205,3 +205,11 @@ def test_the_version_page_shows_the_top_features_of_the_latest_run_that_computed
     assert rows == [tuple(row[1:3]) for row in _cells(_section(run_page, "importance"))][:5]  # as the run page says
     assert [f for f, _ in rows] == importance["feature"][:5]
     assert f'href="/validation-runs/{run.pk}/#charts-explainability"' in table and "95% confidence interval" in table
+
+
+def test_an_empty_or_malformed_section_is_left_out_and_the_rest_shown(caplog):
+    data = every_chart()
+    broken = {**data, "importance": {**data["importance"], "feature": [], "mean": []}, "costs": {"cost": 0.001}}
+    kinds = {p.kind for p in chart_facts.panels(broken)}
+    assert "importance" not in kinds and "costs" not in kinds and "challenger" in kinds
+    assert "validation chart importance is not in the stored format" in caplog.text
