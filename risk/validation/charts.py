@@ -112,17 +112,31 @@ def _hbar(labels, values, texts, *, error=None, colour=PALETTE[0], axis_title=""
     # Room for the longest text beside the longest bar, on either side of 0.
     widest = max((len(t) for t in texts), default=4)
     low, high = min(0, *ends), max(0, *ends)
-    pad = (high - low or 1) * min(0.9, 0.05 + 0.025 * widest)
+    pad = (high - low or 1) * min(0.9, 0.1 + 0.04 * widest)
     height = max(HEIGHT - 100, 28 * len(labels) + 90)
     layout = _layout(
         height=height,
         margin={"l": 10, "r": 20, "t": 20, "b": 50},
         showlegend=False,
         xaxis={"title": {"text": axis_title}, "zeroline": True, "range": [low - (pad if low < 0 else 0), high + pad]},
-        yaxis={"autorange": "reversed", "automargin": True},
+        yaxis={
+            "autorange": "reversed",
+            "automargin": True,
+            "tickvals": labels,
+            "ticktext": [_wrapped(x) for x in labels],
+        },
         annotations=notes,
     )
     return {"data": [trace], "layout": layout}
+
+
+def _wrapped(label: str, most: int = 20) -> str:
+    """A long bar label on two lines at its middle space, so the bars keep their width on a phone."""
+    if len(label) <= most or " " not in label:
+        return label
+    spaces = [i for i, c in enumerate(label) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(label) / 2))
+    return f"{label[:cut]}<br>{label[cut + 1 :]}"
 
 
 # --- Performance and stability ---------------------------------------------------------------------------------
@@ -339,14 +353,14 @@ def _costs(p: Panel) -> dict:
     layout = _layout(
         height=HEIGHT + 40,
         yaxis={"domain": [0.58, 1], "title": {"text": "Sharpe ratio"}, "range": _padded(d["sharpe"])},
-        xaxis={"anchor": "y", "showticklabels": True},
+        xaxis={"anchor": "y", "range": [-0.45, len(xs) - 0.55]},  # room for the end points' figures
+        xaxis2={"anchor": "y2", "title": {"text": "Cost (times the stated cost)"}, "range": [-0.45, len(xs) - 0.55]},
         yaxis2={
             "domain": [0, 0.4],
             "title": {"text": "Total return"},
             "tickformat": ".0%",
             "range": _padded(d["total_return"]),
         },  # fmt: skip
-        xaxis2={"anchor": "y2", "title": {"text": "Cost (times the stated cost)"}},
         showlegend=False,
     )
     return {"data": [sharpe, total], "layout": layout}
