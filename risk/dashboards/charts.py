@@ -7,11 +7,9 @@ deficiencies. Each bar or cell carries the address of its records (`customdata`)
 
 import math
 
+from governance.core.chart_style import PALETTE, PATTERNS
 from governance.core.widgets import Dimension, Widget
 
-# Okabe & Ito (2008), "Color Universal Design"; black last.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-PATTERNS = ["", "/", "\\", "x", ".", "+", "-", "|"]
 # A status's tone (`Dimension.tones`) as fill, pattern and pattern ink: Okabe & Ito's colours and a grey, each tone
 # with a pattern no other tone has, so a status looks the same on every chart whichever other statuses the data
 # holds, and in grey print. The board pack draws the same (risk/exports/board_charts.py).

@@ -11,7 +11,6 @@ it is imported once per process, and a pack draws all its charts with it.
 
 import io
 import math
-import re
 from dataclasses import dataclass
 
 import matplotlib
@@ -22,13 +21,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from governance.core.chart_style import HATCH_OF, PALETTE, prefixed_svg  # noqa: E402
 from governance.core.widgets import Widget  # noqa: E402
 from risk.dashboards.charts import TONE_STYLES, style  # noqa: E402
 
-# Okabe & Ito (2008), "Color Universal Design"; black last (the pages' palette).
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-# The pages' pattern (a plotly shape) as a hatch: a status is drawn alike in the pack and on the page.
-HATCH_OF = {"": "", "/": "//", "\\": "\\\\", "x": "xx", ".": "..", "+": "++", "-": "--", "|": "||"}
 # A heatmap's states, mildest first, light to dark (the pages' scale); the two worst hatched as well.
 STATUS_COLOURS = ["#e8f1f8", "#cfe3f1", "#f6d7a7", "#e69f00", "#d55e00", "#8c2d04"]
 # A heatmap of counts: five shades of the palette's blue, the largest darkest.
@@ -176,16 +172,7 @@ def svg(spec: Bars | Heatmap, prefix: str = "chart") -> str:
             figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
         finally:
             plt.close(figure)
-    markup = buffer.getvalue()
-    markup = markup[markup.index("<svg") :]
-    markup = _ID.sub(lambda m: f'{m[1]}="{prefix}-{m[2]}"', markup)
-    markup = _HREF.sub(lambda m: f'{m[1]}="#{prefix}-{m[2]}"', markup)
-    return _URL.sub(lambda m: f"url(#{prefix}-{m[1]})", markup)
-
-
-_ID = re.compile(r'\b(id)="([^"]+)"')
-_HREF = re.compile(r'\b((?:xlink:)?href)="#([^"]+)"')
-_URL = re.compile(r"url\(#([^)]+)\)")
+    return prefixed_svg(buffer.getvalue(), prefix)
 
 
 def _draw_bars(spec: Bars):

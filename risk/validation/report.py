@@ -7,6 +7,7 @@ validator's signature pins exactly the report they read.
 from django.core.cache import cache
 from django.template.loader import render_to_string
 
+from risk.validation import chart_facts
 from risk.validation.models import Finding
 
 
@@ -23,7 +24,23 @@ def drawn_once(run, kind: str, draw):
 def _svg_charts(run, charts) -> list:
     from risk.validation import svg_charts  # matplotlib: only a process rendering a report loads it
 
-    return drawn_once(run, "svg", lambda: svg_charts.svg_charts(charts))
+    # "svg-panels": the key before cached drawings without captions, tables or unique ids.
+    return drawn_once(run, "svg-panels", lambda: svg_charts.svg_charts(charts)) if charts else []
+
+
+PRINTED_ROWS = 40
+
+
+def _printable(panel: dict) -> dict:
+    """A long table (an equity curve or ROC curve of up to 1,000 points) is printed as 40 evenly spaced rows, first and
+    last kept; the run page's table gives every row."""
+    cells = panel["table"]["cells"]
+    if len(cells) <= PRINTED_ROWS:
+        return panel
+    kept = sorted({round(i * (len(cells) - 1) / (PRINTED_ROWS - 1)) for i in range(PRINTED_ROWS)})
+    note = f"{len(kept)} of the {len(cells)} points drawn, evenly spaced; the run page lists them all."
+    table = {**panel["table"], "cells": [cells[i] for i in kept]}
+    return {**panel, "table": table, "note": " ".join(filter(None, [panel["note"], note]))}
 
 
 def context(run, *, results, charts, fingerprints, finished_at, metrics=(), on_screen=False) -> dict:
@@ -41,7 +58,7 @@ def context(run, *, results, charts, fingerprints, finished_at, metrics=(), on_s
         "headline": [m for m in metrics if m.get("headline")],
         "counts": counts,
         "fingerprints": fingerprints,
-        "charts": _svg_charts(run, charts),
+        "chart_groups": chart_facts.grouped([_printable(p) for p in _svg_charts(run, charts)]),
         "on_screen": on_screen,
         "findings": Finding.objects.filter(version=version).select_related("owner", "raised_by").order_by("id"),
         "finished_at": finished_at,

@@ -65,6 +65,28 @@ def ongoing_check_of(version) -> OngoingCheck | None:
     return OngoingCheck.objects.filter(version=version).first()
 
 
+TOP_FEATURES = 5
+
+
+def top_features(version) -> dict | None:
+    """The features that matter most to the version's model, by the permutation importance of its latest succeeded
+    run that computed one: {"run", "metric", "confidence", "features": [{feature, mean, low, high}]}."""
+    run = (
+        ValidationRun.objects.filter(
+            version=version, status=ValidationRun.Status.SUCCEEDED, charts__has_key="importance"
+        )
+        .order_by("-finished_at", "-pk")
+        .only("pk", "charts")
+        .first()
+    )
+    if run is None:
+        return None
+    d = run.charts["importance"]
+    rows = zip(d["feature"], d["mean"], d["low"], d["high"], strict=True)
+    features = [{"feature": f, "mean": m, "low": lo, "high": hi} for f, m, lo, hi in list(rows)[:TOP_FEATURES]]
+    return {"run": run.pk, "metric": d["metric"], "confidence": d.get("confidence", 0.95), "features": features}
+
+
 def run_get_for_user(user, pk) -> ValidationRun:
     run = (
         ValidationRun.objects.select_related(

@@ -16,7 +16,7 @@ from governance.core.forms_utils import errors_to_messages
 from governance.core.selectors import object_timeline
 from models_registry import selectors as registry
 from risk.validation import access as validation_access
-from risk.validation import charts, plans, report, selectors
+from risk.validation import chart_facts, charts, plans, report, selectors
 from risk.validation import findings as finding_services
 from risk.validation import runs as validation
 from risk.validation import services as evidence_services
@@ -89,6 +89,7 @@ def validation_panel(request, version) -> dict | None:
         "runs_model": plan is not None and plans.tests_predictions(plan.template),
         "runs": selectors.runs_of(version, limit=20),
         "ongoing_check": selectors.ongoing_check_of(version),
+        "top_features": selectors.top_features(version),
         **selectors.run_inputs(version),
         "is_validator": validation_access.is_validator_of(user, version),
         "validation_open": validation.validation_open(version),
@@ -178,12 +179,14 @@ def run_detail(request, pk):
             "metrics": run.metrics,
             "running": run.status in ("queued", "running"),
             "reads_prediction_log": plans.uses_prediction_log(run.plan_snapshot["template"]),
-            # "plotly-json": charts cached in the shared cache before the CSP came were inline scripts it refuses.
-            "charts": report.drawn_once(run, "plotly-json", lambda: charts.plotly_divs(run.charts))
-            if run.charts
-            else [],
+            "chart_groups": chart_facts.grouped(_plotly_panels(run)),
         },
     )
+
+
+def _plotly_panels(run) -> list[dict]:
+    # "plotly-panels": keys drawn before cached other shapes (inline scripts the CSP refuses; panels without captions).
+    return report.drawn_once(run, "plotly-panels", lambda: charts.plotly_divs(run.charts)) if run.charts else []
 
 
 def _with_finding_links(user, run) -> list[dict]:

@@ -3,7 +3,7 @@
 from django import template
 
 from governance.core.templatetags.vigil_panels import figure
-from risk.validation import plans
+from risk.validation import chart_facts, plans
 from risk.validation.plans import label_for_test as label_for_test_of
 from risk.validation.plans import metric_label as label_of
 from risk.validation.plans import metric_unit
@@ -65,3 +65,21 @@ def claim_precision(threshold: dict) -> str:
 @register.filter
 def option_label(name: str) -> str:
     return option_label_of(str(name))
+
+
+@register.filter
+def percent_level(level) -> str:
+    """{{ 0.95|percent_level }}: "95%", a confidence level as people write it."""
+    return f"{float(level) * 100:.0f}%"
+
+
+@register.filter
+def metric_in_sentence(name: str) -> str:
+    """{{ "accuracy"|metric_in_sentence }}: "accuracy" inside a sentence; "Sharpe ratio" keeps its capital."""
+    return chart_facts.in_sentence(str(name))
+
+
+@register.filter
+def chart_num(value) -> str:
+    """{{ 0.0625|chart_num }}: a chart's figure as the run page's captions and tables write it (chart_facts.num)."""
+    return chart_facts.num(value)
