@@ -15,7 +15,7 @@ With the version's ONNX model (loaded once by reperformance.reproduce, in the ru
   predictions, as probability or log-odds for a classifier (whichever the attributions explain), and against
   Vigil's importance ranking.
 Explanations run on a seeded sample of at most `explain_rows` rows of the log (all of them below it), so a
-100,000-row log costs what 20,000 rows do; partial dependence on at most PD_ROWS of those.
+100,000-row log costs what 5,000 rows do (by default); partial dependence on at most PD_ROWS of those.
 
 With the training sample (run.reference, with y_true and the features), not the model:
 - "challenger_margin": a regularised linear challenger fitted on the training sample and scored on the log; the
