@@ -94,13 +94,17 @@ def perturbation(
 # regarding the market events of May 6, 2010" (30 September 2010); franc shock: SNB press release of 15 January
 # 2015 discontinuing the EUR/CHF 1.20 floor; March 2020: the S&P 500's high on 19 February 2020 and low on
 # 23 March 2020, and the rebound to the end of April; 2022: the S&P 500's high on 3 January 2022, the FOMC's
-# first rise on 16 March 2022, to its low on 12 October 2022.
+# first rise on 16 March 2022, to its low on 12 October 2022; March 2023: Silicon Valley Bank's closure on 10 March
+# 2023, Signature Bank's on 12 March and Credit Suisse's rescue on 19 March, to the month's end; August 2024: the
+# Bank of Japan's rate rise on 31 July 2024 and the Nikkei 225's 12.4% fall on 5 August, to the end of that week.
 SCENARIOS = (
     ("2008-09-01", "2009-03-31", "2008 financial crisis"),
     ("2010-05-06", "2010-05-06", "May 2010 flash crash"),
     ("2015-01-15", "2015-01-31", "January 2015 Swiss franc shock"),
     ("2020-02-20", "2020-04-30", "March 2020 Covid crash"),
     ("2022-01-01", "2022-10-31", "2022 rate rise"),
+    ("2023-03-08", "2023-03-31", "March 2023 US bank failures"),
+    ("2024-07-31", "2024-08-09", "August 2024 yen carry unwind"),
 )
 
 
@@ -277,4 +281,9 @@ def parameter_sensitivity(trial_returns, names, *, periods_per_year: int = PERIO
         "median_move": float(np.median(moves)),
         "largest_move_per_parameter": per_parameter,
         "sharpe": dict(zip(names, sharpe.tolist(), strict=True)),
+        # every neighbour pair, the largest move first: (name a, name b, the parameter that differs or None, move)
+        "pairs": [
+            (names[pairs[i][0]], names[pairs[i][1]], pairs[i][2], float(moves[i]))
+            for i in np.argsort(-moves, kind="stable")
+        ],
     }

@@ -18,7 +18,7 @@ import numpy as np
 
 from risk.metrics import backtest, classification, drift, overfitting, regression
 from risk.metrics._checks import MetricInputError
-from risk.validation import plans, reperformance
+from risk.validation import depth, plans, reperformance, stress
 from risk.validation.datasets import (
     ColumnReader,
     DatasetError,
@@ -57,6 +57,7 @@ class _Work:
     failed: dict[str, str] = field(default_factory=dict)  # tests failed without a value (the model did not run)
     reasons: dict[str, str] = field(default_factory=dict)  # what a graded value rests on, in words
     charts: dict = field(default_factory=dict)
+    trials: tuple | None = None  # the trial-returns matrix and its column names, when one was read
 
 
 def compute(run, on_progress=lambda p: None) -> Outcome:
@@ -138,8 +139,9 @@ def _compute_on(run, part, dataset, options, tests, on_progress) -> tuple[_Work,
     on_progress(70)
     if part == "strategy":
         fingerprints.extend(_overfitting(work, run.trial_returns))
+        _stress(work, {t["metric"] for t in tests})
     else:
-        fingerprints.extend(_run_model(work, run, dataset, tests))
+        fingerprints.extend(_run_model(work, run, dataset, tests, fingerprints))
     on_progress(85)
     return work, fingerprints
 
@@ -249,23 +251,52 @@ def _stability(work: _Work, reference, dataset, features) -> dict:
     return _fingerprint("training sample", reference, theirs.rows, features)
 
 
-def _run_model(work: _Work, run, dataset, tests) -> list[dict]:
-    """The tests that run the version's ONNX model: skipped without one, failed with the reason when it cannot run."""
-    metrics = [t["metric"] for t in tests if t["metric"] in plans.MODEL_METRICS]
+def _run_model(work: _Work, run, dataset, tests, read: list[dict]) -> list[dict]:
+    """The tests that run the version's ONNX model (re-performance, explanations, perturbation, attributions):
+    skipped without one, failed with the reason when it cannot run; and the challenger, which needs the training
+    sample, not the model."""
+    wanted = {t["metric"] for t in tests}
+    metrics = wanted & plans.MODEL_METRICS
     model = getattr(run, "model", None)
-    if not metrics:
-        return []
-    if model is None:
+    fingerprints, features = [], None
+    if metrics and model is None:
         work.skipped.update(dict.fromkeys(metrics, reperformance.NO_MODEL))
-        return []
-    done = reperformance.reproduce(model, dataset, work.columns, work.template, work.options, ROLE_COLUMNS)
-    if done.value is None:
-        work.failed["predictions_reproduce"] = done.reason
-        work.skipped.update(dict.fromkeys(set(metrics) - {"predictions_reproduce"}, done.reason))
-    else:
-        work.values["predictions_reproduce"] = float(done.value)
-        work.reasons["predictions_reproduce"] = done.reason
-    return [done.fingerprint]
+    elif metrics:
+        done = reperformance.reproduce(model, dataset, work.columns, work.template, work.options, ROLE_COLUMNS)
+        fingerprints.append(done.fingerprint)
+        if done.value is None:
+            work.failed["predictions_reproduce"] = done.reason
+            work.skipped.update(dict.fromkeys(metrics - {"predictions_reproduce"}, done.reason))
+        else:
+            work.values["predictions_reproduce"] = float(done.value)
+            work.reasons["predictions_reproduce"] = done.reason
+            features = done.feed.features
+            depth.run_model_tests(work, run, dataset, done, metrics - {"predictions_reproduce"})
+    if depth.CHALLENGER in wanted:
+        if features is None:
+            header = column_names(dataset)
+            features = list(work.options["features"] or [c for c in header if c not in ROLE_COLUMNS])
+        rows = depth.run_challenger(work, run.reference, dataset, features, _complexity(run))
+        if rows is not None and not any(f["role"] == "training sample" for f in read):
+            fingerprints.append(_fingerprint("training sample", run.reference, rows, [*features, "y_true"]))
+    return fingerprints
+
+
+def _complexity(run) -> str:
+    """The model's complexity rating (models_registry), which sets the uplift its challenger must be beaten by."""
+    version = getattr(run, "version", None)
+    return getattr(getattr(version, "model", None), "complexity_rating", None) or "medium"
+
+
+def _stress(work: _Work, wanted: set[str]) -> None:
+    """A strategy's market scenarios, transaction costs and parameter sensitivity, those its plan tests."""
+    if stress.SCENARIO in wanted:
+        stress.scenarios(work)
+    if stress.COSTS in wanted:
+        stress.costs(work)
+    if stress.SENSITIVITY in wanted:
+        matrix, names = work.trials or (None, [])
+        stress.sensitivity(work, matrix, names)
 
 
 def _overfitting(work: _Work, trial_returns) -> list[dict]:
@@ -279,6 +310,7 @@ def _overfitting(work: _Work, trial_returns) -> list[dict]:
                 f"{trial_returns.original_name}: the trial matrix needs one column per trial, two or more"
             )
         matrix = np.column_stack([numbers(trial_returns, trial_table, c) for c in trial_columns])
+        work.trials = (matrix, trial_columns)
         fingerprints.append(_fingerprint("trial returns", trial_returns, trial_table.num_rows, trial_columns))
         result = overfitting.pbo_cscv(matrix, blocks=o["pbo_blocks"])
         work.values.update({"pbo": result["pbo"], "pbo_mean_logit": result["mean_logit"]})

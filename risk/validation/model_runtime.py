@@ -303,6 +303,10 @@ def load(content: bytes, name: str) -> Model:
         )
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
+    # Idle threads sleep instead of spinning: on a worker shared with other jobs, a spinning thread steals the core
+    # the others wait for (a 200-tree forest, 2 threads on a loaded 2-core machine: 8,000 rows/s spinning, 12,000
+    # not; 4 threads: 4,800 against 16,000; bench/validation_depth.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 4  # the reason goes into the run's results, not the worker's log
     try:
         session = ort.InferenceSession(content, options, providers=["CPUExecutionProvider"])

@@ -4,10 +4,14 @@ A test is {"test", "metric", "higher_is_better", "pass", "fail"}: a value on the
 passes, one on the bad side of `fail` fails, anything between warns.
 """
 
+import re
+
 from django.core.exceptions import ValidationError
 
 from governance.core import moments
 from risk.metrics.backtest import PERIODS_PER_YEAR
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _t(metric, higher, passing, failing):
@@ -29,6 +33,24 @@ STABILITY = [_t("psi", False, 0.10, 0.25), _t("ks", False, 0.10, 0.20)]
 # Re-performance: Vigil runs the version's ONNX model on the prediction log's features; the value is the number of
 # rows whose prediction differs from the log's beyond the plan's tolerances (any row fails by default).
 REPRODUCE = _t("predictions_reproduce", False, 0, 0)
+# Explainability, robustness and the challenger of a classifier or regressor (risk.validation.depth): features that
+# measurably matter (at least one), the headline metric's drop under noise of half a feature's spread on every
+# feature (in points of accuracy or directional accuracy), the developer's attributions (every row adds up; their
+# ranking agrees with Vigil's), and the uplift over a linear challenger beyond what the complexity rating requires.
+DEPTH = [
+    _t("importance_significant", True, 1, 1),
+    _t("perturbation_drop", False, 0.05, 0.10),
+    _t("attribution_local_accuracy", False, 0, 0),
+    _t("attribution_rank_agreement", True, 0.6, 0.3),
+    _t("challenger_margin", True, 0.0, -0.01),
+]
+# A strategy's robustness (risk.validation.stress): the worst drawdown inside a named market scenario (the whole
+# sample's limits), the multiple of the stated cost the edge survives, the largest Sharpe move between neighbours.
+STRESS = [
+    _t("scenario_max_drawdown", False, 0.15, 0.30),
+    _t("cost_breakeven_multiple", True, 3.0, 1.0),
+    _t("parameter_sensitivity", False, 0.5, 1.0),
+]
 
 TEMPLATES = {
     "classifier": {
@@ -47,6 +69,7 @@ TEMPLATES = {
             _t("calibration_error", False, 0.05, 0.10),
             *_common("accuracy", 0.03, 0.08, 0.55, 0.50),
             *STABILITY,
+            *DEPTH,
         ],
     },
     "regressor": {
@@ -61,6 +84,7 @@ TEMPLATES = {
             _t("directional_accuracy", True, 0.53, 0.50),
             *_common("directional_accuracy", 0.03, 0.08, 0.53, 0.50),
             *STABILITY,
+            *DEPTH,
         ],
     },
     "strategy": {
@@ -78,6 +102,7 @@ TEMPLATES = {
             *_common("sharpe", 0.5, 1.0, 0.5, 0.0),
             _t("deflated_sharpe", True, 0.95, 0.50),
             _t("pbo", False, 0.20, 0.50),
+            *STRESS,
         ],
     },
 }
@@ -160,6 +185,17 @@ METRIC_LABELS = {
     "confusion_tn": "True negatives",
     "confusion_fp": "False positives",
     "confusion_fn": "False negatives",
+    "importance_significant": "Features that matter (permutation importance above 0)",
+    "perturbation_drop": "Drop of the headline metric under input noise",
+    "attribution_local_accuracy": "Attributions that do not add up (rows)",
+    "attribution_rank_agreement": "Attribution ranking against permutation importance (Spearman)",
+    "challenger_margin": "Uplift over the challenger beyond what the complexity requires",
+    "challenger_uplift": "Uplift over the linear challenger",
+    "challenger_score": "The linear challenger's headline metric",
+    "scenario_max_drawdown": "Worst drawdown in a market scenario",
+    "cost_breakeven_multiple": "Cost multiple at which the edge disappears",
+    "parameter_sensitivity": "Largest Sharpe move between neighbouring configurations",
+    "parameter_sensitivity_median": "Median Sharpe move between neighbouring configurations",
 }
 # Figures derived from a headline metric: in and out of sample at the split date, and by volatility regime.
 DERIVED_LABELS = {
@@ -172,7 +208,9 @@ DERIVED_LABELS = {
 
 
 PERCENT_METRICS = {"total_return", "annualised_return", "annualised_volatility", "max_drawdown", "hit_rate"}
+PERCENT_METRICS |= {"scenario_max_drawdown"}
 COUNT_METRICS = {"max_drawdown_duration", "trials", "predictions_reproduce"}
+COUNT_METRICS |= {"importance_significant", "attribution_local_accuracy"}
 COUNT_METRICS |= {f"confusion_{c}" for c in ("tn", "fp", "fn", "tp")}
 
 
@@ -193,6 +231,14 @@ OPTION_LABELS = {
     "tolerance": "Re-performance tolerance",
     "prediction_tolerance": "Re-run predictions: tolerance on y_pred",
     "score_tolerance": "Re-run predictions: tolerance on y_score",
+    "importance_repeats": "Permutation importance: repeats",
+    "importance_seed": "Permutation importance and perturbation: seed",
+    "explain_rows": "Explanations: rows sampled from the log (at most)",
+    "perturbation_levels": "Perturbation: noise levels (multiples of a feature's spread)",
+    "attribution_tolerance": "Attributions: tolerance of local accuracy",
+    "challenger_uplift": "Uplift over the challenger required, by complexity rating",
+    "scenario_windows": "Market scenarios added by the validator",
+    "cost_per_turnover": "Transaction cost per unit of turnover",
 }
 
 
@@ -244,9 +290,11 @@ def _derived(headline):
 METRICS = {
     "classifier": {"accuracy", "precision", "recall", "f1", "roc_auc", "calibration_error", "psi", "ks"}
     | {"predictions_reproduce"}
+    | {t["metric"] for t in DEPTH}
     | {f"confusion_{c}" for c in ("tn", "fp", "fn", "tp")}
     | _derived("accuracy"),
     "regressor": {"rmse", "mae", "r2", "directional_accuracy", "psi", "ks", "predictions_reproduce"}
+    | {t["metric"] for t in DEPTH}
     | _derived("directional_accuracy"),
     "strategy": {
         "total_return",
@@ -263,6 +311,7 @@ METRICS = {
         "pbo_mean_logit",
         "pbo_p_oos_loss",
     }
+    | {t["metric"] for t in STRESS}
     | _derived("sharpe"),
 }
 METRICS |= {f"strategy_{kind}": METRICS["strategy"] | METRICS[kind] for kind in ("classifier", "regressor")}
@@ -301,7 +350,8 @@ TIER_1_REQUIRED |= {
 # Metrics a test may name beyond each template's own report (computed by risk.engine).
 PER_FEATURE_METRICS = {"psi", "ks"}
 # Metrics Vigil computes by running the version's ONNX model (skipped, with the reason, when it cannot).
-MODEL_METRICS = {"predictions_reproduce"}
+MODEL_METRICS = {"predictions_reproduce", "importance_significant", "perturbation_drop"}
+MODEL_METRICS |= {"attribution_local_accuracy", "attribution_rank_agreement"}
 DEFAULT_OPTIONS = {
     "periods_per_year": PERIODS_PER_YEAR,
     "risk_free": 0.0,
@@ -315,6 +365,17 @@ DEFAULT_OPTIONS = {
     # classifier's labels must be equal; these hold its score and a regressor's value.
     "prediction_tolerance": 1e-5,
     "score_tolerance": 1e-5,
+    # Explanations and perturbation (risk.validation.depth): on a seeded sample of at most `explain_rows` log rows.
+    "importance_repeats": 5,
+    "importance_seed": 0,
+    "explain_rows": 5_000,  # 100,000 x 20 with a 200-tree forest: about 3 minutes on a loaded 2-core worker
+    "perturbation_levels": [0.1, 0.25, 0.5],
+    "attribution_tolerance": 1e-5,
+    # The uplift in the headline metric a model of each complexity rating must show over the linear challenger.
+    "challenger_uplift": {"low": 0.0, "medium": 0.01, "high": 0.02},
+    # Market scenarios the validator adds to the default windows: [{"name", "start", "end"}], dates inclusive.
+    "scenario_windows": [],
+    "cost_per_turnover": None,  # stated cost per unit of turnover (0.0005 is 5 bp); None: costs not tested
 }
 CLASSIFIER_TYPES = {
     "logistic_regression",
@@ -391,6 +452,9 @@ def check_plan(template: str, tests, options, tier: int | None = None) -> None:
         problem = _option_problem(options)
         if problem:
             errors["options"] = problem
+        window_problem = _window_problem(options.get("scenario_windows"))
+        if window_problem:
+            errors["scenario_windows"] = window_problem
     if errors:
         raise ValidationError(errors)
 
@@ -427,11 +491,62 @@ def _option_problem(options: dict) -> str | None:
         return "pbo_blocks must be an even whole number between 2 and 20."
     if not _whole(o["regime_window"], 2, 10000):
         return "regime_window must be a whole number between 2 and 10000."
+    if not _whole(o["importance_repeats"], 1, 100):
+        return "importance_repeats must be a whole number between 1 and 100."
+    if not _whole(o["importance_seed"], 0, 2**31 - 1):
+        return "importance_seed must be a whole number between 0 and 2147483647."
+    if not _whole(o["explain_rows"], 100, 1_000_000):
+        return "explain_rows must be a whole number between 100 and 1000000."
+    levels = o["perturbation_levels"]
+    if not (isinstance(levels, list) and 0 < len(levels) <= 10 and all(_number(v, 1e-6, 10) for v in levels)):
+        return "perturbation_levels must be a list of up to 10 noise levels, each above 0 and at most 10."
+    if not _number(o["attribution_tolerance"], 0, 1):
+        return "attribution_tolerance must be a number between 0 and 1."
+    uplift = o["challenger_uplift"]
+    if not (
+        isinstance(uplift, dict)
+        and set(uplift) == {"low", "medium", "high"}
+        and all(_number(v, -1, 1) for v in uplift.values())
+    ):
+        return 'challenger_uplift must give a number between -1 and 1 for each of "low", "medium" and "high".'
+    if o["cost_per_turnover"] is not None and not _number(o["cost_per_turnover"], 0, 1):
+        return "cost_per_turnover must be a cost between 0 and 1 per unit of turnover (0.0005 is 5 bp), or null."
     features = o["features"]
     if features is not None and not (
         isinstance(features, list) and features and all(isinstance(f, str) and 0 < len(f) <= 200 for f in features)
     ):
         return "features must be a list of column names, or null to compare every shared column."
+    return None
+
+
+MAX_WINDOWS = 50
+
+
+def _window_problem(windows) -> str | None:
+    """The first scenario window that cannot be used, said in words (a window outside the data is no problem: the
+    run reports it "outside the data")."""
+    if windows is None:
+        return None
+    if not isinstance(windows, list) or len(windows) > MAX_WINDOWS:
+        return f'Give up to {MAX_WINDOWS} windows as a list of {{"name", "start", "end"}}.'
+    names = set()
+    for i, window in enumerate(windows, start=1):
+        if not isinstance(window, dict) or set(window) != {"name", "start", "end"}:
+            return f'Window {i}: give exactly "name", "start" and "end".'
+        name = window["name"]
+        if not isinstance(name, str) or not 0 < len(name.strip()) <= 120:
+            return f"Window {i}: give it a name of up to 120 characters."
+        if name in names:
+            return f"Window {i}: another window is already named {name!r}."
+        names.add(name)
+        days = {}
+        for end in ("start", "end"):
+            day = window[end]
+            days[end] = parse_split_date(day) if isinstance(day, str) and DATE.fullmatch(day) else None
+            if days[end] is None:
+                return f"Window {i} ({name}): {end} must be a date such as 2020-03-01, not {str(day)[:40]!r}."
+        if days["end"] < days["start"]:
+            return f"Window {i} ({name}): it ends ({window['end']}) before it starts ({window['start']})."
     return None
 
 

@@ -24,6 +24,10 @@ class Reproduction:
     value: int | None  # rows that differ; None when the model could not be run
     reason: str
     fingerprint: dict
+    # What the depth tests reuse (risk.validation.depth): the loaded model, how the log feeds it, its predictions.
+    runnable: object = None
+    feed: object = None
+    predicted: object = None
 
 
 def reproduce(model, log, columns: dict, kind: str, options: dict, role_columns: set[str]) -> Reproduction:
@@ -40,7 +44,7 @@ def reproduce(model, log, columns: dict, kind: str, options: dict, role_columns:
     except (model_runtime.ModelUnusable, DatasetError) as exc:
         return Reproduction(None, f"{NOT_RUN}: {exc}", {"rows": None, "columns": [], **fingerprint})
     value, reason = differences(columns, predicted, kind, options)
-    return Reproduction(value, reason, fingerprint)
+    return Reproduction(value, reason, fingerprint, runnable, feed, predicted)
 
 
 def differences(columns: dict, predicted, kind: str, options: dict) -> tuple[int, str]:

@@ -132,9 +132,11 @@ def test_it_links_feeder_models_and_shows_what_breaks(demo_firm):
 @pytest.mark.django_db
 def test_the_demo_validation_path_runs_end_to_end(demo_firm):
     from governance.lifecycle import workflow
+    from risk.validation import plans
     from risk.validation import runs as validation
     from risk.validation.models import Evidence
 
+    cost = "cost_breakeven_multiple"
     version = ModelVersion.objects.select_related("model").get(model__key="eq-card-spend", version="1.0")
     validator = User.objects.get(username="validator")
     version = workflow.version_transition(validator, version, "start_validation")
@@ -154,11 +156,15 @@ def test_the_demo_validation_path_runs_end_to_end(demo_firm):
     outcomes = {r["test"]: r["outcome"] for r in run.results}
     assert {"sharpe", "sharpe_gap", "deflated_sharpe", "pbo", "sharpe_high_vol", "precision", "recall"} <= set(outcomes)
     assert {"psi card_spend_z", "ks momentum_z", "accuracy_gap", "accuracy_high_vol"} <= set(outcomes)
-    # Every test the demo's files can feed is graded: nothing the demo shows is skipped but the model's re-run
-    # (this version has no ONNX file, and the run says so).
+    # Every test the demo's files can feed is graded: nothing the demo shows is skipped but what needs the model
+    # (this version has no ONNX file, and the run says so), attributions, or costs (its backtest has no positions).
     skipped = {r["test"]: r.get("reason") for r in run.results if r["outcome"] == "skipped"}
-    assert [t for t in skipped if not t.startswith("re-perform") and t != "predictions_reproduce"] == []
-    assert skipped["predictions_reproduce"] == "the model could not be run: no ONNX file was chosen for this run"
+    needs_model = plans.MODEL_METRICS
+    assert [t for t in skipped if not t.startswith("re-perform") and t not in needs_model | {cost}] == []
+    assert {skipped[t] for t in needs_model} == {"the model could not be run: no ONNX file was chosen for this run"}
+    assert skipped[cost] == "the plan states no cost per unit of turnover (cost_per_turnover)"
+    assert outcomes["challenger_margin"] in ("pass", "warn", "fail")  # the training sample is enough for it
+    assert outcomes["scenario_max_drawdown"] in ("pass", "warn", "fail")  # March 2023 and August 2024 are inside
     assert run.report.kind == "validation_report"
 
 
@@ -179,6 +185,12 @@ def test_the_random_forest_alpha_model_ships_as_onnx_and_its_signed_run_re_perfo
     reproduce = next(r for r in run.results if r["metric"] == "predictions_reproduce")
     assert (reproduce["outcome"], reproduce["value"]) == ("pass", 0)
     assert reproduce["reason"].startswith("all 756 rows reproduce (compared y_pred exactly and y_score within")
+    # The model Vigil runs is explained and challenged: importance of both features, the challenger fitted on the
+    # training sample the forest was built from.
+    outcomes = {r["metric"]: r["outcome"] for r in run.results}
+    assert outcomes["importance_significant"] in ("pass", "fail") and outcomes["perturbation_drop"] != "skipped"
+    assert set(run.charts["importance"]["feature"]) == set(demo_model.FEATURES)
+    assert run.charts["challenger"]["complexity"] == run.version.model.complexity_rating
 
 
 def test_the_demo_onnx_model_is_what_its_script_builds():
