@@ -346,7 +346,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["models_registry.api_permissions.ServiceAccountLimits"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "governance.core.api.search.FieldErrorSearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     # JSON nested absurdly deep is a 400 naming the body, never a 500 (governance/core/api/parsers.py).
