@@ -24,6 +24,7 @@ No model signals are sent and no `save()` runs, as with bulk_create and bulk_upd
 
 import datetime as dt
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
@@ -186,8 +187,9 @@ def _jsonb_text_dumper():
 
 def update_rows(model_class, fields: Sequence[str], rows: Iterable[Sequence], *, using: str | None = None) -> int:
     """Set `fields` on the rows whose primary keys are given: each row is (pk, *values in the order of fields).
-    On PostgreSQL one `UPDATE ... FROM unnest(arrays)`, a join on the primary key; elsewhere bulk_update in chunks
-    (whose CASE per field grows with the chunk). Values are converted as insert_rows converts them."""
+    On PostgreSQL one `UPDATE ... FROM unnest(arrays)`, a join on the primary key; on SQLite (3.33 and later) an
+    `UPDATE ... FROM` a VALUES list the same way, in chunks; elsewhere bulk_update in chunks (whose CASE per field
+    grows with the chunk). Values are converted as insert_rows converts them."""
     db = using or router.db_for_write(model_class)
     connection = connections[db]
     pk = model_class._meta.pk
@@ -202,6 +204,8 @@ def update_rows(model_class, fields: Sequence[str], rows: Iterable[Sequence], *,
     if not rows:
         return 0
     with transaction.atomic(using=db, savepoint=False):
+        if connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 33):
+            return _sqlite_update(connection, model_class, [c.field for c in columns], rows)
         if not postgres:
             attnames = [c.attname for c in columns]
             objects = [model_class(**dict(zip(attnames, row, strict=True))) for row in rows]
@@ -222,6 +226,34 @@ def update_rows(model_class, fields: Sequence[str], rows: Iterable[Sequence], *,
         with connection.cursor() as cursor:
             cursor.execute(statement.as_string(cursor.cursor), [list(values) for values in zip(*rows, strict=True)])
             return cursor.rowcount
+
+
+SQLITE_VARIABLES = 32_000  # bound values a statement may hold (32,766 since SQLite 3.32)
+
+
+def _sqlite_update(connection, model_class, fields, rows) -> int:
+    """update_rows on SQLite: bulk_update's CASE per field grows with its chunk, so a day of a model's outcomes
+    (thousands of rows) cost seconds (make run's demo seeds weeks of them); a VALUES list joined on the key costs
+    what an insert does."""
+    quote = connection.ops.quote_name
+    table, names = quote(model_class._meta.db_table), [quote(f.column) for f in fields]
+    # A VALUES list's columns are column1, column2...; the statement starts with UPDATE (not WITH), or Python's
+    # sqlite3 would not count the rows it changed.
+    sets = ", ".join(f"{name} = v.column{i}" for i, name in enumerate(names[1:], start=2))
+    per = max(1, SQLITE_VARIABLES // len(fields))
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            params = [f.get_db_prep_save(v, connection) for row in chunk for f, v in zip(fields, row, strict=True)]
+            cursor.execute(
+                f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v "
+                f"WHERE {table}.{names[0]} = v.column1",
+                params,
+            )
+            updated += cursor.rowcount
+    return updated
 
 
 def _array_type(column, connection) -> str:
