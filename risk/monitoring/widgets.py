@@ -307,6 +307,10 @@ class WeeklyWidget(Widget):
         return [{"week": week, "count": found.get(week, 0)} for week in weeks(filters)]
 
 
+def _figure(value) -> str:
+    return "" if value is None else f"{value:,.4g}"
+
+
 def _weekly_caption(rows, filters) -> str:
     start, end = _days(filters)
     span = f"the {widgets.plural(len(rows), 'week')} from {start.isoformat()} to {end.isoformat()}"
@@ -334,7 +338,10 @@ BREACHES_PER_WEEK = WeeklyWidget(
         RecordColumn("monitor__version__version", "Version"),
         RecordColumn("monitor__measure", "Measure", lambda code: MEASURES[code].label if code in MEASURES else code),
         RecordColumn("monitor__stream", "Reads"),
-        RecordColumn("reason", "Why"),
+        # The value against the threshold the result was graded with (its recorded configuration: a threshold
+        # changed since does not rewrite why a past result breached).
+        RecordColumn("value", "Value", _figure),
+        RecordColumn("config__breach", "Breach threshold", _figure),
     ),
     record_link=lambda record: reverse("monitoring:monitor-detail", args=[record["monitor_id"]]),
     visible=access.reads_firm_dashboards,

@@ -41,7 +41,13 @@ def result(version, measure, outcome, slot, stream="", late=False):
     """A result for `slot`, evaluated at its tick (`late`: now, as a backfill would record it)."""
     monitor = Monitor.objects.get(version=version, measure=measure, stream=stream)
     created = MonitorResult.objects.create(
-        monitor=monitor, slot=slot, outcome=outcome, config={}, config_hash="0" * 64, reason=f"{outcome} for a test"
+        monitor=monitor,
+        slot=slot,
+        outcome=outcome,
+        value=0.3125 if outcome == "breach" else None,
+        config={"breach": monitor.breach},
+        config_hash="0" * 64,
+        reason=f"{outcome} for a test",
     )
     if not late:
         MonitorResult.objects.filter(pk=created.pk).update(evaluated_at=slot)
@@ -190,6 +196,8 @@ def test_breaches_are_counted_per_iso_week_with_every_week_shown(states, browser
     assert sorted(drilled_keys(client, old_week)) == [OLD.strftime("%Y-%m-%d %H:%M")] * 2
     page = client.get(old_week).content.decode()
     assert "mine" in page and "theirs" in page and "Hit rate" in page and "Longest losing streak" in page
+    # Why each breached: its value and the threshold it was graded against.
+    assert "Breach threshold" in page and page.count("<td>0.3125</td>") == 2, page
     assert drilled_keys(client, drawn.drill_urls[0]) == []
     # A range given: its weeks, the long-ago breach among them.
     since = LONG_AGO.date() - dt.timedelta(days=1)
