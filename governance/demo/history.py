@@ -344,10 +344,11 @@ class History:
             version.refresh_from_db()
             if version.status != S.PRODUCTION:
                 return
+            title, cause, actions, impact = INCIDENTS[jitter(model.key, f"t{n}", len(INCIDENTS))]
             incident = incidents.incident_report(
                 model.owner,
                 model,
-                title=INCIDENTS[jitter(model.key, f"t{n}", len(INCIDENTS))],
+                title=title,
                 description="Seen on the desk's intraday P&L review; trading continued within limits.",
                 severity=severity,
             )
@@ -373,7 +374,11 @@ class History:
                 )
             yield mitigated
             incidents.incident_update(
-                model.owner, incident, status="mitigated", note="Position limits cut while the cause is found."
+                model.owner,
+                incident,
+                status="mitigated",
+                note="Position limits cut while the cause is found; impact assessed from the day's fills.",
+                **impact,
             )
             closed = mitigated + dt.timedelta(days=1 + jitter(model.key, f"close{n}", 12))
             if closed > self.now - dt.timedelta(days=5):
@@ -383,8 +388,8 @@ class History:
             incidents.incident_close(
                 closer,
                 incident,
-                root_cause="An input feed delivered late values for part of the session.",
-                corrective_actions="Feed heartbeat tightened; the model halts on stale inputs.",
+                root_cause=cause,
+                corrective_actions=actions,
                 password=(self.password_for(closer) or "") if severity == "high" else "",
             )
             moment = closed
@@ -500,10 +505,36 @@ ASSESSMENT = (
     "The firm's algorithmic trading systems, their limits and kill functionality were reviewed for {year}: "
     "the controls operated as designed; the findings raised are tracked to remediation."
 )
+# Each reported incident: its title, the root cause and corrective actions it closes on, and its impact.
 INCIDENTS = [
-    "Signal stale after a late market-data feed",
-    "Orders rejected by the venue's price collar",
-    "Fill rate dropped after a venue outage",
-    "Position limit hit intraday",
-    "Model output outside its historical range",
+    (
+        "Signal stale after a late market-data feed",
+        "An input feed delivered late values for part of the session.",
+        "Feed heartbeat tightened; the model halts on stale inputs.",
+        {"impact_pnl": -18_400, "impact_trades": 37, "impact_clients": 0},
+    ),
+    (
+        "Orders rejected by the venue's price collar",
+        "Child orders were priced from a quote older than the venue's collar allows during a fast market.",
+        "Orders re-priced from the live quote; a pre-trade collar check added to the gateway.",
+        {"impact_pnl": -2_150, "impact_trades": 112, "impact_clients": 1},
+    ),
+    (
+        "Fill rate dropped after a venue outage",
+        "The venue's failover left the algorithm routing to a gateway that accepted no orders for 40 minutes.",
+        "Routing marks a venue down after three unacknowledged orders; the failover runbook updated.",
+        {"impact_pnl": -6_900, "impact_trades": 240, "impact_clients": 2},
+    ),
+    (
+        "Position limit hit intraday",
+        "A stale end-of-day position was loaded, so the intraday limit counted the day's trades twice.",
+        "Positions are reconciled with the books at the start of day before the model trades.",
+        {"impact_pnl": 0, "impact_trades": 15, "impact_clients": 0},
+    ),
+    (
+        "Model output outside its historical range",
+        "A corporate action was not applied to one input series, so the signal saw a false price jump.",
+        "Corporate actions are applied before the features are computed; a range check on every input.",
+        {"impact_pnl": -4_300, "impact_trades": 9, "impact_clients": 0},
+    ),
 ]

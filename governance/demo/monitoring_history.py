@@ -18,6 +18,7 @@ Deterministic: every draw is seeded by the model's key and the day.
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from governance.core import jobs
@@ -26,7 +27,7 @@ from risk.incidents import services as incidents
 from risk.incidents.models import Incident
 from risk.monitoring import cycles
 from risk.monitoring import schedules as beat_schedules
-from risk.monitoring.models import Monitor
+from risk.monitoring.models import Monitor, Trade
 
 WEEKS = 8
 RECEIVED = dt.time(17, 30)  # the day's data, after the close
@@ -139,12 +140,14 @@ def aftermath(fault: Fault, now: dt.datetime, compliance, password_for):
     alarm in view for its window after the data recovers), within CLOSE_WITHIN weekdays."""
     after = weekdays_from(fault_days(fault, now)[-1] + dt.timedelta(days=1), CLOSE_WITHIN)
     yield at(after[0], dt.time(9, 40))
+    impact = impact_of(fault, now)
     for incident in opened_by(fault):
         incidents.incident_update(
             incident.model.owner,
             incident,
             status=Incident.Status.MITIGATED,
             note=f"Cause found: {fault.cause} {fault.actions}",
+            **impact,
         )
     for day in after[1:]:
         yield at(day, dt.time(16, 10))
@@ -162,6 +165,18 @@ def aftermath(fault: Fault, now: dt.datetime, compliance, password_for):
             corrective_actions=fault.actions,
             password=password_for(closer) if signed else "",
         )
+
+
+def impact_of(fault: Fault, now: dt.datetime) -> dict:
+    """What the owner assesses from the fault's days: the trades made and their P&L (a stopped feed traded nothing
+    it should not have: no P&L, no trade affected)."""
+    if fault.hit_rate is None:
+        return {"impact_pnl": 0, "impact_trades": 0, "impact_clients": 0}
+    days = fault_days(fault, now)
+    traded = Trade.objects.filter(
+        version__model__key=fault.key, timestamp__gte=at(days[0], dt.time()), timestamp__lt=at(days[-1], RECEIVED)
+    ).aggregate(pnl=Sum("pnl"), trades=Count("pk"))
+    return {"impact_pnl": round(traded["pnl"] or 0, 2), "impact_trades": traded["trades"], "impact_clients": 0}
 
 
 def opened_by(fault: Fault):

@@ -328,6 +328,7 @@ def test_the_dashboards_have_a_year_to_show(demo_firm):
     # Incidents opened, mitigated and closed over the year, some still open.
     closed = Incident.objects.filter(status="closed")
     assert closed.count() >= 10 and Incident.objects.exclude(status="closed").exists()
+    assert not closed.filter(impact_trades=None).exists()  # every closed incident has its impact assessed
     assert len({i.closed_at.strftime("%Y-%m") for i in closed}) >= 6
     assert all(i.closed_at > i.opened_at for i in closed)
     # A kill-switch test every month, the year's attestations (most signed), the daily snapshots of a year.
@@ -373,6 +374,8 @@ def test_the_monitoring_health_page_has_weeks_of_cycles_with_the_planned_faults_
             assert fault_days[0] <= incident.opened_at.date() <= fault_days[-1], (incident, fault_days)
             assert incident.status == Incident.Status.CLOSED and incident.root_cause == fault.cause
             assert incident.entries.filter(text__contains=fault.actions).exists()
+            assert incident.impact_trades is not None  # assessed from the fault's days: a losing spell lost money
+            assert (incident.impact_pnl < 0) if fault.hit_rate else incident.impact_pnl == 0
     # The steady models breached nothing, so no tier-1 monitor opened an incident (under the default policy it would
     # have suspended a demo production model).
     faulted = {fault.key for fault in monitoring_history.FAULTS}
