@@ -382,11 +382,19 @@ def pair_label(pair: dict) -> str:
 def _parameter_sensitivity(kind, title, group, d):
     metric, pairs = in_sentence(d["metric"]), d["pairs"]
     between = "neighbouring configurations" if d.get("neighbours") == "grid" else "adjacent configurations"
+    count = d.get("pair_count", len(pairs))  # runs recorded before it was kept: the pairs drawn were all of them
     caption = f"The {metric} moves at most {num(d['max_move'], 2)} between {between}" + (
-        f" ({pair_label(pairs[0])}); the median move is {num(d['median_move'], 2)}." if pairs else "."
+        f" ({pair_label(pairs[0])}); the median move over all {count} pairs is {num(d['median_move'], 2)}"
+        + (f"; the {len(pairs)} largest are shown." if count > len(pairs) else ".")
+        if pairs
+        else "."
     )
-    rows = [(str(i + 1), pair_label(p), p.get("parameter") or "—", num(p["move"], 2)) for i, p in enumerate(pairs)]
-    table = _table(["Rank", "Between", "Parameter", f"Move in {metric}"], rows, [1, 0, 0, 1])
+    if d.get("neighbours") == "grid":  # one step of one named parameter: say which
+        rows = [(str(i + 1), pair_label(p), p.get("parameter") or "", num(p["move"], 2)) for i, p in enumerate(pairs)]
+        table = _table(["Rank", "Between", "Parameter", f"Move in {metric}"], rows, [1, 0, 0, 1])
+    else:  # adjacent columns of a matrix whose names are not key=value: no parameter to name
+        rows = [(str(i + 1), pair_label(p), num(p["move"], 2)) for i, p in enumerate(pairs)]
+        table = _table(["Rank", "Between", f"Move in {metric}"], rows, [1, 0, 1])
     return [Panel(kind, kind, title, group, caption, table, d, drawn=bool(pairs))]
 
 

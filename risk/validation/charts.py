@@ -377,7 +377,7 @@ def _parameter_sensitivity(p: Panel) -> dict:
     d = p.data
     labels = [row[1] for row in p.table.rows]
     return _hbar(
-        labels, [q["move"] for q in d["pairs"]], [row[3] for row in p.table.rows], axis_title=p.table.columns[3]
+        labels, [q["move"] for q in d["pairs"]], [row[-1] for row in p.table.rows], axis_title=p.table.columns[-1]
     )
 
 

@@ -141,6 +141,7 @@ def sensitivity(work, matrix: np.ndarray | None, names: list[str]) -> None:
         "max_move": result["largest_move"],
         "median_move": result["median_move"],
         "neighbours": neighbours,
+        "pair_count": result["neighbour_pairs"],  # all of them; the chart draws the SHOWN_PAIRS largest
         "pairs": [
             {"a": first, "b": second, "parameter": parameter, "move": move}
             for first, second, parameter, move in result["pairs"][:SHOWN_PAIRS]

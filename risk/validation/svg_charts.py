@@ -233,8 +233,8 @@ def _costs(p: Panel):
 def _parameter_sensitivity(p: Panel):
     d = p.data
     labels = [row[1] for row in p.table.rows]
-    figure, _axis = _hbars(labels, [q["move"] for q in d["pairs"]], [row[3] for row in p.table.rows],
-                           xlabel=p.table.columns[3])  # fmt: skip
+    figure, _axis = _hbars(labels, [q["move"] for q in d["pairs"]], [row[-1] for row in p.table.rows],
+                           xlabel=p.table.columns[-1])  # fmt: skip
     return figure
 
 

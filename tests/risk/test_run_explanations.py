@@ -213,3 +213,14 @@ def test_an_empty_or_malformed_section_is_left_out_and_the_rest_shown(caplog):
     kinds = {p.kind for p in chart_facts.panels(broken)}
     assert "importance" not in kinds and "costs" not in kinds and "challenger" in kinds
     assert "validation chart importance is not in the stored format" in caplog.text
+
+
+def test_a_sensitivity_chart_of_the_largest_pairs_says_how_many_there_are_and_names_no_parameter_it_lacks():
+    pairs = [{"a": "trial_3", "b": "trial_4", "parameter": None, "move": 0.9}, {"a": "t1", "b": "t2", "move": 0.5}]
+    d = {"metric": "sharpe", "max_move": 0.9, "median_move": 0.4, "neighbours": "adjacent columns", "pairs": pairs}
+    (panel,) = chart_facts.panels({"parameter_sensitivity": d | {"pair_count": 23}})
+    assert "median move over all 23 pairs is 0.40; the 2 largest are shown." in panel.caption
+    assert panel.table.columns == ["Rank", "Between", "Move in Sharpe ratio"]  # adjacent columns: no parameter
+    assert [row[-1] for row in panel.table.rows] == ["0.90", "0.50"]
+    (drawn_all,) = chart_facts.panels({"parameter_sensitivity": d | {"pair_count": 2}})
+    assert drawn_all.caption.endswith("median move over all 2 pairs is 0.40.")

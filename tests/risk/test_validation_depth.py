@@ -337,6 +337,7 @@ def test_a_strategy_run_is_graded_in_market_scenarios_under_costs_and_across_its
     expected = robustness.parameter_sensitivity(np.column_stack(list(matrix.values())), list(matrix))
     assert sensitivity["neighbours"] == "grid" and sensitivity["max_move"] == pytest.approx(expected["largest_move"])
     assert sensitivity["pairs"][0]["move"] == sensitivity["max_move"]
+    assert sensitivity["pair_count"] == expected["neighbour_pairs"] >= len(sensitivity["pairs"])
     assert set(sensitivity["pairs"][0]) == {"a", "b", "parameter", "move"}
     assert "lookback=40;threshold=1.0" in (sensitivity["pairs"][0]["a"], sensitivity["pairs"][0]["b"])
     assert rows["parameter_sensitivity"]["outcome"] == "fail"  # the one configuration that jumps
