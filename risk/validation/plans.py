@@ -185,7 +185,7 @@ METRIC_LABELS = {
     "confusion_tn": "True negatives",
     "confusion_fp": "False positives",
     "confusion_fn": "False negatives",
-    "importance_significant": "Features that matter (permutation importance above 0)",
+    "importance_significant": "Features that matter (permutation importance interval wholly above 0)",
     "perturbation_drop": "Drop of the headline metric under input noise",
     "attribution_local_accuracy": "Attributions that do not add up (rows)",
     "attribution_rank_agreement": "Attribution ranking against permutation importance (Spearman)",
