@@ -206,19 +206,13 @@ def _psi(p: Panel) -> dict:
         {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": y, "y1": y, "line": {"dash": dash, "color": c}}
         for y, dash, c in ((chart_facts.PSI_WATCH, "dot", PALETTE[1]), (chart_facts.PSI_SHIFT, "dash", PALETTE[5]))
     ]
+    # Each line named in words (not by its colour or dash alone), in the right margin, clear of the bars' labels.
     notes = [
-        {
-            "xref": "paper",
-            "x": 1,
-            "y": y,
-            "text": f"{y:.2f}",
-            "showarrow": False,
-            "xanchor": "right",
-            "yanchor": "bottom",
-        }
-        for y in (chart_facts.PSI_WATCH, chart_facts.PSI_SHIFT)
+        {"xref": "paper", "x": 1, "y": y, "text": f"{name} {y:.2f}", "showarrow": False, "xanchor": "left"}
+        for name, y in (("watch", chart_facts.PSI_WATCH), ("shift", chart_facts.PSI_SHIFT))
     ]
     layout = _layout(yaxis={"title": {"text": "PSI"}}, shapes=lines, annotations=notes, showlegend=False)
+    layout["margin"] = {**layout["margin"], "r": 90}
     return {"data": [bars], "layout": layout}
 
 
