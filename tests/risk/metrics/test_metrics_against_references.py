@@ -101,8 +101,14 @@ def test_it_reproduces_the_deflated_sharpe_worked_example():
 
 
 def test_it_estimates_pbo_high_for_noise_and_low_for_a_real_edge():
-    noise = RNG.normal(0, 0.01, (800, 20))
-    assert 0.3 < overfitting.pbo_cscv(noise, blocks=8)["pbo"] < 0.7
+    # Its own generator: the module's RNG is drawn by whichever of its tests ran before in the process, so the
+    # noise (and one matrix's PBO, anywhere from 0.2 to 0.86 by the draw) changed with how tests were shared out.
+    rng = np.random.default_rng(20261207)
+    # Pure noise: no configuration is better, so the best in-sample one is below the median out of sample about half
+    # the time; the mean over 20 independent matrices says so, one matrix alone does not.
+    pbos = [overfitting.pbo_cscv(rng.normal(0, 0.01, (800, 20)), blocks=8)["pbo"] for _ in range(20)]
+    assert 0.35 < np.mean(pbos) < 0.65
+    noise = rng.normal(0, 0.01, (800, 20))
     edge = noise.copy()
     edge[:, 3] += 0.004  # one configuration is genuinely better everywhere
     result = overfitting.pbo_cscv(edge, blocks=8)
