@@ -77,6 +77,27 @@ def pytest_collection_modifyitems(config, items):
     return (yield)
 
 
+# --- The demo firm's tests in one process ------------------------------------------------------------------------
+# Every process that meets a test of the seeded demo firm seeds it (minutes of the signed lifecycle); handed out
+# test by test, three processes seeded it three times. So the tests of these files go to one process as one unit,
+# and every other test is its own unit, handed out in collection order as --dist load does. By file, not by
+# pytest-xdist's xdist_group marker: under pytest 9 its loadgroup mode no longer renames the tests it groups, and
+# groups nothing.
+DEMO_FIRM_FILES = ("tests/models_registry/test_seed_demo.py", "tests/risk/test_demo_monitoring.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") != "load":
+        return None  # another mode asked for by name: xdist's own
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DemoFirmTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "demo-firm" if nodeid.split("::", 1)[0] in DEMO_FIRM_FILES else nodeid
+
+    return DemoFirmTogether(config, log)
+
+
 # --- The slow-test guard ------------------------------------------------------------------------------
 # The suite stays fast only if a slow test is a decision: any test whose own run (setup + call) takes over
 # SLOW_SECONDS without @pytest.mark.slow(reason=...) is named at the end of the run. It names, it does not

@@ -17,7 +17,6 @@ pytestmark = [
         reason="seeds the whole demo firm (25 models walked through the signed lifecycle) as make run does, once per "
         "session (the demo_firm snapshot)"
     ),
-    pytest.mark.xdist_group("demo-firm"),  # one process seeds it once for every test that reads it (conftest)
 ]
 
 User = get_user_model()

@@ -13,7 +13,6 @@ from risk.monitoring.models import Monitor, MonitorResult
 
 pytestmark = [
     pytest.mark.slow(reason="seeds the demo firm and runs ten minutes of its live feed and monitor cycles"),
-    pytest.mark.xdist_group("demo-firm"),  # one process seeds it once for every test that reads it (conftest)
 ]
 
 
