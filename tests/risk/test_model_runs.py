@@ -13,7 +13,7 @@ from governance.core.models import Signature
 from governance.core.signatures import verify
 from governance.lifecycle import workflow
 from models_registry.models import Model, ModelVersion
-from risk.validation import plans, services
+from risk.validation import model_runtime, plans, services
 from risk.validation import runs as validation
 from risk.validation.models import Evidence, ValidationPlan, ValidationRun
 from tests.factories import PASSWORD
@@ -129,6 +129,28 @@ def test_a_regressor_fed_by_input_names_is_held_to_the_plans_tolerance(
     validation.plan_save(world.validator, regressor, options={**plan.options, "prediction_tolerance": 1e-3})
     _, rows = run(world, regressor, done.dataset, django_capture_on_commit_callbacks, model=model)
     assert (rows["predictions_reproduce"]["value"], rows["predictions_reproduce"]["outcome"]) == (0, "pass")
+
+
+@pytest.mark.parametrize("zipmap", [False, True])
+def test_a_tree_ensembles_batch_runs_in_parts_of_alike_rows_and_every_prediction_comes_back_to_its_row(
+    monkeypatch, zipmap
+):
+    rng = np.random.default_rng(31)
+    features = rng.normal(size=(20_000, 3))
+    labels = (features[:, 2] - 0.3 * features[:, 0] + rng.normal(scale=0.5, size=20_000) > 0).astype(np.int64)
+    _, content = onnx_models.forest(features[:2000], labels[:2000], zipmap=zipmap)
+    monkeypatch.setattr(model_runtime, "THREADS", 2)
+    model = model_runtime.load(content, "forest.onnx")
+    assert model.threads == 2 and model.splits[0] == 2  # feature 2 routes the most rows
+    feed = model.feed_for(["a", "b", "c"], None, set(), "log.parquet")
+    columns = dict(zip(feed.features, features.T, strict=True))
+    order = model._order(feed, model._fed(feed, columns, 0, 20_000))
+    assert sorted(order) == list(range(20_000)) and (order != np.arange(20_000)).any()
+
+    got = model.predict(feed, columns, "classifier", 20_000)
+    one_call = model_runtime.Model(model.session, "forest.onnx").predict(feed, columns, "classifier", 20_000)
+    assert np.array_equal(got.y_pred, one_call.y_pred) and np.array_equal(got.y_score, one_call.y_score)
+    assert got.y_pred.mean() not in (0.0, 1.0)  # both classes predicted: the comparison can tell rows apart
 
 
 def small_log(rows=200, features=("spread_z", "momentum_z")):
