@@ -39,12 +39,13 @@ run: system-deps $(VENV)/.installed
 # The whole test suite. On PostgreSQL when DATABASE_URL is set, on SQLite otherwise. It runs in TEST_WORKERS
 # processes (pytest-xdist; each has its own test database, media folder and Redis database): one more than the
 # cores, since many tests wait on a browser, a real worker or a proxy rather than compute. TEST_WORKERS=0 runs
-# it in this process alone.
+# it in this process alone. Tests marked with one xdist_group run in one process (the demo firm's tests: one seed,
+# not one per process).
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: $(VENV)/.installed-dev
 	@mkdir -p var
 	$(VENV)/bin/python -m playwright --version >/dev/null
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

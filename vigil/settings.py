@@ -443,8 +443,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"svg_properties": {"()": "vigil.log_filters.SvgPropertyWarnings"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("VIGIL_LOG_LEVEL", "INFO")},
     # Font subsetting and PDF layout log every table they touch at INFO.
     "loggers": {name: {"level": "WARNING"} for name in ("fontTools", "weasyprint", "matplotlib", "bagit")},
 }
+LOGGING["loggers"]["weasyprint"]["filters"] = ["svg_properties"]

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from governance.core import events, jobs
 from governance.core.policy import policy_in_force
-from governance.demo import demo_model, monitoring_feed
+from governance.demo import demo_model, monitoring_history
 from governance.demo.walk import PATHS, step
 from governance.lifecycle import revalidation
 from governance.lifecycle.models import Attestation
@@ -444,11 +444,13 @@ class History:
             password=self.password_for(attestation.owner),
         )
 
-    def monitoring_data_story(self) -> Story:
-        """The live models' recent data arrives hours before the seed ends: the first evaluations (at the seed's
-        end, of the last six hours) find it received, so nothing reads as stale."""
-        yield self.now - dt.timedelta(hours=7)
-        monitoring_feed.ingest_history(timezone.now())
+    def monitoring_story(self) -> Story:
+        """The live models' weeks of data and monitoring cycles (monitoring_history), with its planned faults
+        handled by their owners. The last data arrives hours before the seed ends: the seed's own evaluations
+        (of the last six hours) find it received, so nothing reads as stale."""
+        for fault in monitoring_history.FAULTS:
+            self.scheduler.spawn(monitoring_history.aftermath(fault, self.now, self.compliance, self.password_for))
+        yield from monitoring_history.story(self.now, self.now - dt.timedelta(hours=7))
 
     def exports_story(self) -> Story:
         """Compliance exports the inventory at each quarter's start (a signed pack, made by the export job)."""
@@ -487,7 +489,7 @@ class History:
             self.daily_jobs_story(),
             self.exports_story(),
             self.self_assessment_story(),
-            self.monitoring_data_story(),
+            self.monitoring_story(),
         )
         for story in stories:
             self.scheduler.spawn(story)

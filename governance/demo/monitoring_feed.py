@@ -20,19 +20,23 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from models_registry.models import ModelVersion
 from risk.monitoring import evaluation, monitors, proposals, services
 from risk.monitoring import schedules as beat_schedules
+from risk.monitoring.measures import CHANGE_STREAMS
 from risk.monitoring.models import IngestBatch, Monitor
 
 DEMO_SCHEDULE = "Monitoring: every minute (demo)"
 FEED_TASK_NAME = "Demo: live data for production models"
 DRIFTING = "eq-momentum-us"
 PREDICTS = {"eq-momentum-us": 0.68, "credit-default-prob": 0.74, "fx-carry-g10": 0.66}  # healthy accuracy
-TRADES = {"eq-momentum-us": 0.58, "fx-carry-g10": 0.58, "exec-vwap-eq": 0.59}  # healthy hit rate
+TRADES = {"eq-momentum-us": 0.58, "fx-carry-g10": 0.58, "exec-vwap-eq": 0.59, "exec-fx-twap": 0.55}  # healthy hit rate
 PER_MINUTE = 100  # predictions a minute
 # The live feed trades every minute while the seeded history traded about fifty times a day: the demo widens the
 # trade-count thresholds (in the same audited change) so that only the drifting model's monitors move.
 DEMO_THRESHOLDS = {"trade_count": {"warn": 200.0, "breach": 400.0}}
 TRADES_PER_MINUTE = 5
 HISTORY = 1_000_000  # the seed of the history drawn before the demo starts (live minutes count from 0)
+PREDICTIONS_PER_DAY = 150  # in the history: a week of them fills the drift reference (REFERENCE_PREDICTIONS)
+TRADES_PER_DAY = 50
+SIZE = 300.0  # a trade's typical P&L
 
 
 def live_versions():
@@ -41,6 +45,41 @@ def live_versions():
 
 def _rng(key: str, minute: int) -> np.random.Generator:
     return np.random.default_rng([zlib.crc32(key.encode()), minute])
+
+
+def _steady(rng: np.random.Generator, count: int, rate: float, batch: int) -> np.ndarray:
+    """`count` booleans (right calls, winning trades) at `rate`, steady in every run of `batch` of them, in a seeded
+    order within each. A change rule (CUSUM) reads the stream as means of `batch` observations; drawn one by one,
+    chance runs of bad luck trip it now and then (that is its false-alarm rate), and under the default policy a
+    breach on a tier-1 model suspends it: the demo's healthy models must still be trading at the end. So each batch
+    takes its share of the rate, carrying the rounding to the next, with a seeded one up or down that the batch after
+    it takes back: the batches keep a spread to standardise against, and no run of them drifts."""
+    out, carried, shift = [], 0.0, 0
+    for start in range(0, count, batch):
+        n = min(batch, count - start)
+        shift = int(rng.integers(-1, 2)) if (start // batch) % 2 == 0 else -shift
+        wanted = rate * n + carried
+        hits = int(round(wanted))
+        carried = wanted - hits
+        block = np.zeros(n, dtype=bool)
+        block[: min(n, max(0, hits + shift))] = True
+        out.append(rng.permutation(block))
+    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
+
+
+def _sizes(rng: np.random.Generator, wins: np.ndarray, batch: int) -> np.ndarray:
+    """Each trade's size, so that a batch's P&L follows its wins alone (the P&L stream is as steady as the hit
+    rate): within a batch each loss is paired with a win of the same drawn size, and the unpaired trades are of
+    SIZE."""
+    sizes = np.full(wins.size, SIZE)
+    for start in range(0, wins.size, batch):
+        block = wins[start : start + batch]
+        won, lost = np.flatnonzero(block) + start, np.flatnonzero(~block) + start
+        pairs = min(won.size, lost.size)
+        drawn = np.abs(rng.normal(SIZE, SIZE / 2, pairs)) + 10
+        sizes[won[:pairs]] = drawn
+        sizes[lost[:pairs]] = drawn
+    return sizes
 
 
 def drift(key: str, minute: int) -> tuple[float, float, float]:
@@ -59,9 +98,10 @@ def _stamp(moment: dt.datetime) -> str:
 def _predictions(key, minute, start, count, span, shift, accuracy):
     rng = _rng(key, minute)
     rows, outcomes = [], []
+    right = _steady(rng, count, accuracy, CHANGE_STREAMS["accuracy"][1])
     for i in range(count):
         truth = int(rng.random() < 0.5)
-        predicted = truth if rng.random() < accuracy else 1 - truth
+        predicted = truth if right[i] else 1 - truth
         # Calibrated: a prediction of 1 is right `accuracy` of the time, so its score is about `accuracy`.
         score = float(np.clip((accuracy if predicted else 1 - accuracy) + rng.normal(0, 0.02), 0.01, 0.99))
         pid = f"demo-{minute}-{i}"
@@ -77,9 +117,10 @@ def _predictions(key, minute, start, count, span, shift, accuracy):
 def _trades(key, minute, start, count, span, hit_rate):
     rng = _rng(key + ":trades", minute)
     rows = []
+    wins = _steady(rng, count, hit_rate, CHANGE_STREAMS["losing_trades"][1])
+    sizes = _sizes(rng, wins, CHANGE_STREAMS["pnl"][1])
     for i in range(count):
-        size = float(abs(rng.normal(300, 150)) + 10)
-        won = rng.random() < hit_rate
+        size, won = float(sizes[i]), wins[i]
         rows.append(
             {
                 "id": f"demo-{minute}-{i}",
@@ -147,45 +188,36 @@ def feed_minute(now: dt.datetime | None = None) -> dict:
     return fed
 
 
-def ingest_history(now: dt.datetime | None = None) -> None:
-    """Two days of predictions and thirty of trades up to `now`, received now (the demo's history calls it a few
-    hours before the seed ends, so the data is there before the slots seed_history evaluates). Idempotent: a
-    version that has its history batches gets nothing more."""
-    now = (now or timezone.now()).replace(second=0, microsecond=0)
-    for version in live_versions():
-        key, owner = version.model.key, version.model.owner
-        if IngestBatch.objects.filter(version=version, idempotency_key__startswith="demo-history-").exists():
-            continue
-        with transaction.atomic():
-            if key in PREDICTS:
-                span = dt.timedelta(days=2)
-                rows, outcomes = _predictions(
-                    key, HISTORY, now - span, 3000, span - dt.timedelta(hours=1), 0.0, PREDICTS[key]
-                )
-                _push(owner, version, "predictions", rows, f"demo-history-{version.pk}")
-                _push(owner, version, "outcomes", outcomes, f"demo-history-{version.pk}-outcomes")
-            if key in TRADES:
-                span = dt.timedelta(days=30)
-                rows = _trades(key, HISTORY, now - span, 1500, span - dt.timedelta(hours=1), TRADES[key])
-                _push(owner, version, "trades", rows, f"demo-history-{version.pk}-trades")
-            if key not in PREDICTS and key not in TRADES:
-                _push(
-                    owner,
-                    version,
-                    "points",
-                    [{"metric": "latency_ms", "timestamp": _stamp(now), "value": 4.2}],
-                    f"demo-history-{version.pk}",
-                )
+def ingest_span(version, since: dt.datetime, until: dt.datetime, day: int, *, accuracy=None, hit_rate=None) -> None:
+    """The data a live demo version made from `since` to `until`, received now in one batch per kind:
+    predictions (PREDICTIONS_PER_DAY, labelled as they arrive), trades (TRADES_PER_DAY) or, for a model that
+    reports neither, a heartbeat point. `day` seeds the draws and names the batches (idempotent: a batch sent
+    before is not stored twice); `accuracy` and `hit_rate` replace the healthy rates during a planned fault."""
+    key, owner = version.model.key, version.model.owner
+    span, tag = until - since, f"demo-history-{version.pk}-{day}"
+    days = span / dt.timedelta(days=1)
+    with transaction.atomic():
+        if key in PREDICTS:
+            count = max(1, round(PREDICTIONS_PER_DAY * days))
+            rows, outcomes = _predictions(key, HISTORY + day, since, count, span, 0.0, accuracy or PREDICTS[key])
+            _push(owner, version, "predictions", rows, tag)
+            _push(owner, version, "outcomes", outcomes, f"{tag}-outcomes")
+        if key in TRADES:
+            count = max(1, round(TRADES_PER_DAY * days))
+            rows = _trades(key, HISTORY + day, since, count, span, hit_rate or TRADES[key])
+            _push(owner, version, "trades", rows, f"{tag}-trades")
+        if key not in PREDICTS and key not in TRADES:
+            value = 4.0 + float(_rng(key, HISTORY + day).random())
+            _push(owner, version, "points", [{"metric": "latency_ms", "timestamp": _stamp(until), "value": value}], tag)
 
 
 def seed_history(now: dt.datetime | None = None) -> None:
-    """The history's data (ingest_history, if not there yet), every live demo monitor on the every-minute
-    schedule, and six hourly evaluations of history before it. Idempotent: a version whose monitors are all on the
-    demo schedule is done."""
+    """After the history's weeks of data and evaluations (monitoring_history), six hourly evaluations of the last
+    hours and every live demo monitor on the every-minute schedule. Idempotent: a version whose monitors are all
+    on the demo schedule is done."""
     now = (now or timezone.now()).replace(second=0, microsecond=0)
     schedule = _demo_schedule()
     compliance = get_user_model().objects.get(username="compliance")
-    ingest_history(now)
     for version in live_versions():
         monitored = Monitor.objects.filter(version=version)
         if monitored.exists() and not monitored.exclude(schedule=schedule).exists():

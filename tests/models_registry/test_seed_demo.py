@@ -12,10 +12,13 @@ from governance.core.audit import verify_chain
 from governance.core.models import AuditEvent
 from models_registry.models import DataSource, Model, ModelVersion
 
-pytestmark = pytest.mark.slow(
-    reason="seeds the whole demo firm (25 models walked through the signed lifecycle) as make run does, once per "
-    "session (the demo_firm snapshot) and again where seeding itself is what is tested"
-)
+pytestmark = [
+    pytest.mark.slow(
+        reason="seeds the whole demo firm (25 models walked through the signed lifecycle) as make run does, once per "
+        "session (the demo_firm snapshot)"
+    ),
+    pytest.mark.xdist_group("demo-firm"),  # one process seeds it once for every test that reads it (conftest)
+]
 
 User = get_user_model()
 DEMO_USERS = [
@@ -93,15 +96,21 @@ def test_it_gives_every_role_something_to_see(demo_firm, client):
 
 @pytest.mark.django_db
 def test_it_prints_generated_passwords_that_work(capsys, settings, tmp_path):
+    # The people and the report of a first seed without --password, and of a second: the history between them
+    # (minutes of it) adds nothing to what this checks, and the demo_firm tests run the whole command.
+    from governance.demo.management.commands.seed_demo import Command
+
     settings.VAR_DIR = tmp_path
-    call_command("seed_demo")
+    command = Command()
+    command._report(command._users(None), None)
     out = capsys.readouterr().out
     logins = dict(line.split() for line in out.splitlines() if line.startswith("  "))
     assert set(DEMO_USERS) <= set(logins)
     assert User.objects.get(username="validator").check_password(logins["validator"])
-    call_command("seed_demo")  # a second run keeps the passwords and prints them again
+    command._report(command._users(None), None)  # a second run keeps the passwords and prints them again
     again = dict(line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  "))
     assert again == logins
+    assert User.objects.get(username="validator").check_password(logins["validator"])
 
 
 @pytest.mark.django_db
@@ -328,3 +337,45 @@ def test_the_dashboards_have_a_year_to_show(demo_firm):
     assert days[0] <= today - dt.timedelta(days=350) and days[-1] == today - dt.timedelta(days=1)
     recent = [d for d in days if d > today - dt.timedelta(days=30)]
     assert len(recent) == 29  # daily at the near end of the overview's trend, weekly before
+
+
+@pytest.mark.django_db
+def test_the_monitoring_health_page_has_weeks_of_cycles_with_the_planned_faults_handled(demo_firm, client):
+    from django.utils import timezone
+
+    from governance.demo import monitoring_history
+    from risk.incidents.models import Incident
+    from risk.monitoring.models import MonitorResult
+
+    now = timezone.now()
+    today = now.date()
+    # Every weekday of the weeks before the seed, evaluated by the monitoring cycles (not only the seed's last hours).
+    days = set(MonitorResult.objects.filter(cycle__isnull=False).dates("slot", "day"))
+    first = today - dt.timedelta(weeks=monitoring_history.WEEKS)
+    weekdays = {first + dt.timedelta(days=n) for n in range((today - first).days) if (first.weekday() + n) % 7 < 5}
+    assert weekdays - {today} <= days | {today - dt.timedelta(days=1)}, sorted(weekdays - days)[:5]
+
+    client.force_login(User.objects.get(username="compliance"))
+    since = today - dt.timedelta(weeks=monitoring_history.WEEKS + 1)
+    answer = client.get(
+        "/api/v1/dashboards/widgets/breaches-per-week/", {"since": since.isoformat(), "until": today.isoformat()}
+    )
+    assert answer.status_code == 200, answer.content
+    by_week = {row["week"]: row["count"] for row in answer.json()["rows"]}
+    for fault in monitoring_history.FAULTS:
+        fault_days = monitoring_history.fault_days(fault, now)
+        weeks = {(d - dt.timedelta(days=d.weekday())).isoformat() for d in fault_days}
+        assert sum(by_week[w] for w in weeks) > 0, (fault.key, by_week)
+        # Each breach opened an incident by itself, during the fault; its owner mitigated and closed it.
+        opened = Incident.objects.filter(model__key=fault.key, detected_by=Incident.Detection.MONITOR)
+        assert opened.exists(), fault.key
+        for incident in opened:
+            assert fault_days[0] <= incident.opened_at.date() <= fault_days[-1], (incident, fault_days)
+            assert incident.status == Incident.Status.CLOSED and incident.root_cause == fault.cause
+            assert incident.entries.filter(text__contains=fault.actions).exists()
+    # The steady models breached nothing, so no tier-1 monitor opened an incident (under the default policy it would
+    # have suspended a demo production model).
+    faulted = {fault.key for fault in monitoring_history.FAULTS}
+    others = MonitorResult.objects.filter(outcome="breach").exclude(monitor__version__model__key__in=faulted)
+    assert not others.exists(), [(r.slot, r.monitor.version.model.key, r.monitor.measure, r.detail) for r in others]
+    assert not Incident.objects.filter(detected_by=Incident.Detection.MONITOR, model__risk_tier=1).exists()

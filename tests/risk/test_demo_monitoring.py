@@ -11,7 +11,10 @@ from governance.demo import monitoring_feed as feed
 from risk.monitoring import cycles
 from risk.monitoring.models import Monitor, MonitorResult
 
-pytestmark = pytest.mark.slow(reason="seeds the demo firm and runs ten minutes of its live feed and monitor cycles")
+pytestmark = [
+    pytest.mark.slow(reason="seeds the demo firm and runs ten minutes of its live feed and monitor cycles"),
+    pytest.mark.xdist_group("demo-firm"),  # one process seeds it once for every test that reads it (conftest)
+]
 
 
 def outcomes_by_minute(key, measure, stream):
