@@ -3,9 +3,10 @@ the forest converted to ONNX and run by onnxruntime in a confined child process 
 as validation runs do), against sklearn.inspection.permutation_importance on the original scikit-learn forest.
 Also the ONNX model's rows per second. Target: Vigil within 1.5x of scikit-learn's time.
 
-Run by hand: `.venv/bin/python bench/validation_depth.py`; prints its figures, asserts nothing. Vigil's time counts
-everything the child does: the fork, loading the ONNX model, 101 predictions of 100,000 rows and the scoring.
-The forest predicts with n_jobs=-1 (both cores); onnxruntime with --threads (1 by default).
+Run by hand: `.venv/bin/python bench/validation_depth.py [--rows 20000 --trees 50]`; prints its figures, asserts
+nothing. Vigil's time counts everything the child does: the fork, loading the ONNX model with model_runtime and
+feeding it as a validation run does, 101 predictions of 100,000 rows and the scoring. Like with like: the forest
+predicts with n_jobs=-1 (every core), Vigil with model_runtime.THREADS calls at once (every core, up to 4).
 """
 
 import argparse
@@ -27,6 +28,7 @@ django.setup()
 
 from governance.core import confinement  # noqa: E402
 from risk.metrics import classification, explain  # noqa: E402
+from risk.validation import model_runtime  # noqa: E402
 
 FEATURES = 20
 TREES = 200
@@ -42,22 +44,21 @@ def make_data(n: int, seed: int):
     return X, y
 
 
-def vigil_importance(onnx_bytes: bytes, X, y, batch_rows: int, threads: int, *, on_progress=None):
-    """In the confined child: load the ONNX model, then permutation importance with its predict. Returns the
-    result and the ONNX model's rows per second over all its calls."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    # Idle threads sleep instead of spinning: on a shared worker, spinning threads steal the cores they wait for.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    session = onnxruntime.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
+def vigil_importance(onnx_bytes: bytes, X, y, batch_rows: int, threads: int | None, *, on_progress=None):
+    """In the confined child, as a validation run does it (risk.validation.depth): load the ONNX model with
+    model_runtime, feed it the log's columns, permutation importance with its predict. Returns the result and the
+    ONNX model's rows per second over all its calls."""
+    if threads is not None:
+        model_runtime.THREADS = threads  # the child's copy of the module: the parent keeps its own
+    model = model_runtime.load(onnx_bytes, "forest.onnx")
+    header = [f"x{j}" for j in range(FEATURES)]
+    feed = model.feed_for(header, None, set(), "bench")
     spent = [0.0, 0]
 
     def predict(block):
         started = time.perf_counter()
-        out = session.run(["probabilities"], {name: block.astype(np.float32)})[0][:, 1]
+        columns = {f: block[:, j] for j, f in enumerate(feed.features)}
+        out = model.predict(feed, columns, "classifier", block.shape[0]).y_score
         spent[0] += time.perf_counter() - started
         spent[1] += block.shape[0]
         return out
@@ -75,7 +76,7 @@ def vigil_importance(onnx_bytes: bytes, X, y, batch_rows: int, threads: int, *, 
         batch_rows=batch_rows,
         on_progress=progress,
     )
-    return result, spent[1] / spent[0]
+    return result, spent[1] / spent[0], model.threads
 
 
 def main() -> None:
@@ -83,10 +84,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--depth", type=int, default=10, help="maximum depth of each tree")
     parser.add_argument("--train-rows", type=int, default=20_000)
-    parser.add_argument("--batch-copies", type=int, default=REPEATS, help="copies of the data per predict call")
-    # One thread: a worker machine runs several jobs at once, and on a busy machine (load 6-10 on 2 cores)
-    # one onnxruntime thread ran 2.5x the rows per second of two (20,744 against 8,196).
-    parser.add_argument("--threads", type=int, default=1, help="onnxruntime's threads")
+    parser.add_argument("--trees", type=int, default=TREES)
+    parser.add_argument(
+        "--batch-rows", type=int, default=model_runtime.BATCH_ROWS, help="rows per predict call (validation runs' own)"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="Vigil's calls at once (default model_runtime's)")
+    parser.add_argument("--sklearn-jobs", type=int, default=-1, help="the forest's n_jobs when it predicts")
     args = parser.parse_args()
 
     from skl2onnx import to_onnx
@@ -97,12 +100,10 @@ def main() -> None:
     X, y = make_data(args.rows, SEED + 1)
     started = time.perf_counter()
     forest = RandomForestClassifier(
-        n_estimators=TREES, max_depth=args.depth, n_jobs=-1, random_state=SEED, min_samples_leaf=5
+        n_estimators=args.trees, max_depth=args.depth, n_jobs=-1, random_state=SEED, min_samples_leaf=5
     ).fit(X_train, y_train)
     took = time.perf_counter() - started
-    print(
-        f"forest: {TREES} trees, depth <= {args.depth}, fitted on {args.train_rows:,} rows in {took:.1f} s", flush=True
-    )
+    print(f"forest: {args.trees} trees, depth <= {args.depth}, fitted on {args.train_rows:,} rows in {took:.1f} s")
     onnx_model = to_onnx(forest, X_train[:1].astype(np.float32), options={id(forest): {"zipmap": False}})
     onnx_bytes = onnx_model.SerializeToString()
     print(
@@ -110,9 +111,11 @@ def main() -> None:
         flush=True,
     )
 
+    forest.set_params(n_jobs=args.sklearn_jobs)
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    result, rows_per_second = confinement.run(
-        vigil_importance, onnx_bytes, X, y, args.batch_copies * args.rows, args.threads, memory_mb=4096, seconds=7200
+    result, rows_per_second, threads = confinement.run(
+        vigil_importance, onnx_bytes, X, y, args.batch_rows, args.threads, memory_mb=4096, seconds=7200
     )
     vigil_seconds = time.perf_counter() - started
     print(f"Vigil done in {vigil_seconds:.1f} s; scikit-learn next", flush=True)
@@ -128,12 +131,12 @@ def main() -> None:
     gap = np.abs(result["mean"] - reference.importances_mean).max()
     top_vigil = np.argsort(-result["mean"])[:5].tolist()
     top_sklearn = np.argsort(-reference.importances_mean)[:5].tolist()
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    load_after = os.getloadavg()[0]
+    print(f"load average: {load_before:.1f} at the start, {load_after:.1f} at the end, on {os.cpu_count()} cores")
     print(
-        f"Vigil, ONNX in a confined child ({args.batch_copies} copies per call, {args.threads} threads): "
-        f"{vigil_seconds:.1f} s"
+        f"Vigil, ONNX in a confined child ({args.batch_rows:,} rows a call, {threads} at once): {vigil_seconds:.1f} s"
     )
-    print(f"scikit-learn permutation_importance on the forest:  {sklearn_seconds:.1f} s")
+    print(f"scikit-learn permutation_importance, n_jobs={args.sklearn_jobs}:  {sklearn_seconds:.1f} s")
     print(f"ratio Vigil / scikit-learn: {vigil_seconds / sklearn_seconds:.2f} (target <= 1.5)")
     print(f"ONNX rows per second (over all its calls):            {rows_per_second:,.0f}")
     print(f"scikit-learn forest rows per second (predict_proba):   {sklearn_rows_per_second:,.0f}")

@@ -67,6 +67,15 @@ def policy_at(moment) -> GovernancePolicy:
     return found or GovernancePolicy.objects.order_by("version").first() or policy_in_force()
 
 
+def _whole(value, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def _by_tier(message: str, tiers) -> list[ValidationError]:
+    """One error per tier at fault; its `tier` param lets a form put it beside that tier's field."""
+    return [ValidationError(message, code="invalid", params={"tier": t}) for t in tiers]
+
+
 def _check(fields: dict) -> None:
     errors = {}
     for name in ("revalidation_months", "approvals_required"):
@@ -74,8 +83,8 @@ def _check(fields: dict) -> None:
         if not isinstance(value, dict) or set(value) != set(TIERS):
             errors[name] = f"Give a whole number for each tier {', '.join(TIERS)}."
             continue
-        if any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 120 for v in value.values()):
-            errors[name] = "Each value must be a whole number between 1 and 120."
+        if bad := [t for t in TIERS if not _whole(value[t], 1, 120)]:
+            errors[name] = _by_tier("Tier %(tier)s: a whole number between 1 and 120.", bad)
     evidence = fields.get("required_evidence")
     if not isinstance(evidence, dict) or any(
         not isinstance(v, list) or not all(isinstance(k, str) for k in v) for v in evidence.values()
@@ -111,11 +120,15 @@ def _check_ongoing(fields: dict) -> dict:
     months = fields.get("ongoing_validation_months")
     if not isinstance(months, dict) or set(months) != set(TIERS):
         errors["ongoing_validation_months"] = f"Give a whole number of months for each tier {', '.join(TIERS)}."
-    elif any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 120 for v in months.values()):
-        errors["ongoing_validation_months"] = "Each value must be a whole number of months from 0 (none) to 120."
+    elif bad := [t for t in TIERS if not _whole(months[t], 0, 120)]:
+        errors["ongoing_validation_months"] = _by_tier(
+            "Tier %(tier)s: a whole number of months from 0 (none) to 120.", bad
+        )
     flags = fields.get("ongoing_regression_revalidation")
-    if not isinstance(flags, dict) or set(flags) != set(TIERS) or any(not isinstance(v, bool) for v in flags.values()):
+    if not isinstance(flags, dict) or set(flags) != set(TIERS):
         errors["ongoing_regression_revalidation"] = f"Give true or false for each tier {', '.join(TIERS)}."
+    elif bad := [t for t in TIERS if not isinstance(flags[t], bool)]:
+        errors["ongoing_regression_revalidation"] = _by_tier("Tier %(tier)s: give true or false.", bad)
     return errors
 
 
@@ -127,13 +140,22 @@ def _check_indicators(given) -> dict:
     for key, levels in given.items():
         if key not in known:
             return {"risk_indicators": f"{key} is not a key risk indicator Vigil knows."}
-        values = [levels.get(name) for name in ("amber", "red")] if isinstance(levels, dict) else [None]
-        # From 1: a threshold of 0 would make the indicator red (or amber) with nothing to count.
-        if any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 1_000_000 for v in values):
-            return {"risk_indicators": f"{known[key]}: give amber and red as whole numbers from 1."}
-        if values[0] > values[1]:
-            return {"risk_indicators": f"{known[key]}: amber must not be above red."}
+        values = {name: levels.get(name) for name in ("amber", "red")} if isinstance(levels, dict) else {"amber": None}
+        # From 1: a threshold of 0 would make the indicator red (or amber) with nothing to count. The params say
+        # where, for a form's field; the message names the indicator as people read it, never by its code.
+        for level, value in values.items():
+            if not _whole(value, 1, 1_000_000):
+                return {
+                    "risk_indicators": _at(f"{known[key]}: give amber and red as whole numbers from 1.", key, level)
+                }
+        if values["amber"] > values["red"]:
+            return {"risk_indicators": _at(f"{known[key]}: amber must not be above red.", key, "amber")}
     return {}
+
+
+def _at(message: str, indicator: str, level: str) -> ValidationError:
+    # The label may hold a "%": escaped, since Django formats a message with its params.
+    return ValidationError(message.replace("%", "%%"), code="invalid", params={"indicator": indicator, "level": level})
 
 
 @transaction.atomic

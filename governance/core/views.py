@@ -20,8 +20,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from governance.core import access, access_window, api_tokens, indicators, second_factor
-from governance.core.forms import AccessWindowForm, LoginForm, OTPEnrolForm
-from governance.core.forms_utils import add_service_errors, errors_to_messages
+from governance.core.forms import AccessWindowForm, LoginForm, OTPEnrolForm, PolicyForm
+from governance.core.forms_utils import add_service_errors
 from governance.core.models import GovernancePolicy
 from governance.core.policy import SECOND_FACTOR_ROLES, SEVERITIES, TIERS, policy_in_force, policy_publish
 from governance.core.roles import Role
@@ -82,47 +82,26 @@ class TwoFactorView(TemplateView):
 
 
 def policy(request):
+    """The policy in force and its history; compliance publishes a new version. A refusal (a value of the wrong type
+    or against a rule of `policy_publish`) is a 400 with the form as typed and each error beside its field, and
+    publishes nothing."""
     is_compliance = access.may_publish_policy(request.user)
+    current = policy_in_force()
+    rows = indicator_rows(current)
+    form, status = (PolicyForm(policy=current, indicator_rows=rows) if is_compliance else None), 200
     if request.method == "POST":
         if not is_compliance:
             raise PermissionDenied("Only compliance publishes governance policy.")
-        current_ongoing = policy_in_force().ongoing_validation_months
-        try:
-            fields = {
-                "profile": request.POST.get("profile", "").strip() or None,
-                "revalidation_months": {t: int(request.POST.get(f"months_{t}", "")) for t in ("1", "2", "3")},
-                "approvals_required": {t: int(request.POST.get(f"approvals_{t}", "")) for t in ("1", "2", "3")},
-                "notes": request.POST.get("notes", "")[:5000],
-                "incident_response": {
-                    effect: {t: [v for v in SEVERITIES if request.POST.get(f"{effect}_{t}_{v}")] for t in TIERS}
-                    for effect in ("suspend", "revalidation")
-                },
-                # Months left out of the form keep those in force; the switch is a checkbox.
-                "ongoing_validation_months": {
-                    t: int(request.POST.get(f"ongoing_{t}") or current_ongoing[t]) for t in TIERS
-                },
-                "ongoing_regression_revalidation": {t: bool(request.POST.get(f"ongoing_flag_{t}")) for t in TIERS},
-                "second_factor_required": [r for r in SECOND_FACTOR_ROLES if request.POST.get(f"second_factor_{r}")],
-                # A threshold left out of the form keeps the one in force.
-                "risk_indicators": {
-                    row["indicator"].key: {
-                        level: int(request.POST.get(f"kri_{row['indicator'].key}_{level}") or row[level])
-                        for level in ("amber", "red")
-                    }
-                    for row in indicator_rows(policy_in_force())
-                },
-            }
-        except ValueError:
-            messages.error(request, "Give whole numbers for every tier and every indicator's thresholds.")
-        else:
+        form = PolicyForm(request.POST, policy=current, indicator_rows=rows)
+        if form.is_valid():
             try:
-                published = policy_publish(request.user, **fields)
+                published = policy_publish(request.user, **form.as_fields())
             except ValidationError as exc:
-                errors_to_messages(request, exc)
+                form.add_publish_errors(exc)
             else:
                 messages.success(request, f"Policy v{published.version} published; it governs decisions from now on.")
                 return redirect("governance:policy")
-    current = policy_in_force()
+        status = 400
     tiers = [
         {
             "tier": t,
@@ -135,6 +114,7 @@ def policy(request):
         }
         for t in TIERS
     ]
+    roles = second_factor_rows(current)
     return render(
         request,
         "governance/policy.html",
@@ -143,11 +123,42 @@ def policy(request):
             "tiers": tiers,
             "severities": SEVERITIES,
             "history": GovernancePolicy.objects.select_related("published_by"),
-            "second_factor": second_factor_rows(current),
-            "risk_indicators": indicator_rows(current),
+            "second_factor": roles,
+            "risk_indicators": rows,
             "is_compliance": is_compliance,
+            "form": form,
+            **(_form_groups(form, rows, roles) if form else {}),
         },
+        status=status,
     )
+
+
+def _form_groups(form, indicators_in_force, roles) -> dict:
+    """The form's fields grouped as the page lays them out: by tier, by role, by indicator."""
+    tiers = [
+        {
+            "tier": t,
+            "months": form[f"months_{t}"],
+            "approvals": form[f"approvals_{t}"],
+            "suspend": [form[f"suspend_{t}_{v}"] for v in SEVERITIES],
+            "revalidation": [form[f"revalidation_{t}_{v}"] for v in SEVERITIES],
+            "ongoing": form[f"ongoing_{t}"],
+            "ongoing_flag": form[f"ongoing_flag_{t}"],
+        }
+        for t in TIERS
+    ]
+    return {
+        "form_tiers": tiers,
+        "form_roles": [{**r, "field": form[f"second_factor_{r['role']}"]} for r in roles],
+        "form_indicators": [
+            {
+                **r,
+                "amber_field": form[f"kri_{r['indicator'].key}_amber"],
+                "red_field": form[f"kri_{r['indicator'].key}_red"],
+            }
+            for r in indicators_in_force
+        ],
+    }
 
 
 def indicator_rows(policy) -> list[dict]:

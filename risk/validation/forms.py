@@ -1,11 +1,12 @@
-"""Validation forms: evidence upload, findings, and the validator's plan editor (one row per test: keep it,
-retune its thresholds) with the plan's options."""
+"""Validation forms: evidence upload, findings, the validator's plan editor (one row per test: keep it,
+retune its thresholds) with the plan's options, and the files a run reads."""
 
 from django import forms
 
 from governance.core.forms import UserChoiceField
 from risk.validation import plans
 from risk.validation.models import Evidence, Finding
+from risk.validation.selectors import RUN_INPUT_KINDS
 
 
 class PlanTestForm(forms.Form):
@@ -88,6 +89,49 @@ class PlanOptionsForm(forms.Form):
         d["split_date"] = d["split_date"].isoformat() if d["split_date"] else None
         d["features"] = [f.strip() for f in d["features"].split(",") if f.strip()] or None
         return {k: v for k, v in d.items() if v is not None or k not in ("prediction_tolerance", "score_tolerance")}
+
+
+class RunStartForm(forms.Form):
+    """The files a validation run reads, each chosen among the version's files of the kinds its role takes: another
+    version's file or one of the wrong kind is an error beside its field (the service, `runs.run_start`, checks
+    again and says which inputs the plan takes). Built from one list of the version's files: no query per field."""
+
+    ROLES = {
+        "dataset": "Dataset",
+        "reference": "Training sample",
+        "prediction_log": "Prediction log",
+        "model": "Model (ONNX)",
+        "attributions": "Feature attributions (SHAP values)",
+        "trial_returns": "Trial returns",
+    }
+
+    def __init__(self, *args, files, **kwargs):
+        """`files`: the version's evidence that a run may read (`selectors.run_input_files`)."""
+        kwargs.setdefault("auto_id", "id_run_%s")
+        super().__init__(*args, **kwargs)
+        self.files = {str(f.pk): f for f in files}
+        for role, label in self.ROLES.items():
+            kinds = RUN_INPUT_KINDS[role]
+            offered = [(pk, f.original_name) for pk, f in self.files.items() if f.kind in kinds]
+            required = role == "dataset"
+            empty = "Choose a file" if required else ("None chosen" if offered else "None attached")
+            self.fields[role] = forms.ChoiceField(
+                label=label,
+                required=required,
+                choices=[("", empty), *offered],
+                error_messages={
+                    "invalid_choice": f"Choose a file of kind {' or '.join(kinds)} attached to this version."
+                },
+            )
+
+    @property
+    def offered(self) -> dict[str, bool]:
+        """Whether the version has a file for each role (templates hide a choice of nothing)."""
+        return {role: len(self.fields[role].choices) > 1 for role in self.ROLES}
+
+    def inputs(self) -> dict:
+        """The chosen files, as `runs.run_start` takes them."""
+        return {role: self.files[pk] for role, pk in self.cleaned_data.items() if pk}
 
 
 class EvidenceForm(forms.Form):

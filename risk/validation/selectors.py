@@ -38,17 +38,11 @@ def evidence_get_for_user(user, pk) -> Evidence:
     return evidence
 
 
-def run_inputs(version) -> dict[str, QuerySet]:
-    """The attached files a run may read, by role (dataset, training sample, trial matrix, prediction log, model,
-    attributions)."""
-    return {
-        "datasets": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["dataset"]),
-        "references": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["reference"]),
-        "trial_files": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["trial_returns"]),
-        "prediction_logs": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["prediction_log"]),
-        "model_files": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["model"]),
-        "attribution_files": Evidence.objects.filter(version=version, kind__in=RUN_INPUT_KINDS["attributions"]),
-    }
+def run_input_files(version) -> QuerySet:
+    """The attached files a run may read in some role (dataset, training sample, trial matrix, prediction log, model,
+    attributions), newest first: one query for the whole run form."""
+    kinds = sorted({kind for role_kinds in RUN_INPUT_KINDS.values() for kind in role_kinds})
+    return Evidence.objects.filter(version=version, kind__in=kinds)
 
 
 def plan_of(version) -> ValidationPlan | None:

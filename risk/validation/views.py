@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from governance.core.exceptions import Conflict
-from governance.core.forms_utils import errors_to_messages
+from governance.core.forms_utils import add_service_errors, errors_to_messages
 from governance.core.selectors import object_timeline
 from models_registry import selectors as registry
 from risk.validation import access as validation_access
@@ -27,6 +27,7 @@ from risk.validation.forms import (
     PlanOptionsForm,
     PlanTestForm,
     PlanTestFormSet,
+    RunStartForm,
 )
 from risk.validation.models import Finding, ValidationRun
 from risk.validation.plans import label_for_test
@@ -82,17 +83,29 @@ def validation_panel(request, version) -> dict | None:
     if not validation_access.can_read_evidence(user, version):
         return None
     plan = selectors.plan_of(version)
+    is_validator = validation_access.is_validator_of(user, version)
+    validation_open = validation.validation_open(version)
     return {
         "plan": plan,
-        "tests_returns": plan is not None and "strategy" in plans.parts(plan.template),
-        "reads_prediction_log": plan is not None and plans.uses_prediction_log(plan.template),
-        "runs_model": plan is not None and plans.tests_predictions(plan.template),
+        **_run_form_flags(plan),
         "runs": selectors.runs_of(version, limit=20),
         "ongoing_check": selectors.ongoing_check_of(version),
         "top_features": selectors.top_features(version),
-        **selectors.run_inputs(version),
-        "is_validator": validation_access.is_validator_of(user, version),
-        "validation_open": validation.validation_open(version),
+        # Only the validator of an open validation starts runs: nobody else pays the query for the form's files.
+        "run_form": RunStartForm(files=selectors.run_input_files(version))
+        if is_validator and plan and validation_open
+        else None,
+        "is_validator": is_validator,
+        "validation_open": validation_open,
+    }
+
+
+def _run_form_flags(plan) -> dict:
+    """Which of the run form's files the plan reads."""
+    return {
+        "tests_returns": plan is not None and "strategy" in plans.parts(plan.template),
+        "reads_prediction_log": plan is not None and plans.uses_prediction_log(plan.template),
+        "runs_model": plan is not None and plans.tests_predictions(plan.template),
     }
 
 
@@ -147,24 +160,28 @@ def plan_setup(request, key, version):
 
 @require_POST
 def run_start(request, key, version):
+    """Start a run on the chosen files; refused, the form comes back on a page of its own (400) with each error
+    beside its file, as chosen."""
     obj = _version(request, key, version)
-    files = {"dataset": selectors.evidence_on_version(obj, request.POST.get("dataset"))}
-    for optional in ("reference", "trial_returns", "prediction_log", "model", "attributions"):
-        if request.POST.get(optional):
-            files[optional] = selectors.evidence_on_version(obj, request.POST.get(optional))
-    missing = [name for name, evidence in files.items() if evidence is None]
-    if missing:
-        messages.error(request, f"Choose files attached to this version ({', '.join(missing)}).")
+    if not validation_access.is_validator_of(request.user, obj):
+        raise PermissionDenied("Only the model's validator sets up and runs validation.")
+    if not validation.validation_open(obj):
+        messages.error(request, validation.closed_reason(obj))
         return redirect("models_registry:version-detail", key=key, version=version)
-    try:
-        run = validation.run_start(request.user, obj, **files)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    except Conflict as exc:
-        messages.error(request, str(exc))
-    else:
-        return redirect("validation:run-detail", pk=run.pk)
-    return redirect("models_registry:version-detail", key=key, version=version)
+    form = RunStartForm(request.POST, files=selectors.run_input_files(obj))
+    if form.is_valid():
+        try:
+            run = validation.run_start(request.user, obj, **form.inputs())
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except Conflict as exc:
+            # The version's state, not the input: said on the version page, as before.
+            messages.error(request, str(exc))
+            return redirect("models_registry:version-detail", key=key, version=version)
+        else:
+            return redirect("validation:run-detail", pk=run.pk)
+    context = {"version": obj, "model": obj.model, "run_form": form, **_run_form_flags(selectors.plan_of(obj))}
+    return render(request, "risk/run_form.html", context, status=400)
 
 
 def run_detail(request, pk):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -57,7 +59,8 @@ def test_it_lets_only_compliance_publish(world, browser_client):
 def test_compliance_sets_the_incident_response_by_tier_on_the_policy_page(world, browser_client):
     client = browser_client.as_user(world.compliance)
     page = client.get("/policy/").content.decode()
-    assert 'data-testid="incident-response"' in page and 'name="suspend_1_high" value="1" checked' in page
+    assert 'data-testid="incident-response"' in page
+    assert re.search(r'<input type="checkbox" name="suspend_1_high"[^>]* checked>', page)
     data = {"months_1": 12, "months_2": 24, "months_3": 36, "approvals_1": 2, "approvals_2": 1, "approvals_3": 1}
     data |= {"suspend_1_critical": "1", "suspend_2_critical": "1", "revalidation_3_low": "1"}
     assert client.post("/policy/", data).status_code == 302
@@ -66,3 +69,72 @@ def test_compliance_sets_the_incident_response_by_tier_on_the_policy_page(world,
     assert policy.incident_response["revalidation"] == {"1": [], "2": [], "3": ["low"]}
     assert policy.incident_suspends(1, "critical") and not policy.incident_suspends(1, "high")
     assert policy.incident_requires_revalidation(3, "low")
+
+
+GOOD = {"months_1": 12, "months_2": 24, "months_3": 36, "approvals_1": 2, "approvals_2": 1, "approvals_3": 1}
+
+
+def _field(page: str, name: str) -> tuple[str, str]:
+    """The input named `name` and the text of the error list its aria-describedby points at ("" without one)."""
+    tag = re.search(rf'<(?:input|textarea)[^>]*name="{name}"[^>]*>', page).group(0)
+    described = re.search(r'aria-describedby="([^"]*)"', tag)
+    if not described:
+        return tag, ""
+    [error_id] = [i for i in described.group(1).split() if i.endswith("_error")]
+    errors = re.search(rf'<ul class="errorlist" id="{error_id}">(.*?)</ul>', page, re.S)
+    return tag, re.sub(r"<[^>]+>", " ", errors.group(1))
+
+
+@pytest.mark.django_db
+def test_a_non_number_is_an_error_beside_its_field_the_page_keeps_what_was_typed_and_nothing_is_published(
+    world, browser_client
+):
+    client = browser_client.as_user(world.compliance)
+    typed = GOOD | {"ongoing_2": "quarterly", "months_1": "9", "profile": "SR 11-7 legacy", "notes": "Typed notes."}
+    response = client.post("/policy/", typed)
+    assert response.status_code == 400 and GovernancePolicy.objects.count() == 1
+    page = response.content.decode()
+    tag, error = _field(page, "ongoing_2")
+    assert 'aria-invalid="true"' in tag and 'value="quarterly"' in tag and "Enter a whole number." in error
+    assert re.search(r'<ul class="errorlist" id="ongoing_2_error">', page)
+    for untouched in ("ongoing_1", "ongoing_3", "months_1"):
+        tag, error = _field(page, untouched)
+        assert "aria-invalid" not in tag and error == "", untouched
+    assert 'value="9"' in _field(page, "months_1")[0] and 'value="SR 11-7 legacy"' in _field(page, "profile")[0]
+    assert "Typed notes.</textarea>" in page and 'data-testid="policy-refused"' in page
+    assert "Give whole numbers" not in page  # no page-level message in place of the field's
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "typed, field, message",
+    [
+        ({"months_3": 121}, "months_3", "Tier 3: a whole number between 1 and 120."),
+        ({"approvals_2": 0}, "approvals_2", "Tier 2: a whole number between 1 and 120."),
+        ({"ongoing_2": 121}, "ongoing_2", "Tier 2: a whole number of months from 0 (none) to 120."),
+        (
+            {"kri_tier1-overdue_amber": 5, "kri_tier1-overdue_red": 2},
+            "kri_tier1-overdue_amber",
+            "amber must not be above red",
+        ),
+        ({"kri_tier1-overdue_red": 0}, "kri_tier1-overdue_red", "give amber and red as whole numbers from 1"),
+        ({"profile": "P" * 41}, "profile", "at most 40 characters"),
+    ],
+)
+def test_a_rule_of_the_policy_service_is_an_error_beside_the_field_it_is_about(
+    typed, field, message, world, browser_client
+):
+    response = browser_client.as_user(world.compliance).post("/policy/", GOOD | typed)
+    assert response.status_code == 400 and GovernancePolicy.objects.count() == 1
+    tag, error = _field(response.content.decode(), field)
+    assert 'aria-invalid="true"' in tag and message in error
+    assert response.content.decode().count('aria-invalid="true"') == 1  # that field only
+
+
+@pytest.mark.django_db
+def test_the_service_names_the_tier_and_the_indicator_its_rules_are_about(world):
+    with pytest.raises(ValidationError) as refused:
+        policy_publish(world.compliance, ongoing_validation_months={"1": 1, "2": 200, "3": -1})
+    errors = refused.value.error_dict["ongoing_validation_months"]
+    assert [e.params["tier"] for e in errors] == ["2", "3"]
+    assert refused.value.message_dict["ongoing_validation_months"][0].startswith("Tier 2: ")

@@ -3,6 +3,8 @@ in the run's confined child process; a run without one says the test was skipped
 does not match the log or uses an operator the runtime lacks fails that test with the reason while the rest of the
 run completes; and the version's signature pins the file."""
 
+import re
+
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,9 +13,9 @@ from governance.core.models import Signature
 from governance.core.signatures import verify
 from governance.lifecycle import workflow
 from models_registry.models import Model, ModelVersion
-from risk.validation import plans, services
+from risk.validation import model_runtime, plans, services
 from risk.validation import runs as validation
-from risk.validation.models import Evidence, ValidationPlan
+from risk.validation.models import Evidence, ValidationPlan, ValidationRun
 from tests.factories import PASSWORD
 from tests.governance.lifecycle_helpers import attach as attach_report
 from tests.governance.lifecycle_helpers import new_draft, signoff_for
@@ -127,6 +129,28 @@ def test_a_regressor_fed_by_input_names_is_held_to_the_plans_tolerance(
     validation.plan_save(world.validator, regressor, options={**plan.options, "prediction_tolerance": 1e-3})
     _, rows = run(world, regressor, done.dataset, django_capture_on_commit_callbacks, model=model)
     assert (rows["predictions_reproduce"]["value"], rows["predictions_reproduce"]["outcome"]) == (0, "pass")
+
+
+@pytest.mark.parametrize("zipmap", [False, True])
+def test_a_tree_ensembles_batch_runs_in_parts_of_alike_rows_and_every_prediction_comes_back_to_its_row(
+    monkeypatch, zipmap
+):
+    rng = np.random.default_rng(31)
+    features = rng.normal(size=(20_000, 3))
+    labels = (features[:, 2] - 0.3 * features[:, 0] + rng.normal(scale=0.5, size=20_000) > 0).astype(np.int64)
+    _, content = onnx_models.forest(features[:2000], labels[:2000], zipmap=zipmap)
+    monkeypatch.setattr(model_runtime, "THREADS", 2)
+    model = model_runtime.load(content, "forest.onnx")
+    assert model.threads == 2 and model.splits[0] == 2  # feature 2 routes the most rows
+    feed = model.feed_for(["a", "b", "c"], None, set(), "log.parquet")
+    columns = dict(zip(feed.features, features.T, strict=True))
+    order = model._order(feed, model._fed(feed, columns, 0, 20_000))
+    assert sorted(order) == list(range(20_000)) and (order != np.arange(20_000)).any()
+
+    got = model.predict(feed, columns, "classifier", 20_000)
+    one_call = model_runtime.Model(model.session, "forest.onnx").predict(feed, columns, "classifier", 20_000)
+    assert np.array_equal(got.y_pred, one_call.y_pred) and np.array_equal(got.y_score, one_call.y_score)
+    assert got.y_pred.mean() not in (0.0, 1.0)  # both classes predicted: the comparison can tell rows apart
 
 
 def small_log(rows=200, features=("spread_z", "momentum_z")):
@@ -284,3 +308,82 @@ def test_the_validation_signature_pins_the_onnx_file(world):
     assert verify(signature)[0]
     Evidence.objects.filter(pk=model.pk).update(sha256="0" * 64)  # another file put in its place
     assert verify(signature) == (False, "the signed record or its evidence changed after signing")
+
+
+def _beside(page: str, field: str) -> tuple[str, str]:
+    """The select of a run form's field and the error list it points at (aria-describedby)."""
+    select = re.search(rf'<select name="{field}"[^>]*>', page).group(0)
+    errors = re.search(rf'<ul class="errorlist" id="id_run_{field}_error">(.*?)</ul>', page, re.S)
+    return select, errors.group(1) if errors else ""
+
+
+@pytest.mark.django_db
+def test_the_validator_chooses_the_attributions_on_the_run_form_and_the_run_page_names_them(
+    world, browser_client, classifier
+):
+    log = attach(world, classifier, "log.parquet", small_log())
+    model = attach(world, classifier, "wide.onnx", onnx_models.wide(2), kind="model_onnx")
+    shap = attach(world, classifier, "shap.csv", b"spread_z,momentum_z,base_value\n0.1,0.2,0.5\n", kind="attributions")
+    client = browser_client.as_user(world.validator)
+    page = client.get("/models/mine/versions/2.0/").content.decode()
+    form = re.search(r'data-testid="run-form">(.*?)</form>', page, re.S).group(1)
+    attributions = re.search(r'<select name="attributions".*?</select>', form, re.S).group(0)
+    assert f'<option value="{shap.pk}">shap.csv</option>' in attributions
+    assert f'value="{model.pk}"' not in attributions and f'value="{log.pk}"' not in attributions  # its kind only
+    assert f'<option value="{model.pk}">wide.onnx</option>' in form
+
+    response = client.post(
+        "/models/mine/versions/2.0/validation-runs/", {"dataset": log.pk, "model": model.pk, "attributions": shap.pk}
+    )
+    run = ValidationRun.objects.get()
+    assert response["Location"] == f"/validation-runs/{run.pk}/" and (run.model, run.attributions) == (model, shap)
+    page = client.get(f"/validation-runs/{run.pk}/").content.decode()
+    assert f"<dt>Feature attributions</dt><dd>shap.csv <code>{shap.sha256}</code></dd>" in page
+
+
+@pytest.mark.django_db
+def test_attributions_of_another_version_or_of_the_wrong_kind_are_an_error_beside_the_field(
+    world, browser_client, classifier
+):
+    log = attach(world, classifier, "log.parquet", small_log())
+    model = attach(world, classifier, "wide.onnx", onnx_models.wide(2), kind="model_onnx")
+    attach(world, classifier, "shap.csv", b"spread_z,momentum_z,base_value\n0.1,0.2,0.5\n", kind="attributions")
+    theirs = services.evidence_add(
+        world.developer2,
+        world.theirs_v1,
+        file=SimpleUploadedFile("their-shap.csv", b"a,base_value\n0.1,0.2\n"),
+        kind="attributions",
+    )
+    client = browser_client.as_user(world.validator)
+    for wrong in (theirs, model):  # another version's attributions; this version's model, not attributions
+        response = client.post(
+            "/models/mine/versions/2.0/validation-runs/",
+            {"dataset": log.pk, "model": model.pk, "attributions": wrong.pk},
+        )
+        assert response.status_code == 400
+        page = response.content.decode()
+        select, errors = _beside(page, "attributions")
+        assert 'aria-invalid="true"' in select and 'aria-describedby="id_run_attributions_error"' in select
+        assert "Choose a file of kind attributions attached to this version." in errors
+        model_select, model_errors = _beside(page, "model")
+        assert "aria-invalid" not in model_select and model_errors == ""
+        assert re.search(rf'<option value="{model.pk}" selected>wide.onnx</option>', page)  # kept as chosen
+        assert "their-shap.csv" not in page  # never offered, nor named
+    assert not ValidationRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_returns_only_plan_refuses_a_model_beside_the_field(world, browser_client, validating):
+    Model.objects.filter(pk=world.mine.pk).update(purpose="alpha", model_type="rule_based")
+    version = ModelVersion.objects.get(pk=validating.pk)
+    validation.plan_save(world.validator, version)
+    backtest = attach(world, version, "bt.csv", b"timestamp,return\n2026-01-01,0.01\n2026-01-02,0.02\n", "backtest")
+    model = attach(world, version, "m.onnx", onnx_models.wide(2), kind="model_onnx")
+    client = browser_client.as_user(world.validator)
+    page = client.get("/models/mine/versions/2.0/").content.decode()
+    assert '<select name="model"' not in page and '<select name="attributions"' not in page  # nothing to explain
+    response = client.post("/models/mine/versions/2.0/validation-runs/", {"dataset": backtest.pk, "model": model.pk})
+    assert response.status_code == 400
+    select, errors = _beside(response.content.decode(), "model")
+    assert 'aria-invalid="true"' in select and "no predictions to run a model" in errors
+    assert not ValidationRun.objects.exists()

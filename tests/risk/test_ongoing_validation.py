@@ -268,3 +268,90 @@ def test_returns_are_the_days_pnl_over_the_notional_at_stake_or_no_run_without_o
     version.model.refresh_from_db()
     files, reason = ongoing_validation.production_files(version, combined, since=since)
     assert files == {} and "no notional at stake" in reason
+
+
+def _backtest_csv(days=600, seed=11) -> bytes:
+    """A strategy's daily returns from 2022 on (inside the default "2022 rate rise" scenario), a steady edge."""
+    rng = np.random.default_rng(seed)
+    stamps = np.busday_offset("2022-01-03", np.arange(days), roll="forward")
+    returns = rng.normal(0.001, 0.005, days)
+    lines = ["timestamp,return", *(f"{d},{r:.6f}" for d, r in zip(stamps, returns, strict=True))]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _build_live_strategy(world):
+    """mine 2.0 as a trading rule (a strategy: trades, no prediction log), tier 2, signed SIGNED_DAYS_AGO over a
+    run of its backtest with a scenario window the validator added for its live trading, in production since.
+    Returns (version, signed run)."""
+    with time_machine.travel(timezone.now() - dt.timedelta(days=SIGNED_DAYS_AGO), tick=True):
+        Model.objects.filter(pk=world.mine.pk).update(purpose="alpha", model_type="rule_based", risk_tier=2)
+        world.mine.refresh_from_db()
+        version = workflow.version_transition(world.developer, new_draft(world), "submit")
+        version = workflow.version_transition(world.validator, version, "start_validation")
+        backtest = evidence_services.evidence_add(
+            world.validator, version, kind="backtest", file=SimpleUploadedFile("backtest.csv", _backtest_csv())
+        )
+        live_from = timezone.now().date().isoformat()
+        runs.plan_save(
+            world.validator,
+            version,
+            options={"scenario_windows": [{"name": "Live trading", "start": live_from, "end": "2030-12-31"}]},
+        )
+        signed = runs.run_start(world.validator, version, backtest)
+        assert jobs.execute(signed.job_id) == "succeeded"
+        signed.refresh_from_db()
+        assert signed.status == "succeeded", signed.error
+        version = _sign_off(world, version, signed)
+        version = workflow.version_transition(world.compliance, version, "approve_deployment", password=PASSWORD)
+        pilot = {
+            "max_notional": "5000000",
+            "instruments": ["SPY"],
+            "venues": ["XNYS"],
+            "end_date": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+        }
+        version = workflow.version_transition(world.owner, version, "start_pilot", pilot=pilot)
+        attach(world.owner, version, "pilot_results", "pilot.md")
+        version = workflow.version_transition(world.compliance, version, "promote", password=PASSWORD, comment="ok")
+    assert version.status == "production"
+    return version, signed
+
+
+@pytest.fixture
+def live_strategy(world, request):
+    return snapshot("mine-2.0-live-signed-strategy", lambda: _build_live_strategy(world), request)
+
+
+@pytest.mark.django_db
+@pytest.mark.slow(reason="runs the strategy plan on its production trades in the confined child and renders its PDF")
+def test_a_strategy_is_revalidated_on_its_production_trades_and_a_regression_raises_a_finding(live_strategy, world):
+    version, signed = live_strategy
+    outcomes_then = {r["test"]: r["outcome"] for r in signed.results}
+    assert outcomes_then["sharpe"] == "pass" and outcomes_then["scenario_max_drawdown"] == "pass"
+    # Live, the rule mostly loses: four trades a day for eleven days, four in five of them losing.
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=11)
+    monitoring_data.trades(world.developer, version, 44, start=start, every=dt.timedelta(hours=6), win_rate=0.2)
+
+    assert ongoing_validation.sweep()["started"] == 1
+    run = _ongoing(version).get()
+    assert run.baseline == signed and run.prediction_log is None  # a strategy: its returns only
+    data = Evidence.objects.get(pk=run.dataset_id)
+    header, *days = data.file.open("rb").read().decode().splitlines()
+    assert data.kind == "production_data" and header == "timestamp,return" and len(days) == 11
+
+    assert jobs.execute(run.job_id) == "succeeded"
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    now = {r["test"]: r for r in run.results}
+    # The stress tests that need only the returns ran; those that need more say what they lack.
+    assert now["scenario_max_drawdown"]["outcome"] in ("pass", "warn", "fail")
+    assert "Live trading" in now["scenario_max_drawdown"]["reason"]
+    assert now["cost_breakeven_multiple"]["outcome"] == "skipped"
+    assert now["parameter_sensitivity"]["outcome"] == "skipped"
+
+    assert now["sharpe"]["outcome"] == "fail"
+    regressed = sorted(t for t, outcome in outcomes_then.items() if outcome == "pass" and now[t]["outcome"] == "fail")
+    assert "sharpe" in regressed
+    findings = Finding.objects.filter(run=run)
+    assert sorted(findings.values_list("test", flat=True)) == regressed
+    assert all(f.baseline_run_id == signed.pk and f.owner == world.owner for f in findings)
+    assert Model.objects.get(pk=world.mine.pk).revalidation_flag == "required"  # tier 2: the policy says so

@@ -424,4 +424,4 @@ def test_the_run_form_says_how_to_attach_evidence_until_there_is_some(world, cla
     attach(world, classifier_version, "predictions.csv", predictions_csv()[0])
     page = client.get(url).content.decode()
     assert 'data-testid="run-needs-evidence"' not in page
-    assert re.search(r'<select name="dataset" required>.*?predictions\.csv</option>', page, re.S)
+    assert re.search(r'<select name="dataset"[^>]* required[^>]*>.*?predictions\.csv</option>', page, re.S)
