@@ -68,22 +68,29 @@ def _build_live_classifier(world):
             world.validator, version, kind="dataset", file=SimpleUploadedFile("sample.csv", _classifier_csv())
         )
         runs.plan_save(world.validator, version)
-        signed = runs.run_start(world.validator, version, dataset)
-        assert jobs.execute(signed.job_id) == "succeeded"
-        signed.refresh_from_db()
-        assert signed.status == "succeeded", signed.error
-        version = _sign_off(world, version, signed)
-        version = workflow.version_transition(world.compliance, version, "approve_deployment", password=PASSWORD)
-        pilot = {
-            "max_notional": "5000000",
-            "instruments": ["ESZ6"],
-            "venues": ["XCME"],
-            "end_date": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
-        }
-        version = workflow.version_transition(world.owner, version, "start_pilot", pilot=pilot)
-        attach(world.owner, version, "pilot_results", "pilot.md")
-        version = workflow.version_transition(world.compliance, version, "promote", password=PASSWORD, comment="ok")
+        version, signed = _sign_and_promote(world, version, dataset, instrument="ESZ6", venue="XCME")
     assert version.status == "production"
+    return version, signed
+
+
+def _sign_and_promote(world, version, evidence, *, instrument, venue):
+    """Run the saved plan on `evidence` (by its job), sign off on that run, approve, pilot on `instrument` at
+    `venue` and promote. Returns (version, signed run)."""
+    signed = runs.run_start(world.validator, version, evidence)
+    assert jobs.execute(signed.job_id) == "succeeded"
+    signed.refresh_from_db()
+    assert signed.status == "succeeded", signed.error
+    version = _sign_off(world, version, signed)
+    version = workflow.version_transition(world.compliance, version, "approve_deployment", password=PASSWORD)
+    pilot = {
+        "max_notional": "5000000",
+        "instruments": [instrument],
+        "venues": [venue],
+        "end_date": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
+    }
+    version = workflow.version_transition(world.owner, version, "start_pilot", pilot=pilot)
+    attach(world.owner, version, "pilot_results", "pilot.md")
+    version = workflow.version_transition(world.compliance, version, "promote", password=PASSWORD, comment="ok")
     return version, signed
 
 
@@ -297,21 +304,7 @@ def _build_live_strategy(world):
             version,
             options={"scenario_windows": [{"name": "Live trading", "start": live_from, "end": "2030-12-31"}]},
         )
-        signed = runs.run_start(world.validator, version, backtest)
-        assert jobs.execute(signed.job_id) == "succeeded"
-        signed.refresh_from_db()
-        assert signed.status == "succeeded", signed.error
-        version = _sign_off(world, version, signed)
-        version = workflow.version_transition(world.compliance, version, "approve_deployment", password=PASSWORD)
-        pilot = {
-            "max_notional": "5000000",
-            "instruments": ["SPY"],
-            "venues": ["XNYS"],
-            "end_date": (dt.date.today() + dt.timedelta(days=30)).isoformat(),
-        }
-        version = workflow.version_transition(world.owner, version, "start_pilot", pilot=pilot)
-        attach(world.owner, version, "pilot_results", "pilot.md")
-        version = workflow.version_transition(world.compliance, version, "promote", password=PASSWORD, comment="ok")
+        version, signed = _sign_and_promote(world, version, backtest, instrument="SPY", venue="XNYS")
     assert version.status == "production"
     return version, signed
 
