@@ -60,17 +60,24 @@ def _build_live_classifier(world):
     """mine 2.0, a classifier signed SIGNED_DAYS_AGO over a run of a good model (executed by its job), in
     production since. Returns (version, signed run)."""
     with time_machine.travel(timezone.now() - dt.timedelta(days=SIGNED_DAYS_AGO), tick=True):
-        Model.objects.filter(pk=world.mine.pk).update(purpose="risk", model_type="gradient_boosting", risk_tier=2)
-        world.mine.refresh_from_db()
-        version = workflow.version_transition(world.developer, new_draft(world), "submit")
-        version = workflow.version_transition(world.validator, version, "start_validation")
-        dataset = evidence_services.evidence_add(
-            world.validator, version, kind="dataset", file=SimpleUploadedFile("sample.csv", _classifier_csv())
+        version, dataset = _in_validation(
+            world, "dataset", "sample.csv", _classifier_csv(), purpose="risk", model_type="gradient_boosting"
         )
         runs.plan_save(world.validator, version)
         version, signed = _sign_and_promote(world, version, dataset, instrument="ESZ6", venue="XCME")
     assert version.status == "production"
     return version, signed
+
+
+def _in_validation(world, kind, name, content, **model_fields):
+    """mine (tier 2, with `model_fields`) 2.0 submitted and in validation, with the validator's file of `kind`.
+    Returns (version, evidence)."""
+    Model.objects.filter(pk=world.mine.pk).update(risk_tier=2, **model_fields)
+    world.mine.refresh_from_db()
+    version = workflow.version_transition(world.developer, new_draft(world), "submit")
+    version = workflow.version_transition(world.validator, version, "start_validation")
+    file = SimpleUploadedFile(name, content)
+    return version, evidence_services.evidence_add(world.validator, version, kind=kind, file=file)
 
 
 def _sign_and_promote(world, version, evidence, *, instrument, venue):
@@ -291,12 +298,8 @@ def _build_live_strategy(world):
     run of its backtest with a scenario window the validator added for its live trading, in production since.
     Returns (version, signed run)."""
     with time_machine.travel(timezone.now() - dt.timedelta(days=SIGNED_DAYS_AGO), tick=True):
-        Model.objects.filter(pk=world.mine.pk).update(purpose="alpha", model_type="rule_based", risk_tier=2)
-        world.mine.refresh_from_db()
-        version = workflow.version_transition(world.developer, new_draft(world), "submit")
-        version = workflow.version_transition(world.validator, version, "start_validation")
-        backtest = evidence_services.evidence_add(
-            world.validator, version, kind="backtest", file=SimpleUploadedFile("backtest.csv", _backtest_csv())
+        version, backtest = _in_validation(
+            world, "backtest", "backtest.csv", _backtest_csv(), purpose="alpha", model_type="rule_based"
         )
         live_from = timezone.now().date().isoformat()
         runs.plan_save(
