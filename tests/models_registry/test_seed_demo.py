@@ -11,6 +11,7 @@ from governance.core import access as perms
 from governance.core.audit import verify_chain
 from governance.core.models import AuditEvent
 from models_registry.models import DataSource, Model, ModelVersion
+from tests.conftest import DEMO_PASSWORD
 
 pytestmark = [
     pytest.mark.slow(
@@ -110,6 +111,40 @@ def test_it_prints_generated_passwords_that_work(capsys, settings, tmp_path):
     again = dict(line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("  "))
     assert again == logins
     assert User.objects.get(username="validator").check_password(logins["validator"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("seed_fails", [False, True])
+def test_it_signs_with_a_quick_hash_but_stores_every_password_with_the_configured_hasher(
+    seed_fails, capsys, settings, tmp_path, monkeypatch
+):
+    # The real seed only differs in what _seed builds between setting the passwords and returning.
+    from django.contrib.auth.hashers import identify_hasher
+
+    from governance.demo.management.commands.seed_demo import Command
+
+    settings.VAR_DIR = tmp_path
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    seen = {}
+
+    def seed(command, password, logins):
+        logins.update(command._users(password))
+        user = User.objects.get(username="validator")
+        seen["while seeding"] = identify_hasher(user.password).algorithm
+        seen["signs"] = user.check_password(password)
+        if seed_fails:
+            raise RuntimeError("a step of the history failed")
+
+    monkeypatch.setattr(Command, "_seed", seed)
+    if seed_fails:
+        with pytest.raises(RuntimeError):
+            Command().handle(password=DEMO_PASSWORD)
+    else:
+        Command().handle(password=DEMO_PASSWORD)
+    assert seen == {"while seeding": "md5", "signs": True}
+    stored = {identify_hasher(u.password).algorithm for u in User.objects.all()}
+    assert stored == {"pbkdf2_sha256"}
+    assert User.objects.get(username="validator").check_password(DEMO_PASSWORD)
 
 
 @pytest.mark.django_db

@@ -10,10 +10,12 @@ from pathlib import Path
 import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from governance.core import events
@@ -56,6 +58,11 @@ SINGLE_VERSION = {
     key: [("1.0", S.PRODUCTION)] for key in ("credit-default-prob", "risk-var-hs", "eq-index-arb", "exec-fx-twap")
 }
 LOGINS_FILE = "demo-logins.txt"
+# While seeding, the demo's people sign about a hundred decisions, each checking a password: with PBKDF2's full
+# iterations (a quarter of a second each) that was 25 s of `make run`. So the seed hashes with MD5 while it runs
+# and stores every password it set with the configured hashers before it ends (handle()); no login is usable with
+# the quick hash, since no configured hasher reads it.
+SEEDING_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
 def versions_of(key: str, status: str) -> list[tuple[str, str]]:
@@ -142,6 +149,16 @@ class Command(BaseCommand):
     def handle(self, *args, password=None, **options):
         if password is not None and len(password) < 10:
             raise CommandError("--password must be at least 10 characters.")
+        logins = {}
+        try:
+            with override_settings(PASSWORD_HASHERS=[SEEDING_HASHER]):
+                self._seed(password, logins)
+        finally:
+            self._store_passwords(logins)
+        self._report(logins, password)
+
+    def _seed(self, password, created_logins):
+        """Build the firm; `created_logins` collects the passwords it set, which handle() stores hashed in full."""
         started = timezone.now()
         # The firm's past is made once, on the first seed: its people and data sources at the start of the
         # simulated year, then each model's life through the services with the clock set back (history.py).
@@ -149,7 +166,7 @@ class Command(BaseCommand):
         since = History.start_of(started) if first else started
         with time_machine.travel(since, tick=True) if first else contextlib.nullcontext():
             with transaction.atomic():
-                created_logins = self._users(password)
+                created_logins.update(self._users(password))
                 self._desks_and_profiles()
                 self._data_sources()
                 self._grants(User.objects.get(username="compliance"))
@@ -172,7 +189,13 @@ class Command(BaseCommand):
         # One test of the kill functionality on record, as the monthly schedule would leave (nothing is stopped).
         if not KillSwitchTest.objects.exists():
             killswitch.kill_switch_test(User.objects.get(username="compliance"))
-        self._report(created_logins, password)
+
+    @staticmethod
+    def _store_passwords(logins):
+        """Each password the seed set, hashed by the configured hashers (PBKDF2 in full), replacing the quick hash
+        it was signed with while seeding. Also after a failed seed: no login is left hashed with MD5."""
+        for username, secret in logins.items():
+            User.objects.filter(username=username).update(password=make_password(secret))
 
     def _settle_notifications(self, since):
         """What building the demo told people is history, not news: deliver it now (no wall of mail when the
