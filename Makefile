@@ -7,15 +7,17 @@ PORT ?= 8000
 
 .PHONY: run test lint format bench bench-venv bench-validation install install-dev migrate seed browser system-deps clean
 
+# --no-compile: Python compiles each module when it is first imported; compiling every file at install (plotly's
+# thousands among them) was half the install's time, and most are never imported.
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (set PYTHON=/path/to/python3.11)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-compile -r requirements.txt
 	@touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
-	$(PIP) install --quiet -r requirements-dev.txt
+	$(PIP) install --quiet --no-compile -r requirements-dev.txt
 	@touch $@
 
 install: $(VENV)/.installed

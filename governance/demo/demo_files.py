@@ -73,6 +73,10 @@ MODEL_FEATURES = {
     "eq-earnings-nlp": ("call_sentiment_z", "guidance_revision_z"),
     "rates-auction-tail": ("bid_to_cover_z", "when_issued_spread_z"),
     "risk-stress-ml": ("vix_level_z", "credit_spread_z"),
+    # The live models: the demo's feed (monitoring_feed.py) sends each the features its validation files name.
+    "eq-momentum-us": ("momentum_20d", "volume_z"),
+    "credit-default-prob": ("leverage_z", "interest_cover_z"),
+    "fx-carry-g10": ("rate_differential_z", "momentum_z"),
 }
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from governance.demo import demo_files
 from models_registry.models import ModelVersion
 from risk.monitoring import evaluation, monitors, proposals, services
 from risk.monitoring import schedules as beat_schedules
@@ -97,6 +98,7 @@ def _stamp(moment: dt.datetime) -> str:
 
 def _predictions(key, minute, start, count, span, shift, accuracy):
     rng = _rng(key, minute)
+    first, second = demo_files.MODEL_FEATURES.get(key, demo_files.FEATURES)  # as its validation files name them
     rows, outcomes = [], []
     right = _steady(rng, count, accuracy, CHANGE_STREAMS["accuracy"][1])
     for i in range(count):
@@ -105,7 +107,7 @@ def _predictions(key, minute, start, count, span, shift, accuracy):
         # Calibrated: a prediction of 1 is right `accuracy` of the time, so its score is about `accuracy`.
         score = float(np.clip((accuracy if predicted else 1 - accuracy) + rng.normal(0, 0.02), 0.01, 0.99))
         pid = f"demo-{minute}-{i}"
-        features = {"momentum_20d": float(rng.normal(shift, 1)), "volume_z": float(rng.normal(0, 1))}
+        features = {first: float(rng.normal(shift, 1)), second: float(rng.normal(0, 1))}
         moment = start + span * (i / count)
         rows.append(
             {"id": pid, "timestamp": _stamp(moment), "features": features, "prediction": predicted, "score": score}

@@ -416,3 +416,23 @@ def test_the_monitoring_health_page_has_weeks_of_cycles_with_the_planned_faults_
     others = MonitorResult.objects.filter(outcome="breach").exclude(monitor__version__model__key__in=faulted)
     assert not others.exists(), [(r.slot, r.monitor.version.model.key, r.monitor.measure, r.detail) for r in others]
     assert not Incident.objects.filter(detected_by=Incident.Detection.MONITOR, model__risk_tier=1).exists()
+
+
+@pytest.mark.django_db
+def test_each_live_model_is_fed_the_features_its_validation_files_name(demo_firm):
+    # A drift alert names a feature: it must be one the model's validator saw in its training sample.
+    from risk.monitoring.models import FeatureSet
+    from risk.validation.models import Evidence
+
+    fed = {
+        fs.version.model.key: fs.names
+        for fs in FeatureSet.objects.select_related("version__model").filter(version__status="production")
+    }
+    assert {"eq-momentum-us", "credit-default-prob", "fx-carry-g10"} <= set(fed)
+    for key, names in fed.items():
+        training = Evidence.objects.filter(version__model__key=key, original_name=f"{key}-training.csv").first()
+        with training.file.open("rb") as f:
+            header = f.readline().decode().strip().split(",")
+        assert set(names) <= set(header), key
+    assert len({tuple(sorted(names)) for names in fed.values()}) == len(fed)  # no two models alike
+    assert Model.objects.get(key="fx-carry-g10").risks.exists()  # its disposed-of failures have a register entry

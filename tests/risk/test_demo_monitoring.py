@@ -35,5 +35,5 @@ def test_the_demo_feed_drives_one_model_from_ok_to_warn_to_breach_within_ten_min
     ks = outcomes_by_minute(feed.DRIFTING, "ks", "momentum_20d")
     assert ks[0] == "ok" and "warn" in ks and ks[-1] == "breach"
     assert ks.index("warn") < ks.index("breach")
-    healthy = outcomes_by_minute("credit-default-prob", "psi", "momentum_20d")
+    healthy = outcomes_by_minute("credit-default-prob", "psi", "leverage_z")
     assert healthy and "breach" not in healthy

@@ -349,6 +349,18 @@ class Command(BaseCommand):
                 3,
             ),
             (
+                # What its signed validation run's failed stress and depth tests say, disposed of in writing there.
+                "fx-carry-g10",
+                "developer",
+                "model",
+                "Carry unwind in a risk-off shock (August 2024 yen)",
+                3,
+                5,
+                "Gross exposure halved when G10 implied volatility jumps; stop at a 5% drawdown",
+                2,
+                4,
+            ),
+            (
                 "exec-vwap-eq",
                 "developer",
                 "operational",
