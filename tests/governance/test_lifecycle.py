@@ -344,5 +344,10 @@ def test_a_retired_model_is_due_for_no_validation(world, browser_client):
     assert model.next_validation_due is None and model.revalidation_flag == ""
     followed = AuditEvent.objects.filter(object_id=str(model.pk), action="model.status_followed_versions").last()
     assert followed.changes["next_validation_due"] == ["2030-01-02", None]  # the trail says when it stopped
-    page = browser_client.as_user(world.compliance).get(f"/models/{model.key}/").content.decode()
+    client = browser_client.as_user(world.compliance)
+    page = client.get(f"/models/{model.key}/").content.decode()
     assert "Not due: retired" in page and "2030-01-02" not in page
+    # A model retired before this rule kept its date in the record: its pages say "not due" all the same.
+    Model.objects.filter(pk=model.pk).update(next_validation_due=dt.date(2030, 1, 2))
+    assert "Not due: retired" in client.get(f"/models/{model.key}/").content.decode()
+    assert "2030-01-02" not in client.get("/models/?status=retired").content.decode()
