@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from governance.core import indicators
+from governance.core import indicators, moments
 from governance.core.access import may_publish_policy
 from governance.core.audit import audit_record
 from governance.core.models import (
@@ -42,6 +42,10 @@ DEFAULTS = {
     "ongoing_validation_months": default_ongoing_validation_months(),
     "ongoing_regression_revalidation": default_ongoing_regression_revalidation(),
 }
+# Version 1 is Vigil's defaults, which apply from before anything is recorded: it is dated at the earliest moment
+# Vigil takes, so every decision citing it, including those of a past rebuilt with the clock set back (the demo's
+# year, governance/demo/history.py), is dated after its publication. Migration 0005 writes the same moment.
+DEFAULTS_IN_FORCE_FROM = moments.EARLIEST
 SEVERITIES = ("critical", "high", "medium", "low")
 TIERS = ("1", "2", "3")
 
@@ -49,11 +53,11 @@ TIERS = ("1", "2", "3")
 def policy_in_force() -> GovernancePolicy:
     """The newest published policy. Migration 0005 publishes version 1 with the defaults; if the table was
     emptied since (a restored or flushed database), version 1 is published again so no decision is ever
-    taken without a recorded policy."""
+    taken without a recorded policy. Either way version 1 is in force from `DEFAULTS_IN_FORCE_FROM`."""
     policy = GovernancePolicy.objects.order_by("-version").first()
     if policy is None:
         policy, _ = GovernancePolicy.objects.get_or_create(
-            version=1, defaults={**DEFAULTS, "published_at": timezone.now(), "notes": "Vigil defaults."}
+            version=1, defaults={**DEFAULTS, "published_at": DEFAULTS_IN_FORCE_FROM, "notes": "Vigil defaults."}
         )
     return policy
 

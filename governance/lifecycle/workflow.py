@@ -889,10 +889,19 @@ def sync_model_status(model, actor, moved: tuple[str, str] | None = None) -> Non
         statuses = set(ModelVersion.objects.filter(model=model).values_list("status", flat=True))
         new = next((s for s in MODEL_STATUS_ORDER if s in statuses), S.DRAFT)
     if new != model.status:
-        old = model.status
-        Model.objects.filter(pk=model.pk).update(status=new, updated_at=timezone.now())
-        model.status = new
-        audit_record(actor, "model.status_followed_versions", model, changes={"status": [old, new]})
+        changes = {"status": [model.status, new]}
+        if new == S.RETIRED:
+            # A retired model is due for nothing: no next validation, no revalidation flag (the daily sweep no
+            # longer reads it). A version registered later starts without one, as a new model does, until signed.
+            for name, none in (("next_validation_due", None), ("revalidation_flag", "")):
+                if getattr(model, name) != none:
+                    changes[name] = [getattr(model, name), none]
+        Model.objects.filter(pk=model.pk).update(
+            **{name: after for name, (_before, after) in changes.items()}, updated_at=timezone.now()
+        )
+        for name, (_before, after) in changes.items():
+            setattr(model, name, after)
+        audit_record(actor, "model.status_followed_versions", model, changes=changes)
 
 
 # Who hears of each action (an outbox event, resolved to people by a worker after commit).

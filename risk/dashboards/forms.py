@@ -5,9 +5,16 @@ from django.utils import timezone
 
 from governance.core.widgets import Filters
 from models_registry.choices import ModelType, RiskTier
-from risk.dashboards import selectors
+from risk.dashboards import access, selectors
 
 FIELDS = ("as_of", "desk", "business_unit", "tier", "model_type", "since", "until")
+
+
+def _offered(any_label: str, choices: list[tuple[str, str]], whole_firm: bool) -> list[tuple[str, str]]:
+    """A filter offers only choices that can change what the person sees. "Any" is one of them for whoever reads
+    the whole firm, and for anyone else when they see more than one: a person who sees one desk (a trader, their
+    own) is offered that desk alone, which is what "any" would show them; another value stays an error (400)."""
+    return [("", any_label), *choices] if whole_firm or len(choices) != 1 else choices
 
 
 class FiltersForm(forms.Form):
@@ -38,8 +45,11 @@ class FiltersForm(forms.Form):
         # Only the form's own fields are read (a subclass's too): the page's address carries other names.
         super().__init__(None if data is None else {k: v for k, v in data.items() if k in self.base_fields})
         # The desks and business units of the models `user` may see: a trader is offered their own desk only.
-        self.fields["desk"].choices = [("", "Any desk"), *selectors.desk_choices(user)]
-        self.fields["business_unit"].choices = [("", "Any business unit"), *selectors.business_unit_choices(user)]
+        whole_firm = access.filters_the_whole_firm(user)
+        self.fields["desk"].choices = _offered("Any desk", selectors.desk_choices(user), whole_firm)
+        self.fields["business_unit"].choices = _offered(
+            "Any business unit", selectors.business_unit_choices(user), whole_firm
+        )
 
     def clean(self):
         data = super().clean()

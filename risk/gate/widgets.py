@@ -351,14 +351,24 @@ def _percent(value) -> str:
     return "" if value is None else f"{value:,.1f} %"
 
 
+def _share(used: float) -> str:
+    """A share of a limit as a trader reads it: whole percents, never "0 %" for a little nor "100 %" for not all."""
+    if used < 1:
+        return "less than 1 %"
+    return f"{min(round(used), 99) if used < 100 else round(used):,} %"
+
+
 def _pilots_caption(rows, filters) -> str:
     if not rows:
         return "No model of your desk is in pilot."
     most = max(rows, key=lambda row: (row["used"] or 0, row["pilot_of"]))
-    return (
-        f"Your desk has {widgets.plural(len(rows), 'version')} in pilot; the most used, {most['pilot_of']}, "
-        f"traded {_percent(most['used'])} of its maximum notional on {filters.as_of.isoformat()}."
-    )
+    day = "today" if filters.moment is None else f"on {filters.as_of.isoformat()}"
+    pilots = f"Your desk has {widgets.plural(len(rows), 'version')} in pilot"
+    if not most["used"]:
+        yet = " yet" if filters.moment is None else ""
+        limits = "its limit" if len(rows) == 1 else "their limits"
+        return f"{pilots}; nothing traded{yet} {day} against {limits}."
+    return f"{pilots}; the most used, {most['pilot_of']}, traded {_share(most['used'])} of its maximum notional {day}."
 
 
 MY_PILOT_LIMITS = Widget(

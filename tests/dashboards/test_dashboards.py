@@ -385,7 +385,11 @@ def test_filters_are_described_in_words_people_read(world, browser_client):
 def test_a_person_is_offered_the_desks_of_the_models_they_see(world, browser_client, api):
     trader = browser_client.as_user(world.trader)
     form = trader.get("/dashboards/mine/").context["form"]
-    assert [code for code, _name in form.fields["desk"].choices] == ["", "sys-eq"]
+    # One desk seen: "Any desk" would show what their desk shows, so only their desk is offered (and its line).
+    assert [code for code, _name in form.fields["desk"].choices] == ["sys-eq"]
+    assert len(form.fields["business_unit"].choices) == 1 and form.fields["business_unit"].choices[0][0]
+    assert "Any desk" not in trader.get("/dashboards/mine/").content.decode()
+    assert trader.get("/dashboards/mine/?desk=sys-eq").status_code == 200
     answer = trader.get("/dashboards/mine/?desk=rates")
     assert answer.status_code == 400 and b'data-field="desk"' in answer.content  # not offered: a bad value
     assert api.as_user(world.trader).get("/api/v1/dashboards/widgets/my-desk-models/?desk=rates").status_code == 400

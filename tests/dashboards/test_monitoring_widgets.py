@@ -382,7 +382,7 @@ def test_a_trader_sees_how_much_of_each_pilot_limit_of_their_desk_the_day_used(w
     rows = limits.rows(world.trader, filters())
     assert rows == [{"pilot_of": "p1 1.0", "count": 1, "used": pytest.approx(10.0)}]  # 500,000 of 5,000,000
     assert limits.caption(rows, filters()) == (
-        f"Your desk has 1 version in pilot; the most used, p1 1.0, traded 10.0 % of its maximum notional on {TODAY}."
+        "Your desk has 1 version in pilot; the most used, p1 1.0, traded 10 % of its maximum notional today."
     )
     client = browser_client.as_user(world.trader)
     drawn = dashboards.drawn(world.trader, limits, filters())

@@ -72,3 +72,25 @@ def test_no_one_else_has_these_widgets(world, browser_client, persona):
     client = browser_client.as_user(getattr(world, persona))
     for widget in (MY_MONITORS, MY_OPEN_FINDINGS):
         assert client.get(f"/dashboards/widgets/{widget.key}/csv/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("used", "said"),
+    [
+        ([0.0, 0.0], "Your desk has 2 versions in pilot; nothing traded yet today against their limits."),
+        ([0.0], "Your desk has 1 version in pilot; nothing traded yet today against its limit."),
+        ([0.0, 0.04], "the most used, v1 1.0, traded less than 1 % of its maximum notional today."),
+        ([42.46, 3.0], "the most used, v0 1.0, traded 42 % of its maximum notional today."),
+        ([99.7], "the most used, v0 1.0, traded 99 % of its maximum notional today."),  # not all of it
+        ([1234.5], "the most used, v0 1.0, traded 1,234 % of its maximum notional today."),
+    ],
+)
+def test_the_pilot_limits_caption_says_the_key_fact_in_words(used, said):
+    # The trader's caption: never "traded 0.0 %" (nothing traded says so), whole percents otherwise.
+    from risk.gate.widgets import MY_PILOT_LIMITS
+
+    rows = [{"pilot_of": f"v{n} 1.0", "count": 1, "used": share} for n, share in enumerate(used)]
+    assert MY_PILOT_LIMITS.caption(rows, Filters(as_of=today())).endswith(said)
+    day = today() - dt.timedelta(days=30)
+    past = MY_PILOT_LIMITS.caption([{"pilot_of": "v0 1.0", "count": 1, "used": 0.0}], Filters(as_of=day))
+    assert past.endswith(f"; nothing traded on {day.isoformat()} against its limit.")

@@ -331,3 +331,23 @@ def test_it_shows_the_lifecycle_on_the_version_page(world, browser_client):
     page = browser_client.as_user(world.compliance).get(f"/models/mine/versions/{version.version}/")
     assert 'data-action="approve_deployment"' in page.content.decode()
     assert [a.action for a in page.context["actions"] if a.allowed] == ["approve_deployment", "retire"]
+
+
+@pytest.mark.django_db
+def test_a_retired_model_is_due_for_no_validation(world, browser_client):
+    import datetime as dt
+
+    Model.objects.filter(pk=world.mine.pk).update(next_validation_due=dt.date(2030, 1, 2), revalidation_flag="due_soon")
+    workflow.version_transition(world.owner, world.mine_v1, "retire", comment="Strategy closed.")
+    model = Model.objects.get(pk=world.mine.pk)
+    assert model.status == "retired"
+    assert model.next_validation_due is None and model.revalidation_flag == ""
+    followed = AuditEvent.objects.filter(object_id=str(model.pk), action="model.status_followed_versions").last()
+    assert followed.changes["next_validation_due"] == ["2030-01-02", None]  # the trail says when it stopped
+    client = browser_client.as_user(world.compliance)
+    page = client.get(f"/models/{model.key}/").content.decode()
+    assert "Not due: retired" in page and "2030-01-02" not in page
+    # A model retired before this rule kept its date in the record: its pages say "not due" all the same.
+    Model.objects.filter(pk=model.pk).update(next_validation_due=dt.date(2030, 1, 2))
+    assert "Not due: retired" in client.get(f"/models/{model.key}/").content.decode()
+    assert "2030-01-02" not in client.get("/models/?status=retired").content.decode()

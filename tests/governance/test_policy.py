@@ -138,3 +138,24 @@ def test_the_service_names_the_tier_and_the_indicator_its_rules_are_about(world)
     errors = refused.value.error_dict["ongoing_validation_months"]
     assert [e.params["tier"] for e in errors] == ["2", "3"]
     assert refused.value.message_dict["ongoing_validation_months"][0].startswith("Tier 2: ")
+
+
+@pytest.mark.django_db
+def test_version_1_is_in_force_from_before_anything_is_recorded(world, browser_client):
+    # Vigil's defaults apply from the start: a decision taken with the clock set back (the demo's year) cites a
+    # version published before it, as migrate writes version 1.
+    import datetime as dt
+
+    import time_machine
+
+    from governance.core import moments
+
+    first = GovernancePolicy.objects.get(version=1)
+    assert first.published_at == moments.EARLIEST and first.published_by is None
+    page = browser_client.as_user(world.compliance).get("/policy/").content.decode()
+    assert "Vigil's defaults, in force from the start" in page and "1970-01-01" not in page
+    with time_machine.travel(dt.datetime(2001, 1, 1, tzinfo=dt.UTC)):
+        later = policy_publish(world.compliance, due_soon_days=21)
+    assert later.published_at > first.published_at
+    page = browser_client.as_user(world.compliance).get("/policy/").content.decode()
+    assert "1970-01-01" not in page and "<td>from the start</td>" in page

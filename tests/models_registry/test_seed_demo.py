@@ -276,6 +276,21 @@ def test_every_demo_version_got_where_it_is_through_the_lifecycle(demo_firm):
     assert ModelVersion.objects.get(model=current.model, version="1.0").status == "production"
 
 
+@pytest.mark.django_db
+def test_every_decision_cites_a_policy_published_before_it(demo_firm):
+    # The demo's year is made with the clock set back a year: the policy each step and signature cites was
+    # published before it (version 1, Vigil's defaults, is in force from the start; migrate does not date it).
+    from django.db.models import F
+
+    from governance.core.models import Signature
+    from governance.lifecycle.models import VersionTransition
+
+    assert VersionTransition.objects.filter(policy__version=1).count() >= 20
+    assert not VersionTransition.objects.filter(at__lte=F("policy__published_at")).exists()
+    assert Signature.objects.filter(policy__version=1).exists()
+    assert not Signature.objects.filter(signed_at__lte=F("policy__published_at")).exists()
+
+
 def version_signatures(version):
     from governance.core.models import Signature
 

@@ -1,8 +1,15 @@
-"""Publish governance policy version 1 with Vigil's defaults, so every decision has a policy in force."""
+"""Publish governance policy version 1 with Vigil's defaults, so every decision has a policy in force.
+
+Dated at the earliest moment Vigil takes (governance/core/policy.py `DEFAULTS_IN_FORCE_FROM`), not at migrate time:
+the defaults apply from before anything is recorded, and a past rebuilt with the clock set back (the demo's year)
+would otherwise cite a version published after its own decisions. Databases migrated before keep their date.
+"""
+
+import datetime as dt
 
 from django.db import migrations
-from django.utils import timezone
 
+IN_FORCE_FROM = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # written out: a migration does not read today's code
 DEFAULTS = {
     "profile": "SR 26-2",
     "tiering_rule_version": "TIER-2026.1",
@@ -17,7 +24,7 @@ DEFAULTS = {
 def publish(apps, schema_editor):
     Policy = apps.get_model("governance", "GovernancePolicy")
     if not Policy.objects.exists():
-        Policy.objects.create(version=1, published_at=timezone.now(), notes="Vigil defaults.", **DEFAULTS)
+        Policy.objects.create(version=1, published_at=IN_FORCE_FROM, notes="Vigil defaults.", **DEFAULTS)
 
 
 class Migration(migrations.Migration):
