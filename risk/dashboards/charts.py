@@ -225,7 +225,8 @@ def _shown(widget: Widget, value) -> str:
 
 
 # A heatmap's row label at most (the whole name in its hover text and in the table), at a desktop's width and at a
-# phone's; a horizontal bar's row label on a phone is wrapped at NARROW_WRAP characters onto two lines at most.
+# phone's; a horizontal bar's row label on a phone is wrapped at NARROW_WRAP characters (a few more rather than
+# cut) onto two lines at most.
 # A heatmap is narrow below NARROW_BELOW pixels at the least (wider when its desktop words need more room).
 WIDE_LABEL, NARROW_LABEL, NARROW_WRAP, NARROW_BELOW = 48, 16, 16, 600
 
@@ -246,10 +247,13 @@ def _text_px(text: str, size: float) -> float:
 
 
 def two_lines(label: str, width: int) -> str:
-    """`label` on two lines of about `width` characters at most, broken between words; the rest cut with an
-    ellipsis (the whole label is in the table)."""
-    lines = _wrapped(label, width).split("<br>")
-    return "<br>".join([_cut(lines[0], width), *([_cut(" ".join(lines[1:]), width)] if lines[1:] else [])])
+    """`label` on two lines of `width` characters at most, broken between words, or, when that would cut it, of up
+    to 4 more; what is still left cut with an ellipsis (the whole label is in the table)."""
+    for most in (width, width + 2, width + 4):
+        lines = _wrapped(label, most).split("<br>")
+        if len(lines) <= 2 and all(len(line) <= most for line in lines):
+            return "<br>".join(lines)
+    return "<br>".join([_cut(lines[0], most), *([_cut(" ".join(lines[1:]), most)] if lines[1:] else [])])
 
 
 def cut_labels(labels: list[str], most: int) -> list[str]:

@@ -199,12 +199,19 @@ def test_a_horizontal_chart_wraps_its_row_labels_on_a_phone(widget):
     assert len(lines) == len(whole)
     for label, wrapped in zip(whole, lines, strict=True):
         parts = wrapped.split("<br>")
-        assert len(parts) <= 2 and all(len(part) <= charts.NARROW_WRAP for part in parts)
+        assert len(parts) <= 2 and all(len(part) <= charts.NARROW_WRAP + 4 for part in parts)
         assert wrapped.replace("<br>", " ") == label or wrapped.endswith("…")
     assert narrow["layout"]["margin.l"] == 0  # the labels' own width, not a desktop's 160 pixels
     assert narrow["below"] > 340  # a 390-pixel phone's chart (its card less its padding) is narrow
     if any("<br>" in line for line in lines):
         assert narrow["layout"]["height"] >= 40 * len(lines)  # room for two lines a row
+
+
+def test_a_row_label_takes_a_few_more_characters_a_line_rather_than_be_cut():
+    assert charts.two_lines("Blocked: stopped by the kill switch", 16) == "Blocked: stopped<br>by the kill switch"
+    assert charts.two_lines("Pilot ended", 16) == "Pilot ended"
+    cut = charts.two_lines("a label far longer than two lines of sixteen characters hold", 16)
+    assert cut == "a label far longer<br>than two lines of s…" and all(len(line) <= 20 for line in cut.split("<br>"))
 
 
 def test_the_gate_blocks_say_the_reason_alone():
