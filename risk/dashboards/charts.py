@@ -151,7 +151,23 @@ def _bars(widget: Widget, rows: list[dict], urls: list[str], horizontal: bool) -
         # A bar of 0 writes its figure just right of the axis: the row's label keeps its distance from it, or
         # "eq-a 1.0" and "0.0 %" read as one (issue 22, the trader's pilot limits).
         layout["yaxis"]["ticklabelstandoff"] = LABEL_STANDOFF
+        _narrow_rows(layout, categories)
     return {"data": data, "layout": layout}
+
+
+def _narrow_rows(layout: dict, categories: list[str]) -> None:
+    """A horizontal chart's row labels on a phone: a long one on two lines (a label of 35 characters took 250 of a
+    390-pixel phone's pixels and left the bars 50), the rows spaced for them, and no fixed left margin (the labels'
+    own width, automargin), so the bars keep most of the width. The whole labels where there is room."""
+    layout["yaxis"] |= {"tickmode": "array", "tickvals": categories, "ticktext": categories}
+    lines = [two_lines(label, NARROW_WRAP) for label in categories]
+    wrapped = any("<br>" in label for label in lines)
+    widest = max((_text_px(label, FONT["size"]) for label in categories), default=0)
+    changes = {"yaxis.ticktext": lines, "yaxis.tickfont.size": NARROW_TICK_FONT, "margin.l": 0}
+    if wrapped:
+        changes["height"] = max(layout["height"], 90 + 40 * len(categories))  # a label of two lines a row
+    # Narrow while the whole labels (a desktop's 160 pixels at the least) would leave the bars less than half.
+    layout["meta"] = narrow(round(2 * max(widest + LABEL_STANDOFF, layout["margin"]["l"]) + 40), changes)
 
 
 LABEL_STANDOFF = 14  # pixels between a horizontal bar's row label and its axis
@@ -209,9 +225,35 @@ def _shown(widget: Widget, value) -> str:
 
 
 # A heatmap's row label at most (the whole name in its hover text and in the table), at a desktop's width and at a
-# phone's (static/js/charts.js swaps the axis's labels for the narrow ones when the chart is narrower than
-# NARROW_BELOW pixels).
-WIDE_LABEL, NARROW_LABEL, NARROW_BELOW = 48, 16, 600
+# phone's; a horizontal bar's row label on a phone is wrapped at NARROW_WRAP characters (a few more rather than
+# cut) onto two lines at most.
+# A heatmap is narrow below NARROW_BELOW pixels at the least (wider when its desktop words need more room).
+WIDE_LABEL, NARROW_LABEL, NARROW_WRAP, NARROW_BELOW = 48, 16, 16, 600
+
+
+def narrow(below: int, layout: dict, traces: list[dict] | None = None) -> dict:
+    """A figure's `layout.meta` saying how it is drawn while narrower than `below` pixels (a phone): `layout`, the
+    layout's keys with their narrow values (plotly's relayout names: "yaxis.ticktext", "margin.l", "height"), and
+    `traces`, for each trace in order, its keys with their narrow values (restyle names: "text", "textfont.size").
+    static/js/charts.js draws those values while the chart is narrower and the figure's own otherwise, swapping
+    both ways as the chart is resized."""
+    return {"narrow": {"below": below, "layout": layout, "traces": traces or []}}
+
+
+def _text_px(text: str, size: float) -> float:
+    """About how wide `text` is drawn at `size` pixels (a sans-serif's average character, rounded up): enough to
+    tell whether labels fit, never to place them."""
+    return 0.62 * size * len(text)
+
+
+def two_lines(label: str, width: int) -> str:
+    """`label` on two lines of `width` characters at most, broken between words, or, when that would cut it, of up
+    to 4 more; what is still left cut with an ellipsis (the whole label is in the table)."""
+    for most in (width, width + 2, width + 4):
+        lines = _wrapped(label, most).split("<br>")
+        if len(lines) <= 2 and all(len(line) <= most for line in lines):
+            return "<br>".join(lines)
+    return "<br>".join([_cut(lines[0], most), *([_cut(" ".join(lines[1:]), most)] if lines[1:] else [])])
 
 
 def cut_labels(labels: list[str], most: int) -> list[str]:
@@ -246,9 +288,11 @@ def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
     z = [[cell(y, x, lambda c: c.level) for x in xs] for y in ys]
     text = [[cell(y, x, lambda c: c.text) or "" for x in xs] for y in ys]
     custom = [[cell(y, x, lambda c: urls[c.index]) or "" for x in xs] for y in ys]
-    shown = text
-    if status and status.short:  # narrow cells (a phone) say the short word; hovering and the table say it whole
-        shown = [[cell(y, x, lambda c: status.short(rows[c.index][status.field])) or "" for x in xs] for y in ys]
+    # A phone's cells (about 40 pixels) say the short word, a word a line; a desktop's, and hovering, say it whole.
+    short = text
+    if status and status.short:
+        short = [[cell(y, x, lambda c: status.short(rows[c.index][status.field])) or "" for x in xs] for y in ys]
+    short = [["<br>".join(said.split()) for said in line] for line in short]
     # Rows are placed by their value (unique) and labelled by name: two models may share a cut name.
     places = [str(y) for y in ys]
     trace = {
@@ -256,13 +300,13 @@ def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
         "x": columns,
         "y": places,
         "z": z,
-        "text": shown,
+        "text": text,
         "hovertext": [
             [f"{name} · {column}: {said}" if said else "" for column, said in zip(columns, line, strict=True)]
             for name, line in zip(names, text, strict=True)
         ],
         "texttemplate": "%{text}",
-        "textfont": {"size": 12},
+        "textfont": {"size": CELL_FONT},
         "customdata": custom,
         "hovertemplate": "%{hovertext}<extra></extra>",
         "showscale": False,
@@ -285,8 +329,9 @@ def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
     else:
         trace["colorscale"] = [[0, "#deebf7"], [1, "#0072B2"]]
     wide = cut_labels(names, WIDE_LABEL)
+    height = max(240, 80 + 26 * len(ys))
     layout = _layout(
-        height=max(240, 80 + 26 * len(ys)),
+        height=height,
         xaxis={"type": "category", "side": "top", "automargin": True},
         yaxis={
             "type": "category",
@@ -296,11 +341,31 @@ def _heatmap(widget: Widget, rows: list[dict], urls: list[str]) -> dict:
             "tickvals": places,
             "ticktext": wide,
         },
-        # Read by static/js/charts.js: the labels a phone's narrow chart shows instead.
-        meta={"narrow": {"below": NARROW_BELOW, "yaxis.ticktext": cut_labels(names, NARROW_LABEL)}},
     )
     layout["margin"]["l"] = 10  # the row labels' own width (automargin): a phone keeps the rest for the cells
+    # Narrow while the desktop's whole words (row names, column headers side by side, cell words) would not fit:
+    # then the row names are cut, the headers stand on end (tilted, plotly ran them into each other), the cells say
+    # short words in a smaller font and each row is taller (two lines), the chart taller by the headers' height.
+    header = max((_text_px(column, FONT["size"]) for column in columns), default=0)
+    said = max((_text_px(word, CELL_FONT) for line in text for word in line), default=0)
+    room = max(_text_px(name, FONT["size"]) for name in wide) + 30 + len(columns) * (max(header, said) + 12)
+    layout["meta"] = narrow(
+        max(NARROW_BELOW, math.ceil(room)),
+        {
+            "yaxis.ticktext": cut_labels(names, NARROW_LABEL),
+            "yaxis.tickfont.size": NARROW_TICK_FONT,
+            "xaxis.tickfont.size": NARROW_TICK_FONT,
+            "xaxis.tickangle": -90,
+            "margin.r": 4,
+            "height": max(240, 80 + 34 * len(ys)) + math.ceil(header),
+        },
+        [{"text": short, "textfont.size": NARROW_CELL_FONT}],
+    )
     return {"data": [trace], "layout": layout}
+
+
+CELL_FONT, NARROW_CELL_FONT = 12, 10  # a heatmap cell's words, on a desktop and on a phone
+NARROW_TICK_FONT = 12  # a phone's row labels
 
 
 # Light to dark in order of severity (a status's worst last), readable under text at every step: a status without

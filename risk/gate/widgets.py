@@ -75,10 +75,17 @@ IN_CAPTION = {
 
 
 def reason_label(code: str) -> str:
+    """An answer of the gate beside "Allowed" (a desk's models at the gate): "Blocked: " and the reason."""
     if code == ALLOWED:
         return "Allowed"
+    return f"Blocked: {decisions.REASONS.get(code, code)}"
+
+
+def block_label(code: str) -> str:
+    """A reason to block where every row is blocked (what the gate blocks, its title says so): the reason alone,
+    which on a phone leaves the bars the width "Blocked: " took."""
     text = decisions.REASONS.get(code, code)
-    return f"Blocked: {text}"
+    return text[:1].upper() + text[1:]
 
 
 def _first_reason(codes: list[str]) -> str:
@@ -213,7 +220,7 @@ GATE_BLOCKS = GateWidget(
     title="What the gate blocks now",
     order=40,
     records=blocked,
-    dimensions=(Dimension("gate", "Reason", reason_label, BLOCK_ORDER, tones=tuple(TONES[r] for r in BLOCK_ORDER)),),
+    dimensions=(Dimension("gate", "Reason", block_label, BLOCK_ORDER, tones=tuple(TONES[r] for r in BLOCK_ORDER)),),
     caption=_blocks_caption,
     record_columns=GATE_COLUMNS,
     record_link=model_link,

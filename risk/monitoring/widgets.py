@@ -36,8 +36,9 @@ STATE_LABELS = {
     "warn": "Warning",
     "breach": "Breach",
 }
-# What a heatmap cell says (a phone's cells are narrow); its hover text and the table say the whole label.
-STATE_SHORT = {"ok": "OK", NO_RESULT: "None", "insufficient": "Insuf.", "warn": "Warn", "breach": "Breach"}
+# What a phone's heatmap cell says (about 40 pixels wide: a word a line, risk/dashboards/charts.py); a desktop's
+# cells, the hover text and the table say the whole label. Never "None": it read as a Python None.
+STATE_SHORT = {"ok": "OK", NO_RESULT: "No result", "insufficient": "Insuf. data", "warn": "Warn", "breach": "Breach"}
 # Each state's colour and pattern on every chart (risk/dashboards/charts.py TONE_STYLES): "insufficient data" is a
 # live model that stopped reporting enough, a stale reading.
 STATE_TONES = ("good", "missing", "stale", "caution", "bad")
@@ -231,8 +232,9 @@ HEATMAP = HeatmapWidget(
     description=(
         "Each monitored model (pilot, production, suspended) by kind of monitor: the worst state among its monitors "
         "of that kind, from OK, no result, insufficient data, warning to breach; tier 1 first, then by desk. Their "
-        "newest results as of the page's day, or, with a time range, the worst result in it. With no desk chosen "
-        f"and more than {MAX_MODEL_ROWS} models, a row per desk."
+        "newest results as of the page's day, or, with a time range, the worst result in it. No result: a monitor "
+        "not yet evaluated (or not in the chosen days). A blank cell: the model has no monitor of that kind. With "
+        f"no desk chosen and more than {MAX_MODEL_ROWS} models, a row per desk."
     ),
     order_records=("version__model__risk_tier", "version__model__key", "kind", "measure", "stream"),
     link_fields=("pk",),

@@ -1,5 +1,6 @@
 """Each status keeps its colour and pattern on every chart, whichever other statuses the data holds (issue 22: a
-missing status shifted the others' colours), and a heatmap names its rows whole at a desktop's width."""
+missing status shifted the others' colours), a heatmap names its rows whole at a desktop's width, and a chart says how
+it is drawn on a phone (issue 22, the monitoring page at 390 pixels)."""
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_a_heatmap_names_its_rows_whole_on_a_desktop_and_cut_on_a_phone():
     assert axis["ticktext"][1:] == [long_name[:30] + " (US)", "Rates carry"]  # whole at a desktop's width
     assert axis["ticktext"][0] == long_name[: charts.WIDE_LABEL - 1] + "…"
     assert len(long_name) > charts.WIDE_LABEL
-    narrow = figure["layout"]["meta"]["narrow"]["yaxis.ticktext"]
+    narrow = figure["layout"]["meta"]["narrow"]["layout"]["yaxis.ticktext"]
     assert all(len(label) <= charts.NARROW_LABEL for label in narrow) and len(set(narrow)) == 3
     assert narrow[2] == "Rates carry"
     assert trace["hovertext"][0][0] == f"{long_name} · {trace['x'][0]}: OK"  # the whole name in the hover
@@ -124,3 +125,103 @@ def test_a_heatmap_names_its_rows_whole_on_a_desktop_and_cut_on_a_phone():
 
 def test_labels_cut_alike_are_numbered():
     assert charts.cut_labels(["abcdefghij", "abcdefghik", "abc"], 6) == ["abcde…", "abc… 2", "abc"]
+
+
+def _states_heatmap():
+    widget = widgets.get("monitoring-heatmap")
+    rows = [
+        {"model_key": "a", "kind": "performance", "status": "insufficient", "count": 1, "label": "Rates carry"},
+        {"model_key": "a", "kind": "drift", "status": "none", "count": 2, "label": "Rates carry"},
+        {"model_key": "b", "kind": "data_staleness", "status": "breach", "count": 1, "label": "FX momentum"},
+    ]
+    return charts.figure(widget, rows, ["/a", "/b", "/c"])
+
+
+def test_a_heatmap_on_a_phone_stands_its_headers_on_end_and_says_short_words_a_line_each():
+    figure = _states_heatmap()
+    trace, layout = figure["data"][0], figure["layout"]
+    narrow = layout["meta"]["narrow"]
+    assert narrow["below"] >= charts.NARROW_BELOW
+    # A desktop: whole words, headers as plotly sets them (side by side where they fit).
+    assert trace["text"] == [["Insufficient data", "No result", ""], ["", "", "Breach"]]
+    assert "tickangle" not in layout["xaxis"]
+    # A phone: the headers on end (tilted, they ran into each other), short words a line each in a smaller font, the
+    # rows taller for two lines and the chart taller by the headers' height.
+    assert narrow["layout"]["xaxis.tickangle"] == -90
+    assert narrow["layout"]["height"] > layout["height"]
+    assert narrow["traces"] == [
+        {"text": [["Insuf.<br>data", "No<br>result", ""], ["", "", "Breach"]], "textfont.size": charts.NARROW_CELL_FONT}
+    ]
+    assert charts.NARROW_CELL_FONT < trace["textfont"]["size"]
+    shown = {
+        word for line in trace["text"] + narrow["traces"][0]["text"] for said in line for word in said.split("<br>")
+    }
+    assert "None" not in shown and all(
+        len(word) <= 6 for line in narrow["traces"][0]["text"] for said in line for word in said.split("<br>")
+    )
+
+
+def test_a_heatmap_says_what_a_blank_cell_means():
+    description = widgets.get("monitoring-heatmap").description
+    assert "A blank cell: the model has no monitor of that kind." in description
+    assert "No result: a monitor not yet evaluated" in description
+
+
+def test_a_heatmap_of_long_names_is_narrow_until_its_whole_words_fit():
+    widget = widgets.get("monitoring-heatmap")
+    kinds = ["performance", "drift", "trading", "sudden_change", "data_staleness"]
+    rows = [
+        {"model_key": "m", "kind": kind, "status": "insufficient", "count": 1, "label": "Commodity term-structure roll"}
+        for kind in kinds
+    ]
+    below = charts.figure(widget, rows, ["/x"] * len(rows))["layout"]["meta"]["narrow"]["below"]
+    # Five columns of "Insufficient data" beside a 29-character name need more than the least.
+    assert below > charts.NARROW_BELOW
+
+
+HBARS = [w for w in widgets.all_widgets() if w.chart == "hbar"]
+
+
+@pytest.mark.parametrize("widget", HBARS, ids=lambda w: w.key)
+def test_a_horizontal_chart_wraps_its_row_labels_on_a_phone(widget):
+    first = widget.dimensions[0]
+    values = list(first.values) or ["a long row label that a phone cannot hold on one line", "b"]
+    rows = [{first.field: value, "count": 1, widget.chart_value: 1} for value in values]
+    if len(widget.dimensions) > 1:
+        second = widget.dimensions[1]
+        rows = [row | {second.field: second.values[0] if second.values else "x"} for row in rows]
+    figure = charts.figure(widget, rows, ["/x"] * len(rows))
+    layout = figure["layout"]
+    narrow = layout["meta"]["narrow"]
+    whole = [first.display(value) for value in values]
+    assert layout["yaxis"]["tickvals"] == whole == layout["yaxis"]["ticktext"]  # a desktop: whole
+    lines = narrow["layout"]["yaxis.ticktext"]
+    assert len(lines) == len(whole)
+    for label, wrapped in zip(whole, lines, strict=True):
+        parts = wrapped.split("<br>")
+        assert len(parts) <= 2 and all(len(part) <= charts.NARROW_WRAP + 4 for part in parts)
+        assert wrapped.replace("<br>", " ") == label or wrapped.endswith("…")
+    assert narrow["layout"]["margin.l"] == 0  # the labels' own width, not a desktop's 160 pixels
+    assert narrow["below"] > 340  # a 390-pixel phone's chart (its card less its padding) is narrow
+    if any("<br>" in line for line in lines):
+        assert narrow["layout"]["height"] >= 40 * len(lines)  # room for two lines a row
+
+
+def test_a_row_label_takes_a_few_more_characters_a_line_rather_than_be_cut():
+    assert charts.two_lines("Blocked: stopped by the kill switch", 16) == "Blocked: stopped<br>by the kill switch"
+    assert charts.two_lines("Pilot ended", 16) == "Pilot ended"
+    cut = charts.two_lines("a label far longer than two lines of sixteen characters hold", 16)
+    assert cut == "a label far longer<br>than two lines of s…" and all(len(line) <= 20 for line in cut.split("<br>"))
+
+
+def test_the_gate_blocks_say_the_reason_alone():
+    widget = widgets.get("gate-blocks")
+    rows = [{"gate": "kill_switch", "count": 1}, {"gate": "not_approved", "count": 2}]
+    figure = charts.figure(widget, rows, ["/a", "/b"])
+    assert figure["layout"]["yaxis"]["ticktext"] == ["Stopped by the kill switch", "Not approved for use"]
+    assert figure["layout"]["meta"]["narrow"]["layout"]["yaxis.ticktext"] == [
+        "Stopped by the<br>kill switch",
+        "Not approved for<br>use",
+    ]
+    # Beside "Allowed" the answer says it blocks (a desk's models at the gate).
+    assert widgets.get("my-desk-models").dimensions[0].display("kill_switch") == "Blocked: stopped by the kill switch"

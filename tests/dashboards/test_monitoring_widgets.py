@@ -565,7 +565,10 @@ def test_with_many_models_and_no_desk_chosen_the_heatmap_shows_desks_and_a_desk_
     figure = charts.figure(drawn.widget, drawn.rows, drawn.drill_urls)
     assert figure["data"][0]["y"] == ["rates", "sys-eq"]
     assert figure["layout"]["yaxis"]["ticktext"] == ["Rates", "Systematic Equities"]  # desks by name
-    assert figure["layout"]["meta"]["narrow"]["yaxis.ticktext"] == ["Rates", "Systematic Equi…"]  # cut for a phone
+    assert figure["layout"]["meta"]["narrow"]["layout"]["yaxis.ticktext"] == [
+        "Rates",
+        "Systematic Equi…",
+    ]  # cut for a phone
     assert drawn.caption.startswith("2 live models in scope: a row for each desk")
     assert "2 of 2 desks" not in drawn.caption and "1 of 2 desks has a monitor in breach now" in drawn.caption
     client = browser_client.as_user(states.compliance)

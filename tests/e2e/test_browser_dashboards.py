@@ -128,3 +128,86 @@ def test_a_trader_sees_their_desk_on_their_own_dashboard(page, live_server):
     page.screenshot(path=str(SHOTS / "dashboard-mine-trader.png"), full_page=True)
     page.goto(f"{live_server.url}/dashboards/overview/")
     assert page.locator("h1").inner_text() != "Model risk overview"  # a 404 page: the overview is not theirs
+
+
+# Each heatmap header's box, each cell word's box with the cell it sits in, and the gate chart's plot and whole
+# widths: from plotly's own axes (a cell is its column's and row's share of the plot, less the 2-pixel gaps).
+PHONE_BOXES = """(() => {
+  const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const heatmap = document.querySelector('[data-widget=monitoring-heatmap] .plotly-chart');
+  const xa = heatmap._fullLayout.xaxis, ya = heatmap._fullLayout.yaxis, trace = heatmap._fullData[0];
+  const svg = heatmap.querySelector('.main-svg').getBoundingClientRect();
+  const width = xa._length / trace.x.length, height = ya._length / trace.y.length;
+  const cells = [...heatmap.querySelectorAll('g.heatmap-label text')].map((text) => {
+    const [left, top, right, bottom] = box(text);
+    const column = Math.floor(((left + right) / 2 - svg.left - xa._offset) / width);
+    const row = Math.floor(((top + bottom) / 2 - svg.top - ya._offset) / height);
+    const x = svg.left + xa._offset + column * width, y = svg.top + ya._offset + row * height;
+    const cell = [x + 1, y + 1, x + width - 1, y + height - 1];
+    return {word: text.textContent, text: [left, top, right, bottom], cell: cell};
+  });
+  const gate = document.querySelector('[data-widget=gate-blocks] .plotly-chart');
+  return {
+    headers: [...heatmap.querySelectorAll('.xtick text')].map((t) => ({label: t.textContent, box: box(t)})),
+    cells: cells,
+    gate: {plot: gate._fullLayout._size.w, chart: gate.clientWidth,
+           labels: [...gate.querySelectorAll('.ytick text')].map((t) => t.textContent)},
+  };
+})()"""
+
+
+def _intersect(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_the_monitoring_page_holds_at_phone_width(chromium, live_server):
+    """At 390 pixels (issue 22's walk): the heatmap's headers do not run into each other, every cell's word stays in
+    its cell, and the gate's row labels leave its bars at least half the chart."""
+    from django.utils import timezone
+
+    from risk.monitoring import evaluation, proposals
+    from risk.monitoring.models import Monitor, MonitorResult
+
+    world = build_world()
+    proposals.propose(world.mine_v1)
+    proposals.propose(world.theirs_v1)
+    for version, kind, outcome in (
+        (world.mine_v1, Monitor.Kind.STALENESS, "insufficient"),
+        (world.mine_v1, Monitor.Kind.PERFORMANCE, "breach"),
+        (world.theirs_v1, Monitor.Kind.TRADING, "warn"),
+        (world.theirs_v1, Monitor.Kind.PERFORMANCE, "insufficient"),
+    ):
+        monitor = Monitor.objects.filter(version=version, kind=kind).order_by("pk").first()
+        MonitorResult.objects.create(
+            monitor=monitor, slot=timezone.now(), outcome=outcome, config={}, config_hash="0" * 64, reason="a test"
+        )
+        evaluation.note_latest([monitor.pk])
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        login(page, live_server, "compliance", PASSWORD)
+        page.goto(f"{live_server.url}/dashboards/monitoring/")
+        for key in ("monitoring-heatmap", "gate-blocks"):
+            page.locator(f"[data-widget={key}] .plotly-chart .main-svg").first.wait_for()
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(SHOTS / "dashboard-monitoring-390.png"), full_page=True)
+        boxes = page.evaluate(PHONE_BOXES)
+        headers = boxes["headers"]
+        assert len(headers) == 5
+        for i, one in enumerate(headers):
+            for other in headers[i + 1 :]:
+                assert not _intersect(one["box"], other["box"]), f"{one['label']} runs into {other['label']}"
+        words = {cell["word"] for cell in boxes["cells"]}
+        assert {"Breach", "Warn", "Insuf.data", "Noresult"} <= words  # a word a line: its lines read as one
+        assert "None" not in words
+        for cell in boxes["cells"]:
+            text, room = cell["text"], cell["cell"]
+            inside = room[0] <= text[0] and text[2] <= room[2] and room[1] <= text[1] and text[3] <= room[3]
+            assert inside, f"{cell['word']} at {text} leaves its cell {room}"
+        gate = boxes["gate"]
+        assert not any(label.startswith("Blocked") for label in gate["labels"])  # the title says it
+        assert gate["plot"] >= 0.5 * gate["chart"], f"the bars have {gate['plot']} of {gate['chart']} px"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert serious_violations(page) == []
+    finally:
+        context.close()
