@@ -351,7 +351,7 @@ class Command(BaseCommand):
             (
                 # What its signed validation run's failed stress and depth tests say, disposed of in writing there.
                 "fx-carry-g10",
-                "developer",
+                "developer2",
                 "model",
                 "Carry unwind in a risk-off shock (August 2024 yen)",
                 3,
