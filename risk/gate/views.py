@@ -11,7 +11,7 @@ from governance.core.forms_utils import add_service_errors
 from governance.core.models import AuditEvent
 from governance.core.selectors import object_timeline
 from models_registry.models import Model
-from risk.gate import decisions, killswitch, selectors
+from risk.gate import card, decisions, killswitch, selectors
 from risk.gate.access import reads_kill_switch, uses_kill_switch
 from risk.gate.forms import EngageForm, ReleaseForm
 
@@ -176,4 +176,14 @@ def kill_switch_test_detail(request, pk):
         row["reasons_text"] = reason_labels(row["reasons"])
     return render(
         request, "gate/kill_switch_test.html", {"test": test, "timeline": object_timeline(request.user, test)}
+    )
+
+
+def model_card(request, key, version):
+    """The model card of a version (issue 24): for everyone who may see the version, traders first (404 otherwise)."""
+    obj = selectors.version_for_card(request.user, key, version)
+    return render(
+        request,
+        "gate/model_card.html",
+        {"model": obj.model, "version": obj, "card": card.card_of(obj, request.user)},
     )
