@@ -56,7 +56,7 @@ def _normalised(value):
     if isinstance(value, list):
         return [_normalised(v) for v in value]
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral_value() else str(value)
+        return format(value.normalize(), "f")  # 2000000.00 and 2000000 alike, never 2E+6
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, bool) or value is None or isinstance(value, str):

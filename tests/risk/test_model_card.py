@@ -2,6 +2,7 @@
 (traders first), as a page, JSON and Hugging Face style Markdown; its hash covers its limitations and nothing else."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import yaml
@@ -123,6 +124,7 @@ def test_the_hash_is_a_pure_function_of_the_limitations_content():
     assert len(card_hash(LIMITS)) == 64
     same_number = {**LIMITS, "operating_boundaries": [{"max": 35.0, "name": "VIX"}]}
     assert card_hash(same_number) == card_hash(LIMITS)
+    assert card_hash({**LIMITS, "x": Decimal("2000000.00")}) == card_hash({**LIMITS, "x": Decimal("2000000")})
 
 
 @pytest.mark.django_db
