@@ -371,3 +371,10 @@ def card_markdown(card: dict) -> str:
         f"Card hash (SHA-256 of its limitations): `{card['card_hash']}`\n",
     ]
     return f"---\n{_front_matter(card)}---\n\n" + "\n".join(p for p in parts if p)
+
+
+def card_pdf(html: str) -> bytes:
+    """The one-page PDF of a card's print markup."""
+    from weasyprint import HTML  # imported here: WeasyPrint is loaded only by a process that prints a card
+
+    return HTML(string=html).write_pdf()

@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
@@ -187,3 +189,12 @@ def model_card(request, key, version):
         "gate/model_card.html",
         {"model": obj.model, "version": obj, "card": card.card_of(obj, request.user)},
     )
+
+
+def model_card_pdf(request, key, version):
+    """The card on one A4 page (long texts are cut there; the page and the API carry them whole)."""
+    obj = selectors.version_for_card(request.user, key, version)
+    html = render_to_string("gate/model_card_pdf.html", {"card": card.card_of(obj, request.user)})
+    response = HttpResponse(card.card_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="model-card-{obj.model.key}-{obj.version}.pdf"'
+    return response

@@ -146,6 +146,7 @@ PAGE_READS = [
     *[(f"model-{k}", f"/models/{k}/", in_scope(k)) for k in MODELS],
     *[(f"version-{k}", f"/models/{k}/{V}/", in_scope(k)) for k in VERSIONED],
     *[(f"card-{k}", f"/models/{k}/{V}/card/", in_scope(k)) for k in VERSIONED],
+    *[(f"card-pdf-{k}", f"/models/{k}/{V}/card.pdf", in_scope(k)) for k in VERSIONED],
     ("data-source-public", "/data-sources/{source_public}/", everyone),
     ("data-source-restricted", "/data-sources/{source_restricted}/", restricted_source),
     *[(f"evidence-download-{k}", f"/evidence/{{evidence_{k}}}/download/", validation_object_on(k)) for k in VERSIONED],

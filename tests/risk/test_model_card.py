@@ -265,3 +265,23 @@ def test_the_card_page_costs_the_same_with_more_findings_and_monitors(world, pil
             schedule=monitor.schedule,
         )
     assert count() == few
+
+
+@pytest.mark.slow(reason="WeasyPrint lays out the card's PDF")
+@pytest.mark.django_db
+def test_the_pdf_is_one_page_even_with_long_texts_and_follows_the_versions_scope(world, piloted, browser_client):
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    people = build_personas(world)
+    long = "Do not use it to size positions or outside the desk's hours. " * 80
+    _define(world, out_of_scope_uses=long[:5000], known_limitations=long[:5000], objectives=long[:5000])
+    response = browser_client.as_user(people["trader"]).get("/models/mine/versions/5.0/card.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    version = ModelVersion.objects.select_related("model__desk", "model__owner", "model__validator").get(pk=piloted.pk)
+    html = render_to_string("gate/model_card_pdf.html", {"card": card_of(version)})
+    assert len(HTML(string=html).render().pages) == 1
+    assert (
+        browser_client.as_user(people["trader_other_desk"]).get("/models/mine/versions/5.0/card.pdf").status_code == 404
+    )
