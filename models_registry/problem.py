@@ -16,7 +16,8 @@ def _with_unit(value, unit) -> str:
 
 def criterion_text(item: dict) -> str:
     """{"metric": "sharpe", "operator": ">=", "value": 1.2} -> "sharpe at least 1.2"."""
-    words = OPERATORS.get(item.get("operator"), item.get("operator", ""))
+    operator = str(item.get("operator", ""))
+    words = OPERATORS.get(operator, operator)
     return f"{item.get('metric', '')} {words} {_with_unit(item.get('value'), item.get('unit'))}"
 
 

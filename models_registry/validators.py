@@ -111,7 +111,7 @@ def validate_success_criteria(value) -> None:
         found = [_text(item, "metric", 80, True), _text(item, "unit", 20, False)]
         if unknown:
             found.append(f"unknown key {', '.join(map(repr, unknown))}")
-        if item.get("operator") not in OPERATORS:
+        if not isinstance(item.get("operator"), str) or item["operator"] not in OPERATORS:
             found.append(f"'operator' must be one of {' '.join(OPERATORS)}")
         if not _finite(item.get("value")):
             found.append("'value' must be a finite number")

@@ -50,6 +50,9 @@ BAD = [
     ({"success_criteria": "sharpe above 1"}, "success_criteria"),
     ({"success_criteria": [{"metric": "sharpe", "operator": "=>", "value": 1}]}, "success_criteria"),
     ({"success_criteria": [{"metric": "sharpe", "operator": ">=", "value": "1.2"}]}, "success_criteria"),
+    ({"success_criteria": [{"metric": "sharpe", "operator": {}, "value": 1}]}, "success_criteria"),  # was a 500
+    ({"success_criteria": [{"metric": ["sharpe"], "operator": [">"], "value": [1]}]}, "success_criteria"),
+    ({"operating_boundaries": [{"name": {}, "min": {}, "max": [], "unit": 5}]}, "operating_boundaries"),
     ({"success_criteria": [{"metric": "sharpe", "operator": ">=", "value": True}]}, "success_criteria"),
     ({"success_criteria": [{"metric": "", "operator": ">=", "value": 1}]}, "success_criteria"),
     ({"success_criteria": [{"metric": "sharpe", "operator": ">=", "value": 1, "colour": "red"}]}, "success_criteria"),
