@@ -54,6 +54,12 @@ class ModelRecordForm(forms.ModelForm):
             "intended_use": forms.Textarea(attrs={"rows": 3}),
             "known_limitations": forms.Textarea(attrs={"rows": 3}),
             "use_restrictions": forms.Textarea(attrs={"rows": 2}),
+            "objectives": forms.Textarea(attrs={"rows": 3}),
+            "success_criteria": forms.Textarea(attrs={"rows": 3, "class": "mono"}),
+            "constraints": forms.Textarea(attrs={"rows": 2}),
+            "infrastructure_needs": forms.Textarea(attrs={"rows": 2}),
+            "out_of_scope_uses": forms.Textarea(attrs={"rows": 2}),
+            "operating_boundaries": forms.Textarea(attrs={"rows": 3, "class": "mono"}),
             "tier_override_justification": forms.Textarea(attrs={"rows": 2}),
             "last_validated_at": forms.DateInput(attrs={"type": "date"}),
             "next_validation_due": forms.DateInput(attrs={"type": "date"}),
@@ -85,6 +91,14 @@ class ModelRecordForm(forms.ModelForm):
         if "owner" in self.fields and not editing and inventory_access.registers_as_owner(user):
             self.fields["owner"].required = False
             self.fields["owner"].help_text = "Leave empty to own the model yourself."
+
+    def clean_success_criteria(self):
+        value = self.cleaned_data.get("success_criteria")
+        return [] if value is None else value  # an emptied box is no criterion, not null
+
+    def clean_operating_boundaries(self):
+        value = self.cleaned_data.get("operating_boundaries")
+        return [] if value is None else value
 
     def _post_clean(self):
         # Uniqueness of the key is checked here; every other rule is the service's, on save.

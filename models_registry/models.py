@@ -20,6 +20,7 @@ from models_registry.choices import (
     Rating,
     RiskTier,
 )
+from models_registry.problem import boundary_text, criterion_text
 from models_registry.validators import (
     model_key_validator,
     validate_artifact_uri,
@@ -27,6 +28,8 @@ from models_registry.validators import (
     validate_code_revision,
     validate_json_object,
     validate_metric_map,
+    validate_operating_boundaries,
+    validate_success_criteria,
     version_label_validator,
 )
 
@@ -70,6 +73,30 @@ class Model(models.Model):
     intended_use = models.TextField(max_length=5000)
     known_limitations = models.TextField(max_length=5000, blank=True)
     use_restrictions = models.TextField(max_length=5000, blank=True)
+
+    # The problem definition (issue 24): what the model is for, how success is measured, what binds it, what it needs
+    # from the trading infrastructure, and where it must not be used. The card reads them.
+    objectives = models.TextField(max_length=5000, blank=True)
+    success_criteria = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_success_criteria],
+        help_text='Measurable figures, e.g. [{"metric": "sharpe", "operator": ">=", "value": 1.2, "unit": "ratio"}].',
+    )
+    constraints = models.TextField(max_length=5000, blank=True)
+    infrastructure_needs = models.TextField(
+        max_length=5000,
+        blank=True,
+        help_text="What it needs from the trading infrastructure: OMS coupling, latency budget, market-data feeds, "
+        "alternative data.",
+    )
+    out_of_scope_uses = models.TextField(max_length=5000, blank=True)
+    operating_boundaries = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_operating_boundaries],
+        help_text='Checkable ranges, e.g. [{"name": "order size", "min": 0, "max": 5000000, "unit": "USD"}].',
+    )
 
     notional_at_stake = models.DecimalField(
         max_digits=20,
@@ -131,6 +158,14 @@ class Model(models.Model):
     def asset_class_labels(self) -> list[str]:
         labels = dict(AssetClass.choices)
         return [labels.get(code, code) for code in self.asset_classes]
+
+    @property
+    def success_criteria_texts(self) -> list[str]:
+        return [criterion_text(item) for item in self.success_criteria if isinstance(item, dict)]
+
+    @property
+    def operating_boundary_texts(self) -> list[str]:
+        return [boundary_text(item) for item in self.operating_boundaries if isinstance(item, dict)]
 
 
 class ModelUserObjectPermission(UserObjectPermissionBase):

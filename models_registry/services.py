@@ -26,6 +26,15 @@ from models_registry.models import (
     VersionDataSource,
 )
 
+# The problem definition and the model's boundaries (issue 24), recorded at registration and edited with the record.
+PROBLEM_DEFINITION_FIELDS = [
+    "objectives",
+    "success_criteria",
+    "constraints",
+    "infrastructure_needs",
+    "out_of_scope_uses",
+    "operating_boundaries",
+]
 # Inventory attributes that the model's own team edits.
 MODEL_TEAM_FIELDS = [
     "name",
@@ -39,6 +48,7 @@ MODEL_TEAM_FIELDS = [
     "intended_use",
     "known_limitations",
     "use_restrictions",
+    *PROBLEM_DEFINITION_FIELDS,
     "notional_at_stake",
     "downstream_consumers",
     "complexity_rating",

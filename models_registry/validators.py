@@ -68,3 +68,79 @@ def validate_code_revision(value) -> None:
     """A commit hash (7 to 64 hexadecimal characters) or a tag such as v1.4.2 or release-2026.11."""
     if not REVISION.match(str(value)):
         raise ValidationError("Give a commit hash (7 to 64 hexadecimal characters) or a tag such as v1.4.2.")
+
+
+# --- The problem definition: success criteria and operating boundaries (issue 24) ---------------------------
+
+OPERATORS = {">": "above", ">=": "at least", "<": "below", "<=": "at most", "==": "equal to"}
+MAX_ITEMS = 30
+
+
+def _finite(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _text(item: dict, key: str, limit: int, required: bool) -> str | None:
+    """A problem with `item[key]` as short single-line text, or None."""
+    if key not in item:
+        return f"give '{key}'" if required else None
+    value = item[key]
+    if not isinstance(value, str) or (required and not value.strip()):
+        return f"'{key}' must be text" + (" that is not empty" if required else "")
+    if len(value) > limit or any(ch in value for ch in "\r\n\t") or any(ord(ch) < 32 for ch in value):
+        return f"'{key}' must be one line of at most {limit} characters"
+    return None
+
+
+def _list_of_objects(value, what: str, example: str) -> None:
+    if not isinstance(value, list):
+        raise ValidationError(f"Enter a list of {what}, e.g. {example}.")
+    if len(value) > MAX_ITEMS:
+        raise ValidationError(f"Keep to at most {MAX_ITEMS} {what}.")
+
+
+def validate_success_criteria(value) -> None:
+    """Measurable success criteria: [{"metric": "sharpe", "operator": ">=", "value": 1.2, "unit": "ratio"}]."""
+    _list_of_objects(value, "success criteria", '[{"metric": "sharpe", "operator": ">=", "value": 1.2}]')
+    problems = []
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            problems.append(f"criterion {n}: enter an object with metric, operator and value")
+            continue
+        unknown = sorted(set(item) - {"metric", "operator", "value", "unit"})
+        found = [_text(item, "metric", 80, True), _text(item, "unit", 20, False)]
+        if unknown:
+            found.append(f"unknown key {', '.join(map(repr, unknown))}")
+        if not isinstance(item.get("operator"), str) or item["operator"] not in OPERATORS:
+            found.append(f"'operator' must be one of {' '.join(OPERATORS)}")
+        if not _finite(item.get("value")):
+            found.append("'value' must be a finite number")
+        problems += [f"criterion {n}: {p}" for p in found if p]
+    if problems:
+        raise ValidationError("; ".join(problems) + ".")
+
+
+def validate_operating_boundaries(value) -> None:
+    """Checkable ranges: [{"name": "order size", "min": 0, "max": 5000000, "unit": "USD"}]: at least one bound,
+    min <= max."""
+    _list_of_objects(value, "operating boundaries", '[{"name": "order size", "max": 5000000, "unit": "USD"}]')
+    problems = []
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, dict):
+            problems.append(f"boundary {n}: enter an object with a name and a min or max")
+            continue
+        unknown = sorted(set(item) - {"name", "min", "max", "unit"})
+        found = [_text(item, "name", 80, True), _text(item, "unit", 20, False)]
+        if unknown:
+            found.append(f"unknown key {', '.join(map(repr, unknown))}")
+        bounds = [key for key in ("min", "max") if item.get(key) is not None]
+        if not bounds:
+            found.append("give a 'min', a 'max' or both")
+        for key in bounds:
+            if not _finite(item[key]):
+                found.append(f"'{key}' must be a finite number")
+        if len(bounds) == 2 and _finite(item["min"]) and _finite(item["max"]) and item["min"] > item["max"]:
+            found.append("'min' must not exceed 'max'")
+        problems += [f"boundary {n}: {p}" for p in found if p]
+    if problems:
+        raise ValidationError("; ".join(problems) + ".")

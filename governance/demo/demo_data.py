@@ -579,3 +579,63 @@ MODEL_DATA = {
     "risk-var-hs": (["Firm positions and P&L"], ["Firm positions and P&L"]),
     "credit-default-prob": (["Credit curves (internal marks)"], ["Credit curves (internal marks)"]),
 }
+
+# The problem definition of a few demo models (issue 24), recorded by their owner right after registration through
+# the model update service (governance/demo/problem_definitions.py). A model not named here keeps them empty.
+PROBLEM_DEFINITIONS = {
+    "eq-momentum-us": {
+        "objectives": "Rank the S&P 500 names by 12-1 month momentum each evening, for the systematic equity book's "
+        "next-day rebalance.",
+        "success_criteria": [
+            {"metric": "sharpe", "operator": ">=", "value": 0.8, "unit": "ratio"},
+            {"metric": "max_drawdown", "operator": "<=", "value": 0.12},
+            {"metric": "hit_rate", "operator": ">", "value": 0.52},
+        ],
+        "constraints": "Long-short, dollar-neutral; no name above 1.5% of gross; turnover under 20% a day.",
+        "infrastructure_needs": "Closing prices from Bloomberg B-PIPE by 17:00 New York; orders staged in the EQ OMS "
+        "for the open; no intraday latency budget.",
+        "out_of_scope_uses": "Intraday trading; small and mid caps outside the S&P 500; sizing positions on the "
+        "score alone; names under a corporate-action freeze.",
+        "operating_boundaries": [
+            {"name": "gross exposure", "max": 250000000, "unit": "USD"},
+            {"name": "VIX", "max": 40},
+            {"name": "names held", "min": 50, "max": 200},
+        ],
+    },
+    "exec-vwap-eq": {
+        "objectives": "Slice parent equity orders along the day's expected volume curve to track VWAP.",
+        "success_criteria": [
+            {"metric": "slippage_vs_vwap", "operator": "<=", "value": 3, "unit": "bp"},
+            {"metric": "fill_rate", "operator": ">=", "value": 0.98},
+        ],
+        "constraints": "At most 10% of traded volume in any 5-minute bucket; lit venues only.",
+        "infrastructure_needs": "OMS coupling: child orders through the EQ OMS FIX gateway; latency budget 5 ms "
+        "order-to-wire; level 1 and volume feeds from Bloomberg B-PIPE.",
+        "out_of_scope_uses": "Orders above 10% of average daily volume; auctions; illiquid names (ADV under USD 5m).",
+        "operating_boundaries": [
+            {"name": "participation rate", "min": 0.01, "max": 0.1},
+            {"name": "parent order size", "max": 25000000, "unit": "USD"},
+        ],
+    },
+    "fx-carry-g10": {
+        "objectives": "Time the G10 carry basket: scale exposure by the carry signal and a risk-off filter.",
+        "success_criteria": [{"metric": "sharpe", "operator": ">=", "value": 0.6, "unit": "ratio"}],
+        "constraints": "G10 pairs only; gross exposure at most USD 400m.",
+        "infrastructure_needs": "FX ECN aggregated quotes at the London 16:00 fix; orders through the FX OMS.",
+        "out_of_scope_uses": "Emerging-market pairs; trading through central-bank meetings; leverage beyond the "
+        "approved gross.",
+        "operating_boundaries": [
+            {"name": "G10 implied volatility", "max": 14, "unit": "%"},
+            {"name": "gross exposure", "max": 400000000, "unit": "USD"},
+        ],
+    },
+    "eq-card-spend": {
+        "objectives": "Forecast quarterly revenue surprises of US retailers from card-spend panels.",
+        "success_criteria": [{"metric": "directional_accuracy", "operator": ">=", "value": 0.58}],
+        "constraints": "Only names the panel covers with at least 5,000 cardholders.",
+        "infrastructure_needs": "Alternative data: the consumer card transaction panel, delivered weekly with a "
+        "3-day lag.",
+        "out_of_scope_uses": "Names outside US retail; trading within 2 days of the panel's delivery.",
+        "operating_boundaries": [{"name": "panel cardholders", "min": 5000}],
+    },
+}

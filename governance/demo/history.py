@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from governance.core import events, jobs
 from governance.core.policy import policy_in_force
-from governance.demo import demo_model, monitoring_history
+from governance.demo import demo_model, monitoring_history, problem_definitions
 from governance.demo.walk import PATHS, step
 from governance.lifecycle import revalidation
 from governance.lifecycle.models import Attestation
@@ -182,7 +182,7 @@ class History:
     def model_story(self, spec, versions, plan, begin) -> Story:
         final = spec[10]
         yield begin
-        model = self.build_model(spec)
+        model = problem_definitions.record(self.build_model(spec))
         statuses = dict(versions)
         signing_label = next((label for label, s in reversed(versions) if set(PATHS[s]) & SIGNOFF), None)
         version = None

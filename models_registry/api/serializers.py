@@ -15,8 +15,13 @@ from governance.core.models import Desk
 from governance.core.single_line import MULTI_LINE
 from models_registry.choices import AssetClass, DataUsage
 from models_registry.models import DataSource, Model, ModelVersion
-from models_registry.services import DATA_SOURCE_FIELDS, MODEL_INPUT_FIELDS
-from models_registry.validators import validate_metric_map
+from models_registry.services import DATA_SOURCE_FIELDS, MODEL_INPUT_FIELDS, PROBLEM_DEFINITION_FIELDS
+from models_registry.validators import (
+    OPERATORS,
+    validate_metric_map,
+    validate_operating_boundaries,
+    validate_success_criteria,
+)
 
 User = get_user_model()
 
@@ -33,6 +38,36 @@ class FiniteNumberField(serializers.FloatField):
         if isinstance(data, bool) or not isinstance(data, (int, float)):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class SuccessCriterionSerializer(serializers.Serializer):
+    """One success criterion as the API documents it (the rule is models_registry.validators')."""
+
+    metric = serializers.CharField(max_length=80)
+    operator = serializers.ChoiceField(choices=list(OPERATORS))
+    value = serializers.FloatField()
+    unit = serializers.CharField(max_length=20, required=False)
+
+
+class OperatingBoundarySerializer(serializers.Serializer):
+    """One operating boundary: a checkable range with at least one bound, min <= max."""
+
+    name = serializers.CharField(max_length=80)
+    min = serializers.FloatField(required=False)
+    max = serializers.FloatField(required=False)
+    unit = serializers.CharField(max_length=20, required=False)
+
+
+@extend_schema_field(SuccessCriterionSerializer(many=True))
+class SuccessCriteriaField(serializers.JSONField):
+    def __init__(self, **kwargs):
+        super().__init__(validators=[validate_success_criteria], **kwargs)
+
+
+@extend_schema_field(OperatingBoundarySerializer(many=True))
+class OperatingBoundariesField(serializers.JSONField):
+    def __init__(self, **kwargs):
+        super().__init__(validators=[validate_operating_boundaries], **kwargs)
 
 
 class VisibleChoicesMixin:
@@ -86,6 +121,8 @@ class ModelSerializer(serializers.ModelSerializer):
     validator = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     developers = serializers.SlugRelatedField(slug_field="username", read_only=True, many=True)
     asset_classes = serializers.ListField(child=serializers.ChoiceField(choices=AssetClass.choices), read_only=True)
+    success_criteria = SuccessCriteriaField(read_only=True)
+    operating_boundaries = OperatingBoundariesField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="api:model-detail", lookup_field="key")
 
     class Meta:
@@ -107,6 +144,7 @@ class ModelSerializer(serializers.ModelSerializer):
             "intended_use",
             "known_limitations",
             "use_restrictions",
+            *PROBLEM_DEFINITION_FIELDS,
             "notional_at_stake",
             "downstream_consumers",
             "complexity_rating",
@@ -153,6 +191,8 @@ class ModelWriteSerializer(VisibleChoicesMixin, serializers.ModelSerializer):
     asset_classes = serializers.ListField(
         child=serializers.ChoiceField(choices=AssetClass.choices), required=False, max_length=len(AssetClass.choices)
     )
+    success_criteria = SuccessCriteriaField(required=False)
+    operating_boundaries = OperatingBoundariesField(required=False)
 
     class Meta:
         model = Model

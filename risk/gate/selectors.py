@@ -2,7 +2,8 @@
 
 from governance.core import access
 from governance.core.models import Desk
-from models_registry.models import Model
+from models_registry import selectors as registry
+from models_registry.models import Model, ModelVersion
 from risk.gate.models import GateDecision, KillSwitch, KillSwitchTest
 
 
@@ -31,3 +32,13 @@ def test_list(user):
 
 def test_get_for_user(user, pk) -> KillSwitchTest:
     return access.get_for_user(test_list(user), user, pk=pk)
+
+
+def version_for_card(user, model_key: str, label: str) -> ModelVersion:
+    """A version the reader may see, with its model, desk and people (one query after the scope's): 404 otherwise,
+    as for an absent one. A trader sees the tradeable versions of their desk's models."""
+    model = registry.model_get_for_user(user, model_key)
+    versions = ModelVersion.objects.filter(model=model).select_related(
+        "model__desk", "model__owner", "model__validator"
+    )
+    return access.get_for_user(versions, user, version=label)

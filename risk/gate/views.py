@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
@@ -11,7 +13,7 @@ from governance.core.forms_utils import add_service_errors
 from governance.core.models import AuditEvent
 from governance.core.selectors import object_timeline
 from models_registry.models import Model
-from risk.gate import decisions, killswitch, selectors
+from risk.gate import card, decisions, killswitch, selectors
 from risk.gate.access import reads_kill_switch, uses_kill_switch
 from risk.gate.forms import EngageForm, ReleaseForm
 
@@ -177,3 +179,22 @@ def kill_switch_test_detail(request, pk):
     return render(
         request, "gate/kill_switch_test.html", {"test": test, "timeline": object_timeline(request.user, test)}
     )
+
+
+def model_card(request, key, version):
+    """The model card of a version (issue 24): for everyone who may see the version, traders first (404 otherwise)."""
+    obj = selectors.version_for_card(request.user, key, version)
+    return render(
+        request,
+        "gate/model_card.html",
+        {"model": obj.model, "version": obj, "card": card.card_of(obj, request.user)},
+    )
+
+
+def model_card_pdf(request, key, version):
+    """The card on one A4 page (long texts are cut there; the page and the API carry them whole)."""
+    obj = selectors.version_for_card(request.user, key, version)
+    html = render_to_string("gate/model_card_pdf.html", {"card": card.card_of(obj, request.user)})
+    response = HttpResponse(card.card_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="model-card-{obj.model.key}-{obj.version}.pdf"'
+    return response

@@ -120,6 +120,9 @@ API_READS = [
     *[(f"run-{k}", f"/api/v1/validation-runs/{{run_{k}}}/", validation_object_on(k)) for k in VERSIONED],
     *[(f"finding-{k}", f"/api/v1/findings/{{finding_{k}}}/", validation_object_on(k)) for k in VERSIONED],
     *[(f"transitions-{k}", f"/api/v1/models/{k}/{V}/transitions/", in_scope(k)) for k in VERSIONED],
+    # The model card follows the version, traders of its desk included (issue 24): JSON and Markdown.
+    *[(f"card-{k}", f"/api/v1/models/{k}/{V}/card/", in_scope(k)) for k in VERSIONED],
+    *[(f"card-md-{k}", f"/api/v1/models/{k}/{V}/card/?format=md", in_scope(k)) for k in VERSIONED],
     ("audit-events", "/api/v1/audit-events/", everyone),
     ("audit-verify", "/api/v1/audit-events/verify/", chain_verifiers),
     # Monitoring follows the model: whoever sees it reads its monitors and series, traders included.
@@ -142,6 +145,8 @@ API_READS = [
 PAGE_READS = [
     *[(f"model-{k}", f"/models/{k}/", in_scope(k)) for k in MODELS],
     *[(f"version-{k}", f"/models/{k}/{V}/", in_scope(k)) for k in VERSIONED],
+    *[(f"card-{k}", f"/models/{k}/{V}/card/", in_scope(k)) for k in VERSIONED],
+    *[(f"card-pdf-{k}", f"/models/{k}/{V}/card.pdf", in_scope(k)) for k in VERSIONED],
     ("data-source-public", "/data-sources/{source_public}/", everyone),
     ("data-source-restricted", "/data-sources/{source_restricted}/", restricted_source),
     *[(f"evidence-download-{k}", f"/evidence/{{evidence_{k}}}/download/", validation_object_on(k)) for k in VERSIONED],

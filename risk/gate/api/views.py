@@ -12,8 +12,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import renderers, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +22,7 @@ from governance.core.api.pagination import StandardPagination, page_of
 from governance.core.middleware import allow_client_caching
 from governance.core.models import Desk
 from governance.core.single_line import MULTI_LINE
-from risk.gate import decisions, fast_lane, hot_path, killswitch, selectors
+from risk.gate import card, decisions, fast_lane, hot_path, killswitch, selectors
 from risk.gate.access import reads_kill_switch, uses_kill_switch
 from risk.gate.models import KillSwitch
 
@@ -267,3 +268,69 @@ class KillSwitchTestListView(APIView):
             raise PermissionDenied("Only compliance runs a kill-switch test.")
         test = killswitch.kill_switch_test(request.user)
         return Response(KillSwitchTestSerializer(test).data, status=status.HTTP_201_CREATED)
+
+
+# --- The model card (issue 24) ------------------------------------------------------------------------------------
+
+
+class MarkdownRenderer(renderers.BaseRenderer):
+    """`text/markdown` (`?format=md`): the card as a Hugging Face style model card."""
+
+    media_type = "text/markdown"
+    format = "md"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return card.card_markdown(data).encode("utf-8")  # errors are rendered as JSON (ModelCardView)
+
+
+class CardPersonSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.CharField(allow_blank=True)
+
+
+class CardLimitationsSerializer(serializers.Serializer):
+    model = serializers.CharField()
+    version = serializers.CharField()
+    out_of_scope_uses = serializers.CharField(allow_blank=True)
+    use_restrictions = serializers.CharField(allow_blank=True)
+    operating_boundaries = serializers.ListField(child=serializers.DictField())
+    known_limitations = serializers.CharField(allow_blank=True)
+    conditions_of_use = serializers.CharField(allow_blank=True, help_text="Set by the validator at validation.")
+    pilot_limits = PilotLimitsSerializer(allow_null=True, help_text="While the version is in pilot.")
+
+
+class CardSerializer(serializers.Serializer):
+    """The card's data; `card_hash` is the SHA-256 of the canonical JSON of `limitations`."""
+
+    model = serializers.DictField()
+    version = serializers.DictField()
+    intended_use = serializers.CharField(allow_blank=True)
+    problem = serializers.DictField()
+    limitations = CardLimitationsSerializer()
+    operating_boundaries_text = serializers.ListField(child=serializers.CharField())
+    evidence = serializers.DictField()
+    monitors = serializers.ListField(child=serializers.DictField())
+    people = serializers.DictField()
+    kill_switch = serializers.DictField()
+    card_hash = serializers.CharField()
+
+
+class ModelCardView(APIView):
+    """The model card of a version, for whoever may see the version (404 otherwise): JSON, or with `?format=md`
+    (or `Accept: text/markdown`) YAML front matter and Markdown."""
+
+    renderer_classes = [renderers.JSONRenderer, MarkdownRenderer]
+
+    @extend_schema(
+        responses={(200, "application/json"): CardSerializer, (200, "text/markdown"): OpenApiTypes.STR},
+    )
+    def handle_exception(self, exc):
+        # An error is JSON whatever was asked for, as the schema documents errors everywhere.
+        self.request.accepted_renderer, self.request.accepted_media_type = renderers.JSONRenderer(), "application/json"
+        return super().handle_exception(exc)
+
+    def get(self, request, model_key, version):
+        obj = selectors.version_for_card(request.user, model_key, version)
+        return Response(card.card_of(obj, request.user))
