@@ -323,14 +323,14 @@ class ModelCardView(APIView):
 
     renderer_classes = [renderers.JSONRenderer, MarkdownRenderer]
 
-    @extend_schema(
-        responses={(200, "application/json"): CardSerializer, (200, "text/markdown"): OpenApiTypes.STR},
-    )
     def handle_exception(self, exc):
         # An error is JSON whatever was asked for, as the schema documents errors everywhere.
         self.request.accepted_renderer, self.request.accepted_media_type = renderers.JSONRenderer(), "application/json"
         return super().handle_exception(exc)
 
+    @extend_schema(
+        responses={(200, "application/json"): CardSerializer, (200, "text/markdown"): OpenApiTypes.STR},
+    )
     def get(self, request, model_key, version):
         obj = selectors.version_for_card(request.user, model_key, version)
         return Response(card.card_of(obj, request.user))
