@@ -126,6 +126,7 @@ def _evidence(version, signature, run) -> dict:
                 continue
             finding = raised.get(row["test"])
             entry = {
+                **row,  # the run page's labels and threshold wording read the whole row (unit, claims)
                 "test": row["test"],
                 "metric": row.get("metric", ""),
                 "value": row.get("value"),

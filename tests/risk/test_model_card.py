@@ -164,6 +164,8 @@ def test_traders_of_the_desk_read_the_card_and_others_get_404(world, piloted, br
     assert "Rank only; never size positions." in html and piloted.model.owner.get_username() in html
     assert 'data-testid="card-hash"' in html and card_of(piloted)["card_hash"] in html
     assert "/kill-switch/" not in html  # the procedure is said; the page is compliance's and the auditors'
+    # A failed test's threshold in words, as the run page says it; never the plan's raw dictionary.
+    assert 'data-testid="card-failed-tests"' in html and "higher_is_better" not in html and "fail &lt;" in html
     for persona in ("trader_other_desk", "outsider"):
         assert browser_client.as_user(people[persona]).get(URL).status_code == 404, persona
         assert api.as_user(people[persona]).get(API).status_code == 404, persona
