@@ -18,7 +18,6 @@ import json
 import re
 from decimal import Decimal
 
-from django.conf import settings
 from django.urls import reverse
 
 from governance.core.audit import audit_type
@@ -28,6 +27,7 @@ from governance.core.templatetags.vigil_panels import figure
 from governance.lifecycle.models import PilotPlan
 from models_registry.choices import LifecycleStatus as S
 from risk.gate.access import reads_kill_switch, uses_kill_switch
+from risk.gate.decisions import pilot_limits
 from risk.monitoring import measures
 from risk.monitoring.models import Monitor
 from risk.validation.models import Finding, ValidationRun
@@ -74,18 +74,6 @@ def card_hash(limitations: dict) -> str:
     return hashlib.sha256(canonical_json(limitations)).hexdigest()
 
 
-def _pilot_limits(pilot: PilotPlan | None) -> dict | None:
-    if pilot is None:
-        return None
-    return {
-        "max_notional": str(pilot.max_notional),
-        "currency": settings.VIGIL_REPORTING_CURRENCY,
-        "instruments": list(pilot.instruments),
-        "venues": list(pilot.venues),
-        "end_date": pilot.end_date.isoformat(),
-    }
-
-
 def limitations_of(version, conditions: str, pilot: PilotPlan | None) -> dict:
     """The section a trader acknowledges: what the model must not be used for and what binds its use now."""
     model = version.model
@@ -97,7 +85,7 @@ def limitations_of(version, conditions: str, pilot: PilotPlan | None) -> dict:
         "operating_boundaries": list(model.operating_boundaries),
         "known_limitations": model.known_limitations,
         "conditions_of_use": conditions,
-        "pilot_limits": _pilot_limits(pilot),
+        "pilot_limits": pilot_limits(pilot),
     }
 
 

@@ -119,7 +119,7 @@ def compute(model, now: dt.datetime | None = None) -> Computed:
         "version": version.version if version is not None else None,
         "status": version.status if version is not None else None,
         "reasons": reasons,
-        "pilot": _pilot_limits(pilot),
+        "pilot": pilot_limits(pilot),
         "conditions": conditions_of_use(version) if version is not None else "",
     }
     return Computed(body, min(boundaries) if boundaries else None)
@@ -146,7 +146,8 @@ def _suspended(version) -> dict:
     )
 
 
-def _pilot_limits(pilot) -> dict | None:
+def pilot_limits(pilot) -> dict | None:
+    """The limits a pilot binds a model to, as the gate answers them and the model card shows them."""
     if pilot is None:
         return None
     return {
