@@ -17,13 +17,19 @@ run). Decisions, so that live figures are judged on the scale the model was appr
   losing streaks a 200-trade window reaches by chance 5% and 1% of the time; slippage 1.5x and 2x expected;
 - staleness: warn after 4 trading hours without data, breach after 8;
 - sudden change: two-sided CUSUM (k 0.5, h 5) on the accuracy stream (models with predictions) and on losing
-  trades and P&L per trade (trading models); warn at 0.8 of the decision limit, breach at an alarm.
+  trades and P&L per trade (trading models); warn at 0.8 of the decision limit, breach at an alarm;
+- the model's own success criteria (its problem definition, issue 24): a criterion on a figure a proposed monitor
+  measures moves that monitor's warn threshold to the criterion where the criterion is the stricter: falling short
+  of what the firm called success is a warning, the plan's fail threshold stays the breach (what validation
+  accepted at the least). A criterion no live monitor measures (a Sharpe ratio, which is watched as a percentile
+  of the backtest's distribution; an execution figure Vigil is not fed) is said so beside it (`criteria_watch`).
 """
 
 from django.db import transaction
 
 from governance.core.audit import audit_record
 from governance.core.models import Signature
+from models_registry.problem import criterion_text
 from risk.metrics import change
 from risk.monitoring import schedules as beat_schedules
 from risk.monitoring.measures import (
@@ -267,7 +273,70 @@ def proposal(version) -> list[Monitor]:
     monitors += _change(version, streams, model_type if predicts else "", schedules)
     for monitor in monitors:
         monitor.params["baseline_source"] = baseline_source(run)
+    _meet_success_criteria(monitors, version.model.success_criteria)
     return monitors
+
+
+# A success criterion's metric -> the measure that watches it live, where the names differ; a criterion naming a
+# measure's code (hit_rate, accuracy, rmse, ...) is watched by that measure.
+CRITERION_MEASURES = {"max_drawdown": "drawdown"}
+# Which operators say "at least" and "at most": a criterion agrees with a measure whose bad side is the other one.
+AT_LEAST, AT_MOST = (">", ">="), ("<", "<=")
+NOT_LIVE = {
+    "sharpe": "the live Sharpe ratio is watched as a percentile of the backtest's distribution, not against a "
+    "fixed figure; the criterion is checked at revalidation",
+}
+
+
+def criterion_measure(criterion: dict) -> str | None:
+    """The measure that watches a success criterion live, or None: its metric names no measure, or the criterion
+    points the other way from the measure's bad side (an 'at most' on a figure where low is bad)."""
+    metric = str(criterion.get("metric", ""))
+    code = CRITERION_MEASURES.get(metric, metric)
+    measure = MEASURES.get(code)
+    operator = criterion.get("operator")
+    if measure is None or not (
+        (measure.direction == "below" and operator in AT_LEAST)
+        or (measure.direction == "above" and operator in AT_MOST)
+    ):
+        return None
+    return code
+
+
+def _meet_success_criteria(monitors, criteria) -> None:
+    """Warn where the model stops meeting its own success criterion, when that is stricter than the plan's pass."""
+    by_measure = {m.measure: m for m in monitors if not m.stream}
+    for criterion in criteria or []:
+        code = criterion_measure(criterion) if isinstance(criterion, dict) else None
+        monitor = by_measure.get(code)
+        if monitor is None:
+            continue
+        value = float(criterion["value"])
+        stricter = value > monitor.warn if monitor.direction == "below" else value < monitor.warn
+        if stricter:
+            monitor.warn = value
+        monitor.params["success_criterion"] = criterion_text(criterion)
+
+
+def criteria_watch(criteria, monitors) -> list[dict]:
+    """Each success criterion (a model's) with the live monitor of a version that watches it, or why none does."""
+    by_measure = {m.measure: m for m in monitors if not m.stream}
+    out = []
+    for criterion in criteria or []:
+        if not isinstance(criterion, dict):
+            continue
+        code = criterion_measure(criterion)
+        monitor = by_measure.get(code)
+        if monitor is not None:
+            why = ""
+        elif criterion.get("metric") in NOT_LIVE:
+            why = NOT_LIVE[criterion["metric"]]
+        elif code is not None:
+            why = "no live monitor of this version measures it"
+        else:
+            why = "no live measure of this figure: Vigil is not fed it; it is checked at revalidation"
+        out.append({"criterion": criterion_text(criterion), "monitor": monitor, "why": why})
+    return out
 
 
 def _feature_streams(version, model_type) -> list[str]:

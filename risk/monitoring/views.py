@@ -13,7 +13,7 @@ from governance.core.forms_utils import add_service_errors
 from governance.core.selectors import object_timeline
 from governance.core.templatetags.display import money
 from risk.metrics import change
-from risk.monitoring import charts, monitors, selectors
+from risk.monitoring import charts, monitors, proposals, selectors
 from risk.monitoring.access import can_change_monitor, can_push, may_change_schedules
 from risk.monitoring.forms import MonitorChangeForm, ScheduleChangeForm
 from risk.monitoring.measures import MEASURES, RULES, format_value, label, rule_summary
@@ -96,7 +96,11 @@ def monitoring_panel(request, model) -> dict | None:
     worst_first = sorted(rows, key=lambda m: -selectors.SEVERITY[m.latest.outcome if m.latest else None])
     for monitor in worst_first:
         versions.setdefault(monitor.version, []).append(monitor)
-    return {"monitor_versions": versions.items(), "worst": _worst(rows), "can_backfill": can_push(request.user, model)}
+    shown = [
+        (version, monitors, proposals.criteria_watch(model.success_criteria, monitors))
+        for version, monitors in versions.items()
+    ]
+    return {"monitor_versions": shown, "worst": _worst(rows), "can_backfill": can_push(request.user, model)}
 
 
 def _worst(rows):

@@ -231,3 +231,34 @@ def test_history_reads_every_monitors_newest_results_in_one_query(world, monitor
     newest_three = [NOW - dt.timedelta(hours=h) for h in (2, 1, 0)]
     assert [[r.slot for r in rows[m.pk]] for m in monitors[:3]] == [newest_three] * 3  # oldest first
     assert all(rows[m.pk] == [] for m in monitors[3:])
+
+
+@pytest.mark.django_db
+def test_the_models_success_criteria_move_the_warn_threshold_of_the_monitor_that_watches_each(world, browser_client):
+    """Issue 24: success criteria become proposed monitors at pilot. A criterion stricter than the plan's pass
+    moves the warn threshold to it (the breach stays the plan's fail); a looser one leaves the plan's; one no
+    live measure watches is said so on the model page, with why."""
+    world.mine.success_criteria = [
+        {"metric": "accuracy", "operator": ">=", "value": 0.6},  # stricter than the plan's pass, 0.55
+        {"metric": "hit_rate", "operator": ">", "value": 0.01},  # looser than the plan's pass
+        {"metric": "sharpe", "operator": ">=", "value": 0.8},
+        {"metric": "fill_rate", "operator": ">=", "value": 0.98},
+        {"metric": "roc_auc", "operator": "<=", "value": 0.9},  # the wrong way for a measure where low is bad
+    ]
+    world.mine.save(update_fields=["success_criteria"])
+    proposals.propose(type(world.mine_v1).objects.get(pk=world.mine_v1.pk))  # as the pilot's event handler reads it
+    accuracy, hit_rate, roc_auc = (monitor(world.mine_v1, m) for m in ("accuracy", "hit_rate", "roc_auc"))
+    assert (accuracy.warn, accuracy.breach) == (0.6, 0.50)
+    assert accuracy.params["success_criterion"] == "accuracy at least 0.6"
+    plan_pass = proposals._plan_tests("strategy", None)["hit_rate"]["pass"]
+    assert hit_rate.warn == plan_pass and hit_rate.params["success_criterion"] == "hit_rate above 0.01"
+    assert "success_criterion" not in roc_auc.params
+
+    page = browser_client.as_user(world.owner).get("/models/mine/?section=monitoring").content.decode()
+    assert 'data-testid="criteria-watch-1.0"' in page
+    assert "accuracy at least 0.6: watched by" in page
+    assert "sharpe at least 0.8: not watched live: the live Sharpe ratio is watched as a percentile" in page
+    assert "fill_rate at least 0.98: not watched live: no live measure of this figure" in page
+    assert "roc_auc at most 0.9: not watched live" in page
+    detail = browser_client.get(f"/monitoring/monitors/{accuracy.pk}/").content.decode()
+    assert 'data-testid="success-criterion"' in detail and "accuracy at least 0.6" in detail
