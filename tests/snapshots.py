@@ -10,8 +10,8 @@ Python objects the builder answered, as they were when it returned.
 What this relies on, and why it holds:
 - Tests that use `db` (not `transactional_db`) all start from the same migrated database: pytest-django rolls
   each one back and runs them before any transactional test, which may flush the database.
-- The rows are restored as stored (raw inserts: no `auto_now`, no signals), so hash chains, signatures and
-  database counters read exactly as the builder left them.
+- The rows are restored as stored (raw inserts, or COPY on PostgreSQL: no `auto_now`, no signals), so hash
+  chains, signatures and database counters read exactly as the builder left them.
 - Foreign keys are deferred to commit on PostgreSQL and SQLite alike, so tables load in any order.
 - PostgreSQL sequences are not rolled back, so new rows in a later test never take a snapshot row's id; SQLite
   moves its sequence past explicit ids by itself.
@@ -70,6 +70,7 @@ class _Change:
     inserted: list = field(default_factory=list)  # whole rows
     updated: list = field(default_factory=list)  # (pk, {attname: value})
     deleted: list = field(default_factory=list)  # pks
+    copied: bytes | None = None  # on PostgreSQL: the inserted rows as COPY's text format, loaded back by COPY
 
 
 def _diff(before: dict, after: dict) -> list[_Change]:
@@ -90,6 +91,32 @@ def _diff(before: dict, after: dict) -> list[_Change]:
     return changes
 
 
+def _copy_statement(model, connection, direction: str) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _columns(model))
+    table = quote(model._meta.db_table)
+    if direction == "out":
+        return f"COPY (SELECT {columns} FROM {table} WHERE {quote(model._meta.pk.column)} = ANY(%s)) TO STDOUT"
+    return f"COPY {table} ({columns}) FROM STDIN"
+
+
+def _copy_out(changes: list[_Change], using) -> None:
+    """On PostgreSQL, keep each table's new rows as COPY writes them: loading the demo firm's 73,000 rows back by
+    COPY takes well under a second, where INSERTs built by the ORM took 12 s for every test that used it. Text
+    format round-trips every column type exactly (JSON, arrays, timestamps, decimals)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    for change in changes:
+        if not change.inserted:
+            continue
+        index = [f.attname for f in _columns(change.model)].index(change.model._meta.pk.attname)
+        pks = [row[index] for row in change.inserted]
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(_copy_statement(change.model, connection, "out"), (pks,)) as copy:
+                change.copied = b"".join(bytes(chunk) for chunk in copy)
+
+
 def _apply(changes: list[_Change], using):
     connection = connections[using]
     for change in changes:
@@ -98,7 +125,11 @@ def _apply(changes: list[_Change], using):
             manager.filter(pk__in=change.deleted)._raw_delete(using)
         for pk, values in change.updated:
             manager.filter(pk=pk).update(**values)
-        if change.inserted:
+        if change.copied is not None:
+            with connection.cursor() as cursor:
+                with cursor.cursor.copy(_copy_statement(model, connection, "in")) as copy:
+                    copy.write(change.copied)
+        elif change.inserted:
             fields = _columns(model)
             attnames = [f.attname for f in fields]
             objs = [model.from_db(using, attnames, row) for row in change.inserted]
@@ -148,6 +179,7 @@ class Snapshot:
             before = _read_all(using)
             answer = build()
             self.changes = _diff(before, _read_all(using))
+            _copy_out(self.changes, using)
             self.files = _files(self.changes)
             self.answer = copy.deepcopy(answer)
             return answer
