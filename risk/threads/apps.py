@@ -10,10 +10,11 @@ class ThreadsConfig(AppConfig):
 
     def ready(self):
         from governance.core import panels
-        from risk.threads import access, targets, views
+        from risk.threads import access, targets, views, widgets
 
         targets.register_defaults()
         access.register()
+        widgets.register()
         for page, kind, order in (
             (panels.VERSION_PAGE, "version", 60),
             (panels.RUN_PAGE, "run", 10),

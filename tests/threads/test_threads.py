@@ -257,3 +257,24 @@ def test_it_counts_challenges_that_led_to_a_change_and_the_median_time_to_resolu
     assert (row["validator"], row["opened"], row["changed"], row["open"]) == (world.validator, 2, 1, 0)
     assert row["median_hours"] == 2.0  # 1 h and 3 h
     assert selectors.challenge_figures(world.trader, models=[world.mine])[0]["opened"] == 1  # the version's only
+
+
+@pytest.mark.django_db
+def test_the_overview_counts_each_validators_challenges_by_outcome(world, run, api):
+    from django.utils import timezone
+
+    from governance.core import widgets
+
+    led = challenge(world, run)
+    services.thread_raise_incident(world.validator, led, severity="low", title="Window", description="Wrong one.")
+    quiet = services.thread_open(world.validator2, "version", world.theirs_v1.pk, title="Q", body="Fine?")
+    services.thread_resolve(world.validator2, quiet)
+    services.thread_open(world.validator, "version", world.mine_v1.pk, title="Open", body="Still?")
+    services.thread_open(world.owner, "version", world.mine_v1.pk, title="Not a challenge", body="Hm")
+    widget = widgets.get("validator-challenge")
+    rows = widget.rows(world.compliance, widgets.Filters(as_of=timezone.now().date()))
+    counted = {(r["validator"], r["outcome"]): r["count"] for r in rows if r["count"]}
+    assert counted == {("validator", "changed"): 1, ("validator", "open"): 1, ("validator2", "no change"): 1}
+    answer = api.as_user(world.compliance).get("/api/v1/dashboards/widgets/validator-challenge/")
+    assert answer.status_code == 200
+    assert api.as_user(world.developer).get("/api/v1/dashboards/widgets/validator-challenge/").status_code == 404
