@@ -14,6 +14,10 @@ from django.http import Http404
 from django.urls import reverse
 
 from governance.core import access
+from models_registry.models import ModelVersion
+from risk.incidents.models import Incident
+from risk.monitoring.models import Monitor
+from risk.validation.models import Finding, ValidationRun
 
 
 @dataclass(frozen=True)
@@ -75,11 +79,6 @@ def visible_q(user) -> Q:
 
 
 def register_defaults() -> None:
-    from models_registry.models import ModelVersion
-    from risk.incidents.models import Incident
-    from risk.monitoring.models import Monitor
-    from risk.validation.models import Finding, ValidationRun
-
     def version_url(v):
         return reverse("models_registry:version-detail", kwargs={"key": v.model.key, "version": v.version})
 
