@@ -17,6 +17,7 @@ from governance.core import access
 from models_registry.models import ModelVersion
 from risk.incidents.models import Incident
 from risk.monitoring.models import Monitor
+from risk.validation.access import sees_validation_work
 from risk.validation.models import Finding, ValidationRun
 
 
@@ -42,12 +43,16 @@ class Target:
             pk = int(pk)
         except (TypeError, ValueError):
             raise Http404("Not found.") from None
+        if self.validation_work and not sees_validation_work(user):
+            raise Http404("Not found.")
         record = self.visible(user).select_related(*self.related).filter(pk=pk).first()
         if record is None:
             raise Http404("Not found.")
         return record
 
     def sees(self, user, record) -> bool:
+        if self.validation_work and not sees_validation_work(user):
+            return False
         return access.can(user, access.VIEW, record)
 
 
@@ -71,9 +76,13 @@ def all_targets() -> list[Target]:
 
 
 def visible_q(user) -> Q:
-    """Threads whose record the person may see: one IN per kind, each the record's own rule."""
+    """Threads whose record the person may see: one IN per kind, each the record's own rule; a kind that is
+    validation work is left out for whoever reads no validation work (traders), whatever its rule says."""
     q = Q(pk__in=[])
+    reads_validation = sees_validation_work(user)
     for target in _targets.values():
+        if target.validation_work and not reads_validation:
+            continue
         q |= Q(target_kind=target.kind, target_id__in=target.visible(user).values("pk"))
     return q
 

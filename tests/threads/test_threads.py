@@ -278,3 +278,18 @@ def test_the_overview_counts_each_validators_challenges_by_outcome(world, run, a
     answer = api.as_user(world.compliance).get("/api/v1/dashboards/widgets/validator-challenge/")
     assert answer.status_code == 200
     assert api.as_user(world.developer).get("/api/v1/dashboards/widgets/validator-challenge/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_trader_sees_no_thread_on_validation_work_even_if_its_rule_let_them(world, run, monkeypatch):
+    """Threads on runs and findings are validation work: hidden from traders by the threads' own rule too, so a
+    looser rule on runs would not leak the discussion."""
+    from governance.core import access
+
+    thread = challenge(world, run)
+    monkeypatch.setitem(access._rules, ValidationRun, lambda user, action: None)  # every run, for everyone
+    assert access.restrict(ValidationRun.objects.filter(pk=run.pk), world.trader).exists()
+    assert not selectors.thread_list(world.trader).filter(pk=thread.pk).exists()
+    with pytest.raises(Http404):
+        services.thread_open(world.trader, "run", run.pk, title="x", body="y")
+    assert selectors.thread_list(world.developer).filter(pk=thread.pk).exists()
