@@ -59,14 +59,20 @@ def thread_detail(request, pk):
         "record_name": target.name(record),
         "record_url": target.url(record),
         "comments": comments,
-        "comment_form": bound.get("comment") or (CommentForm() if takes_part else None),
+        "comment_form": bound.get("comment") or (CommentForm(auto_id="comment_%s") if takes_part else None),
         "edit_form": bound.get("edit"),
-        "settle_form": bound.get("resolve") or bound.get("reopen") or (SettleForm() if may_settle else None),
+        "settle_form": bound.get("resolve")
+        or bound.get("reopen")
+        or (SettleForm(auto_id="settle_%s") if may_settle else None),
         "incident_form": bound.get("incident")
-        or (IncidentForm() if not thread.incident_id and threads_access.offers_incident(user, thread) else None),
+        or (
+            IncidentForm(auto_id="incident_%s")
+            if not thread.incident_id and threads_access.offers_incident(user, thread)
+            else None
+        ),
         "finding_form": bound.get("finding")
         or (
-            FindingForm(model=thread.model)
+            FindingForm(model=thread.model, auto_id="finding_%s")
             if not thread.finding_id and threads_access.offers_finding(user, thread)
             else None
         ),
@@ -97,20 +103,22 @@ def _comment_of(thread, pk):
 def _bound(request, thread, action):
     user, data = request.user, request.POST
     if action == "comment":
-        form = CommentForm(data)
+        form = CommentForm(data, auto_id="comment_%s")
         return form, lambda v: services.comment_add(
             user, thread, v["body"], reply_to=_comment_of(thread, v["reply_to"]) if v.get("reply_to") else None
         )
     if action == "edit":
-        form = EditForm(data)
+        form = EditForm(data, auto_id="edit_%s")
         return form, lambda v: services.comment_edit(user, _comment_of(thread, v["comment"]), v["body"])
     if action in ("resolve", "reopen"):
         settle = services.thread_resolve if action == "resolve" else services.thread_reopen
-        return SettleForm(data), lambda v: settle(user, thread, v.get("note", ""))
+        return SettleForm(data, auto_id="settle_%s"), lambda v: settle(user, thread, v.get("note", ""))
     if action == "incident":
-        return IncidentForm(data), lambda v: services.thread_raise_incident(user, thread, **v)
+        return IncidentForm(data, auto_id="incident_%s"), lambda v: services.thread_raise_incident(user, thread, **v)
     if action == "finding":
-        return FindingForm(data, model=thread.model), lambda v: services.thread_raise_finding(user, thread, **v)
+        return FindingForm(data, model=thread.model, auto_id="finding_%s"), lambda v: services.thread_raise_finding(
+            user, thread, **v
+        )
     raise Http404("No such action.")
 
 
@@ -157,7 +165,7 @@ def _panel_for(kind):
             raised = selectors.raised_from(user, finding=record)
         form = None
         if threads_access.takes_part(user):
-            form = ThreadForm(initial={"kind": kind, "record": record.pk})
+            form = ThreadForm(initial={"kind": kind, "record": record.pk}, auto_id="thread_%s")
         return {"threads": threads, "raised_from": raised, "thread_form": form, "thread_target_label": target.label}
 
     return context
