@@ -1,6 +1,8 @@
 """In a browser: a validator opens a thread on a validation run, the developer replies and is not offered (nor
 allowed) to resolve it, and the validator resolves it."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -11,6 +13,13 @@ from tests.factories import PASSWORD
 from tests.threads.test_threads import make_run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path("/tmp/e2e-threads")
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def as_person(page, live_server, username):
@@ -47,6 +56,7 @@ def test_a_validator_challenges_a_run_the_developer_replies_and_only_the_validat
     expect(page.get_by_test_id("comment")).to_have_count(2)
     expect(page.get_by_test_id("resolve")).to_have_count(0)
     expect(page.get_by_test_id("challenge-note")).to_be_visible()
+    shot(page, "developer-replied")
     # Posted by hand, the resolution is refused all the same.
     status = page.evaluate(
         """async () => {
@@ -64,4 +74,5 @@ def test_a_validator_challenges_a_run_the_developer_replies_and_only_the_validat
     page.get_by_test_id("settle").get_by_label("Note").fill("Agreed: the run is repeated on the full history.")
     page.get_by_test_id("resolve").click()
     expect(page.get_by_test_id("thread-status")).to_have_text("Resolved")
+    shot(page, "validator-resolved")
     assert Thread.objects.get(pk=thread.pk).resolved_by == world.validator
