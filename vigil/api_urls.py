@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("risk.incidents.api.urls")),
     path("", include("risk.gate.api.urls")),
     path("", include("risk.alerts.api.urls")),
+    path("", include("risk.threads.api.urls")),
     path("", include("risk.dashboards.api.urls")),
     path("", include("risk.exports.api.urls")),
     path("", include("models_registry.api.urls")),

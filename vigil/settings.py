@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "risk.incidents",
     "risk.gate",
     "risk.alerts",
+    "risk.threads",
     "risk.dashboards",
     "risk.exports",
     "governance.demo",

@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("risk.incidents.urls")),
     path("", include("risk.gate.urls")),
     path("", include("risk.alerts.urls")),
+    path("", include("risk.threads.urls")),
     path("", include("risk.dashboards.urls")),
     path("", include("risk.exports.urls")),
     path("", include("models_registry.urls")),

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 VERSION_PAGE = "version"
 MODEL_PAGE = "model"
 QUEUE_PAGE = "queue"  # My queue: work that higher apps know of (monitors in warn or breach)
+# Pages of one governed record, unsectioned: higher apps add what they know of it (review threads).
+RUN_PAGE, FINDING_PAGE, INCIDENT_PAGE, MONITOR_PAGE = "run", "finding", "incident", "monitor"
 
 
 @dataclass(frozen=True)

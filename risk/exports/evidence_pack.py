@@ -21,6 +21,7 @@ from risk.exports import bags
 from risk.gate.models import KillSwitch
 from risk.incidents.models import Incident
 from risk.monitoring.models import Monitor, MonitorResult
+from risk.threads.models import Thread
 from risk.validation.models import Evidence, Finding, ValidationRun
 
 HIDDEN_DATA_SOURCE = "a restricted data source"
@@ -275,6 +276,49 @@ def incident_rows(incidents) -> list[dict]:
     ]
 
 
+def threads_of(versions) -> list[Thread]:
+    """The review threads on the versions and on their runs, findings, incidents and monitors (each keeps its
+    version)."""
+    related = Thread.objects.filter(version__in=versions).select_related("opened_by", "resolved_by", "version")
+    return list(related.prefetch_related("comments__author", "comments__mentions").order_by("id"))
+
+
+def thread_rows(threads) -> list[dict]:
+    """Each thread with every comment as written (edits are in the audit trail), who it mentioned, and what it
+    raised."""
+    return [
+        {
+            "id": t.pk,
+            "reference": t.reference,
+            "version": t.version.version if t.version_id else None,
+            "on": f"{t.target_kind} #{t.target_id}",
+            "title": t.title,
+            "challenge": t.challenge,
+            "status": t.status,
+            "opened_by": person(t.opened_by),
+            "opened_at": _iso(t.opened_at),
+            "resolved_by": person(t.resolved_by) if t.resolved_by_id else None,
+            "resolved_at": _iso(t.resolved_at),
+            "incident_id": t.incident_id,
+            "finding_id": t.finding_id,
+            "comments": [
+                {
+                    "id": c.pk,
+                    "kind": c.kind,
+                    "at": _iso(c.created_at),
+                    "by": person(c.author),
+                    "reply_to": c.reply_to_id,
+                    "text": c.body,
+                    "edited_at": _iso(c.edited_at),
+                    "mentions": sorted(person(u) for u in c.mentions.all()),
+                }
+                for c in t.comments.all()
+            ],
+        }
+        for t in threads
+    ]
+
+
 def monitor_rows(versions) -> list[dict]:
     monitors = (
         Monitor.objects.filter(version__in=versions)
@@ -384,6 +428,10 @@ COLUMNS = {
         "id", "scope", "reason", "engaged_by", "engaged_at", "engage_signature_id", "released_at",
         "release_signature_id",
     ],
+    "threads": [
+        "id", "reference", "version", "on", "title", "challenge", "status", "opened_by", "opened_at", "resolved_by",
+        "resolved_at", "incident_id", "finding_id", "comments",
+    ],
     "evidence": [
         "id", "version", "kind", "description", "original_name", "path", "sha256", "size", "content_type",
         "uploaded_by", "uploaded_at",
@@ -411,6 +459,7 @@ def records(version, viewer, progress=None) -> dict:
         "incidents": incident_rows(incidents),
         "monitors": monitor_rows([version]),
         "kill-switch": kill_switch_rows(stops),
+        "threads": thread_rows(threads_of([version])),
         "evidence": evidence_rows(
             Evidence.objects.filter(version=version).select_related("uploaded_by").order_by("id")
         ),

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
-from governance.core import access
+from governance.core import access, panels
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
 from governance.core.selectors import object_timeline
@@ -177,6 +177,7 @@ def incident_detail(request, pk):
             "compliance_closes": incident.is_open and can_work and close_form is None,
             "revalidation_required": incident.model.revalidation_flag == "required",
             "timeline": object_timeline(request.user, incident),
+            "record_panels": panels.build(panels.INCIDENT_PAGE, request, incident),
         },
     )
 

@@ -8,7 +8,7 @@ from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from governance.core import access
+from governance.core import access, panels
 from governance.core.forms_utils import add_service_errors
 from governance.core.selectors import object_timeline
 from governance.core.templatetags.display import money
@@ -163,6 +163,7 @@ def monitor_detail(request, pk):
             "chart": charts.history_div(monitor, list(reversed(results)), height=320),
             "form": form if can_change else None,
             "timeline": object_timeline(request.user, monitor),
+            "record_panels": panels.build(panels.MONITOR_PAGE, request, monitor),
         },
     )
 

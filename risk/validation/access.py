@@ -61,6 +61,11 @@ def _sees_validation_work(user) -> bool:
     return user.is_superuser or not (roles and roles <= {Role.TRADER})
 
 
+def sees_validation_work(user) -> bool:
+    """Whether a person reads validation work at all (everyone but traders): threads on it follow (risk/threads)."""
+    return _sees_validation_work(user)
+
+
 def can_read_evidence(user, version) -> bool:
     """Everyone who may see the version except traders."""
     return _sees_validation_work(user) and access.can(user, access.VIEW, version)

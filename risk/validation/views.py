@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from governance.core import panels
 from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors, errors_to_messages
 from governance.core.selectors import object_timeline
@@ -197,6 +198,7 @@ def run_detail(request, pk):
             "running": run.status in ("queued", "running"),
             "reads_prediction_log": plans.uses_prediction_log(run.plan_snapshot["template"]),
             "chart_groups": chart_facts.grouped(_plotly_panels(run)),
+            "record_panels": panels.build(panels.RUN_PAGE, request, run),
         },
     )
 
@@ -345,6 +347,7 @@ def finding_detail(request, pk):
             "form": form,
             "actions": actions,
             "timeline": object_timeline(request.user, finding),
+            "record_panels": panels.build(panels.FINDING_PAGE, request, finding),
             "today": timezone.now().date(),
             "version_url": reverse(
                 "models_registry:version-detail",

@@ -22,11 +22,12 @@ MODEL_BUDGETS = {
     "monitoring": 17,
     "incidents": 12,
     "alerts": 11,
+    "threads": 16,
     "attestations": 11,
     "lineage": 15,
     "history": 12,
 }
-VERSION_BUDGETS = {"overview": 31, "history": 11}
+VERSION_BUDGETS = {"overview": 32, "history": 11}  # overview +1: the review threads panel (issue 24)
 
 
 @pytest.fixture
@@ -72,6 +73,15 @@ def rich(world):
         owner=world.developer,
         due_date=dt.date(2099, 1, 1),
     )
+    # Review threads on the version (a validator's challenge, resolved) and on the incident.
+    from risk.incidents.models import Incident
+    from risk.threads import services as threads
+
+    for n in range(3):
+        thread = threads.thread_open(world.validator, "version", world.mine_v1.pk, title=f"Q{n}", body="@developer?")
+        threads.comment_add(world.developer, thread, "Answered.")
+        threads.thread_resolve(world.validator, thread)
+    threads.thread_open(world.owner, "incident", Incident.objects.get().pk, title="Feed?", body="Stale?")
     return world
 
 
@@ -124,7 +134,8 @@ def test_a_section_builds_only_its_own_panels(world, rf):
         for s in panels.sections_for(panels.VERSION_PAGE)
     }
     # The version page keeps its panels together: signing off rests on the evidence and runs beside it.
-    assert version_names == {"overview": ["lifecycle", "evidence", "findings", "validation"], "history": []}
+    assert version_names == {"overview": ["lifecycle", "evidence", "findings", "validation", "threads"], "history": []}
+    assert names["threads"] == ["threads"]
 
 
 @pytest.mark.django_db

@@ -19,6 +19,8 @@ from governance.lifecycle import workflow
 from models_registry import services as registry_services
 from models_registry.models import Model, ModelVersion
 from risk.monitoring import proposals
+from risk.threads import services as thread_services
+from risk.threads.models import Comment, Thread
 from risk.validation import findings as finding_services
 from risk.validation import plans
 from risk.validation import services as evidence_services
@@ -134,6 +136,10 @@ API_READS = [
     ("kill-switch", "/api/v1/kill-switch/", chain_verifiers),
     ("kill-switch-tests", "/api/v1/kill-switch/tests/", chain_verifiers),
     ("incidents", "/api/v1/incidents/", everyone),
+    # Review threads follow their record: a thread on a run is validation work (none for traders).
+    ("threads", "/api/v1/threads/", everyone),
+    *[(f"thread-run-{k}", f"/api/v1/threads/{{thread_run_{k}}}/", validation_object_on(k)) for k in VERSIONED],
+    *[(f"thread-version-{k}", f"/api/v1/threads/{{thread_version_{k}}}/", in_scope(k)) for k in VERSIONED],
     # Alerts follow their model; webhook receivers are compliance's and the auditors' (404 to anyone else);
     # exports are each person's own, and the signing key is public.
     ("alerts", "/api/v1/alerts/", everyone),
@@ -160,6 +166,8 @@ PAGE_READS = [
     *[(f"monitor-{k}", f"/monitoring/monitors/{{monitor_{k}}}/", in_scope(k)) for k in VERSIONED],
     ("kill-switch", "/kill-switch/", lambda persona: 200 if persona in SEES_ALL else 404),
     ("incidents", "/incidents/", everyone),
+    *[(f"thread-run-{k}", f"/threads/{{thread_run_{k}}}/", validation_object_on(k)) for k in VERSIONED],
+    *[(f"thread-version-{k}", f"/threads/{{thread_version_{k}}}/", in_scope(k)) for k in VERSIONED],
     # Auditors read incidents; everyone else may report one.
     ("incident-new", "/incidents/new/", lambda persona: 403 if persona == "auditor" else 200),
     ("service-accounts", "/service-accounts/", lambda persona: 200 if persona == "compliance" else 404),
@@ -247,6 +255,14 @@ class Scene:
             )
             self.ids.update({f"finding_{key}": finding.pk, f"run_{key}": run.pk, f"evidence_{key}": dataset.pk})
             self.ids[f"monitor_{key}"] = proposals.propose(version)[0].pk
+            # Review threads (issue 24): a validator's challenge on the run (validation work), the owner's on the
+            # version.
+            on_run = thread_services.thread_open(
+                validator, "run", run.pk, title=f"Window of {key}", body="Why 20 days?"
+            )
+            owner = world.owner if key == "mine" else world.owner2
+            on_version = thread_services.thread_open(owner, "version", version.pk, title=f"Sizing {key}", body="Big?")
+            self.ids.update({f"thread_run_{key}": on_run.pk, f"thread_version_{key}": on_version.pk})
 
     def url(self, template):
         return template.format(**self.ids)
@@ -413,6 +429,18 @@ def expected_version_page_contents(persona):
     }
 
 
+def list_threads(scene, api, pages):
+    """Which of the scene's threads the API lists: (model, what it is on)."""
+    names = {scene.ids[f"thread_{on}_{k}"]: f"{on}-{k}" for k in VERSIONED for on in ("run", "version")}
+    return {names[row["id"]] for row in api.get("/api/v1/threads/?page_size=100").json()["results"]}
+
+
+def expected_threads(persona):
+    return {f"run-{k}" for k in VERSIONED if reads_validation_work(persona, k)} | {
+        f"version-{k}" for k in VERSIONED if sees(persona, k)
+    }
+
+
 LISTS = [
     ("api-models", list_models, lambda p: {k for k in MODELS if sees(p, k)}),
     ("page-models", list_model_pages, lambda p: {k for k in MODELS if sees(p, k)}),
@@ -431,6 +459,7 @@ LISTS = [
     ("api-audit-models", list_audited_models, lambda p: {k for k in MODELS if reads_audit_of(p, k)}),
     ("api-audit-findings", list_audited_findings, lambda p: {k for k in VERSIONED if reads_validation_work(p, k)}),
     ("page-version-contents", list_version_page_contents, expected_version_page_contents),
+    ("api-threads", list_threads, expected_threads),
 ]
 
 
@@ -498,11 +527,40 @@ def only_the_validator(in_scope_, success):
     return lambda p: success if p == ASSIGNED_VALIDATOR["mine"] else 403 if in_scope_(p) else 404
 
 
+def resolve_challenge(scene, client):
+    """The validator's challenge on mine's run: only a validator (its opener, the model's) resolves it."""
+    pk = scene.ids["thread_run_mine"]
+    response = client.post(f"/api/v1/threads/{pk}/resolve/", {"note": "Settled."}, format="json")
+    return response, Thread.objects.get(pk=pk).status == "resolved"
+
+
+def comment_on_thread(scene, client):
+    pk = scene.ids["thread_version_mine"]
+    before = Comment.objects.filter(thread_id=pk).count()
+    response = client.post(f"/api/v1/threads/{pk}/comments/", {"body": "Seen."}, format="json")
+    return response, Comment.objects.filter(thread_id=pk).count() == before + 1
+
+
+def open_thread_on_run(scene, client):
+    body = {"target_kind": "run", "target_id": scene.ids["run_mine"], "title": "Question", "body": "Why?"}
+    before = Thread.objects.count()
+    response = client.post("/api/v1/threads/", body, format="json")
+    return response, Thread.objects.count() == before + 1
+
+
+def takes_part_in(in_scope_, success):
+    """Whoever sees the record writes in its threads, but auditors (they read); 404 out of scope."""
+    return lambda p: 404 if not in_scope_(p) else 403 if p == "auditor" else success
+
+
 ACTIONS = [
     ("raise-finding", raise_finding, only_the_validator(lambda p: sees(p, "mine"), 201)),
     ("close-finding", close_finding, only_the_validator(lambda p: reads_validation_work(p, "mine"), 200)),
     ("start-validation", start_validation, only_the_validator(lambda p: sees_work_in_progress(p, "mine"), 200)),
     ("sign-validated", sign_validated, only_the_validator(lambda p: sees_work_in_progress(p, "mine"), 200)),
+    ("resolve-challenge", resolve_challenge, only_the_validator(lambda p: reads_validation_work(p, "mine"), 200)),
+    ("comment-on-thread", comment_on_thread, takes_part_in(lambda p: sees(p, "mine"), 201)),
+    ("open-thread-on-run", open_thread_on_run, takes_part_in(lambda p: reads_validation_work(p, "mine"), 201)),
 ]
 
 

@@ -155,3 +155,33 @@ def test_the_exports_page_asks_for_a_pack_from_the_version_page(world, browser_c
     assert jobs.execute(export.job_id) == "succeeded"
     detail = browser_client.get(f"/exports/{export.pk}/").content.decode()
     assert "evidence files" in detail and 'data-testid="pack-verify"' in detail
+
+
+@pytest.mark.django_db
+def test_a_pack_holds_the_review_threads_of_the_version_and_its_records(world, api, signed_version, tmp_path):
+    """Issue 24: every comment of the threads on the version and its incident, as written, with who wrote it."""
+    from risk.exports import evidence_pack as ep
+    from risk.incidents.models import Incident
+    from risk.threads import services as threads
+
+    incident = Incident.objects.get(version=signed_version)
+    on_incident = threads.thread_open(
+        world.owner, "incident", incident.pk, title="Was the feed checked?", body="@validator did the run see it?"
+    )
+    threads.comment_add(world.validator, on_incident, "No: the run read a **clean** file.")
+    challenge = threads.thread_open(world.validator, "version", signed_version.pk, title="Sizing", body="Too big?")
+    threads.thread_resolve(world.validator, challenge, "Answered by the conditions.")
+    elsewhere = threads.thread_open(world.owner2, "version", world.theirs_v1.pk, title="Not this model", body="x")
+
+    bag = make_pack(api, world.compliance, signed_version, tmp_path)
+    rows = json.loads((bag / "data" / "records" / "threads.json").read_text())
+    assert [r["id"] for r in rows] == [on_incident.pk, challenge.pk] and elsewhere.pk not in [r["id"] for r in rows]
+    first = rows[0]
+    assert first["on"] == f"incident #{incident.pk}" and not first["challenge"]
+    assert [(c["by"], c["text"]) for c in first["comments"]] == [
+        (ep.person(world.owner), "@validator did the run see it?"),
+        (ep.person(world.validator), "No: the run read a **clean** file."),
+    ]
+    assert first["comments"][0]["mentions"] and rows[1]["challenge"] and rows[1]["status"] == "resolved"
+    assert [c["kind"] for c in rows[1]["comments"]] == ["comment", "resolved"]
+    assert (bag / "data" / "records" / "threads.csv").read_text().startswith("id,reference,version,on,title")
