@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "models_registry",
     "risk.validation",
     "governance.lifecycle",
+    "governance.skills",
     "risk.monitoring",
     "risk.incidents",
     "risk.gate",
