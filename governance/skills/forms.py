@@ -23,7 +23,6 @@ class RequirementForm(forms.Form):
         widget=forms.TextInput(attrs={"list": "model-keys"}),
     )
 
-
     def clean(self):
         data = super().clean()
         scope = data.get("scope")
