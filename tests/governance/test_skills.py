@@ -307,3 +307,20 @@ def test_the_api_scopes_reads_and_refuses_writes_but_compliances(world, api):
     validator = api.as_user(world.validator)  # one client: as_user changes who it is
     mine = {row["requirement"]["title"]: row["status"] for row in validator.get("/api/v1/skills/mine/").json()}
     assert mine == {"Everyone's": "current"}
+
+
+@pytest.mark.django_db
+def test_the_evidence_pack_carries_the_skills_of_who_validated_approved_and_trades(world):
+    from risk.exports import evidence_pack  # exports is above skills: only the test reads both
+
+    validation = requirement(world, title="Model validation training")
+    trading = requirement(world, duty="trader", kind="certification", title="Algorithmic trading certification")
+    complete(world, world.validator, validation, dt.date.today() - dt.timedelta(days=10))
+    rows = evidence_pack.records(world.mine_v1, world.compliance)["skills"]
+    got = {(row["username"], row["part"], row["requirement"], row["status"]) for row in rows}
+    assert got == {
+        ("validator", "validated", "Model validation training", "current"),
+        ("trader", "trades", "Algorithmic trading certification", "missing"),
+    }
+    assert [c["evidence"] for row in rows for c in row["completions"]] == ["C-1"]
+    assert trading.pk in {row["requirement_id"] for row in rows}
