@@ -324,3 +324,13 @@ def test_the_evidence_pack_carries_the_skills_of_who_validated_approved_and_trad
     }
     assert [c["evidence"] for row in rows for c in row["completions"]] == ["C-1"]
     assert trading.pk in {row["requirement_id"] for row in rows}
+
+
+@pytest.mark.django_db
+def test_the_kill_switch_page_warns_of_a_lapsed_drill_and_still_offers_the_switch(world, browser_client):
+    requirement(world, duty="kill_switch", title="Kill switch drill")
+    html = browser_client.as_user(world.compliance).get("/kill-switch/").content.decode()
+    assert 'data-testid="lapsed-drills"' in html and "never stops you pulling the kill switch" in html
+    assert 'data-testid="engage"' in html  # the engage form is still there
+    auditor = browser_client.as_user(world.auditor).get("/kill-switch/").content.decode()
+    assert 'data-testid="lapsed-drills"' not in auditor
