@@ -23,6 +23,7 @@ DUE_SOON_DAYS = 30
 
 CURRENT, DUE_SOON, LAPSED, MISSING = "current", "due_soon", "lapsed", "missing"
 STATUS_TEXT = {CURRENT: "Current", DUE_SOON: "Due soon", LAPSED: "Lapsed", MISSING: "Missing"}
+STATUSES = list(STATUS_TEXT.items())  # (code, words): the API's choices
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from governance.skills.models import Completion, Duty, Requirement
+from governance.skills.selectors import STATUSES
 from models_registry.choices import ModelType
 
 
@@ -64,5 +65,5 @@ class CompletionInputSerializer(serializers.Serializer):
 class MySkillSerializer(serializers.Serializer):
     duty = serializers.CharField()
     requirement = RequirementSerializer()
-    status = serializers.ChoiceField(choices=["current", "due_soon", "lapsed", "missing"])
+    status = serializers.ChoiceField(choices=STATUSES)
     holds_until = serializers.DateField(allow_null=True, help_text="The day it lapses (lapsed); null: never completed.")
