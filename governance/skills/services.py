@@ -90,7 +90,7 @@ def requirement_change(user, requirement: Requirement, **values) -> Requirement:
     """Change a requirement's fields (those given); completions already recorded keep the expiry they were given."""
     require_manager(user)
     with transaction.atomic():
-        requirement = Requirement.objects.select_for_update().select_related("model").get(pk=requirement.pk)
+        requirement = Requirement.objects.select_for_update(of=("self",)).select_related("model").get(pk=requirement.pk)
         if not requirement.active:
             raise Conflict("This requirement is retired: define a new one.")
         current = {f: getattr(requirement, f) for f in REQUIREMENT_FIELDS if f != "active"}

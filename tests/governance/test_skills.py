@@ -307,6 +307,11 @@ def test_the_api_scopes_reads_and_refuses_writes_but_compliances(world, api):
     validator = api.as_user(world.validator)  # one client: as_user changes who it is
     mine = {row["requirement"]["title"]: row["status"] for row in validator.get("/api/v1/skills/mine/").json()}
     assert mine == {"Everyone's": "current"}
+    compliance = api.as_user(world.compliance)
+    changed = compliance.patch(f"/api/v1/skills/requirements/{anyone.pk}/", {"validity_months": 6}, format="json")
+    assert changed.status_code == 200 and changed.json()["validity_months"] == 6
+    bad = compliance.patch(f"/api/v1/skills/requirements/{anyone.pk}/", {"scope": "model"}, format="json")
+    assert bad.status_code == 400 and set(bad.json()) == {"model"}
 
 
 @pytest.mark.django_db
@@ -334,3 +339,21 @@ def test_the_kill_switch_page_warns_of_a_lapsed_drill_and_still_offers_the_switc
     assert 'data-testid="engage"' in html  # the engage form is still there
     auditor = browser_client.as_user(world.auditor).get("/kill-switch/").content.decode()
     assert 'data-testid="lapsed-drills"' not in auditor
+
+
+@pytest.mark.django_db
+@time_machine.travel(NOW, tick=False)
+def test_a_change_of_validity_is_audited_and_leaves_recorded_expiries_alone(world):
+    req = requirement(world, title="Model validation training")
+    done = complete(world, world.validator, req, dt.date(2026, 6, 1))
+    services.requirement_change(world.compliance, req, validity_months=24, reason="Two-year curriculum.")
+    event = AuditEvent.objects.get(action="skills.requirement_changed")
+    assert event.changes == {"validity_months": [12, 24]} and event.reason == "Two-year curriculum."
+    assert Completion.objects.get(pk=done.pk).expires_on == dt.date(2027, 6, 1)
+    assert complete(world, world.validator, req, dt.date(2026, 12, 1)).expires_on == dt.date(2028, 12, 1)
+    with pytest.raises(PermissionDenied):
+        services.requirement_change(world.auditor, req, validity_months=6)
+    with pytest.raises(ValidationError) as refused:
+        services.requirement_change(world.compliance, req, scope="model_type")
+    assert set(refused.value.message_dict) == {"model_type"}
+    assert Requirement.objects.get(pk=req.pk).validity_months == 24
