@@ -7,6 +7,7 @@ app_name = "api"
 urlpatterns = [
     path("", include("governance.core.api.urls")),
     path("", include("governance.lifecycle.api.urls")),
+    path("", include("governance.skills.api.urls")),
     path("", include("risk.validation.api.urls")),
     path("", include("risk.monitoring.api.urls")),
     path("", include("risk.incidents.api.urls")),

@@ -1,6 +1,7 @@
 from governance.core import access, access_window
 from governance.core.roles import role_labels
 from governance.lifecycle import queue
+from governance.skills import access as skills_access
 from models_registry import access as inventory_access
 from risk.alerts import selectors as alerts
 from risk.dashboards import selectors as dashboards
@@ -22,6 +23,7 @@ def navigation(request):
         "nav_service_accounts": access.manages_service_accounts(user),
         "nav_auditor_access": access_window.reads_windows(user),
         "nav_audit_trail": access.can_read_audit_trail(user),
+        "nav_skills": skills_access.reads_every_skill(user),
         "nav_dashboards": dashboards.has_a_page(user),
         "nav_queue": queue.needs_me_count(user),
         "nav_monitor_alerts": monitoring.alerting_count(user),

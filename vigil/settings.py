@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "models_registry",
     "risk.validation",
     "governance.lifecycle",
+    "governance.skills",
     "risk.monitoring",
     "risk.incidents",
     "risk.gate",
@@ -375,6 +376,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Names of their own for the skills' choice sets (issue 24) and the kill switch's scope, which they collide with.
+    "ENUM_NAME_OVERRIDES": {
+        "SkillDutyEnum": "governance.skills.models.Duty",
+        "SkillKindEnum": "governance.skills.models.Requirement.Kind",
+        "SkillScopeEnum": "governance.skills.models.Requirement.Scope",
+        "SkillStatusEnum": "governance.skills.selectors.STATUSES",
+        "KillSwitchScopeEnum": "risk.gate.models.KillSwitch.Scope",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "governance.core.api.schema.add_error_responses",

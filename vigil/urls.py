@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("", include("governance.core.urls")),
     path("", include("governance.lifecycle.urls")),
+    path("", include("governance.skills.urls")),
     path("", include("risk.validation.urls")),
     path("", include("risk.monitoring.urls")),
     path("", include("risk.monitoring.backfill_urls")),

@@ -111,6 +111,12 @@ SCHEDULES = (
         cron="30 5 * * *",
     ),
     Schedule(
+        "Skills: warn of requirements coming due or lapsed",
+        "skills.warn_expiring",
+        "Tells each person once, 30 days before a completion lapses and once when it has lapsed (in-app and e-mail).",
+        cron="0 6 * * *",
+    ),
+    Schedule(
         "Monitoring: apply retention",
         "monitoring.apply_retention",
         "Deletes monitoring rows past their kind's retention period.",

@@ -16,6 +16,8 @@ from governance.core.audit import audit_type
 from governance.core.models import Desk, Signature
 from governance.core.signatures import canonical_hash, verify
 from governance.lifecycle import selectors as lifecycle
+from governance.skills import access as skills_access
+from governance.skills import selectors as skills
 from models_registry.models import DataSource, ModelVersion
 from risk.exports import bags
 from risk.gate.models import KillSwitch
@@ -432,6 +434,10 @@ COLUMNS = {
         "id", "reference", "version", "on", "title", "challenge", "status", "opened_by", "opened_at", "resolved_by",
         "resolved_at", "incident_id", "finding_id", "comments",
     ],
+    "skills": [
+        "person", "username", "part", "duty", "requirement_id", "requirement", "kind", "scope", "validity_months",
+        "status", "holds_until", "completions",
+    ],
     "evidence": [
         "id", "version", "kind", "description", "original_name", "path", "sha256", "size", "content_type",
         "uploaded_by", "uploaded_at",
@@ -460,10 +466,37 @@ def records(version, viewer, progress=None) -> dict:
         "monitors": monitor_rows([version]),
         "kill-switch": kill_switch_rows(stops),
         "threads": thread_rows(threads_of([version])),
+        "skills": skill_rows([version], model),
         "evidence": evidence_rows(
             Evidence.objects.filter(version=version).select_related("uploaded_by").order_by("id")
         ),
     }
+
+
+SKILL_PARTS = {
+    Signature.Meaning.VALIDATED: "validated",
+    Signature.Meaning.VALIDATED_WITH_CONDITIONS: "validated",
+    Signature.Meaning.REJECTED: "validated",
+    Signature.Meaning.APPROVED: "approved",
+    Signature.Meaning.APPROVED_FOR_PRODUCTION: "approved",
+}
+
+
+def skill_rows(versions, model) -> list[dict]:
+    """The skills records (RTS 6 Art. 3) of the people who validated and approved the versions and of the traders
+    of the model's desk: each requirement of their duties, its status on the day of the pack and every completion."""
+    signed = Signature.objects.filter(
+        object_type=audit_type(ModelVersion),
+        object_id__in=[str(v.pk) for v in versions],
+        meaning__in=list(SKILL_PARTS),
+    ).select_related("signer")
+    parts = {}
+    for signature in signed.order_by("signed_at", "id"):
+        parts.setdefault((signature.signer.pk, SKILL_PARTS[signature.meaning]), signature.signer)
+    traders = skills_access.duty_holders("trader").filter(profile__desk_id=model.desk_id)
+    for trader in traders:
+        parts.setdefault((trader.pk, "trades"), trader)
+    return skills.records_of([(person, part) for (_pk, part), person in parts.items()])
 
 
 def incidents_of(queryset) -> list[Incident]:

@@ -93,6 +93,7 @@ MIFID_COLUMNS = {
         "id", "run_at", "run_by", "models_checked", "allowed_before", "blocked_during", "passed", "duration_ms",
     ],
     "gate-revisions": ["revision", "decided_at", "allowed", "version", "reasons", "etag"],
+    "skills": ep.COLUMNS["skills"],
     "evidence": ep.COLUMNS["evidence"],
 }  # fmt: skip
 
@@ -132,6 +133,7 @@ def mifid_records(model, viewer) -> dict:
         "monitors": ep.monitor_rows(versions),
         "kill-switch": ep.kill_switch_rows(stops),
         "kill-switch-tests": test_rows(KillSwitchTest.objects.select_related("run_by").order_by("run_at", "id")),
+        "skills": ep.skill_rows(versions, model),
         "evidence": ep.evidence_rows(ep.evidence_of(versions)),
     }
 

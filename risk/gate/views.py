@@ -12,6 +12,7 @@ from governance.core.exceptions import Conflict
 from governance.core.forms_utils import add_service_errors
 from governance.core.models import AuditEvent
 from governance.core.selectors import object_timeline
+from governance.skills import selectors as skills
 from models_registry.models import Model
 from risk.gate import card, decisions, killswitch, selectors
 from risk.gate.access import reads_kill_switch, uses_kill_switch
@@ -107,6 +108,8 @@ def _kill_switch_page(request, form=None, release_forms=None, status=200):
             "history": history,
             "tests": list(selectors.test_list(request.user)[:10]),
             "model_keys": list(Model.objects.order_by("key").values_list("key", flat=True)) if can_use else [],
+            # A lapsed drill warns and never blocks: safety comes first (issue 24).
+            "lapsed_drills": skills.lapsed(request.user, "kill_switch") if can_use else [],
         },
         status=status,
     )

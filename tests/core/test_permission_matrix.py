@@ -16,6 +16,8 @@ from django.db import transaction
 from governance.core.audit import audit_type
 from governance.core.models import Signature
 from governance.lifecycle import workflow
+from governance.skills import services as skill_services
+from governance.skills.models import Completion, Requirement
 from models_registry import services as registry_services
 from models_registry.models import Model, ModelVersion
 from risk.monitoring import proposals
@@ -147,6 +149,13 @@ API_READS = [
     ("webhooks", "/api/v1/webhooks/", webhook_readers),
     ("exports", "/api/v1/exports/", everyone),
     ("signing-key", "/api/v1/exports/signing-key/", everyone),
+    # Skills (issue 24): requirements everyone reads but one model's, which follows the model; completions are
+    # each person's own (compliance, auditors, administrators read all: a list); each reads their own status.
+    ("skill-requirements", "/api/v1/skills/requirements/", everyone),
+    *[(f"skill-requirement-{k}", f"/api/v1/skills/requirements/{{requirement_{k}}}/", in_scope(k)) for k in VERSIONED],
+    ("skill-requirement-any", "/api/v1/skills/requirements/{requirement_any}/", everyone),
+    ("skill-completions", "/api/v1/skills/completions/", everyone),
+    ("my-skills", "/api/v1/skills/mine/", everyone),
 ]
 PAGE_READS = [
     *[(f"model-{k}", f"/models/{k}/", in_scope(k)) for k in MODELS],
@@ -180,6 +189,8 @@ PAGE_READS = [
     ("audit-trail", "/audit/", chain_verifiers),  # the firm-wide trail: a page, so 403 (not 404) to others
     ("api-tokens", "/account/tokens/", everyone),  # each person's own tokens
     ("two-factor", "/account/two-factor/", everyone),  # each person's own authenticator
+    ("skills", "/skills/", lambda persona: 200 if persona in SEES_ALL else 404),  # the firm's people and requirements
+    ("my-skills", "/skills/mine/", everyone),
 ]
 
 # Cells where the application itself is wrong, {(family, row, persona): reason}: a test fails while such a cell
@@ -263,6 +274,19 @@ class Scene:
             owner = world.owner if key == "mine" else world.owner2
             on_version = thread_services.thread_open(owner, "version", version.pk, title=f"Sizing {key}", body="Big?")
             self.ids.update({f"thread_run_{key}": on_run.pk, f"thread_version_{key}": on_version.pk})
+            requirement = skill_services.requirement_create(
+                world.compliance,
+                duty="trader",  # a validator's would stop the scene's signatures until completed
+                scope="model",
+                model=version.model,
+                kind="card_reading",
+                title=f"Card of {key}",
+                validity_months=12,
+            )
+            self.ids[f"requirement_{key}"] = requirement.pk
+        self.ids["requirement_any"] = skill_services.requirement_create(
+            world.compliance, duty="kill_switch", kind="training", title="Kill switch drill", validity_months=12
+        ).pk
 
     def url(self, template):
         return template.format(**self.ids)
@@ -562,6 +586,56 @@ ACTIONS = [
     ("comment-on-thread", comment_on_thread, takes_part_in(lambda p: sees(p, "mine"), 201)),
     ("open-thread-on-run", open_thread_on_run, takes_part_in(lambda p: reads_validation_work(p, "mine"), 201)),
 ]
+
+
+def define_requirement(scene, client):
+    body = {"duty": "trader", "kind": "training", "title": "Model validation training", "validity_months": 12}
+    response = client.post("/api/v1/skills/requirements/", body, format="json")
+    return response, Requirement.objects.filter(title="Model validation training").exists()
+
+
+def record_completion(scene, client):
+    body = {
+        "person": "trader",
+        "requirement": scene.ids["requirement_mine"],
+        "completed_on": TODAY.isoformat(),
+        "evidence": "Read it.",
+    }
+    response = client.post("/api/v1/skills/completions/", body, format="json")
+    return response, Completion.objects.filter(evidence="Read it.").exists()
+
+
+def retire_requirement(scene, client):
+    pk = scene.ids["requirement_mine"]
+    response = client.post(f"/api/v1/skills/requirements/{pk}/retire/", {"reason": "Superseded."}, format="json")
+    return response, not Requirement.objects.get(pk=pk).active
+
+
+def only_compliance(in_scope_, success):
+    """Compliance writes skills (nobody certifies themselves: compliance records the trader's); anyone else gets
+    403 when the target is in their scope, 404 otherwise."""
+    return lambda p: success if p == "compliance" else 403 if in_scope_(p) else 404
+
+
+SKILL_ACTIONS = [
+    ("define-requirement", define_requirement, only_compliance(everyone, 201)),
+    ("record-completion", record_completion, only_compliance(everyone, 201)),
+    ("retire-requirement", retire_requirement, only_compliance(lambda p: sees(p, "mine"), 200)),
+]
+
+
+@ROW
+@pytest.mark.django_db
+@pytest.mark.parametrize("name,act,expect", rows(SKILL_ACTIONS))
+def test_it_lets_only_compliance_write_skills(name, act, expect, scene, api):
+    def answer(persona):
+        with transaction.atomic():
+            response, done = act(scene, api.as_user(scene.people[persona]))
+            transaction.set_rollback(True)
+        expected = expect(persona)
+        return (response.status_code, done), (expected, expected < 300)
+
+    assert_row("action", name, answer)
 
 
 @ROW

@@ -451,3 +451,27 @@ def test_each_live_model_is_fed_the_features_its_validation_files_name(demo_firm
         assert set(names) <= set(header), key
     assert len({tuple(sorted(names)) for names in fed.values()}) == len(fed)  # no two models alike
     assert Model.objects.get(key="fx-carry-g10").risks.exists()  # its disposed-of failures have a register entry
+
+
+@pytest.mark.django_db
+def test_the_demo_keeps_its_peoples_skills_current_with_one_coming_due(demo_firm):
+    """Issue 24: the demo's requirements bind its validators, trader and kill-switch holders; every one is current
+    (nothing of the demo's flows is blocked) and validator2's training comes due within 30 days."""
+    from governance.skills import selectors as skills
+    from governance.skills.models import Requirement
+
+    assert set(Requirement.objects.values_list("duty", flat=True)) == {"validator", "trader", "kill_switch"}
+    statuses = {
+        (username, line.requirement.title): line.status
+        for username in DEMO_USERS
+        for line in skills.person_lines(User.objects.get(username=username))
+    }
+    assert statuses == {
+        ("validator", "Model validation training"): "current",
+        ("validator2", "Model validation training"): "due_soon",
+        ("trader", "Algorithmic trading certification (desk)"): "current",
+        ("compliance", "Kill switch drill"): "current",
+        ("compliance2", "Kill switch drill"): "current",
+    }
+    call_command("seed_demo", password="demo-password-123")
+    assert Requirement.objects.count() == 3

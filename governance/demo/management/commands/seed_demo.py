@@ -24,6 +24,8 @@ from governance.core.models import Desk, Notification, UserProfile
 from governance.demo import demo_files, monitoring_feed
 from governance.demo.demo_data import DATA_SOURCES, DESKS, MODEL_DATA, MODELS, SENIOR_MANAGERS, TEAMS, USERS
 from governance.demo.history import History
+from governance.skills import services as skills
+from governance.skills.models import Completion, Requirement
 from models_registry import services
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import DataSource, DataSourceAccessGrant, Model, ModelRisk, ModelVersion
@@ -182,6 +184,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._dependencies(User.objects.get(username="compliance"))
             self._governance_examples()
+            self._skills()
             self._validation_examples()
             self._evidence_in_validation()
         self._settle_notifications(since)  # delivers the lifecycle events too: pilots get their monitors
@@ -318,6 +321,33 @@ class Command(BaseCommand):
                     file=ContentFile(content, name=name),
                     kind=kind,
                     description=description,
+                )
+
+    def _skills(self):
+        """Skills kept current (issue 24): three requirements, defined now (after the history, so none stood in the
+        way of its signatures), and a completion for each demo person who holds the duty, dated so that all are
+        current and validator2's training comes due within 30 days (My queue and the skills page show it)."""
+        compliance, compliance2 = User.objects.get(username="compliance"), User.objects.get(username="compliance2")
+        today = timezone.now().date()
+        specs = [
+            ("validator", "training", "Model validation training", {"validator": 200, "validator2": 350}),
+            ("trader", "certification", "Algorithmic trading certification (desk)", {"trader": 90}),
+            ("kill_switch", "training", "Kill switch drill", {"compliance": 120, "compliance2": 60}),
+        ]
+        for duty, kind, title, completed_days_ago in specs:
+            requirement = Requirement.objects.filter(title=title, active=True).first() or skills.requirement_create(
+                compliance, duty=duty, kind=kind, title=title, validity_months=12
+            )
+            for username, days_ago in completed_days_ago.items():
+                person = User.objects.get(username=username)
+                if Completion.objects.filter(person=person, requirement=requirement).exists():
+                    continue
+                skills.completion_record(
+                    compliance2 if person == compliance else compliance,  # nobody records their own
+                    person=person,
+                    requirement=requirement,
+                    completed_on=today - dt.timedelta(days=days_ago),
+                    evidence=f"Attendance list {today.year}-{requirement.pk:03d}",
                 )
 
     def _governance_examples(self):

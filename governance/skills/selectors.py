@@ -1,0 +1,229 @@
+"""Reads of skills: what applies to whom, what has lapsed or is due soon, the matrix of people and requirements.
+
+A requirement is *current* for a person on a day when one of their completions of it holds that day
+(`completed_on <= day < expires_on`), *due soon* when the one that holds lapses within `DUE_SOON_DAYS`, *lapsed*
+when their last completion no longer holds, and *missing* when they never completed it. What blocks (the lifecycle's
+checks) is anything not current: lapsed or missing.
+"""
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from governance.core import access
+from governance.core.models import UserProfile
+from governance.skills import access as skills_access
+from governance.skills.models import Completion, Duty, Requirement
+from models_registry.models import Model
+
+DUE_SOON_DAYS = 30
+
+CURRENT, DUE_SOON, LAPSED, MISSING = "current", "due_soon", "lapsed", "missing"
+STATUS_TEXT = {CURRENT: "Current", DUE_SOON: "Due soon", LAPSED: "Lapsed", MISSING: "Missing"}
+STATUSES = list(STATUS_TEXT.items())  # (code, words): the API's choices
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later; the month's last day when it has none (31 January + 1 month: 28 or 29 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def expiry(completed_on: dt.date, validity_months: int) -> dt.date:
+    return add_months(completed_on, validity_months)
+
+
+def today() -> dt.date:
+    return timezone.now().date()
+
+
+# --- What applies to a person ---------------------------------------------------------------------------------
+
+
+def _models_of(user, duty: str) -> QuerySet | None:
+    """The models a holder of `duty` answers for (None: every model)."""
+    if duty == Duty.VALIDATOR:
+        return Model.objects.filter(validator=user)
+    if duty == Duty.TRADER:
+        desk = UserProfile.objects.filter(user=user).values("desk_id")
+        return Model.objects.filter(desk_id__in=desk)
+    return None  # compliance and the kill switch answer for the firm
+
+
+def applicable(user, duty: str, model=None) -> QuerySet:
+    """The active requirements of `duty` that bind `user`: with `model`, those covering that model; without, those
+    covering any model the person answers for in that duty (a validator: the models they validate; a trader: their
+    desk's models; compliance and kill-switch holders: every model)."""
+    requirements = Requirement.objects.filter(active=True, duty=duty)
+    if model is not None:
+        return requirements.filter(
+            Q(scope=Requirement.Scope.ANY)
+            | Q(scope=Requirement.Scope.MODEL_TYPE, model_type=model.model_type)
+            | Q(scope=Requirement.Scope.MODEL, model=model)
+        )
+    models = _models_of(user, duty)
+    if models is None:
+        return requirements
+    return requirements.filter(
+        Q(scope=Requirement.Scope.ANY)
+        | Q(scope=Requirement.Scope.MODEL_TYPE, model_type__in=models.values("model_type"))
+        | Q(scope=Requirement.Scope.MODEL, model__in=models.values("pk"))
+    )
+
+
+def _with_holds_until(requirements: QuerySet, user) -> QuerySet:
+    """Each requirement with the day the person's latest completion of it lapses (None: never completed)."""
+    return requirements.annotate(
+        holds_until=Max("completions__expires_on", filter=Q(completions__person=user))
+    ).select_related("model")
+
+
+def lapsed(user, duty: str, model=None, on: dt.date | None = None) -> list[Requirement]:
+    """The requirements of `duty` binding `user` (on `model`, when given) that are not current on `on` (today):
+    lapsed or never completed. Each carries `holds_until` (the day it lapsed, or None). One query."""
+    on = on or today()
+    rows = _with_holds_until(applicable(user, duty, model), user)
+    return list(rows.filter(Q(holds_until__isnull=True) | Q(holds_until__lte=on)).order_by("title", "pk"))
+
+
+def due_soon(user, duty: str, model=None, on: dt.date | None = None, days: int = DUE_SOON_DAYS) -> list[Requirement]:
+    """The requirements current on `on` whose completion lapses within `days`. One query."""
+    on = on or today()
+    rows = _with_holds_until(applicable(user, duty, model), user)
+    window = on + dt.timedelta(days=days)
+    return list(rows.filter(holds_until__gt=on, holds_until__lte=window).order_by("holds_until", "pk"))
+
+
+def status_of(holds_until: dt.date | None, on: dt.date) -> str:
+    if holds_until is None:
+        return MISSING
+    if holds_until <= on:
+        return LAPSED
+    if holds_until <= on + dt.timedelta(days=DUE_SOON_DAYS):
+        return DUE_SOON
+    return CURRENT
+
+
+@dataclass
+class Line:
+    """One requirement binding a person, in words."""
+
+    duty: str
+    requirement: Requirement
+    holds_until: dt.date | None
+    status: str
+
+    @property
+    def status_text(self) -> str:
+        return STATUS_TEXT[self.status]
+
+    @property
+    def duty_text(self) -> str:
+        return Duty(self.duty).label
+
+
+def person_lines(user, on: dt.date | None = None, viewer=None) -> list[Line]:
+    """Every requirement binding `user` in each duty they hold, with its status (one query per duty); only the
+    requirements `viewer` (the person by default) may see."""
+    on = on or today()
+    viewer = viewer or user
+    out = []
+    for duty in skills_access.duties_of(user):
+        rows = access.restrict(_with_holds_until(applicable(user, duty), user), viewer).order_by("title", "pk")
+        out += [Line(duty, r, r.holds_until, status_of(r.holds_until, on)) for r in rows]
+    return out
+
+
+def needs_attention(user, on: dt.date | None = None) -> list[Line]:
+    """My queue: the reader's lapsed, missing and due-soon requirements."""
+    return [line for line in person_lines(user, on) if line.status != CURRENT]
+
+
+# --- Lists for pages and the API --------------------------------------------------------------------------------
+
+
+def requirement_list(user) -> QuerySet:
+    return access.restrict(Requirement.objects.select_related("model", "created_by"), user)
+
+
+def requirement_get_for_user(user, pk) -> Requirement:
+    return access.get_for_user(Requirement.objects.select_related("model", "created_by"), user, pk=pk)
+
+
+def completion_list(user) -> QuerySet:
+    related = Completion.objects.select_related("person", "requirement__model", "recorded_by")
+    return access.restrict(related, user).order_by("-completed_on", "-id")
+
+
+@dataclass
+class MatrixRow:
+    person: object
+    cells: list  # (status, in words) or None where the requirement does not bind them, one per requirement, in order
+
+
+def matrix(on: dt.date | None = None) -> tuple[list[Requirement], list[MatrixRow]]:
+    """People x requirements for the firm's page (those who read every skill): each holder of each duty against
+    every active requirement, the cell the status or None where the requirement does not bind them."""
+    on = on or today()
+    requirements = list(Requirement.objects.filter(active=True).select_related("model").order_by("duty", "title"))
+    people = {}
+    for duty in Duty.values:
+        for person in skills_access.duty_holders(duty):
+            people.setdefault(person.pk, person)
+    latest = {
+        (row["person"], row["requirement"]): row["until"]
+        for row in Completion.objects.filter(person__in=list(people), requirement__in=requirements)
+        .values("person", "requirement")
+        .annotate(until=Max("expires_on"))
+    }
+    rows = []
+    for person in sorted(people.values(), key=lambda p: p.get_username()):
+        binding = set()
+        for duty in skills_access.duties_of(person):
+            binding |= set(applicable(person, duty).values_list("pk", flat=True))
+        statuses = [status_of(latest.get((person.pk, r.pk)), on) if r.pk in binding else None for r in requirements]
+        cells = [(s, STATUS_TEXT[s]) if s else None for s in statuses]
+        rows.append(MatrixRow(person, cells))
+    return requirements, rows
+
+
+def records_of(people_parts: list[tuple[object, str]], on: dt.date | None = None) -> list[dict]:
+    """For an evidence pack: each person's requirements in their parts (validated, approved, trades it) with the
+    status on `on` and every completion on record, as plain rows."""
+    on = on or today()
+    rows = []
+    for person, part in people_parts:
+        completions = {}
+        for c in Completion.objects.filter(person=person).select_related("recorded_by").order_by("completed_on", "id"):
+            completions.setdefault(c.requirement_id, []).append(c)
+        for line in person_lines(person, on, viewer=None):
+            done = completions.get(line.requirement.pk, [])
+            rows.append(
+                {
+                    "person": person.get_full_name() or person.get_username(),
+                    "username": person.get_username(),
+                    "part": part,
+                    "duty": line.duty,
+                    "requirement_id": line.requirement.pk,
+                    "requirement": line.requirement.title,
+                    "kind": line.requirement.kind,
+                    "scope": line.requirement.scope_text,
+                    "validity_months": line.requirement.validity_months,
+                    "status": line.status,
+                    "holds_until": line.holds_until.isoformat() if line.holds_until else "",
+                    "completions": [
+                        {
+                            "completed_on": c.completed_on.isoformat(),
+                            "expires_on": c.expires_on.isoformat(),
+                            "evidence": c.evidence,
+                            "recorded_by": c.recorded_by.get_username(),
+                        }
+                        for c in done
+                    ],
+                }
+            )
+    return rows
