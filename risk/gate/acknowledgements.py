@@ -115,21 +115,40 @@ def gate_reasons(model, version, conditions, pilot) -> list[dict]:
 
 def for_person(body: dict, model, subject) -> dict:
     """The gate's answer about `model` for one person (`?user=`): the model's reasons but the desk-wide
-    acknowledgements, which count only for this person and the desk's head; blocked for anyone neither a trader
-    nor the head of the model's desk."""
+    acknowledgements; instead, read now, this person's own acknowledgement of the current card whenever the policy
+    asks anyone for the model's tier (a trader or the head alike), and the head's when the policy asks for it.
+    Blocked for anyone neither a trader nor the head of the model's desk."""
     reasons = [r for r in body["reasons"] if r["code"] != "not_acknowledged"]
-    ack = next((r for r in body["reasons"] if r["code"] == "not_acknowledged"), None)
-    if not acknowledges_as(subject, model):
+    parts = acknowledges_as(subject, model)
+    if not parts:
         reasons.append(
             decisions.reason(
-                "not_on_desk",
-                f"{subject.get_username()} is neither a trader nor the head of desk {model.desk.code}.",
+                "not_on_desk", f"{subject.get_username()} is neither a trader nor the head of desk {model.desk.code}."
             )
         )
-    if ack is not None:
-        concerned = [p for p in ack["missing"] if p["username"] == subject.get_username() or "desk_head" in p["as"]]
-        if concerned:
-            reasons.append({**ack, "message": _message(ack["card_version"], concerned), "missing": concerned})
+    asked = policy_in_force().acknowledgements_for(model.risk_tier)
+    version = version_in_use(model) if asked else None
+    if version is not None:
+        hash_ = current_card(version)[1]
+        done = set(
+            Acknowledgement.objects.filter(
+                version=version, card_hash=hash_, user_id__in=[subject.pk, model.desk.head_id]
+            ).values_list("user_id", flat=True)
+        )
+        people = [] if subject.pk in done else [_person(subject, parts)]
+        head = model.desk.head if "desk_head" in asked and model.desk.head_id not in (None, subject.pk) else None
+        if head is not None and head.is_active and head.pk not in done:
+            people.append(_person(head, ["desk_head"]))
+        if people:
+            reasons.append(
+                decisions.reason(
+                    "not_acknowledged",
+                    _message(version.version, people),
+                    card_hash=hash_,
+                    card_version=version.version,
+                    missing=people,
+                )
+            )
     return {**body, "user": subject.get_username(), "allowed": not reasons, "reasons": reasons}
 
 
