@@ -185,3 +185,33 @@ def test_user_is_answered_only_about_people_the_reader_may_ask_about(world, api)
     assert hidden.status_code == absent.status_code == 400
     assert hidden.json() == absent.json() and "user" in hidden.json()
     assert api.as_user(world.trader).get(GATE.format("mine") + "?user=trader").status_code == 200
+
+
+@pytest.mark.django_db
+def test_my_queue_lists_the_cards_waiting_for_the_trader_until_acknowledged(world, browser_client):
+    require(world, "traders")
+    page = browser_client.as_user(world.trader).get("/inbox/").content.decode()
+    assert "Model cards to acknowledge" in page and "/models/mine/versions/1.0/card/acknowledge/" in page
+    other = browser_client.as_user(world.owner).get("/inbox/").content.decode()
+    assert "Model cards to acknowledge" not in other
+    acknowledge(world.trader, world.mine_v1)
+    assert "Model cards to acknowledge" not in browser_client.as_user(world.trader).get("/inbox/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_acknowledgement_page_shows_a_wrong_answer_beside_the_questions_and_records_nothing(world, browser_client):
+    require(world, "traders")
+    client = browser_client.as_user(world.trader)
+    url = "/models/mine/versions/1.0/card/acknowledge/"
+    right = right_answers(world.mine_v1)
+    wrong = {k: ("no" if v == "yes" else "yes") for k, v in right.items()}
+    hash_ = acks.current_card(world.mine_v1)[1]
+    refused = client.post(url, {**wrong, "card_hash": hash_, "password": PASSWORD})
+    assert refused.status_code == 400 and "do not match the card" in refused.content.decode()
+    assert not Acknowledgement.objects.exists()
+    stale = client.post(url, {**right, "card_hash": "b" * 64, "password": PASSWORD})
+    assert stale.status_code == 409 and hash_ in stale.content.decode()
+    done = client.post(url, {**right, "card_hash": hash_, "password": PASSWORD})
+    assert done.status_code == 302 and Acknowledgement.objects.get().user == world.trader
+    card = client.get("/models/mine/versions/1.0/card/").content.decode()
+    assert 'data-testid="acknowledged-by-you"' in card
