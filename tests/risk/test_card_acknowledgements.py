@@ -215,3 +215,28 @@ def test_the_acknowledgement_page_shows_a_wrong_answer_beside_the_questions_and_
     assert done.status_code == 302 and Acknowledgement.objects.get().user == world.trader
     card = client.get("/models/mine/versions/1.0/card/").content.decode()
     assert 'data-testid="acknowledged-by-you"' in card
+
+
+@pytest.mark.django_db
+def test_the_desks_head_and_service_account_may_ask_about_its_traders_and_no_other_desks(world, api):
+    from rest_framework.test import APIClient
+
+    from models_registry import service_accounts
+
+    head = UserFactory(username="head", roles=["trader"], desk=world.desk)  # heads the desk, trades on it
+    world.desk.head = head
+    world.desk.save()
+    require(world, "traders", "desk_head")
+    acknowledge(world.trader, world.mine_v1)
+    as_head = api.as_user(head).get(GATE.format("mine") + "?user=trader").json()
+    assert as_head["user"] == "trader" and as_head["allowed"] is False  # the head has not acknowledged yet
+    assert [p["username"] for p in as_head["reasons"][0]["missing"]] == ["head"]
+    assert as_head["reasons"][0]["missing"][0]["as"] == ["desk_head"]  # concerned here as the head
+    token = service_accounts.service_account_create(world.compliance, name="EQ OMS", desk=world.desk)[1]
+    system = APIClient()
+    system.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    answer = system.get(GATE.format("mine") + "?user=trader").json()
+    assert answer["allowed"] is False and [p["username"] for p in answer["reasons"][0]["missing"]] == ["head"]
+    other = UserFactory(username="rates_trader", roles=["trader"], desk=world.other_desk)
+    hidden = system.get(GATE.format("mine") + f"?user={other.username}")
+    assert hidden.status_code == 400 and "user" in hidden.json()
