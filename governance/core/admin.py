@@ -40,7 +40,7 @@ from governance.core.roles import Role
 
 @admin.register(Desk)
 class DeskAdmin(AuditedAdmin):
-    list_display = ["code", "name", "business_line"]
+    list_display = ["code", "name", "business_line", "head"]
     search_fields = ["code", "name"]
 
 

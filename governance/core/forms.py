@@ -189,6 +189,8 @@ class PolicyForm(forms.Form):
             },
             "ongoing_regression_revalidation": {t: d[f"ongoing_flag_{t}"] for t in self.tiers},
             "second_factor_required": [r for r in self.roles if d[f"second_factor_{r}"]],
+            # Not on the form yet: a publication from the page keeps whose acknowledgements the gate waits for.
+            "acknowledgement_required": current.acknowledgement_required,
             "risk_indicators": {
                 row["indicator"].key: {
                     level: _or_kept(d[f"kri_{row['indicator'].key}_{level}"], row[level]) for level in ("amber", "red")

@@ -10,6 +10,16 @@ class Desk(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120, unique=True)
     business_line = models.CharField(max_length=120, blank=True)
+    # Whose acknowledgement of a model card the governance policy may ask besides the desk's traders
+    # (risk/gate/acknowledgements.py); changed through the audited admin.
+    head = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="desks_headed",
+        help_text="The desk's head, asked to acknowledge model cards when the policy says so.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -93,6 +103,12 @@ def default_incident_response() -> dict:
     }
 
 
+def default_acknowledgement_required() -> dict:
+    """Whose acknowledgement of a model's card the gate waits for, by tier: "traders" (each trader of the model's
+    desk) and/or "desk_head". Vigil's defaults ask nobody."""
+    return {"1": [], "2": [], "3": []}
+
+
 def default_ongoing_validation_months() -> dict:
     """Months between scheduled re-runs of a live version's signed validation plan on production data, by tier
     (0: none)."""
@@ -154,6 +170,11 @@ class GovernancePolicy(models.Model):
         help_text="By tier, whether a test that passed at sign-off and fails on production data raises "
         '"revalidation required", e.g. {"1": true, "2": true, "3": false}.',
     )
+    acknowledgement_required = models.JSONField(
+        default=default_acknowledgement_required,
+        help_text='By tier, who must acknowledge a model\'s card before the gate allows it: "traders" (each trader of '
+        'the desk) and/or "desk_head", e.g. {"1": ["traders", "desk_head"], "2": ["traders"], "3": []}.',
+    )
     notes = models.TextField(max_length=5000, blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField()
@@ -181,6 +202,9 @@ class GovernancePolicy(models.Model):
 
     def incident_requires_revalidation(self, tier: int, severity: str) -> bool:
         return severity in self.incident_response.get("revalidation", {}).get(str(tier), [])
+
+    def acknowledgements_for(self, tier: int) -> list[str]:
+        return list((self.acknowledgement_required or {}).get(str(tier), []))
 
     def evidence_for(self, action: str) -> list[str]:
         return list(self.required_evidence.get(action, []))
@@ -214,6 +238,7 @@ class Signature(models.Model):
         INCIDENT_CLOSED = "incident_closed", "Incident closed"
         SUSPENDED_BY_POLICY = "suspended_by_policy", "Suspended by the incident policy"
         RESUMED = "resumed", "Resumed after suspension"
+        CARD_ACKNOWLEDGED = "card_acknowledged", "Model card acknowledged"
         SELF_ASSESSMENT_COMPLIANCE = "self_assessment_compliance", "RTS 6 self-assessment: compliance sign-off"
         SELF_ASSESSMENT_SENIOR = "self_assessment_senior_manager", "RTS 6 self-assessment: senior management sign-off"
 

@@ -10,6 +10,7 @@ from governance.core.access import may_publish_policy
 from governance.core.audit import audit_record
 from governance.core.models import (
     GovernancePolicy,
+    default_acknowledgement_required,
     default_incident_response,
     default_ongoing_regression_revalidation,
     default_ongoing_validation_months,
@@ -41,7 +42,11 @@ DEFAULTS = {
     # Scheduled validation of live versions on production data (risk/monitoring/ongoing_validation.py).
     "ongoing_validation_months": default_ongoing_validation_months(),
     "ongoing_regression_revalidation": default_ongoing_regression_revalidation(),
+    # Whose acknowledgement of a model card the gate waits for, by tier (risk/gate/acknowledgements.py): none by
+    # default, so the history recorded before it existed keeps its meaning.
+    "acknowledgement_required": default_acknowledgement_required(),
 }
+ACKNOWLEDGING_PARTIES = ("traders", "desk_head")
 # Version 1 is Vigil's defaults, which apply from before anything is recorded: it is dated at the earliest moment
 # Vigil takes, so every decision citing it, including those of a past rebuilt with the clock set back (the demo's
 # year, governance/demo/history.py), is dated after its publication. Migration 0005 writes the same moment.
@@ -111,6 +116,15 @@ def _check(fields: dict) -> None:
         )
     errors.update(_check_indicators(fields.get("risk_indicators")))
     errors.update(_check_ongoing(fields))
+    acks = fields.get("acknowledgement_required")
+    if (
+        not isinstance(acks, dict)
+        or set(acks) != set(TIERS)
+        or any(not isinstance(v, list) or not set(v) <= set(ACKNOWLEDGING_PARTIES) for v in acks.values())
+    ):
+        errors["acknowledgement_required"] = (
+            f"Give each tier {', '.join(TIERS)} a list among {', '.join(ACKNOWLEDGING_PARTIES)}."
+        )
     second = fields.get("second_factor_required")
     if not isinstance(second, list) or not set(second) <= set(SECOND_FACTOR_ROLES):
         errors["second_factor_required"] = f"Give a list of roles among {', '.join(SECOND_FACTOR_ROLES)}."
@@ -170,6 +184,9 @@ def policy_publish(actor, **fields) -> GovernancePolicy:
     merged = {**DEFAULTS, **{k: v for k, v in fields.items() if v is not None}}
     _check(merged)
     merged["second_factor_required"] = sorted(set(merged["second_factor_required"]))
+    merged["acknowledgement_required"] = {
+        t: [p for p in ACKNOWLEDGING_PARTIES if p in merged["acknowledgement_required"][t]] for t in TIERS
+    }
     current = GovernancePolicy.objects.select_for_update().aggregate(v=Max("version"))["v"] or 0
     policy = GovernancePolicy(version=current + 1, published_by=actor, published_at=timezone.now(), **merged)
     policy.full_clean()

@@ -29,6 +29,7 @@ class Kind(models.TextChoices):
     KILL_SWITCH_TESTED = "kill_switch_tested", "Kill-switch test"
     SIGNING_LOCKED = "signing_locked", "Signing locked after wrong passwords"
     RISK_INDICATOR = "risk_indicator", "Key risk indicator changed status"
+    CARD_ACKNOWLEDGEMENT = "card_acknowledgement", "Model card to acknowledge"
 
 
 class Severity(models.TextChoices):

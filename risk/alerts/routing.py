@@ -8,6 +8,7 @@ set operations over the inventory, not a general subscription engine.
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from governance.core.models import Desk
 from governance.core.roles import Role
 from models_registry.models import Model
 from risk.alerts.models import Alert, AlertMute, Kind, Severity, WebhookEndpoint
@@ -42,6 +43,8 @@ def audience(alert: Alert) -> set[str]:
         return {TEAM, VALIDATOR, COMPLIANCE}
     if kind in (Kind.KILL_SWITCH_TESTED, Kind.SIGNING_LOCKED, Kind.RISK_INDICATOR):
         return {COMPLIANCE}
+    if kind == Kind.CARD_ACKNOWLEDGEMENT:
+        return {DESK}  # a new card to acknowledge: the desk's people and its head (below)
     return {TEAM, VALIDATOR, DESK, COMPLIANCE}  # breach, suspension, rollback, kill switch
 
 
@@ -67,6 +70,7 @@ def recipients(alert: Alert) -> list[int]:
     desk_ids = _desks_concerned(alert)
     if DESK in groups and desk_ids:
         ids |= set(users.filter(profile__desk_id__in=desk_ids).values_list("pk", flat=True))
+        ids |= set(Desk.objects.filter(pk__in=desk_ids, head__isnull=False).values_list("head_id", flat=True))
     if COMPLIANCE in groups:
         ids |= set(users.filter(groups__name=Role.COMPLIANCE).values_list("pk", flat=True))
     ids = set(users.filter(pk__in=ids).values_list("pk", flat=True))

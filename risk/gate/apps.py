@@ -13,6 +13,8 @@ class GateConfig(AppConfig):
         from governance.lifecycle import workflow
         from risk.gate import (  # noqa: F401 - tasks
             access,
+            ack_views,
+            acknowledgements,
             control_widgets,
             decisions,
             generations,
@@ -37,7 +39,13 @@ class GateConfig(AppConfig):
         )
         # Who may read which model, remembered for the gate's hot path, is forgotten by every change to it.
         hot_path.connect()
+        # The gate asks for acknowledgements of the current card; who is asked and the policy move its counts.
+        acknowledgements.connect()
+        audit.listen(acknowledgements.on_audit)
         control_widgets.register()  # the kill switch's widgets on the incidents and controls page
         workflow.register_check(workflow.Action.RESUME, killswitch.no_stop_stands)
         workflow.register_check(workflow.Action.ROLLBACK, killswitch.no_stop_stands)
         panels.register(panels.Panel(panels.MODEL_PAGE, "gate", 3, "gate/panels/gate.html", views.gate_panel))
+        panels.register(
+            panels.Panel(panels.QUEUE_PAGE, "cards", 5, "gate/panels/cards_to_acknowledge.html", ack_views.queue_panel)
+        )

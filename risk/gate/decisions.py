@@ -34,7 +34,24 @@ REASONS = {
     "validation_overdue": "validation overdue",
     "open_critical_incident": "an open critical incident",
     "pilot_ended": "pilot ended",
+    "not_acknowledged": "the model card not acknowledged by everyone the policy asks",
+    "not_on_desk": "the person asked about is neither a trader nor the head of the model's desk",
 }
+# Reasons apps of this layer add after Vigil's own (`register_reasons`): `fn(model, version, conditions, pilot)` for
+# the version in use (production, else pilot) -> [reason]; acknowledgements.py asks for the current card's.
+_reason_sources: list = []
+# Told of each new revision in the transaction that records it: `fn(model, last_body or None, body)`.
+_revision_listeners: list = []
+
+
+def register_reasons(fn) -> None:
+    if fn not in _reason_sources:
+        _reason_sources.append(fn)
+
+
+def on_new_revision(fn) -> None:
+    if fn not in _revision_listeners:
+        _revision_listeners.append(fn)
 
 
 def reason(code: str, message: str, **detail) -> dict:
@@ -113,6 +130,10 @@ def compute(model, now: dt.datetime | None = None) -> Computed:
                 incident=incident.reference,
             )
         )
+    conditions = conditions_of_use(version) if version is not None else ""
+    if version is not None and version.status in (S.PRODUCTION, S.PILOT):
+        for source in _reason_sources:
+            reasons.extend(source(model, version, conditions, pilot))
     body = {
         "model": model.key,
         "allowed": not reasons,
@@ -120,7 +141,7 @@ def compute(model, now: dt.datetime | None = None) -> Computed:
         "status": version.status if version is not None else None,
         "reasons": reasons,
         "pilot": pilot_limits(pilot),
-        "conditions": conditions_of_use(version) if version is not None else "",
+        "conditions": conditions,
     }
     return Computed(body, min(boundaries) if boundaries else None)
 
@@ -267,6 +288,8 @@ def _record(model, computed: Computed, generation: str, now: dt.datetime) -> Ser
         body = {**computed.body, "revision": revision, "decided_at": now.isoformat().replace("+00:00", "Z")}
         try:
             with transaction.atomic():
+                for listener in _revision_listeners:
+                    listener(model, last.body if last is not None else None, body)
                 GateDecision.objects.create(
                     model=model,
                     revision=revision,

@@ -55,3 +55,21 @@ class ReleaseForm(SignatureFields):
         help_text="Why trading may resume; kept as evidence (20 characters or more).",
     )
     field_order = ["reason", "password", "otp_token"]
+
+
+class AcknowledgeForm(SignatureFields):
+    """The comprehension check of a card (a yes/no field per question) and the signature over its hash."""
+
+    card_hash = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
+
+    def __init__(self, *args, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.question_ids = [q["id"] for q in questions]
+        for q in questions:
+            self.fields[q["id"]] = forms.ChoiceField(
+                label=q["text"], choices=[("yes", "Yes"), ("no", "No")], widget=forms.RadioSelect
+            )
+        self.order_fields([*self.question_ids, "password", "otp_token", "card_hash"])
+
+    def answers(self) -> dict:
+        return {q: self.cleaned_data[q] for q in self.question_ids}

@@ -148,3 +148,35 @@ class KillSwitchTest(models.Model):
 
     def __str__(self) -> str:
         return f"Kill-switch test {self.run_at:%Y-%m-%d %H:%M} {'passed' if self.passed else 'FAILED'}"
+
+
+class Acknowledgement(models.Model):
+    """A person's signed acknowledgement of a model card (issue 24): the card's hash, the answers of the comprehension
+    check they passed, and the signature over both. It counts at the gate while the card's hash is the current one
+    of the model's live version (risk/gate/acknowledgements.py); a new card asks again and this one stops counting."""
+
+    AUDIT_TYPE = "gate.acknowledgement"
+
+    class As(models.TextChoices):
+        TRADER = "traders", "Trader of the desk"
+        DESK_HEAD = "desk_head", "Head of the desk"
+
+    model = models.ForeignKey("models_registry.Model", on_delete=models.PROTECT, related_name="acknowledgements")
+    version = models.ForeignKey("models_registry.ModelVersion", on_delete=models.PROTECT, related_name="+")
+    desk = models.ForeignKey("governance.Desk", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="acknowledgements")
+    parts = models.JSONField(help_text='What they acknowledged as: ["traders"], ["desk_head"] or both.')
+    card_hash = models.CharField(max_length=64)
+    answers = models.JSONField(help_text="The comprehension check: each question, its answer and the card's.")
+    acknowledged_at = models.DateTimeField()
+    signature = models.ForeignKey("governance.Signature", null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version", "card_hash"], name="gate_acknowledgement_once")
+        ]
+        indexes = [models.Index(fields=["model", "card_hash"], name="gate_ack_model_hash")]
+        ordering = ["-acknowledged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} acknowledged the card of {self.model_id} ({self.card_hash[:12]})"

@@ -4,7 +4,10 @@ from governance.core import access
 from governance.core.models import Desk
 from models_registry import selectors as registry
 from models_registry.models import Model, ModelVersion
-from risk.gate.models import GateDecision, KillSwitch, KillSwitchTest
+from risk.gate import acknowledgements as acks
+from risk.gate import decisions
+from risk.gate.access import desks_acknowledged_by
+from risk.gate.models import Acknowledgement, GateDecision, KillSwitch, KillSwitchTest
 
 
 def desk_models(user, desk: Desk):
@@ -42,3 +45,39 @@ def version_for_card(user, model_key: str, label: str) -> ModelVersion:
         "model__desk", "model__owner", "model__validator"
     )
     return access.get_for_user(versions, user, version=label)
+
+
+def card_acknowledgements(user, version) -> dict:
+    """A visible version's card as the acknowledgement asks it: whether it is the current one, its hash now, the
+    comprehension check (with the card's answers: the caller shows only the questions), who acknowledged it (through
+    the access rules) and, when current, who the policy still asks."""
+    model = version.model
+    limitations, hash_ = acks.current_card(version)
+    in_use = acks.version_in_use(model)
+    current = in_use is not None and in_use.pk == version.pk
+    given = access.restrict(Acknowledgement.objects.all(), user).filter(version=version, card_hash=hash_)
+    return {
+        "current": current,
+        "card_hash": hash_,
+        "questions": acks.questions(version, limitations, hash_),
+        "acknowledgements": list(given.select_related("user")),
+        "missing": acks.missing(model, version, hash_) if current else [],
+    }
+
+
+def cards_to_acknowledge(user) -> list[dict]:
+    """The cards the gate waits for `user` to acknowledge, read from the gate's decisions (cached): each model of their
+    desks they see whose `not_acknowledged` reason names them."""
+    desks = desks_acknowledged_by(user)
+    if not desks:
+        return []
+    models = list(access.restrict(Model.objects.filter(desk_id__in=desks), user).select_related("desk").order_by("key"))
+    served = decisions.decisions_for(models)
+    rows = []
+    for model in models:
+        for reason in served[model.pk].body["reasons"]:
+            if reason["code"] == "not_acknowledged" and any(
+                p["username"] == user.get_username() for p in reason["missing"]
+            ):
+                rows.append({"model": model, "version": reason["card_version"], "card_hash": reason["card_hash"]})
+    return rows

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from models_registry.validators import MODEL_KEY_REGEX, VERSION_REGEX
-from risk.gate import views
+from risk.gate import ack_views, views
 
 app_name = "gate"
 
@@ -15,6 +15,11 @@ urlpatterns = [
         rf"^models/(?P<key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})/card\.pdf$",
         views.model_card_pdf,
         name="model-card-pdf",
+    ),
+    re_path(
+        rf"^models/(?P<key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})/card/acknowledge/$",
+        ack_views.card_acknowledge,
+        name="card-acknowledge",
     ),
     path("kill-switch/", views.kill_switch, name="kill-switch"),
     re_path(r"^kill-switch/(?P<pk>[0-9]{1,18})/$", views.kill_switch_detail, name="kill-switch-detail"),

@@ -15,7 +15,7 @@ from governance.core.selectors import object_timeline
 from governance.skills import selectors as skills
 from models_registry.models import Model
 from risk.gate import card, decisions, killswitch, selectors
-from risk.gate.access import reads_kill_switch, uses_kill_switch
+from risk.gate.access import acknowledges_as, reads_kill_switch, uses_kill_switch
 from risk.gate.forms import EngageForm, ReleaseForm
 
 RECENT = 50
@@ -187,10 +187,13 @@ def kill_switch_test_detail(request, pk):
 def model_card(request, key, version):
     """The model card of a version (issue 24): for everyone who may see the version, traders first (404 otherwise)."""
     obj = selectors.version_for_card(request.user, key, version)
+    acks = selectors.card_acknowledgements(request.user, obj)
+    asked = acknowledges_as(request.user, obj.model)
+    acks["mine"] = any(a.user_id == request.user.pk for a in acks["acknowledgements"])
     return render(
         request,
         "gate/model_card.html",
-        {"model": obj.model, "version": obj, "card": card.card_of(obj, request.user)},
+        {"model": obj.model, "version": obj, "card": card.card_of(obj, request.user), "acks": acks, "asked": asked},
     )
 
 

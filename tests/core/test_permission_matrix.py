@@ -20,6 +20,8 @@ from governance.skills import services as skill_services
 from governance.skills.models import Completion, Requirement
 from models_registry import services as registry_services
 from models_registry.models import Model, ModelVersion
+from risk.gate import acknowledgements as acks
+from risk.gate.models import Acknowledgement
 from risk.monitoring import proposals
 from risk.threads import services as thread_services
 from risk.threads.models import Comment, Thread
@@ -107,6 +109,16 @@ def webhook_readers(persona):
     return 200 if persona in {"compliance", "auditor"} else 404
 
 
+def asks_about_trader(persona):
+    return 200 if persona in SEES_ALL | {"trader"} else 400
+
+
+def acknowledges(key):
+    """The acknowledgement page of a card: the traders of the model's desk (its head: none in the scene); 403 to
+    others who see the version, 404 to the rest."""
+    return lambda persona: 404 if not sees(persona, key) else 200 if TRADER_DESK.get(persona) == DESK[key] else 403
+
+
 V = "versions/1.0"
 API_READS = [
     *[(f"model-{k}", f"/api/v1/models/{k}/", in_scope(k)) for k in MODELS],
@@ -127,6 +139,8 @@ API_READS = [
     # The model card follows the version, traders of its desk included (issue 24): JSON and Markdown.
     *[(f"card-{k}", f"/api/v1/models/{k}/{V}/card/", in_scope(k)) for k in VERSIONED],
     *[(f"card-md-{k}", f"/api/v1/models/{k}/{V}/card/?format=md", in_scope(k)) for k in VERSIONED],
+    # Who acknowledged a card, and its comprehension check, follow the version too.
+    *[(f"card-acks-{k}", f"/api/v1/models/{k}/{V}/card/acknowledgements/", in_scope(k)) for k in VERSIONED],
     ("audit-events", "/api/v1/audit-events/", everyone),
     ("audit-verify", "/api/v1/audit-events/verify/", chain_verifiers),
     # Monitoring follows the model: whoever sees it reads its monitors and series, traders included.
@@ -135,6 +149,10 @@ API_READS = [
     # The gate follows the model; the kill switch is compliance's and the auditors' (a list: 403 to others).
     *[(f"gate-{k}", f"/api/v1/gate/{k}/", in_scope(k)) for k in MODELS],
     ("gate-desk", "/api/v1/gate/?desk=sys-eq", everyone),
+    # One person's answer (?user=): about themselves, or anyone for those who see everything; 400 naming `user`
+    # for everyone else, absent or hidden alike (a desk's head and service account are tested on their own).
+    ("gate-user", "/api/v1/gate/mine/?user=trader", asks_about_trader),
+    ("gate-desk-user", "/api/v1/gate/?desk=sys-eq&user=trader", asks_about_trader),
     ("kill-switch", "/api/v1/kill-switch/", chain_verifiers),
     ("kill-switch-tests", "/api/v1/kill-switch/tests/", chain_verifiers),
     ("incidents", "/api/v1/incidents/", everyone),
@@ -162,6 +180,7 @@ PAGE_READS = [
     *[(f"version-{k}", f"/models/{k}/{V}/", in_scope(k)) for k in VERSIONED],
     *[(f"card-{k}", f"/models/{k}/{V}/card/", in_scope(k)) for k in VERSIONED],
     *[(f"card-pdf-{k}", f"/models/{k}/{V}/card.pdf", in_scope(k)) for k in VERSIONED],
+    *[(f"card-acknowledge-{k}", f"/models/{k}/{V}/card/acknowledge/", acknowledges(k)) for k in VERSIONED],
     ("data-source-public", "/data-sources/{source_public}/", everyone),
     ("data-source-restricted", "/data-sources/{source_restricted}/", restricted_source),
     *[(f"evidence-download-{k}", f"/evidence/{{evidence_{k}}}/download/", validation_object_on(k)) for k in VERSIONED],
@@ -652,6 +671,30 @@ def test_it_lets_only_the_assigned_validator_do_validation_work(name, act, expec
         return (response.status_code, done), (expected, expected < 300)
 
     assert_row("action", name, answer)
+
+
+def acknowledge_card(scene, client):
+    version = scene.world.mine_v1
+    limitations, hash_ = acks.current_card(version)
+    answers = {q["id"]: q["answer"] for q in acks.questions(version, limitations, hash_)}
+    body = {"card_hash": hash_, "answers": answers, "password": PASSWORD}
+    response = client.post("/api/v1/models/mine/versions/1.0/card/acknowledgements/", body, format="json")
+    return response, Acknowledgement.objects.filter(version=version).exists()
+
+
+@ROW
+@pytest.mark.django_db
+def test_it_lets_only_the_desk_acknowledge_a_card(scene, api):
+    """Acknowledging a card: the traders of its desk (201); 403 to others who see it, 404 to the rest."""
+
+    def answer(persona):
+        with transaction.atomic():
+            response, done = acknowledge_card(scene, api.as_user(scene.people[persona]))
+            transaction.set_rollback(True)
+        expected = 404 if not sees(persona, "mine") else 201 if persona == "trader" else 403
+        return (response.status_code, done), (expected, expected < 300)
+
+    assert_row("action", "acknowledge-card", answer)
 
 
 # --- Rules with a test of their own ----------------------------------------------------------------------

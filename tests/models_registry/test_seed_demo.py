@@ -475,3 +475,31 @@ def test_the_demo_keeps_its_peoples_skills_current_with_one_coming_due(demo_firm
     }
     call_command("seed_demo", password="demo-password-123")
     assert Requirement.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_demo_traders_acknowledged_every_live_card_of_their_desk_but_one(demo_firm):
+    from governance.core.policy import policy_in_force
+    from governance.core.signatures import verify
+    from governance.demo.card_acknowledgements import ASKS, LEFT_UNACKNOWLEDGED
+    from risk.gate import acknowledgements as acks
+    from risk.gate import decisions
+    from risk.gate.models import Acknowledgement
+
+    assert policy_in_force().acknowledgement_required == ASKS
+    assert policy_in_force().approvals_required == {"1": 2, "2": 1, "3": 1}  # the rest of the policy kept
+    signed = Acknowledgement.objects.select_related("signature", "model")
+    assert signed.exists() and all(verify(a.signature)[0] for a in signed)
+    asked = [
+        m
+        for m in Model.objects.select_related("desk").filter(desk__code="sys-eq").order_by("key")
+        if acks.version_in_use(m) is not None and ASKS[str(m.risk_tier)]
+    ]
+    assert LEFT_UNACKNOWLEDGED in {m.key for m in asked} and len(asked) >= 2
+    for model in asked:
+        codes = [r["code"] for r in decisions.compute(model).body["reasons"]]
+        if model.key == LEFT_UNACKNOWLEDGED:
+            reason = next(r for r in decisions.compute(model).body["reasons"] if r["code"] == "not_acknowledged")
+            assert [p["username"] for p in reason["missing"]] == ["trader"]
+        else:
+            assert "not_acknowledged" not in codes, model.key

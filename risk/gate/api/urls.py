@@ -11,6 +11,11 @@ urlpatterns = [
         views.ModelCardView.as_view(),
         name="model-card",
     ),
+    re_path(
+        rf"^models/(?P<model_key>{MODEL_KEY_REGEX})/versions/(?P<version>{VERSION_REGEX})/card/acknowledgements/$",
+        views.CardAcknowledgementsView.as_view(),
+        name="card-acknowledgements",
+    ),
     path("kill-switch/", views.KillSwitchListView.as_view(), name="kill-switch-list"),
     path("kill-switch/tests/", views.KillSwitchTestListView.as_view(), name="kill-switch-tests"),
     re_path(r"^kill-switch/(?P<pk>[0-9]{1,18})/$", views.KillSwitchDetailView.as_view(), name="kill-switch-detail"),

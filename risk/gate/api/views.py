@@ -9,6 +9,7 @@ import hashlib
 import logging
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
@@ -22,8 +23,9 @@ from governance.core.api.pagination import StandardPagination, page_of
 from governance.core.middleware import allow_client_caching
 from governance.core.models import Desk
 from governance.core.single_line import MULTI_LINE
-from risk.gate import card, decisions, fast_lane, hot_path, killswitch, selectors
-from risk.gate.access import reads_kill_switch, uses_kill_switch
+from models_registry import selectors as registry
+from risk.gate import acknowledgements, card, decisions, fast_lane, hot_path, killswitch, selectors
+from risk.gate.access import may_ask_about_person, reads_kill_switch, uses_kill_switch
 from risk.gate.models import KillSwitch
 
 logger = logging.getLogger("vigil.gate")
@@ -35,6 +37,14 @@ IF_NONE_MATCH = OpenApiParameter(
 class ReasonSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=sorted(decisions.REASONS))
     message = serializers.CharField()
+    card_hash = serializers.CharField(required=False, help_text="not_acknowledged: the card to acknowledge.")
+    card_version = serializers.CharField(required=False, help_text="not_acknowledged: the version of that card.")
+    missing = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text='not_acknowledged: who has not acknowledged it, each {"username", "name", "as": ["traders" and/or '
+        '"desk_head"]}.',
+    )
 
 
 class PilotLimitsSerializer(serializers.Serializer):
@@ -55,6 +65,7 @@ class DecisionSerializer(serializers.Serializer):
     conditions = serializers.CharField(allow_blank=True, help_text="The validator's conditions of use.")
     revision = serializers.IntegerField(help_text="Increases whenever the decision changes.")
     decided_at = serializers.DateTimeField()
+    user = serializers.CharField(required=False, help_text="With ?user=: the person the answer is for.")
 
 
 class DeskDecisionsSerializer(serializers.Serializer):
@@ -91,14 +102,49 @@ def _log_blocked(request, body: dict) -> None:
         )
 
 
+class PersonQuerySerializer(serializers.Serializer):
+    user = serializers.CharField(
+        required=False,
+        max_length=150,
+        help_text="A trader's (or the desk head's) username: the answer for that person, whose own acknowledgement of "
+        "the card counts (and the desk head's), not the whole desk's. Yourself, or a person of your desk when you are "
+        "its head or its service account; compliance and auditors: anyone.",
+    )
+
+
+def _subject(request):
+    """The person `?user=` names, when the reader may ask about them; None without one; 400 naming `user` for anyone
+    absent or hidden alike (the answer reveals nothing about who exists)."""
+    query = PersonQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    username = query.validated_data.get("user")
+    if not username:
+        return None
+    subject = get_user_model().objects.select_related("profile__desk").filter(username=username).first()
+    if subject is None or not may_ask_about_person(request.user, subject):
+        raise serializers.ValidationError({"user": ["No person you may ask about has this username."]})
+    return subject
+
+
+def _for_person(served, model, subject) -> tuple[dict, str]:
+    body = acknowledgements.for_person(served.body, model, subject)
+    return body, decisions._digest(body)
+
+
 class GateView(APIView):
     service_account_capability = "gate"
 
     @extend_schema(
-        parameters=[IF_NONE_MATCH],
+        parameters=[PersonQuerySerializer, IF_NONE_MATCH],
         responses={200: DecisionSerializer, 304: OpenApiResponse(description="The decision you hold stands.")},
     )
     def get(self, request, model_key):
+        subject = _subject(request)
+        if subject is not None:  # one person's answer: never remembered or replayed by the hot path and fast lane
+            model = registry.model_get_for_user(request.user, model_key)
+            body, etag = _for_person(decisions.decision_for(model), model, subject)
+            _log_blocked(request, body)
+            return _conditional(request, body, etag)
         # 404 when out of the reader's scope, as everywhere
         served, stamped = hot_path.serve_stamped(request.user, model_key)
         _log_blocked(request, served.body)
@@ -116,7 +162,7 @@ class DeskGateView(APIView):
     service_account_capability = "gate"
 
     @extend_schema(
-        parameters=[DeskQuerySerializer, IF_NONE_MATCH],
+        parameters=[DeskQuerySerializer, PersonQuerySerializer, IF_NONE_MATCH],
         responses={200: DeskDecisionsSerializer, 304: OpenApiResponse(description="Nothing changed for the desk.")},
     )
     def get(self, request):
@@ -125,12 +171,17 @@ class DeskGateView(APIView):
         desk = Desk.objects.filter(code=query.validated_data["desk"]).first()
         if desk is None:
             raise serializers.ValidationError({"desk": ["No desk has this code."]})
+        subject = _subject(request)
         models = list(selectors.desk_models(request.user, desk))
         served = decisions.decisions_for(models)
-        bodies = [served[m.pk].body for m in models]
+        if subject is None:
+            bodies, etags = [served[m.pk].body for m in models], [served[m.pk].etag for m in models]
+        else:
+            answers = [_for_person(served[m.pk], m, subject) for m in models]
+            bodies, etags = [a[0] for a in answers], [a[1] for a in answers]
         for body in bodies:
             _log_blocked(request, body)
-        etag = hashlib.sha256("".join(served[m.pk].etag for m in models).encode()).hexdigest()
+        etag = hashlib.sha256("".join(etags).encode()).hexdigest()
         return _conditional(request, {"desk": desk.code, "decisions": bodies}, etag)
 
 
@@ -334,3 +385,71 @@ class ModelCardView(APIView):
     def get(self, request, model_key, version):
         obj = selectors.version_for_card(request.user, model_key, version)
         return Response(card.card_of(obj, request.user))
+
+
+# --- Acknowledgements of the card (issue 24) ------------------------------------------------------------------------
+
+
+class QuestionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    text = serializers.CharField()
+
+
+class AcknowledgementSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    name = serializers.SerializerMethodField()
+    parts = serializers.ListField(child=serializers.CharField(), help_text='"traders", "desk_head".')
+    card_hash = serializers.CharField()
+    acknowledged_at = serializers.DateTimeField()
+    answers = serializers.ListField(child=serializers.DictField(), help_text="Each question, the answer, the card's.")
+
+    def get_name(self, obj) -> str:
+        return obj.user.get_full_name() or obj.user.get_username()
+
+
+class CardAcknowledgementsSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text="This card's version.")
+    current = serializers.BooleanField(help_text="Whether this version's card is the one the gate asks for now.")
+    card_hash = serializers.CharField(help_text="The hash of this version's card now.")
+    questions = QuestionSerializer(many=True, help_text="The comprehension check to answer (yes or no).")
+    acknowledgements = AcknowledgementSerializer(many=True, help_text="Of this card, newest first.")
+    missing = serializers.ListField(child=serializers.DictField(), help_text="Asked by the policy, not yet given.")
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    card_hash = serializers.RegexField(r"^[0-9a-f]{64}$", help_text="The hash of the card you read.")
+    answers = serializers.DictField(
+        child=serializers.ChoiceField(choices=["yes", "no"]), help_text='{"q1": "yes", "q2": "no", ...}.'
+    )
+    password = serializers.CharField(max_length=200, style={"input_type": "password"}, write_only=True)
+    otp_token = serializers.CharField(required=False, allow_blank=True, max_length=12, write_only=True)
+
+
+class CardAcknowledgementsView(APIView):
+    """Who acknowledged a version's card, and the comprehension check (GET); acknowledge it (POST: a trader of the
+    model's desk or its head; 409 naming the current card when this one is not it)."""
+
+    @extend_schema(responses=CardAcknowledgementsSerializer)
+    def get(self, request, model_key, version):
+        obj = selectors.version_for_card(request.user, model_key, version)
+        return Response(_acknowledgements_of(request.user, obj))
+
+    @extend_schema(request=AcknowledgeSerializer, responses={201: AcknowledgementSerializer})
+    def post(self, request, model_key, version):
+        obj = selectors.version_for_card(request.user, model_key, version)
+        data = AcknowledgeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ack = acknowledgements.acknowledgement_record(request.user, obj, **data.validated_data)
+        return Response(AcknowledgementSerializer(ack).data, status=status.HTTP_201_CREATED)
+
+
+def _acknowledgements_of(user, version) -> dict:
+    state = selectors.card_acknowledgements(user, version)
+    return {
+        "version": version.version,
+        "current": state["current"],
+        "card_hash": state["card_hash"],
+        "questions": [{"id": q["id"], "text": q["text"]} for q in state["questions"]],
+        "acknowledgements": AcknowledgementSerializer(state["acknowledgements"], many=True).data,
+        "missing": state["missing"],
+    }
