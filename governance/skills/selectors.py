@@ -227,3 +227,51 @@ def records_of(people_parts: list[tuple[object, str]], on: dt.date | None = None
                 }
             )
     return rows
+
+
+# --- Many people at once (the gate) -------------------------------------------------------------------------------
+
+
+@dataclass
+class Standing:
+    """Of some people in one duty on one model: who is not current in which requirement (title, day it lapsed or
+    None if never completed), and the first day one of the current ones lapses (when the answer may change)."""
+
+    not_current: dict  # {user id: [(title, holds_until or None)]}
+    next_lapse: dt.date | None
+
+
+def standing(user_ids, duty: str, model, on: dt.date | None = None) -> Standing:
+    """Two queries whatever the number of people: the requirements of `duty` that cover `model`, then the holding
+    completions of these people. For the gate, which asks it of a desk's traders on every decision it computes."""
+    on = on or today()
+    requirements = list(applicable(None, duty, model).values_list("pk", "title"))
+    user_ids = list(user_ids)
+    if not requirements or not user_ids:
+        return Standing({}, None)
+    holds: dict = {}
+    for person, requirement, expires in Completion.objects.filter(
+        person_id__in=user_ids,
+        requirement_id__in=[pk for pk, _ in requirements],
+        completed_on__lte=on,
+    ).values_list("person_id", "requirement_id", "expires_on"):
+        key = (person, requirement)
+        holds[key] = max(holds.get(key, expires), expires)
+    not_current, lapses = {}, []
+    for person in user_ids:
+        for pk, title in requirements:
+            until = holds.get((person, pk))
+            if until is None or until <= on:
+                not_current.setdefault(person, []).append((title, until))
+            else:
+                lapses.append(until)
+    return Standing(not_current, min(lapses) if lapses else None)
+
+
+def models_covered(requirement: Requirement) -> QuerySet:
+    """The models a requirement covers: all, those of its model type, or its one model."""
+    if requirement.scope == Requirement.Scope.MODEL:
+        return Model.objects.filter(pk=requirement.model_id)
+    if requirement.scope == Requirement.Scope.MODEL_TYPE:
+        return Model.objects.filter(model_type=requirement.model_type)
+    return Model.objects.all()

@@ -13,9 +13,12 @@ active flag, a desk's head) and a new policy (every model). Everything here read
 cached but the decision itself, under those counts.
 """
 
+import datetime as dt
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.urls import reverse
 from django.utils import timezone
@@ -26,10 +29,12 @@ from governance.core.exceptions import Conflict
 from governance.core.models import Desk, GovernancePolicy, Signature, UserProfile
 from governance.core.policy import policy_in_force
 from governance.lifecycle.selectors import conditions_of_use
+from governance.skills import selectors as skills
+from governance.skills.models import Completion, Duty, Requirement
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model
 from risk.gate import comprehension, decisions, generations
-from risk.gate.access import acknowledges_as, asked_to_acknowledge
+from risk.gate.access import TRADERS, acknowledges_as, asked_to_acknowledge
 from risk.gate.card import card_hash, limitations_of
 from risk.gate.models import Acknowledgement
 
@@ -67,12 +72,33 @@ def questions(version, limitations: dict, hash_: str) -> list[dict]:
 # --- What the gate asks -------------------------------------------------------------------------------------------
 
 
-def _person(user, parts) -> dict:
-    return {"username": user.get_username(), "name": user.get_full_name() or user.get_username(), "as": parts}
+def _person(user, parts, lapsed=()) -> dict:
+    person = {"username": user.get_username(), "name": user.get_full_name() or user.get_username(), "as": parts}
+    if lapsed:
+        person["lapsed"] = list(lapsed)  # requirements whose lapse stops their acknowledgement counting
+    return person
 
 
-def missing(model, version, hash_: str, policy=None) -> list[dict]:
-    """Everyone the policy asks who has not acknowledged this card, in username order (three queries at most)."""
+def _counting(model, people: dict, acknowledged: set, boundaries: list | None = None) -> dict:
+    """{user id: ["title (lapsed on ... / never completed)"]}: the people whose acknowledgement stops counting as a
+    trader requirement of theirs on this model is not current (issue 24, skills kept current: an expired requirement
+    blocks what depends on it). Asked only of those acknowledging as traders. Two queries; the first day a current
+    one lapses goes into `boundaries`, where the gate's cached answer ends."""
+    traders = [pk for pk, (_person, roles) in people.items() if TRADERS in roles and pk in acknowledged]
+    if not traders:
+        return {}
+    standing = skills.standing(traders, Duty.TRADER, model)
+    if boundaries is not None and standing.next_lapse is not None:
+        boundaries.append(dt.datetime.combine(standing.next_lapse, dt.time.min, tzinfo=dt.UTC))
+    return {
+        pk: [f"{title} ({f'lapsed {until:%Y-%m-%d}' if until else 'never completed'})" for title, until in lapsed]
+        for pk, lapsed in standing.not_current.items()
+    }
+
+
+def missing(model, version, hash_: str, policy=None, boundaries: list | None = None) -> list[dict]:
+    """Everyone the policy asks whose acknowledgement of this card is missing or no longer counts (a trader
+    requirement of theirs lapsed), in username order (five queries at most)."""
     policy = policy or policy_in_force()
     parts = policy.acknowledgements_for(model.risk_tier)
     if not parts:
@@ -81,25 +107,33 @@ def missing(model, version, hash_: str, policy=None) -> list[dict]:
     done = set(
         Acknowledgement.objects.filter(model=model, version=version, card_hash=hash_).values_list("user_id", flat=True)
     )
+    lapsed = _counting(model, people, done, boundaries)
     return [
-        _person(person, roles)
+        _person(person, roles, lapsed.get(pk, []))
         for pk, (person, roles) in sorted(people.items(), key=lambda item: item[1][0].get_username())
-        if pk not in done
+        if pk not in done or pk in lapsed
     ]
 
 
+def _who(p: dict) -> str:
+    said = f"{p['name']} ({p['username']}{', desk head' if 'desk_head' in p['as'] else ''})"
+    if p.get("lapsed"):
+        not_current = "; ".join(p["lapsed"])
+        said += f", whose acknowledgement does not count while a trader requirement is not current: {not_current}"
+    return said
+
+
 def _message(label: str, people: list[dict]) -> str:
-    names = ", ".join(f"{p['name']} ({p['username']}{', desk head' if 'desk_head' in p['as'] else ''})" for p in people)
-    return f"The card of version {label} is not acknowledged by {names}."
+    return f"The card of version {label} is not acknowledged by {', '.join(_who(p) for p in people)}."
 
 
-def gate_reasons(model, version, conditions, pilot) -> list[dict]:
+def gate_reasons(model, version, conditions, pilot, boundaries=None) -> list[dict]:
     """decisions.compute's source: `not_acknowledged` naming who is missing, with the card they must acknowledge."""
     policy = policy_in_force()
     if not policy.acknowledgements_for(model.risk_tier):
         return []
     _limits, hash_ = current_card(version, conditions, pilot)
-    people = missing(model, version, hash_, policy)
+    people = missing(model, version, hash_, policy, boundaries)
     if not people:
         return []
     return [
@@ -135,7 +169,9 @@ def for_person(body: dict, model, subject) -> dict:
                 version=version, card_hash=hash_, user_id__in=[subject.pk, model.desk.head_id]
             ).values_list("user_id", flat=True)
         )
-        people = [] if subject.pk in done else [_person(subject, parts)]
+        mine = {subject.pk: (subject, parts)}
+        lapsed = _counting(model, mine, done).get(subject.pk, [])
+        people = [] if subject.pk in done and not lapsed else [_person(subject, parts, lapsed)]
         head = model.desk.head if "desk_head" in asked and model.desk.head_id not in (None, subject.pk) else None
         if head is not None and head.is_active and head.pk not in done:
             people.append(_person(head, ["desk_head"]))
@@ -318,12 +354,32 @@ def _model_of_acknowledgement(object_id) -> list[int]:
     return list(Acknowledgement.objects.filter(pk=int(object_id)).values_list("model_id", flat=True))
 
 
+def _models_of_completion(object_id) -> list[int]:
+    """A trader's completion recorded: their desk's models, and those of any desk they head."""
+    completion = Completion.objects.filter(pk=int(object_id)).values("person_id", "requirement__duty").first()
+    if completion is None or completion["requirement__duty"] != Duty.TRADER:
+        return []
+    person = completion["person_id"]
+    desks = UserProfile.objects.filter(user_id=person).values("desk_id")
+    return list(Model.objects.filter(Q(desk_id__in=desks) | Q(desk__head_id=person)).values_list("pk", flat=True))
+
+
+def _models_of_requirement(object_id) -> list[int]:
+    """A trader requirement defined, changed or retired: the models it covers."""
+    requirement = Requirement.objects.filter(pk=int(object_id)).first()
+    if requirement is None or requirement.duty != Duty.TRADER:
+        return []
+    return list(skills.models_covered(requirement).values_list("pk", flat=True))
+
+
 def connect() -> None:
     """From the app's ready(): the gate's reason, the alert, the payload and what moves the counts."""
     User = get_user_model()
     decisions.register_reasons(gate_reasons)
     decisions.on_new_revision(on_new_revision)
     generations.register_source(Acknowledgement.AUDIT_TYPE, _model_of_acknowledgement)
+    generations.register_source(Completion.AUDIT_TYPE, _models_of_completion)
+    generations.register_source(Requirement.AUDIT_TYPE, _models_of_requirement)
     signatures.register_payload(Acknowledgement.AUDIT_TYPE, Acknowledgement, _payload)
     pre_save.connect(_profile_before, sender=UserProfile, weak=False, dispatch_uid="gate-ack-profile-before")
     post_save.connect(_profile_changed, sender=UserProfile, weak=False, dispatch_uid="gate-ack-profile")

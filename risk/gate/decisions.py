@@ -37,8 +37,10 @@ REASONS = {
     "not_acknowledged": "the model card not acknowledged by everyone the policy asks",
     "not_on_desk": "the person asked about is neither a trader nor the head of the model's desk",
 }
-# Reasons apps of this layer add after Vigil's own (`register_reasons`): `fn(model, version, conditions, pilot)` for
-# the version in use (production, else pilot) -> [reason]; acknowledgements.py asks for the current card's.
+# Reasons apps of this layer add after Vigil's own (`register_reasons`): `fn(model, version, conditions, pilot,
+# boundaries)` for the version in use (production, else pilot) -> [reason]; it appends to `boundaries` any moment
+# its answer changes by itself (a trader's certification lapsing), so the cached decision ends there.
+# acknowledgements.py asks for the current card's.
 _reason_sources: list = []
 # Told of each new revision in the transaction that records it: `fn(model, last_body or None, body)`.
 _revision_listeners: list = []
@@ -133,7 +135,7 @@ def compute(model, now: dt.datetime | None = None) -> Computed:
     conditions = conditions_of_use(version) if version is not None else ""
     if version is not None and version.status in (S.PRODUCTION, S.PILOT):
         for source in _reason_sources:
-            reasons.extend(source(model, version, conditions, pilot))
+            reasons.extend(source(model, version, conditions, pilot, boundaries))
     body = {
         "model": model.key,
         "allowed": not reasons,

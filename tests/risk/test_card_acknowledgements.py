@@ -240,3 +240,46 @@ def test_the_desks_head_and_service_account_may_ask_about_its_traders_and_no_oth
     other = UserFactory(username="rates_trader", roles=["trader"], desk=world.other_desk)
     hidden = system.get(GATE.format("mine") + f"?user={other.username}")
     assert hidden.status_code == 400 and "user" in hidden.json()
+
+
+@pytest.mark.django_db
+def test_a_traders_acknowledgement_stops_counting_while_their_trader_requirement_is_not_current(world, api):
+    """Issue 24, skills kept current: an expired requirement stops a trader's acknowledgement counting. A new
+    requirement blocks at once (the gate's counts move with its audit event), a completion restores the answer, and
+    the cached allowed answer ends the day the completion lapses, with nobody changing anything."""
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from governance.skills import selectors as skills_selectors
+    from governance.skills import services as skills
+
+    require(world, "traders")
+    acknowledge(world.trader, world.mine_v1)
+    assert decisions.decision_for(world.mine).allowed
+    certification = skills.requirement_create(
+        world.compliance, duty="trader", kind="certification", title="Desk certification", validity_months=12
+    )
+    reason = ack_reason(world.mine)
+    assert [p["username"] for p in reason["missing"]] == ["trader"]
+    assert reason["missing"][0]["lapsed"] == ["Desk certification (never completed)"]
+    assert "does not count while a trader requirement is not current" in reason["message"]
+    theirs = api.as_user(world.compliance).get(GATE.format("mine") + "?user=trader").json()
+    assert theirs["allowed"] is False and theirs["reasons"][0]["missing"][0]["lapsed"]
+
+    today = timezone.now().date()
+    skills.completion_record(
+        world.compliance,
+        person=world.trader,
+        requirement=certification,
+        completed_on=today - dt.timedelta(days=364),
+        evidence="Certificate 2025-117",
+    )
+    served = decisions.decision_for(world.mine)
+    assert served.allowed
+    expires = skills_selectors.expiry(today - dt.timedelta(days=364), 12)
+    assert expires > today
+    with time_machine.travel(dt.datetime.combine(expires, dt.time(0, 0, 1), tzinfo=dt.UTC)):
+        later = ack_reason(world.mine)
+    assert later is not None and later["missing"][0]["lapsed"][0].startswith("Desk certification (lapsed ")
