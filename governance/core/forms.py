@@ -9,7 +9,7 @@ from django_otp import match_token
 
 from governance.core import access_window, second_factor
 from governance.core.audit import audit_record
-from governance.core.policy import SECOND_FACTOR_ROLES, SEVERITIES, TIERS
+from governance.core.policy import ACKNOWLEDGING_WORDS, SECOND_FACTOR_ROLES, SEVERITIES, TIERS
 
 
 class LoginForm(AuthenticationForm):
@@ -150,6 +150,10 @@ class PolicyForm(forms.Form):
                 error_messages=whole,
                 initial=policy.ongoing_months_for(int(t)),
             )
+            for party, words in ACKNOWLEDGING_WORDS.items():
+                self.fields[f"ack_{party}_{t}"] = forms.BooleanField(
+                    required=False, label=words, initial=party in policy.acknowledgements_for(int(t))
+                )
             self.fields[f"ongoing_flag_{t}"] = forms.BooleanField(
                 required=False,
                 label=f"Tier {t}: a test that passed at sign-off and fails on live data requires revalidation",
@@ -189,8 +193,9 @@ class PolicyForm(forms.Form):
             },
             "ongoing_regression_revalidation": {t: d[f"ongoing_flag_{t}"] for t in self.tiers},
             "second_factor_required": [r for r in self.roles if d[f"second_factor_{r}"]],
-            # Not on the form yet: a publication from the page keeps whose acknowledgements the gate waits for.
-            "acknowledgement_required": current.acknowledgement_required,
+            "acknowledgement_required": {
+                t: [party for party in ACKNOWLEDGING_WORDS if d[f"ack_{party}_{t}"]] for t in self.tiers
+            },
             "risk_indicators": {
                 row["indicator"].key: {
                     level: _or_kept(d[f"kri_{row['indicator'].key}_{level}"], row[level]) for level in ("amber", "red")
@@ -221,6 +226,8 @@ class PolicyForm(forms.Form):
             field = f"kri_{params['indicator']}_{params.get('level', 'amber')}"
         elif name == "incident_response":
             field = f"suspend_{self.tiers[0]}_{self.severities[0]}"
+        elif name == "acknowledgement_required":
+            field = f"ack_{next(iter(ACKNOWLEDGING_WORDS))}_{params.get('tier', self.tiers[0])}"
         elif name == "second_factor_required":
             field = f"second_factor_{self.roles[0]}"
         else:

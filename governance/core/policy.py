@@ -47,6 +47,8 @@ DEFAULTS = {
     "acknowledgement_required": default_acknowledgement_required(),
 }
 ACKNOWLEDGING_PARTIES = ("traders", "desk_head")
+# How the policy page says each party (the form's boxes, the summary of the policy in force).
+ACKNOWLEDGING_WORDS = {"traders": "each trader of the desk", "desk_head": "the desk's head"}
 # Version 1 is Vigil's defaults, which apply from before anything is recorded: it is dated at the earliest moment
 # Vigil takes, so every decision citing it, including those of a past rebuilt with the clock set back (the demo's
 # year, governance/demo/history.py), is dated after its publication. Migration 0005 writes the same moment.

@@ -23,7 +23,14 @@ from governance.core import access, access_window, api_tokens, indicators, secon
 from governance.core.forms import AccessWindowForm, LoginForm, OTPEnrolForm, PolicyForm
 from governance.core.forms_utils import add_service_errors
 from governance.core.models import GovernancePolicy
-from governance.core.policy import SECOND_FACTOR_ROLES, SEVERITIES, TIERS, policy_in_force, policy_publish
+from governance.core.policy import (
+    ACKNOWLEDGING_WORDS,
+    SECOND_FACTOR_ROLES,
+    SEVERITIES,
+    TIERS,
+    policy_in_force,
+    policy_publish,
+)
 from governance.core.roles import Role
 
 
@@ -111,6 +118,7 @@ def policy(request):
             "revalidation": current.incident_response["revalidation"][t],
             "ongoing_months": current.ongoing_months_for(int(t)),
             "ongoing_flag": current.regression_requires_revalidation(int(t)),
+            "acknowledge": [ACKNOWLEDGING_WORDS[p] for p in current.acknowledgements_for(int(t))],
         }
         for t in TIERS
     ]
@@ -144,6 +152,7 @@ def _form_groups(form, indicators_in_force, roles) -> dict:
             "revalidation": [form[f"revalidation_{t}_{v}"] for v in SEVERITIES],
             "ongoing": form[f"ongoing_{t}"],
             "ongoing_flag": form[f"ongoing_flag_{t}"],
+            "acknowledge": [form[f"ack_{party}_{t}"] for party in ACKNOWLEDGING_WORDS],
         }
         for t in TIERS
     ]

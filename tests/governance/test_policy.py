@@ -159,3 +159,24 @@ def test_version_1_is_in_force_from_before_anything_is_recorded(world, browser_c
     assert later.published_at > first.published_at
     page = browser_client.as_user(world.compliance).get("/policy/").content.decode()
     assert "1970-01-01" not in page and "<td>from the start</td>" in page
+
+
+@pytest.mark.django_db
+def test_compliance_sets_who_acknowledges_a_card_by_tier_on_the_policy_page(world, browser_client):
+    """Issue 24: the policy page says, and sets, whose acknowledgement of a model's card the gate waits for."""
+    from risk.gate import decisions
+
+    client = browser_client.as_user(world.compliance)
+    page = client.get("/policy/").content.decode()
+    assert "Tier 1: nobody is asked" in page and 'name="ack_traders_1"' in page
+    assert (
+        client.post("/policy/", GOOD | {"ack_traders_1": "1", "ack_desk_head_1": "1", "ack_traders_2": "1"}).status_code
+        == 302
+    )
+    policy = policy_in_force()
+    assert policy.acknowledgement_required == {"1": ["traders", "desk_head"], "2": ["traders"], "3": []}
+    page = client.get("/policy/").content.decode()
+    assert "Tier 1: by each trader of the desk and by the desk&#x27;s head; the gate answers blocked" in page
+    assert re.search(r'<input type="checkbox" name="ack_traders_2"[^>]* checked>', page)
+    codes = [r["code"] for r in decisions.compute(world.mine).body["reasons"]]
+    assert ("not_acknowledged" in codes) == (world.mine.risk_tier in (1, 2))  # the trader has not acknowledged
