@@ -15,6 +15,7 @@ class GateConfig(AppConfig):
             access,
             ack_views,
             acknowledgements,
+            card,
             control_widgets,
             decisions,
             generations,
@@ -43,6 +44,9 @@ class GateConfig(AppConfig):
         acknowledgements.connect()
         audit.listen(acknowledgements.on_audit)
         control_widgets.register()  # the kill switch's widgets on the incidents and controls page
+        # The validator's sign-off and compliance's approvals pin the card's limitations and their hash (issue 24).
+        for action in card.SIGNED_WITH_CARD:
+            workflow.register_pin(action, "card", card.card_pin)
         workflow.register_check(workflow.Action.RESUME, killswitch.no_stop_stands)
         workflow.register_check(workflow.Action.ROLLBACK, killswitch.no_stop_stands)
         panels.register(panels.Panel(panels.MODEL_PAGE, "gate", 3, "gate/panels/gate.html", views.gate_panel))

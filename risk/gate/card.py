@@ -89,6 +89,69 @@ def limitations_of(version, conditions: str, pilot: PilotPlan | None) -> dict:
     }
 
 
+# --- What the validator and compliance sign of the card -------------------------------------------------------------
+
+# The sign-offs whose signature pins the card (issue 24: the card's limitations and boundaries are part of what the
+# validator signs and compliance approves). Registered with the lifecycle by this app's ready() (register_pin).
+SIGNED_WITH_CARD = ("validate", "validate_with_conditions", "approve_deployment", "promote")
+SIGNED_FIELDS = (
+    "out_of_scope_uses",
+    "use_restrictions",
+    "operating_boundaries",
+    "known_limitations",
+    "conditions_of_use",
+)
+
+
+def card_pin(step) -> dict:
+    """What a signature pins of the card: its limitations as they stand at signing, without pilot limits (a pilot's
+    limits are set when it starts, after these signatures; the gate's acknowledgements cover them), and their hash.
+    A validation with conditions signs the conditions it sets."""
+    if step.rule.action == "validate_with_conditions":
+        conditions = str((step.signoff or {}).get("conditions") or "")
+    elif step.rule.action == "validate":
+        conditions = ""
+    else:
+        conditions = _signed_conditions(step.version)
+    limitations = limitations_of(step.version, conditions, None)
+    return {"hash": card_hash(limitations), "limitations": limitations}
+
+
+def _signed_conditions(version) -> str:
+    signature = (
+        Signature.objects.filter(object_type=audit_type(version), object_id=str(version.pk), meaning__in=VALIDATED)
+        .order_by("-signed_at", "-id")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    return str(((signature or {}).get("signoff") or {}).get("conditions") or "")
+
+
+def signed_cards(version, conditions: str) -> list[dict]:
+    """Each signature that pinned this version's card: who, as what, the hash pinned, and whether the card's
+    limitations still read as signed (and which changed since). One query."""
+    now = limitations_of(version, conditions, None)
+    out = []
+    for signature in (
+        Signature.objects.filter(object_type=audit_type(version), object_id=str(version.pk))
+        .filter(payload__has_key="card")
+        .order_by("signed_at", "id")
+    ):
+        pinned = signature.payload["card"]
+        changed = [f for f in SIGNED_FIELDS if _normalised(pinned["limitations"].get(f)) != _normalised(now.get(f))]
+        out.append(
+            {
+                "meaning": signature.get_meaning_display(),
+                "by": signature.full_name_snapshot,
+                "at": signature.signed_at.isoformat().replace("+00:00", "Z"),
+                "hash": pinned["hash"],
+                "matches": not changed,
+                "changed": [f.replace("_", " ") for f in changed],
+            }
+        )
+    return out
+
+
 def _validation(version) -> tuple[Signature | None, ValidationRun | None]:
     signature = (
         Signature.objects.filter(object_type=audit_type(version), object_id=str(version.pk), meaning__in=VALIDATED)
@@ -229,6 +292,7 @@ def card_of(version, reader=None) -> dict:
         },
         "kill_switch": {"procedure": KILL_SWITCH_PROCEDURE, "url": kill_switch_url},
         "card_hash": card_hash(limitations),
+        "signed": signed_cards(version, conditions),
     }
 
 
@@ -340,6 +404,14 @@ def card_markdown(card: dict) -> str:
         _section("Operating boundaries", [md_text(t) for t in card["operating_boundaries_text"]]),
         _section("Known limitations", md_text(limits["known_limitations"])),
         _section("Conditions of use that bind now", conditions),
+        _section(
+            "Signed over this card",
+            [
+                f"{sg['meaning']} by {md_text(sg['by'])} on {sg['at'][:10]}, hash {sg['hash']}: "
+                + ("the limitations read as signed" if sg["matches"] else f"changed since ({', '.join(sg['changed'])})")
+                for sg in card["signed"]
+            ],
+        ),
         _section("Known failure modes and the validation evidence", [validated, *failures]),
         _section(
             "Headline figures of the validation run",

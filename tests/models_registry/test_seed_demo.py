@@ -503,3 +503,22 @@ def test_the_demo_traders_acknowledged_every_live_card_of_their_desk_but_one(dem
             assert [p["username"] for p in reason["missing"]] == ["trader"]
         else:
             assert "not_acknowledged" not in codes, model.key
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_validators_challenge_resolved_by_a_validator_and_two_open_threads(demo_firm):
+    from risk.threads.models import Thread
+
+    threads = {t.title: t for t in Thread.objects.select_related("opened_by", "resolved_by", "model")}
+    window = threads["Why a 20-day momentum window?"]
+    assert window.challenge and window.status == Thread.Status.RESOLVED
+    assert (window.opened_by.username, window.resolved_by.username) == ("validator", "validator")
+    assert window.comments.count() == 3  # the challenge, the developer's answer, the resolution
+    assert (
+        threads["Calibration in the stressed quarter"].is_open
+        and threads["Calibration in the stressed quarter"].challenge
+    )
+    odd = threads["Signals look odd this morning"]
+    assert odd.is_open and not odd.challenge and odd.opened_by.username == "trader"
+    call_command("seed_demo", password="demo-password-123")
+    assert Thread.objects.count() == 3

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from governance.lifecycle import workflow
 from models_registry import services as registry
 from models_registry.models import Model, ModelVersion
-from risk.gate.card import card_hash, card_of, md_text
+from risk.gate.card import card_hash, card_markdown, card_of, md_text
 from risk.monitoring import proposals
 from risk.monitoring.models import Monitor
 from risk.validation import findings
@@ -287,3 +287,34 @@ def test_the_pdf_is_one_page_even_with_long_texts_and_follows_the_versions_scope
     assert (
         browser_client.as_user(people["trader_other_desk"]).get("/models/mine/versions/5.0/card.pdf").status_code == 404
     )
+
+
+@pytest.mark.django_db
+def test_the_validator_and_compliance_sign_the_cards_limitations_and_the_card_says_when_they_changed(
+    world,
+    signed_version,  # noqa: F811
+    browser_client,
+):
+    """Issue 24: the card's limitations and boundaries are part of what the validator signs and compliance approves
+    (their hash in the signature); the card says whether they still read as signed."""
+    from governance.core.models import Signature
+    from governance.core.signatures import verify
+    from risk.gate.card import limitations_of
+
+    conditions = "Rank only; never size positions."
+    card = card_of(signed_version)
+    assert [s["meaning"] for s in card["signed"]] == ["Validated with conditions", "Approved for deployment"]
+    signed_hash = card_hash(limitations_of(signed_version, conditions, None))
+    assert all(s["hash"] == signed_hash and s["matches"] for s in card["signed"])
+    validation = Signature.objects.get(object_id=str(signed_version.pk), meaning="validated_with_conditions")
+    assert validation.payload["card"]["limitations"]["conditions_of_use"] == conditions
+
+    _define(world)  # the owner records what the model must not be used for, after the signatures
+    card = card_of(ModelVersion.objects.get(pk=signed_version.pk))
+    assert [s["matches"] for s in card["signed"]] == [False, False]
+    assert card["signed"][0]["changed"] == ["out of scope uses", "operating boundaries", "known limitations"]
+    assert verify(validation)[0]  # the signature still holds: it covers the text as it was signed
+    page = browser_client.as_user(world.owner).get("/models/mine/versions/5.0/card/").content.decode()
+    assert 'data-testid="card-signed"' in page and "changed since" in page and "out of scope uses" in page
+    markdown = card_markdown(card_of(ModelVersion.objects.get(pk=signed_version.pk)))
+    assert "## Signed over this card" in markdown and f"hash {signed_hash}: changed since" in markdown

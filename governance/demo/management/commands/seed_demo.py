@@ -21,7 +21,7 @@ from django.utils import timezone
 from governance.core import events
 from governance.core.audit import audit_record
 from governance.core.models import Desk, Notification, UserProfile
-from governance.demo import card_acknowledgements, demo_files, monitoring_feed
+from governance.demo import card_acknowledgements, demo_files, monitoring_feed, review_threads
 from governance.demo.demo_data import DATA_SOURCES, DESKS, MODEL_DATA, MODELS, SENIOR_MANAGERS, TEAMS, USERS
 from governance.demo.history import History
 from governance.skills import services as skills
@@ -189,6 +189,7 @@ class Command(BaseCommand):
             self._evidence_in_validation()
         # The cards of the live models, acknowledged by their desks' traders (all but one: blocked at the gate).
         card_acknowledgements.seed(password_for)
+        review_threads.seed()  # a validator's challenge answered and resolved, one open, a trader's question
         self._settle_notifications(since)  # delivers the lifecycle events too: pilots get their monitors
         monitoring_feed.seed_history()
         # One test of the kill functionality on record, as the monthly schedule would leave (nothing is stopped).
