@@ -233,7 +233,7 @@ def warn_expiring(on: dt.date | None = None) -> dict:
             [person],
             kind=NOTIFICATION_KIND,
             message=message,
-            url="/skills/mine/",
+            url="/skills/me/",
             dedupe_key=f"skills:{state}:{completion.pk}",
         )
         told[state] += int(sent)

@@ -1,5 +1,5 @@
 """Skills pages: the firm's (/skills/: requirements, the matrix of people and requirements, compliance's forms) and
-each person's own (/skills/mine/); the My queue panel."""
+each person's own (/skills/me/); the My queue panel."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model

@@ -173,7 +173,7 @@ API_READS = [
     *[(f"skill-requirement-{k}", f"/api/v1/skills/requirements/{{requirement_{k}}}/", in_scope(k)) for k in VERSIONED],
     ("skill-requirement-any", "/api/v1/skills/requirements/{requirement_any}/", everyone),
     ("skill-completions", "/api/v1/skills/completions/", everyone),
-    ("my-skills", "/api/v1/skills/mine/", everyone),
+    ("my-skills", "/api/v1/skills/me/", everyone),
 ]
 PAGE_READS = [
     *[(f"model-{k}", f"/models/{k}/", in_scope(k)) for k in MODELS],
@@ -209,7 +209,7 @@ PAGE_READS = [
     ("api-tokens", "/account/tokens/", everyone),  # each person's own tokens
     ("two-factor", "/account/two-factor/", everyone),  # each person's own authenticator
     ("skills", "/skills/", lambda persona: 200 if persona in SEES_ALL else 404),  # the firm's people and requirements
-    ("my-skills", "/skills/mine/", everyone),
+    ("my-skills", "/skills/me/", everyone),
 ]
 
 # Cells where the application itself is wrong, {(family, row, persona): reason}: a test fails while such a cell

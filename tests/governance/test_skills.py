@@ -266,7 +266,7 @@ def test_the_skills_page_is_compliances_to_write_and_auditors_to_read(world, bro
     record = {"requirement": req.pk, "person": "validator", "completed_on": "2026-12-01", "evidence": "Cert 77"}
     assert compliance.post("/skills/completions/new/", record | {"person": "nobody"}).status_code == 400
     assert compliance.post("/skills/completions/new/", record).status_code == 302
-    mine = browser_client.as_user(world.validator).get("/skills/mine/").content.decode()
+    mine = browser_client.as_user(world.validator).get("/skills/me/").content.decode()
     assert "Model validation training" in mine and "Current" in mine and "2027-12-01" in mine
 
 
@@ -305,7 +305,7 @@ def test_the_api_scopes_reads_and_refuses_writes_but_compliances(world, api):
     done = compliance.post("/api/v1/skills/completions/", record, format="json")
     assert done.status_code == 201 and done.json()["expires_on"] == "2027-12-01"
     validator = api.as_user(world.validator)  # one client: as_user changes who it is
-    mine = {row["requirement"]["title"]: row["status"] for row in validator.get("/api/v1/skills/mine/").json()}
+    mine = {row["requirement"]["title"]: row["status"] for row in validator.get("/api/v1/skills/me/").json()}
     assert mine == {"Everyone's": "current"}
     compliance = api.as_user(world.compliance)
     changed = compliance.patch(f"/api/v1/skills/requirements/{anyone.pk}/", {"validity_months": 6}, format="json")

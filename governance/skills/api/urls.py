@@ -15,5 +15,5 @@ urlpatterns = [
         name="skill-requirement-retire",
     ),
     path("skills/completions/", views.CompletionListView.as_view(), name="skill-completion-list"),
-    path("skills/mine/", views.MySkillsView.as_view(), name="skill-mine"),
+    path("skills/me/", views.MySkillsView.as_view(), name="skill-mine"),
 ]
