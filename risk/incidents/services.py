@@ -25,6 +25,7 @@ from governance.core.notifications import raise_alert
 from governance.core.policy import policy_in_force
 from governance.core.system import system_user
 from governance.core.templatetags.display import money
+from governance.core.text_fields import checked_text
 from governance.lifecycle import revalidation, workflow
 from models_registry.choices import LifecycleStatus as S
 from models_registry.models import Model, ModelVersion
@@ -77,18 +78,6 @@ def _live_version(model):
     return None
 
 
-def _check_text(errors: dict, name: str, value, limit: int, required: bool = True) -> str:
-    value = (value or "").strip() if isinstance(value, str) or value is None else None
-    if value is None:
-        errors[name] = ["Give text."]
-        return ""
-    if required and not value:
-        errors[name] = ["This field is required."]
-    elif len(value) > limit:
-        errors[name] = [f"Keep it under {limit:,} characters."]
-    return value
-
-
 @transaction.atomic
 def incident_report(actor, model: Model, *, title: str, description: str, severity: str, version=None) -> Incident:
     """Anyone who may see the model reports an incident on it (404 for a model they cannot see: the caller's
@@ -96,8 +85,8 @@ def incident_report(actor, model: Model, *, title: str, description: str, severi
     if not can_report(actor, model):
         raise PermissionDenied("You may not report on this model.")
     errors: dict = {}
-    title = _check_text(errors, "title", title, 200)
-    description = _check_text(errors, "description", description, 10000)
+    title = checked_text(errors, "title", title, 200)
+    description = checked_text(errors, "description", description, 10000)
     if severity not in Incident.Severity.values:
         errors["severity"] = [f"Choose one of: {', '.join(Incident.Severity.values)}."]
     if version is not None and (not isinstance(version, ModelVersion) or version.model_id != model.pk):
@@ -201,11 +190,11 @@ def _cleaned(fields: dict) -> dict:
     out = {}
     for name, value in fields.items():
         if name in ("title",):
-            out[name] = _check_text(errors, name, value, 200)
+            out[name] = checked_text(errors, name, value, 200)
         elif name in ("description", "root_cause", "corrective_actions"):
-            out[name] = _check_text(errors, name, value, 10000, required=name == "description")
+            out[name] = checked_text(errors, name, value, 10000, required=name == "description")
         elif name == "post_incident_review":
-            out[name] = _check_text(errors, name, value, 20000, required=False)
+            out[name] = checked_text(errors, name, value, 20000, required=False)
         elif name == "severity":
             if value not in Incident.Severity.values:
                 errors[name] = [f"Choose one of: {', '.join(Incident.Severity.values)}."]
@@ -440,9 +429,9 @@ def incident_close(
     if signed and not incidents_access.closes_signed_incidents(actor):
         raise PermissionDenied(f"Closing a {incident.severity} incident needs compliance, with a signature.")
     errors: dict = {}
-    root_cause = _check_text(errors, "root_cause", root_cause, 10000)
-    corrective_actions = _check_text(errors, "corrective_actions", corrective_actions, 10000)
-    post_incident_review = _check_text(errors, "post_incident_review", post_incident_review, 20000, required=False)
+    root_cause = checked_text(errors, "root_cause", root_cause, 10000)
+    corrective_actions = checked_text(errors, "corrective_actions", corrective_actions, 10000)
+    post_incident_review = checked_text(errors, "post_incident_review", post_incident_review, 20000, required=False)
     if errors:
         raise ValidationError(errors)
     if signed:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from governance.core import notifications
 from governance.core.audit import audit_record
 from governance.core.exceptions import Conflict
+from governance.core.text_fields import checked_text
 from risk.incidents import services as incident_services
 from risk.threads import access as threads_access
 from risk.threads import targets
@@ -24,18 +25,6 @@ BODY_LIMIT, TITLE_LIMIT, MENTION_LIMIT = 10000, 200, 10
 MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]{1,150})")
 # One message for a name nobody holds and for a person who may not read the record: neither is revealed.
 UNKNOWN_MENTION = "Nobody you can mention here is called @{name}."
-
-
-def _text(errors: dict, name: str, value, limit: int, required: bool = True) -> str:
-    value = value.strip() if isinstance(value, str) else None
-    if value is None:
-        errors[name] = ["Give text."]
-        return ""
-    if required and not value:
-        errors[name] = ["This field is required."]
-    elif len(value) > limit:
-        errors[name] = [f"Keep it under {limit:,} characters."]
-    return value
 
 
 def mentioned_names(body: str) -> list[str]:
@@ -95,8 +84,8 @@ def thread_open(actor, kind: str, record_id, *, title: str, body: str) -> Thread
     record = target.fetch(actor, record_id)
     _require_part(actor)
     errors: dict = {}
-    title = _text(errors, "title", title, TITLE_LIMIT)
-    body = _text(errors, "body", body, BODY_LIMIT)
+    title = checked_text(errors, "title", title, TITLE_LIMIT)
+    body = checked_text(errors, "body", body, BODY_LIMIT)
     if errors:
         raise ValidationError(errors)
     people = resolve_mentions(body, record, target)
@@ -153,7 +142,7 @@ def comment_add(actor, thread, body: str, reply_to=None) -> Comment:
     _require_part(actor)
     thread = _locked_thread(thread)
     errors: dict = {}
-    body = _text(errors, "body", body, BODY_LIMIT)
+    body = checked_text(errors, "body", body, BODY_LIMIT)
     if reply_to is not None and (not isinstance(reply_to, Comment) or reply_to.thread_id != thread.pk):
         errors["reply_to"] = ["Reply to a comment of this thread."]
     if errors:
@@ -185,7 +174,7 @@ def comment_edit(actor, comment, body: str) -> Comment:
     if read_by_others(comment):
         raise Conflict("Someone else has read this comment, so it stays as it is: add a correction as a new comment.")
     errors: dict = {}
-    body = _text(errors, "body", body, BODY_LIMIT)
+    body = checked_text(errors, "body", body, BODY_LIMIT)
     if errors:
         raise ValidationError(errors)
     if body == comment.body:
@@ -239,7 +228,7 @@ def _settle(actor, thread, note, *, resolve: bool) -> Thread:
     if not resolve and thread.is_open:
         raise Conflict(f"{thread.reference} is open.")
     errors: dict = {}
-    note = _text(errors, "note", note if note is not None else "", BODY_LIMIT, required=False)
+    note = checked_text(errors, "note", note if note is not None else "", BODY_LIMIT, required=False)
     if errors:
         raise ValidationError(errors)
     target, record = _record_of(thread)
