@@ -13,6 +13,8 @@ transaction and the database's row locks; Celery only carries the "deliver event
 Handlers are idempotent or deliver at least once (an e-mail may be sent twice after a crash, never lost).
 """
 
+import contextlib
+import contextvars
 import logging
 from collections.abc import Callable
 
@@ -29,6 +31,7 @@ DELIVER_TASK = "governance.deliver_event"
 MAX_ATTEMPTS = 5
 
 _handlers: dict[str, list[Callable[[Event], None]]] = {}
+_delivered_here = contextvars.ContextVar("vigil_events_delivered_here", default=False)
 
 
 def subscribe(kind: str, handler: Callable[[Event], None]) -> None:
@@ -39,10 +42,25 @@ def subscribe(kind: str, handler: Callable[[Event], None]) -> None:
 
 
 def emit(kind: str, payload: dict) -> Event:
-    """Record an event in the current transaction; a worker delivers it after commit."""
+    """Record an event in the current transaction; a worker delivers it after commit (within `delivered_here()`,
+    its caller does)."""
     event = Event.objects.create(kind=kind, payload=jsonable(payload))
-    transaction.on_commit(lambda: _nudge(event.pk))
+    if not _delivered_here.get():
+        transaction.on_commit(lambda: _nudge(event.pk))
     return event
+
+
+@contextlib.contextmanager
+def delivered_here():
+    """Within it, emit() hands nothing to a worker: the caller delivers what it emits itself (deliver_pending), and
+    the sweep would catch anything it left. For seed_demo, which delivers each step's events as it goes: without
+    it the seed left ~1,900 nudges in the broker for events already delivered, and `make run`'s first worker spent
+    minutes on them while what a person did (a mention, an incident's alert) waited behind them."""
+    token = _delivered_here.set(True)
+    try:
+        yield
+    finally:
+        _delivered_here.reset(token)
 
 
 def _nudge(event_id: int) -> None:

@@ -125,3 +125,21 @@ def test_it_leaves_out_the_people_it_is_asked_to(world):
     )
     deliver()
     assert list(Notification.objects.values_list("user", flat=True)) == [second.pk]
+
+
+@pytest.mark.django_db
+def test_within_delivered_here_no_worker_is_nudged_and_the_caller_delivers(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    """seed_demo delivers its own events: a nudge per event would leave the workers a backlog of done work ahead of
+    what people do once Vigil runs (seen on a fresh `make run`: mentions waited minutes behind 1,900 nudges)."""
+    nudged = []
+    monkeypatch.setattr(events, "_nudge", nudged.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        with events.delivered_here():
+            notify([world.developer], "decision", "Seeded.", "/models/mine/")
+    assert nudged == [] and Event.objects.filter(status="pending").count() == 1
+    assert events.deliver_pending() == 1 and Notification.objects.filter(user=world.developer).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify([world.owner], "decision", "Live.", "/models/mine/")
+    assert len(nudged) == 1  # outside it, every event is handed to a worker after commit

@@ -522,3 +522,11 @@ def test_the_demo_has_a_validators_challenge_resolved_by_a_validator_and_two_ope
     assert odd.is_open and not odd.challenge and odd.opened_by.username == "trader"
     call_command("seed_demo", password="demo-password-123")
     assert Thread.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_the_seed_delivers_every_event_itself_and_leaves_none_for_the_workers(demo_firm):
+    """It runs within events.delivered_here(): no nudge is queued for the workers, so nothing may be left pending."""
+    from governance.core.models import Event
+
+    assert Event.objects.exists() and not Event.objects.filter(status=Event.Status.PENDING).exists()

@@ -153,8 +153,11 @@ class Command(BaseCommand):
             raise CommandError("--password must be at least 10 characters.")
         logins = {}
         try:
-            with override_settings(PASSWORD_HASHERS=[SEEDING_HASHER]):
+            # The seed delivers its events itself, step by step and at its end: no nudge is left for the workers.
+            with override_settings(PASSWORD_HASHERS=[SEEDING_HASHER]), events.delivered_here():
                 self._seed(password, logins)
+                while events.deliver_pending():
+                    pass
         finally:
             self._store_passwords(logins)
         self._report(logins, password)
