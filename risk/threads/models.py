@@ -72,6 +72,7 @@ class Comment(models.Model):
         COMMENT = "comment", "Comment"
         RESOLVED = "resolved", "Resolved"
         REOPENED = "reopened", "Reopened"
+        RAISED = "raised", "Raised"  # written by Vigil when an incident or a finding is raised: never edited
 
     thread = models.ForeignKey(Thread, on_delete=models.PROTECT, related_name="comments")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COMMENT)

@@ -104,7 +104,7 @@ def thread_open(actor, kind: str, record_id, *, title: str, body: str) -> Thread
         actor,
         "thread.open",
         thread,
-        changes={"title": [None, title], "on": [None, f"{kind} #{record.pk}"], "challenge": [None, thread.challenge]},
+        changes={"title": [None, title], "on": [None, target.name(record)], "challenge": [None, thread.challenge]},
     )
     _add(actor, thread, body, people, now)
     ThreadRead.objects.create(thread=thread, user=actor, last_read_at=now)
@@ -266,7 +266,7 @@ def thread_raise_incident(actor, thread, *, severity: str, title: str, descripti
     thread.incident = incident
     thread.save(update_fields=["incident"])
     audit_record(actor, "thread.raise_incident", thread, changes={"incident": [None, incident.reference]})
-    _add(actor, thread, f"Raised incident {incident.reference}.", [], timezone.now())
+    _add(actor, thread, f"Raised incident {incident.reference}.", [], timezone.now(), kind=Comment.Kind.RAISED)
     return incident
 
 
@@ -291,5 +291,5 @@ def thread_raise_finding(actor, thread, *, severity, title, description, owner, 
     thread.finding = finding
     thread.save(update_fields=["finding"])
     audit_record(actor, "thread.raise_finding", thread, changes={"finding": [None, finding.pk]})
-    _add(actor, thread, f"Raised finding #{finding.pk}.", [], timezone.now())
+    _add(actor, thread, f"Raised finding #{finding.pk}.", [], timezone.now(), kind=Comment.Kind.RAISED)
     return finding

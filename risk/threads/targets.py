@@ -100,7 +100,7 @@ def register_defaults() -> None:
             lambda v: v.model,
             lambda v: v,
             version_url,
-            lambda v: f"{v.model.key} {v.version}",
+            lambda v: f"version {v.version} of {v.model.key}",
             validation_work=False,
         )
     )

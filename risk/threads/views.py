@@ -49,9 +49,11 @@ def thread_detail(request, pk):
     may_settle = threads_access.may_resolve(user, thread)
     comments = list(thread.comments.all())
     editable = {c.pk for c in comments if threads_access.may_edit(user, c) and not services.read_by_others(c)}
+    numbers = {c.pk: i for i, c in enumerate(comments, 1)}  # as the page numbers them: never database ids
     for comment in comments:
         comment.html = rendering.render(comment.body)
         comment.editable = comment.pk in editable
+        comment.reply_number = numbers.get(comment.reply_to_id)
     context = {
         "thread": thread,
         "target": target,

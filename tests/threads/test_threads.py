@@ -293,3 +293,24 @@ def test_a_trader_sees_no_thread_on_validation_work_even_if_its_rule_let_them(wo
     with pytest.raises(Http404):
         services.thread_open(world.trader, "run", run.pk, title="x", body="y")
     assert selectors.thread_list(world.developer).filter(pk=thread.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_thread_page_names_records_and_replies_as_people_read_them_and_locks_what_vigil_wrote(
+    world, browser_client
+):
+    """Found on the walk: "on version #19", "in reply to comment #10" (database ids), and Vigil's own "Raised
+    incident" comment offered for correction to the person who raised it."""
+    from risk.threads.models import Comment
+
+    thread = services.thread_open(world.trader, "version", world.mine_v1.pk, title="Odd", body="Fills missing.")
+    first = thread.comments.get()
+    services.comment_add(world.trader, thread, "Since 10:00.", reply_to=first)
+    services.thread_raise_incident(world.trader, thread, severity="medium", title="Fills missing", description="x")
+    raised = thread.comments.get(kind=Comment.Kind.RAISED)
+    page = browser_client.as_user(world.trader).get(f"/threads/{thread.pk}/").content.decode()
+    assert "Version 1.0 of mine" in page and "in reply to <a" in page and ">comment 1</a>" in page
+    assert f"comment #{first.pk}" not in page and "written by Vigil" in page
+    assert f'data-testid="edit-{raised.pk}"' not in page
+    model_page = browser_client.get("/models/mine/?section=threads").content.decode()
+    assert "on version 1.0," in model_page and f"version #{world.mine_v1.pk}" not in model_page
