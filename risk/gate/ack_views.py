@@ -33,6 +33,7 @@ def card_acknowledge(request, key, version):
                     otp_token=form.cleaned_data["otp_token"],
                 )
             except ValidationError as exc:
+                _mark_wrong_answers(form, exc)
                 add_service_errors(form, exc)
             except Conflict as exc:
                 form.add_error(None, str(exc))
@@ -44,12 +45,22 @@ def card_acknowledge(request, key, version):
     if form is None:
         form = AcknowledgeForm(questions=state["questions"], initial={"card_hash": state["card_hash"]})
     mine = any(a.user_id == request.user.pk for a in state["acknowledgements"])
+    if mine and request.method != "POST":
+        form = None  # nothing left to sign: the page says so and offers the card
     return render(
         request,
         "gate/card_acknowledge.html",
         {"model": obj.model, "version": obj, "state": state, "form": form, "already": mine},
         status=status,
     )
+
+
+def _mark_wrong_answers(form, exc) -> None:
+    """Beside each question answered against the card, say so (the summary stays above the questions)."""
+    for error in getattr(exc, "error_dict", {}).get("answers", []):
+        for question in (error.params or {}).get("wrong", []):
+            if question in form.fields:
+                form.add_error(question, "Not what the card says.")
 
 
 def queue_panel(request, _obj) -> dict | None:

@@ -222,8 +222,17 @@ def acknowledgement_record(user, version, *, card_hash: str, answers: dict, pass
         raise _stale(model, current, hash_)
     rows, wrong = comprehension.marked(questions(current, limitations, hash_), answers)
     if wrong:
+        says = "answer does" if len(wrong) == 1 else "answers do"
         raise ValidationError(
-            {"answers": [f"{len(wrong)} of {len(rows)} answers do not match the card: read it again and retry."]}
+            {
+                "answers": [
+                    ValidationError(
+                        f"{len(wrong)} of {len(rows)} {says} not match the card: read it again and retry.",
+                        code="wrong_answers",
+                        params={"wrong": wrong},  # which questions: the page marks each beside it
+                    )
+                ]
+            }
         )
     if Acknowledgement.objects.filter(user=user, version=version, card_hash=hash_).exists():
         raise Conflict("You acknowledged this card already.")

@@ -34,7 +34,7 @@ REASONS = {
     "validation_overdue": "validation overdue",
     "open_critical_incident": "an open critical incident",
     "pilot_ended": "pilot ended",
-    "not_acknowledged": "the model card not acknowledged by everyone the policy asks",
+    "not_acknowledged": "a model card not yet acknowledged by everyone the policy asks",
     "not_on_desk": "the person asked about is neither a trader nor the head of the model's desk",
 }
 # Reasons apps of this layer add after Vigil's own (`register_reasons`): `fn(model, version, conditions, pilot,

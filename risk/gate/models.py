@@ -180,3 +180,9 @@ class Acknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} acknowledged the card of {self.model_id} ({self.card_hash[:12]})"
+
+    @property
+    def parts_text(self) -> str:
+        """ "Trader of the desk", "Head of the desk" or both: how pages say what they acknowledged as."""
+        labels = dict(self.As.choices)
+        return ", ".join(labels.get(part, part) for part in self.parts or [])

@@ -2,6 +2,8 @@
 the signature over the current card's hash, `not_acknowledged` naming who is missing, a new card asking again, and
 an acknowledgement of an old card refused with 409 naming the current one."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -207,7 +209,19 @@ def test_the_acknowledgement_page_shows_a_wrong_answer_beside_the_questions_and_
     wrong = {k: ("no" if v == "yes" else "yes") for k, v in right.items()}
     hash_ = acks.current_card(world.mine_v1)[1]
     refused = client.post(url, {**wrong, "card_hash": hash_, "password": PASSWORD})
-    assert refused.status_code == 400 and "do not match the card" in refused.content.decode()
+    assert refused.status_code == 400 and f"{len(right)} of {len(right)} answers do not match the card" in (
+        refused.content.decode()
+    )
+    for question in right:  # each wrong answer is marked beside its question, in the question's fieldset
+        assert re.search(
+            rf'<ul class="errorlist" data-field="{question}"[^>]*><li>Not what the card says.', refused.content.decode()
+        )
+    assert "<legend>1. " in refused.content.decode() and 'for=""' not in refused.content.decode()
+    one_wrong = {**right, next(iter(right)): wrong[next(iter(right))]}
+    assert (
+        f"1 of {len(right)} answer does not match"
+        in client.post(url, {**one_wrong, "card_hash": hash_, "password": PASSWORD}).content.decode()
+    )
     assert not Acknowledgement.objects.exists()
     stale = client.post(url, {**right, "card_hash": "b" * 64, "password": PASSWORD})
     assert stale.status_code == 409 and hash_ in stale.content.decode()
@@ -215,6 +229,9 @@ def test_the_acknowledgement_page_shows_a_wrong_answer_beside_the_questions_and_
     assert done.status_code == 302 and Acknowledgement.objects.get().user == world.trader
     card = client.get("/models/mine/versions/1.0/card/").content.decode()
     assert 'data-testid="acknowledged-by-you"' in card
+    assert "Trader of the desk" in card
+    again = client.get(url).content.decode()  # nothing left to sign: no form is offered again
+    assert 'data-testid="already-acknowledged"' in again and 'data-testid="acknowledge"' not in again
 
 
 @pytest.mark.django_db
