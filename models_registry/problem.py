@@ -14,11 +14,33 @@ def _with_unit(value, unit) -> str:
     return f"{_number(value)} {unit}".rstrip() if unit else _number(value)
 
 
+# How a reader says the figures success criteria most often name; any other metric reads with spaces for
+# underscores ("fill_rate" -> "fill rate").
+METRIC_WORDS = {
+    "sharpe": "Sharpe ratio",
+    "sortino": "Sortino ratio",
+    "max_drawdown": "maximum drawdown",
+    "roc_auc": "ROC AUC",
+    "rmse": "RMSE",
+    "mae": "mean absolute error",
+    "pnl": "P&L",
+    "slippage_vs_vwap": "slippage against VWAP",
+}
+UNIT_WORDS = {"ratio": ""}  # "Sharpe ratio at least 0.8", never "... 0.8 ratio"
+
+
+def metric_words(metric) -> str:
+    metric = str(metric or "")
+    return METRIC_WORDS.get(metric, metric.replace("_", " "))
+
+
 def criterion_text(item: dict) -> str:
-    """{"metric": "sharpe", "operator": ">=", "value": 1.2} -> "sharpe at least 1.2"."""
+    """{"metric": "sharpe", "operator": ">=", "value": 1.2} -> "Sharpe ratio at least 1.2"."""
     operator = str(item.get("operator", ""))
     words = OPERATORS.get(operator, operator)
-    return f"{item.get('metric', '')} {words} {_with_unit(item.get('value'), item.get('unit'))}"
+    unit = item.get("unit")
+    unit = UNIT_WORDS.get(unit, unit) if isinstance(unit, str) else unit
+    return f"{metric_words(item.get('metric'))} {words} {_with_unit(item.get('value'), unit)}"
 
 
 def boundary_text(item: dict) -> str:

@@ -14,11 +14,14 @@ of use changes, and with the version; never when a monitor's result or a figure 
 
 import datetime as dt
 import hashlib
+import html
 import json
 import re
 from decimal import Decimal
 
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from governance.core.audit import audit_type
 from governance.core.models import Signature
@@ -31,6 +34,7 @@ from risk.gate.decisions import pilot_limits
 from risk.monitoring import measures
 from risk.monitoring.models import Monitor
 from risk.validation.models import Finding, ValidationRun
+from risk.validation.templatetags.validation_labels import metric_label, result_value, test_label
 
 VALIDATED = [Signature.Meaning.VALIDATED, Signature.Meaning.VALIDATED_WITH_CONDITIONS]
 LIVE = {S.PILOT, S.PRODUCTION, S.SUSPENDED}
@@ -296,6 +300,11 @@ def card_of(version, reader=None) -> dict:
     }
 
 
+def threshold_words(row: dict) -> str:
+    """A test's threshold as the run page and the card page say it (risk/includes/threshold.html), as plain text."""
+    return html.unescape(strip_tags(render_to_string("risk/includes/threshold.html", {"r": row}))).strip()
+
+
 # --- Markdown, Hugging Face style: YAML front matter, then the card in prose -------------------------------------
 
 _INLINE = re.compile(r"([\\`*_\[\]|~])")
@@ -358,13 +367,16 @@ def card_markdown(card: dict) -> str:
             f"{md_text(', '.join(pilot['venues']) or 'not restricted')}; ends {pilot['end_date']}."
         )
     failures = [
-        f"Test {md_text(t['test'])} failed ({md_text(t['metric'])} = {t['value']}, threshold {t['threshold']})"
+        f"Test {md_text(test_label(t))} failed ({md_text(metric_label(t['metric']))} {md_text(result_value(t))}, "
+        f"{md_text(threshold_words(t))})"
         + (f"; finding: {md_text(t['finding'])}" if t["finding"] else "")
         + (f"; disposition: {md_text(t['disposition'])}" if t["disposition"] else "")
         for t in evidence["failed_tests"]
     ]
     failures += [
-        f"Warning on test {md_text(t['test'])} ({md_text(t['metric'])} = {t['value']})" for t in evidence["warnings"]
+        f"Warning on test {md_text(test_label(t))} ({md_text(metric_label(t['metric']))} {md_text(result_value(t))}, "
+        f"{md_text(threshold_words(t))})"
+        for t in evidence["warnings"]
     ]
     failures += [
         f"Open finding ({f['severity']}, {md_text(f['status'])}, due {f['due_date']}): {md_text(f['title'])}"

@@ -131,12 +131,19 @@ def test_the_edit_page_shows_each_error_beside_its_field_and_saves_good_input(wo
     response = client.post("/models/mine/edit/", good)
     assert response.status_code == 302, response.content.decode()[:3000]
     page = client.get("/models/mine/").content.decode()
-    assert "sharpe at least 1.2" in page and "order size at most 5,000,000 USD" in page
+    assert "Sharpe ratio at least 1.2" in page and "order size at most 5,000,000 USD" in page
     assert GOOD["out_of_scope_uses"] in page
 
 
 def test_it_says_criteria_and_boundaries_in_words():
     assert criterion_text({"metric": "hit rate", "operator": ">", "value": 0.52}) == "hit rate above 0.52"
+    assert criterion_text({"metric": "hit_rate", "operator": ">", "value": 0.52}) == "hit rate above 0.52"
+    assert criterion_text({"metric": "sharpe", "operator": ">=", "value": 0.8, "unit": "ratio"}) == (
+        "Sharpe ratio at least 0.8"
+    )
+    assert (
+        criterion_text({"metric": "max_drawdown", "operator": "<=", "value": 0.12}) == "maximum drawdown at most 0.12"
+    )
     assert (
         criterion_text({"metric": "latency", "operator": "<=", "value": 50.0, "unit": "ms"}) == "latency at most 50 ms"
     )

@@ -201,6 +201,8 @@ def test_the_api_gives_json_and_hugging_face_markdown_with_the_same_data(world, 
     assert front["operating_boundaries"] == BOUNDARIES
     assert "## Out-of-scope uses" in text and "## How the kill switch is pulled" in text
     assert client.get(f"{API}?format=md").content == md.content
+    # A failed test reads as the page says it: its threshold in words, never the plan's dictionary (found on the walk).
+    assert "higher_is_better" not in text and "{'pass'" not in text and "pass ≥ 0.55 · fail &lt; 0.5" in text
 
 
 HOSTILE = "<script>alert(1)</script> [click](javascript:alert(1)) **bold** `code`\n# not a heading\n- not a list\n1. no"

@@ -251,14 +251,14 @@ def test_the_models_success_criteria_move_the_warn_threshold_of_the_monitor_that
     assert (accuracy.warn, accuracy.breach) == (0.6, 0.50)
     assert accuracy.params["success_criterion"] == "accuracy at least 0.6"
     plan_pass = proposals._plan_tests("strategy", None)["hit_rate"]["pass"]
-    assert hit_rate.warn == plan_pass and hit_rate.params["success_criterion"] == "hit_rate above 0.01"
+    assert hit_rate.warn == plan_pass and hit_rate.params["success_criterion"] == "hit rate above 0.01"
     assert "success_criterion" not in roc_auc.params
 
     page = browser_client.as_user(world.owner).get("/models/mine/?section=monitoring").content.decode()
     assert 'data-testid="criteria-watch-1.0"' in page
     assert "accuracy at least 0.6: watched by" in page
-    assert "sharpe at least 0.8: not watched live: the live Sharpe ratio is watched as a percentile" in page
-    assert "fill_rate at least 0.98: not watched live: no live measure of this figure" in page
-    assert "roc_auc at most 0.9: not watched live" in page
+    assert "Sharpe ratio at least 0.8: not watched live: the live Sharpe ratio is watched as a percentile" in page
+    assert "fill rate at least 0.98: not watched live: no live measure of this figure" in page
+    assert "ROC AUC at most 0.9: not watched live" in page
     detail = browser_client.get(f"/monitoring/monitors/{accuracy.pk}/").content.decode()
     assert 'data-testid="success-criterion"' in detail and "accuracy at least 0.6" in detail
