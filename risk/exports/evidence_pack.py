@@ -20,7 +20,7 @@ from governance.skills import access as skills_access
 from governance.skills import selectors as skills
 from models_registry.models import DataSource, ModelVersion
 from risk.exports import bags
-from risk.gate.models import KillSwitch
+from risk.gate.models import Acknowledgement, KillSwitch
 from risk.incidents.models import Incident
 from risk.monitoring.models import Monitor, MonitorResult
 from risk.threads.models import Thread
@@ -438,6 +438,10 @@ COLUMNS = {
         "person", "username", "part", "duty", "requirement_id", "requirement", "kind", "scope", "validity_months",
         "status", "holds_until", "completions",
     ],
+    "acknowledgements": [
+        "id", "version", "person", "username", "as", "card_hash", "acknowledged_at", "signature_id",
+        "signature_hash", "answers",
+    ],
     "evidence": [
         "id", "version", "kind", "description", "original_name", "path", "sha256", "size", "content_type",
         "uploaded_by", "uploaded_at",
@@ -467,10 +471,36 @@ def records(version, viewer, progress=None) -> dict:
         "kill-switch": kill_switch_rows(stops),
         "threads": thread_rows(threads_of([version])),
         "skills": skill_rows([version], model),
+        "acknowledgements": acknowledgement_rows([version]),
         "evidence": evidence_rows(
             Evidence.objects.filter(version=version).select_related("uploaded_by").order_by("id")
         ),
     }
+
+
+def acknowledgement_rows(versions) -> list[dict]:
+    """Who acknowledged the versions' model cards before use (issue 24): the card's hash they signed, as what, their
+    answers to the comprehension check and the signature, so the gate's "acknowledged before use" leaves evidence."""
+    rows = (
+        Acknowledgement.objects.filter(version__in=versions)
+        .select_related("user", "version", "signature")
+        .order_by("acknowledged_at", "id")
+    )
+    return [
+        {
+            "id": a.pk,
+            "version": a.version.version,
+            "person": person(a.user),
+            "username": a.user.get_username(),
+            "as": a.parts_text,
+            "card_hash": a.card_hash,
+            "acknowledged_at": _iso(a.acknowledged_at),
+            "signature_id": a.signature_id,
+            "signature_hash": a.signature.content_hash if a.signature_id else None,
+            "answers": a.answers,
+        }
+        for a in rows
+    ]
 
 
 SKILL_PARTS = {

@@ -185,3 +185,26 @@ def test_a_pack_holds_the_review_threads_of_the_version_and_its_records(world, a
     assert first["comments"][0]["mentions"] and rows[1]["challenge"] and rows[1]["status"] == "resolved"
     assert [c["kind"] for c in rows[1]["comments"]] == ["comment", "resolved"]
     assert (bag / "data" / "records" / "threads.csv").read_text().startswith("id,reference,version,on,title")
+
+
+@pytest.mark.django_db
+def test_a_pack_holds_who_acknowledged_the_card_before_use(world, api, tmp_path):
+    """Issue 24: the gate's "acknowledged before use" leaves evidence: who, as what, the card hash they signed, their
+    answers and the signature (found missing on the walk)."""
+    from governance.core.policy import policy_publish
+    from risk.gate import acknowledgements as acks
+    from tests.factories import PASSWORD
+
+    version = world.mine_v1  # in production: the card the gate asks for
+    policy_publish(world.compliance, acknowledgement_required={"1": ["traders"], "2": ["traders"], "3": ["traders"]})
+    limitations, hash_ = acks.current_card(version)
+    answers = {q["id"]: q["answer"] for q in acks.questions(version, limitations, hash_)}
+    made = acks.acknowledgement_record(world.trader, version, card_hash=hash_, answers=answers, password=PASSWORD)
+
+    bag = make_pack(api, world.compliance, version, tmp_path)
+    rows = json.loads((bag / "data" / "records" / "acknowledgements.json").read_text())
+    assert [(r["username"], r["as"], r["card_hash"], r["signature_id"]) for r in rows] == [
+        ("trader", "Trader of the desk", hash_, made.signature_id)
+    ]
+    assert rows[0]["signature_hash"] == made.signature.content_hash and rows[0]["answers"] == made.answers
+    assert (bag / "data" / "records" / "acknowledgements.csv").read_text().startswith("id,version,person,username,as")
