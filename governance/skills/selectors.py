@@ -170,25 +170,52 @@ def matrix(on: dt.date | None = None) -> tuple[list[Requirement], list[MatrixRow
     every active requirement, the cell the status or None where the requirement does not bind them."""
     on = on or today()
     requirements = list(Requirement.objects.filter(active=True).select_related("model").order_by("duty", "title"))
-    people = {}
+    duties: dict = {}  # person id -> (person, the duties they hold)
     for duty in Duty.values:
         for person in skills_access.duty_holders(duty):
-            people.setdefault(person.pk, person)
+            duties.setdefault(person.pk, (person, set()))[1].add(duty)
     latest = {
         (row["person"], row["requirement"]): row["until"]
-        for row in Completion.objects.filter(person__in=list(people), requirement__in=requirements)
+        for row in Completion.objects.filter(person__in=list(duties), requirement__in=requirements)
         .values("person", "requirement")
         .annotate(until=Max("expires_on"))
     }
+    answers_for = _models_answered_for(list(duties))
     rows = []
-    for person in sorted(people.values(), key=lambda p: p.get_username()):
-        binding = set()
-        for duty in skills_access.duties_of(person):
-            binding |= set(applicable(person, duty).values_list("pk", flat=True))
+    for person, held in sorted(duties.values(), key=lambda item: item[0].get_username()):
+        binding = {r.pk for r in requirements if r.duty in held and _binds(r, answers_for(person.pk, r.duty))}
         statuses = [status_of(latest.get((person.pk, r.pk)), on) if r.pk in binding else None for r in requirements]
         cells = [(s, STATUS_TEXT[s]) if s else None for s in statuses]
         rows.append(MatrixRow(person, cells))
     return requirements, rows
+
+
+def _models_answered_for(person_ids):
+    """`answers_for(person id, duty)`: the (model id, model type) pairs the person answers for in that duty, or None
+    for every model; as `_models_of` says, read in two queries for everyone instead of one per person and duty."""
+    validated, by_desk = {}, {}
+    for pk, model_type, validator, desk in Model.objects.values_list("pk", "model_type", "validator_id", "desk_id"):
+        validated.setdefault(validator, set()).add((pk, model_type))
+        by_desk.setdefault(desk, set()).add((pk, model_type))
+    desk_of = dict(UserProfile.objects.filter(user_id__in=person_ids).values_list("user_id", "desk_id"))
+
+    def answers_for(person_id, duty):
+        if duty == Duty.VALIDATOR:
+            return validated.get(person_id, set())
+        if duty == Duty.TRADER:
+            return by_desk.get(desk_of.get(person_id), set())
+        return None
+
+    return answers_for
+
+
+def _binds(requirement, models) -> bool:
+    """`applicable`'s rule for one requirement against the models a person answers for (None: every model)."""
+    if models is None or requirement.scope == Requirement.Scope.ANY:
+        return True
+    if requirement.scope == Requirement.Scope.MODEL_TYPE:
+        return any(model_type == requirement.model_type for _pk, model_type in models)
+    return any(pk == requirement.model_id for pk, _model_type in models)
 
 
 def records_of(people_parts: list[tuple[object, str]], on: dt.date | None = None) -> list[dict]:

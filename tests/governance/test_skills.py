@@ -357,3 +357,50 @@ def test_a_change_of_validity_is_audited_and_leaves_recorded_expiries_alone(worl
         services.requirement_change(world.compliance, req, scope="model_type")
     assert set(refused.value.message_dict) == {"model_type"}
     assert Requirement.objects.get(pk=req.pk).validity_months == 24
+
+
+@pytest.mark.django_db
+def test_the_matrix_binds_as_applicable_does_and_its_queries_do_not_grow_with_people(
+    world, django_assert_max_num_queries
+):
+    """Each cell binds exactly where `applicable` says; the page reads a fixed number of queries (it read two per
+    person and duty before)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.skills import selectors
+    from governance.skills import services as skills
+    from tests.factories import UserFactory
+
+    skills.requirement_create(world.compliance, duty="validator", kind="training", title="All", validity_months=12)
+    skills.requirement_create(
+        world.compliance,
+        duty="trader",
+        scope="model",
+        model=world.mine,
+        kind="card_reading",
+        title="Mine",
+        validity_months=12,
+    )
+    skills.requirement_create(
+        world.compliance,
+        duty="validator",
+        scope="model_type",
+        model_type=world.theirs.model_type,
+        kind="training",
+        title="Their type",
+        validity_months=12,
+    )
+    requirements, rows = selectors.matrix()
+    for row in rows:
+        expected = set()
+        for duty in skills_access.duties_of(row.person):
+            expected |= set(selectors.applicable(row.person, duty).values_list("pk", flat=True))
+        assert {r.pk for r, cell in zip(requirements, row.cells, strict=True) if cell} == expected, row.person
+    with CaptureQueriesContext(connection) as few:
+        selectors.matrix()
+    for n in range(5):
+        UserFactory(username=f"extra-trader-{n}", roles=["trader"], desk=world.desk)
+        UserFactory(username=f"extra-validator-{n}", roles=["validator"])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        selectors.matrix()
